@@ -1,0 +1,40 @@
+"""The application's long-lived services, built once by ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+from lti_tool.lti.http import make_session
+from lti_tool.lti.platform_keys import PlatformKeys
+from lti_tool.lti.store import EphemeralStore, make_store
+from lti_tool.persistence.db import Database
+from lti_tool.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    store: EphemeralStore
+    http: requests.Session
+    platform_keys: PlatformKeys
+
+    def close(self) -> None:
+        self.http.close()
+        self.db.dispose()
+
+
+def build_services(settings: Settings) -> Services:
+    """Connect nothing yet: engines and clients connect lazily on first use."""
+    db = Database(settings.sqlalchemy_url)
+    store = make_store(db, settings.redis_url, settings.redis_prefix)
+    http = make_session(settings.http_timeout_seconds, settings.http_retries)
+    platform_keys = PlatformKeys(
+        store,
+        http,
+        cache_seconds=settings.platform_jwks_cache_seconds,
+        refetch_min_seconds=settings.platform_jwks_refetch_min_seconds,
+    )
+    return Services(settings=settings, db=db, store=store, http=http, platform_keys=platform_keys)

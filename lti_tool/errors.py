@@ -1,0 +1,45 @@
+"""Domain exceptions. ``web/errors.py`` is the one place that turns them into pages or JSON."""
+
+from __future__ import annotations
+
+
+class ToolError(Exception):
+    """An error the user may see: a stable ``code``, a plain-words ``message`` and a status."""
+
+    status = 400
+    title = "Request refused"
+
+    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class LaunchRefused(ToolError):
+    """An LTI login or launch failed validation."""
+
+    title = "This launch was refused"
+
+
+class NotAuthenticated(ToolError):
+    status = 401
+    title = "Please launch the tool again from your course"
+
+
+class Forbidden(ToolError):
+    status = 403
+    title = "Not allowed"
+
+
+class NotFound(ToolError):
+    status = 404
+    title = "Not found"
+
+
+class UpstreamError(ToolError):
+    """An outside service (platform, LMS) failed or answered something unusable."""
+
+    status = 502
+    title = "The learning platform did not answer as expected"

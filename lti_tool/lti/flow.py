@@ -1,0 +1,66 @@
+"""The two launch steps as services the web layer calls: login, then launch."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pylti1p3.contrib.flask.request import FlaskRequest
+
+from lti_tool.container import Services
+from lti_tool.lti import claims as c
+from lti_tool.lti.launch import ToolMessageLaunch, ToolOIDCLogin
+from lti_tool.lti.launch_records import record_launch
+from lti_tool.lti.sessions import create_session
+from lti_tool.lti.tool_conf import ToolConf
+
+
+@dataclass(frozen=True)
+class LaunchOutcome:
+    token: str
+    session: dict[str, Any]
+
+
+def start_login(services: Services, registration_pk: int | None) -> Any:
+    """Answer an OIDC third-party initiated login with the redirect to the platform."""
+    conf = ToolConf(services.db, registration_pk)
+    login = ToolOIDCLogin(services, FlaskRequest(), conf)
+    return login.redirect(services.settings.url_for_tool("/lti/launch"))
+
+
+def complete_launch(services: Services) -> LaunchOutcome:
+    """Validate the id_token POST, record what it says, open a launch session."""
+    conf = ToolConf(services.db)
+    launch = ToolMessageLaunch(services, FlaskRequest(), conf).validate()
+    validated = launch.result()
+    claims = validated.claims
+    roles = c.normalise_roles(claims.get(c.ROLES, []))
+    with services.db.unit_of_work() as session:
+        recorded = record_launch(session, validated)
+    presentation = claims.get(c.LAUNCH_PRESENTATION)
+    custom = claims.get(c.CUSTOM)
+    data: dict[str, Any] = {
+        **recorded,
+        "sub": str(claims["sub"]),
+        "roles": list(roles.raw),
+        "role_names": sorted(roles.names),
+        "is_staff": roles.is_staff,
+        "is_admin": roles.is_admin,
+        "limited": roles.limited,
+        "message_type": claims.get(c.MESSAGE_TYPE),
+        "registration": {
+            "pk": validated.registration_pk,
+            "name": validated.registration_name,
+            "issuer": validated.issuer,
+            "client_id": validated.client_id,
+        },
+        "deployment": {"pk": validated.deployment_pk, "id": validated.deployment_id},
+        "locale": presentation.get("locale") if isinstance(presentation, dict) else None,
+        "return_url": presentation.get("return_url") if isinstance(presentation, dict) else None,
+        "custom": {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {},
+        "target_link_uri": validated.target_link_uri,
+        "launched_at": int(time.time()),
+    }
+    token = create_session(services.store, data, services.settings.launch_session_ttl_seconds)
+    return LaunchOutcome(token=token, session=data)

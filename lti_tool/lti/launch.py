@@ -1,0 +1,387 @@
+"""OIDC login and launch validation, built on pylti1p3's Flask adapter.
+
+What pylti1p3 2.0.0 lacks and this module adds (see ../shared/LTI-NOTES.md):
+- the nonce is consumed atomically in shared storage, and must equal the one issued with the
+  state (pylti1p3 only checks that some nonce was saved, and marks state+id_token as valid so
+  the same POST is accepted again);
+- state is single-use, expires in minutes and is bound to the browser by a random cookie;
+- signature verification names the expected audience and issuer, allows a small clock skew,
+  refuses tokens issued too long ago, checks ``azp`` for multi-audience tokens and accepts
+  only the algorithm of the platform's key;
+- the platform JWKS is cached in shared storage and refetched on an unknown ``kid``;
+- unknown deployments are recorded inactive and refused; every failure is a ``LaunchRefused``
+  with a plain-words message instead of a bare ``LtiException``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+from urllib.parse import urlencode
+
+import jwt
+from pylti1p3.contrib.flask.cookie import FlaskCookieService
+from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
+from pylti1p3.contrib.flask.oidc_login import FlaskOIDCLogin
+from pylti1p3.contrib.flask.request import FlaskRequest
+from pylti1p3.exception import LtiException, OIDCException
+
+from lti_tool.container import Services
+from lti_tool.errors import LaunchRefused
+from lti_tool.lti import claims as c
+from lti_tool.lti import registry
+from lti_tool.lti.platform_keys import ASYMMETRIC_ALGORITHMS
+from lti_tool.lti.tool_conf import ToolConf
+
+STATE_COOKIE_PREFIX = "lti1p3-"
+
+
+class ToolCookieService(FlaskCookieService):
+    """pylti1p3's cookie service without ``Partitioned``: added for third-party iframes."""
+
+    def update_response(self, response: Any) -> None:
+        request = self._request
+        secure = bool(request is not None and request.is_secure())
+        for key, data in self._cookie_data_to_set.items():
+            response.set_cookie(
+                key,
+                data["value"],
+                max_age=data["exp"],
+                secure=secure,
+                httponly=True,
+                path="/",
+                samesite="None" if secure else "Lax",
+                partitioned=secure,
+            )
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class ToolOIDCLogin(FlaskOIDCLogin):
+    """Third-party initiated login: state and nonce go to shared storage, not the session."""
+
+    def __init__(self, services: Services, request: FlaskRequest, tool_conf: ToolConf) -> None:
+        super().__init__(request, tool_conf, cookie_service=ToolCookieService(request))
+        self._services = services
+        self._conf = tool_conf
+
+    def _prepare_redirect_url(self, launch_url: str) -> str:
+        try:
+            self._registration = self.validate_oidc_login()
+        except OIDCException as exc:
+            raise _login_refusal(str(exc), self._conf) from exc
+        settings = self._services.settings
+        row = self._conf.found
+        assert row is not None
+        state = "state-" + str(uuid.uuid4())
+        nonce = secrets.token_urlsafe(32)
+        browser_secret = secrets.token_urlsafe(32)
+        record = {
+            "nonce": nonce,
+            "registration_pk": row.pk,
+            "browser": _hash(browser_secret),
+            "target_link_uri": self._get_request_param("target_link_uri") or "",
+            "created": time.time(),
+        }
+        store = self._services.store
+        store.put("state", state, record, settings.state_ttl_seconds)
+        store.put("nonce", nonce, {"state": state}, settings.state_ttl_seconds)
+        self._cookie_service.set_cookie(state, browser_secret, settings.state_ttl_seconds)
+        params = {
+            "scope": "openid",
+            "response_type": "id_token",
+            "response_mode": "form_post",
+            "prompt": "none",
+            "client_id": row.client_id,
+            "redirect_uri": launch_url,
+            "state": state,
+            "nonce": nonce,
+            "login_hint": self._get_request_param("login_hint"),
+        }
+        message_hint = self._get_request_param("lti_message_hint")
+        if message_hint:
+            params["lti_message_hint"] = message_hint
+        separator = "&" if "?" in row.auth_login_url else "?"
+        return str(row.auth_login_url + separator + urlencode(params))
+
+
+def _login_refusal(message: str, conf: ToolConf) -> LaunchRefused:
+    if "issuer" in message:
+        return LaunchRefused("missing_iss", "The login request did not say which platform sent it.")
+    if "login hint" in message:
+        return LaunchRefused("missing_login_hint", "The login request carried no login_hint.")
+    return LaunchRefused(
+        "unknown_registration",
+        conf.miss_reason
+        or "This platform is not registered with the tool. An administrator must register it.",
+    )
+
+
+@dataclass(frozen=True)
+class ValidatedLaunch:
+    """What a successful launch established."""
+
+    claims: Mapping[str, Any]
+    registration_pk: int
+    registration_name: str
+    issuer: str
+    client_id: str
+    deployment_pk: int
+    deployment_id: str
+    target_link_uri: str
+
+
+class ToolMessageLaunch(FlaskMessageLaunch):
+    """The launch POST, validated strictly; see the module docstring for what is added."""
+
+    def __init__(self, services: Services, request: FlaskRequest, tool_conf: ToolConf) -> None:
+        super().__init__(request, tool_conf, cookie_service=ToolCookieService(request))
+        self._services = services
+        self._conf = tool_conf
+        self._state_record: dict[str, Any] = {}
+        self._verified: dict[str, Any] = {}
+        self._deployment: tuple[int, str] | None = None
+
+    # pylti1p3 takes aud[0] for a list; the spec says azp decides when present.
+    def get_client_id(self) -> str:
+        client_id = c.client_id_of(self._jwt.get("body", {}))
+        if client_id is None:
+            raise LaunchRefused(
+                "bad_aud",
+                "The launch names several audiences without saying (azp) which one it is for.",
+            )
+        return client_id
+
+    def validate(self) -> ToolMessageLaunch:
+        self._validated = True
+        try:
+            self._check_id_token_shape()
+            self._take_state()
+            self._validate_registration()
+            self._verify_signature()
+            self._consume_nonce()
+            self._check_message()
+            self._check_deployment()
+        except LtiException as exc:
+            self._validated = False
+            raise LaunchRefused("invalid_launch", f"The launch is not valid: {exc}") from exc
+        except BaseException:
+            self._validated = False
+            raise
+        return self
+
+    def result(self) -> ValidatedLaunch:
+        row = self._conf.found
+        assert row is not None and self._deployment is not None and self._validated
+        return ValidatedLaunch(
+            claims=self._verified,
+            registration_pk=row.pk,
+            registration_name=row.name,
+            issuer=row.issuer,
+            client_id=row.client_id,
+            deployment_pk=self._deployment[0],
+            deployment_id=self._deployment[1],
+            target_link_uri=str(self._state_record.get("target_link_uri") or ""),
+        )
+
+    def _set_body(self, body: dict[str, Any]) -> None:
+        self._jwt["body"] = cast(Any, body)
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _check_id_token_shape(self) -> None:
+        token = self._get_request_param("id_token")
+        if not token:
+            raise LaunchRefused("missing_id_token", "The launch carried no id_token.")
+        limit = self._services.settings.id_token_max_bytes
+        if len(token.encode()) > limit:
+            raise LaunchRefused(
+                "id_token_too_large", f"The id_token is larger than {limit // 1024} KB.", status=413
+            )
+        try:
+            self.validate_jwt_format()
+        except LtiException as exc:
+            raise LaunchRefused("not_a_jwt", "The id_token is not a readable JWT.") from exc
+        if not isinstance(self._jwt.get("header"), dict) or not isinstance(
+            self._jwt.get("body"), dict
+        ):
+            raise LaunchRefused("not_a_jwt", "The id_token is not a readable JWT.")
+
+    def _take_state(self) -> None:
+        state = self._get_request_param("state")
+        if not state:
+            raise LaunchRefused("missing_state", "The launch carried no state parameter.")
+        record = self._services.store.take("state", state)
+        if record is None:
+            raise LaunchRefused(
+                "state_unknown",
+                "This sign-in has expired or was already used. Please launch the tool again "
+                "from your course.",
+            )
+        cookie = self._cookie_service.get_cookie(state)
+        if not cookie or not secrets.compare_digest(_hash(cookie), str(record.get("browser"))):
+            raise LaunchRefused(
+                "state_browser_mismatch",
+                "This sign-in was started in another browser or the browser refused the tool's "
+                "cookie. Please launch the tool again from your course.",
+                status=403,
+            )
+        self._state_record = record
+
+    def _validate_registration(self) -> None:
+        body = self._jwt["body"]
+        if not isinstance(body.get("iss"), str) or not body["iss"]:
+            raise LaunchRefused("missing_iss", "The launch does not name its issuer (iss).")
+        aud = body.get("aud")
+        if isinstance(aud, list) and len(aud) > 1 and not body.get("azp"):
+            raise LaunchRefused(
+                "bad_aud",
+                "The launch names several audiences without an azp claim naming this tool.",
+            )
+        self._conf.registration_pk = int(self._state_record["registration_pk"])
+        try:
+            self.validate_registration()
+        except LtiException as exc:
+            raise LaunchRefused(
+                "wrong_iss_or_aud",
+                "The launch was issued by or for a platform other than the one that started "
+                "the sign-in (iss / aud / azp do not match the registration).",
+            ) from exc
+
+    def _verify_signature(self) -> None:
+        settings = self._services.settings
+        header = self._jwt["header"]
+        alg = header.get("alg")
+        kid = header.get("kid")
+        if not isinstance(alg, str) or alg not in ASYMMETRIC_ALGORITHMS:
+            raise LaunchRefused(
+                "wrong_alg", f"The launch uses the signing algorithm {alg!r}, which is refused."
+            )
+        if not isinstance(kid, str) or not kid:
+            raise LaunchRefused("missing_kid", "The launch's JWT header names no key (kid).")
+        row = self._conf.found
+        assert row is not None
+        key = self._services.platform_keys.verification_key(row.key_set_url, kid, alg)
+        try:
+            verified: dict[str, Any] = jwt.decode(
+                self._get_request_param("id_token"),
+                key,
+                algorithms=[alg],
+                audience=row.client_id,
+                issuer=row.issuer,
+                leeway=settings.clock_skew_seconds,
+                options={"require": ["exp", "iat", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise LaunchRefused("expired", "The launch has expired (exp is in the past).") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise LaunchRefused(
+                "not_yet_valid", "The launch is not valid yet (nbf or iat is in the future)."
+            ) from exc
+        except jwt.InvalidAudienceError as exc:
+            raise LaunchRefused("wrong_aud", "The launch is not addressed to this tool.") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise LaunchRefused("wrong_iss", "The launch's issuer does not match.") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise LaunchRefused(
+                "missing_claim", f"The launch lacks the required claim {exc.claim!r}."
+            ) from exc
+        except jwt.InvalidSignatureError as exc:
+            raise LaunchRefused(
+                "bad_signature", "The launch's signature does not match the platform's key."
+            ) from exc
+        except jwt.InvalidTokenError as exc:
+            raise LaunchRefused("invalid_jwt", f"The launch's JWT is invalid: {exc}") from exc
+        iat = verified.get("iat")
+        if not isinstance(iat, int | float):
+            raise LaunchRefused("missing_claim", "The launch's iat claim is not a number.")
+        if time.time() - iat > settings.id_token_max_age_seconds + settings.clock_skew_seconds:
+            raise LaunchRefused(
+                "too_old",
+                "The launch was issued too long ago. Please launch the tool again.",
+            )
+        azp = verified.get("azp")
+        if azp is not None and azp != row.client_id:
+            raise LaunchRefused("wrong_azp", "The launch's azp claim names another client.")
+        self._verified = verified
+        self._set_body(verified)
+
+    def _consume_nonce(self) -> None:
+        nonce = self._verified.get("nonce")
+        if not isinstance(nonce, str) or not nonce:
+            raise LaunchRefused("missing_nonce", "The launch carried no nonce.")
+        if not secrets.compare_digest(nonce, str(self._state_record.get("nonce"))):
+            raise LaunchRefused(
+                "nonce_mismatch", "The launch's nonce is not the one issued for this sign-in."
+            )
+        if self._services.store.take("nonce", nonce) is None:
+            raise LaunchRefused("nonce_replayed", "This launch was already used (replayed nonce).")
+
+    def _check_message(self) -> None:
+        body = self._verified
+        if body.get(c.VERSION) != c.LTI_VERSION:
+            raise LaunchRefused(
+                "wrong_version",
+                f"The launch declares LTI version {body.get(c.VERSION)!r}; 1.3.0 is required.",
+            )
+        message_type = body.get(c.MESSAGE_TYPE)
+        if not message_type:
+            raise LaunchRefused("missing_message_type", "The launch has no message_type claim.")
+        if message_type not in c.KNOWN_MESSAGE_TYPES:
+            raise LaunchRefused(
+                "unknown_message_type", f"The message type {message_type!r} is not supported."
+            )
+        if not isinstance(body.get("sub"), str) or not body["sub"].strip():
+            raise LaunchRefused("missing_sub", "The launch does not identify the user (sub).")
+        if c.ROLES not in body:
+            raise LaunchRefused("missing_roles", "The launch has no roles claim.")
+        if not isinstance(body[c.ROLES], list):
+            raise LaunchRefused("bad_roles", "The launch's roles claim is not a list.")
+        deployment_id = body.get(c.DEPLOYMENT_ID)
+        if not isinstance(deployment_id, str) or not deployment_id.strip():
+            raise LaunchRefused("missing_deployment_id", "The launch has no deployment_id claim.")
+        link = body.get(c.RESOURCE_LINK)
+        if message_type == c.RESOURCE_LINK_REQUEST and (
+            not isinstance(link, dict) or not isinstance(link.get("id"), str) or not link["id"]
+        ):
+            raise LaunchRefused(
+                "missing_resource_link", "The launch has no resource_link id claim."
+            )
+        context = body.get(c.CONTEXT)
+        if context is not None and (not isinstance(context, dict) or not context.get("id")):
+            raise LaunchRefused("bad_context", "The launch's context claim has no id.")
+        if message_type == "LtiDataPrivacyLaunchRequest":
+            # pylti1p3 knows only the name Canvas uses; validate the same way.
+            self._set_body({**body, c.MESSAGE_TYPE: "DataPrivacyLaunchRequest"})
+        try:
+            self.validate_message()
+        finally:
+            self._set_body(body)
+
+    def _check_deployment(self) -> None:
+        row = self._conf.found
+        assert row is not None
+        deployment_id = str(self._verified[c.DEPLOYMENT_ID])
+        with self._services.db.unit_of_work() as session:
+            deployment = registry.find_deployment(session, row.pk, deployment_id)
+            if deployment is None:
+                registry.record_unknown_deployment(session, row.pk, deployment_id)
+                active, pk = False, None
+            else:
+                active, pk = deployment.active, deployment.id
+        if pk is None or not active:
+            raise LaunchRefused(
+                "inactive_deployment" if pk else "unknown_deployment",
+                f"Deployment {deployment_id!r} of platform {row.name!r} is not active "
+                "yet. An administrator of the tool must activate it "
+                f"(lti-tool platform activate-deployment {row.name} {deployment_id}).",
+                status=403,
+            )
+        self._deployment = (pk, deployment_id)

@@ -1,0 +1,130 @@
+"""Platform public keys (JWKS), cached and refetched once when an unknown ``kid`` arrives.
+
+pylti1p3 caches a platform's JWKS only when ``set_public_key_caching`` is called and never
+refetches on an unknown ``kid``, so a platform that rotates its key breaks every launch until
+the cache expires. Here the JWKS lives in the shared store (any worker benefits from one fetch),
+with a per-process copy in front of it, and an unknown ``kid`` triggers one refetch, at most
+once per ``refetch_min_seconds`` per URL across all workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from typing import Any
+
+import requests
+from jwt import PyJWK
+from jwt.exceptions import PyJWKError
+
+from lti_tool.errors import LaunchRefused, UpstreamError
+from lti_tool.lti.store import EphemeralStore
+
+ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256"})
+# A JWK without "alg" is an RSA key used the way LTI 1.3 requires (RS256).
+DEFAULT_ALG_BY_KTY = {"RSA": "RS256", "EC": "ES256"}
+_LOCAL_SECONDS = 60.0
+
+
+class PlatformKeys:
+    """Finds the verification key for a (JWKS URL, kid, alg)."""
+
+    def __init__(
+        self,
+        store: EphemeralStore,
+        http: requests.Session,
+        cache_seconds: int,
+        refetch_min_seconds: int,
+    ) -> None:
+        self._store = store
+        self._http = http
+        self._cache_seconds = cache_seconds
+        self._refetch_min_seconds = refetch_min_seconds
+        self._local: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self.fetch_count = 0
+
+    def verification_key(self, url: str, kid: str, alg: str) -> PyJWK:
+        """The platform key named ``kid``; refused when absent or of another algorithm."""
+        jwks = self._cached(url)
+        if jwks is None:
+            jwks = self._fetch(url)
+        jwk = _find(jwks, kid)
+        if jwk is None:
+            shared = self._store.get("jwks", _url_key(url))
+            if shared is not None and _find(shared, kid) is not None:
+                jwks = shared  # another worker already refetched it
+                self._remember(url, shared)
+            elif self._store.add("jwksfetch", _url_key(url), {}, self._refetch_min_seconds):
+                jwks = self._fetch(url)
+            jwk = _find(jwks, kid)
+        if jwk is None:
+            raise LaunchRefused(
+                "unknown_kid",
+                "The launch was signed with a key the platform does not publish "
+                f"(kid {kid!r} is not in its key set).",
+            )
+        key_alg = jwk.get("alg") or DEFAULT_ALG_BY_KTY.get(str(jwk.get("kty")), "")
+        if alg != key_alg or alg not in ASYMMETRIC_ALGORITHMS:
+            raise LaunchRefused(
+                "wrong_alg",
+                f"The launch used the signing algorithm {alg!r}, but the platform's key "
+                f"{kid!r} is for {key_alg or 'an unknown algorithm'}.",
+            )
+        try:
+            return PyJWK(jwk, algorithm=key_alg)
+        except PyJWKError as exc:
+            raise LaunchRefused(
+                "bad_platform_key", f"The platform's key {kid!r} could not be read."
+            ) from exc
+
+    def _cached(self, url: str) -> dict[str, Any] | None:
+        with self._lock:
+            hit = self._local.get(url)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        shared = self._store.get("jwks", _url_key(url))
+        if shared is not None:
+            self._remember(url, shared)
+        return shared
+
+    def _remember(self, url: str, jwks: dict[str, Any]) -> None:
+        ttl = min(_LOCAL_SECONDS, float(self._cache_seconds))
+        with self._lock:
+            self._local[url] = (time.monotonic() + ttl, jwks)
+
+    def _fetch(self, url: str) -> dict[str, Any]:
+        self.fetch_count += 1
+        try:
+            response = self._http.get(url, headers={"Accept": "application/json"})
+        except requests.RequestException as exc:
+            raise UpstreamError(
+                "jwks_unreachable",
+                "The platform's public keys could not be fetched "
+                f"({type(exc).__name__}); please try again shortly.",
+            ) from exc
+        try:
+            jwks = response.json() if response.status_code == 200 else None
+        except ValueError:
+            jwks = None
+        if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+            raise UpstreamError(
+                "jwks_invalid",
+                f"The platform's key set URL answered HTTP {response.status_code} "
+                "without a valid JWKS document.",
+            )
+        self._store.put("jwks", _url_key(url), jwks, self._cache_seconds)
+        self._remember(url, jwks)
+        return jwks
+
+
+def _find(jwks: dict[str, Any], kid: str) -> dict[str, Any] | None:
+    for key in jwks.get("keys", []):
+        if isinstance(key, dict) and key.get("kid") == kid:
+            return key
+    return None
+
+
+def _url_key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()

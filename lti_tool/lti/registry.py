@@ -1,0 +1,181 @@
+"""Platform registrations and deployments: add, find, activate."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lti_tool.errors import NotFound, ToolError
+from lti_tool.persistence.models import Deployment, Registration
+
+PLATFORM_KINDS = ("moodle", "canvas", "generic")
+
+
+class RegistryError(ToolError):
+    """A registration command could not be carried out."""
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    name: str
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    key_set_url: str
+    auth_audience: str | None = None
+    kind: str = "generic"
+    deployment_ids: Sequence[str] = ()
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_platform_url(url: str, *, development: bool, field: str) -> str:
+    """https everywhere; plain http only for loopback hosts in development."""
+    parts = urlsplit(url.strip())
+    if parts.scheme == "https" and parts.netloc:
+        return url.strip()
+    if parts.scheme == "http" and parts.netloc:
+        if development and is_loopback_host(parts.hostname):
+            return url.strip()
+        reason = (
+            "plain http is accepted only for loopback hosts in development"
+            if development
+            else "production accepts only https platform URLs"
+        )
+        raise RegistryError("insecure_url", f"{field}: {url!r} refused ({reason})")
+    raise RegistryError("bad_url", f"{field}: {url!r} is not an absolute http(s) URL")
+
+
+def add_platform(session: Session, spec: PlatformSpec, *, development: bool) -> Registration:
+    """Register a platform with its deployments (all active: an admin named them)."""
+    if spec.kind not in PLATFORM_KINDS:
+        raise RegistryError("bad_kind", f"kind must be one of {', '.join(PLATFORM_KINDS)}")
+    if not spec.name.strip():
+        raise RegistryError("bad_name", "a registration needs a name")
+    if not spec.client_id.strip():
+        raise RegistryError("bad_client_id", "client_id must not be empty")
+    issuer = spec.issuer.strip()
+    if not issuer:
+        raise RegistryError("bad_issuer", "issuer must not be empty")
+    registration = Registration(
+        name=spec.name.strip(),
+        kind=spec.kind,
+        issuer=issuer,
+        client_id=spec.client_id.strip(),
+        auth_login_url=check_platform_url(
+            spec.auth_login_url, development=development, field="auth login URL"
+        ),
+        auth_token_url=check_platform_url(
+            spec.auth_token_url, development=development, field="auth token URL"
+        ),
+        key_set_url=check_platform_url(
+            spec.key_set_url, development=development, field="key set URL"
+        ),
+        auth_audience=spec.auth_audience or None,
+    )
+    for deployment_id in dict.fromkeys(d.strip() for d in spec.deployment_ids if d.strip()):
+        registration.deployments.append(Deployment(deployment_id=deployment_id, active=True))
+    session.add(registration)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise RegistryError(
+            "duplicate",
+            f"a registration named {spec.name!r} or for issuer {issuer!r} with client_id "
+            f"{spec.client_id!r} already exists",
+        ) from exc
+    return registration
+
+
+def get_by_name(session: Session, name: str) -> Registration:
+    registration = session.scalar(select(Registration).where(Registration.name == name))
+    if registration is None:
+        raise NotFound("unknown_registration", f"no registration named {name!r}")
+    return registration
+
+
+def list_registrations(session: Session) -> list[Registration]:
+    return list(session.scalars(select(Registration).order_by(Registration.name)))
+
+
+def find_registration(
+    session: Session, issuer: str, client_id: str | None, registration_pk: int | None = None
+) -> Registration | None:
+    """Look a registration up by issuer + client_id (Canvas shares one issuer across
+    institutions). Without a client_id, a registration id from the login URL decides, or the
+    issuer's only registration."""
+    if registration_pk is not None:
+        row = session.get(Registration, registration_pk)
+        if row is None or row.issuer != issuer:
+            return None
+        if client_id and row.client_id != client_id:
+            return None
+        return row
+    if client_id:
+        return session.scalar(
+            select(Registration).where(
+                Registration.issuer == issuer, Registration.client_id == client_id
+            )
+        )
+    rows = list(session.scalars(select(Registration).where(Registration.issuer == issuer).limit(2)))
+    return rows[0] if len(rows) == 1 else None
+
+
+def find_deployment(
+    session: Session, registration_pk: int, deployment_id: str
+) -> Deployment | None:
+    return session.scalar(
+        select(Deployment).where(
+            Deployment.registration_id == registration_pk,
+            Deployment.deployment_id == deployment_id,
+        )
+    )
+
+
+def record_unknown_deployment(session: Session, registration_pk: int, deployment_id: str) -> None:
+    """Remember a deployment seen in a signed launch, inactive until an admin activates it.
+    Idempotent under concurrency: a racing insert of the same row is ignored."""
+    if find_deployment(session, registration_pk, deployment_id) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                Deployment(
+                    registration_id=registration_pk, deployment_id=deployment_id, active=False
+                )
+            )
+    except IntegrityError:
+        pass
+
+
+def set_deployment_active(
+    session: Session, name: str, deployment_id: str, active: bool = True
+) -> Deployment:
+    """Activate (or deactivate) a deployment of the registration called ``name``; an id not
+    seen yet is created, so an admin can pre-approve it."""
+    registration = get_by_name(session, name)
+    deployment = find_deployment(session, registration.id, deployment_id)
+    if deployment is None:
+        deployment = Deployment(
+            registration_id=registration.id, deployment_id=deployment_id, active=active
+        )
+        session.add(deployment)
+    deployment.active = active
+    session.flush()
+    return deployment

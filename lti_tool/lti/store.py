@@ -1,0 +1,174 @@
+"""Short-lived shared storage: OIDC state, nonces, launch sessions, caches.
+
+Any worker of any instance must be able to serve any step of a launch, so nothing here lives
+in process memory: rows in the database by default, keys in Redis when ``redis_url`` is set.
+pylti1p3's own storages are per process (``FlaskCacheDataStorage`` on a local cache) or never
+consume a nonce; ``take`` here is an atomic get-and-delete, so only one request can win.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from lti_tool.persistence.db import Database
+from lti_tool.persistence.models import Ephemeral, utcnow
+
+
+class EphemeralStore(Protocol):
+    """Keyed JSON values with a time to live, in name spaces (``kind``)."""
+
+    backend: str
+
+    def put(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> None:
+        """Store ``value``, replacing any previous one."""
+
+    def add(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> bool:
+        """Store ``value`` only if no live value exists; True when stored."""
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The live value, or None."""
+
+    def take(self, kind: str, key: str) -> dict[str, Any] | None:
+        """Atomically read and delete: of concurrent callers at most one gets the value."""
+
+    def delete(self, kind: str, key: str) -> None:
+        """Forget the value."""
+
+    def ping(self) -> None:
+        """Raise if the backend cannot be reached."""
+
+
+class DatabaseStore:
+    """The ``ephemeral`` table. Expired rows are ignored and cleared as new ones are added."""
+
+    backend = "database"
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def put(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> None:
+        expires = utcnow() + dt.timedelta(seconds=ttl)
+        with self._db.unit_of_work() as session:
+            session.merge(Ephemeral(kind=kind, key=key, value=value, expires_at=expires))
+
+    def add(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> bool:
+        now = utcnow()
+        with self._db.unit_of_work() as session:
+            session.execute(
+                delete(Ephemeral).where(
+                    Ephemeral.kind == kind, Ephemeral.key == key, Ephemeral.expires_at <= now
+                )
+            )
+        try:
+            with self._db.unit_of_work() as session:
+                session.add(
+                    Ephemeral(
+                        kind=kind,
+                        key=key,
+                        value=value,
+                        expires_at=now + dt.timedelta(seconds=ttl),
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        with self._db.read_only() as session:
+            row = session.scalar(
+                select(Ephemeral.value).where(
+                    Ephemeral.kind == kind, Ephemeral.key == key, Ephemeral.expires_at > utcnow()
+                )
+            )
+        return dict(row) if row is not None else None
+
+    def take(self, kind: str, key: str) -> dict[str, Any] | None:
+        # One DELETE … RETURNING statement: the row goes to exactly one caller.
+        with self._db.unit_of_work() as session:
+            result = session.execute(
+                delete(Ephemeral)
+                .where(Ephemeral.kind == kind, Ephemeral.key == key)
+                .returning(Ephemeral.value, Ephemeral.expires_at)
+            ).first()
+        if result is None:
+            return None
+        value, expires_at = result
+        if expires_at <= utcnow():
+            return None
+        return dict(value)
+
+    def delete(self, kind: str, key: str) -> None:
+        with self._db.unit_of_work() as session:
+            session.execute(delete(Ephemeral).where(Ephemeral.kind == kind, Ephemeral.key == key))
+
+    def purge_expired(self) -> int:
+        """Delete dead rows; returns how many went."""
+        with self._db.unit_of_work() as session:
+            result = session.execute(delete(Ephemeral).where(Ephemeral.expires_at <= utcnow()))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def ping(self) -> None:
+        with self._db.read_only() as session:
+            session.execute(select(1))
+
+
+class RedisStore:
+    """Redis keys ``lti_tool:<kind>:<key>`` with native expiry; ``take`` is GETDEL."""
+
+    backend = "redis"
+
+    def __init__(self, url: str, prefix: str = "lti_tool") -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+        )
+        self._prefix = prefix
+
+    def _key(self, kind: str, key: str) -> str:
+        return f"{self._prefix}:{kind}:{key}"
+
+    def put(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> None:
+        self._redis.set(self._key(kind, key), json.dumps(value), ex=max(1, ttl))
+
+    def add(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> bool:
+        return bool(
+            self._redis.set(self._key(kind, key), json.dumps(value), ex=max(1, ttl), nx=True)
+        )
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        raw = self._redis.get(self._key(kind, key))
+        return _decode(raw)
+
+    def take(self, kind: str, key: str) -> dict[str, Any] | None:
+        raw = self._redis.getdel(self._key(kind, key))
+        return _decode(raw)
+
+    def delete(self, kind: str, key: str) -> None:
+        self._redis.delete(self._key(kind, key))
+
+    def ping(self) -> None:
+        self._redis.ping()
+
+    @property
+    def client(self) -> Any:
+        return self._redis
+
+
+def _decode(raw: Any) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    value = json.loads(raw)
+    return value if isinstance(value, dict) else None
+
+
+def make_store(db: Database, redis_url: str, redis_prefix: str = "lti_tool") -> EphemeralStore:
+    """Redis when configured, the database otherwise."""
+    if redis_url:
+        return RedisStore(redis_url, redis_prefix)
+    return DatabaseStore(db)

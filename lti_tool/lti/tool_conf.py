@@ -1,0 +1,115 @@
+"""pylti1p3 tool configuration backed by the registry tables.
+
+pylti1p3 ships JSON-file and dict configurations only. Like django-lti, this one looks
+registrations up by issuer + client_id (``check_iss_has_one_client`` is always False), so
+several institutions can share Canvas's single issuer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pylti1p3.deployment import Deployment as PyltiDeployment
+from pylti1p3.registration import Registration as PyltiRegistration
+from pylti1p3.tool_config.abstract import ToolConfAbstract
+
+from lti_tool.lti import registry
+from lti_tool.lti.keys import active_signing_key
+from lti_tool.persistence.db import Database
+
+
+@dataclass(frozen=True)
+class RegistrationRow:
+    pk: int
+    name: str
+    kind: str
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    auth_audience: str | None
+    key_set_url: str
+
+
+class ToolConf(ToolConfAbstract):  # type: ignore[type-arg]
+    """Finds registrations in the database; remembers the one it found for the caller."""
+
+    def __init__(self, db: Database, registration_pk: int | None = None) -> None:
+        self._db = db
+        self.registration_pk = registration_pk
+        self.found: RegistrationRow | None = None
+        self.miss_reason: str | None = None
+
+    def check_iss_has_one_client(self, iss: str) -> bool:
+        return False
+
+    def check_iss_has_many_clients(self, iss: str) -> bool:
+        return True
+
+    def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Any:
+        return self.find_registration_by_params(iss, None)
+
+    def find_registration_by_params(  # type: ignore[override]
+        self, iss: str, client_id: str | None, *args: Any, **kwargs: Any
+    ) -> PyltiRegistration | None:
+        with self._db.read_only() as session:
+            row = registry.find_registration(session, iss, client_id or None, self.registration_pk)
+            if row is None:
+                self.miss_reason = _miss_reason(iss, client_id, self.registration_pk)
+                return None
+            key = active_signing_key(session)
+            private_pem = key.private_pem if key is not None else None
+            self.found = found = RegistrationRow(
+                pk=row.id,
+                name=row.name,
+                kind=row.kind,
+                issuer=row.issuer,
+                client_id=row.client_id,
+                auth_login_url=row.auth_login_url,
+                auth_token_url=row.auth_token_url,
+                auth_audience=row.auth_audience,
+                key_set_url=row.key_set_url,
+            )
+        registration = (
+            PyltiRegistration()
+            .set_issuer(found.issuer)
+            .set_client_id(found.client_id)
+            .set_auth_login_url(found.auth_login_url)
+            .set_auth_token_url(found.auth_token_url)
+            .set_key_set_url(found.key_set_url)
+        )
+        if found.auth_audience:
+            registration.set_auth_audience(found.auth_audience)
+        if private_pem is not None:
+            registration.set_tool_private_key(private_pem)
+        return registration
+
+    def find_deployment(self, iss: str, deployment_id: str) -> PyltiDeployment | None:
+        return self.find_deployment_by_params(iss, deployment_id, "")
+
+    def find_deployment_by_params(
+        self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
+    ) -> PyltiDeployment | None:
+        with self._db.read_only() as session:
+            reg = registry.find_registration(session, iss, client_id or None, self.registration_pk)
+            if reg is None:
+                return None
+            dep = registry.find_deployment(session, reg.id, deployment_id)
+            if dep is None or not dep.active:
+                return None
+        return PyltiDeployment().set_deployment_id(deployment_id)
+
+
+def _miss_reason(iss: str, client_id: str | None, registration_pk: int | None) -> str:
+    if client_id:
+        return (
+            f"No platform is registered with issuer {iss!r} and client_id {client_id!r}. "
+            "An administrator must register it (lti-tool platform add)."
+        )
+    if registration_pk is not None:
+        return f"Registration {registration_pk} does not exist or has another issuer than {iss!r}."
+    return (
+        f"The platform {iss!r} sent no client_id and is registered zero or several times; use "
+        "the login URL that names the registration (/lti/login/<id>) or send client_id."
+    )

@@ -1,0 +1,232 @@
+"""The sandbox LMS's platform side: its keys, demo users and the id_tokens it signs.
+
+Tests use :class:`SandboxPlatform` directly to mint launches, forged ones included.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from lti_tool.lti import claims as c
+
+MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    key: str
+    sub: str
+    given_name: str
+    family_name: str
+    email: str
+    roles: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+DEMO_USERS: dict[str, DemoUser] = {
+    u.key: u
+    for u in (
+        DemoUser(
+            "student1",
+            "1001",
+            "Sam",
+            "Student",
+            "sam.student@example.org",
+            (MEMBERSHIP + "Learner",),
+        ),
+        DemoUser(
+            "student2",
+            "1002",
+            "Priya",
+            "Patel",
+            "priya.patel@example.org",
+            (MEMBERSHIP + "Learner",),
+        ),
+        DemoUser(
+            "student3",
+            "1003",
+            "Owen",
+            "Hughes",
+            "owen.hughes@example.org",
+            (MEMBERSHIP + "Learner",),
+        ),
+        DemoUser(
+            "teacher1",
+            "2001",
+            "Tess",
+            "Teacher",
+            "tess.teacher@example.org",
+            (MEMBERSHIP + "Instructor",),
+        ),
+        DemoUser(
+            "admin",
+            "3001",
+            "Ada",
+            "Admin",
+            "ada.admin@example.org",
+            (INSTITUTION + "Administrator", MEMBERSHIP + "Instructor"),
+        ),
+    )
+}
+
+DEMO_CONTEXT = {
+    "id": "pgcert-cl-2027",
+    "label": "PGCERT-CL",
+    "title": "Postgraduate Certificate in Clinical Leadership",
+    "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
+}
+
+
+@dataclass
+class PlatformKey:
+    kid: str
+    private_key: rsa.RSAPrivateKey
+
+    @property
+    def private_pem(self) -> bytes:
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    def public_jwk(self) -> dict[str, Any]:
+        jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(self.private_key.public_key()))
+        jwk.update(kid=self.kid, alg="RS256", use="sig")
+        return jwk
+
+
+def new_platform_key() -> PlatformKey:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    numbers = key.public_key().public_numbers()
+    digest = hashlib.sha256(str(numbers.n).encode()).digest()
+    return PlatformKey(base64.urlsafe_b64encode(digest[:12]).decode().rstrip("="), key)
+
+
+@dataclass
+class SandboxPlatform:
+    """An LTI 1.3 platform: issuer, the client it issued to the tool, its signing keys."""
+
+    issuer: str
+    tool_url: str
+    client_id: str = "sandbox-tool"
+    deployment_id: str = "sandbox-deployment-1"
+    keys: list[PlatformKey] = field(default_factory=lambda: [new_platform_key()])
+
+    @property
+    def signing_key(self) -> PlatformKey:
+        return self.keys[-1]
+
+    @property
+    def login_url(self) -> str:
+        return self.tool_url.rstrip("/") + "/lti/login"
+
+    @property
+    def launch_url(self) -> str:
+        return self.tool_url.rstrip("/") + "/lti/launch"
+
+    @property
+    def auth_url(self) -> str:
+        return self.issuer + "/auth"
+
+    @property
+    def token_url(self) -> str:
+        return self.issuer + "/token"
+
+    @property
+    def jwks_url(self) -> str:
+        return self.issuer + "/jwks"
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [k.public_jwk() for k in self.keys]}
+
+    def rotate_key(self, keep_old: bool = True) -> PlatformKey:
+        key = new_platform_key()
+        self.keys = [*self.keys, key] if keep_old else [key]
+        return key
+
+    def login_params(self, user: str = "student1", link: str = "checklist") -> dict[str, str]:
+        """The third-party initiated login the platform sends to the tool."""
+        return {
+            "iss": self.issuer,
+            "login_hint": DEMO_USERS[user].sub,
+            "target_link_uri": self.launch_url,
+            "lti_message_hint": json.dumps({"user": user, "link": link}),
+            "client_id": self.client_id,
+            "lti_deployment_id": self.deployment_id,
+        }
+
+    def launch_claims(self, user: str, nonce: str, link: str = "checklist") -> dict[str, Any]:
+        """The claims of a resource-link launch for a demo user in the demo course."""
+        person = DEMO_USERS[user]
+        now = int(time.time())
+        return {
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "sub": person.sub,
+            "iat": now,
+            "exp": now + 60,
+            "nonce": nonce,
+            "name": person.name,
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            "email": person.email,
+            c.MESSAGE_TYPE: c.RESOURCE_LINK_REQUEST,
+            c.VERSION: c.LTI_VERSION,
+            c.DEPLOYMENT_ID: self.deployment_id,
+            c.TARGET_LINK_URI: self.launch_url,
+            c.RESOURCE_LINK: {"id": f"link-{link}", "title": "Clinical leadership pathway"},
+            c.ROLES: list(person.roles),
+            c.CONTEXT: dict(DEMO_CONTEXT),
+            c.TOOL_PLATFORM: {
+                "guid": "sandbox-lms",
+                "name": "Sandbox LMS",
+                "product_family_code": "sandbox",
+            },
+            c.LAUNCH_PRESENTATION: {"document_target": "iframe", "locale": "en-GB"},
+            c.LIS: {"person_sourcedid": person.key.upper()},
+            c.NRPS: {
+                "context_memberships_url": self.issuer + "/api/nrps/pgcert-cl-2027/memberships",
+                "service_versions": ["2.0"],
+            },
+            c.AGS: {
+                "scope": [
+                    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+                    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+                    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+                ],
+                "lineitems": self.issuer + "/api/ags/pgcert-cl-2027/lineitems",
+            },
+            c.CUSTOM: {"context_history": ""},
+        }
+
+    def sign(
+        self,
+        claims: dict[str, Any],
+        *,
+        key: PlatformKey | None = None,
+        headers: dict[str, Any] | None = None,
+        algorithm: str = "RS256",
+    ) -> str:
+        """Sign ``claims`` as this platform (or with ``key``, e.g. a stranger's)."""
+        key = key or self.signing_key
+        header = {"kid": key.kid, **(headers or {})}
+        return jwt.encode(claims, key.private_pem, algorithm=algorithm, headers=header)
+
+    def new_jti(self) -> str:
+        return uuid.uuid4().hex

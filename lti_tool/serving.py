@@ -1,0 +1,37 @@
+"""gunicorn from code, for ``lti-tool serve --workers N``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class _ToolServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from lti_tool import create_app
+
+        return create_app()
+
+
+def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
+    """Run ``workers`` processes, each building its own app (nothing shared but storage)."""
+    _ToolServer(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "accesslog": None,
+            "timeout": 30,
+            "graceful_timeout": 10,
+        }
+    ).run()

@@ -1,0 +1,146 @@
+"""Settings: ``config/settings.toml`` defaults, overridden by ``LTI_TOOL_*`` environment variables.
+
+Standard library only; nothing here touches the database or the network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from lti_tool.resources import resource_dir
+
+ENV_PREFIX = "LTI_TOOL_"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    env: str = "production"
+    base_url: str = "http://127.0.0.1:5000"
+    database_url: str = "sqlite:///var/lti_tool.sqlite3"
+    redis_url: str = ""
+    redis_prefix: str = "lti_tool"
+    secret_key: str = ""
+    trusted_proxies: str = ""
+    instance_dir: str = "var"
+    clock_skew_seconds: int = 60
+    id_token_max_age_seconds: int = 300
+    id_token_max_bytes: int = 65536
+    state_ttl_seconds: int = 300
+    launch_session_ttl_seconds: int = 28800
+    platform_jwks_cache_seconds: int = 3600
+    platform_jwks_refetch_min_seconds: int = 10
+    http_timeout_seconds: float = 5.0
+    http_retries: int = 2
+    key_grace_period_days: int = 7
+    sandbox_enabled: bool = False
+    sandbox_url: str = "http://127.0.0.1:5001"
+    log_level: str = "INFO"
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return normalise_database_url(self.database_url)
+
+    @property
+    def base_origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def url_for_tool(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+
+def normalise_database_url(url: str) -> str:
+    """Map the usual URL forms onto the installed drivers (psycopg 3 for PostgreSQL)."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _coerce(field: dataclasses.Field[Any], raw: Any, source: str) -> Any:
+    kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+    try:
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"{source}: {field.name} must be a {kind}, got {raw!r}") from exc
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Build the settings: TOML defaults, then environment variables, then explicit overrides."""
+    environ = os.environ if environ is None else environ
+    if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(environ[ENV_PREFIX + "CONFIG"])
+    path = config_file or resource_dir("config") / "settings.toml"
+    with path.open("rb") as handle:
+        from_file = tomllib.load(handle)
+
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, raw in from_file.items():
+        if key not in fields:
+            raise SettingsError(f"{path}: unknown setting {key!r}")
+        values[key] = _coerce(fields[key], raw, str(path))
+    for name, field in fields.items():
+        env_key = ENV_PREFIX + name.upper()
+        if env_key in environ:
+            values[name] = _coerce(field, environ[env_key], env_key)
+    for key, raw in (overrides or {}).items():
+        if key not in fields:
+            raise SettingsError(f"override: unknown setting {key!r}")
+        values[key] = _coerce(fields[key], raw, "override")
+
+    settings = Settings(**values)
+    if settings.env not in {"development", "production"}:
+        raise SettingsError(f"env must be 'development' or 'production', got {settings.env!r}")
+    if not settings.secret_key:
+        settings = dataclasses.replace(settings, secret_key=_development_secret(settings))
+    return settings
+
+
+def _development_secret(settings: Settings) -> str:
+    """Production needs LTI_TOOL_SECRET_KEY; development keeps a generated one on disk."""
+    if not settings.is_development:
+        raise SettingsError(
+            "LTI_TOOL_SECRET_KEY is not set: production needs a long random secret "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    folder = Path(settings.instance_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    secret_file = folder / "secret_key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(48))
+        secret_file.chmod(0o600)
+    return secret_file.read_text().strip()

@@ -1,0 +1,36 @@
+"""JSON API for pages running inside the LMS iframe."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from lti_tool.web.auth import current_launch, require_launch
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/session")
+@require_launch
+def session_info() -> Response:
+    launch = current_launch()
+    assert launch is not None
+    data = launch.data
+    registration = data.get("registration", {})
+    context = data.get("context")
+    return jsonify(
+        {
+            "user": {"sub": data.get("sub"), "name": data.get("name"), "email": data.get("email")},
+            "roles": data.get("roles", []),
+            "is_staff": bool(data.get("is_staff")),
+            "context": (
+                {"id": context["id"], "title": context.get("title"), "label": context.get("label")}
+                if context
+                else None
+            ),
+            "platform": {
+                "issuer": registration.get("issuer"),
+                "client_id": registration.get("client_id"),
+                "deployment_id": data.get("deployment", {}).get("id"),
+            },
+        }
+    )

@@ -1,0 +1,108 @@
+"""The one place that turns errors into pages or JSON, each with a correlation id."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from lti_tool.errors import ToolError
+from lti_tool.logs import log_event
+
+log = logging.getLogger("lti_tool.web")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def correlation_id() -> str:
+    return str(getattr(g, "correlation_id", "") or "")
+
+
+def _wants_json() -> bool:
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def error_response(status: int, code: str, title: str, message: str) -> Response:
+    cid = correlation_id()
+    if _wants_json():
+        response = jsonify(
+            {"error": {"code": code, "title": title, "message": message, "correlation_id": cid}}
+        )
+    else:
+        response = Response(
+            render_template(
+                "errors/error.html",
+                status=status,
+                code=code,
+                title=title,
+                message=message,
+                correlation_id=cid,
+            ),
+            mimetype="text/html",
+        )
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="lti-tool"'
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _assign_correlation_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.correlation_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+
+    @app.after_request
+    def _echo_correlation_id(response: Response) -> Response:
+        response.headers["X-Request-ID"] = correlation_id()
+        return response
+
+    @app.errorhandler(ToolError)
+    def _tool_error(exc: ToolError) -> Response:
+        log_event(
+            log,
+            logging.WARNING,
+            "request refused",
+            code=exc.code,
+            status=exc.status,
+            path=request.path,
+            reason=exc.message,
+        )
+        return error_response(exc.status, exc.code, exc.title, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> Response:
+        return error_response(
+            400,
+            "csrf",
+            "The form expired",
+            "The form's security token is missing or expired. Reload the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        return error_response(
+            status, exc.name.lower().replace(" ", "_"), exc.name, exc.description or exc.name
+        )
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        log.exception("unhandled error", extra={"fields": {"path": request.path}})
+        return error_response(
+            500,
+            "internal_error",
+            "Something went wrong",
+            "The tool hit an unexpected error. Please try again; if it keeps happening, give "
+            "the reference below to your administrator.",
+        )

@@ -1,0 +1,79 @@
+"""Security headers, proxy trust and CSRF."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask, Response, g
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+csrf = CSRFProtect()
+
+
+def csp_nonce() -> str:
+    """Per-request nonce for the few inline scripts the pages carry."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return str(g.csp_nonce)
+
+
+class TrustedProxies:
+    """Apply X-Forwarded-* only for requests arriving from the listed proxy addresses.
+
+    ``LTI_TOOL_TRUSTED_PROXIES`` is either a number of hops (``1``: trust the nearest proxy,
+    whatever its address) or a comma-separated list of addresses / networks.
+    """
+
+    def __init__(self, app: Any, networks: Iterable[str], hops: int) -> None:
+        self._plain = app
+        self._fixed = ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+        self._networks = [ipaddress.ip_network(n.strip(), strict=False) for n in networks]
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not self._networks:
+            return self._fixed(environ, start_response)
+        try:
+            remote = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
+        except ValueError:
+            return self._plain(environ, start_response)
+        if any(remote in net for net in self._networks):
+            return self._fixed(environ, start_response)
+        return self._plain(environ, start_response)
+
+
+def install_proxy_trust(app: Flask, setting: str) -> None:
+    setting = setting.strip()
+    if not setting:
+        return
+    if setting.isdigit():
+        app.wsgi_app = TrustedProxies(app.wsgi_app, [], int(setting))  # type: ignore[method-assign]
+    else:
+        networks = [n for n in setting.split(",") if n.strip()]
+        app.wsgi_app = TrustedProxies(app.wsgi_app, networks, 1)  # type: ignore[method-assign]
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        nonce = csp_nonce()
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; "
+            "style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; "
+            "form-action *; "
+            "base-uri 'none'; object-src 'none'; "
+            # Narrowed per registration by the admin-pages work; LMS pages must frame us.
+            "frame-ancestors *",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        return response

@@ -1,0 +1,79 @@
+"""Fixtures: the tool on each storage backend, and a live sandbox platform on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from lti_tool import create_app
+from lti_tool.lti.keys import ensure_signing_key
+from lti_tool.sandbox import SandboxServer, register_sandbox
+from lti_tool.sandbox.app import create_sandbox_app
+from lti_tool.sandbox.platform import SandboxPlatform
+from lti_tool.settings import load_settings
+from tests.support.backends import BACKENDS, backend_settings
+from tests.support.lti import Launcher
+
+TOOL_URL = "http://localhost"
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    platform = SandboxPlatform(issuer="http://127.0.0.1:0", tool_url=TOOL_URL)
+    server = SandboxServer(platform, "127.0.0.1", 0)
+    platform.issuer = f"http://127.0.0.1:{server.port}"
+    with server:
+        yield server
+
+
+@pytest.fixture
+def platform(sandbox_server: SandboxServer) -> Iterator[SandboxPlatform]:
+    """The sandbox platform, with its keys restored after a test that rotates them."""
+    platform = sandbox_server.platform
+    keys = list(platform.keys)
+    yield platform
+    platform.keys = keys
+
+
+def make_tool(overrides: dict[str, Any], tmp_path: Path) -> Flask:
+    settings = load_settings(
+        overrides={
+            "env": "development",
+            "base_url": TOOL_URL,
+            "secret_key": "test-secret-key-not-for-production",
+            "instance_dir": str(tmp_path / "instance"),
+            "log_level": "WARNING",
+            **overrides,
+        },
+        environ={},
+    )
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def tool(backend: str, tmp_path: Path, platform: SandboxPlatform) -> Iterator[Flask]:
+    """The tool on ``backend``, migrated, with a key and the sandbox platform registered."""
+    with backend_settings(backend, tmp_path) as overrides:
+        app = make_tool(overrides, tmp_path)
+        services = app.extensions["lti_tool"]
+        with services.db.unit_of_work() as session:
+            ensure_signing_key(session)
+        register_sandbox(services.db, platform, development=True)
+        yield app
+        services.close()
+
+
+@pytest.fixture
+def launcher(tool: Flask, platform: SandboxPlatform) -> Launcher:
+    return Launcher(tool, platform, create_sandbox_app(platform))

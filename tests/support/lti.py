@@ -1,0 +1,111 @@
+"""Drive real LTI launches: the tool through its Flask test client, the sandbox platform
+through its own test client and a loopback server (for the JWKS the tool fetches)."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from lti_tool.sandbox.platform import PlatformKey, SandboxPlatform
+
+_FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+_META_TOKEN = re.compile(r'<meta name="lti-launch-token" content="([^"]+)">')
+REMOVE = object()
+
+
+def form_fields(page: str) -> dict[str, str]:
+    return {name: html.unescape(value) for name, value in _FIELD.findall(page)}
+
+
+def launch_token(page: str) -> str:
+    match = _META_TOKEN.search(page)
+    assert match, "launch page carries no lti-launch-token meta tag"
+    return match.group(1)
+
+
+@dataclass
+class Login:
+    state: str
+    nonce: str
+    redirect: str
+    params: dict[str, str]
+
+
+class Launcher:
+    def __init__(self, app: Flask, platform: SandboxPlatform, sandbox_app: Flask) -> None:
+        self.app = app
+        self.platform = platform
+        self.sandbox = sandbox_app.test_client()
+
+    def login(
+        self,
+        client: FlaskClient,
+        user: str = "student1",
+        method: str = "POST",
+        path: str = "/lti/login",
+        **overrides: Any,
+    ) -> Login:
+        params = self.platform.login_params(user)
+        for key, value in overrides.items():
+            if value is REMOVE:
+                params.pop(key, None)
+            else:
+                params[key] = value
+        if method == "POST":
+            response = client.post(path, data=params)
+        else:
+            response = client.get(path, query_string=params)
+        assert response.status_code == 302, (response.status_code, response.get_data(as_text=True))
+        location = response.headers["Location"]
+        query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+        return Login(state=query["state"], nonce=query["nonce"], redirect=location, params=query)
+
+    def claims(self, user: str, nonce: str) -> dict[str, Any]:
+        return self.platform.launch_claims(user, nonce)
+
+    def post_launch(
+        self, client: FlaskClient, id_token: str, state: str, **extra: str
+    ) -> TestResponse:
+        return client.post("/lti/launch", data={"id_token": id_token, "state": state, **extra})
+
+    def launch(
+        self,
+        client: FlaskClient,
+        user: str = "student1",
+        *,
+        changes: dict[str, Any] | None = None,
+        headers: dict[str, Any] | None = None,
+        key: PlatformKey | None = None,
+        algorithm: str = "RS256",
+    ) -> TestResponse:
+        """Login, then a launch signed by the platform with ``changes`` applied to the claims
+        (a value of REMOVE deletes the claim)."""
+        login = self.login(client, user)
+        claims = self.claims(user, login.nonce)
+        for name, value in (changes or {}).items():
+            if value is REMOVE:
+                claims.pop(name, None)
+            else:
+                claims[name] = value
+        token = self.platform.sign(claims, key=key, headers=headers, algorithm=algorithm)
+        return self.post_launch(client, token, login.state)
+
+    def through_sandbox(self, client: FlaskClient, user: str = "student1") -> TestResponse:
+        """The whole browser journey: platform login form, tool login, platform auth, launch."""
+        start = self.sandbox.get(f"/launch/{user}")
+        assert start.status_code == 200
+        fields = form_fields(start.get_data(as_text=True))
+        login = client.post("/lti/login", data=fields)
+        assert login.status_code == 302, login.get_data(as_text=True)
+        auth_url = urlsplit(login.headers["Location"])
+        auth = self.sandbox.get(auth_url.path + "?" + auth_url.query)
+        assert auth.status_code == 200, auth.get_data(as_text=True)
+        form = form_fields(auth.get_data(as_text=True))
+        return self.post_launch(client, form["id_token"], form["state"])

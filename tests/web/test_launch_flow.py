@@ -1,0 +1,97 @@
+"""Signed launches end to end: sandbox platform → tool login → platform auth → tool launch."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from lti_tool.persistence.models import Context, Membership, ResourceLink, User
+from tests.support.lti import Launcher, launch_token
+
+
+def test_student_launch_through_the_sandbox_opens_the_student_view(launcher: Launcher) -> None:
+    client = launcher.app.test_client()
+    response = launcher.through_sandbox(client, "student1")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    assert "My pathway" in page
+    assert "Sam Student" in page
+    assert response.headers["Cache-Control"] == "no-store"
+
+    token = launch_token(page)
+    info = client.get("/api/session", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert info["user"] == {
+        "sub": "1001",
+        "name": "Sam Student",
+        "email": "sam.student@example.org",
+    }
+    assert info["is_staff"] is False
+    assert info["context"]["label"] == "PGCERT-CL"
+    assert info["platform"]["client_id"] == launcher.platform.client_id
+    assert info["platform"]["issuer"] == launcher.platform.issuer
+    assert info["platform"]["deployment_id"] == launcher.platform.deployment_id
+
+
+def test_instructor_launch_is_staff_and_records_user_context_link(launcher: Launcher) -> None:
+    client = launcher.app.test_client()
+    response = launcher.through_sandbox(client, "teacher1")
+    assert response.status_code == 200
+    assert "Class overview" in response.get_data(as_text=True)
+    info = client.get("/api/session").get_json()  # the session cookie works too
+    assert info["is_staff"] is True
+    assert info["roles"] == ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]
+
+    db = launcher.app.extensions["lti_tool"].db
+    with db.read_only() as session:
+        user = session.scalar(select(User).where(User.sub == "2001"))
+        assert user is not None and user.email == "tess.teacher@example.org"
+        context = session.scalar(select(Context))
+        assert context is not None
+        assert context.nrps_url and context.nrps_url.endswith("/memberships")
+        assert context.ags_lineitems_url and context.ags_lineitems_url.endswith("/lineitems")
+        assert session.scalar(select(func.count()).select_from(ResourceLink)) == 1
+        membership = session.scalar(select(Membership))
+        assert membership is not None and membership.user_pk == user.id
+
+
+def test_the_same_launch_post_is_refused_when_replayed(launcher: Launcher) -> None:
+    client = launcher.app.test_client()
+    login = launcher.login(client)
+    token = launcher.platform.sign(launcher.claims("student1", login.nonce))
+    first = launcher.post_launch(client, token, login.state)
+    assert first.status_code == 200
+    replay = launcher.post_launch(client, token, login.state)
+    assert replay.status_code == 400
+    assert "already used" in replay.get_data(as_text=True)
+
+
+def test_a_replayed_id_token_with_a_fresh_state_is_refused(launcher: Launcher) -> None:
+    client = launcher.app.test_client()
+    login = launcher.login(client)
+    token = launcher.platform.sign(launcher.claims("student1", login.nonce))
+    assert launcher.post_launch(client, token, login.state).status_code == 200
+    second = launcher.login(client)
+    replay = launcher.post_launch(client, token, second.state)
+    assert replay.status_code == 400
+    assert replay.get_json(silent=True) is None
+    assert "nonce" in replay.get_data(as_text=True)
+
+
+def test_api_session_refuses_missing_forged_and_expired_tokens(launcher: Launcher) -> None:
+    client = launcher.app.test_client()
+    missing = client.get("/api/session")
+    assert missing.status_code == 401
+    body = missing.get_json()
+    assert body["error"]["code"] == "no_session" and body["error"]["correlation_id"]
+    forged = client.get("/api/session", headers={"Authorization": "Bearer forged-token"})
+    assert forged.status_code == 401
+
+    response = launcher.through_sandbox(client, "student1")
+    token = launch_token(response.get_data(as_text=True))
+    store = launcher.app.extensions["lti_tool"].store
+    import hashlib
+
+    store.delete("session", hashlib.sha256(token.encode()).hexdigest())  # as expiry would
+    expired = launcher.app.test_client().get(
+        "/api/session", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert expired.status_code == 401
