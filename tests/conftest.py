@@ -10,12 +10,13 @@ import pytest
 from flask import Flask
 
 from lti_tool import create_app
-from lti_tool.lti.keys import ensure_signing_key
+from lti_tool.lti.keys import new_signing_key
+from lti_tool.persistence.models import SigningKey
 from lti_tool.sandbox import SandboxServer, register_sandbox
 from lti_tool.sandbox.app import create_sandbox_app
 from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.settings import load_settings
-from tests.support.backends import BACKENDS, backend_settings
+from tests.support.backends import BACKENDS, MigratedBackends, backend_settings
 from tests.support.lti import Launcher
 
 TOOL_URL = "http://localhost"
@@ -56,22 +57,79 @@ def make_tool(overrides: dict[str, Any], tmp_path: Path) -> Flask:
     return app
 
 
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedBackends]:
+    backends = MigratedBackends(tmp_path_factory.mktemp("migrated"))
+    yield backends
+    backends.close()
+
+
+@pytest.fixture(scope="session")
+def tool_key_template() -> SigningKey:
+    """One RSA key for the session's tools (generating one per test is slow)."""
+    return new_signing_key()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture
-def tool(backend: str, tmp_path: Path, platform: SandboxPlatform) -> Iterator[Flask]:
+def tool(
+    backend: str,
+    tmp_path: Path,
+    platform: SandboxPlatform,
+    migrated: MigratedBackends,
+    tool_key_template: SigningKey,
+) -> Iterator[Flask]:
     """The tool on ``backend``, migrated, with a key and the sandbox platform registered."""
-    with backend_settings(backend, tmp_path) as overrides:
+    with backend_settings(backend, tmp_path, migrated) as overrides:
         app = make_tool(overrides, tmp_path)
         services = app.extensions["lti_tool"]
         with services.db.unit_of_work() as session:
-            ensure_signing_key(session)
+            session.add(
+                SigningKey(
+                    kid=tool_key_template.kid,
+                    private_pem=tool_key_template.private_pem,
+                    public_jwk=tool_key_template.public_jwk,
+                )
+            )
         register_sandbox(services.db, platform, development=True)
         yield app
         services.close()
+
+
+@pytest.fixture
+def sqlite_tool_factory(
+    tmp_path: Path,
+    platform: SandboxPlatform,
+    migrated: MigratedBackends,
+    tool_key_template: SigningKey,
+) -> Iterator[Any]:
+    """Build extra tools on SQLite with other settings (proxies, timeouts, HTTPS)."""
+    apps: list[Flask] = []
+
+    def build(**overrides: Any) -> Launcher:
+        folder = tmp_path / f"tool{len(apps)}"
+        folder.mkdir()
+        app = make_tool({"database_url": migrated.sqlite_url(folder), **overrides}, folder)
+        services = app.extensions["lti_tool"]
+        with services.db.unit_of_work() as session:
+            session.add(
+                SigningKey(
+                    kid=tool_key_template.kid,
+                    private_pem=tool_key_template.private_pem,
+                    public_jwk=tool_key_template.public_jwk,
+                )
+            )
+        register_sandbox(services.db, platform, development=True)
+        apps.append(app)
+        return Launcher(app, platform, create_sandbox_app(platform))
+
+    yield build
+    for app in apps:
+        app.extensions["lti_tool"].close()
 
 
 @pytest.fixture

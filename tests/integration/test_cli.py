@@ -1,0 +1,110 @@
+"""The lti-tool command against a real SQLite database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from lti_tool.cli import main
+
+MOODLE = [
+    "platform",
+    "add",
+    "--name",
+    "moodle-test",
+    "--kind",
+    "moodle",
+    "--issuer",
+    "https://moodle.example.ac.uk",
+    "--client-id",
+    "A5EjHd6o2VFqQbe",
+    "--auth-login-url",
+    "https://moodle.example.ac.uk/mod/lti/auth.php",
+    "--auth-token-url",
+    "https://moodle.example.ac.uk/mod/lti/token.php",
+    "--key-set-url",
+    "https://moodle.example.ac.uk/mod/lti/certs.php",
+    "--deployment-id",
+    "1",
+    "--deployment-id",
+    "2",
+]
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> object:
+    env = {
+        "LTI_TOOL_ENV": "production",
+        "LTI_TOOL_SECRET_KEY": "cli-test-secret",
+        "LTI_TOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        "LTI_TOOL_BASE_URL": "https://pathway.example.ac.uk",
+        "LTI_TOOL_INSTANCE_DIR": str(tmp_path),
+    }
+
+    def invoke(*args: str, **extra_env: str) -> Result:
+        return CliRunner().invoke(main, list(args), env={**env, **extra_env})
+
+    result = invoke("init")
+    assert result.exit_code == 0, result.output
+    assert "active signing key" in result.output
+    return invoke
+
+
+def test_platform_add_prints_the_urls_to_paste(run) -> None:  # type: ignore[no-untyped-def]
+    result = run(*MOODLE)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "https://pathway.example.ac.uk/lti/launch" in out
+    assert "https://pathway.example.ac.uk/lti/login" in out
+    assert "https://pathway.example.ac.uk/.well-known/jwks.json" in out
+
+    listed = json.loads(run("platform", "list", "--json").output)
+    assert listed[0]["name"] == "moodle-test" and listed[0]["kind"] == "moodle"
+    assert listed[0]["deployments"] == [
+        {"deployment_id": "1", "active": True},
+        {"deployment_id": "2", "active": True},
+    ]
+    duplicate = run(*MOODLE)
+    assert duplicate.exit_code != 0 and "already exists" in duplicate.output
+
+
+def test_production_refuses_plain_http_platform_urls(run) -> None:  # type: ignore[no-untyped-def]
+    args = [a.replace("https://moodle", "http://moodle") for a in MOODLE]
+    result = run(*args)
+    assert result.exit_code != 0
+    assert "production accepts only https" in result.output
+
+
+def test_activate_and_deactivate_deployment(run) -> None:  # type: ignore[no-untyped-def]
+    run(*MOODLE)
+    assert run("platform", "deactivate-deployment", "moodle-test", "2").exit_code == 0
+    assert run("platform", "activate-deployment", "moodle-test", "7").exit_code == 0
+    listed = json.loads(run("platform", "list", "--json").output)
+    assert {(d["deployment_id"], d["active"]) for d in listed[0]["deployments"]} == {
+        ("1", True),
+        ("2", False),
+        ("7", True),
+    }
+    missing = run("platform", "activate-deployment", "nope", "1")
+    assert missing.exit_code != 0 and "no registration named" in missing.output
+    text = run("platform", "list").output
+    assert "deployment 2: INACTIVE" in text
+
+
+def test_keys_rotate_and_list(run) -> None:  # type: ignore[no-untyped-def]
+    first = run("keys", "list").output.strip().splitlines()
+    assert len(first) == 1 and "active" in first[0]
+    rotated = run("keys", "rotate")
+    assert rotated.exit_code == 0 and "stay published for 7 days" in rotated.output
+    lines = run("keys", "list").output.strip().splitlines()
+    assert len(lines) == 2
+    assert "retired (still published)" in lines[0] and lines[1].endswith("active")
+
+
+def test_sandbox_refuses_production(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("sandbox")
+    assert result.exit_code != 0
+    assert "never runs with LTI_TOOL_ENV=production" in result.output
