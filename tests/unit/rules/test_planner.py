@@ -1,0 +1,235 @@
+"""The study planner: sequential when there is time, parallel when tight, honest when too late."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from lti_tool.rules import (
+    AssessmentOutcome,
+    AssessmentResult,
+    Completion,
+    ModulePlan,
+    StudyPlan,
+    evaluate,
+    plan_study,
+)
+from tests.unit.rules.support import (
+    B832_CODES,
+    B833_COMPULSORY,
+    B833_OPTIONAL,
+    DEADLINE,
+    START,
+    done,
+    going,
+    made_up,
+    pgcert,
+)
+
+B833_DONE = [done(code) for code in B833_COMPULSORY + B833_OPTIONAL[:2]]
+
+
+def plan_b832(completions: list[Completion], today: date, start: date | None = START) -> ModulePlan:
+    starts = {"B832": start} if start else {}
+    return plan_study(pgcert(), completions + B833_DONE, starts, today).module("B832")
+
+
+def dates(plan: ModulePlan) -> list[tuple[str, date, date, bool]]:
+    return [(e.code, e.start, e.finish, e.parallel) for e in plan.entries]
+
+
+def test_plenty_of_time_one_course_after_another() -> None:
+    today = date(2026, 6, 1)
+
+    plan = plan_b832([], today)
+
+    ten_weeks = timedelta(weeks=10)
+    assert dates(plan) == [
+        (code, today + index * ten_weeks, today + (index + 1) * ten_weeks, False)
+        for index, code in enumerate(B832_CODES)
+    ]
+    assert plan.feasible
+    assert plan.course_weeks == 10
+    assert plan.entries[-1].finish == date(2027, 10, 4) <= DEADLINE
+    assert plan.notes == (
+        "Your B832 plan takes one course at a time and finishes on 4 October 2027, before the"
+        " 30 November 2027 deadline",
+    )
+
+
+def test_tight_time_two_courses_in_parallel() -> None:
+    # 394 days before the deadline: five ten-week slots for seven courses.
+    plan = plan_b832([], date(2026, 11, 1))
+
+    assert plan.feasible
+    assert plan.course_weeks == 10
+    assert [e.parallel for e in plan.entries] == [True] * 4 + [False] * 3
+    assert plan.entries[0].start == plan.entries[1].start == date(2026, 11, 1)
+    assert max(e.finish for e in plan.entries) <= DEADLINE
+    assert [e.code for e in plan.entries] == list(B832_CODES)
+    assert plan.notes == (
+        "To finish B832 by the 30 November 2027 deadline you need to study up to two courses at"
+        " the same time where the plan says so",
+    )
+
+
+def test_tighter_time_parallel_at_the_shortest_length() -> None:
+    # 250 days: too few for four ten-week slots, enough for four eight-week ones.
+    today = DEADLINE - timedelta(days=250)
+
+    plan = plan_b832([], today)
+
+    assert plan.feasible
+    assert plan.course_weeks == 8
+    assert [e.parallel for e in plan.entries] == [True] * 6 + [False]
+    assert all(e.finish - e.start == timedelta(weeks=8) for e in plan.entries)
+    assert max(e.finish for e in plan.entries) == today + timedelta(weeks=32) <= DEADLINE
+    assert "finish each course in the shortest time, 8 weeks" in plan.notes[0]
+    assert "two courses at the same time" in plan.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("today", "start", "next_start"),
+    [
+        pytest.param(date(2027, 6, 1), START, date(2027, 10, 31), id="after-start"),
+        pytest.param(date(2027, 5, 1), START, date(2027, 10, 31), id="before-start"),
+        pytest.param(date(2027, 12, 5), START, date(2028, 5, 30), id="deadline-passed"),
+    ],
+)
+def test_impossible_deadline_suggests_the_next_start(
+    today: date, start: date, next_start: date
+) -> None:
+    plan = plan_b832([], today, start)
+
+    assert not plan.feasible
+    assert plan.next_start == next_start
+    # The fastest plan is still shown: two at a time, eight weeks each, past the deadline.
+    assert plan.course_weeks == 8
+    assert len(plan.entries) == 7
+    assert max(e.finish for e in plan.entries) > DEADLINE
+    (note,) = plan.notes
+    assert note.startswith("The 30 November 2027 deadline for B832 can no longer be met")
+    assert f"register for the next B832 start on {next_start.day} " in note
+
+
+def test_in_progress_course_is_planned_to_finish_first() -> None:
+    today = date(2027, 6, 1)
+    completions = [done(code) for code in B832_CODES[:5]] + [going("GB085", today)]
+
+    plan = plan_b832(completions, today)
+
+    assert dates(plan) == [
+        ("GB085", date(2027, 6, 1), date(2027, 8, 10), False),
+        ("GB086", date(2027, 8, 10), date(2027, 10, 19), False),
+    ]
+    assert [e.in_progress for e in plan.entries] == [True, False]
+    assert plan.feasible
+
+
+def test_exempt_course_in_progress_keeps_its_real_start() -> None:
+    completions = [done(code) for code in B832_CODES[1:6]] + [going("GB080", date(2027, 5, 1))]
+
+    plan = plan_b832(completions, date(2027, 6, 1))
+
+    assert dates(plan) == [
+        ("GB080", date(2027, 5, 1), date(2027, 7, 10), False),
+        ("GB086", date(2027, 7, 10), date(2027, 9, 18), False),
+    ]
+
+
+def test_in_progress_course_shortened_to_meet_the_deadline() -> None:
+    # Ten weeks from 25 September would end on 4 December, after the deadline; eight fit.
+    completions = [done(code) for code in B832_CODES[:6]] + [going("GB086", date(2027, 9, 25))]
+
+    plan = plan_b832(completions, date(2027, 10, 1))
+
+    assert dates(plan) == [("GB086", date(2027, 9, 25), date(2027, 11, 20), False)]
+    assert plan.course_weeks == 8
+    assert plan.feasible
+
+
+@pytest.mark.parametrize(
+    ("optional", "planned"),
+    [
+        pytest.param([], ["GB090", "GB091"], id="two-needed"),
+        pytest.param([done("GB090")], ["GB091"], id="one-needed"),
+        pytest.param([done("GB090"), going("GB092", date(2027, 11, 2))], ["GB092"], id="started"),
+        pytest.param([done("GB090"), done("GB092")], [], id="none-needed"),
+    ],
+)
+def test_only_as_many_optional_courses_as_still_needed(
+    optional: list[Completion], planned: list[str]
+) -> None:
+    completions = [done(code) for code in B832_CODES + B833_COMPULSORY] + optional
+
+    plan = plan_study(pgcert(), completions, {"B833": date(2027, 10, 31)}, date(2027, 11, 3))
+
+    assert [e.code for e in plan.module("B833").entries] == planned
+    assert plan.module("B832").entries == ()
+
+
+def test_compulsory_courses_come_before_optional_ones() -> None:
+    plan = plan_study(pgcert(), [], {}, date(2027, 1, 4)).module("B833")
+
+    assert [e.code for e in plan.entries] == ["GB087", "GB088", "GB089", "GB090", "GB091"]
+
+
+def test_without_a_start_date_the_plan_has_no_deadline() -> None:
+    plan = plan_b832([], date(2027, 1, 4), start=None)
+
+    assert plan.deadline is None
+    assert plan.feasible
+    assert [e.parallel for e in plan.entries] == [False] * 7
+    assert plan.notes == (
+        "Your B832 start date is not set yet, so there is no six-month deadline: this plan takes"
+        " one course at a time, 10 weeks each",
+    )
+
+
+def test_passed_module_is_not_planned() -> None:
+    plan = plan_study(
+        pgcert(), [], {}, date(2027, 1, 4), {"B832": AssessmentResult(AssessmentOutcome.PASS)}
+    )
+
+    assert [module.module for module in plan.modules] == ["B833"]
+    assert {e.module for e in plan.entries} == {"B833"}
+
+
+def test_overlapping_module_plans_are_pointed_out() -> None:
+    plan = plan_study(pgcert(), [], {}, date(2027, 1, 4))
+
+    assert plan.notes[-1] == (
+        "Your B832 and B833 plans overlap between 4 January 2027 and 20 December 2027: speak to"
+        " your tutor if studying for both modules at once is too much"
+    )
+    assert [e.start for e in plan.entries] == sorted(e.start for e in plan.entries)
+
+
+def test_made_up_qualification_plans_three_at_once() -> None:
+    # X200: choose 3 of 4 five-week courses within three months of 15 January 2028.
+    start = date(2028, 1, 15)
+
+    plan = plan_study(made_up(), [], {"X100": start, "X200": start}, start).module("X200")
+
+    assert dates(plan) == [
+        ("T5", start, date(2028, 2, 19), True),
+        ("T6", start, date(2028, 2, 19), True),
+        ("T7", date(2028, 2, 19), date(2028, 3, 25), False),
+    ]
+    assert "up to three courses at the same time" in plan.notes[0]
+
+
+def test_checklist_carries_the_same_plan() -> None:
+    today = date(2026, 11, 1)
+    starts = {"B832": START}
+
+    checklist = evaluate(pgcert(), B833_DONE, starts, today)
+
+    assert checklist.plan == plan_study(pgcert(), B833_DONE, starts, today)
+    assert isinstance(checklist.plan, StudyPlan)
+    assert checklist.to_dict()["plan_notes"] == list(checklist.plan.notes)
+    # A plan that needs parallel study is also a next step, ahead of the dated ones.
+    steps = checklist.next_steps
+    advice = steps.index(checklist.plan.module("B832").notes[0])
+    assert advice < min(i for i, step in enumerate(steps) if step.startswith("Start GB08"))
