@@ -1,0 +1,105 @@
+"""A live tool and sandbox LMS on loopback ports, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from lti_tool.persistence.models import SigningKey
+from lti_tool.sandbox import SandboxServer, register_sandbox
+from lti_tool.sandbox.platform import SandboxPlatform
+from tests.conftest import make_tool
+from tests.support.backends import MigratedBackends
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LiveSite:
+    tool_url: str
+    sandbox_url: str
+    app: Any
+
+
+@pytest.fixture
+def live_site(
+    tmp_path: Path, migrated: MigratedBackends, tool_key_template: SigningKey
+) -> Iterator[LiveSite]:
+    port = _free_port()
+    tool_url = f"http://127.0.0.1:{port}"
+    app = make_tool({"database_url": migrated.sqlite_url(tmp_path), "base_url": tool_url}, tmp_path)
+    services = app.extensions["lti_tool"]
+    with services.db.unit_of_work() as session:
+        session.add(
+            SigningKey(
+                kid=tool_key_template.kid,
+                private_pem=tool_key_template.private_pem,
+                public_jwk=tool_key_template.public_jwk,
+            )
+        )
+    platform = SandboxPlatform(issuer="http://127.0.0.1:0", tool_url=tool_url)
+    sandbox = SandboxServer(platform, "127.0.0.1", 0)
+    platform.issuer = f"http://127.0.0.1:{sandbox.port}"
+    register_sandbox(services.db, platform, development=True)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    with sandbox:
+        yield LiveSite(tool_url=tool_url, sandbox_url=platform.issuer, app=app)
+    server.shutdown()
+    thread.join(timeout=5)
+    services.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: scripts/test installs it"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
