@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -15,6 +16,7 @@ from lti_tool.errors import ToolError
 from lti_tool.logs import log_event
 
 log = logging.getLogger("lti_tool.web")
+access_log = logging.getLogger("lti_tool.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -61,10 +63,21 @@ def init_app(app: Flask) -> None:
     def _assign_correlation_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.correlation_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
 
     @app.after_request
     def _echo_correlation_id(response: Response) -> Response:
         response.headers["X-Request-ID"] = correlation_id()
+        # One line per request: the path only (query strings carry login hints and tokens).
+        log_event(
+            access_log,
+            logging.INFO,
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
+        )
         return response
 
     @app.errorhandler(ToolError)

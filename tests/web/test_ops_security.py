@@ -148,5 +148,6 @@ def test_no_token_or_id_token_is_ever_logged(launcher: Launcher) -> None:
         logger.removeHandler(handler)
     logged = stream.getvalue()
     assert "request refused" in logged  # something was logged…
+    assert '"msg": "request", "correlation_id": "' in logged and '"path": "/lti/launch"' in logged
     for secret in (id_token, session_token, login.state, login.nonce, id_token.split(".")[2]):
         assert secret not in logged  # …but never a secret
