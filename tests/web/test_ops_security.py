@@ -135,6 +135,8 @@ def test_no_token_or_id_token_is_ever_logged(launcher: Launcher) -> None:
     handler.setFormatter(JsonFormatter())
     logger = logging.getLogger("lti_tool")
     logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
     try:
         client = launcher.app.test_client()
         login = launcher.login(client)
@@ -146,6 +148,7 @@ def test_no_token_or_id_token_is_ever_logged(launcher: Launcher) -> None:
         client.get("/api/session", headers={"Authorization": "Bearer forged"})
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
     logged = stream.getvalue()
     assert "request refused" in logged  # something was logged…
     assert '"msg": "request", "correlation_id": "' in logged and '"path": "/lti/launch"' in logged
