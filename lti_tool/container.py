@@ -9,6 +9,7 @@ import requests
 from lti_tool.lti.http import make_session
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.store import EphemeralStore, make_store
+from lti_tool.pathway.catalog import Catalog
 from lti_tool.persistence.db import Database
 from lti_tool.settings import Settings
 
@@ -20,6 +21,7 @@ class Services:
     store: EphemeralStore
     http: requests.Session
     platform_keys: PlatformKeys
+    catalog: Catalog
 
     def close(self) -> None:
         self.http.close()
@@ -27,7 +29,8 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
-    """Connect nothing yet: engines and clients connect lazily on first use."""
+    """Connect nothing yet: engines and clients connect lazily on first use. The
+    qualification rules are read and validated here, so a bad rules file stops start-up."""
     db = Database(settings.sqlalchemy_url)
     store = make_store(db, settings.redis_url, settings.redis_prefix)
     http = make_session(settings.http_timeout_seconds, settings.http_retries)
@@ -37,4 +40,12 @@ def build_services(settings: Settings) -> Services:
         cache_seconds=settings.platform_jwks_cache_seconds,
         refetch_min_seconds=settings.platform_jwks_refetch_min_seconds,
     )
-    return Services(settings=settings, db=db, store=store, http=http, platform_keys=platform_keys)
+    catalog = Catalog.load(settings.qualifications_path, settings.default_qualification)
+    return Services(
+        settings=settings,
+        db=db,
+        store=store,
+        http=http,
+        platform_keys=platform_keys,
+        catalog=catalog,
+    )

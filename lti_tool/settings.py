@@ -6,9 +6,11 @@ Standard library only; nothing here touches the database or the network.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import secrets
 import tomllib
+import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,10 @@ class Settings:
     http_timeout_seconds: float = 5.0
     http_retries: int = 2
     key_grace_period_days: int = 7
+    default_qualification: str = "PGCERT-CL"
+    qualifications_dir: str = ""
+    timezone: str = "Europe/London"
+    completion_max_age_seconds: int = 900
     sandbox_enabled: bool = False
     sandbox_url: str = "http://127.0.0.1:5001"
     log_level: str = "INFO"
@@ -59,6 +65,16 @@ class Settings:
     def base_origin(self) -> str:
         parts = urlsplit(self.base_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def qualifications_path(self) -> Path:
+        if self.qualifications_dir:
+            return Path(self.qualifications_dir)
+        return resource_dir("config") / "qualifications"
+
+    def today(self) -> dt.date:
+        """Today's date in the configured time zone (deadlines are dates, not instants)."""
+        return dt.datetime.now(zoneinfo.ZoneInfo(self.timezone)).date()
 
     def url_for_tool(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
@@ -123,6 +139,10 @@ def load_settings(
         values[key] = _coerce(fields[key], raw, "override")
 
     settings = Settings(**values)
+    try:
+        zoneinfo.ZoneInfo(settings.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"timezone {settings.timezone!r} is not a known time zone") from exc
     if settings.env not in {"development", "production"}:
         raise SettingsError(f"env must be 'development' or 'production', got {settings.env!r}")
     if not settings.secret_key:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from lti_tool.web import api, errors, lti, ops, security
+from lti_tool.web import api, context_api, errors, formatting, lti, ops, security, staff, student
 
 
 def init_app(app: Flask) -> None:
@@ -12,8 +12,17 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     app.register_blueprint(ops.bp)
     app.register_blueprint(lti.bp)
+    formatting.init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(context_api.bp, url_prefix="/api/context")
+    app.register_blueprint(student.bp)
+    app.register_blueprint(staff.bp, url_prefix="/staff")
     # The platform POSTs logins and launches cross-site; they are protected by state, nonce
-    # and signature instead. The JSON API authenticates with a bearer token.
+    # and signature instead. The JSON API checks CSRF itself when it is cookie-authenticated
+    # (a bearer token is not sent by the browser on its own, so it needs none).
     security.csrf.exempt(lti.bp)
     security.csrf.exempt(api.bp)
+    security.csrf.exempt(context_api.bp)
+    for blueprint in (api.bp, context_api.bp):
+        blueprint_before = security.csrf_unless_bearer
+        app.before_request_funcs.setdefault(blueprint.name, []).append(blueprint_before)

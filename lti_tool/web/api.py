@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from lti_tool.web.auth import current_launch, require_launch
+from lti_tool.web.auth import current_launch, require_launch, services
 
 bp = Blueprint("api", __name__)
 
@@ -34,3 +34,13 @@ def session_info() -> Response:
             },
         }
     )
+
+
+@bp.get("/me/checklist")
+@require_launch
+def my_checklist() -> Response:
+    from lti_tool.pathway.service import my_checklist
+
+    launch = current_launch()
+    assert launch is not None
+    return jsonify(my_checklist(services(), launch))

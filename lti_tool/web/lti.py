@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, g, jsonify, render_template
 
-from lti_tool.lti.flow import complete_launch, start_login
+from lti_tool.lti.flow import start_login
 from lti_tool.lti.keys import published_jwks
-from lti_tool.lti.sessions import SESSION_COOKIE
+from lti_tool.lti.sessions import SESSION_COOKIE, LaunchSession
+from lti_tool.pathway import service
+from lti_tool.pathway.launch import open_launch
 from lti_tool.web.auth import services
+from lti_tool.web.student import render_checklist
 
 bp = Blueprint("lti", __name__)
 
@@ -22,12 +25,25 @@ def login(registration_pk: int | None = None) -> Any:
 
 @bp.post("/lti/launch")
 def launch() -> Response:
-    outcome = complete_launch(services())
-    page = render_template("lti/launched.html", session=outcome.session, launch_token=outcome.token)
+    outcome = open_launch(services())
+    page = render_landing_page(outcome.session, outcome.token)
     response = Response(page, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     _set_session_cookie(response, outcome.token)
     return response
+
+
+def render_landing_page(data: dict[str, Any], token: str) -> str:
+    """Students land on their checklist, staff on the class overview."""
+    launch = LaunchSession(token_hash="", data=data)
+    if data.get("is_staff") and data.get("context"):
+        from lti_tool.web.staff import render_overview
+
+        g.locale = data.get("locale")
+        return render_overview(launch, launch_token=token)
+    if not data.get("is_staff"):
+        return render_checklist(service.my_checklist(services(), launch), data, launch_token=token)
+    return render_template("lti/launched.html", session=data, launch_token=token)
 
 
 def _set_session_cookie(response: Response, token: str) -> None:

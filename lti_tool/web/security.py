@@ -56,6 +56,18 @@ def install_proxy_trust(app: Flask, setting: str) -> None:
         app.wsgi_app = TrustedProxies(app.wsgi_app, networks, 1)  # type: ignore[method-assign]
 
 
+def csrf_unless_bearer() -> None:
+    """Unsafe API calls authenticated by the session cookie need the CSRF header."""
+    from flask import request
+
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return
+    csrf.protect()
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

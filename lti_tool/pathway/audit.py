@@ -1,0 +1,36 @@
+"""The audit log: every staff change, with who, when, old → new and why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lti_tool.persistence.models import AuditEntry
+
+
+def audit(
+    session: Session,
+    *,
+    action: str,
+    actor_user_pk: int | None,
+    context_pk: int | None,
+    subject: str | None = None,
+    subject_user_pk: int | None = None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    """Add an audit row to the caller's transaction (written only if the change is)."""
+    session.add(
+        AuditEntry(
+            action=action,
+            actor_user_pk=actor_user_pk,
+            context_pk=context_pk,
+            subject=subject,
+            subject_user_pk=subject_user_pk,
+            old=old,
+            new=new,
+            reason=(reason or None) and reason[:500],
+        )
+    )

@@ -1,0 +1,114 @@
+"""The qualifications the tool knows, loaded once from TOML, and which one a course tracks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.errors import ToolError
+from lti_tool.pathway.audit import audit
+from lti_tool.persistence.models import Context, ContextSettings
+from lti_tool.rules import Qualification, load_all
+
+
+class UnknownQualification(ToolError):
+    status = 400
+    title = "Unknown qualification"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    qualifications: Mapping[str, Qualification]
+    default_code: str
+
+    @classmethod
+    def load(cls, folder: Path, default_code: str) -> Catalog:
+        """Load every rules file; the default must be one of them (fail at start-up, not later)."""
+        qualifications = load_all(folder)
+        if default_code not in qualifications:
+            raise ValueError(
+                f"default_qualification {default_code!r} is not among the qualifications in "
+                f"{folder} ({', '.join(sorted(qualifications))})"
+            )
+        return cls(qualifications, default_code)
+
+    def get(self, code: str) -> Qualification:
+        try:
+            return self.qualifications[code]
+        except KeyError:
+            known = ", ".join(sorted(self.qualifications))
+            raise UnknownQualification(
+                "unknown_qualification", f"No qualification with code {code!r}; known: {known}."
+            ) from None
+
+    def for_context(
+        self, session: Session, context_pk: int | None, custom: Mapping[str, Any] | None = None
+    ) -> Qualification:
+        """The link's ``qualification`` custom parameter, else the staff's choice for the
+        course, else the configured default."""
+        requested = (custom or {}).get("qualification")
+        if isinstance(requested, str) and requested.strip() in self.qualifications:
+            return self.qualifications[requested.strip()]
+        if context_pk is not None:
+            chosen = session.scalar(
+                select(ContextSettings.qualification_code).where(
+                    ContextSettings.context_pk == context_pk
+                )
+            )
+            if chosen and chosen in self.qualifications:
+                return self.qualifications[chosen]
+        return self.qualifications[self.default_code]
+
+
+def choose_qualification(
+    session: Session, catalog: Catalog, context_pk: int, code: str, actor_user_pk: int | None
+) -> Qualification:
+    """Staff pick the qualification a course tracks."""
+    qualification = catalog.get(code)
+    settings = session.get(ContextSettings, context_pk)
+    old = settings.qualification_code if settings else None
+    if settings is None:
+        settings = ContextSettings(context_pk=context_pk)
+        session.add(settings)
+    settings.qualification_code = qualification.code
+    audit(
+        session,
+        action="qualification.choose",
+        actor_user_pk=actor_user_pk,
+        context_pk=context_pk,
+        old={"qualification": old},
+        new={"qualification": qualification.code},
+    )
+    return qualification
+
+
+def inherit_from_history(session: Session, context: Context, history: str) -> bool:
+    """A course copied for a new presentation starts from the old one's settings, when the
+    platform names its history (custom ``context_history=$Context.id.history``)."""
+    if session.get(ContextSettings, context.id) is not None:
+        return False
+    for previous_id in (h.strip() for h in history.split(",") if h.strip()):
+        previous = session.scalar(
+            select(Context).where(
+                Context.deployment_pk == context.deployment_pk, Context.context_id == previous_id
+            )
+        )
+        if previous is None:
+            continue
+        old = session.get(ContextSettings, previous.id)
+        if old is None:
+            continue
+        session.add(
+            ContextSettings(
+                context_pk=context.id,
+                qualification_code=old.qualification_code,
+                copied_from_context_pk=previous.id,
+            )
+        )
+        return True
+    return False

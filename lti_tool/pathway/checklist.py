@@ -1,0 +1,86 @@
+"""A student's checklist: their completion copy and module starts through the rules engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.errors import NotFound
+from lti_tool.pathway.module_starts import effective_starts
+from lti_tool.persistence.models import CompletionRecord, Context, Membership, User, utcnow
+from lti_tool.rules import Completion, CompletionStatus, Qualification, evaluate
+
+
+def completions_of(session: Session, user_pk: int) -> tuple[list[Completion], list[dict[str, Any]]]:
+    """The stored completion records and, per source, when they were fetched."""
+    rows = list(
+        session.scalars(select(CompletionRecord).where(CompletionRecord.user_pk == user_pk))
+    )
+    completions = [
+        Completion(
+            r.course_code, CompletionStatus(r.status), r.started_at, r.completed_at, r.source
+        )
+        for r in rows
+    ]
+    fetched: dict[str, dt.datetime] = {}
+    for row in rows:
+        if row.source not in fetched or row.fetched_at > fetched[row.source]:
+            fetched[row.source] = row.fetched_at
+    sources = [{"name": name, "fetched_at": at} for name, at in sorted(fetched.items())]
+    return completions, sources
+
+
+def build_checklist(
+    session: Session,
+    qualification: Qualification,
+    context_pk: int | None,
+    user_pk: int,
+    today: dt.date,
+    stale_after: dt.timedelta,
+) -> dict[str, Any]:
+    """The checklist as the JSON API and the page show it."""
+    completions, sources = completions_of(session, user_pk)
+    starts = effective_starts(session, context_pk, user_pk) if context_pk is not None else {}
+    checklist = evaluate(qualification, completions, starts, today)
+    data = checklist.to_dict()
+    now = utcnow()
+    data["sources"] = [
+        {
+            "name": s["name"],
+            "fetched_at": s["fetched_at"].isoformat(),
+            "stale": now - s["fetched_at"] > stale_after,
+        }
+        for s in sources
+    ]
+    return data
+
+
+def student_in_context(session: Session, context_pk: int, sub: str) -> User:
+    """A member of the course by LTI ``sub``; 404 for anyone else (no probing other courses)."""
+    context = session.get(Context, context_pk)
+    user = session.scalar(
+        select(User)
+        .join(Membership, Membership.user_pk == User.id)
+        .where(Membership.context_pk == context_pk, User.sub == sub)
+    )
+    if context is None or user is None:
+        raise NotFound("unknown_student", "No student with that id in this course.")
+    return user
+
+
+def members(session: Session, context_pk: int) -> list[Mapping[str, Any]]:
+    """People who have launched the tool in the course (the NRPS roster adds the rest)."""
+    rows = session.execute(
+        select(User, Membership)
+        .join(Membership, Membership.user_pk == User.id)
+        .where(Membership.context_pk == context_pk)
+        .order_by(User.family_name, User.name, User.sub)
+    )
+    return [
+        {"sub": user.sub, "name": user.name, "email": user.email, "roles": membership.roles}
+        for user, membership in rows
+    ]

@@ -1,0 +1,192 @@
+"""Assessment-module start dates: the cohort's, and per-student attempts (late registration,
+resits) whose latest one is in force. These start the six-month clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lti_tool.errors import ToolError
+from lti_tool.pathway.audit import audit
+from lti_tool.persistence.models import CohortModuleStart, StudentModuleStart
+from lti_tool.rules import Qualification
+
+
+class InvalidInput(ToolError):
+    status = 422
+    title = "Please check what was entered"
+
+
+def parse_date(value: Any, field: str) -> dt.date:
+    """An ISO date (YYYY-MM-DD), or a clear error naming the field."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InvalidInput("bad_date", f"{field}: {value!r} is not a date in the form YYYY-MM-DD.")
+
+
+def check_module(qualification: Qualification, code: str) -> str:
+    codes = [m.code for m in qualification.modules]
+    if code not in codes:
+        raise InvalidInput(
+            "unknown_module",
+            f"{code!r} is not a module of {qualification.code} ({', '.join(codes)}).",
+        )
+    return code
+
+
+def parse_starts(qualification: Qualification, body: Any) -> dict[str, dt.date]:
+    """``{B832: "2027-05-30", …}`` checked whole: every key a module, every value a date."""
+    if not isinstance(body, Mapping) or not body:
+        raise InvalidInput(
+            "bad_body", 'Send an object of module codes to dates, e.g. {"B832": "2027-05-30"}.'
+        )
+    return {check_module(qualification, str(k)): parse_date(v, str(k)) for k, v in body.items()}
+
+
+def cohort_starts(session: Session, context_pk: int) -> dict[str, dt.date]:
+    rows = session.scalars(
+        select(CohortModuleStart).where(CohortModuleStart.context_pk == context_pk)
+    )
+    return {row.module_code: row.start_date for row in rows}
+
+
+def set_cohort_starts(
+    session: Session,
+    context_pk: int,
+    starts: Mapping[str, dt.date],
+    actor_user_pk: int | None,
+    source: str = "staff",
+) -> None:
+    """Set the cohort's start dates (other modules untouched), audited."""
+    existing = {
+        row.module_code: row
+        for row in session.scalars(
+            select(CohortModuleStart).where(CohortModuleStart.context_pk == context_pk)
+        )
+    }
+    for code, start in starts.items():
+        row = existing.get(code)
+        old = row.start_date.isoformat() if row else None
+        if row is None:
+            session.add(
+                CohortModuleStart(
+                    context_pk=context_pk, module_code=code, start_date=start, source=source
+                )
+            )
+        elif row.start_date == start:
+            continue
+        else:
+            row.start_date, row.source = start, source
+        audit(
+            session,
+            action="module_start.cohort",
+            actor_user_pk=actor_user_pk,
+            context_pk=context_pk,
+            subject=code,
+            old={"start_date": old},
+            new={"start_date": start.isoformat(), "source": source},
+        )
+    session.flush()
+
+
+def preset_from_launch(
+    session: Session, qualification: Qualification, context_pk: int, custom: Mapping[str, Any]
+) -> None:
+    """Custom launch parameters such as ``b832_start`` preset cohort dates staff have not set."""
+    existing = cohort_starts(session, context_pk)
+    presets: dict[str, dt.date] = {}
+    for module in qualification.modules:
+        raw = custom.get(f"{module.code.lower()}_start")
+        if module.code in existing or not isinstance(raw, str) or not raw.strip():
+            continue
+        try:
+            presets[module.code] = dt.date.fromisoformat(raw.strip())
+        except ValueError:
+            continue  # an unsubstituted $Variable or a typo: ignore rather than refuse a launch
+    if presets:
+        set_cohort_starts(session, context_pk, presets, None, source="launch")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    module_code: str
+    attempt: int
+    start_date: dt.date
+    reason: str | None
+    created_at: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "module": self.module_code,
+            "attempt": self.attempt,
+            "start_date": self.start_date.isoformat(),
+            "reason": self.reason,
+            "recorded_at": self.created_at.isoformat(),
+        }
+
+
+def add_student_start(
+    session: Session,
+    context_pk: int,
+    user_pk: int,
+    module_code: str,
+    start: dt.date,
+    reason: str | None,
+    actor_user_pk: int | None,
+) -> Attempt:
+    """A new attempt for one student (a late registration, or a resit after a fail or
+    referral); it restarts that student's six-month clock and earlier attempts stay."""
+    latest = session.scalar(
+        select(func.max(StudentModuleStart.attempt)).where(
+            StudentModuleStart.context_pk == context_pk,
+            StudentModuleStart.user_pk == user_pk,
+            StudentModuleStart.module_code == module_code,
+        )
+    )
+    row = StudentModuleStart(
+        context_pk=context_pk,
+        user_pk=user_pk,
+        module_code=module_code,
+        attempt=(latest or 0) + 1,
+        start_date=start,
+        reason=(reason or "").strip()[:500] or None,
+        created_by_user_pk=actor_user_pk,
+    )
+    session.add(row)
+    session.flush()
+    audit(
+        session,
+        action="module_start.student",
+        actor_user_pk=actor_user_pk,
+        context_pk=context_pk,
+        subject=module_code,
+        subject_user_pk=user_pk,
+        new={"attempt": row.attempt, "start_date": start.isoformat()},
+        reason=row.reason,
+    )
+    return Attempt(module_code, row.attempt, start, row.reason, row.created_at)
+
+
+def student_attempts(session: Session, context_pk: int, user_pk: int) -> list[Attempt]:
+    rows = session.scalars(
+        select(StudentModuleStart)
+        .where(StudentModuleStart.context_pk == context_pk, StudentModuleStart.user_pk == user_pk)
+        .order_by(StudentModuleStart.module_code, StudentModuleStart.attempt)
+    )
+    return [Attempt(r.module_code, r.attempt, r.start_date, r.reason, r.created_at) for r in rows]
+
+
+def effective_starts(session: Session, context_pk: int, user_pk: int) -> dict[str, dt.date]:
+    """The cohort dates, replaced per module by the student's latest attempt."""
+    starts = cohort_starts(session, context_pk)
+    for attempt in student_attempts(session, context_pk, user_pk):
+        starts[attempt.module_code] = attempt.start_date  # ordered by attempt: the last wins
+    return starts

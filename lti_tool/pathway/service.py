@@ -1,0 +1,154 @@
+"""What the student and staff views ask for, one function each, from a launch session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lti_tool.container import Services
+from lti_tool.errors import NotFound
+from lti_tool.lti.sessions import LaunchSession
+from lti_tool.pathway import module_starts as ms
+from lti_tool.pathway.catalog import choose_qualification
+from lti_tool.pathway.checklist import build_checklist, members, student_in_context
+from lti_tool.rules import Qualification
+
+
+def _context_pk(launch: LaunchSession) -> int:
+    context = launch.data.get("context")
+    if not context:
+        raise NotFound("no_context", "This launch did not come from a course.")
+    return int(context["pk"])
+
+
+def _qualification(services: Services, session: Session, launch: LaunchSession) -> Qualification:
+    context = launch.data.get("context")
+    context_pk = int(context["pk"]) if context else None
+    return services.catalog.for_context(session, context_pk, launch.data.get("custom"))
+
+
+def _stale_after(services: Services) -> dt.timedelta:
+    return dt.timedelta(seconds=services.settings.completion_max_age_seconds)
+
+
+def my_checklist(services: Services, launch: LaunchSession) -> dict[str, Any]:
+    """The launching student's own checklist."""
+    context = launch.data.get("context")
+    with services.db.read_only() as session:
+        qualification = _qualification(services, session, launch)
+        return build_checklist(
+            session,
+            qualification,
+            int(context["pk"]) if context else None,
+            launch.user_pk,
+            services.settings.today(),
+            _stale_after(services),
+        )
+
+
+def student_checklist(services: Services, launch: LaunchSession, sub: str) -> dict[str, Any]:
+    """Staff preview of one student of their course (callers check the staff role)."""
+    context_pk = _context_pk(launch)
+    with services.db.read_only() as session:
+        user = student_in_context(session, context_pk, sub)
+        data = build_checklist(
+            session,
+            _qualification(services, session, launch),
+            context_pk,
+            user.id,
+            services.settings.today(),
+            _stale_after(services),
+        )
+        data["student"] = {"sub": user.sub, "name": user.name, "email": user.email}
+        data["attempts"] = [a.to_dict() for a in ms.student_attempts(session, context_pk, user.id)]
+        return data
+
+
+def module_starts_overview(services: Services, launch: LaunchSession) -> dict[str, Any]:
+    context_pk = _context_pk(launch)
+    with services.db.read_only() as session:
+        qualification = _qualification(services, session, launch)
+        cohort = ms.cohort_starts(session, context_pk)
+        return {
+            "qualification": qualification.code,
+            "modules": [
+                {
+                    "code": m.code,
+                    "title": m.title,
+                    "start_date": cohort[m.code].isoformat() if m.code in cohort else None,
+                }
+                for m in qualification.modules
+            ],
+        }
+
+
+def set_cohort_module_starts(
+    services: Services, launch: LaunchSession, body: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``{B832: "2027-05-30", …}`` for the whole cohort; validated whole before writing."""
+    context_pk = _context_pk(launch)
+    with services.db.unit_of_work() as session:
+        starts = ms.parse_starts(_qualification(services, session, launch), body)
+        ms.set_cohort_starts(session, context_pk, starts, launch.user_pk)
+    return module_starts_overview(services, launch)
+
+
+def set_student_module_starts(
+    services: Services, launch: LaunchSession, sub: str, body: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A new attempt per module named in ``body`` for one student; ``reason`` is kept."""
+    context_pk = _context_pk(launch)
+    body = dict(body) if isinstance(body, Mapping) else {}
+    reason = body.pop("reason", None)
+    with services.db.unit_of_work() as session:
+        user = student_in_context(session, context_pk, sub)
+        starts = ms.parse_starts(_qualification(services, session, launch), body)
+        for code, start in starts.items():
+            ms.add_student_start(
+                session, context_pk, user.id, code, start, str(reason or ""), launch.user_pk
+            )
+        attempts = ms.student_attempts(session, context_pk, user.id)
+        effective = ms.effective_starts(session, context_pk, user.id)
+    return {
+        "sub": sub,
+        "effective": {k: v.isoformat() for k, v in sorted(effective.items())},
+        "attempts": [a.to_dict() for a in attempts],
+    }
+
+
+def choose_context_qualification(services: Services, launch: LaunchSession, code: str) -> str:
+    context_pk = _context_pk(launch)
+    with services.db.unit_of_work() as session:
+        return choose_qualification(
+            session, services.catalog, context_pk, code, launch.user_pk
+        ).code
+
+
+def staff_overview(services: Services, launch: LaunchSession) -> dict[str, Any]:
+    """What the staff home page shows until the class view lands: settings and members."""
+    context_pk = _context_pk(launch)
+    with services.db.read_only() as session:
+        qualification = _qualification(services, session, launch)
+        people = members(session, context_pk)
+    overview = module_starts_overview(services, launch)
+    overview.update(
+        qualification_title=qualification.title,
+        qualifications=[
+            {"code": q.code, "title": q.title} for q in services.catalog.qualifications.values()
+        ],
+        members=people,
+    )
+    return overview
+
+
+def import_module_starts_csv(services: Services, launch: LaunchSession, text: str) -> int:
+    """Import start dates from CSV; a bad file writes nothing."""
+    from lti_tool.pathway.csv_import import import_module_starts
+
+    context_pk = _context_pk(launch)
+    with services.db.unit_of_work() as session:
+        qualification = _qualification(services, session, launch)
+        return import_module_starts(session, qualification, context_pk, text, launch.user_pk)

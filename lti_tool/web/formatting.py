@@ -1,0 +1,31 @@
+"""Dates in the launch's locale (Babel), for the templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from flask import Flask, g
+
+DEFAULT_LOCALE = "en_GB"
+
+
+def _locale() -> Locale:
+    raw = str(getattr(g, "locale", None) or DEFAULT_LOCALE).replace("-", "_")
+    try:
+        return Locale.parse(raw)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(DEFAULT_LOCALE)
+
+
+def long_date(value: str | dt.date | None) -> str:
+    """``2027-05-30`` → ``30 May 2027`` (en-GB) or ``May 30, 2027`` (en-US); '' for None."""
+    if value is None or value == "":
+        return ""
+    date = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return str(format_date(date, format="long", locale=_locale()))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["long_date"] = long_date
