@@ -8,6 +8,7 @@ import requests
 
 from lti_tool.lti.http import make_session
 from lti_tool.lti.platform_keys import PlatformKeys
+from lti_tool.lti.registry_cache import RegistryCache
 from lti_tool.lti.store import EphemeralStore, make_store
 from lti_tool.pathway.catalog import Catalog
 from lti_tool.persistence.db import Database
@@ -22,6 +23,7 @@ class Services:
     http: requests.Session
     platform_keys: PlatformKeys
     catalog: Catalog
+    registry_cache: RegistryCache
 
     def close(self) -> None:
         self.http.close()
@@ -48,4 +50,5 @@ def build_services(settings: Settings) -> Services:
         http=http,
         platform_keys=platform_keys,
         catalog=catalog,
+        registry_cache=RegistryCache(db),
     )

@@ -369,13 +369,15 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         row = self._conf.found
         assert row is not None
         deployment_id = str(self._verified[c.DEPLOYMENT_ID])
-        with self._services.db.unit_of_work() as session:
-            deployment = registry.find_deployment(session, row.pk, deployment_id)
-            if deployment is None:
-                registry.record_unknown_deployment(session, row.pk, deployment_id)
-                active, pk = False, None
-            else:
-                active, pk = deployment.active, deployment.id
+        pk = self._services.registry_cache.active_deployment_pk(row.pk, deployment_id)
+        active = pk is not None
+        if pk is None:
+            with self._services.db.unit_of_work() as session:
+                deployment = registry.find_deployment(session, row.pk, deployment_id)
+                if deployment is None:
+                    registry.record_unknown_deployment(session, row.pk, deployment_id)
+                else:
+                    pk = deployment.id
         if pk is None or not active:
             raise LaunchRefused(
                 "inactive_deployment" if pk else "unknown_deployment",

@@ -1,19 +1,21 @@
-"""What a validated launch tells the tool about its user, context and resource link."""
+"""What a validated launch tells the tool about its user, context and resource link.
+
+Each row is written with one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` (PostgreSQL and
+SQLite both have it): no read-then-write, no race between two first launches of the same
+person, and four statements per launch.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lti_tool.lti import claims as c
 from lti_tool.lti.launch import ValidatedLaunch
-from lti_tool.persistence.models import Context, Membership, ResourceLink, User, utcnow
-
-T = TypeVar("T")
+from lti_tool.persistence.models import Base, Context, Membership, ResourceLink, User, utcnow
 
 
 def _text(value: Any, limit: int = 255) -> str | None:
@@ -23,122 +25,122 @@ def _text(value: Any, limit: int = 255) -> str | None:
     return None
 
 
-def _get_or_create(session: Session, find: Callable[[], T | None], make: Callable[[], T]) -> T:
-    """Insert unless present; a concurrent insert of the same row is absorbed."""
-    found = find()
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            row = make()
-            session.add(row)
-            session.flush()
-        return row
-    except IntegrityError:
-        found = find()
-        assert found is not None
-        return found
+def _upsert(
+    session: Session, model: type[Base], keys: dict[str, Any], values: dict[str, Any]
+) -> int:
+    """Insert or update the row identified by ``keys``; return its id."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table: Any = model.__table__
+    statement = (
+        insert(table)
+        .values(**keys, **values)
+        .on_conflict_do_update(index_elements=list(keys), set_=values)
+        .returning(table.c.id)
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def _user_values(claims: Mapping[str, Any]) -> dict[str, Any]:
+    lis = claims.get(c.LIS)
+    given, family = _text(claims.get("given_name")), _text(claims.get("family_name"))
+    name = _text(claims.get("name")) or (" ".join(p for p in (given, family) if p) or None)
+    return {
+        "name": name,
+        "given_name": given,
+        "family_name": family,
+        "email": _text(claims.get("email"), 320),
+        "person_sourcedid": _text(lis.get("person_sourcedid")) if isinstance(lis, dict) else None,
+        "updated_at": utcnow(),
+    }
+
+
+def _context_values(claims: Mapping[str, Any], context_claim: Mapping[str, Any]) -> dict[str, Any]:
+    types = context_claim.get("type")
+    values: dict[str, Any] = {
+        "title": _text(context_claim.get("title")),
+        "label": _text(context_claim.get("label")),
+        "types": [str(t) for t in types] if isinstance(types, list) else [],
+        "updated_at": utcnow(),
+    }
+    nrps = claims.get(c.NRPS)
+    if isinstance(nrps, dict) and _text(nrps.get("context_memberships_url"), 1024):
+        values["nrps_url"] = _text(nrps.get("context_memberships_url"), 1024)
+    ags = claims.get(c.AGS)
+    if isinstance(ags, dict):
+        if _text(ags.get("lineitems"), 1024):
+            values["ags_lineitems_url"] = _text(ags.get("lineitems"), 1024)
+        if isinstance(ags.get("scope"), list):
+            values["ags_scopes"] = [str(s) for s in ags["scope"]]
+    return values
 
 
 def record_launch(session: Session, launch: ValidatedLaunch) -> dict[str, Any]:
     """Upsert user, context, resource link and membership; return their keys for the session."""
     claims: Mapping[str, Any] = launch.claims
-    sub = str(claims["sub"])
-    user = _get_or_create(
+    user_values = _user_values(claims)
+    user_pk = _upsert(
         session,
-        lambda: session.scalar(
-            select(User).where(User.registration_id == launch.registration_pk, User.sub == sub)
-        ),
-        lambda: User(registration_id=launch.registration_pk, sub=sub),
+        User,
+        {"registration_id": launch.registration_pk, "sub": str(claims["sub"])},
+        user_values,
     )
-    lis = claims.get(c.LIS) if isinstance(claims.get(c.LIS), dict) else {}
-    user.name = _text(claims.get("name"))
-    user.given_name = _text(claims.get("given_name"))
-    user.family_name = _text(claims.get("family_name"))
-    user.email = _text(claims.get("email"), 320)
-    user.person_sourcedid = _text(lis.get("person_sourcedid")) if lis else None
-    if user.name is None and (user.given_name or user.family_name):
-        user.name = " ".join(p for p in (user.given_name, user.family_name) if p)
 
-    context: Context | None = None
+    context: dict[str, Any] | None = None
     context_claim = claims.get(c.CONTEXT)
     if isinstance(context_claim, dict) and context_claim.get("id"):
+        values = _context_values(claims, context_claim)
         context_id = str(context_claim["id"])[:255]
-        context = _get_or_create(
+        context_pk = _upsert(
             session,
-            lambda: session.scalar(
-                select(Context).where(
-                    Context.deployment_pk == launch.deployment_pk, Context.context_id == context_id
-                )
-            ),
-            lambda: Context(deployment_pk=launch.deployment_pk, context_id=context_id),
+            Context,
+            {"deployment_pk": launch.deployment_pk, "context_id": context_id},
+            values,
         )
-        context.title = _text(context_claim.get("title"))
-        context.label = _text(context_claim.get("label"))
-        types = context_claim.get("type")
-        context.types = [str(t) for t in types] if isinstance(types, list) else []
-        nrps = claims.get(c.NRPS)
-        if isinstance(nrps, dict) and _text(nrps.get("context_memberships_url"), 1024):
-            context.nrps_url = _text(nrps.get("context_memberships_url"), 1024)
-        ags = claims.get(c.AGS)
-        if isinstance(ags, dict):
-            if _text(ags.get("lineitems"), 1024):
-                context.ags_lineitems_url = _text(ags.get("lineitems"), 1024)
-            scopes = ags.get("scope")
-            if isinstance(scopes, list):
-                context.ags_scopes = [str(s) for s in scopes]
+        context = {
+            "pk": context_pk,
+            "id": context_id,
+            "title": values["title"],
+            "label": values["label"],
+        }
 
-    link: ResourceLink | None = None
+    link_pk: int | None = None
     link_claim = claims.get(c.RESOURCE_LINK)
     if isinstance(link_claim, dict) and link_claim.get("id"):
-        link_id = str(link_claim["id"])[:255]
-        link = _get_or_create(
-            session,
-            lambda: session.scalar(
-                select(ResourceLink).where(
-                    ResourceLink.deployment_pk == launch.deployment_pk,
-                    ResourceLink.resource_link_id == link_id,
-                )
-            ),
-            lambda: ResourceLink(deployment_pk=launch.deployment_pk, resource_link_id=link_id),
-        )
-        link.context_pk = context.id if context else None
-        link.title = _text(link_claim.get("title"))
         ags = claims.get(c.AGS)
-        if isinstance(ags, dict):
-            link.ags_lineitem_url = _text(ags.get("lineitem"), 1024)
         custom = claims.get(c.CUSTOM)
-        link.custom = (
-            {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {}
+        link_pk = _upsert(
+            session,
+            ResourceLink,
+            {
+                "deployment_pk": launch.deployment_pk,
+                "resource_link_id": str(link_claim["id"])[:255],
+            },
+            {
+                "context_pk": context["pk"] if context else None,
+                "title": _text(link_claim.get("title")),
+                "ags_lineitem_url": (
+                    _text(ags.get("lineitem"), 1024) if isinstance(ags, dict) else None
+                ),
+                "custom": (
+                    {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {}
+                ),
+                "updated_at": utcnow(),
+            },
         )
 
     if context is not None:
-        ctx = context
-        membership = _get_or_create(
+        roles = [str(r) for r in claims.get(c.ROLES, []) if isinstance(r, str)]
+        _upsert(
             session,
-            lambda: session.scalar(
-                select(Membership).where(
-                    Membership.context_pk == ctx.id, Membership.user_pk == user.id
-                )
-            ),
-            lambda: Membership(context_pk=ctx.id, user_pk=user.id),
+            Membership,
+            {"context_pk": context["pk"], "user_pk": user_pk},
+            {"roles": roles, "last_launch_at": utcnow()},
         )
-        membership.roles = [str(r) for r in claims.get(c.ROLES, []) if isinstance(r, str)]
-        membership.last_launch_at = utcnow()
-    session.flush()
     return {
-        "user_pk": user.id,
-        "name": user.name,
-        "email": user.email,
-        "context": (
-            {
-                "pk": context.id,
-                "id": context.context_id,
-                "title": context.title,
-                "label": context.label,
-            }
-            if context
-            else None
-        ),
-        "resource_link_pk": link.id if link else None,
+        "user_pk": user_pk,
+        "name": user_values["name"],
+        "email": user_values["email"],
+        "context": context,
+        "resource_link_pk": link_pk,
     }

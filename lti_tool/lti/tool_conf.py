@@ -7,36 +7,30 @@ several institutions can share Canvas's single issuer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pylti1p3.deployment import Deployment as PyltiDeployment
 from pylti1p3.registration import Registration as PyltiRegistration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 
-from lti_tool.lti import registry
 from lti_tool.lti.keys import active_signing_key
+from lti_tool.lti.registry_cache import RegistrationRow, RegistryCache
 from lti_tool.persistence.db import Database
-
-
-@dataclass(frozen=True)
-class RegistrationRow:
-    pk: int
-    name: str
-    kind: str
-    issuer: str
-    client_id: str
-    auth_login_url: str
-    auth_token_url: str
-    auth_audience: str | None
-    key_set_url: str
 
 
 class ToolConf(ToolConfAbstract):  # type: ignore[type-arg]
     """Finds registrations in the database; remembers the one it found for the caller."""
 
-    def __init__(self, db: Database, registration_pk: int | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        cache: RegistryCache,
+        registration_pk: int | None = None,
+        with_private_key: bool = False,
+    ) -> None:
         self._db = db
+        self._cache = cache
+        self._with_private_key = with_private_key
         self.registration_pk = registration_pk
         self.found: RegistrationRow | None = None
         self.miss_reason: str | None = None
@@ -53,24 +47,11 @@ class ToolConf(ToolConfAbstract):  # type: ignore[type-arg]
     def find_registration_by_params(  # type: ignore[override]
         self, iss: str, client_id: str | None, *args: Any, **kwargs: Any
     ) -> PyltiRegistration | None:
-        with self._db.read_only() as session:
-            row = registry.find_registration(session, iss, client_id or None, self.registration_pk)
-            if row is None:
-                self.miss_reason = _miss_reason(iss, client_id, self.registration_pk)
-                return None
-            key = active_signing_key(session)
-            private_pem = key.private_pem if key is not None else None
-            self.found = found = RegistrationRow(
-                pk=row.id,
-                name=row.name,
-                kind=row.kind,
-                issuer=row.issuer,
-                client_id=row.client_id,
-                auth_login_url=row.auth_login_url,
-                auth_token_url=row.auth_token_url,
-                auth_audience=row.auth_audience,
-                key_set_url=row.key_set_url,
-            )
+        found = self._cache.registration(iss, client_id or None, self.registration_pk)
+        if found is None:
+            self.miss_reason = _miss_reason(iss, client_id, self.registration_pk)
+            return None
+        self.found = found
         registration = (
             PyltiRegistration()
             .set_issuer(found.issuer)
@@ -81,8 +62,11 @@ class ToolConf(ToolConfAbstract):  # type: ignore[type-arg]
         )
         if found.auth_audience:
             registration.set_auth_audience(found.auth_audience)
-        if private_pem is not None:
-            registration.set_tool_private_key(private_pem)
+        if self._with_private_key:  # only service calls sign with it; launches do not
+            with self._db.read_only() as session:
+                key = active_signing_key(session)
+                if key is not None:
+                    registration.set_tool_private_key(key.private_pem)
         return registration
 
     def find_deployment(self, iss: str, deployment_id: str) -> PyltiDeployment | None:
@@ -91,13 +75,9 @@ class ToolConf(ToolConfAbstract):  # type: ignore[type-arg]
     def find_deployment_by_params(
         self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
     ) -> PyltiDeployment | None:
-        with self._db.read_only() as session:
-            reg = registry.find_registration(session, iss, client_id or None, self.registration_pk)
-            if reg is None:
-                return None
-            dep = registry.find_deployment(session, reg.id, deployment_id)
-            if dep is None or not dep.active:
-                return None
+        reg = self._cache.registration(iss, client_id or None, self.registration_pk)
+        if reg is None or self._cache.active_deployment_pk(reg.pk, deployment_id) is None:
+            return None
         return PyltiDeployment().set_deployment_id(deployment_id)
 
 

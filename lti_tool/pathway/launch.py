@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
 from lti_tool.container import Services
 from lti_tool.lti.flow import LaunchOutcome, complete_launch
 from lti_tool.pathway.catalog import inherit_from_history
@@ -10,18 +15,21 @@ from lti_tool.persistence.models import Context
 
 
 def open_launch(services: Services) -> LaunchOutcome:
-    """Validate the launch, then apply what its custom parameters say about the course."""
-    outcome = complete_launch(services)
-    context_info = outcome.session.get("context")
-    if not context_info:
-        return outcome
-    custom = outcome.session.get("custom") or {}
-    with services.db.unit_of_work() as session:
-        context = session.get(Context, int(context_info["pk"]))
-        assert context is not None
+    """Validate the launch; in the same transaction, apply what its custom parameters say
+    about the course (copied-course history, preset module start dates)."""
+
+    def apply(session: Session, recorded: dict[str, Any], claims: Mapping[str, Any]) -> None:
+        context_info = recorded.get("context")
+        custom = claims.get("https://purl.imsglobal.org/spec/lti/claim/custom")
+        if not context_info or not isinstance(custom, dict) or not custom:
+            return
         history = custom.get("context_history")
         if isinstance(history, str) and history.strip() and not history.startswith("$"):
+            context = session.get(Context, int(context_info["pk"]))
+            assert context is not None
             inherit_from_history(session, context, history)
-        qualification = services.catalog.for_context(session, context.id, custom)
-        preset_from_launch(session, qualification, context.id, custom)
-    return outcome
+        if any(str(key).endswith("_start") for key in custom):
+            qualification = services.catalog.for_context(session, context_info["pk"], custom)
+            preset_from_launch(session, qualification, int(context_info["pk"]), custom)
+
+    return complete_launch(services, on_recorded=apply)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -11,12 +12,16 @@ from flask import Flask, g
 DEFAULT_LOCALE = "en_GB"
 
 
-def _locale() -> Locale:
-    raw = str(getattr(g, "locale", None) or DEFAULT_LOCALE).replace("-", "_")
+@lru_cache(maxsize=64)
+def _parse_locale(raw: str) -> Locale:
     try:
-        return Locale.parse(raw)
+        return Locale.parse(raw.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
         return Locale.parse(DEFAULT_LOCALE)
+
+
+def _locale() -> Locale:
+    return _parse_locale(str(getattr(g, "locale", None) or DEFAULT_LOCALE))
 
 
 def long_date(value: str | dt.date | None) -> str:

@@ -1,0 +1,92 @@
+"""A short per-process memory of registrations and active deployments.
+
+Every login and launch needs them; reading them from the database each time was a third of
+a launch's cost. Entries live ``ttl`` seconds, so an admin's change (deactivating a deployment,
+editing a registration) takes effect everywhere within that time. Unknown and inactive
+deployments are never remembered: activating one works at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from lti_tool.lti import registry
+from lti_tool.persistence.db import Database
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RegistrationRow:
+    pk: int
+    name: str
+    kind: str
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    auth_audience: str | None
+    key_set_url: str
+
+
+class RegistryCache:
+    def __init__(self, db: Database, ttl: float = 10.0) -> None:
+        self._db = db
+        self._ttl = ttl
+        self._entries: dict[tuple[object, ...], tuple[float, object]] = {}
+        self._lock = threading.Lock()
+
+    def _remembered(self, key: tuple[object, ...], load: Callable[[Session], T | None]) -> T | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]  # type: ignore[return-value]
+        with self._db.read_only() as session:
+            value = load(session)
+        if value is not None:
+            with self._lock:
+                self._entries[key] = (now + self._ttl, value)
+        return value
+
+    def registration(
+        self, issuer: str, client_id: str | None, registration_pk: int | None
+    ) -> RegistrationRow | None:
+        """As ``registry.find_registration``, remembered for ``ttl`` seconds."""
+
+        def load(session: Session) -> RegistrationRow | None:
+            row = registry.find_registration(session, issuer, client_id, registration_pk)
+            if row is None:
+                return None
+            return RegistrationRow(
+                pk=row.id,
+                name=row.name,
+                kind=row.kind,
+                issuer=row.issuer,
+                client_id=row.client_id,
+                auth_login_url=row.auth_login_url,
+                auth_token_url=row.auth_token_url,
+                auth_audience=row.auth_audience,
+                key_set_url=row.key_set_url,
+            )
+
+        return self._remembered(("reg", issuer, client_id, registration_pk), load)
+
+    def active_deployment_pk(self, registration_pk: int, deployment_id: str) -> int | None:
+        """The deployment's primary key when it exists and is active; None otherwise."""
+
+        def load(session: Session) -> int | None:
+            row = registry.find_deployment(session, registration_pk, deployment_id)
+            return row.id if row is not None and row.active else None
+
+        return self._remembered(("dep", registration_pk, deployment_id), load)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
