@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import requests
 
+from lti_tool.crypto import SecretBox
+from lti_tool.jobs.runner import ThreadJobRunner
 from lti_tool.lti.http import make_session
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.registry_cache import RegistryCache
@@ -24,9 +26,14 @@ class Services:
     platform_keys: PlatformKeys
     catalog: Catalog
     registry_cache: RegistryCache
+    secrets: SecretBox
+    lms_http: requests.Session
+    jobs: ThreadJobRunner
 
     def close(self) -> None:
+        self.jobs.shutdown()
         self.http.close()
+        self.lms_http.close()
         self.db.dispose()
 
 
@@ -51,4 +58,8 @@ def build_services(settings: Settings) -> Services:
         platform_keys=platform_keys,
         catalog=catalog,
         registry_cache=RegistryCache(db),
+        secrets=SecretBox(settings.secret_key),
+        # The LMS clients retry on their own terms (Retry-After, throttling): no urllib3 retry.
+        lms_http=make_session(settings.http_timeout_seconds, retries=0),
+        jobs=ThreadJobRunner(),
     )

@@ -49,6 +49,7 @@ class Settings:
     qualifications_dir: str = ""
     timezone: str = "Europe/London"
     completion_max_age_seconds: int = 900
+    completion_first_fetch_wait_seconds: float = 5.0
     sandbox_enabled: bool = False
     sandbox_url: str = "http://127.0.0.1:5001"
     log_level: str = "INFO"

@@ -36,8 +36,13 @@ def platform(sandbox_server: SandboxServer) -> Iterator[SandboxPlatform]:
     """The sandbox platform, with its keys restored after a test that rotates them."""
     platform = sandbox_server.platform
     keys = list(platform.keys)
+    roster = [dict(m) for m in platform.roster]
     yield platform
     platform.keys = keys
+    platform.roster = roster
+    platform.tool_jwks_source = None
+    platform.access_tokens.clear()
+    platform.counters.clear()
 
 
 def make_tool(overrides: dict[str, Any], tmp_path: Path) -> Flask:
@@ -96,6 +101,7 @@ def tool(
                 )
             )
         register_sandbox(services.db, platform, development=True)
+        platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
         yield app
         services.close()
 

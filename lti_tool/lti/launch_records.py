@@ -135,7 +135,7 @@ def record_launch(session: Session, launch: ValidatedLaunch) -> dict[str, Any]:
             session,
             Membership,
             {"context_pk": context["pk"], "user_pk": user_pk},
-            {"roles": roles, "last_launch_at": utcnow()},
+            {"roles": roles, "last_launch_at": utcnow(), "status": "active"},
         )
     return {
         "user_pk": user_pk,

@@ -87,6 +87,16 @@ class RegistryCache:
 
         return self._remembered(("dep", registration_pk, deployment_id), load)
 
+    def has_completion_source(self, registration_pk: int) -> bool:
+        """Whether the registration reads completion from its LMS (cached like the rest)."""
+        from lti_tool.persistence.models import CompletionSourceConfig
+
+        def load(session: Session) -> bool:
+            row = session.get(CompletionSourceConfig, registration_pk)
+            return row is not None and row.kind != "manual"
+
+        return bool(self._remembered(("src", registration_pk), load))
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import NotFound
+from lti_tool.lti.claims import normalise_roles
 from lti_tool.pathway.module_starts import effective_starts
 from lti_tool.persistence.models import CompletionRecord, Context, Membership, User, utcnow
 from lti_tool.rules import Completion, CompletionStatus, Qualification, evaluate
@@ -73,7 +74,7 @@ def student_in_context(session: Session, context_pk: int, sub: str) -> User:
 
 
 def members(session: Session, context_pk: int) -> list[Mapping[str, Any]]:
-    """People who have launched the tool in the course (the NRPS roster adds the rest)."""
+    """Everyone the course knows: people who launched and the NRPS roster."""
     rows = session.execute(
         select(User, Membership)
         .join(Membership, Membership.user_pk == User.id)
@@ -81,6 +82,14 @@ def members(session: Session, context_pk: int) -> list[Mapping[str, Any]]:
         .order_by(User.family_name, User.name, User.sub)
     )
     return [
-        {"sub": user.sub, "name": user.name, "email": user.email, "roles": membership.roles}
+        {
+            "sub": user.sub,
+            "name": user.name,
+            "email": user.email,
+            "roles": membership.roles,
+            "is_staff": normalise_roles(membership.roles).is_staff,
+            "status": membership.status,
+            "launched": membership.last_launch_at is not None,
+        }
         for user, membership in rows
     ]

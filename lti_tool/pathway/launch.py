@@ -8,15 +8,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lti_tool.container import Services
+from lti_tool.lms.refresh import Student, refresh_on_launch
 from lti_tool.lti.flow import LaunchOutcome, complete_launch
 from lti_tool.pathway.catalog import inherit_from_history
 from lti_tool.pathway.module_starts import preset_from_launch
+from lti_tool.pathway.roster import ensure_roster
 from lti_tool.persistence.models import Context
 
 
 def open_launch(services: Services) -> LaunchOutcome:
     """Validate the launch; in the same transaction, apply what its custom parameters say
-    about the course (copied-course history, preset module start dates)."""
+    about the course (copied-course history, preset module start dates); then make sure a
+    student's completion copy is fresh (see ``lms.refresh``)."""
 
     def apply(session: Session, recorded: dict[str, Any], claims: Mapping[str, Any]) -> None:
         context_info = recorded.get("context")
@@ -32,4 +35,16 @@ def open_launch(services: Services) -> LaunchOutcome:
             qualification = services.catalog.for_context(session, context_info["pk"], custom)
             preset_from_launch(session, qualification, int(context_info["pk"]), custom)
 
-    return complete_launch(services, on_recorded=apply)
+    outcome = complete_launch(services, on_recorded=apply)
+    data = outcome.session
+    registration_pk = int(data["registration"]["pk"])
+    if data.get("is_staff") and data.get("context"):
+        ensure_roster(services, int(data["context"]["pk"]))
+    elif services.registry_cache.has_completion_source(registration_pk):
+        refresh_on_launch(
+            services,
+            Student(
+                registration_pk, int(data["user_pk"]), str(data["sub"]), data.get("custom") or {}
+            ),
+        )
+    return outcome

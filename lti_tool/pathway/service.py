@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.container import Services
 from lti_tool.errors import NotFound
+from lti_tool.lms.refresh import last_attempt
 from lti_tool.lti.sessions import LaunchSession
 from lti_tool.pathway import module_starts as ms
 from lti_tool.pathway.catalog import choose_qualification
@@ -39,7 +40,7 @@ def my_checklist(services: Services, launch: LaunchSession) -> dict[str, Any]:
     context = launch.data.get("context")
     with services.db.read_only() as session:
         qualification = _qualification(services, session, launch)
-        return build_checklist(
+        data = build_checklist(
             session,
             qualification,
             int(context["pk"]) if context else None,
@@ -47,6 +48,22 @@ def my_checklist(services: Services, launch: LaunchSession) -> dict[str, Any]:
             services.settings.today(),
             _stale_after(services),
         )
+    data["refresh"] = refresh_status(services, launch.user_pk, detailed=False)
+    return data
+
+
+def refresh_status(services: Services, user_pk: int, *, detailed: bool) -> dict[str, Any] | None:
+    """How the latest attempt to read the LMS went; the details are for staff only."""
+    attempt = last_attempt(services, user_pk)
+    if attempt is None:
+        return None
+    status = str(attempt.get("status"))
+    return {
+        "status": status,
+        "ok": status in {"ok", "not_configured"},
+        "at": dt.datetime.fromtimestamp(float(attempt.get("at", 0)), dt.UTC).isoformat(),
+        "errors": list(attempt.get("errors", [])) if detailed else [],
+    }
 
 
 def student_checklist(services: Services, launch: LaunchSession, sub: str) -> dict[str, Any]:
@@ -63,6 +80,7 @@ def student_checklist(services: Services, launch: LaunchSession, sub: str) -> di
             _stale_after(services),
         )
         data["student"] = {"sub": user.sub, "name": user.name, "email": user.email}
+        data["refresh"] = refresh_status(services, user.id, detailed=True)
         data["attempts"] = [a.to_dict() for a in ms.student_attempts(session, context_pk, user.id)]
         return data
 
@@ -152,3 +170,33 @@ def import_module_starts_csv(services: Services, launch: LaunchSession, text: st
     with services.db.unit_of_work() as session:
         qualification = _qualification(services, session, launch)
         return import_module_starts(session, qualification, context_pk, text, launch.user_pk)
+
+
+def record_completion(
+    services: Services, launch: LaunchSession, sub: str, code: str, body: Any
+) -> dict[str, Any]:
+    """Staff record or correct one student's completion of one CPD course (audited)."""
+    from lti_tool.lms.manual import parse_entry, record_manual
+
+    context_pk = _context_pk(launch)
+    with services.db.unit_of_work() as session:
+        user = student_in_context(session, context_pk, sub)
+        entry = parse_entry(_qualification(services, session, launch), code, body, user.id)
+        record_manual(session, context_pk, entry, launch.user_pk)
+    return student_checklist(services, launch, sub)
+
+
+def import_completions_csv(
+    services: Services, launch: LaunchSession, text: str, reason: str
+) -> int:
+    """Manual completions from CSV (student, course_code, status, completed_at); a file with
+    any bad row writes nothing."""
+    from lti_tool.lms.manual import parse_csv, record_manual
+
+    context_pk = _context_pk(launch)
+    with services.db.unit_of_work() as session:
+        qualification = _qualification(services, session, launch)
+        entries = parse_csv(session, qualification, context_pk, text, reason or "CSV import")
+        for entry in entries:
+            record_manual(session, context_pk, entry, launch.user_pk)
+    return len(entries)

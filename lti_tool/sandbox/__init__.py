@@ -7,9 +7,13 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from lti_tool.crypto import SecretBox
+from lti_tool.lms.setup import configure_source, set_mapping
 from lti_tool.lti import registry
 from lti_tool.persistence.db import Database
 from lti_tool.sandbox.app import create_sandbox_app
+from lti_tool.sandbox.demo_data import CPD_COURSES, course_id
+from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN as MOODLE_TOKEN
 from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.settings import Settings
 
@@ -26,28 +30,55 @@ def platform_for(settings: Settings) -> SandboxPlatform:
     return SandboxPlatform(issuer=settings.sandbox_url.rstrip("/"), tool_url=settings.base_url)
 
 
-def register_sandbox(db: Database, platform: SandboxPlatform, development: bool) -> None:
-    """Register the sandbox platform with the tool (idempotent)."""
+def register_sandbox(
+    db: Database, platform: SandboxPlatform, development: bool, secret_key: str | None = None
+) -> None:
+    """Register the sandbox platform with the tool (idempotent); with ``secret_key``, also
+    read completion from its Moodle web services, one Moodle course per CPD course."""
     with db.unit_of_work() as session:
         found = registry.find_registration(session, platform.issuer, platform.client_id)
         if found is not None:
             if found.key_set_url != platform.jwks_url:
                 found.key_set_url = platform.jwks_url
-            return
-        registry.add_platform(
-            session,
-            registry.PlatformSpec(
-                name=SANDBOX_REGISTRATION,
-                issuer=platform.issuer,
-                client_id=platform.client_id,
-                auth_login_url=platform.auth_url,
-                auth_token_url=platform.token_url,
-                key_set_url=platform.jwks_url,
-                kind="generic",
-                deployment_ids=[platform.deployment_id],
-            ),
-            development=development,
-        )
+        else:
+            _add_sandbox(session, platform, development)
+        if secret_key is not None:
+            configure_source(
+                session,
+                SecretBox(secret_key),
+                SANDBOX_REGISTRATION,
+                kind="moodle",
+                endpoint_url=platform.issuer + "/moodle/webservice/rest/server.php",
+                token=MOODLE_TOKEN,
+                mode="course",
+                development=development,
+            )
+            for code in CPD_COURSES:
+                set_mapping(
+                    session,
+                    SANDBOX_REGISTRATION,
+                    code,
+                    str(course_id(code)),
+                    label=CPD_COURSES[code],
+                    origin="sandbox",
+                )
+
+
+def _add_sandbox(session: Any, platform: SandboxPlatform, development: bool) -> None:
+    registry.add_platform(
+        session,
+        registry.PlatformSpec(
+            name=SANDBOX_REGISTRATION,
+            issuer=platform.issuer,
+            client_id=platform.client_id,
+            auth_login_url=platform.auth_url,
+            auth_token_url=platform.token_url,
+            key_set_url=platform.jwks_url,
+            kind="generic",
+            deployment_ids=[platform.deployment_id],
+        ),
+        development=development,
+    )
 
 
 class SandboxServer:
@@ -55,9 +86,8 @@ class SandboxServer:
 
     def __init__(self, platform: SandboxPlatform, host: str, port: int) -> None:
         self.platform = platform
-        self._server: BaseWSGIServer = make_server(
-            host, port, create_sandbox_app(platform), threaded=True
-        )
+        self.app = create_sandbox_app(platform)
+        self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

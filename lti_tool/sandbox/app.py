@@ -7,13 +7,16 @@ import json
 import secrets
 import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import requests
 from flask import Flask, Response, abort, jsonify, render_template, request
 
 from lti_tool.resources import resource_dir
+from lti_tool.sandbox.canvas_rest import register_canvas_rest
+from lti_tool.sandbox.demo_data import demo_lms
+from lti_tool.sandbox.moodle_ws import register_moodle_ws
 from lti_tool.sandbox.platform import DEMO_CONTEXT, DEMO_USERS, SandboxPlatform
 
 
@@ -29,6 +32,10 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
     """The platform's HTTP face. It validates what the tool sends, as a real LMS does."""
     app = Flask("lti_tool.sandbox", template_folder=str(resource_dir("templates")))
     app.extensions["sandbox"] = platform
+    # The same demo site answers as Moodle web services and as the Canvas REST API.
+    lms = demo_lms()
+    app.extensions["moodle_ws"] = register_moodle_ws(app, lms)
+    app.extensions["canvas_rest"] = register_canvas_rest(app, lms)
     issued_tokens: dict[str, float] = {}
 
     @app.errorhandler(SandboxError)
@@ -36,6 +43,10 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
         response = jsonify({"error": exc.error, "error_description": exc.description})
         response.status_code = exc.status
         return response
+
+    @app.errorhandler(ServiceRefused)
+    def _refused(exc: ServiceRefused) -> Response:
+        return _service_error(exc.status, exc.reason)
 
     @app.get("/")
     def index() -> str:
@@ -111,23 +122,88 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
         if claims.get("jti") in issued_tokens:
             raise SandboxError(400, "invalid_grant", "client assertion jti reused")
         issued_tokens[str(claims.get("jti"))] = time.time()
+        token = secrets.token_urlsafe(24)
+        scopes = frozenset(form.get("scope", "").split())
+        platform.access_tokens[token] = (scopes, time.time() + 3600)
+        platform.counters["token"] = platform.counters.get("token", 0) + 1
         return jsonify(
             {
-                "access_token": secrets.token_urlsafe(24),
+                "access_token": token,
                 "token_type": "Bearer",
                 "expires_in": 3600,
-                "scope": form.get("scope", ""),
+                "scope": " ".join(sorted(scopes)),
             }
         )
 
+    @app.get("/api/nrps/<context_id>/memberships")
+    def memberships(context_id: str) -> Response:
+        """NRPS 2.0 membership container, paged with ``limit``/``from`` like Moodle."""
+        if request.headers.get("Accept") != NRPS_MEDIA_TYPE:
+            return _service_error(400, "Bad Request: Accept must be " + NRPS_MEDIA_TYPE)
+        _require_scope(platform, NRPS_SCOPE)
+        if context_id != DEMO_CONTEXT["id"]:
+            return _service_error(404, "Not Found")
+        members = platform.roster
+        role = request.args.get("role")
+        if role:
+            members = [m for m in members if any(r.endswith(role) for r in m["roles"])]
+        start = int(request.args.get("from", 0))
+        limit = int(request.args.get("limit", 0)) or len(members) or 1
+        page = members[start : start + limit]
+        body = {
+            "id": request.base_url,
+            "context": {
+                "id": DEMO_CONTEXT["id"],
+                "label": DEMO_CONTEXT["label"],
+                "title": DEMO_CONTEXT["title"],
+            },
+            "members": page,
+        }
+        response = jsonify(body)
+        response.headers["Content-Type"] = NRPS_MEDIA_TYPE
+        if start + limit < len(members):
+            query = urlencode({**request.args, "limit": limit, "from": start + limit})
+            response.headers["Link"] = f'<{request.base_url}?{query}>; rel="next"'
+        return response
+
     return app
+
+
+NRPS_MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+
+
+class ServiceRefused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def _service_error(status: int, reason: str) -> Response:
+    # Moodle's shape: JSON, and no WWW-Authenticate on 401.
+    response = jsonify({"status": status, "reason": reason})
+    response.status_code = status
+    return response
+
+
+def _require_scope(platform: SandboxPlatform, scope: str) -> None:
+    header = request.headers.get("Authorization", "")
+    token = header[7:] if header.startswith("Bearer ") else ""
+    granted = platform.access_tokens.get(token)
+    if granted is None or granted[1] < time.time() or scope not in granted[0]:
+        raise ServiceRefused(401, "Unauthorized")
 
 
 def _verify_tool_assertion(platform: SandboxPlatform, assertion: str) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(assertion)
-        jwks = requests.get(platform.tool_url.rstrip("/") + "/.well-known/jwks.json", timeout=5)
-        key = next(k for k in jwks.json()["keys"] if k.get("kid") == header.get("kid"))
+        if platform.tool_jwks_source is not None:
+            document = platform.tool_jwks_source()
+        else:
+            url = platform.tool_url.rstrip("/") + "/.well-known/jwks.json"
+            document = requests.get(url, timeout=5).json()
+        key = next(k for k in document["keys"] if k.get("kid") == header.get("kid"))
         verified: dict[str, Any] = jwt.decode(
             assertion,
             jwt.PyJWK(key).key,

@@ -10,6 +10,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +93,23 @@ DEMO_CONTEXT = {
 }
 
 
+def demo_roster() -> list[dict[str, Any]]:
+    """NRPS members as the spec shapes them, one per demo user."""
+    return [
+        {
+            "status": "Active",
+            "user_id": u.sub,
+            "name": u.name,
+            "given_name": u.given_name,
+            "family_name": u.family_name,
+            "email": u.email,
+            "lis_person_sourcedid": u.key.upper(),
+            "roles": list(u.roles),
+        }
+        for u in DEMO_USERS.values()
+    ]
+
+
 @dataclass
 class PlatformKey:
     kid: str
@@ -127,6 +145,14 @@ class SandboxPlatform:
     client_id: str = "sandbox-tool"
     deployment_id: str = "sandbox-deployment-1"
     keys: list[PlatformKey] = field(default_factory=lambda: [new_platform_key()])
+    # The course roster NRPS serves; tests change it to see joiners and leavers.
+    roster: list[dict[str, Any]] = field(default_factory=lambda: demo_roster())
+    # Access tokens the token endpoint issued: token -> (scopes, expiry time).
+    access_tokens: dict[str, tuple[frozenset[str], float]] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    # How the platform reads the tool's JWKS: over HTTP from tool_url by default; tests that
+    # drive the tool through Flask's test client pass a function that asks it there.
+    tool_jwks_source: Callable[[], dict[str, Any]] | None = None
 
     @property
     def signing_key(self) -> PlatformKey:

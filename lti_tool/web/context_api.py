@@ -63,3 +63,11 @@ def put_qualification() -> Response:
     return jsonify(
         {"qualification": service.choose_context_qualification(services(), launch, str(code or ""))}
     )
+
+
+@bp.put("/completions/<sub>/<code>")
+@require_staff
+def put_completion(sub: str, code: str) -> Response:
+    launch = current_launch()
+    assert launch is not None
+    return jsonify(service.record_completion(services(), launch, sub, code, _json_body()))

@@ -85,6 +85,36 @@ def import_module_starts() -> Response:
     return redirect(url_for("staff.overview"))
 
 
+@bp.post("/students/<sub>/completions")
+@require_staff
+def save_completion(sub: str) -> Response:
+    launch = _launch()
+    form = request.form
+    code = form.get("course_code", "")
+    _apply(
+        lambda: service.record_completion(services(), launch, sub, code, dict(form)),
+        f"{code} recorded.",
+    )
+    return redirect(url_for("staff.student_preview", sub=sub))
+
+
+@bp.post("/completions/import")
+@require_staff
+def import_completions() -> Response:
+    launch = _launch()
+    upload = request.files.get("file")
+    text = upload.read().decode("utf-8", errors="replace") if upload else ""
+    reason = request.form.get("reason", "")
+    _apply(
+        lambda: (
+            f"Imported {service.import_completions_csv(services(), launch, text, reason)} "
+            "completion records."
+        ),
+        None,
+    )
+    return redirect(url_for("staff.overview"))
+
+
 @bp.post("/qualification")
 @require_staff
 def choose_qualification() -> Response:

@@ -49,8 +49,12 @@ def test_instructor_launch_is_staff_and_records_user_context_link(launcher: Laun
         assert context.nrps_url and context.nrps_url.endswith("/memberships")
         assert context.ags_lineitems_url and context.ags_lineitems_url.endswith("/lineitems")
         assert session.scalar(select(func.count()).select_from(ResourceLink)) == 1
-        membership = session.scalar(select(Membership))
-        assert membership is not None and membership.user_pk == user.id
+        membership = session.scalar(select(Membership).where(Membership.user_pk == user.id))
+        assert membership is not None and membership.last_launch_at is not None
+        # The first staff launch fetched the NRPS roster: students who never launched are known.
+        assert session.scalar(select(func.count()).select_from(Membership)) == 5
+        sam = session.scalar(select(User).where(User.sub == "1001"))
+        assert sam is not None and sam.name == "Sam Student"
 
 
 def test_the_same_launch_post_is_refused_when_replayed(launcher: Launcher) -> None:

@@ -1,52 +1,15 @@
-"""SQLAlchemy 2 models. Persistence stays dumb: no model calls an outside service."""
+"""Platforms, keys, people, courses and short-lived launch state."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Date,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false as sa_false
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone otherwise)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(dt.UTC)
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+from lti_tool.persistence.models.base import Base, utcnow
 
 
 class SigningKey(Base):
@@ -129,6 +92,7 @@ class Context(Base):
     nrps_url: Mapped[str | None] = mapped_column(String(1024), default=None)
     ags_lineitems_url: Mapped[str | None] = mapped_column(String(1024), default=None)
     ags_scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    roster_fetched_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -152,7 +116,7 @@ class ResourceLink(Base):
 
 
 class Membership(Base):
-    """A user's roles in a context, as the latest validated launch stated them."""
+    """A user's roles in a context, from their latest launch or the NRPS roster."""
 
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("context_pk", "user_pk", name="uq_membership_ctx_user"),)
@@ -160,7 +124,11 @@ class Membership(Base):
     context_pk: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
     user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    last_launch_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_launch_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # From the NRPS roster: "active", or "left" once the platform no longer lists them.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    in_roster: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    roster_seen_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class Ephemeral(Base):
@@ -172,93 +140,3 @@ class Ephemeral(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
-
-
-class ContextSettings(Base):
-    """Per-course choices staff make: the qualification it tracks, where it was copied from."""
-
-    __tablename__ = "context_settings"
-    context_pk: Mapped[int] = mapped_column(
-        ForeignKey("contexts.id", ondelete="CASCADE"), primary_key=True
-    )
-    qualification_code: Mapped[str | None] = mapped_column(String(64), default=None)
-    copied_from_context_pk: Mapped[int | None] = mapped_column(
-        ForeignKey("contexts.id", ondelete="SET NULL"), default=None
-    )
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class CohortModuleStart(Base):
-    """The assessment-module start date of a course's cohort (e.g. B832 on 30 May)."""
-
-    __tablename__ = "cohort_module_starts"
-    __table_args__ = (UniqueConstraint("context_pk", "module_code", name="uq_cohort_start"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    context_pk: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
-    module_code: Mapped[str] = mapped_column(String(32))
-    start_date: Mapped[dt.date] = mapped_column(Date)
-    source: Mapped[str] = mapped_column(String(32), default="staff")
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class StudentModuleStart(Base):
-    """One attempt's start for one student (late registration, resit); the latest attempt is
-    in force and earlier ones are kept as history."""
-
-    __tablename__ = "student_module_starts"
-    __table_args__ = (
-        UniqueConstraint(
-            "context_pk", "user_pk", "module_code", "attempt", name="uq_student_start_attempt"
-        ),
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    context_pk: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
-    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    module_code: Mapped[str] = mapped_column(String(32))
-    attempt: Mapped[int] = mapped_column(Integer)
-    start_date: Mapped[dt.date] = mapped_column(Date)
-    reason: Mapped[str | None] = mapped_column(String(500), default=None)
-    created_by_user_pk: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), default=None
-    )
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class CompletionRecord(Base):
-    """The tool's dated copy of one source's word on one CPD course for one student."""
-
-    __tablename__ = "completion_records"
-    __table_args__ = (
-        UniqueConstraint("user_pk", "course_code", "source", name="uq_completion_user_course_src"),
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    course_code: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))
-    started_at: Mapped[dt.date | None] = mapped_column(Date, default=None)
-    completed_at: Mapped[dt.date | None] = mapped_column(Date, default=None)
-    source: Mapped[str] = mapped_column(String(32))
-    fetched_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class AuditEntry(Base):
-    """Who changed what, when, from what to what, and why. Kept when people are erased
-    (the actor and subject columns are then cleared, the rest stays)."""
-
-    __tablename__ = "audit_log"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    actor_user_pk: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), default=None
-    )
-    context_pk: Mapped[int | None] = mapped_column(
-        ForeignKey("contexts.id", ondelete="SET NULL"), default=None, index=True
-    )
-    action: Mapped[str] = mapped_column(String(64))
-    subject_user_pk: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), default=None
-    )
-    subject: Mapped[str | None] = mapped_column(String(255), default=None)
-    old: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    new: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    reason: Mapped[str | None] = mapped_column(String(500), default=None)

@@ -1,0 +1,136 @@
+"""lti-tool platform …: registrations and deployments."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from lti_tool.cli.common import database as _db
+from lti_tool.cli.common import settings as _settings
+from lti_tool.cli.main import main
+from lti_tool.errors import ToolError
+
+
+@main.group()
+def platform() -> None:
+    """Platform registrations and deployments."""
+
+
+@platform.command("add")
+@click.option("--name", required=True)
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.option("--auth-login-url", required=True)
+@click.option("--auth-token-url", required=True)
+@click.option("--key-set-url", required=True)
+@click.option("--auth-audience", default=None)
+@click.option(
+    "--kind",
+    type=click.Choice(["moodle", "canvas", "generic"]),
+    default="generic",
+    show_default=True,
+)
+@click.option("--deployment-id", "deployment_ids", multiple=True, help="Repeatable.")
+def platform_add(
+    name: str,
+    issuer: str,
+    client_id: str,
+    auth_login_url: str,
+    auth_token_url: str,
+    key_set_url: str,
+    auth_audience: str | None,
+    kind: str,
+    deployment_ids: tuple[str, ...],
+) -> None:
+    """Register a platform and print the URLs to paste into the LMS."""
+    from lti_tool.lti import registry
+
+    settings = _settings()
+    spec = registry.PlatformSpec(
+        name=name,
+        issuer=issuer,
+        client_id=client_id,
+        auth_login_url=auth_login_url,
+        auth_token_url=auth_token_url,
+        key_set_url=key_set_url,
+        auth_audience=auth_audience,
+        kind=kind,
+        deployment_ids=deployment_ids,
+    )
+    try:
+        with _db(settings).unit_of_work() as session:
+            reg = registry.add_platform(session, spec, development=settings.is_development)
+            pk = reg.id
+    except ToolError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Registered {name!r} (id {pk}). Paste these into the platform:")
+    click.echo(f"  Tool URL / target link URI : {settings.url_for_tool('/lti/launch')}")
+    click.echo(f"  Initiate login URL          : {settings.url_for_tool('/lti/login')}")
+    click.echo(f"    (or, if it sends no client_id: {settings.url_for_tool(f'/lti/login/{pk}')})")
+    click.echo(f"  Redirection URI(s)          : {settings.url_for_tool('/lti/launch')}")
+    click.echo(f"  Public keyset (JWKS) URL    : {settings.url_for_tool('/.well-known/jwks.json')}")
+
+
+@platform.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def platform_list(as_json: bool) -> None:
+    """List registrations and their deployments."""
+    from lti_tool.lti import registry
+
+    with _db(_settings()).read_only() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": r.id,
+                "name": r.name,
+                "kind": r.kind,
+                "issuer": r.issuer,
+                "client_id": r.client_id,
+                "auth_login_url": r.auth_login_url,
+                "auth_token_url": r.auth_token_url,
+                "auth_audience": r.auth_audience,
+                "key_set_url": r.key_set_url,
+                "deployments": [
+                    {"deployment_id": d.deployment_id, "active": d.active} for d in r.deployments
+                ],
+            }
+            for r in registry.list_registrations(session)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no platforms registered")
+    for r in rows:
+        click.echo(f"{r['name']} [{r['kind']}] issuer={r['issuer']} client_id={r['client_id']}")
+        for d in r["deployments"]:
+            state = "active" if d["active"] else "INACTIVE"
+            click.echo(f"    deployment {d['deployment_id']}: {state}")
+
+
+def _set_deployment(name: str, deployment_id: str, active: bool) -> None:
+    from lti_tool.lti import registry
+
+    try:
+        with _db(_settings()).unit_of_work() as session:
+            registry.set_deployment_active(session, name, deployment_id, active)
+    except ToolError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"deployment {deployment_id} of {name}: {'active' if active else 'inactive'}")
+
+
+@platform.command("activate-deployment")
+@click.argument("name")
+@click.argument("deployment_id")
+def activate_deployment(name: str, deployment_id: str) -> None:
+    """Allow launches from DEPLOYMENT_ID of registration NAME."""
+    _set_deployment(name, deployment_id, True)
+
+
+@platform.command("deactivate-deployment")
+@click.argument("name")
+@click.argument("deployment_id")
+def deactivate_deployment(name: str, deployment_id: str) -> None:
+    """Refuse launches from DEPLOYMENT_ID of registration NAME."""
+    _set_deployment(name, deployment_id, False)

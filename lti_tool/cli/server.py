@@ -1,0 +1,91 @@
+"""lti-tool init, serve, sandbox."""
+
+from __future__ import annotations
+
+import click
+
+from lti_tool.cli.common import database as _db
+from lti_tool.cli.common import settings as _settings
+from lti_tool.cli.main import main
+
+
+@main.command()
+def init() -> None:
+    """Migrate the database and create a signing key if there is none."""
+    from lti_tool.lti.keys import ensure_signing_key
+    from lti_tool.persistence.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.sqlalchemy_url)
+    db = _db(settings)
+    with db.unit_of_work() as session:
+        key = ensure_signing_key(session)
+        kid = key.kid
+    click.echo(f"database ready; active signing key {kid}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=int,
+    help="More than 1 runs gunicorn with that many worker processes.",
+)
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
+@click.option(
+    "--sandbox/--no-sandbox", default=False, help="Also start the sandbox LMS (development only)."
+)
+def serve(host: str, port: int, workers: int, threads: int, sandbox: bool) -> None:
+    """Serve the tool (gunicorn when --workers > 1)."""
+    from lti_tool import create_app
+    from lti_tool.sandbox import SandboxRefused, SandboxServer, platform_for, register_sandbox
+
+    settings = _settings()
+    if sandbox:
+        try:
+            platform = platform_for(settings)
+        except SandboxRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+        register_sandbox(_db(settings), platform, settings.is_development, settings.secret_key)
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(platform.issuer)
+        SandboxServer(platform, parts.hostname or "127.0.0.1", parts.port or 5001).start()
+        click.echo(f"Sandbox LMS: {platform.issuer}/  (launch as student / instructor there)")
+    click.echo(
+        f"Tool: http://{host}:{port}/  (JWKS {settings.url_for_tool('/.well-known/jwks.json')})"
+    )
+    if workers > 1:
+        from lti_tool.serving import run_gunicorn
+
+        run_gunicorn(host, port, workers, threads)
+    else:
+        app = create_app(settings)
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--port", default=None, type=int, help="Port (default: from sandbox_url).")
+def sandbox(port: int | None) -> None:
+    """Run only the sandbox LMS, registered with the tool (development only)."""
+    from lti_tool.sandbox import SandboxRefused, SandboxServer, platform_for, register_sandbox
+
+    settings = _settings()
+    try:
+        platform = platform_for(settings)
+    except SandboxRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    register_sandbox(_db(settings), platform, settings.is_development, settings.secret_key)
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(platform.issuer)
+    server = SandboxServer(platform, parts.hostname or "127.0.0.1", port or parts.port or 5001)
+    click.echo(f"Sandbox LMS on {platform.issuer}/ (Ctrl-C to stop)")
+    server.start()
+    try:
+        server._thread.join()
+    except KeyboardInterrupt:
+        server.stop()

@@ -1,0 +1,1 @@
+"""Background work: an in-process thread pool by default; RQ workers on Redis at scale."""

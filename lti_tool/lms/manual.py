@@ -1,0 +1,142 @@
+"""Manual completion records: staff record or correct one, or import a CSV file.
+
+A manual record overrides what any LMS source says about that course for that student (it
+is how a correction is made), and every change is in the audit log with who, when and why.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.errors import ToolError
+from lti_tool.lms.refresh import store_completions
+from lti_tool.pathway.audit import audit
+from lti_tool.pathway.checklist import student_in_context
+from lti_tool.pathway.module_starts import InvalidInput, parse_date
+from lti_tool.persistence.models import CompletionRecord
+from lti_tool.rules import Completion, CompletionStatus, Qualification
+
+MANUAL = "manual"
+CSV_COLUMNS = ("student", "course_code", "status", "completed_at")
+
+
+@dataclass(frozen=True)
+class ManualEntry:
+    user_pk: int
+    completion: Completion
+    reason: str
+
+
+def parse_entry(qualification: Qualification, code: str, body: Any, user_pk: int) -> ManualEntry:
+    """Check one record: a code of the qualification, a status, dates that make sense."""
+    if not isinstance(body, dict):
+        raise InvalidInput("bad_body", "Send an object with status, completed_at and reason.")
+    codes = {c.code for m in qualification.modules for c in m.courses}
+    if code not in codes:
+        raise InvalidInput(
+            "unknown_course", f"{code!r} is not a CPD course of {qualification.code}."
+        )
+    try:
+        status = CompletionStatus(str(body.get("status", "")).strip())
+    except ValueError:
+        raise InvalidInput(
+            "bad_status", "status must be not_started, in_progress or completed."
+        ) from None
+    completed_at = _optional_date(body.get("completed_at"), "completed_at")
+    started_at = _optional_date(body.get("started_at"), "started_at")
+    if status is CompletionStatus.COMPLETED and completed_at is None:
+        raise InvalidInput("missing_date", "A completed course needs completed_at (YYYY-MM-DD).")
+    if status is not CompletionStatus.COMPLETED and completed_at is not None:
+        raise InvalidInput("bad_date", "completed_at is only for completed courses.")
+    if completed_at and started_at and started_at > completed_at:
+        raise InvalidInput("bad_date", "started_at is after completed_at.")
+    reason = str(body.get("reason") or "").strip()
+    if not reason:
+        raise InvalidInput("missing_reason", "Say why (reason): it is kept in the audit log.")
+    return ManualEntry(user_pk, Completion(code, status, started_at, completed_at, MANUAL), reason)
+
+
+def _optional_date(value: Any, field: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    return parse_date(value, field)
+
+
+def record_manual(
+    session: Session, context_pk: int, entry: ManualEntry, actor_user_pk: int | None
+) -> None:
+    """Store a manual record (replacing an earlier manual one) and audit old → new."""
+    old = session.scalar(
+        select(CompletionRecord).where(
+            CompletionRecord.user_pk == entry.user_pk,
+            CompletionRecord.course_code == entry.completion.course_code,
+            CompletionRecord.source == MANUAL,
+        )
+    )
+    before = _as_dict(old.status, old.started_at, old.completed_at) if old else None
+    store_completions(session, entry.user_pk, MANUAL, [entry.completion])
+    item = entry.completion
+    audit(
+        session,
+        action="completion.manual",
+        actor_user_pk=actor_user_pk,
+        context_pk=context_pk,
+        subject=item.course_code,
+        subject_user_pk=entry.user_pk,
+        old=before,
+        new=_as_dict(item.status.value, item.started_at, item.completed_at),
+        reason=entry.reason,
+    )
+
+
+def _as_dict(status: str, started: dt.date | None, completed: dt.date | None) -> dict[str, Any]:
+    return {
+        "status": status,
+        "started_at": started.isoformat() if started else None,
+        "completed_at": completed.isoformat() if completed else None,
+    }
+
+
+class CompletionCsvRejected(ToolError):
+    status = 422
+    title = "The file was not imported"
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("csv_invalid", "Nothing was imported. " + " ".join(errors[:20]))
+        self.errors = errors
+
+
+def parse_csv(
+    session: Session, qualification: Qualification, context_pk: int, text: str, reason: str
+) -> list[ManualEntry]:
+    """Columns student (LTI user id), course_code, status, completed_at; checked whole."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        raise CompletionCsvRejected([f"Line 1: missing column(s) {', '.join(missing)}."])
+    reader.fieldnames = header
+    entries: list[ManualEntry] = []
+    errors: list[str] = []
+    for number, raw in enumerate(reader, start=2):
+        values = {k: (v or "").strip() for k, v in raw.items() if k}
+        if not any(values.values()):
+            continue
+        try:
+            user = student_in_context(session, context_pk, values["student"])
+            body = {**values, "reason": values.get("reason") or reason}
+            entries.append(parse_entry(qualification, values["course_code"], body, user.id))
+        except ToolError as exc:
+            errors.append(f"Line {number}: {exc.message}")
+    if errors:
+        raise CompletionCsvRejected(errors)
+    if not entries:
+        raise CompletionCsvRejected(["The file has no data rows."])
+    return entries

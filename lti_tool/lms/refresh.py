@@ -1,0 +1,188 @@
+"""Keeping each student's completion copy fresh, without ever losing the last good data.
+
+A fetch that fails leaves the stored rows as they were; a fetch that fails for some courses
+updates only the others. The outcome of the latest attempt (when, and what went wrong) is
+kept in the shared store so pages can say "as of … — the LMS did not answer".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from lti_tool.container import Services
+from lti_tool.lms.canvas import CanvasCompletionSource
+from lti_tool.lms.canvas_client import CanvasRestClient
+from lti_tool.lms.moodle import MoodleCompletionSource
+from lti_tool.lms.moodle_client import MoodleWsClient
+from lti_tool.lms.setup import SourceSettings, as_course_mappings, mappings_of, source_settings
+from lti_tool.lms.source import (
+    CompletionSource,
+    LmsUser,
+    SourceConfigError,
+    SourceError,
+    SourceUnavailable,
+)
+from lti_tool.persistence.models import CompletionRecord, utcnow
+from lti_tool.rules import Completion
+
+
+@dataclass(frozen=True)
+class Student:
+    """Who to refresh: the tool's user row and what the LMS calls them."""
+
+    registration_pk: int
+    user_pk: int
+    sub: str
+    custom: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    status: str  # "ok" | "partial" | "unavailable" | "config" | "not_configured"
+    fetched: int
+    errors: list[str]
+
+
+def build_source(services: Services, settings: SourceSettings) -> CompletionSource | None:
+    """The client for a registration's configured source (None for manual records)."""
+    tz = ZoneInfo(services.settings.timezone)
+    timeout = services.settings.http_timeout_seconds
+    if settings.kind == "moodle" and settings.endpoint_url and settings.token:
+        client = MoodleWsClient(
+            settings.endpoint_url, settings.token, services.lms_http, timeout=timeout
+        )
+        return MoodleCompletionSource(client, settings.mode, tz=tz)
+    if settings.kind == "canvas" and settings.endpoint_url and settings.token:
+        canvas = CanvasRestClient(
+            settings.endpoint_url, settings.token, services.lms_http, timeout=timeout
+        )
+        return CanvasCompletionSource(canvas, settings.mode, tz=tz)
+    return None
+
+
+def lms_user(kind: str, student: Student) -> LmsUser | None:
+    """Moodle's LTI ``sub`` is its user id; Canvas needs the ``canvas_user_id`` custom
+    parameter ($Canvas.user.id) since its ``sub`` is opaque."""
+    if kind == "canvas":
+        value = student.custom.get("canvas_user_id")
+        if not isinstance(value, str) or not value.strip() or value.startswith("$"):
+            return None
+        return LmsUser(value)
+    return LmsUser(student.sub)
+
+
+def refresh_student(services: Services, student: Student) -> RefreshOutcome:
+    """Fetch and store one student's completion from their platform's source."""
+    with services.db.read_only() as session:
+        settings = source_settings(session, services.secrets, student.registration_pk)
+        mapping = as_course_mappings(mappings_of(session, student.registration_pk))
+    if settings is None or settings.kind in {"manual"} or not mapping:
+        return RefreshOutcome("not_configured", 0, [])
+    source = build_source(services, settings)
+    user = lms_user(settings.kind, student)
+    if source is None or user is None:
+        problem = (
+            "the launch carries no canvas_user_id custom parameter ($Canvas.user.id)"
+            if user is None
+            else f"the {settings.kind} source is not fully configured"
+        )
+        _remember(services, student, "config", [problem])
+        return RefreshOutcome("config", 0, [problem])
+    try:
+        result = source.fetch(user, mapping)
+    except SourceConfigError as exc:
+        _remember(services, student, "config", [exc.message])
+        return RefreshOutcome("config", 0, [exc.message])
+    except SourceUnavailable as exc:
+        _remember(services, student, "unavailable", [exc.message])
+        return RefreshOutcome("unavailable", 0, [exc.message])
+    with services.db.unit_of_work() as session:
+        store_completions(session, student.user_pk, settings.kind, result.completions)
+    messages = [_describe(e) for e in result.errors]
+    status = "partial" if result.errors else "ok"
+    _remember(services, student, status, messages)
+    return RefreshOutcome(status, len(result.completions), messages)
+
+
+def store_completions(
+    session: Session, user_pk: int, source: str, completions: list[Completion]
+) -> None:
+    """Upsert one source's records; courses not in ``completions`` keep their old rows."""
+    if not completions:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    for item in completions:
+        values = {
+            "status": item.status.value,
+            "started_at": item.started_at,
+            "completed_at": item.completed_at,
+            "fetched_at": now,
+        }
+        session.execute(
+            insert(CompletionRecord)
+            .values(user_pk=user_pk, course_code=item.course_code, source=source, **values)
+            .on_conflict_do_update(index_elements=["user_pk", "course_code", "source"], set_=values)
+        )
+
+
+def last_fetched(session: Session, user_pk: int) -> dt.datetime | None:
+    return session.scalar(
+        select(func.max(CompletionRecord.fetched_at)).where(CompletionRecord.user_pk == user_pk)
+    )
+
+
+def last_attempt(services: Services, user_pk: int) -> dict[str, Any] | None:
+    """What happened the last time the tool tried to refresh this student."""
+    return services.store.get("refresh", str(user_pk))
+
+
+def refresh_on_launch(services: Services, student: Student) -> None:
+    """Refresh when the stored copy is older than the configured age. With no copy at all,
+    wait for the fetch (bounded) so a first visit shows real data; otherwise refresh in the
+    background and let the page show the stored copy."""
+    max_age = dt.timedelta(seconds=services.settings.completion_max_age_seconds)
+    with services.db.read_only() as session:
+        newest = last_fetched(session, student.user_pk)
+    if newest is not None and utcnow() - newest < max_age:
+        return
+    # One refresh per student at a time, across workers.
+    if not services.store.add("refreshing", str(student.user_pk), {}, 60):
+        return
+    future = services.jobs.submit(_refresh_and_release, services, student)
+    if newest is None:
+        try:
+            future.result(timeout=services.settings.completion_first_fetch_wait_seconds)
+        except FutureTimeout:
+            pass  # the page renders with what there is; the fetch goes on
+
+
+def _refresh_and_release(services: Services, student: Student) -> RefreshOutcome:
+    try:
+        return refresh_student(services, student)
+    finally:
+        services.store.delete("refreshing", str(student.user_pk))
+
+
+def _remember(services: Services, student: Student, status: str, errors: list[str]) -> None:
+    services.store.put(
+        "refresh",
+        str(student.user_pk),
+        {"status": status, "errors": errors[:10], "at": time.time()},
+        7 * 24 * 3600,
+    )
+
+
+def _describe(error: SourceError) -> str:
+    return f"{error.course_code}: {error.message}" if error.course_code else error.message

@@ -1,0 +1,141 @@
+"""Admin set-up of completion sources and CPD course mappings, per registration."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.crypto import SecretBox
+from lti_tool.errors import ToolError
+from lti_tool.lms.source import CourseMapping, MappingMode
+from lti_tool.lti.registry import check_platform_url, get_by_name
+from lti_tool.persistence.models import CompletionSourceConfig, CourseMappingRow
+
+SOURCE_KINDS = ("moodle", "canvas", "ags", "manual")
+
+
+class SetupError(ToolError):
+    status = 422
+    title = "The completion source could not be set up"
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """A registration's completion source, with its token opened (never logged)."""
+
+    registration_pk: int
+    kind: str
+    endpoint_url: str | None
+    token: str | None
+    mode: MappingMode
+    ags_threshold: float
+
+
+def configure_source(
+    session: Session,
+    box: SecretBox,
+    registration_name: str,
+    *,
+    kind: str,
+    endpoint_url: str | None = None,
+    token: str | None = None,
+    mode: str = "course",
+    ags_threshold: float | None = None,
+    development: bool,
+) -> CompletionSourceConfig:
+    """Set where completion comes from; the token is sealed before it is stored."""
+    if kind not in SOURCE_KINDS:
+        raise SetupError("bad_kind", f"kind must be one of {', '.join(SOURCE_KINDS)}")
+    try:
+        mapping_mode = MappingMode(mode)
+    except ValueError:
+        raise SetupError("bad_mode", "mode must be 'course' or 'activity'") from None
+    if kind in {"moodle", "canvas"}:
+        if not endpoint_url or not token:
+            raise SetupError("incomplete", f"a {kind} source needs both a URL and a token")
+        endpoint_url = check_platform_url(endpoint_url, development=development, field="URL")
+        if kind == "moodle" and not endpoint_url.rstrip("/").endswith(
+            "/webservice/rest/server.php"
+        ):
+            raise SetupError(
+                "bad_moodle_url",
+                "the Moodle URL must be the site's …/webservice/rest/server.php endpoint",
+            )
+    registration = get_by_name(session, registration_name)
+    row = session.get(CompletionSourceConfig, registration.id)
+    if row is None:
+        row = CompletionSourceConfig(registration_pk=registration.id)
+        session.add(row)
+    row.kind = kind
+    row.endpoint_url = endpoint_url.rstrip("/") if endpoint_url else None
+    row.token_sealed = box.seal(token) if token else None
+    row.mode = mapping_mode.value
+    if ags_threshold is not None:
+        if not 0 <= ags_threshold <= 1:
+            raise SetupError("bad_threshold", "the AGS threshold is a fraction from 0 to 1")
+        row.ags_threshold = ags_threshold
+    session.flush()
+    return row
+
+
+def source_settings(
+    session: Session, box: SecretBox, registration_pk: int
+) -> SourceSettings | None:
+    row = session.get(CompletionSourceConfig, registration_pk)
+    if row is None:
+        return None
+    return SourceSettings(
+        registration_pk=registration_pk,
+        kind=row.kind,
+        endpoint_url=row.endpoint_url,
+        token=box.open(row.token_sealed) if row.token_sealed else None,
+        mode=MappingMode(row.mode),
+        ags_threshold=row.ags_threshold,
+    )
+
+
+def set_mapping(
+    session: Session,
+    registration_name: str,
+    code: str,
+    course_id: str,
+    activity_id: str | None = None,
+    label: str | None = None,
+    origin: str = "admin",
+) -> CourseMappingRow:
+    """Map CPD course ``code`` to an LMS course (and activity/module)."""
+    registration = get_by_name(session, registration_name)
+    if not code.strip() or not str(course_id).strip():
+        raise SetupError("bad_mapping", "a mapping needs a course code and an LMS course id")
+    row = session.scalar(
+        select(CourseMappingRow).where(
+            CourseMappingRow.registration_pk == registration.id,
+            CourseMappingRow.course_code == code.strip(),
+        )
+    )
+    if row is None:
+        row = CourseMappingRow(registration_pk=registration.id, course_code=code.strip())
+        session.add(row)
+    row.course_id = str(course_id).strip()
+    row.activity_id = str(activity_id).strip() if activity_id else None
+    row.label = label
+    row.origin = origin
+    session.flush()
+    return row
+
+
+def mappings_of(session: Session, registration_pk: int) -> list[CourseMappingRow]:
+    return list(
+        session.scalars(
+            select(CourseMappingRow)
+            .where(CourseMappingRow.registration_pk == registration_pk)
+            .order_by(CourseMappingRow.course_code)
+        )
+    )
+
+
+def as_course_mappings(rows: Sequence[CourseMappingRow]) -> list[CourseMapping]:
+    return [CourseMapping(r.course_code, r.course_id, r.activity_id) for r in rows]

@@ -1,0 +1,194 @@
+"""What a completion source is: the LMS-side user, the course mapping, the result and the errors.
+
+A source answers for one student at a time. It may succeed for some CPD courses and fail for
+others, so :class:`FetchResult` carries both. Two kinds of failure are worth telling apart:
+:class:`SourceUnavailable` (try again later: the LMS is down, slow or throttling) and
+:class:`SourceConfigError` (an administrator must change something; the message says what).
+A ``SourceConfigError`` without a course code concerns the whole source (a bad token) and is
+raised from ``fetch``; errors about one course are returned in ``FetchResult.errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from lti_tool.rules.records import Completion
+
+
+@dataclass(frozen=True)
+class LmsUser:
+    """The student as the LMS's API knows them.
+
+    Moodle: the LTI ``sub`` is the Moodle user id. Canvas: the custom claim ``canvas_user_id``
+    (``$Canvas.user.id``), since Canvas's ``sub`` is opaque.
+    """
+
+    user_id: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "user_id", str(self.user_id).strip())
+
+
+@dataclass(frozen=True)
+class CourseMapping:
+    """Where the LMS records a CPD course: a whole LMS course, or one activity/module in it.
+
+    Ids are kept as strings (Canvas also accepts ``sis_course_id:…`` forms); each client turns
+    them into what its API wants.
+    """
+
+    code: str
+    course_id: str
+    activity_id: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "course_id", str(self.course_id).strip())
+        if self.activity_id is not None:
+            object.__setattr__(self, "activity_id", str(self.activity_id).strip())
+
+
+class MappingMode(StrEnum):
+    """How CPD courses map to the LMS: one LMS course each, or one activity/module each."""
+
+    COURSE = "course"
+    ACTIVITY = "activity"
+
+
+class SourceError(Exception):
+    """A completion source could not answer; for one CPD course when ``course_code`` is set."""
+
+    def __init__(self, message: str, *, course_code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.course_code = course_code
+
+    def for_course(self, code: str) -> SourceError:
+        """The same failure, attributed to CPD course ``code`` (keeps the error's kind)."""
+        for kind in (SourceUnavailable, SourceConfigError):
+            if isinstance(self, kind):
+                return kind(self.message, course_code=code)
+        return SourceError(self.message, course_code=code)
+
+
+class SourceUnavailable(SourceError):
+    """Transient: HTTP 5xx, timeouts, connection errors, throttling, LMS database errors —
+    still failing after the client's bounded retries."""
+
+
+class SourceConfigError(SourceError):
+    """An administrator must fix something (token, permissions, service functions, mapping).
+
+    The message is written for them: it names the setting, course or capability to change.
+    """
+
+
+@dataclass
+class FetchResult:
+    """Completions found, and the per-course errors that kept others from being found."""
+
+    completions: list[Completion] = field(default_factory=list)
+    errors: list[SourceError] = field(default_factory=list)
+
+
+class CompletionSource(Protocol):
+    """Anything that can tell what a student has completed in the LMS."""
+
+    def fetch(self, user: LmsUser, mapping: Sequence[CourseMapping]) -> FetchResult:
+        """Completions for ``user`` over the mapped courses.
+
+        Raises ``SourceConfigError`` when the whole source is misconfigured and
+        ``SourceUnavailable`` when no course could be read for a transient reason.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class FetchUnit:
+    """One independent piece of a fetch (usually one HTTP call) and the codes it answers for."""
+
+    codes: tuple[str, ...]
+    run: Callable[[], FetchResult]
+
+
+def check_mode(mode: MappingMode, mapping: Sequence[CourseMapping]) -> list[SourceError]:
+    """Config errors for mappings that do not fit ``mode`` (activity mode needs activity ids)."""
+    errors: list[SourceError] = []
+    for item in mapping:
+        if mode is MappingMode.ACTIVITY and not item.activity_id:
+            errors.append(
+                SourceConfigError(
+                    f"{item.code} is mapped to course {item.course_id} without an activity id, "
+                    "but this source maps CPD courses to activities: add the activity/module id "
+                    "or switch the source to course mode.",
+                    course_code=item.code,
+                )
+            )
+        elif mode is MappingMode.COURSE and item.activity_id:
+            errors.append(
+                SourceConfigError(
+                    f"{item.code} is mapped to activity {item.activity_id} of course "
+                    f"{item.course_id}, but this source maps each CPD course to a whole LMS "
+                    "course: remove the activity id or switch the source to activity mode.",
+                    course_code=item.code,
+                )
+            )
+    return errors
+
+
+def gather(
+    units: Sequence[FetchUnit],
+    max_workers: int,
+    order: Sequence[str],
+    initial_errors: Sequence[SourceError] = (),
+) -> FetchResult:
+    """Run ``units`` at most ``max_workers`` at a time and merge what they return.
+
+    A source-wide ``SourceConfigError`` (no course code) stops the fetch and is raised. Any
+    other ``SourceError`` from a unit becomes one error per code of that unit. When nothing
+    was found and every error is transient, ``SourceUnavailable`` is raised: there is no
+    partial answer worth showing. Results come back in the order of the codes in ``order``.
+    """
+    result = FetchResult(errors=list(initial_errors))
+    if units:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(units))))
+        try:
+            futures: dict[Future[FetchResult], FetchUnit] = {
+                pool.submit(unit.run): unit for unit in units
+            }
+            for future in as_completed(futures):
+                _merge(result, futures[future], future)
+        finally:
+            # On a source-wide error the calls still running finish on their own (each has a
+            # timeout); the ones not started are dropped.
+            pool.shutdown(wait=False, cancel_futures=True)
+    position = {code: index for index, code in enumerate(order)}
+    result.completions.sort(key=lambda c: position.get(c.course_code, len(position)))
+    result.errors.sort(key=lambda e: position.get(e.course_code or "", len(position)))
+    if (
+        not result.completions
+        and result.errors
+        and all(isinstance(error, SourceUnavailable) for error in result.errors)
+    ):
+        raise SourceUnavailable(result.errors[0].message)
+    return result
+
+
+def _merge(result: FetchResult, unit: FetchUnit, future: Future[FetchResult]) -> None:
+    try:
+        part = future.result()
+    except SourceConfigError as exc:
+        if exc.course_code is None:
+            raise
+        result.errors.append(exc)
+    except SourceError as exc:
+        if exc.course_code is not None:
+            result.errors.append(exc)
+        else:
+            result.errors.extend(exc.for_course(code) for code in unit.codes)
+    else:
+        result.completions.extend(part.completions)
+        result.errors.extend(part.errors)

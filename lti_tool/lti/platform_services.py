@@ -1,0 +1,40 @@
+"""Service connectors for a registration, signed with the tool's active key."""
+
+from __future__ import annotations
+
+from pylti1p3.registration import Registration as PyltiRegistration
+from sqlalchemy import select
+
+from lti_tool.container import Services
+from lti_tool.errors import ToolError
+from lti_tool.lti.keys import active_signing_key
+from lti_tool.lti.service_client import ToolServiceConnector
+from lti_tool.persistence.models import Registration
+
+
+def service_connector(services: Services, registration_pk: int) -> ToolServiceConnector:
+    """A connector for NRPS/AGS calls to the platform of ``registration_pk``."""
+    with services.db.read_only() as session:
+        row = session.scalar(select(Registration).where(Registration.id == registration_pk))
+        key = active_signing_key(session)
+        if row is None or key is None:
+            raise ToolError("no_registration", "The platform or the tool's key is missing.")
+        registration = (
+            PyltiRegistration()
+            .set_issuer(row.issuer)
+            .set_client_id(row.client_id)
+            .set_auth_token_url(row.auth_token_url)
+            .set_auth_login_url(row.auth_login_url)
+            .set_key_set_url(row.key_set_url)
+        )
+        if row.auth_audience:
+            registration.set_auth_audience(row.auth_audience)
+        kid, pem = key.kid, key.private_pem
+    return ToolServiceConnector(
+        registration,
+        registration_pk=registration_pk,
+        kid=kid,
+        private_pem=pem,
+        store=services.store,
+        http=services.lms_http,
+    )

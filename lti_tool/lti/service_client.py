@@ -1,0 +1,241 @@
+"""Calls to the platform's LTI services (NRPS, AGS) with a shared, expiring access token.
+
+pylti1p3's ``ServiceConnector`` keeps tokens per object forever, sets no timeout, never
+retries, and reads ``Link`` headers lower-cased with ASCII quotes only. This subclass keeps
+its request/response contract (so pylti1p3's NRPS and AGS classes work on top of it) and adds:
+- one token per registration and scope set, shared by every worker through the store, reused
+  until shortly before it expires, fetched again once when the platform answers 401;
+- a timeout on every call, bounded retries with jittered backoff on 429/5xx/timeouts that
+  honour ``Retry-After``;
+- the tolerant ``Link`` parser (Moodle's typographic quotes, ``&amp;``, URL case kept);
+- JSON token answers read whatever their Content-Type (Moodle says text/html);
+- PUT and DELETE, which AGS line-item updates need.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import threading
+import time
+import uuid
+from typing import Any
+
+import jwt
+import requests
+from pylti1p3.registration import Registration as PyltiRegistration
+from pylti1p3.service_connector import ServiceConnector, TServiceConnectorResponse
+
+from lti_tool.errors import UpstreamError
+from lti_tool.lms.links import next_link
+from lti_tool.lms.retry import TRANSIENT_STATUSES, Backoff
+from lti_tool.lti.store import EphemeralStore
+
+TOKEN_MARGIN_SECONDS = 30
+MAX_RETRY_AFTER = 60.0
+
+
+class ServiceCallFailed(UpstreamError):
+    """A platform service refused or failed; ``status`` and the platform's own words kept."""
+
+    def __init__(self, message: str, *, http_status: int | None, body: str = "") -> None:
+        super().__init__("service_failed", message, status=502)
+        self.http_status = http_status
+        self.body = body[:2000]
+
+    @property
+    def retryable(self) -> bool:
+        return self.http_status is None or self.http_status in TRANSIENT_STATUSES | {429}
+
+
+class ToolServiceConnector(ServiceConnector):
+    def __init__(
+        self,
+        registration: PyltiRegistration,
+        *,
+        registration_pk: int,
+        kid: str,
+        private_pem: str,
+        store: EphemeralStore,
+        http: requests.Session,
+        backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__(registration, http)
+        self._registration_pk = registration_pk
+        self._kid = kid
+        self._private_pem = private_pem
+        self._store = store
+        self._http = http
+        self._backoff = backoff or Backoff(retries=3, base=0.3, cap=5.0)
+        self._lock = threading.Lock()
+        self.token_requests = 0
+
+    # -- tokens ---------------------------------------------------------------------------
+
+    def _token_key(self, scopes: list[str]) -> str:
+        joined = "|".join(sorted(scopes))
+        return f"{self._registration_pk}:{hashlib.sha256(joined.encode()).hexdigest()[:32]}"
+
+    def get_access_token(self, scopes: Any) -> str:
+        scopes = sorted(str(s) for s in scopes)
+        key = self._token_key(scopes)
+        cached = self._store.get("svctoken", key)
+        if cached is not None:
+            return str(cached["token"])
+        with self._lock:  # threads of one sync share the fetch
+            cached = self._store.get("svctoken", key)
+            if cached is not None:
+                return str(cached["token"])
+            token, lifetime = self._request_token(scopes)
+            ttl = max(1, lifetime - TOKEN_MARGIN_SECONDS)
+            self._store.put("svctoken", key, {"token": token}, ttl)
+            return token
+
+    def forget_token(self, scopes: Any) -> None:
+        self._store.delete("svctoken", self._token_key(sorted(str(s) for s in scopes)))
+
+    def _request_token(self, scopes: list[str]) -> tuple[str, int]:
+        registration = self._registration
+        token_url = str(registration.get_auth_token_url())
+        now = int(time.time())
+        assertion = jwt.encode(
+            {
+                "iss": registration.get_client_id(),
+                "sub": registration.get_client_id(),
+                "aud": registration.get_auth_audience() or token_url,
+                "iat": now - 5,
+                "exp": now + 60,
+                "jti": "lti-service-token-" + uuid.uuid4().hex,
+            },
+            self._private_pem,
+            algorithm="RS256",
+            headers={"kid": self._kid},
+        )
+        form = {
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+            "scope": " ".join(scopes),
+        }
+        self.token_requests += 1
+        response = self._send("POST", token_url, data=form, headers={"Accept": "application/json"})
+        try:
+            body = json.loads(response.text)
+            return str(body["access_token"]), int(body.get("expires_in", 3600))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ServiceCallFailed(
+                "The platform's token endpoint answered without an access token.",
+                http_status=response.status_code,
+                body=response.text,
+            ) from exc
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def make_service_request(
+        self,
+        scopes: Any,
+        url: str,
+        is_post: bool = False,
+        data: str | None = None,
+        content_type: str = "application/json",
+        accept: str = "application/json",
+        case_insensitive_headers: bool = False,
+        method: str | None = None,
+    ) -> TServiceConnectorResponse:
+        method = method or ("POST" if is_post else "GET")
+        for attempt in (0, 1):
+            token = self.get_access_token(scopes)
+            headers = {"Authorization": "Bearer " + token, "Accept": accept}
+            if data is not None:
+                headers["Content-Type"] = content_type
+            response = self._send(method, url, data=data, headers=headers, allow_401=True)
+            if response.status_code == 401 and attempt == 0:
+                self.forget_token(scopes)  # expired or revoked early: one fresh token
+                continue
+            break
+        if not response.ok:
+            raise ServiceCallFailed(
+                _platform_message(response), http_status=response.status_code, body=response.text
+            )
+        body: Any = None
+        if response.content:
+            try:
+                body = response.json()
+            except ValueError:
+                body = response.text
+        return {
+            "headers": response.headers if case_insensitive_headers else dict(response.headers),
+            "body": body,
+            "next_page_url": next_link(response.headers.get("Link")),
+        }
+
+    def _send(
+        self, method: str, url: str, *, allow_401: bool = False, **kwargs: Any
+    ) -> requests.Response:
+        """One call with bounded retries on 429, 5xx and network failures."""
+        last: Exception | None = None
+        for attempt in range(self._backoff.attempts):
+            try:
+                response = self._http.request(method, url, **kwargs)
+            except requests.RequestException as exc:
+                last = exc
+            else:
+                retryable = (
+                    response.status_code in TRANSIENT_STATUSES or response.status_code == 429
+                )
+                if not retryable:
+                    if response.status_code == 401 and not allow_401 and not response.ok:
+                        raise ServiceCallFailed(
+                            _platform_message(response),
+                            http_status=401,
+                            body=response.text,
+                        )
+                    return response
+                last = ServiceCallFailed(
+                    _platform_message(response),
+                    http_status=response.status_code,
+                    body=response.text,
+                )
+                wait = _retry_after(response.headers.get("Retry-After"))
+                if attempt + 1 < self._backoff.attempts:
+                    time.sleep(wait if wait is not None else self._backoff.delay(attempt))
+                continue
+            if attempt + 1 < self._backoff.attempts:
+                time.sleep(self._backoff.delay(attempt))
+        if isinstance(last, ServiceCallFailed):
+            raise last
+        raise ServiceCallFailed(
+            f"The platform did not answer ({type(last).__name__}).", http_status=None
+        ) from last
+
+
+def _platform_message(response: requests.Response) -> str:
+    """The platform's own explanation, from the JSON shapes Moodle and Canvas use."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return (
+            f"HTTP {response.status_code}: {text[:300]}" if text else f"HTTP {response.status_code}"
+        )
+    if isinstance(body, dict):
+        for key in ("reason", "error_description", "message", "error"):
+            if isinstance(body.get(key), str):
+                return f"HTTP {response.status_code}: {body[key]}"
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return f"HTTP {response.status_code}: {errors[0].get('message')}"
+    return f"HTTP {response.status_code}"
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return min(MAX_RETRY_AFTER, max(0.0, float(value)))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        if parsed is None:
+            return None
+        return min(MAX_RETRY_AFTER, max(0.0, parsed.timestamp() - time.time()))

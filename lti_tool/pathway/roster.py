@@ -1,0 +1,123 @@
+"""The class roster from LTI Names and Role Provisioning (NRPS).
+
+Members who have not launched yet are kept (so staff see the whole class), and members the
+platform no longer lists, or lists as Inactive/Deleted, are marked "left" rather than deleted:
+their records and results stay.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pylti1p3.names_roles import NamesRolesProvisioningService
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from lti_tool.container import Services
+from lti_tool.errors import ToolError
+from lti_tool.lti.platform_services import service_connector
+from lti_tool.persistence.models import Context, Deployment, Membership, User, utcnow
+
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+log = logging.getLogger("lti_tool.roster")
+
+
+@dataclass(frozen=True)
+class RosterOutcome:
+    members: int
+    left: int
+    fetched_at: dt.datetime
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def refresh_roster(services: Services, context_pk: int) -> RosterOutcome:
+    """Fetch every page of the course's membership and store it."""
+    with services.db.read_only() as session:
+        row = session.execute(
+            select(Context.nrps_url, Deployment.registration_id)
+            .join(Deployment, Deployment.id == Context.deployment_pk)
+            .where(Context.id == context_pk)
+        ).first()
+    if row is None or not row.nrps_url:
+        raise ToolError(
+            "no_nrps",
+            "The platform did not offer Names and Role Provisioning for this course: ask its "
+            "administrator to enable it for the tool.",
+        )
+    connector = service_connector(services, int(row.registration_id))
+    nrps = NamesRolesProvisioningService(connector, {"context_memberships_url": row.nrps_url})
+    members = nrps.get_members()
+    now = utcnow()
+    with services.db.unit_of_work() as session:
+        seen: list[int] = []
+        for member in members:
+            user_pk = _store_member(session, int(row.registration_id), context_pk, member, now)
+            if user_pk is not None:
+                seen.append(user_pk)
+        left = session.execute(
+            update(Membership)
+            .where(Membership.context_pk == context_pk, Membership.user_pk.not_in(seen or [-1]))
+            .values(status="left")
+        )
+        context = session.get(Context, context_pk)
+        assert context is not None
+        context.roster_fetched_at = now
+    return RosterOutcome(len(seen), int(getattr(left, "rowcount", 0) or 0), now)
+
+
+def _store_member(
+    session: Session, registration_pk: int, context_pk: int, member: Any, now: dt.datetime
+) -> int | None:
+    user_id = member.get("user_id")
+    if not isinstance(user_id, str) or not user_id:
+        return None
+    # NRPS may leave out names or emails (privacy settings): never overwrite with nothing.
+    values = {
+        key: str(member[key])[:320]
+        for key in ("name", "given_name", "family_name", "email")
+        if isinstance(member.get(key), str) and member[key].strip()
+    }
+    if isinstance(member.get("lis_person_sourcedid"), str):
+        values["person_sourcedid"] = member["lis_person_sourcedid"][:255]
+    insert = _insert(session)
+    statement = insert(User).values(registration_id=registration_pk, sub=user_id[:255], **values)
+    statement = (
+        statement.on_conflict_do_update(index_elements=["registration_id", "sub"], set_=values)
+        if values
+        else statement.on_conflict_do_nothing(index_elements=["registration_id", "sub"])
+    )
+    session.execute(statement)
+    user_pk = session.scalar(
+        select(User.id).where(User.registration_id == registration_pk, User.sub == user_id[:255])
+    )
+    assert user_pk is not None
+    status = "active" if member.get("status", "Active") == "Active" else "left"
+    roles = [str(r) for r in member.get("roles", []) if isinstance(r, str)]
+    membership = {"roles": roles, "status": status, "in_roster": True, "roster_seen_at": now}
+    session.execute(
+        insert(Membership)
+        .values(context_pk=context_pk, user_pk=user_pk, **membership)
+        .on_conflict_do_update(index_elements=["context_pk", "user_pk"], set_=membership)
+    )
+    return int(user_pk) if status == "active" else None
+
+
+def ensure_roster(services: Services, context_pk: int) -> None:
+    """The first staff launch of a course fetches the roster before answering; a failure is
+    logged and the page shows who has launched so far."""
+    with services.db.read_only() as session:
+        context = session.get(Context, context_pk)
+        needed = context is not None and context.nrps_url and context.roster_fetched_at is None
+    if not needed:
+        return
+    try:
+        refresh_roster(services, context_pk)
+    except ToolError as exc:
+        log.warning("roster fetch failed", extra={"fields": {"reason": exc.message}})

@@ -1,0 +1,42 @@
+"""SQLAlchemy 2 models. Persistence stays dumb: no model calls an outside service."""
+
+from lti_tool.persistence.models.base import Base, UTCDateTime, utcnow
+from lti_tool.persistence.models.lms import CompletionSourceConfig, CourseMappingRow
+from lti_tool.persistence.models.lti import (
+    Context,
+    Deployment,
+    Ephemeral,
+    Membership,
+    Registration,
+    ResourceLink,
+    SigningKey,
+    User,
+)
+from lti_tool.persistence.models.pathway import (
+    AuditEntry,
+    CohortModuleStart,
+    CompletionRecord,
+    ContextSettings,
+    StudentModuleStart,
+)
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "CohortModuleStart",
+    "CompletionRecord",
+    "CompletionSourceConfig",
+    "Context",
+    "ContextSettings",
+    "CourseMappingRow",
+    "Deployment",
+    "Ephemeral",
+    "Membership",
+    "Registration",
+    "ResourceLink",
+    "SigningKey",
+    "StudentModuleStart",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

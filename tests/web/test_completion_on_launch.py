@@ -1,0 +1,142 @@
+"""A student's checklist comes from the completion the tool reads from the (sandbox) LMS."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from lti_tool.persistence.models import CompletionRecord
+from lti_tool.sandbox import SandboxServer, register_sandbox
+from tests.support.lti import Launcher, launch_token
+
+
+@pytest.fixture
+def moodle(sandbox_server: SandboxServer) -> Iterator[Any]:
+    fake = sandbox_server.app.extensions["moodle_ws"]
+    fake.reset_faults()
+    yield fake
+    fake.reset_faults()
+
+
+@pytest.fixture
+def with_moodle_source(launcher: Launcher) -> Launcher:
+    services = launcher.app.extensions["lti_tool"]
+    register_sandbox(
+        services.db, launcher.platform, development=True, secret_key=services.settings.secret_key
+    )
+    return launcher
+
+
+def _checklist(launcher: Launcher, client: Any, token: str) -> dict[str, Any]:
+    response = client.get("/api/me/checklist", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    return dict(response.get_json())
+
+
+def _statuses(checklist: dict[str, Any]) -> dict[str, str]:
+    return {r["code"]: r["status"] for m in checklist["modules"] for r in m["requirements"]}
+
+
+def test_first_launch_shows_completion_read_from_moodle(
+    with_moodle_source: Launcher, moodle: Any
+) -> None:
+    launcher = with_moodle_source
+    client = launcher.app.test_client()
+    before = moodle.calls_to("core_completion_get_course_completion_status")
+    response = launcher.launch(client, "student1")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    checklist = _checklist(launcher, client, launch_token(page))
+    statuses = _statuses(checklist)
+    assert [statuses[c] for c in ("GB080", "GB081", "GB082", "GB083", "GB084")] == ["completed"] * 5
+    assert statuses["GB085"] == "in_progress"
+    assert statuses["GB086"] == "not_started"
+    assert checklist["modules"][0]["hours_completed"] == 150
+    assert [s["name"] for s in checklist["sources"]] == ["moodle"]
+    assert checklist["sources"][0]["stale"] is False
+    # one call per mapped CPD course, all made during the first launch
+    assert moodle.calls_to("core_completion_get_course_completion_status") - before == 13
+    assert "No course completion has been received" not in page
+
+
+def test_a_fresh_copy_is_not_fetched_again(with_moodle_source: Launcher, moodle: Any) -> None:
+    launcher = with_moodle_source
+    client = launcher.app.test_client()
+    assert launcher.launch(client, "student2").status_code == 200
+    calls = moodle.call_count
+    assert launcher.launch(client, "student2").status_code == 200
+    assert moodle.call_count == calls
+
+
+def test_an_lms_outage_keeps_the_last_good_copy_with_a_warning(
+    with_moodle_source: Launcher, moodle: Any
+) -> None:
+    launcher = with_moodle_source
+    app = launcher.app
+    client = app.test_client()
+    assert launcher.launch(client, "student1").status_code == 200
+    services = app.extensions["lti_tool"]
+    with services.db.unit_of_work() as session:  # the copy is now an hour old
+        session.execute(
+            update(CompletionRecord).values(
+                fetched_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+            )
+        )
+    moodle.fail_next(200, status=503)
+    started = time.monotonic()
+    response = launcher.launch(client, "student1")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert elapsed < 1.0  # rendered from the stored copy, not waiting for the LMS
+    page = response.get_data(as_text=True)
+    assert "may be out of date" in page
+    token = launch_token(page)
+    deadline = time.monotonic() + 15
+    checklist = _checklist(launcher, client, token)
+    while (checklist.get("refresh") or {}).get("status") != "unavailable":
+        assert time.monotonic() < deadline, checklist.get("refresh")
+        time.sleep(0.2)
+        checklist = _checklist(launcher, client, token)
+    assert _statuses(checklist)["GB084"] == "completed"  # nothing overwritten by the failure
+    assert checklist["sources"][0]["stale"] is True
+    again = client.get("/me")
+    assert "did not answer" in again.get_data(as_text=True)
+
+
+def test_manual_correction_overrides_the_lms_and_is_audited(
+    with_moodle_source: Launcher, moodle: Any
+) -> None:
+    from sqlalchemy import select
+
+    from lti_tool.persistence.models import AuditEntry
+
+    launcher = with_moodle_source
+    assert launcher.launch(launcher.app.test_client(), "student1").status_code == 200
+    staff = launcher.app.test_client()
+    token = launch_token(launcher.launch(staff, "teacher1").get_data(as_text=True))
+    headers = {"Authorization": f"Bearer {token}"}
+    missing_reason = staff.put(
+        "/api/context/completions/1001/GB085",
+        json={"status": "completed", "completed_at": "2026-11-01"},
+        headers=headers,
+    )
+    assert missing_reason.status_code == 422
+    response = staff.put(
+        "/api/context/completions/1001/GB085",
+        json={"status": "completed", "completed_at": "2026-11-01", "reason": "certificate seen"},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    statuses = _statuses(response.get_json())
+    assert statuses["GB085"] == "completed"
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "completion.manual"))
+        assert entry is not None and entry.reason == "certificate seen" and entry.subject == "GB085"
+    student_view = launcher.app.test_client()
+    mine = launch_token(launcher.launch(student_view, "student1").get_data(as_text=True))
+    assert _statuses(_checklist(launcher, student_view, mine))["GB085"] == "completed"
