@@ -186,3 +186,47 @@ def _remember(services: Services, student: Student, status: str, errors: list[st
 
 def _describe(error: SourceError) -> str:
     return f"{error.course_code}: {error.message}" if error.course_code else error.message
+
+
+@dataclass(frozen=True)
+class ClassRefresh:
+    students: int
+    ok: int
+    failed: int
+    seconds: float
+    errors: dict[str, list[str]]
+
+
+def refresh_class(services: Services, context_pk: int, *, concurrency: int = 16) -> ClassRefresh:
+    """Refresh every active student of a course, ``concurrency`` students at a time (each
+    student's own calls are bounded by the source). Runs as a job for a whole class."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lti_tool.lti.claims import normalise_roles
+    from lti_tool.persistence.models import Context, Deployment, Membership, User
+
+    with services.db.read_only() as session:
+        rows = session.execute(
+            select(User.id, User.sub, Membership.roles, Deployment.registration_id)
+            .join(Membership, Membership.user_pk == User.id)
+            .join(Context, Context.id == Membership.context_pk)
+            .join(Deployment, Deployment.id == Context.deployment_pk)
+            .where(Membership.context_pk == context_pk, Membership.status == "active")
+        ).all()
+    students = [
+        Student(int(r.registration_id), int(r.id), str(r.sub), {})
+        for r in rows
+        if not normalise_roles(r.roles or []).is_staff
+    ]
+    started = time.monotonic()
+    errors: dict[str, list[str]] = {}
+    ok = 0
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        for student, outcome in zip(
+            students, pool.map(lambda s: refresh_student(services, s), students), strict=True
+        ):
+            if outcome.status in {"ok", "not_configured"}:
+                ok += 1
+            else:
+                errors[student.sub] = outcome.errors
+    return ClassRefresh(len(students), ok, len(students) - ok, time.monotonic() - started, errors)

@@ -12,8 +12,22 @@ from sqlalchemy.orm import Session
 from lti_tool.errors import NotFound
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.pathway.module_starts import effective_starts
-from lti_tool.persistence.models import CompletionRecord, Context, Membership, User, utcnow
-from lti_tool.rules import Completion, CompletionStatus, Qualification, evaluate
+from lti_tool.persistence.models import (
+    AssessmentResultRow,
+    CompletionRecord,
+    Context,
+    Membership,
+    User,
+    utcnow,
+)
+from lti_tool.rules import (
+    AssessmentOutcome,
+    AssessmentResult,
+    Completion,
+    CompletionStatus,
+    Qualification,
+    evaluate,
+)
 
 
 def completions_of(session: Session, user_pk: int) -> tuple[list[Completion], list[dict[str, Any]]]:
@@ -42,11 +56,18 @@ def build_checklist(
     user_pk: int,
     today: dt.date,
     stale_after: dt.timedelta,
+    include_held: bool = False,
 ) -> dict[str, Any]:
-    """The checklist as the JSON API and the page show it."""
+    """The checklist as the JSON API and the page show it. Results held for the exam board
+    count only in staff views (``include_held``)."""
     completions, sources = completions_of(session, user_pk)
     starts = effective_starts(session, context_pk, user_pk) if context_pk is not None else {}
-    checklist = evaluate(qualification, completions, starts, today)
+    assessments = (
+        recorded_results(session, context_pk, user_pk, include_held)
+        if context_pk is not None
+        else {}
+    )
+    checklist = evaluate(qualification, completions, starts, today, assessments)
     data = checklist.to_dict()
     now = utcnow()
     data["sources"] = [
@@ -58,6 +79,20 @@ def build_checklist(
         for s in sources
     ]
     return data
+
+
+def recorded_results(
+    session: Session, context_pk: int, user_pk: int, include_held: bool
+) -> dict[str, AssessmentResult]:
+    query = select(AssessmentResultRow).where(
+        AssessmentResultRow.context_pk == context_pk, AssessmentResultRow.user_pk == user_pk
+    )
+    if not include_held:
+        query = query.where(AssessmentResultRow.released.is_(True))
+    return {
+        r.module_code: AssessmentResult(AssessmentOutcome(r.outcome), r.score, r.max_score)
+        for r in session.scalars(query)
+    }
 
 
 def student_in_context(session: Session, context_pk: int, sub: str) -> User:

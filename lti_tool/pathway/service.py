@@ -78,6 +78,7 @@ def student_checklist(services: Services, launch: LaunchSession, sub: str) -> di
             user.id,
             services.settings.today(),
             _stale_after(services),
+            include_held=True,
         )
         data["student"] = {"sub": user.sub, "name": user.name, "email": user.email}
         data["refresh"] = refresh_status(services, user.id, detailed=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from lti_tool.web.auth import current_launch, require_launch, services
+from lti_tool.web.auth import current_launch, require_launch, require_staff, services
 
 bp = Blueprint("api", __name__)
 
@@ -44,3 +44,13 @@ def my_checklist() -> Response:
     launch = current_launch()
     assert launch is not None
     return jsonify(my_checklist(services(), launch))
+
+
+@bp.get("/jobs/<job_id>")
+@require_staff
+def job(job_id: str) -> Response:
+    from lti_tool.grading.service import job_status
+
+    launch = current_launch()
+    assert launch is not None
+    return jsonify(job_status(services(), launch, job_id))

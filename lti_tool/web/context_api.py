@@ -71,3 +71,68 @@ def put_completion(sub: str, code: str) -> Response:
     launch = current_launch()
     assert launch is not None
     return jsonify(service.record_completion(services(), launch, sub, code, _json_body()))
+
+
+@bp.get("/students")
+@require_staff
+def students() -> Response:
+    """The whole class; ``?offset=&limit=`` page it."""
+    from lti_tool.grading.service import class_overview
+
+    launch = current_launch()
+    assert launch is not None
+    offset = max(0, request.args.get("offset", default=0, type=int) or 0)
+    limit = request.args.get("limit", default=None, type=int)
+    return jsonify(class_overview(services(), launch, offset, limit))
+
+
+@bp.put("/results/<module_code>/<sub>")
+@require_staff
+def put_result(module_code: str, sub: str) -> Response:
+    from lti_tool.grading.service import save_result
+
+    launch = current_launch()
+    assert launch is not None
+    return jsonify(save_result(services(), launch, module_code, sub, _json_body()))
+
+
+@bp.post("/results/release")
+@require_staff
+def release_results() -> Response:
+    from lti_tool.grading.service import release_results
+
+    launch = current_launch()
+    assert launch is not None
+    body = request.get_json(silent=True) or {}
+    count = release_results(services(), launch, body.get("module"), body.get("sub"))
+    return jsonify({"released": count})
+
+
+@bp.post("/grade-sync")
+@require_staff
+def grade_sync() -> Response:
+    from lti_tool.grading.service import sync_grades
+
+    launch = current_launch()
+    assert launch is not None
+    response = jsonify({"job_id": sync_grades(services(), launch)})
+    response.status_code = 202
+    return response
+
+
+@bp.post("/roster/refresh")
+@require_staff
+def roster_refresh() -> Response:
+    from lti_tool.pathway.roster import refresh_roster
+
+    launch = current_launch()
+    assert launch is not None
+    context = launch.data.get("context") or {}
+    outcome = refresh_roster(services(), int(context.get("pk", 0)))
+    return jsonify(
+        {
+            "members": outcome.members,
+            "left": outcome.left,
+            "fetched_at": outcome.fetched_at.isoformat(),
+        }
+    )

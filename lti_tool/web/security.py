@@ -60,10 +60,13 @@ def csrf_unless_bearer() -> None:
     """Unsafe API calls authenticated by the session cookie need the CSRF header."""
     from flask import request
 
+    from lti_tool.web.auth import bearer_token
+
     if request.method in {"GET", "HEAD", "OPTIONS"}:
         return
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
+    # Only a real bearer token (which is what authenticates the request then) skips the check;
+    # an empty "Bearer " falls back to the cookie, and so to CSRF.
+    if bearer_token() is not None:
         return
     csrf.protect()
 

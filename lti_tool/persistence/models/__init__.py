@@ -1,6 +1,12 @@
 """SQLAlchemy 2 models. Persistence stays dumb: no model calls an outside service."""
 
 from lti_tool.persistence.models.base import Base, UTCDateTime, utcnow
+from lti_tool.persistence.models.grading import (
+    AssessmentResultRow,
+    LineItemRow,
+    OutboxRow,
+    SyncJobRow,
+)
 from lti_tool.persistence.models.lms import CompletionSourceConfig, CourseMappingRow
 from lti_tool.persistence.models.lti import (
     Context,
@@ -21,6 +27,7 @@ from lti_tool.persistence.models.pathway import (
 )
 
 __all__ = [
+    "AssessmentResultRow",
     "AuditEntry",
     "Base",
     "CohortModuleStart",
@@ -31,11 +38,14 @@ __all__ = [
     "CourseMappingRow",
     "Deployment",
     "Ephemeral",
+    "LineItemRow",
     "Membership",
+    "OutboxRow",
     "Registration",
     "ResourceLink",
     "SigningKey",
     "StudentModuleStart",
+    "SyncJobRow",
     "UTCDateTime",
     "User",
     "utcnow",

@@ -1,0 +1,1 @@
+"""Assessment-module results and their delivery to the LMS gradebook through LTI AGS."""

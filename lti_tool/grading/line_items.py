@@ -1,0 +1,187 @@
+"""One gradebook column per assessment module per course, never two.
+
+The column's row is claimed in the database before the platform is asked, so of two syncs
+starting at once only one looks up or creates the column; the other waits for its URL.
+pylti1p3's ``find_or_create_lineitem`` has no such guard (11 columns for 2 tags were seen).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pylti1p3.assignments_grades import AssignmentsGradesService
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from lti_tool.errors import ToolError
+from lti_tool.lti.service_client import ToolServiceConnector
+from lti_tool.persistence.db import Database
+from lti_tool.persistence.models import LineItemRow, utcnow
+
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPE_LINEITEM_READ = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
+SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCOPE_RESULT = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+LINEITEM_MEDIA = "application/vnd.ims.lis.v2.lineitem+json"
+CLAIM_TIMEOUT = dt.timedelta(seconds=60)
+
+
+class GradeSyncConfigError(ToolError):
+    status = 409
+    title = "Grades cannot be sent yet"
+
+
+@dataclass(frozen=True)
+class Column:
+    module_code: str
+    label: str
+    score_maximum: float
+    resource_link_id: str | None
+
+
+@dataclass(frozen=True)
+class AgsEndpoint:
+    lineitems_url: str | None
+    scopes: frozenset[str]
+    own_lineitem_url: str | None  # the launch's line item, for "grade sync only" platforms
+
+
+def scores_url(lineitem_url: str) -> str:
+    """``…/lineitem?type_id=1`` → ``…/lineitem/scores?type_id=1`` (path first, then query)."""
+    return AssignmentsGradesService._add_url_path_ending(lineitem_url, "scores")
+
+
+def ensure_line_item(
+    db: Database,
+    connector: ToolServiceConnector,
+    context_pk: int,
+    endpoint: AgsEndpoint,
+    column: Column,
+    wait_seconds: float = 15.0,
+) -> str:
+    """The URL of the module's column, found or created once."""
+    with db.read_only() as session:
+        known = session.scalar(
+            select(LineItemRow.url).where(
+                LineItemRow.context_pk == context_pk, LineItemRow.module_code == column.module_code
+            )
+        )
+    if known:
+        return known
+    if SCOPE_LINEITEM not in endpoint.scopes:
+        if endpoint.own_lineitem_url and SCOPE_SCORE in endpoint.scopes:
+            return endpoint.own_lineitem_url
+        raise GradeSyncConfigError(
+            "no_lineitem_scope",
+            "The platform lets the tool send scores only to the column of the link it was "
+            "launched from, and this course has none. In Moodle, set the tool's \"IMS LTI "
+            'Assignment and Grade Services" to "Use this service for grade sync and column '
+            'management".',
+        )
+    if not endpoint.lineitems_url:
+        raise GradeSyncConfigError(
+            "no_ags", "The platform did not offer Assignment and Grade Services for this course."
+        )
+    if not _claim(db, context_pk, column.module_code):
+        return _wait_for_url(db, context_pk, column.module_code, wait_seconds)
+    try:
+        url = _find_or_create(connector, endpoint, column)
+    except BaseException:
+        with db.unit_of_work() as session:  # release the claim for the next attempt
+            session.execute(
+                update(LineItemRow)
+                .where(
+                    LineItemRow.context_pk == context_pk,
+                    LineItemRow.module_code == column.module_code,
+                    LineItemRow.url.is_(None),
+                )
+                .values(claimed_at=utcnow() - CLAIM_TIMEOUT)
+            )
+        raise
+    with db.unit_of_work() as session:
+        session.execute(
+            update(LineItemRow)
+            .where(
+                LineItemRow.context_pk == context_pk, LineItemRow.module_code == column.module_code
+            )
+            .values(url=url)
+        )
+    return url
+
+
+def _claim(db: Database, context_pk: int, module_code: str) -> bool:
+    """True when this caller may look up / create the column."""
+    try:
+        with db.unit_of_work() as session:
+            session.add(LineItemRow(context_pk=context_pk, module_code=module_code))
+        return True
+    except IntegrityError:
+        pass
+    # Someone claimed it; take over a claim abandoned by a crashed sync.
+    stale = utcnow() - CLAIM_TIMEOUT
+    with db.unit_of_work() as session:
+        taken = session.execute(
+            update(LineItemRow)
+            .where(
+                LineItemRow.context_pk == context_pk,
+                LineItemRow.module_code == module_code,
+                LineItemRow.url.is_(None),
+                LineItemRow.claimed_at < stale,
+            )
+            .values(claimed_at=utcnow())
+        )
+    return bool(getattr(taken, "rowcount", 0))
+
+
+def _wait_for_url(db: Database, context_pk: int, module_code: str, wait_seconds: float) -> str:
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        with db.read_only() as session:
+            url = session.scalar(
+                select(LineItemRow.url).where(
+                    LineItemRow.context_pk == context_pk, LineItemRow.module_code == module_code
+                )
+            )
+        if url:
+            return url
+        time.sleep(0.1)
+    raise GradeSyncConfigError(
+        "lineitem_pending", "Another sync is still creating the gradebook column; try again."
+    )
+
+
+def _find_or_create(connector: ToolServiceConnector, endpoint: AgsEndpoint, column: Column) -> str:
+    assert endpoint.lineitems_url is not None
+    service_data: Any = {"lineitems": endpoint.lineitems_url, "scope": sorted(endpoint.scopes)}
+    ags = AssignmentsGradesService(connector, service_data)
+    for item in ags.get_lineitems():
+        if (
+            isinstance(item, dict)
+            and item.get("resourceId") == column.module_code
+            and item.get("id")
+        ):
+            return str(item["id"])
+    body: dict[str, object] = {
+        "label": column.label,
+        "scoreMaximum": column.score_maximum,
+        "resourceId": column.module_code,
+        "tag": column.module_code,
+    }
+    if column.resource_link_id:
+        body["resourceLinkId"] = column.resource_link_id
+    created = connector.make_service_request(
+        [SCOPE_LINEITEM],
+        endpoint.lineitems_url,
+        is_post=True,
+        data=json.dumps(body),
+        content_type=LINEITEM_MEDIA,
+        accept=LINEITEM_MEDIA,
+    )
+    item = created["body"]
+    if not isinstance(item, dict) or not item.get("id"):
+        raise GradeSyncConfigError("lineitem_create", "The platform did not return the new column.")
+    return str(item["id"])

@@ -1,0 +1,230 @@
+"""Recording assessment-module results: validated, audited, and queued for the gradebook in
+the same transaction (the outbox), so a saved result can never miss its sync."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from lti_tool.errors import Forbidden, NotFound
+from lti_tool.lti.claims import normalise_roles
+from lti_tool.pathway.audit import audit
+from lti_tool.pathway.module_starts import InvalidInput, check_module
+from lti_tool.persistence.models import (
+    AssessmentResultRow,
+    Membership,
+    OutboxRow,
+    User,
+    utcnow,
+)
+from lti_tool.rules import AssessmentOutcome, Qualification
+
+CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
+
+
+@dataclass(frozen=True)
+class ResultInput:
+    score: float
+    max_score: float
+    outcome: AssessmentOutcome
+    comment: str | None
+    released: bool
+    override_reason: str | None
+
+
+def parse_result(body: Any) -> ResultInput:
+    """``{score, max?, outcome, comment?, released?, override_reason?}``, checked."""
+    if not isinstance(body, dict):
+        raise InvalidInput("bad_body", "Send an object with score, outcome and optional comment.")
+    max_score = _number(body.get("max", 100), "max")
+    if max_score <= 0:
+        raise InvalidInput("bad_max", "max must be greater than 0.")
+    score = _number(body.get("score"), "score")
+    if not 0 <= score <= max_score:
+        raise InvalidInput("bad_score", f"score must be between 0 and {max_score:g}.")
+    try:
+        outcome = AssessmentOutcome(str(body.get("outcome", "")).strip().lower())
+    except ValueError:
+        raise InvalidInput("bad_outcome", "outcome must be pass, fail or referred.") from None
+    released = body.get("released", True)
+    if isinstance(released, str):
+        released = released.strip().lower() not in {"false", "0", "no", "off", ""}
+    comment = str(body.get("comment") or "").strip()[:2000] or None
+    override = str(body.get("override_reason") or "").strip()[:500] or None
+    return ResultInput(score, max_score, outcome, comment, bool(released), override)
+
+
+def _number(value: Any, field: str) -> float:
+    if isinstance(value, bool) or value is None or value == "":
+        raise InvalidInput("bad_number", f"{field} must be a number.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("bad_number", f"{field} must be a number, not {value!r}.") from None
+    if not math.isfinite(number):
+        raise InvalidInput("bad_number", f"{field} must be a finite number.")
+    return number
+
+
+def roster_student(session: Session, context_pk: int, sub: str) -> User:
+    """An active student of the course; results for anyone else are refused."""
+    row = session.execute(
+        select(User, Membership)
+        .join(Membership, Membership.user_pk == User.id)
+        .where(Membership.context_pk == context_pk, User.sub == sub)
+    ).first()
+    if row is None:
+        raise NotFound("not_in_roster", f"{sub!r} is not in this course's roster.")
+    user, membership = row
+    if membership.status != "active":
+        raise InvalidInput("left_course", f"{user.name or sub} has left the course.")
+    if normalise_roles(membership.roles or []).is_staff:
+        raise Forbidden("not_a_student", f"{user.name or sub} is staff, not a student.")
+    return user
+
+
+def score_payload(result: AssessmentResultRow, sub: str, platform_kind: str) -> dict[str, Any]:
+    """The AGS score body. Its timestamp is the result's change time, so resending it
+    (after a crash) changes nothing, and an older change can never overwrite a newer one."""
+    stamp = result.changed_at.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+    payload: dict[str, Any] = {
+        "userId": sub,
+        "scoreGiven": result.score,
+        "scoreMaximum": result.max_score,
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+        "timestamp": stamp.replace("+00:00", "Z"),
+    }
+    if result.comment:
+        payload["comment"] = result.comment
+    if platform_kind == "canvas":
+        # No new submission attempt in Canvas's gradebook: this is a mark, not a submission.
+        payload[CANVAS_SUBMISSION] = {"new_submission": False}
+    return payload
+
+
+def save_result(
+    session: Session,
+    *,
+    qualification: Qualification,
+    context_pk: int,
+    sub: str,
+    module_code: str,
+    body: Any,
+    actor_user_pk: int | None,
+    cpd_complete: bool,
+    platform_kind: str,
+) -> AssessmentResultRow:
+    """Create or change a result; audit old → new; queue it when released."""
+    check_module(qualification, module_code)
+    data = parse_result(body)
+    student = roster_student(session, context_pk, sub)
+    if not cpd_complete and not data.override_reason:
+        raise InvalidInput(
+            "cpd_incomplete",
+            f"{student.name or sub} has not met the CPD requirement of {module_code}: give an "
+            "override_reason to record a result anyway.",
+        )
+    result = session.scalar(
+        select(AssessmentResultRow).where(
+            AssessmentResultRow.context_pk == context_pk,
+            AssessmentResultRow.user_pk == student.id,
+            AssessmentResultRow.module_code == module_code,
+        )
+    )
+    old = _snapshot(result) if result else None
+    if result is None:
+        result = AssessmentResultRow(
+            context_pk=context_pk, user_pk=student.id, module_code=module_code
+        )
+        session.add(result)
+    result.score, result.max_score = data.score, data.max_score
+    result.outcome, result.comment = data.outcome.value, data.comment
+    result.released = data.released
+    result.override_reason = data.override_reason
+    result.changed_at = utcnow()
+    result.changed_by_user_pk = actor_user_pk
+    session.flush()
+    audit(
+        session,
+        action="result.save",
+        actor_user_pk=actor_user_pk,
+        context_pk=context_pk,
+        subject=module_code,
+        subject_user_pk=student.id,
+        old=old,
+        new=_snapshot(result),
+        reason=data.override_reason,
+    )
+    if result.released:
+        queue(session, result, sub, platform_kind)
+    return result
+
+
+def queue(session: Session, result: AssessmentResultRow, sub: str, platform_kind: str) -> None:
+    """Add the result's current value to the outbox; an older pending value is superseded."""
+    session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.result_pk == result.id, OutboxRow.status == "pending")
+        .values(status="superseded")
+    )
+    session.add(
+        OutboxRow(
+            result_pk=result.id,
+            context_pk=result.context_pk,
+            module_code=result.module_code,
+            payload=score_payload(result, sub, platform_kind),
+        )
+    )
+
+
+def release(
+    session: Session,
+    context_pk: int,
+    actor_user_pk: int | None,
+    platform_kind: str,
+    *,
+    module_code: str | None = None,
+    sub: str | None = None,
+) -> int:
+    """Release held results (all, one module's, or one student's) and queue their sync."""
+    query = (
+        select(AssessmentResultRow, User.sub)
+        .join(User, User.id == AssessmentResultRow.user_pk)
+        .where(
+            AssessmentResultRow.context_pk == context_pk, AssessmentResultRow.released.is_(False)
+        )
+    )
+    if module_code:
+        query = query.where(AssessmentResultRow.module_code == module_code)
+    if sub:
+        query = query.where(User.sub == sub)
+    count = 0
+    for result, result_sub in session.execute(query).all():
+        result.released = True
+        queue(session, result, result_sub, platform_kind)
+        audit(
+            session,
+            action="result.release",
+            actor_user_pk=actor_user_pk,
+            context_pk=context_pk,
+            subject=result.module_code,
+            subject_user_pk=result.user_pk,
+        )
+        count += 1
+    return count
+
+
+def _snapshot(result: AssessmentResultRow) -> dict[str, Any]:
+    return {
+        "score": result.score,
+        "max": result.max_score,
+        "outcome": result.outcome,
+        "comment": result.comment,
+        "released": result.released,
+    }

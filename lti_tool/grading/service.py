@@ -1,0 +1,121 @@
+"""What the staff views and API ask of grading, one function each, from a launch session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from lti_tool.container import Services
+from lti_tool.errors import NotFound
+from lti_tool.grading import results as results_mod
+from lti_tool.grading.class_view import class_rows
+from lti_tool.grading.sync import start_sync
+from lti_tool.lti.sessions import LaunchSession
+from lti_tool.pathway.checklist import build_checklist
+from lti_tool.pathway.service import _context_pk, _qualification, _stale_after
+from lti_tool.persistence.models import OutboxRow, Registration, SyncJobRow
+
+
+def _platform_kind(services: Services, launch: LaunchSession) -> str:
+    with services.db.read_only() as session:
+        kind = session.scalar(
+            select(Registration.kind).where(Registration.id == launch.data["registration"]["pk"])
+        )
+    return str(kind or "generic")
+
+
+def class_overview(
+    services: Services, launch: LaunchSession, offset: int = 0, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Every student of the course with hours, eligibility, risks and results."""
+    context_pk = _context_pk(launch)
+    with services.db.read_only() as session:
+        qualification = _qualification(services, session, launch)
+        rows = class_rows(session, qualification, context_pk, services.settings.today())
+    end = None if limit is None else offset + limit
+    return rows[offset:end]
+
+
+def save_result(
+    services: Services, launch: LaunchSession, module_code: str, sub: str, body: Any
+) -> dict[str, Any]:
+    """Record a result (validated, audited, queued for sync when released)."""
+    context_pk = _context_pk(launch)
+    kind = _platform_kind(services, launch)
+    with services.db.unit_of_work() as session:
+        qualification = _qualification(services, session, launch)
+        student = results_mod.roster_student(session, context_pk, sub)
+        checklist = build_checklist(
+            session,
+            qualification,
+            context_pk,
+            student.id,
+            services.settings.today(),
+            _stale_after(services),
+        )
+        complete = any(m["code"] == module_code and m["cpd_complete"] for m in checklist["modules"])
+        result = results_mod.save_result(
+            session,
+            qualification=qualification,
+            context_pk=context_pk,
+            sub=sub,
+            module_code=module_code,
+            body=body,
+            actor_user_pk=launch.user_pk,
+            cpd_complete=complete,
+            platform_kind=kind,
+        )
+        return {
+            "sub": sub,
+            "module": module_code,
+            "score": result.score,
+            "max": result.max_score,
+            "outcome": result.outcome,
+            "comment": result.comment,
+            "released": result.released,
+            "changed_at": result.changed_at.isoformat(),
+        }
+
+
+def release_results(
+    services: Services, launch: LaunchSession, module_code: str | None, sub: str | None
+) -> int:
+    context_pk = _context_pk(launch)
+    kind = _platform_kind(services, launch)
+    with services.db.unit_of_work() as session:
+        return results_mod.release(
+            session, context_pk, launch.user_pk, kind, module_code=module_code, sub=sub
+        )
+
+
+def sync_grades(services: Services, launch: LaunchSession) -> str:
+    """Start a grade sync job for the course."""
+    return start_sync(services, _context_pk(launch))
+
+
+def job_status(services: Services, launch: LaunchSession, job_id: str) -> dict[str, Any]:
+    """A sync job's progress; only for staff of the job's course."""
+    context_pk = _context_pk(launch)
+    with services.db.read_only() as session:
+        job = session.get(SyncJobRow, job_id)
+        if job is None or job.context_pk != context_pk:
+            raise NotFound("unknown_job", "No such job in this course.")
+        rows = session.scalars(select(OutboxRow).where(OutboxRow.job_id == job_id)).all()
+        return {
+            "id": job.id,
+            "status": job.status,
+            "total": job.total,
+            "done": sum(1 for r in rows if r.status == "delivered"),
+            "failed": sum(1 for r in rows if r.status == "failed"),
+            "error": job.error,
+            "items": [
+                {
+                    "sub": r.payload.get("userId"),
+                    "module": r.module_code,
+                    "status": {"sending": "pending"}.get(r.status, r.status),
+                    "error": r.last_error,
+                }
+                for r in rows
+            ],
+        }

@@ -1,0 +1,228 @@
+"""Grade sync: deliver the outbox to the platform's gradebook through AGS.
+
+Every score is a row written with its result (the outbox); a sync claims the pending rows,
+sends each with the result's own timestamp, and records delivered/failed per row. A sync
+killed half-way leaves rows in "sending"; the next sync takes them back, and resending them
+changes nothing on the platform (same timestamp: Moodle 409, Canvas 400 — read as "already
+delivered" for a resend). Without a crash every score is posted exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from lti_tool.container import Services
+from lti_tool.errors import ToolError
+from lti_tool.grading.line_items import (
+    SCOPE_SCORE,
+    AgsEndpoint,
+    Column,
+    ensure_line_item,
+    scores_url,
+)
+from lti_tool.lti.platform_services import service_connector
+from lti_tool.lti.service_client import ServiceCallFailed, ToolServiceConnector
+from lti_tool.persistence.models import (
+    Context,
+    Deployment,
+    OutboxRow,
+    Registration,
+    ResourceLink,
+    SyncJobRow,
+    utcnow,
+)
+
+SCORE_MEDIA = "application/vnd.ims.lis.v1.score+json"
+STALE_SENDING = dt.timedelta(minutes=2)
+log = logging.getLogger("lti_tool.grading")
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    context_pk: int
+    registration_pk: int
+    platform_kind: str
+    endpoint: AgsEndpoint
+    resource_link_id: str | None
+
+
+def start_sync(services: Services, context_pk: int) -> str:
+    """Queue a sync of every released result not yet delivered; returns the job id."""
+    job_id = str(uuid.uuid4())
+    now = utcnow()
+    with services.db.unit_of_work() as session:
+        # Rows a crashed sync left "sending" go back to the queue.
+        session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.context_pk == context_pk,
+                OutboxRow.status == "sending",
+                OutboxRow.updated_at < now - STALE_SENDING,
+            )
+            .values(status="pending")
+        )
+        session.add(SyncJobRow(id=job_id, context_pk=context_pk, status="queued"))
+        session.flush()
+        claimed = session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.context_pk == context_pk, OutboxRow.status.in_(["pending", "failed"]))
+            .values(job_id=job_id, status="pending")
+        )
+        total = int(getattr(claimed, "rowcount", 0) or 0)
+        job = session.get(SyncJobRow, job_id)
+        assert job is not None
+        job.total = total
+    services.jobs.submit(run_sync, services, job_id)
+    return job_id
+
+
+def run_sync(services: Services, job_id: str, concurrency: int | None = None) -> None:
+    """Send the job's rows; safe to run again for the same job after a crash."""
+    with services.db.unit_of_work() as session:
+        job = session.get(SyncJobRow, job_id)
+        if job is None:
+            return
+        job.status = "running"
+        plan = _plan(session, job.context_pk)
+    try:
+        connector = service_connector(services, plan.registration_pk)
+        _deliver(services, job_id, plan, connector, concurrency)
+        status, error = "done", None
+    except ToolError as exc:
+        status, error = "failed", exc.message
+        log.warning("grade sync failed", extra={"fields": {"job": job_id, "reason": exc.message}})
+    with services.db.unit_of_work() as session:
+        job = session.get(SyncJobRow, job_id)
+        assert job is not None
+        counts = dict(
+            session.execute(
+                select(OutboxRow.status, func.count())
+                .where(OutboxRow.job_id == job_id)
+                .group_by(OutboxRow.status)
+            ).all()
+        )
+        job.done = int(counts.get("delivered", 0))
+        job.failed = int(counts.get("failed", 0))
+        job.status, job.error, job.finished_at = status, error, utcnow()
+
+
+def _plan(session: Any, context_pk: int) -> SyncPlan:
+    row = session.execute(
+        select(Context, Deployment.registration_id, Registration.kind)
+        .join(Deployment, Deployment.id == Context.deployment_pk)
+        .join(Registration, Registration.id == Deployment.registration_id)
+        .where(Context.id == context_pk)
+    ).first()
+    if row is None:
+        raise ToolError("no_context", "The course is unknown.")
+    context, registration_pk, kind = row
+    link = session.scalar(
+        select(ResourceLink)
+        .where(ResourceLink.context_pk == context_pk)
+        .order_by(ResourceLink.ags_lineitem_url.is_(None), ResourceLink.id)
+        .limit(1)
+    )
+    endpoint = AgsEndpoint(
+        lineitems_url=context.ags_lineitems_url,
+        scopes=frozenset(context.ags_scopes or []),
+        own_lineitem_url=link.ags_lineitem_url if link else None,
+    )
+    return SyncPlan(
+        context_pk,
+        int(registration_pk),
+        str(kind),
+        endpoint,
+        link.resource_link_id if link else None,
+    )
+
+
+def _deliver(
+    services: Services,
+    job_id: str,
+    plan: SyncPlan,
+    connector: ToolServiceConnector,
+    concurrency: int | None,
+) -> None:
+    from lti_tool.pathway.catalog import Catalog
+
+    with services.db.read_only() as session:
+        rows = list(
+            session.scalars(
+                select(OutboxRow).where(OutboxRow.job_id == job_id, OutboxRow.status == "pending")
+            )
+        )
+    if not rows:
+        return
+    if SCOPE_SCORE not in plan.endpoint.scopes:
+        raise ToolError(
+            "no_score_scope", "The platform did not grant the AGS score scope to this tool."
+        )
+    catalog: Catalog = services.catalog
+    titles = {m.code: m.title for q in catalog.qualifications.values() for m in q.modules}
+    urls: dict[str, str] = {}
+    for module_code in sorted({r.module_code for r in rows}):
+        column = Column(
+            module_code,
+            f"{module_code} {titles.get(module_code, '')}".strip(),
+            100.0,
+            plan.resource_link_id,
+        )
+        urls[module_code] = ensure_line_item(
+            services.db, connector, plan.context_pk, plan.endpoint, column
+        )
+    workers = concurrency or (4 if plan.platform_kind == "canvas" else 8)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda r: _send_one(services, connector, r, urls[r.module_code]), rows))
+
+
+def _send_one(
+    services: Services, connector: ToolServiceConnector, row: OutboxRow, lineitem_url: str
+) -> None:
+    with services.db.unit_of_work() as session:
+        claimed = session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row.id, OutboxRow.status == "pending")
+            .values(status="sending", attempts=OutboxRow.attempts + 1)
+        )
+        if not getattr(claimed, "rowcount", 0):
+            return  # superseded or taken by another sync
+    resend = row.attempts > 0
+    status, error = "delivered", None
+    try:
+        connector.make_service_request(
+            [SCOPE_SCORE],
+            scores_url(lineitem_url),
+            is_post=True,
+            data=json.dumps(row.payload),
+            content_type=SCORE_MEDIA,
+        )
+    except ServiceCallFailed as exc:
+        if resend and _already_there(exc):
+            status = "delivered"  # the crashed sync had delivered it: same timestamp
+        else:
+            status, error = "failed", exc.message
+    with services.db.unit_of_work() as session:
+        session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row.id)
+            .values(
+                status=status,
+                last_error=error,
+                delivered_at=utcnow() if status == "delivered" else None,
+            )
+        )
+
+
+def _already_there(exc: ServiceCallFailed) -> bool:
+    """Moodle: 409 for a timestamp not newer than the stored one. Canvas: 400 naming it."""
+    if exc.http_status == 409:
+        return True
+    return exc.http_status == 400 and "timestamp" in exc.body.lower()
