@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 
 from lti_tool.crypto import SecretBox
+from lti_tool.jobs.queue import JobQueue, RqQueue, ThreadQueue
 from lti_tool.jobs.runner import ThreadJobRunner
 from lti_tool.lti.http import make_session
 from lti_tool.lti.platform_keys import PlatformKeys
@@ -29,6 +30,13 @@ class Services:
     secrets: SecretBox
     lms_http: requests.Session
     jobs: ThreadJobRunner
+    queue: JobQueue = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.settings.redis_url:
+            self.queue = RqQueue(self.settings.redis_url, self.settings.redis_prefix)
+        else:
+            self.queue = ThreadQueue(self.jobs, self)
 
     def close(self) -> None:
         self.jobs.shutdown()

@@ -89,3 +89,21 @@ def sandbox(port: int | None) -> None:
         server._thread.join()
     except KeyboardInterrupt:
         server.stop()
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker for grade syncs and class refreshes (needs LTI_TOOL_REDIS_URL)."""
+    import redis
+    from rq import Queue, Worker
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException(
+            "LTI_TOOL_REDIS_URL is not set: jobs run inside the web process, no worker is needed"
+        )
+    connection = redis.Redis.from_url(settings.redis_url)
+    queue = Queue(settings.redis_prefix, connection=connection)
+    click.echo(f"worker on queue {settings.redis_prefix!r}")
+    Worker([queue], connection=connection).work(burst=burst)

@@ -80,7 +80,7 @@ def start_sync(services: Services, context_pk: int) -> str:
         job = session.get(SyncJobRow, job_id)
         assert job is not None
         job.total = total
-    services.jobs.submit(run_sync, services, job_id)
+    services.queue.enqueue(run_sync, job_id)
     return job_id
 
 

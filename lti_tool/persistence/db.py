@@ -44,7 +44,8 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
+            # close() ends the transaction and detaches the objects with their loaded state;
+            # rollback() would expire them, so rows read here could not be used afterwards.
             session.close()
 
     def dispose(self) -> None:

@@ -15,6 +15,7 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 
 from lti_tool.resources import resource_dir
 from lti_tool.sandbox.canvas_rest import register_canvas_rest
+from lti_tool.sandbox.deep_linking import register_deep_linking
 from lti_tool.sandbox.demo_data import demo_lms
 from lti_tool.sandbox.moodle_ws import register_moodle_ws
 from lti_tool.sandbox.platform import DEMO_CONTEXT, DEMO_USERS, SandboxPlatform
@@ -36,6 +37,10 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
     lms = demo_lms()
     app.extensions["moodle_ws"] = register_moodle_ws(app, lms)
     app.extensions["canvas_rest"] = register_canvas_rest(app, lms)
+    from lti_tool.sandbox.ags import register_ags  # here: ags imports this module's helpers
+
+    app.extensions["ags"] = register_ags(app, platform)
+    register_deep_linking(app, platform)
     issued_tokens: dict[str, float] = {}
 
     @app.errorhandler(SandboxError)

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from lti_tool.web import api, context_api, errors, formatting, lti, ops, security, staff, student
+from lti_tool.web import (
+    api,
+    canvas_config,
+    class_view,
+    context_api,
+    deep_linking,
+    errors,
+    formatting,
+    lti,
+    ops,
+    security,
+    staff,
+    student,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -12,15 +25,20 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     app.register_blueprint(ops.bp)
     app.register_blueprint(lti.bp)
+    app.register_blueprint(deep_linking.bp, url_prefix="/lti/deep-link")
+    app.register_blueprint(canvas_config.bp, url_prefix="/lti")
     formatting.init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(context_api.bp, url_prefix="/api/context")
     app.register_blueprint(student.bp)
     app.register_blueprint(staff.bp, url_prefix="/staff")
+    app.register_blueprint(class_view.bp, url_prefix="/staff/class")
     # The platform POSTs logins and launches cross-site; they are protected by state, nonce
     # and signature instead. The JSON API checks CSRF itself when it is cookie-authenticated
     # (a bearer token is not sent by the browser on its own, so it needs none).
     security.csrf.exempt(lti.bp)
+    # The deep-linking response form checks its hidden launch token, or else CSRF, itself.
+    security.csrf.exempt(deep_linking.bp)
     security.csrf.exempt(api.bp)
     security.csrf.exempt(context_api.bp)
     for blueprint in (api.bp, context_api.bp):

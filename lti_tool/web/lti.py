@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, render_template
 
+from lti_tool.lti import claims as c
+from lti_tool.lti.deep_linking import focus_module
 from lti_tool.lti.flow import start_login
 from lti_tool.lti.keys import published_jwks
 from lti_tool.lti.sessions import SESSION_COOKIE, LaunchSession
@@ -34,15 +36,23 @@ def launch() -> Response:
 
 
 def render_landing_page(data: dict[str, Any], token: str) -> str:
-    """Students land on their checklist, staff on the class overview."""
+    """Students land on their checklist, staff on the class overview; a deep-linking launch
+    opens the picker. A placed assessment link (custom ``view=assessment&module=…``) passes
+    ``focus_module`` so the page can open at that module."""
+    if data.get("message_type") == c.DEEP_LINKING_REQUEST:
+        from lti_tool.web.deep_linking import render_picker
+
+        return render_picker(data, token)
     launch = LaunchSession(token_hash="", data=data)
+    focus = focus_module(data.get("custom"))
     if data.get("is_staff") and data.get("context"):
         from lti_tool.web.staff import render_overview
 
         g.locale = data.get("locale")
-        return render_overview(launch, launch_token=token)
+        return render_overview(launch, launch_token=token, focus_module=focus)
     if not data.get("is_staff"):
-        return render_checklist(service.my_checklist(services(), launch), data, launch_token=token)
+        checklist = service.my_checklist(services(), launch)
+        return render_checklist(checklist, data, launch_token=token, focus_module=focus)
     return render_template("lti/launched.html", session=data, launch_token=token)
 
 

@@ -1,0 +1,63 @@
+"""Durable background jobs (grade sync, class refresh): a thread in this process by default,
+RQ workers on Redis when ``redis_url`` is set (``lti-tool worker``).
+
+A task is a module-level function ``fn(services, *args)``; RQ gets its dotted path, so the
+worker builds its own services from the same settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from lti_tool.jobs.runner import ThreadJobRunner
+
+QUEUE_NAME = "lti-tool"
+Task = Callable[..., Any]
+
+
+class JobQueue(Protocol):
+    backend: str
+
+    def enqueue(self, task: Task, *args: Any) -> None:
+        """Run ``task(services, *args)`` in the background."""
+
+
+class ThreadQueue:
+    backend = "thread"
+
+    def __init__(self, runner: ThreadJobRunner, services: Any) -> None:
+        self._runner = runner
+        self._services = services
+
+    def enqueue(self, task: Task, *args: Any) -> None:
+        self._runner.submit(task, self._services, *args)
+
+
+class RqQueue:
+    backend = "rq"
+
+    def __init__(self, redis_url: str, name: str = QUEUE_NAME) -> None:
+        import redis
+        from rq import Queue
+
+        self._queue = Queue(name, connection=redis.Redis.from_url(redis_url))
+
+    def work_in_process(self, services: Any) -> None:
+        """Drain the queue here, without forking (tests and the demo use it)."""
+        from rq import SimpleWorker
+
+        from lti_tool.jobs.tasks import use_services
+
+        use_services(services)
+        SimpleWorker([self._queue], connection=self._queue.connection).work(burst=True)
+
+    def enqueue(self, task: Task, *args: Any) -> None:
+        self._queue.enqueue(
+            "lti_tool.jobs.tasks.run_task",
+            f"{task.__module__}:{task.__qualname__}",
+            *args,
+            job_timeout=3600,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+        )

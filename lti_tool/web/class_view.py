@@ -1,0 +1,180 @@
+"""Staff class view: the whole cohort, sortable and filterable on the server, CSV export,
+result entry, and grade sync with live progress."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from lti_tool.grading import service as grading
+from lti_tool.web.auth import current_launch, require_staff, services
+from lti_tool.web.staff import _apply
+
+bp = Blueprint("class_view", __name__)
+PAGE_SIZE = 50
+FILTERS = {
+    "all": "Everyone",
+    "at_risk": "At risk or overdue",
+    "eligible_no_result_B832": "Eligible for B832, no result",
+    "eligible_no_result_B833": "Eligible for B833, no result",
+    "sync_failed": "Grade sync failed",
+    "not_launched": "Has not opened the tool",
+}
+SORTS = {
+    "name": "Name",
+    "b832_hours": "B832 hours",
+    "b833_hours": "B833 hours",
+}
+
+
+def _launch() -> Any:
+    launch = current_launch()
+    assert launch is not None
+    g.locale = launch.data.get("locale")
+    return launch
+
+
+def _module(row: dict[str, Any], code: str) -> dict[str, Any]:
+    return next((m for m in row["modules"] if m["code"] == code), {})
+
+
+def _keep(row: dict[str, Any], name: str) -> bool:
+    if name == "at_risk":
+        return any(m["at_risk"] or m["overdue"] for m in row["modules"])
+    if name.startswith("eligible_no_result_"):
+        module = _module(row, name.rsplit("_", 1)[1])
+        return bool(module.get("cpd_complete")) and module.get("result") is None
+    if name == "sync_failed":
+        return any(
+            (m.get("result") or {}).get("sync", {}).get("status") == "failed"
+            for m in row["modules"]
+        )
+    if name == "not_launched":
+        return not row["launched"]
+    return True
+
+
+def _sort_key(name: str) -> Any:
+    if name.endswith("_hours"):
+        code = name.split("_")[0].upper()
+        return lambda r: (-int(_module(r, code).get("hours_completed", 0)), r["name"] or "")
+    return lambda r: ((r["name"] or "").split()[-1:] or [""], r["name"] or "", r["sub"])
+
+
+@bp.get("/")
+@require_staff
+def overview() -> str:
+    launch = _launch()
+    rows = grading.class_overview(services(), launch)
+    chosen = request.args.get("filter", "all")
+    sort = request.args.get("sort", "name")
+    rows = [r for r in rows if _keep(r, chosen if chosen in FILTERS else "all")]
+    rows.sort(key=_sort_key(sort if sort in SORTS else "name"))
+    page = max(1, request.args.get("page", default=1, type=int) or 1)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return render_template(
+        "staff/class.html",
+        rows=shown,
+        total=len(rows),
+        page=min(page, pages),
+        pages=pages,
+        filters=FILTERS,
+        sorts=SORTS,
+        chosen=chosen,
+        sort=sort,
+        session=launch.data,
+        job_id=request.args.get("job"),
+    )
+
+
+@bp.get("/export.csv")
+@require_staff
+def export() -> Response:
+    rows = grading.class_overview(services(), _launch())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "sub",
+            "name",
+            "email",
+            "module",
+            "hours_completed",
+            "hours_required",
+            "cpd_complete",
+            "at_risk",
+            "overdue",
+            "score",
+            "max",
+            "outcome",
+            "released",
+            "sync_status",
+        ]
+    )
+    for row in rows:
+        for m in row["modules"]:
+            result = m.get("result") or {}
+            writer.writerow(
+                [
+                    row["sub"],
+                    row["name"] or "",
+                    row["email"] or "",
+                    m["code"],
+                    m["hours_completed"],
+                    m["hours_required"],
+                    m["cpd_complete"],
+                    m["at_risk"],
+                    m["overdue"],
+                    result.get("score", ""),
+                    result.get("max", ""),
+                    result.get("outcome", ""),
+                    result.get("released", ""),
+                    (result.get("sync") or {}).get("status", ""),
+                ]
+            )
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="class.csv"'
+    return response
+
+
+@bp.post("/results/<sub>")
+@require_staff
+def save_result(sub: str) -> BaseResponse:
+    launch = _launch()
+    form = request.form
+    body = {k: form.get(k, "") for k in ("score", "max", "outcome", "comment", "override_reason")}
+    body["max"] = body["max"] or "100"
+    body["released"] = "true" if form.get("released") else "false"
+    module_code = form.get("module", "")
+    _apply(
+        lambda: grading.save_result(services(), launch, module_code, sub, body),
+        f"{module_code} result saved.",
+    )
+    return redirect(url_for("staff.student_preview", sub=sub))
+
+
+@bp.post("/sync")
+@require_staff
+def sync() -> BaseResponse:
+    job_id = grading.sync_grades(services(), _launch())
+    return redirect(url_for("class_view.overview", job=job_id))
+
+
+@bp.post("/release")
+@require_staff
+def release() -> BaseResponse:
+    launch = _launch()
+    module_code = request.form.get("module") or None
+    _apply(
+        lambda: (
+            f"Released {grading.release_results(services(), launch, module_code, None)} "
+            "results; sync grades to send them."
+        ),
+        None,
+    )
+    return redirect(url_for("class_view.overview"))

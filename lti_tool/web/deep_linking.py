@@ -1,0 +1,82 @@
+"""Deep Linking 2.0 pages: the picker a deep-linking launch opens, and the response POST.
+
+The response form works inside an iframe that gets no cookies: it carries the launch token in
+a hidden ``launch_token`` field, checked like a bearer token (an attacker cannot know it, so
+it needs no CSRF token). Without that field, the session cookie and the CSRF token are
+required. The deep-linking settings always come from the server side, never from the form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+from flask import Blueprint, Response, render_template, request
+
+from lti_tool.errors import NotAuthenticated
+from lti_tool.lti import claims as c
+from lti_tool.lti import deep_linking
+from lti_tool.lti.sessions import LaunchSession, resolve_session
+from lti_tool.web.auth import bearer_token, current_launch, services
+from lti_tool.web.security import csrf
+
+bp = Blueprint("deep_linking", __name__)
+
+
+def _verified_settings_claim() -> Any:
+    """The settings claim of the id_token this request carried. ``open_launch`` validated
+    exactly these bytes (signature, nonce, deployment) before the landing page is rendered,
+    so reading them again without re-verifying is safe."""
+    token = request.form.get("id_token")
+    if not token:
+        return None
+    body = jwt.decode(token, options={"verify_signature": False})
+    return body.get(c.DEEP_LINKING_SETTINGS)
+
+
+def render_picker(data: dict[str, Any], token: str) -> str:
+    """The landing page of a deep-linking launch: "Choose what to place"."""
+    launch = resolve_session(services().store, token)
+    if launch is None:
+        raise NotAuthenticated("no_session", "The launch session could not be opened.")
+    picker = deep_linking.open_picker(services(), launch, _verified_settings_claim())
+    return render_template(
+        "lti/deep_link_picker.html", picker=picker, session=data, launch_token=token
+    )
+
+
+def _authenticated_launch() -> LaunchSession:
+    form_token = request.form.get("launch_token")
+    if form_token:
+        launch = resolve_session(services().store, form_token)
+    else:
+        if bearer_token() is None:
+            csrf.protect()
+        launch = current_launch()
+    if launch is None:
+        raise NotAuthenticated(
+            "no_session",
+            "No valid launch session: the token is missing, forged or expired. "
+            "Open the tool again from your course.",
+        )
+    return launch
+
+
+@bp.post("/respond")
+def respond() -> Response:
+    """Sign the chosen items and send the browser back to the platform with them."""
+    launch = _authenticated_launch()
+    form = request.form
+    keys = [] if form.get("cancel") else form.getlist("item")
+    result = deep_linking.respond(
+        services(), launch, keys, title=form.get("title"), text=form.get("text")
+    )
+    page = render_template(
+        "lti/deep_link_return.html",
+        return_url=result.return_url,
+        jwt=result.jwt,
+        items=result.items,
+    )
+    response = Response(page, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response

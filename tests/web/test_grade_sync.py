@@ -1,0 +1,179 @@
+"""Grade sync through AGS against the sandbox platform: one column per module, every score
+once, failures explained, a crashed sync resumed without changing anything twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+
+from lti_tool.persistence.models import CompletionRecord, OutboxRow, User
+from lti_tool.sandbox import SandboxServer
+from tests.support.lti import Launcher, launch_token
+
+B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
+
+
+@pytest.fixture
+def ags(sandbox_server: SandboxServer) -> Iterator[Any]:
+    fake = sandbox_server.app.extensions["ags"]
+    fake.reset()
+    yield fake
+    fake.reset()
+
+
+def _staff(launcher: Launcher) -> tuple[FlaskClient, dict[str, str]]:
+    client = launcher.app.test_client()
+    token = launch_token(launcher.launch(client, "teacher1").get_data(as_text=True))
+    return client, {"Authorization": f"Bearer {token}"}
+
+
+def _eligible(launcher: Launcher, *subs: str) -> None:
+    with launcher.app.extensions["lti_tool"].db.unit_of_work() as session:
+        for sub in subs:
+            user_pk = session.scalar(select(User.id).where(User.sub == sub))
+            for code in B832_CODES:
+                session.add(
+                    CompletionRecord(
+                        user_pk=user_pk,
+                        course_code=code,
+                        status="completed",
+                        completed_at=dt.date(2026, 6, 1),
+                        source="manual",
+                    )
+                )
+
+
+def _result(
+    client: FlaskClient,
+    headers: dict[str, str],
+    sub: str,
+    score: float,
+    module: str = "B832",
+    **extra: Any,
+) -> None:
+    body = {"score": score, "outcome": "pass" if score >= 50 else "fail", **extra}
+    response = client.put(f"/api/context/results/{module}/{sub}", json=body, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def _sync(client: FlaskClient, headers: dict[str, str]) -> dict[str, Any]:
+    started = client.post("/api/context/grade-sync", headers=headers)
+    assert started.status_code == 202
+    job_id = started.get_json()["job_id"]
+    services = client.application.extensions["lti_tool"]
+    if services.queue.backend == "rq":  # with Redis the job waits for an RQ worker
+        services.queue.work_in_process(services)
+    deadline = time.monotonic() + 30
+    while True:
+        job = client.get(f"/api/jobs/{job_id}", headers=headers).get_json()
+        if job["status"] in {"done", "failed"}:
+            return dict(job)
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+
+
+def test_results_arrive_in_the_gradebook_exactly_once(launcher: Launcher, ags: Any) -> None:
+    client, headers = _staff(launcher)
+    _eligible(launcher, "1001", "1002")
+    _result(client, headers, "1001", 72, comment="Well argued")
+    _result(client, headers, "1002", 41)
+    job = _sync(client, headers)
+    assert (job["status"], job["total"], job["done"], job["failed"]) == ("done", 2, 2, 0)
+    assert len(ags.lineitem_creates) == 1
+    created = ags.lineitem_creates[0]
+    assert created.resource_id == "B832" and created.tag == "B832"
+    scores = ags.accepted_scores()
+    assert sorted((p.user_id, p.body["scoreGiven"]) for p in scores) == [("1001", 72), ("1002", 41)]
+    post = next(p for p in scores if p.user_id == "1001")
+    assert post.body["activityProgress"] == "Completed"
+    assert post.body["gradingProgress"] == "FullyGraded"
+    assert post.body["comment"] == "Well argued" and post.body["scoreMaximum"] == 100
+    # the class view shows it delivered; a second sync has nothing to send
+    rows = {r["sub"]: r for r in client.get("/api/context/students", headers=headers).json}
+    assert rows["1001"]["modules"][0]["result"]["sync"]["status"] == "delivered"
+    again = _sync(client, headers)
+    assert again["total"] == 0 and len(ags.accepted_scores()) == 2
+    assert len(ags.lineitem_creates) == 1
+
+
+def test_a_changed_result_is_sent_with_a_newer_timestamp(launcher: Launcher, ags: Any) -> None:
+    client, headers = _staff(launcher)
+    _eligible(launcher, "1001")
+    _result(client, headers, "1001", 45)
+    _sync(client, headers)
+    _result(client, headers, "1001", 58)
+    job = _sync(client, headers)
+    assert job["done"] == 1
+    first, second = ags.accepted_scores(user_id="1001")
+    assert second.body["scoreGiven"] == 58 and second.body["timestamp"] > first.body["timestamp"]
+    assert len(ags.lineitem_creates) == 1
+
+
+def test_an_existing_column_is_found_not_duplicated(launcher: Launcher, ags: Any) -> None:
+    ags.add_lineitem("B832 (made by hand)", 100, resource_id="B832", tag="B832")
+    client, headers = _staff(launcher)
+    _eligible(launcher, "1001")
+    _result(client, headers, "1001", 80)
+    assert _sync(client, headers)["done"] == 1
+    assert ags.lineitem_creates == []
+
+
+def test_transient_failures_are_retried(launcher: Launcher, ags: Any) -> None:
+    client, headers = _staff(launcher)
+    _eligible(launcher, "1001")
+    _result(client, headers, "1001", 66)
+    ags.fail_next(2, status=503)
+    ags.throttle_next(1, retry_after=0.2)
+    job = _sync(client, headers)
+    assert (job["done"], job["failed"]) == (1, 0)
+    assert len(ags.accepted_scores()) == 1
+
+
+def test_a_refused_score_is_failed_with_the_platforms_words_and_the_rest_go_on(
+    launcher: Launcher, ags: Any
+) -> None:
+    client, headers = _staff(launcher)
+    _eligible(launcher, "1001", "1002")
+    _result(client, headers, "1001", 66)
+    _result(client, headers, "1002", 70)
+    # The platform no longer has 1002 as a student (e.g. unenrolled since the roster fetch).
+    launcher.platform.roster = [m for m in launcher.platform.roster if m["user_id"] != "1002"]
+    job = _sync(client, headers)
+    assert (job["status"], job["done"], job["failed"]) == ("done", 1, 1)
+    failed = next(i for i in job["items"] if i["status"] == "failed")
+    assert failed["sub"] == "1002" and failed["error"].startswith("HTTP 4")
+    rows = {r["sub"]: r for r in client.get("/api/context/students", headers=headers).json}
+    assert rows["1002"]["modules"][0]["result"]["sync"]["status"] == "failed"
+
+
+def test_a_crashed_sync_resumes_and_the_resend_changes_nothing(
+    launcher: Launcher, ags: Any
+) -> None:
+    client, headers = _staff(launcher)
+    _eligible(launcher, "1001", "1002")
+    _result(client, headers, "1001", 61)
+    _result(client, headers, "1002", 62)
+    _sync(client, headers)
+    # Simulate a worker killed after posting 1001's score but before recording it.
+    db = launcher.app.extensions["lti_tool"].db
+    with db.unit_of_work() as session:
+        session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.payload["userId"].as_string() == "1001")
+            .values(status="sending", updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+        )
+    job = _sync(client, headers)
+    assert (job["total"], job["done"], job["failed"]) == (1, 1, 0)
+    posts = [p for p in ags.score_posts if p.user_id == "1001"]
+    assert len(posts) == 2
+    assert posts[0].body["timestamp"] == posts[1].body["timestamp"]
+    assert posts[1].status == 409  # the platform kept what it had: nothing changed
+    with db.read_only() as session:
+        statuses = set(session.scalars(select(OutboxRow.status)))
+    assert statuses == {"delivered"}
