@@ -27,6 +27,7 @@ from lti_tool.lms.moodle_client import MoodleWsClient
 from lti_tool.lms.setup import SourceSettings, as_course_mappings, mappings_of, source_settings
 from lti_tool.lms.source import (
     CompletionSource,
+    CourseMapping,
     LmsUser,
     SourceConfigError,
     SourceError,
@@ -44,6 +45,7 @@ class Student:
     user_pk: int
     sub: str
     custom: Mapping[str, Any]
+    context_pk: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,13 @@ class RefreshOutcome:
     errors: list[str]
 
 
-def build_source(services: Services, settings: SourceSettings) -> CompletionSource | None:
+def build_source(
+    services: Services, settings: SourceSettings, context_pk: int | None = None
+) -> CompletionSource | None:
     """The client for a registration's configured source (None for manual records)."""
     tz = ZoneInfo(services.settings.timezone)
+    if settings.kind == "ags":
+        return _ags_source(services, settings, context_pk, tz)
     timeout = services.settings.http_timeout_seconds
     if settings.kind == "moodle" and settings.endpoint_url and settings.token:
         client = MoodleWsClient(
@@ -68,6 +74,33 @@ def build_source(services: Services, settings: SourceSettings) -> CompletionSour
         )
         return CanvasCompletionSource(canvas, settings.mode, tz=tz)
     return None
+
+
+def _ags_source(
+    services: Services, settings: SourceSettings, context_pk: int | None, tz: Any
+) -> CompletionSource | None:
+    from lti_tool.lms.ags_results import AgsResultsSource
+    from lti_tool.lti.platform_services import service_connector
+    from lti_tool.persistence.models import Context
+
+    if context_pk is None:
+        return None
+    with services.db.read_only() as session:
+        context = session.get(Context, context_pk)
+        url = context.ags_lineitems_url if context else None
+    if not url:
+        return None
+    connector = service_connector(services, settings.registration_pk)
+    return AgsResultsSource(connector, url, settings.ags_threshold, tz)
+
+
+def _cpd_codes(services: Services) -> list[CourseMapping]:
+    codes: dict[str, CourseMapping] = {}
+    for qualification in services.catalog.qualifications.values():
+        for module in qualification.modules:
+            for course in module.courses:
+                codes.setdefault(course.code, CourseMapping(course.code, "-"))
+    return list(codes.values())
 
 
 def lms_user(kind: str, student: Student) -> LmsUser | None:
@@ -86,9 +119,11 @@ def refresh_student(services: Services, student: Student) -> RefreshOutcome:
     with services.db.read_only() as session:
         settings = source_settings(session, services.secrets, student.registration_pk)
         mapping = as_course_mappings(mappings_of(session, student.registration_pk))
+    if settings is not None and settings.kind == "ags" and not mapping:
+        mapping = _cpd_codes(services)  # AGS columns are found by resourceId/tag = CPD code
     if settings is None or settings.kind in {"manual"} or not mapping:
         return RefreshOutcome("not_configured", 0, [])
-    source = build_source(services, settings)
+    source = build_source(services, settings, student.context_pk)
     user = lms_user(settings.kind, student)
     if source is None or user is None:
         problem = (
@@ -214,7 +249,7 @@ def refresh_class(services: Services, context_pk: int, *, concurrency: int = 16)
             .where(Membership.context_pk == context_pk, Membership.status == "active")
         ).all()
     students = [
-        Student(int(r.registration_id), int(r.id), str(r.sub), {})
+        Student(int(r.registration_id), int(r.id), str(r.sub), {}, context_pk)
         for r in rows
         if not normalise_roles(r.roles or []).is_staff
     ]

@@ -44,7 +44,11 @@ def open_launch(services: Services) -> LaunchOutcome:
         refresh_on_launch(
             services,
             Student(
-                registration_pk, int(data["user_pk"]), str(data["sub"]), data.get("custom") or {}
+                registration_pk,
+                int(data["user_pk"]),
+                str(data["sub"]),
+                data.get("custom") or {},
+                int(data["context"]["pk"]) if data.get("context") else None,
             ),
         )
     return outcome

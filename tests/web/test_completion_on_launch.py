@@ -140,3 +140,45 @@ def test_manual_correction_overrides_the_lms_and_is_audited(
     student_view = launcher.app.test_client()
     mine = launch_token(launcher.launch(student_view, "student1").get_data(as_text=True))
     assert _statuses(_checklist(launcher, student_view, mine))["GB085"] == "completed"
+
+
+def test_completion_from_ags_results_of_cpd_columns(
+    launcher: Launcher, sandbox_server: SandboxServer
+) -> None:
+    from lti_tool.crypto import SecretBox
+    from lti_tool.lms.setup import configure_source
+    from lti_tool.sandbox.ags_store import Grade
+
+    ags = sandbox_server.app.extensions["ags"]
+    ags.reset()
+    services = launcher.app.extensions["lti_tool"]
+    with services.db.unit_of_work() as session:
+        configure_source(
+            session,
+            SecretBox(services.settings.secret_key),
+            "sandbox",
+            kind="ags",
+            ags_threshold=0.6,
+            development=True,
+        )
+    stamp = "2026-10-01T10:00:00.000Z"
+    for code, score in (("GB080", 90.0), ("GB081", 40.0)):
+        item = ags.add_lineitem(code, 100, resource_id=code, tag=code)
+        seconds = int(dt.datetime(2026, 10, 1, 10, tzinfo=dt.UTC).timestamp())
+        grade = Grade("1001", score, 100.0, None, stamp, seconds, "Completed", "FullyGraded")
+        ags.store.record(item.id, grade)
+    try:
+        client = launcher.app.test_client()
+        token = launch_token(launcher.launch(client, "student1").get_data(as_text=True))
+        checklist = _checklist(launcher, client, token)
+        statuses = _statuses(checklist)
+        assert statuses["GB080"] == "completed"  # 90 % ≥ 60 %
+        assert statuses["GB081"] == "in_progress"  # a result below the threshold
+        assert statuses["GB082"] == "not_started"
+        assert [s["name"] for s in checklist["sources"]] == ["ags"]
+        gb080 = next(
+            r for m in checklist["modules"] for r in m["requirements"] if r["code"] == "GB080"
+        )
+        assert gb080["completed_at"] == "2026-10-01"
+    finally:
+        ags.reset()
