@@ -75,6 +75,7 @@ def complete_launch(services: Services, on_recorded: LaunchHook | None = None) -
         "return_url": presentation.get("return_url") if isinstance(presentation, dict) else None,
         "custom": {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {},
         "target_link_uri": validated.target_link_uri,
+        "deep_linking_settings": claims.get(c.DEEP_LINKING_SETTINGS),
         "launched_at": int(time.time()),
     }
     token = create_session(services.store, data, services.settings.launch_session_ttl_seconds)

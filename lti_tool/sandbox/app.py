@@ -61,13 +61,17 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
 
     @app.get("/launch/<user>")
     def start_launch(user: str) -> str:
-        """Step 1: the platform's auto-submitting login initiation form."""
+        """Step 1: the platform's auto-submitting login initiation form (``?place=1`` starts
+        a deep-linking launch: a teacher adding the tool to the course)."""
         if user not in DEMO_USERS:
             abort(404)
+        fields = platform.login_params(user)
+        if request.args.get("place"):
+            fields["lti_message_hint"] = json.dumps({"user": user, "message": "deep_link"})
         return render_template(
             "sandbox/autopost.html",
             action=platform.login_url,
-            fields=platform.login_params(user),
+            fields=fields,
             label="Signing in to the tool",
         )
 
@@ -98,7 +102,12 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
         user = str(hint.get("user", ""))
         if user not in DEMO_USERS or DEMO_USERS[user].sub != params.get("login_hint"):
             raise SandboxError(400, "login_required", "login_hint does not match the user")
-        claims = platform.launch_claims(user, nonce, str(hint.get("link", "checklist")))
+        if hint.get("message") == "deep_link":
+            from lti_tool.sandbox.deep_linking import deep_link_claims
+
+            claims = deep_link_claims(platform, user, nonce)
+        else:
+            claims = platform.launch_claims(user, nonce, str(hint.get("link", "checklist")))
         return render_template(
             "sandbox/autopost.html",
             action=platform.launch_url,
