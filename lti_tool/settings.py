@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from lti_tool.resources import resource_dir
 
 ENV_PREFIX = "LTI_TOOL_"
+DYNAMIC_REGISTRATION_MODES = ("", "open", "approve", "off")
 
 
 class SettingsError(ValueError):
@@ -50,9 +51,13 @@ class Settings:
     timezone: str = "Europe/London"
     completion_max_age_seconds: int = 900
     completion_first_fetch_wait_seconds: float = 5.0
+    sync_stale_seconds: int = 120
     sandbox_enabled: bool = False
     sandbox_url: str = "http://127.0.0.1:5001"
     log_level: str = "INFO"
+    # LTI Dynamic Registration: "open", "approve", "off", or "" (open in development,
+    # approve in production).
+    dynamic_registration: str = ""
 
     @property
     def is_development(self) -> bool:
@@ -72,6 +77,14 @@ class Settings:
         if self.qualifications_dir:
             return Path(self.qualifications_dir)
         return resource_dir("config") / "qualifications"
+
+    @property
+    def dynamic_registration_mode(self) -> str:
+        """The Dynamic Registration mode: "open" (deployments active at once), "approve"
+        (inactive until an admin activates them) or "off"; empty follows the environment."""
+        if self.dynamic_registration:
+            return self.dynamic_registration
+        return "open" if self.is_development else "approve"
 
     def today(self) -> dt.date:
         """Today's date in the configured time zone (deadlines are dates, not instants)."""
@@ -146,6 +159,13 @@ def load_settings(
         raise SettingsError(f"timezone {settings.timezone!r} is not a known time zone") from exc
     if settings.env not in {"development", "production"}:
         raise SettingsError(f"env must be 'development' or 'production', got {settings.env!r}")
+    mode = settings.dynamic_registration.strip().lower()
+    settings = dataclasses.replace(settings, dynamic_registration=mode)
+    if mode not in DYNAMIC_REGISTRATION_MODES:
+        raise SettingsError(
+            "dynamic_registration must be 'open', 'approve', 'off' or empty (by env), "
+            f"got {settings.dynamic_registration!r}"
+        )
     if not settings.secret_key:
         settings = dataclasses.replace(settings, secret_key=_development_secret(settings))
     return settings

@@ -43,6 +43,7 @@ def platform(sandbox_server: SandboxServer) -> Iterator[SandboxPlatform]:
     platform.tool_jwks_source = None
     platform.access_tokens.clear()
     platform.counters.clear()
+    sandbox_server.app.extensions["ags"].reset()
 
 
 def make_tool(overrides: dict[str, Any], tmp_path: Path) -> Flask:
@@ -53,6 +54,7 @@ def make_tool(overrides: dict[str, Any], tmp_path: Path) -> Flask:
             "secret_key": "test-secret-key-not-for-production",
             "instance_dir": str(tmp_path / "instance"),
             "log_level": "WARNING",
+            "sync_stale_seconds": 1,
             **overrides,
         },
         environ={},

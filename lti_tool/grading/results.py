@@ -147,7 +147,7 @@ def save_result(
     result.outcome, result.comment = data.outcome.value, data.comment
     result.released = data.released
     result.override_reason = data.override_reason
-    result.changed_at = utcnow()
+    result.changed_at = _next_timestamp(result.changed_at if old else None)
     result.changed_by_user_pk = actor_user_pk
     session.flush()
     audit(
@@ -218,6 +218,15 @@ def release(
         )
         count += 1
     return count
+
+
+def _next_timestamp(previous: dt.datetime | None) -> dt.datetime:
+    """Now, in whole seconds, and at least a second after the previous change: Moodle compares
+    score timestamps to the second, so a change within the same second would be refused."""
+    now = utcnow().replace(microsecond=0)
+    if previous is not None and now <= previous:
+        return previous.replace(microsecond=0) + dt.timedelta(seconds=1)
+    return now
 
 
 def _snapshot(result: AssessmentResultRow) -> dict[str, Any]:

@@ -41,7 +41,6 @@ from lti_tool.persistence.models import (
 )
 
 SCORE_MEDIA = "application/vnd.ims.lis.v1.score+json"
-STALE_SENDING = dt.timedelta(minutes=2)
 log = logging.getLogger("lti_tool.grading")
 
 
@@ -65,7 +64,8 @@ def start_sync(services: Services, context_pk: int) -> str:
             .where(
                 OutboxRow.context_pk == context_pk,
                 OutboxRow.status == "sending",
-                OutboxRow.updated_at < now - STALE_SENDING,
+                OutboxRow.updated_at
+                < now - dt.timedelta(seconds=services.settings.sync_stale_seconds),
             )
             .values(status="pending")
         )

@@ -1,0 +1,128 @@
+"""Kill an RQ worker in the middle of a grade sync: nothing is lost, only the scores in flight
+are sent twice, and each repeat carries the same timestamp (so it changes nothing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from lti_tool.persistence.models import CompletionRecord, OutboxRow, User
+from lti_tool.sandbox import SandboxServer
+from lti_tool.settings import normalise_database_url
+from tests.support.lti import Launcher, launch_token
+
+STUDENTS = 40
+B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def backend() -> str:  # this test needs the production path: PostgreSQL + Redis + RQ
+    return "postgres+redis"
+
+
+def _wait(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_killing_a_worker_mid_sync_loses_nothing(
+    launcher: Launcher, sandbox_server: SandboxServer, tmp_path: Path
+) -> None:
+    app = launcher.app
+    services = app.extensions["lti_tool"]
+    settings = services.settings
+    assert services.queue.backend == "rq"
+    ags = sandbox_server.app.extensions["ags"]
+    ags.reset(latency=0.05)
+    platform = launcher.platform
+    learner = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+    platform.roster = [m for m in platform.roster if m["user_id"] not in {"1001", "1002", "1003"}]
+    platform.roster += [
+        {"status": "Active", "user_id": f"s{n:03d}", "name": f"Student {n:03d}", "roles": [learner]}
+        for n in range(STUDENTS)
+    ]
+    staff = app.test_client()
+    token = launch_token(launcher.launch(staff, "teacher1").get_data(as_text=True))
+    headers = {"Authorization": f"Bearer {token}"}
+    with services.db.unit_of_work() as session:
+        for user_pk in session.scalars(select(User.id).where(User.sub.like("s%"))):
+            for code in B832_CODES:
+                session.add(
+                    CompletionRecord(
+                        user_pk=user_pk,
+                        course_code=code,
+                        status="completed",
+                        completed_at=dt.date(2026, 6, 1),
+                        source="manual",
+                    )
+                )
+    for n in range(STUDENTS):
+        response = staff.put(
+            f"/api/context/results/B832/s{n:03d}",
+            json={"score": 50 + n % 50, "outcome": "pass"},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+    assert staff.post("/api/context/grade-sync", headers=headers).status_code == 202
+
+    env = {
+        **os.environ,
+        "LTI_TOOL_ENV": "development",
+        "LTI_TOOL_BASE_URL": settings.base_url,
+        "LTI_TOOL_DATABASE_URL": settings.database_url,
+        "LTI_TOOL_REDIS_URL": settings.redis_url,
+        "LTI_TOOL_REDIS_PREFIX": settings.redis_prefix,
+        "LTI_TOOL_SECRET_KEY": settings.secret_key,
+        "LTI_TOOL_INSTANCE_DIR": str(tmp_path),
+        "LTI_TOOL_LOG_LEVEL": "WARNING",
+    }
+    assert normalise_database_url(env["LTI_TOOL_DATABASE_URL"]).startswith("postgresql+psycopg")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "lti_tool.cli", "worker", "--burst"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait(lambda: len(ags.accepted_scores()) >= 10, 60, "the worker to deliver 10 scores")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work-horse, mid-sync
+        worker.wait(timeout=10)
+    delivered_before = len(ags.accepted_scores())
+    assert delivered_before < STUDENTS, "the sync finished before the crash; slow the fake"
+    with services.db.read_only() as session:
+        in_flight = int(
+            session.scalar(select(OutboxRow.id).where(OutboxRow.status == "sending").limit(1))
+            is not None
+        )
+    time.sleep(1.1)  # settings.sync_stale_seconds = 1 in this test's tool
+    assert staff.post("/api/context/grade-sync", headers=headers).status_code == 202
+    services.queue.work_in_process(services)
+
+    scores = ags.accepted_scores()
+    assert sorted({p.user_id for p in scores}) == sorted(f"s{n:03d}" for n in range(STUDENTS))
+    posts = [p for p in ags.score_posts if p.user_id and p.user_id.startswith("s")]
+    per_user = Counter(p.user_id for p in posts)
+    repeated = [user for user, count in per_user.items() if count > 1]
+    assert len(repeated) <= 8  # at most the sync's concurrency was in flight
+    assert in_flight or not repeated
+    for user in repeated:
+        mine = [p for p in posts if p.user_id == user]
+        assert len({p.body["timestamp"] for p in mine}) == 1  # same timestamp every time
+        assert sum(1 for p in mine if p.status == 200) == 1  # only one changed the gradebook
+    with services.db.read_only() as session:
+        assert set(session.scalars(select(OutboxRow.status))) == {"delivered"}
