@@ -182,3 +182,57 @@ def test_completion_from_ags_results_of_cpd_columns(
         assert gb080["completed_at"] == "2026-10-01"
     finally:
         ags.reset()
+
+
+@pytest.mark.parametrize("mode", ["course", "activity"])
+def test_completion_from_canvas_rest_needs_and_uses_canvas_user_id(
+    launcher: Launcher, mode: str
+) -> None:
+    from lti_tool.crypto import SecretBox
+    from lti_tool.lms.setup import configure_source, set_mapping
+    from lti_tool.lti import claims as c
+    from lti_tool.sandbox.canvas_rest import SANDBOX_TOKEN
+    from lti_tool.sandbox.demo_data import (
+        CPD_COURSES,
+        PROGRAMME_COURSE_ID,
+        course_id,
+        programme_module_id,
+    )
+
+    services = launcher.app.extensions["lti_tool"]
+    with services.db.unit_of_work() as session:
+        configure_source(
+            session,
+            SecretBox(services.settings.secret_key),
+            "sandbox",
+            kind="canvas",
+            endpoint_url=launcher.platform.issuer + "/canvas",
+            token=SANDBOX_TOKEN,
+            mode=mode,
+            development=True,
+        )
+        for code in CPD_COURSES:
+            if mode == "course":
+                set_mapping(session, "sandbox", code, str(course_id(code)))
+            else:
+                set_mapping(
+                    session,
+                    "sandbox",
+                    code,
+                    str(PROGRAMME_COURSE_ID),
+                    str(programme_module_id(code)),
+                )
+    custom = {"canvas_user_id": "1001", "canvas_course_id": "2"}
+    client = launcher.app.test_client()
+    response = launcher.launch(client, "student1", changes={c.CUSTOM: custom})
+    checklist = _checklist(launcher, client, launch_token(response.get_data(as_text=True)))
+    statuses = _statuses(checklist)
+    assert [statuses[x] for x in ("GB080", "GB081", "GB082", "GB083", "GB084")] == ["completed"] * 5
+    assert statuses["GB086"] == "not_started"
+    assert [s["name"] for s in checklist["sources"]] == ["canvas"]
+
+    # Without the custom parameter the tool cannot name the student to Canvas, and says so.
+    other = launcher.app.test_client()
+    token = launch_token(launcher.launch(other, "student2").get_data(as_text=True))
+    mine = _checklist(launcher, other, token)
+    assert mine["sources"] == [] and mine["refresh"]["status"] == "config"
