@@ -41,41 +41,67 @@ def save_result(
     services: Services, launch: LaunchSession, module_code: str, sub: str, body: Any
 ) -> dict[str, Any]:
     """Record a result (validated, audited, queued for sync when released)."""
-    context_pk = _context_pk(launch)
     kind = _platform_kind(services, launch)
     with services.db.unit_of_work() as session:
-        qualification = _qualification(services, session, launch)
-        student = results_mod.roster_student(session, context_pk, sub)
-        checklist = build_checklist(
+        return _save(services, session, launch, kind, module_code, sub, body)
+
+
+def import_results_csv(services: Services, launch: LaunchSession, text: str) -> int:
+    """Results from CSV, all or nothing, each row checked like a single result."""
+    from lti_tool.grading.csv_import import import_results
+
+    kind = _platform_kind(services, launch)
+    with services.db.unit_of_work() as session:
+        return import_results(
             session,
-            qualification,
-            context_pk,
-            student.id,
-            services.settings.today(),
-            _stale_after(services),
+            text,
+            lambda module, sub, body: _save(services, session, launch, kind, module, sub, body),
         )
-        complete = any(m["code"] == module_code and m["cpd_complete"] for m in checklist["modules"])
-        result = results_mod.save_result(
-            session,
-            qualification=qualification,
-            context_pk=context_pk,
-            sub=sub,
-            module_code=module_code,
-            body=body,
-            actor_user_pk=launch.user_pk,
-            cpd_complete=complete,
-            platform_kind=kind,
-        )
-        return {
-            "sub": sub,
-            "module": module_code,
-            "score": result.score,
-            "max": result.max_score,
-            "outcome": result.outcome,
-            "comment": result.comment,
-            "released": result.released,
-            "changed_at": result.changed_at.isoformat(),
-        }
+
+
+def _save(
+    services: Services,
+    session: Any,
+    launch: LaunchSession,
+    kind: str,
+    module_code: str,
+    sub: str,
+    body: Any,
+) -> dict[str, Any]:
+    """One result inside the caller's transaction: roster, CPD requirement, value checks."""
+    context_pk = _context_pk(launch)
+    qualification = _qualification(services, session, launch)
+    student = results_mod.roster_student(session, context_pk, sub)
+    checklist = build_checklist(
+        session,
+        qualification,
+        context_pk,
+        student.id,
+        services.settings.today(),
+        _stale_after(services),
+    )
+    complete = any(m["code"] == module_code and m["cpd_complete"] for m in checklist["modules"])
+    result = results_mod.save_result(
+        session,
+        qualification=qualification,
+        context_pk=context_pk,
+        sub=sub,
+        module_code=module_code,
+        body=body,
+        actor_user_pk=launch.user_pk,
+        cpd_complete=complete,
+        platform_kind=kind,
+    )
+    return {
+        "sub": sub,
+        "module": module_code,
+        "score": result.score,
+        "max": result.max_score,
+        "outcome": result.outcome,
+        "comment": result.comment,
+        "released": result.released,
+        "changed_at": result.changed_at.isoformat(),
+    }
 
 
 def release_results(

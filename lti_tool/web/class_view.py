@@ -158,6 +158,18 @@ def save_result(sub: str) -> BaseResponse:
     return redirect(url_for("staff.student_preview", sub=sub))
 
 
+@bp.post("/results/import")
+@require_staff
+def import_results() -> BaseResponse:
+    launch = _launch()
+    upload = request.files.get("file")
+    text = upload.read().decode("utf-8", errors="replace") if upload else ""
+    _apply(
+        lambda: f"Imported {grading.import_results_csv(services(), launch, text)} results.", None
+    )
+    return redirect(url_for("class_view.overview"))
+
+
 @bp.post("/sync")
 @require_staff
 def sync() -> BaseResponse:

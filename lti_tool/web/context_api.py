@@ -136,3 +136,17 @@ def roster_refresh() -> Response:
             "fetched_at": outcome.fetched_at.isoformat(),
         }
     )
+
+
+@bp.post("/results/import")
+@require_staff
+def import_results() -> Response:
+    """CSV body (text/csv) or a multipart ``file``; all rows or none."""
+    from lti_tool.grading.service import import_results_csv
+
+    launch = current_launch()
+    assert launch is not None
+    upload = request.files.get("file")
+    raw = upload.read() if upload else request.get_data()
+    count = import_results_csv(services(), launch, raw.decode("utf-8", errors="replace"))
+    return jsonify({"imported": count})

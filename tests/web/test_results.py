@@ -193,3 +193,39 @@ def test_cookie_authenticated_writes_need_csrf_even_with_an_empty_bearer(
         assert response.status_code == 400, headers
         assert response.get_json()["error"]["code"] == "csrf"
     assert _count(launcher, OutboxRow) == 0
+
+
+def test_results_csv_is_checked_whole_and_written_all_or_nothing(launcher: Launcher) -> None:
+    client, headers = _staff(launcher)
+    _complete_b832(launcher, "1001")
+    _complete_b832(launcher, "1002")
+    bad = (
+        "student,module,score,outcome,comment\n"
+        "1001,B832,70,pass,Good\n"
+        "1002,B832,abc,pass,\n"
+        "9999,B832,50,fail,\n"
+        "1003,B832,55,pass,\n"
+    )
+    response = client.post(
+        "/api/context/results/import", data=bad, headers={**headers, "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 422
+    message = response.get_json()["error"]["message"]
+    assert "Line 3:" in message and "Line 4:" in message and "Line 5:" in message
+    assert "Line 2:" not in message
+    assert _count(launcher, OutboxRow) == 0  # nothing of the bad file was written
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "result.save")
+            )
+            == 0
+        )
+    good = "student,module,score,outcome,max\n1001,B832,35,pass,50\n1002,B832,20,fail,50\n"
+    response = client.post(
+        "/api/context/results/import", data=good, headers={**headers, "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 200 and response.get_json() == {"imported": 2}
+    assert _count(launcher, OutboxRow) == 2
