@@ -55,6 +55,7 @@ class Settings:
     sandbox_enabled: bool = False
     sandbox_url: str = "http://127.0.0.1:5001"
     log_level: str = "INFO"
+    frame_ancestors: str = ""
     # LTI Dynamic Registration: "open", "approve", "off", or "" (open in development,
     # approve in production).
     dynamic_registration: str = ""

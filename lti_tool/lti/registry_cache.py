@@ -97,6 +97,30 @@ class RegistryCache:
 
         return bool(self._remembered(("src", registration_pk), load))
 
+    def frame_origins(self) -> tuple[str, ...]:
+        """Origins allowed to frame the tool: each platform's own origin (Moodle's wwwroot,
+        the sandbox), Canvas's institution domains, and the auth endpoints' origins."""
+        from urllib.parse import urlsplit
+
+        from sqlalchemy import select
+
+        from lti_tool.persistence.models import Registration
+
+        def load(session: Session) -> tuple[str, ...]:
+            origins: set[str] = set()
+            for kind, *urls in session.execute(
+                select(Registration.kind, Registration.issuer, Registration.auth_login_url)
+            ):
+                for url in urls:
+                    parts = urlsplit(url or "")
+                    if parts.scheme in {"http", "https"} and parts.netloc:
+                        origins.add(f"{parts.scheme}://{parts.netloc}")
+                if kind == "canvas":
+                    origins.update({"https://*.instructure.com", "https://*.canvaslms.com"})
+            return tuple(sorted(origins))
+
+        return self._remembered(("frames",), load) or ()
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

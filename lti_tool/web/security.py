@@ -71,6 +71,16 @@ def csrf_unless_bearer() -> None:
     csrf.protect()
 
 
+def _frame_ancestors() -> str:
+    """'self', the registered platforms' origins and the admin's extra list."""
+    from flask import current_app
+
+    services = current_app.extensions["lti_tool"]
+    origins = ["'self'", *services.registry_cache.frame_origins()]
+    origins += services.settings.frame_ancestors.split()
+    return " ".join(dict.fromkeys(origins))
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
@@ -86,8 +96,7 @@ def init_app(app: Flask) -> None:
             "img-src 'self' data:; "
             "form-action *; "
             "base-uri 'none'; object-src 'none'; "
-            # Narrowed per registration by the admin-pages work; LMS pages must frame us.
-            "frame-ancestors *",
+            f"frame-ancestors {_frame_ancestors()}",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

@@ -154,3 +154,37 @@ def test_no_token_or_id_token_is_ever_logged(launcher: Launcher) -> None:
     assert '"msg": "request", "correlation_id": "' in logged and '"path": "/lti/launch"' in logged
     for secret in (id_token, session_token, login.state, login.nonce, id_token.split(".")[2]):
         assert secret not in logged  # …but never a secret
+
+
+def test_only_registered_platforms_may_frame_the_tool(launcher: Launcher) -> None:
+    csp = launcher.app.test_client().get("/healthz").headers["Content-Security-Policy"]
+    ancestors = next(p for p in csp.split("; ") if p.startswith("frame-ancestors")).split()[1:]
+    assert "'self'" in ancestors and "*" not in ancestors
+    assert launcher.platform.issuer in ancestors  # the sandbox LMS frames the tool
+
+
+def test_extra_frame_ancestors_and_canvas_domains(sqlite_tool_factory: Any) -> None:
+    from lti_tool.lti.registry import PlatformSpec, add_platform
+
+    launcher = sqlite_tool_factory(frame_ancestors="https://learn.example.ac.uk")
+    with launcher.app.extensions["lti_tool"].db.unit_of_work() as session:
+        add_platform(
+            session,
+            PlatformSpec(
+                name="canvas",
+                issuer="https://canvas.instructure.com",
+                client_id="10000000001",
+                auth_login_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
+                auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
+                key_set_url="https://sso.canvaslms.com/api/lti/security/jwks",
+                kind="canvas",
+            ),
+            development=True,
+        )
+    csp = launcher.app.test_client().get("/healthz").headers["Content-Security-Policy"]
+    for origin in (
+        "https://learn.example.ac.uk",
+        "https://*.instructure.com",
+        "https://canvas.instructure.com",
+    ):
+        assert origin in csp
