@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from lti_tool.container import Services
 from lti_tool.lti import claims as c
-from lti_tool.lti.launch import ToolMessageLaunch, ToolOIDCLogin
+from lti_tool.lti.launch import ToolMessageLaunch
 from lti_tool.lti.launch_records import record_launch
+from lti_tool.lti.login import ToolOIDCLogin
 from lti_tool.lti.sessions import create_session
 from lti_tool.lti.tool_conf import ToolConf
 
