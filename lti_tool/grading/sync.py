@@ -93,7 +93,7 @@ def run_sync(services: Services, job_id: str, concurrency: int | None = None) ->
         job.status = "running"
         plan = _plan(session, job.context_pk)
     try:
-        connector = service_connector(services, plan.registration_pk)
+        connector = service_connector(services, plan.registration_pk, plan.endpoint.scopes)
         _deliver(services, job_id, plan, connector, concurrency)
         status, error = "done", None
     except ToolError as exc:

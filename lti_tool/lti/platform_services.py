@@ -12,8 +12,11 @@ from lti_tool.lti.service_client import ToolServiceConnector
 from lti_tool.persistence.models import Registration
 
 
-def service_connector(services: Services, registration_pk: int) -> ToolServiceConnector:
-    """A connector for NRPS/AGS calls to the platform of ``registration_pk``."""
+def service_connector(
+    services: Services, registration_pk: int, token_scopes: frozenset[str] | None = None
+) -> ToolServiceConnector:
+    """A connector for NRPS/AGS calls to the platform of ``registration_pk``; with
+    ``token_scopes`` (what the platform granted) one token serves every call."""
     with services.db.read_only() as session:
         row = session.scalar(select(Registration).where(Registration.id == registration_pk))
         key = active_signing_key(session)
@@ -37,4 +40,5 @@ def service_connector(services: Services, registration_pk: int) -> ToolServiceCo
         private_pem=pem,
         store=services.store,
         http=services.lms_http,
+        token_scopes=token_scopes,
     )

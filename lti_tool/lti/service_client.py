@@ -24,6 +24,8 @@ from typing import Any
 
 import jwt
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pylti1p3.registration import Registration as PyltiRegistration
 from pylti1p3.service_connector import ServiceConnector, TServiceConnectorResponse
 
@@ -60,11 +62,20 @@ class ToolServiceConnector(ServiceConnector):
         store: EphemeralStore,
         http: requests.Session,
         backoff: Backoff | None = None,
+        token_scopes: frozenset[str] | None = None,
     ) -> None:
         super().__init__(registration, http)
         self._registration_pk = registration_pk
         self._kid = kid
-        self._private_pem = private_pem
+        # Parsed once: parsing a PEM costs tens of milliseconds per token request.
+        key = serialization.load_pem_private_key(private_pem.encode(), None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError("the tool's signing key must be an RSA key")
+        self._private_key = key
+        # Ask for every scope the platform granted, whatever one call needs, so one token
+        # serves a whole sync (lookups, column creation and scores alike).
+        self._token_scopes = token_scopes
+        self._memory: dict[str, tuple[str, float]] = {}
         self._store = store
         self._http = http
         self._backoff = backoff or Backoff(retries=3, base=0.3, cap=5.0)
@@ -77,23 +88,36 @@ class ToolServiceConnector(ServiceConnector):
         joined = "|".join(sorted(scopes))
         return f"{self._registration_pk}:{hashlib.sha256(joined.encode()).hexdigest()[:32]}"
 
+    def _scopes(self, scopes: Any) -> list[str]:
+        wanted = {str(s) for s in scopes}
+        if self._token_scopes and wanted <= self._token_scopes:
+            wanted = set(self._token_scopes)
+        return sorted(wanted)
+
     def get_access_token(self, scopes: Any) -> str:
-        scopes = sorted(str(s) for s in scopes)
+        scopes = self._scopes(scopes)
         key = self._token_key(scopes)
-        cached = self._store.get("svctoken", key)
-        if cached is not None:
-            return str(cached["token"])
+        remembered = self._memory.get(key)
+        if remembered is not None and remembered[1] > time.monotonic():
+            return remembered[0]
         with self._lock:  # threads of one sync share the fetch
             cached = self._store.get("svctoken", key)
-            if cached is not None:
-                return str(cached["token"])
-            token, lifetime = self._request_token(scopes)
-            ttl = max(1, lifetime - TOKEN_MARGIN_SECONDS)
-            self._store.put("svctoken", key, {"token": token}, ttl)
-            return token
+            if cached is None:
+                token, lifetime = self._request_token(scopes)
+                ttl = max(1, lifetime - TOKEN_MARGIN_SECONDS)
+                self._store.put("svctoken", key, {"token": token, "ttl": ttl}, ttl)
+                cached = {"token": token, "ttl": ttl}
+            # Other workers' tokens come from the store; this connector keeps it briefly.
+            self._memory[key] = (
+                str(cached["token"]),
+                time.monotonic() + min(60.0, float(cached.get("ttl", 60))),
+            )
+            return str(cached["token"])
 
     def forget_token(self, scopes: Any) -> None:
-        self._store.delete("svctoken", self._token_key(sorted(str(s) for s in scopes)))
+        key = self._token_key(self._scopes(scopes))
+        self._memory.pop(key, None)
+        self._store.delete("svctoken", key)
 
     def _request_token(self, scopes: list[str]) -> tuple[str, int]:
         registration = self._registration
@@ -108,7 +132,7 @@ class ToolServiceConnector(ServiceConnector):
                 "exp": now + 60,
                 "jti": "lti-service-token-" + uuid.uuid4().hex,
             },
-            self._private_pem,
+            self._private_key,
             algorithm="RS256",
             headers={"kid": self._kid},
         )

@@ -60,6 +60,9 @@ def _make_engine(url: str, echo: bool) -> Engine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        if database and database != ":memory:":
+            # Sync and refresh jobs run several threads; the default pool of 5 would churn.
+            kwargs.update(pool_size=10, max_overflow=20)
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")

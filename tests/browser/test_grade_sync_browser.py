@@ -1,0 +1,110 @@
+"""Grade sync end to end in Chromium: a teacher records a result on a student's page, sends
+it to the gradebook from the class page (whose script polls the job), and the sandbox LMS's
+gradebook shows it. The platform's /token reads the tool's JWKS over HTTP from the live tool."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from lti_tool.persistence.models import CompletionRecord, User
+from tests.browser.conftest import LiveSite, screenshot
+
+pytestmark = pytest.mark.browser
+
+B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
+SAM = "1001"
+
+
+def make_eligible_for_b832(live_site: LiveSite, sub: str) -> None:
+    """Every CPD course of B832 completed (the student exists once a staff launch has
+    fetched the roster)."""
+    with live_site.app.extensions["lti_tool"].db.unit_of_work() as session:
+        user_pk = session.scalar(select(User.id).where(User.sub == sub))
+        assert user_pk is not None, f"user {sub} is not in the tool: was the roster fetched?"
+        for code in B832_CODES:
+            session.add(
+                CompletionRecord(
+                    user_pk=user_pk,
+                    course_code=code,
+                    status="completed",
+                    completed_at=dt.date(2026, 6, 1),
+                    source="manual",
+                )
+            )
+
+
+def test_a_result_reaches_the_sandbox_gradebook_in_chromium(live_site: LiveSite, page: Any) -> None:
+    failed_requests: list[str] = []
+    page.on(
+        "response",
+        lambda r: failed_requests.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+
+    page.goto(live_site.sandbox_url + "/")
+    page.get_by_role("link", name="Launch as instructor (teacher1)").click()
+    page.wait_for_url(live_site.tool_url + "/lti/launch")
+    assert page.get_by_role("heading", level=1).inner_text() == "Class overview"
+    make_eligible_for_b832(live_site, SAM)
+
+    page.get_by_role("link", name="Class results and grade sync").click()
+    page.wait_for_url(live_site.tool_url + "/staff/class/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Class"
+    page.get_by_role("link", name="Sam Student").click()
+    page.wait_for_url(live_site.tool_url + f"/staff/students/{SAM}")
+
+    form = page.get_by_role("region", name="Record an assessment result")
+    form.get_by_label("Module").select_option("B832")
+    form.get_by_label("Score").fill("74")
+    form.get_by_label("Outcome").select_option("pass")
+    assert form.get_by_label("Release to the gradebook now").is_checked()
+    form.get_by_role("button", name="Save result").click()
+    page.wait_for_url(live_site.tool_url + f"/staff/students/{SAM}")
+    assert page.get_by_role("status").filter(has_text="B832 result saved").is_visible()
+
+    page.goto(live_site.tool_url + "/staff/class/")
+    sam = page.get_by_role("row").filter(has=page.get_by_role("link", name="Sam Student"))
+    assert "pass 74/100" in sam.inner_text()
+    assert "not sent yet" in sam.inner_text()
+    page.get_by_role("button", name="Send released results to the gradebook").click()
+    page.wait_for_url(re.compile(re.escape(live_site.tool_url) + r"/staff/class/\?job=[0-9a-f-]+"))
+    progress = page.locator("#sync-status")
+    try:
+        page.wait_for_function(
+            "() => /^(done|failed):/.test(document.getElementById('sync-status').textContent)",
+            timeout=20_000,
+        )
+    finally:
+        screenshot(page, "grade-sync-class")
+    assert progress.inner_text() == "done: 1 of 1 sent", (
+        progress.inner_text(),
+        failed_requests,
+        console,
+    )
+    assert page.locator("#sync-bar").get_attribute("value") == "1"
+    assert page.locator("#sync-errors li").count() == 0
+    page.reload()  # the row now says the score is in the gradebook
+    sam = page.get_by_role("row").filter(has=page.get_by_role("link", name="Sam Student"))
+    assert "in gradebook" in sam.inner_text()
+
+    page.goto(live_site.sandbox_url + "/gradebook")
+    assert page.get_by_role("heading", level=1).inner_text() == "Gradebook"
+    table = page.get_by_role("table")
+    headers = table.get_by_role("columnheader").all_inner_texts()
+    b832 = next(i for i, text in enumerate(headers) if "(B832)" in text)
+    row = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Sam Student"))
+    cells = row.get_by_role("cell").all_inner_texts()
+    # the row header is the first column: cell i is under column header i + 1
+    assert cells[b832 - 1].split("\n")[0].strip() == "74 / 100", (headers, cells)
+    assert "Completed" in cells[b832 - 1]
+    others = table.get_by_role("row").filter(has_not=page.get_by_role("rowheader", name="Sam"))
+    assert "74 / 100" not in " ".join(others.all_inner_texts())
+    screenshot(page, "grade-sync-gradebook")
+    assert not [r for r in failed_requests if "/api/jobs/" in r], failed_requests
+    assert not [m for m in console if "Content Security Policy" in m or "Refused" in m], console
