@@ -134,3 +134,26 @@ def activate_deployment(name: str, deployment_id: str) -> None:
 def deactivate_deployment(name: str, deployment_id: str) -> None:
     """Refuse launches from DEPLOYMENT_ID of registration NAME."""
     _set_deployment(name, deployment_id, False)
+
+
+@platform.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+def rename_platform(name: str, new_name: str) -> None:
+    """Rename registration NAME to NEW_NAME (Dynamic Registration names them after the host)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from lti_tool.lti import registry
+
+    new_name = new_name.strip()
+    if not new_name or len(new_name) > 100:
+        raise click.ClickException("NEW_NAME must be 1 to 100 characters long")
+    try:
+        with _db(_settings()).unit_of_work() as session:
+            registry.get_by_name(session, name).name = new_name
+            session.flush()
+    except IntegrityError as exc:
+        raise click.ClickException(f"a registration named {new_name!r} already exists") from exc
+    except ToolError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"registration {name} is now called {new_name}")

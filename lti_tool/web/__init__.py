@@ -14,6 +14,7 @@ from lti_tool.web import (
     formatting,
     lti,
     ops,
+    register,
     security,
     staff,
     student,
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(lti.bp)
     app.register_blueprint(deep_linking.bp, url_prefix="/lti/deep-link")
     app.register_blueprint(canvas_config.bp, url_prefix="/lti")
+    app.register_blueprint(register.bp, url_prefix="/lti")
     formatting.init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(context_api.bp, url_prefix="/api/context")
@@ -39,6 +41,9 @@ def init_app(app: Flask) -> None:
     security.csrf.exempt(lti.bp)
     # The deep-linking response form checks its hidden launch token, or else CSRF, itself.
     security.csrf.exempt(deep_linking.bp)
+    # Dynamic Registration runs in an LMS iframe that may get no cookies: its POST checks the
+    # form token against the pending install itself (and Flask-WTF's check when it can).
+    security.csrf.exempt(register.bp)
     security.csrf.exempt(api.bp)
     security.csrf.exempt(context_api.bp)
     for blueprint in (api.bp, context_api.bp):

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, g
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
@@ -76,8 +77,13 @@ def _frame_ancestors() -> str:
     from flask import current_app
 
     services = current_app.extensions["lti_tool"]
-    origins = ["'self'", *services.registry_cache.frame_origins()]
-    origins += services.settings.frame_ancestors.split()
+    origins = ["'self'", *services.settings.frame_ancestors.split()]
+    try:
+        origins += services.registry_cache.frame_origins()
+    except SQLAlchemyError:
+        # The database being down must not turn every answer (even /healthz) into a 500;
+        # without the registry the page may only be framed by the tool and the admin's list.
+        pass
     return " ".join(dict.fromkeys(origins))
 
 

@@ -188,3 +188,14 @@ def test_extra_frame_ancestors_and_canvas_domains(sqlite_tool_factory: Any) -> N
         "https://canvas.instructure.com",
     ):
         assert origin in csp
+
+
+def test_a_database_outage_still_answers_healthz_and_says_not_ready(tmp_path: Any) -> None:
+    from tests.conftest import make_tool
+
+    app = make_tool({"database_url": "postgresql://postgres@127.0.0.1:1/nowhere"}, tmp_path)
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.get_json()["checks"]["database"].startswith("error")
+    app.extensions["lti_tool"].close()
