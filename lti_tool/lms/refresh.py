@@ -8,6 +8,7 @@ kept in the shared store so pages can say "as of … — the LMS did not answer"
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -35,6 +36,8 @@ from lti_tool.lms.source import (
 )
 from lti_tool.persistence.models import CompletionRecord, utcnow
 from lti_tool.rules import Completion
+
+log = logging.getLogger("lti_tool.lms")
 
 
 @dataclass(frozen=True)
@@ -158,18 +161,28 @@ def store_completions(
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
-    for item in completions:
-        values = {
-            "status": item.status.value,
-            "started_at": item.started_at,
-            "completed_at": item.completed_at,
-            "fetched_at": now,
-        }
-        session.execute(
-            insert(CompletionRecord)
-            .values(user_pk=user_pk, course_code=item.course_code, source=source, **values)
-            .on_conflict_do_update(index_elements=["user_pk", "course_code", "source"], set_=values)
+    # One multi-row upsert: a statement per course was most of a class refresh's cost.
+    statement = insert(CompletionRecord).values(
+        [
+            {
+                "user_pk": user_pk,
+                "course_code": item.course_code,
+                "source": source,
+                "status": item.status.value,
+                "started_at": item.started_at,
+                "completed_at": item.completed_at,
+                "fetched_at": now,
+            }
+            for item in {c.course_code: c for c in completions}.values()
+        ]
+    )
+    columns = ("status", "started_at", "completed_at", "fetched_at")
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user_pk", "course_code", "source"],
+            set_={name: statement.excluded[name] for name in columns},
         )
+    )
 
 
 def last_fetched(session: Session, user_pk: int) -> dt.datetime | None:
@@ -223,6 +236,15 @@ def _describe(error: SourceError) -> str:
     return f"{error.course_code}: {error.message}" if error.course_code else error.message
 
 
+def _refresh_quietly(services: Services, student: Student) -> RefreshOutcome:
+    """One student's failure is that student's, not the whole class refresh's."""
+    try:
+        return refresh_student(services, student)
+    except Exception as exc:  # logged and counted; the other students go on
+        log.warning("refresh failed", extra={"fields": {"sub": student.sub, "error": repr(exc)}})
+        return RefreshOutcome("unavailable", 0, [f"{type(exc).__name__}: {exc}"])
+
+
 @dataclass(frozen=True)
 class ClassRefresh:
     students: int
@@ -258,7 +280,7 @@ def refresh_class(services: Services, context_pk: int, *, concurrency: int = 16)
     ok = 0
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         for student, outcome in zip(
-            students, pool.map(lambda s: refresh_student(services, s), students), strict=True
+            students, pool.map(lambda s: _refresh_quietly(services, s), students), strict=True
         ):
             if outcome.status in {"ok", "not_configured"}:
                 ok += 1

@@ -35,6 +35,9 @@ def completions_of(session: Session, user_pk: int) -> tuple[list[Completion], li
     rows = list(
         session.scalars(select(CompletionRecord).where(CompletionRecord.user_pk == user_pk))
     )
+    # A manual record is a staff correction: it replaces what the LMS sources say.
+    corrected = {r.course_code for r in rows if r.source == "manual"}
+    rows = [r for r in rows if r.source == "manual" or r.course_code not in corrected]
     completions = [
         Completion(
             r.course_code, CompletionStatus(r.status), r.started_at, r.completed_at, r.source

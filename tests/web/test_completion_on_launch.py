@@ -236,3 +236,21 @@ def test_completion_from_canvas_rest_needs_and_uses_canvas_user_id(
     token = launch_token(launcher.launch(other, "student2").get_data(as_text=True))
     mine = _checklist(launcher, other, token)
     assert mine["sources"] == [] and mine["refresh"]["status"] == "config"
+
+
+def test_a_manual_correction_can_also_downgrade_what_the_lms_says(
+    with_moodle_source: Launcher, moodle: Any
+) -> None:
+    launcher = with_moodle_source
+    student = launcher.app.test_client()
+    token = launch_token(launcher.launch(student, "student1").get_data(as_text=True))
+    assert _statuses(_checklist(launcher, student, token))["GB080"] == "completed"
+    staff = launcher.app.test_client()
+    staff_token = launch_token(launcher.launch(staff, "teacher1").get_data(as_text=True))
+    response = staff.put(
+        "/api/context/completions/1001/GB080",
+        json={"status": "in_progress", "reason": "certificate was for another course"},
+        headers={"Authorization": f"Bearer {staff_token}"},
+    )
+    assert response.status_code == 200
+    assert _statuses(_checklist(launcher, student, token))["GB080"] == "in_progress"
