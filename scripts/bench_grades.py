@@ -175,8 +175,8 @@ def watch_connectors() -> Iterator[list[ToolServiceConnector]]:
     namespace = vars(sync_mod)  # run_sync looks service_connector up here
     original = namespace["service_connector"]
 
-    def recording(services: Any, registration_pk: int) -> ToolServiceConnector:
-        connector: ToolServiceConnector = original(services, registration_pk)
+    def recording(services: Any, registration_pk: int, *args: Any) -> ToolServiceConnector:
+        connector: ToolServiceConnector = original(services, registration_pk, *args)
         built.append(connector)
         return connector
 
