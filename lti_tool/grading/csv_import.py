@@ -7,48 +7,25 @@ and optionally ``max`` (default 100), ``comment``, ``released`` (default yes),
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lti_tool.errors import ToolError
+from lti_tool.csv_files import check_rows
 
 REQUIRED = ("student", "module", "score", "outcome")
-MAX_ROWS = 5000
-
-
-class ResultsCsvRejected(ToolError):
-    status = 422
-    title = "The file was not imported"
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("csv_invalid", "Nothing was imported. " + " ".join(errors[:20]))
-        self.errors = errors
 
 
 def import_results(
     session: Session, text: str, save_row: Callable[[str, str, dict[str, Any]], object]
 ) -> int:
     """Save every row with ``save_row(module, student, body)`` inside the caller's transaction;
-    any bad row makes the whole file fail (the caller's transaction is then rolled back)."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [h for h in REQUIRED if h not in header]
-    if missing:
-        raise ResultsCsvRejected([f"Line 1: missing column(s) {', '.join(missing)}."])
-    reader.fieldnames = header
-    errors: list[str] = []
-    saved = 0
-    for number, raw in enumerate(reader, start=2):
-        if number > MAX_ROWS + 1:
-            errors.append(f"More than {MAX_ROWS} rows; split the file.")
-            break
-        values = {k: (v or "").strip() for k, v in raw.items() if k}
-        if not any(values.values()):
-            continue
+    any bad row makes the whole file fail (the caller's transaction is then rolled back).
+    Every check of a row happens before it writes anything, so a refused row leaves nothing
+    behind and the next rows can still be checked."""
+
+    def row(values: dict[str, str]) -> object:
         body: dict[str, Any] = {
             "score": values["score"],
             "outcome": values["outcome"],
@@ -57,15 +34,6 @@ def import_results(
             "released": values.get("released") or "true",
             "override_reason": values.get("override_reason") or None,
         }
-        try:
-            # Every check of a row happens before it writes anything, so a refused row leaves
-            # nothing behind and the next rows can still be checked.
-            save_row(values["module"], values["student"], body)
-            saved += 1
-        except ToolError as exc:
-            errors.append(f"Line {number}: {exc.message}")
-    if errors:
-        raise ResultsCsvRejected(errors)
-    if not saved:
-        raise ResultsCsvRejected(["The file has no data rows."])
-    return saved
+        return save_row(values["module"], values["student"], body)
+
+    return len(check_rows(text, REQUIRED, row))

@@ -6,16 +6,14 @@ is how a correction is made), and every change is in the audit log with who, whe
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.errors import ToolError
+from lti_tool.csv_files import check_rows
 from lti_tool.lms.refresh import store_completions
 from lti_tool.pathway.audit import audit
 from lti_tool.pathway.checklist import student_in_context
@@ -104,39 +102,14 @@ def _as_dict(status: str, started: dt.date | None, completed: dt.date | None) ->
     }
 
 
-class CompletionCsvRejected(ToolError):
-    status = 422
-    title = "The file was not imported"
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("csv_invalid", "Nothing was imported. " + " ".join(errors[:20]))
-        self.errors = errors
-
-
 def parse_csv(
     session: Session, qualification: Qualification, context_pk: int, text: str, reason: str
 ) -> list[ManualEntry]:
     """Columns student (LTI user id), course_code, status, completed_at; checked whole."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in CSV_COLUMNS if c not in header]
-    if missing:
-        raise CompletionCsvRejected([f"Line 1: missing column(s) {', '.join(missing)}."])
-    reader.fieldnames = header
-    entries: list[ManualEntry] = []
-    errors: list[str] = []
-    for number, raw in enumerate(reader, start=2):
-        values = {k: (v or "").strip() for k, v in raw.items() if k}
-        if not any(values.values()):
-            continue
-        try:
-            user = student_in_context(session, context_pk, values["student"])
-            body = {**values, "reason": values.get("reason") or reason}
-            entries.append(parse_entry(qualification, values["course_code"], body, user.id))
-        except ToolError as exc:
-            errors.append(f"Line {number}: {exc.message}")
-    if errors:
-        raise CompletionCsvRejected(errors)
-    if not entries:
-        raise CompletionCsvRejected(["The file has no data rows."])
-    return entries
+
+    def row(values: dict[str, str]) -> ManualEntry:
+        user = student_in_context(session, context_pk, values["student"])
+        body = {**values, "reason": values.get("reason") or reason}
+        return parse_entry(qualification, values["course_code"], body, user.id)
+
+    return check_rows(text, CSV_COLUMNS, row)
