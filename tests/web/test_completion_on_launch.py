@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from lti_tool.persistence.models import CompletionRecord
 from lti_tool.sandbox import SandboxServer, register_sandbox
@@ -254,3 +254,40 @@ def test_a_manual_correction_can_also_downgrade_what_the_lms_says(
     )
     assert response.status_code == 200
     assert _statuses(_checklist(launcher, student, token))["GB080"] == "in_progress"
+
+
+def test_completions_csv_from_the_staff_page_is_all_or_nothing(launcher: Launcher) -> None:
+    import io
+
+    from tests.support.pathway_web import csrf_token
+
+    staff = launcher.app.test_client()
+    page = launcher.launch(staff, "teacher1").get_data(as_text=True)
+    token = csrf_token(page)
+
+    def upload(text: str) -> str:
+        response = staff.post(
+            "/staff/completions/import",
+            data={
+                "csrf_token": token,
+                "reason": "certificates checked",
+                "file": (io.BytesIO(text.encode()), "completions.csv"),
+            },
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    bad = upload(
+        "student,course_code,status,completed_at\n1001,GB080,completed,2026-05-01\n"
+        "1002,GB999,completed,2026-05-01\n1003,GB081,done,\n"
+    )
+    assert "Line 3:" in bad and "Line 4:" in bad and "Nothing was imported" in bad
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        assert session.scalar(select(CompletionRecord.id).limit(1)) is None
+    good = upload(
+        "student,course_code,status,completed_at\n1001,GB080,completed,2026-05-01\n"
+        "1002,GB081,in_progress,\n"
+    )
+    assert "Imported 2 completion records" in good
