@@ -264,14 +264,22 @@ def refresh_class(services: Services, context_pk: int, *, concurrency: int = 16)
 
     with services.db.read_only() as session:
         rows = session.execute(
-            select(User.id, User.sub, Membership.roles, Deployment.registration_id)
+            select(
+                User.id, User.sub, User.lms_user_id, Membership.roles, Deployment.registration_id
+            )
             .join(Membership, Membership.user_pk == User.id)
             .join(Context, Context.id == Membership.context_pk)
             .join(Deployment, Deployment.id == Context.deployment_pk)
             .where(Membership.context_pk == context_pk, Membership.status == "active")
         ).all()
     students = [
-        Student(int(r.registration_id), int(r.id), str(r.sub), {}, context_pk)
+        Student(
+            int(r.registration_id),
+            int(r.id),
+            str(r.sub),
+            {"canvas_user_id": r.lms_user_id} if r.lms_user_id else {},
+            context_pk,
+        )
         for r in rows
         if not normalise_roles(r.roles or []).is_staff
     ]
@@ -287,3 +295,19 @@ def refresh_class(services: Services, context_pk: int, *, concurrency: int = 16)
             else:
                 errors[student.sub] = outcome.errors
     return ClassRefresh(len(students), ok, len(students) - ok, time.monotonic() - started, errors)
+
+
+def run_class_refresh(services: Services, context_pk: int) -> None:
+    """The job behind "refresh the whole class" (a thread, or an RQ worker)."""
+    outcome = refresh_class(services, context_pk)
+    log.info(
+        "class refresh done",
+        extra={
+            "fields": {
+                "context": context_pk,
+                "ok": outcome.ok,
+                "failed": outcome.failed,
+                "seconds": round(outcome.seconds, 2),
+            }
+        },
+    )

@@ -43,9 +43,11 @@ def _upsert(
 
 def _user_values(claims: Mapping[str, Any]) -> dict[str, Any]:
     lis = claims.get(c.LIS)
+    custom = claims.get(c.CUSTOM)
+    canvas_id = custom.get("canvas_user_id") if isinstance(custom, dict) else None
     given, family = _text(claims.get("given_name")), _text(claims.get("family_name"))
     name = _text(claims.get("name")) or (" ".join(p for p in (given, family) if p) or None)
-    return {
+    values: dict[str, Any] = {
         "name": name,
         "given_name": given,
         "family_name": family,
@@ -53,6 +55,11 @@ def _user_values(claims: Mapping[str, Any]) -> dict[str, Any]:
         "person_sourcedid": _text(lis.get("person_sourcedid")) if isinstance(lis, dict) else None,
         "updated_at": utcnow(),
     }
+    # Kept so a class refresh can name students to Canvas's API ($Canvas.user.id), unless
+    # the platform left the variable unsubstituted.
+    if isinstance(canvas_id, str) and canvas_id.strip() and not canvas_id.startswith("$"):
+        values["lms_user_id"] = canvas_id.strip()[:64]
+    return values
 
 
 def _context_values(claims: Mapping[str, Any], context_claim: Mapping[str, Any]) -> dict[str, Any]:

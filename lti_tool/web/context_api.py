@@ -150,3 +150,18 @@ def import_results() -> Response:
     raw = upload.read() if upload else request.get_data()
     count = import_results_csv(services(), launch, raw.decode("utf-8", errors="replace"))
     return jsonify({"imported": count})
+
+
+@bp.post("/completions/refresh")
+@require_staff
+def refresh_completions() -> Response:
+    """Queue a refresh of every student's completion copy from the LMS."""
+    from lti_tool.lms.refresh import run_class_refresh
+
+    launch = current_launch()
+    assert launch is not None
+    context = launch.data.get("context") or {}
+    services().queue.enqueue(run_class_refresh, int(context.get("pk", 0)))
+    response = jsonify({"queued": True})
+    response.status_code = 202
+    return response

@@ -291,3 +291,51 @@ def test_completions_csv_from_the_staff_page_is_all_or_nothing(launcher: Launche
         "1002,GB081,in_progress,\n"
     )
     assert "Imported 2 completion records" in good
+
+
+def test_a_class_refresh_reads_canvas_for_students_who_launched_once(launcher: Launcher) -> None:
+    from lti_tool.crypto import SecretBox
+    from lti_tool.lms.setup import configure_source, set_mapping
+    from lti_tool.lti import claims as c
+    from lti_tool.persistence.models import User
+    from lti_tool.sandbox.canvas_rest import SANDBOX_TOKEN
+    from lti_tool.sandbox.demo_data import CPD_COURSES, course_id
+
+    services = launcher.app.extensions["lti_tool"]
+    # Sam launched once, before the source was configured: only his Canvas id was kept.
+    student = launcher.app.test_client()
+    launcher.launch(student, "student1", changes={c.CUSTOM: {"canvas_user_id": "1001"}})
+    with services.db.unit_of_work() as session:
+        configure_source(
+            session,
+            SecretBox(services.settings.secret_key),
+            "sandbox",
+            kind="canvas",
+            endpoint_url=launcher.platform.issuer + "/canvas",
+            token=SANDBOX_TOKEN,
+            mode="course",
+            development=True,
+        )
+        for code in CPD_COURSES:
+            set_mapping(session, "sandbox", code, str(course_id(code)))
+    staff = launcher.app.test_client()
+    token = launch_token(launcher.launch(staff, "teacher1").get_data(as_text=True))
+    response = staff.post(
+        "/api/context/completions/refresh", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 202
+    if services.queue.backend == "rq":
+        services.queue.work_in_process(services)
+    deadline = time.monotonic() + 20
+    while True:
+        with services.db.read_only() as session:
+            sam = session.scalar(select(User.id).where(User.sub == "1001"))
+            stored = session.scalars(
+                select(CompletionRecord.course_code).where(
+                    CompletionRecord.user_pk == sam, CompletionRecord.status == "completed"
+                )
+            ).all()
+        if stored or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert sorted(stored) == ["GB080", "GB081", "GB082", "GB083", "GB084"]

@@ -75,6 +75,8 @@ class User(Base):
     family_name: Mapped[str | None] = mapped_column(String(255), default=None)
     email: Mapped[str | None] = mapped_column(String(320), default=None)
     person_sourcedid: Mapped[str | None] = mapped_column(String(255), default=None)
+    # The LMS API's own id when it differs from sub (Canvas: custom canvas_user_id).
+    lms_user_id: Mapped[str | None] = mapped_column(String(64), default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
