@@ -49,7 +49,7 @@ from bench_support.completion_tool import (
 )
 
 from lti_tool.container import Services
-from lti_tool.lms.refresh import ClassRefresh, refresh_class
+from lti_tool.lms.class_refresh import ClassRefresh, refresh_class
 
 PG_URL = os.environ.get("LTI_TOOL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MODES = ("activity", "course")

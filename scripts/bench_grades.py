@@ -3,7 +3,6 @@
     .venv/bin/python scripts/bench_grades.py            # 1,000 results, 20 ms per AGS call
     .venv/bin/python scripts/bench_grades.py --quick    # short smoke run (200 results)
     .venv/bin/python scripts/bench_grades.py --concurrency 16 --profile
-    .venv/bin/python scripts/bench_grades.py --variant prototype   # the what-if, see below
 
 The tool (``create_app``'s services) runs on a fresh SQLite file. The sandbox platform
 (``SandboxServer``) is served on a loopback port from a child process (``--server process``,
@@ -22,9 +21,6 @@ Yardsticks: the baseline is pylti1p3's default pattern, sequential: for each res
 ``ServiceConnector`` fetches a token and ``put_grade`` posts the score (to a column of its
 own), timed on a sample and extrapolated linearly to N. The floor is the same N score POSTs
 alone, as many at a time as the sync's workers, with no database and a token handed out.
-
-``--variant prototype`` runs ``bench_support/grades_prototype.py`` instead of lti_tool's
-``run_sync``: the changes the profile points to, measured before anyone edits lti_tool.
 
 This is a benchmark, not a test: it exits 0 when targets are missed, and says so.
 """
@@ -45,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import bench_support  # noqa: F401 - puts this checkout's lti_tool first on sys.path
-from bench_support import grades_prototype as prototype
 from bench_support.grades_baseline import BaselineRun, FloorRun, http_floor, sequential_loop
 from bench_support.grades_profile import DbCounter, Sampler
 from bench_support.grades_server import ScoreStats
@@ -79,7 +74,6 @@ class Options:
     concurrency: int | None
     baseline_sample: int
     server: str
-    variant: str
     floor: bool
     profile: bool
 
@@ -110,12 +104,6 @@ def parse_args(argv: list[str] | None = None) -> Options:
         default="process",
         help="serve the sandbox platform from a child process (default) or a thread of this one",
     )
-    parser.add_argument(
-        "--variant",
-        choices=("tool", "prototype"),
-        default="tool",
-        help="measure lti_tool's sync (default) or the what-if of bench_support/grades_prototype",
-    )
     parser.add_argument("--no-floor", action="store_true", help="skip timing the bare score POSTs")
     parser.add_argument(
         "--profile", action="store_true", help="sample the sync threads' stacks and report"
@@ -133,7 +121,6 @@ def parse_args(argv: list[str] | None = None) -> Options:
         args.concurrency,
         sample,
         args.server,
-        args.variant,
         not args.no_floor,
         args.profile,
     )
@@ -154,16 +141,13 @@ def temp_folder() -> Iterator[Path]:
 
 class BenchQueue(ThreadQueue):
     """The tool's thread queue, passing ``concurrency`` to the sync it runs (``start_sync``
-    has no way to pass it), and with ``--variant prototype`` running the what-if instead."""
+    has no way to pass it)."""
 
-    def __init__(self, queue: ThreadQueue, concurrency: int | None, variant: str) -> None:
+    def __init__(self, queue: ThreadQueue, concurrency: int | None) -> None:
         super().__init__(queue._runner, queue._services)
         self._concurrency = concurrency
-        self._variant = variant
 
     def enqueue(self, task: Task, *args: Any) -> None:
-        if self._variant == "prototype" and task is sync_mod.run_sync:
-            task = prototype.run_sync
         kwargs = {} if self._concurrency is None else {"concurrency": self._concurrency}
         self._runner.submit(task, self._services, *args, **kwargs)
 
@@ -229,7 +213,7 @@ def wait_for_job(found: Site, job_id: str) -> dict[str, Any]:
 def run_sync(found: Site, course: Course, options: Options) -> tuple[SyncRun, Sampler | None]:
     services = found.services
     assert isinstance(services.queue, ThreadQueue)
-    services.queue = BenchQueue(services.queue, options.concurrency, options.variant)
+    services.queue = BenchQueue(services.queue, options.concurrency)
     sandbox = found.sandbox
     sandbox.call("clear_counters")
     sampler = Sampler(("lti-job", "ThreadPoolExecutor")) if options.profile else None
@@ -294,11 +278,7 @@ def report(
         f"{workers}, sandbox in a {options.server}; set-up (not measured) {course.seconds:.2f} s"
     )
     print()
-    if options.variant == "prototype":
-        print("## WHAT-IF (bench_support/grades_prototype.py, not lti_tool's sync): start_sync +")
-        print("## the queued job until done")
-    else:
-        print("## the tool: start_sync + the queued job until done")
+    print("## the tool: start_sync + the queued job until done")
     print(f"  wall time              {run.seconds:8.3f} s")
     job = run.job
     print(

@@ -8,7 +8,6 @@ kept in the shared store so pages can say "as of … — the LMS did not answer"
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
 from collections.abc import Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -36,8 +35,6 @@ from lti_tool.lms.source import (
 )
 from lti_tool.persistence.models import CompletionRecord, utcnow
 from lti_tool.rules import Completion
-
-log = logging.getLogger("lti_tool.lms")
 
 
 @dataclass(frozen=True)
@@ -234,80 +231,3 @@ def _remember(services: Services, student: Student, status: str, errors: list[st
 
 def _describe(error: SourceError) -> str:
     return f"{error.course_code}: {error.message}" if error.course_code else error.message
-
-
-def _refresh_quietly(services: Services, student: Student) -> RefreshOutcome:
-    """One student's failure is that student's, not the whole class refresh's."""
-    try:
-        return refresh_student(services, student)
-    except Exception as exc:  # logged and counted; the other students go on
-        log.warning("refresh failed", extra={"fields": {"sub": student.sub, "error": repr(exc)}})
-        return RefreshOutcome("unavailable", 0, [f"{type(exc).__name__}: {exc}"])
-
-
-@dataclass(frozen=True)
-class ClassRefresh:
-    students: int
-    ok: int
-    failed: int
-    seconds: float
-    errors: dict[str, list[str]]
-
-
-def refresh_class(services: Services, context_pk: int, *, concurrency: int = 16) -> ClassRefresh:
-    """Refresh every active student of a course, ``concurrency`` students at a time (each
-    student's own calls are bounded by the source). Runs as a job for a whole class."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from lti_tool.lti.claims import normalise_roles
-    from lti_tool.persistence.models import Context, Deployment, Membership, User
-
-    with services.db.read_only() as session:
-        rows = session.execute(
-            select(
-                User.id, User.sub, User.lms_user_id, Membership.roles, Deployment.registration_id
-            )
-            .join(Membership, Membership.user_pk == User.id)
-            .join(Context, Context.id == Membership.context_pk)
-            .join(Deployment, Deployment.id == Context.deployment_pk)
-            .where(Membership.context_pk == context_pk, Membership.status == "active")
-        ).all()
-    students = [
-        Student(
-            int(r.registration_id),
-            int(r.id),
-            str(r.sub),
-            {"canvas_user_id": r.lms_user_id} if r.lms_user_id else {},
-            context_pk,
-        )
-        for r in rows
-        if not normalise_roles(r.roles or []).is_staff
-    ]
-    started = time.monotonic()
-    errors: dict[str, list[str]] = {}
-    ok = 0
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        for student, outcome in zip(
-            students, pool.map(lambda s: _refresh_quietly(services, s), students), strict=True
-        ):
-            if outcome.status in {"ok", "not_configured"}:
-                ok += 1
-            else:
-                errors[student.sub] = outcome.errors
-    return ClassRefresh(len(students), ok, len(students) - ok, time.monotonic() - started, errors)
-
-
-def run_class_refresh(services: Services, context_pk: int) -> None:
-    """The job behind "refresh the whole class" (a thread, or an RQ worker)."""
-    outcome = refresh_class(services, context_pk)
-    log.info(
-        "class refresh done",
-        extra={
-            "fields": {
-                "context": context_pk,
-                "ok": outcome.ok,
-                "failed": outcome.failed,
-                "seconds": round(outcome.seconds, 2),
-            }
-        },
-    )
