@@ -1,5 +1,6 @@
 """SQLAlchemy 2 models. Persistence stays dumb: no model calls an outside service."""
 
+from lti_tool.persistence.models.admin import ToolAdmin
 from lti_tool.persistence.models.base import Base, UTCDateTime, utcnow
 from lti_tool.persistence.models.grading import (
     AssessmentResultRow,
@@ -46,6 +47,7 @@ __all__ = [
     "SigningKey",
     "StudentModuleStart",
     "SyncJobRow",
+    "ToolAdmin",
     "UTCDateTime",
     "User",
     "utcnow",
