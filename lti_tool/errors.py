@@ -18,9 +18,21 @@ class ToolError(Exception):
 
 
 class LaunchRefused(ToolError):
-    """An LTI login or launch failed validation."""
+    """An LTI login or launch failed validation. ``new_window_url``, when set, restarts the
+    login in a window of its own (where the browser keeps the tool's cookies)."""
 
     title = "This launch was refused"
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        new_window_url: str | None = None,
+    ) -> None:
+        super().__init__(code, message, status=status)
+        self.new_window_url = new_window_url
 
 
 class NotAuthenticated(ToolError):

@@ -15,7 +15,7 @@ from lti_tool.container import Services
 from lti_tool.lti import claims as c
 from lti_tool.lti.launch import ToolMessageLaunch
 from lti_tool.lti.launch_records import record_launch
-from lti_tool.lti.login import ToolOIDCLogin
+from lti_tool.lti.login import StorageLogin, ToolOIDCLogin
 from lti_tool.lti.sessions import create_session
 from lti_tool.lti.tool_conf import ToolConf
 
@@ -29,11 +29,20 @@ class LaunchOutcome:
 LaunchHook = Callable[[Session, dict[str, Any], Mapping[str, Any]], None]
 
 
-def start_login(services: Services, registration_pk: int | None) -> Any:
-    """Answer an OIDC third-party initiated login with the redirect to the platform."""
+def start_login(
+    services: Services,
+    registration_pk: int | None,
+    storage_page: Callable[[StorageLogin], Any],
+) -> Any:
+    """Answer an OIDC third-party initiated login with the redirect to the platform, or, when
+    the platform offers storage, with ``storage_page(...)``: a page that first keeps the
+    browser secret there (``lti.put_data``) and then goes on to the platform."""
     conf = ToolConf(services.db, services.registry_cache, registration_pk)
     login = ToolOIDCLogin(services, FlaskRequest(), conf)
-    return login.redirect(services.settings.url_for_tool("/lti/launch"))
+    answer = login.respond(services.settings.url_for_tool("/lti/launch"))
+    if isinstance(answer, StorageLogin):
+        return login.finish(storage_page(answer))
+    return answer
 
 
 def complete_launch(services: Services, on_recorded: LaunchHook | None = None) -> LaunchOutcome:
@@ -78,6 +87,9 @@ def complete_launch(services: Services, on_recorded: LaunchHook | None = None) -
         "target_link_uri": validated.target_link_uri,
         "deep_linking_settings": claims.get(c.DEEP_LINKING_SETTINGS),
         "launched_at": int(time.time()),
+        # "platform_storage": the browser keeps no cookies for the tool in this frame, so
+        # pages carry the launch token instead (see web/launch_token.py).
+        "binding": validated.binding,
     }
     token = create_session(services.store, data, services.settings.launch_session_ttl_seconds)
     return LaunchOutcome(token=token, session=data)

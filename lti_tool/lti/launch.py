@@ -4,7 +4,9 @@ What pylti1p3 2.0.0 lacks and this module adds (see ../shared/LTI-NOTES.md):
 - the nonce is consumed atomically in shared storage, and must equal the one issued with the
   state (pylti1p3 only checks that some nonce was saved, and marks state+id_token as valid so
   the same POST is accepted again);
-- state is single-use, expires in minutes and is bound to the browser by a random cookie;
+- state is single-use, expires in minutes and is bound to the browser by a random secret,
+  kept in a cookie or, for iframes without cookies, in the platform's storage (LTI
+  client-side postMessages; ``StorageBindingNeeded`` asks the web layer for it);
 - signature verification names the expected audience and issuer, allows a small clock skew,
   refuses tokens issued too long ago, checks ``azp`` for multi-audience tokens and accepts
   only the algorithm of the platform's key;
@@ -20,6 +22,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import urlencode
 
 import jwt
 from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
@@ -30,11 +33,25 @@ from lti_tool.container import Services
 from lti_tool.errors import LaunchRefused
 from lti_tool.lti import claims as c
 from lti_tool.lti import registry
-from lti_tool.lti.login import ToolCookieService, hash_secret
+from lti_tool.lti.login import ToolCookieService, hash_secret, storage_key, storage_target
 from lti_tool.lti.platform_keys import ASYMMETRIC_ALGORITHMS
 from lti_tool.lti.tool_conf import ToolConf
 
 STATE_COOKIE_PREFIX = "lti1p3-"
+STORAGE_SECRET_FIELD = "lti_storage_secret"  # noqa: S105 (a form field name)
+
+
+class StorageBindingNeeded(Exception):
+    """The launch came without the state cookie from a platform offering storage: the page
+    must read the browser secret with ``lti.get_data`` and post the launch again with it.
+    Nothing has been consumed yet."""
+
+    def __init__(self, target: str, origin: str, key: str, new_window_url: str | None) -> None:
+        super().__init__("platform storage needed")
+        self.target = target
+        self.origin = origin
+        self.key = key
+        self.new_window_url = new_window_url
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,8 @@ class ValidatedLaunch:
     deployment_pk: int
     deployment_id: str
     target_link_uri: str
+    # How the state was bound to the browser: "cookie" or "platform_storage".
+    binding: str
 
 
 class ToolMessageLaunch(FlaskMessageLaunch):
@@ -61,6 +80,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self._state_record: dict[str, Any] = {}
         self._verified: dict[str, Any] = {}
         self._deployment: tuple[int, str] | None = None
+        self._binding = "cookie"
 
     # pylti1p3 takes aud[0] for a list; the spec says azp decides when present.
     def get_client_id(self) -> str:
@@ -102,6 +122,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             deployment_pk=self._deployment[0],
             deployment_id=self._deployment[1],
             target_link_uri=str(self._state_record.get("target_link_uri") or ""),
+            binding=self._binding,
         )
 
     def _set_body(self, body: dict[str, Any]) -> None:
@@ -131,24 +152,52 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         state = self._get_request_param("state")
         if not state:
             raise LaunchRefused("missing_state", "The launch carried no state parameter.")
-        record = self._services.store.take("state", state)
+        store = self._services.store
+        cookie = self._cookie_service.get_cookie(state)
+        from_storage = self._get_request_param(STORAGE_SECRET_FIELD)
+        if not cookie and not from_storage:
+            # Peek, don't take: the page that reads the platform's storage posts this again.
+            peeked = store.get("state", state)
+            target = storage_target(self._get_request_param("lti_storage_target")) or (
+                peeked.get("storage_target") if peeked else None
+            )
+            if peeked is not None and target:
+                raise StorageBindingNeeded(
+                    target=target,
+                    origin=str(peeked.get("auth_origin") or ""),
+                    key=storage_key(state),
+                    new_window_url=self._new_window_url(peeked),
+                )
+        record = store.take("state", state)
         if record is None:
             raise LaunchRefused(
                 "state_unknown",
                 "This sign-in has expired or was already used. Please launch the tool again "
                 "from your course.",
             )
-        cookie = self._cookie_service.get_cookie(state)
-        if not cookie or not secrets.compare_digest(
-            hash_secret(cookie), str(record.get("browser"))
+        presented = from_storage or cookie
+        if not presented or not secrets.compare_digest(
+            hash_secret(presented), str(record.get("browser"))
         ):
             raise LaunchRefused(
                 "state_browser_mismatch",
-                "This sign-in was started in another browser or the browser refused the tool's "
-                "cookie. Please launch the tool again from your course.",
+                "This sign-in was started in another browser, or the browser keeps no cookies "
+                "for the tool inside the course page. Open the tool in a new window, or launch "
+                "it again from your course.",
                 status=403,
+                new_window_url=self._new_window_url(record),
             )
+        self._binding = "platform_storage" if from_storage else "cookie"
         self._state_record = record
+
+    def _new_window_url(self, record: Mapping[str, Any]) -> str | None:
+        """The tool's own login URL with the platform's login parameters: opened as a
+        top-level window, the tool's cookie is first-party and the launch can complete."""
+        login = record.get("login")
+        if not isinstance(login, dict) or not login.get("iss") or not login.get("login_hint"):
+            return None
+        url = self._services.settings.url_for_tool("/lti/login")
+        return f"{url}?{urlencode({str(k): str(v) for k, v in login.items()})}"
 
     def _validate_registration(self) -> None:
         body = self._jwt["body"]

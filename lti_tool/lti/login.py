@@ -3,17 +3,21 @@
 pylti1p3 keeps state and nonce in the Flask session (per process, or a cookie) and binds the
 state to the browser only by a cookie holding the state itself. Here both go to the shared
 store, the nonce is issued per state, and the browser holds a random secret whose hash the
-state record keeps; the cookie is ``Partitioned`` for third-party iframes.
+state record keeps: in a ``Partitioned`` cookie, and also, when the platform offers LTI
+platform storage (``lti_storage_target``; pylti1p3 has no support for it), in the platform's
+storage through the ``lti.put_data`` postMessage, for iframes that get no cookies at all.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from pylti1p3.contrib.flask.cookie import FlaskCookieService
 from pylti1p3.contrib.flask.oidc_login import FlaskOIDCLogin
@@ -49,6 +53,47 @@ def hash_secret(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+# "_parent" or the name of a frame in window.parent.frames (Canvas: post_message_forwarding).
+_STORAGE_TARGET = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# What the login keeps so the fallback page can restart it in a new window.
+LOGIN_PARAMS = (
+    "iss",
+    "login_hint",
+    "target_link_uri",
+    "lti_message_hint",
+    "client_id",
+    "lti_deployment_id",
+)
+
+
+def storage_key(state: str) -> str:
+    """The platform-storage key under which a login keeps its browser secret."""
+    return "state_" + state
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def storage_target(value: str | None) -> str | None:
+    """A usable ``lti_storage_target`` value, or None."""
+    value = (value or "").strip()
+    return value if _STORAGE_TARGET.match(value) else None
+
+
+@dataclass(frozen=True)
+class StorageLogin:
+    """What the login page needs to keep the browser secret in the platform's storage before
+    going on to the platform's authorization endpoint."""
+
+    auth_url: str
+    target: str
+    origin: str
+    key: str
+    value: str
+
+
 class ToolOIDCLogin(FlaskOIDCLogin):
     """Third-party initiated login: state and nonce go to shared storage, not the session."""
 
@@ -56,6 +101,20 @@ class ToolOIDCLogin(FlaskOIDCLogin):
         super().__init__(request, tool_conf, cookie_service=ToolCookieService(request))
         self._services = services
         self._conf = tool_conf
+        self._storage: StorageLogin | None = None
+
+    def respond(self, launch_url: str) -> Any:
+        """A 302 to the platform, or (with platform storage offered) the storage page's data
+        as a ``StorageLogin``; the state cookie is set on the response either way."""
+        auth_url = self._prepare_redirect_url(launch_url)
+        if self._storage is None:
+            return self.get_redirect(auth_url).do_redirect()
+        return self._storage
+
+    def finish(self, response: Any) -> Any:
+        """Set the state cookie on a response the web layer rendered."""
+        self._cookie_service.update_response(response)
+        return response
 
     def _prepare_redirect_url(self, launch_url: str) -> str:
         try:
@@ -68,12 +127,18 @@ class ToolOIDCLogin(FlaskOIDCLogin):
         state = "state-" + str(uuid.uuid4())
         nonce = secrets.token_urlsafe(32)
         browser_secret = secrets.token_urlsafe(32)
+        target = storage_target(self._get_request_param("lti_storage_target"))
         record = {
             "nonce": nonce,
             "registration_pk": row.pk,
             "browser": hash_secret(browser_secret),
             "target_link_uri": self._get_request_param("target_link_uri") or "",
             "created": time.time(),
+            "storage_target": target,
+            "auth_origin": origin_of(row.auth_login_url),
+            "login": {
+                name: value for name in LOGIN_PARAMS if (value := self._get_request_param(name))
+            },
         }
         store = self._services.store
         store.put("state", state, record, settings.state_ttl_seconds)
@@ -94,7 +159,16 @@ class ToolOIDCLogin(FlaskOIDCLogin):
         if message_hint:
             params["lti_message_hint"] = message_hint
         separator = "&" if "?" in row.auth_login_url else "?"
-        return str(row.auth_login_url + separator + urlencode(params))
+        auth_url = str(row.auth_login_url + separator + urlencode(params))
+        if target is not None:
+            self._storage = StorageLogin(
+                auth_url=auth_url,
+                target=target,
+                origin=str(record["auth_origin"]),
+                key=storage_key(state),
+                value=browser_secret,
+            )
+        return auth_url
 
 
 def _login_refusal(message: str, conf: ToolConf) -> LaunchRefused:

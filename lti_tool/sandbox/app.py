@@ -15,6 +15,7 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 
 from lti_tool.resources import resource_dir
 from lti_tool.sandbox.canvas_rest import register_canvas_rest
+from lti_tool.sandbox.course_frame import register_course_frame, storage_target
 from lti_tool.sandbox.deep_linking import register_deep_linking
 from lti_tool.sandbox.demo_data import demo_lms
 from lti_tool.sandbox.moodle_ws import register_moodle_ws
@@ -41,6 +42,7 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
 
     app.extensions["ags"] = register_ags(app, platform)
     register_deep_linking(app, platform)
+    register_course_frame(app, platform)
     issued_tokens: dict[str, float] = {}
 
     @app.errorhandler(SandboxError)
@@ -66,8 +68,15 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
         if user not in DEMO_USERS:
             abort(404)
         fields = platform.login_params(user)
+        hint = json.loads(fields["lti_message_hint"])
         if request.args.get("place"):
-            fields["lti_message_hint"] = json.dumps({"user": user, "message": "deep_link"})
+            hint = {"user": user, "message": "deep_link"}
+        target = storage_target(request.args.get("storage"))
+        if target:
+            # Offered on the login and again on the launch, as Canvas does.
+            fields["lti_storage_target"] = target
+            hint["storage"] = target
+        fields["lti_message_hint"] = json.dumps(hint)
         return render_template(
             "sandbox/autopost.html",
             action=platform.login_url,
@@ -108,10 +117,13 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
             claims = deep_link_claims(platform, user, nonce)
         else:
             claims = platform.launch_claims(user, nonce, str(hint.get("link", "checklist")))
+        fields = {"id_token": platform.sign(claims), "state": state}
+        if hint.get("storage"):
+            fields["lti_storage_target"] = str(hint["storage"])
         return render_template(
             "sandbox/autopost.html",
             action=platform.launch_url,
-            fields={"id_token": platform.sign(claims), "state": state},
+            fields=fields,
             label="Opening the tool",
         )
 

@@ -12,6 +12,7 @@ from lti_tool.web import (
     deep_linking,
     errors,
     formatting,
+    launch_token,
     lti,
     ops,
     register,
@@ -24,6 +25,7 @@ from lti_tool.web import (
 def init_app(app: Flask) -> None:
     errors.init_app(app)
     security.init_app(app)
+    launch_token.init_app(app)
     app.register_blueprint(ops.bp)
     app.register_blueprint(lti.bp)
     app.register_blueprint(deep_linking.bp, url_prefix="/lti/deep-link")

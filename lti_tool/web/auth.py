@@ -11,6 +11,7 @@ from flask import current_app, g, request
 from lti_tool.container import Services
 from lti_tool.errors import Forbidden, NotAuthenticated
 from lti_tool.lti.sessions import SESSION_COOKIE, LaunchSession, resolve_session
+from lti_tool.web.launch_token import carry, page_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,13 +29,21 @@ def bearer_token() -> str | None:
 
 
 def current_launch() -> LaunchSession | None:
-    """The launch session of this request, looked up once."""
+    """The launch session of this request, looked up once: from ``Authorization: Bearer``,
+    else a page's ``launch_token`` parameter (browsers without cookies in the iframe), else
+    the session cookie. A token sent with the request is never topped up by the cookie."""
     if "launch_session" not in g:
         token = bearer_token()
-        g.auth_via = "bearer" if token else "cookie"
+        g.auth_via = "bearer"
+        if token is None:
+            token = page_token(request)
+            g.auth_via = "page_token"
         if token is None:
             token = request.cookies.get(SESSION_COOKIE)
+            g.auth_via = "cookie"
         g.launch_session = resolve_session(services().store, token)
+        if g.launch_session is not None and g.auth_via == "page_token" and token:
+            carry(token)
     return cast(LaunchSession | None, g.launch_session)
 
 

@@ -34,12 +34,20 @@ def _wants_json() -> bool:
     )
 
 
-def error_response(status: int, code: str, title: str, message: str) -> Response:
+def error_response(
+    status: int, code: str, title: str, message: str, new_window_url: str | None = None
+) -> Response:
     cid = correlation_id()
     if _wants_json():
-        response = jsonify(
-            {"error": {"code": code, "title": title, "message": message, "correlation_id": cid}}
-        )
+        body: dict[str, Any] = {
+            "code": code,
+            "title": title,
+            "message": message,
+            "correlation_id": cid,
+        }
+        if new_window_url:
+            body["new_window_url"] = new_window_url
+        response = jsonify({"error": body})
     else:
         response = Response(
             render_template(
@@ -49,6 +57,7 @@ def error_response(status: int, code: str, title: str, message: str) -> Response
                 title=title,
                 message=message,
                 correlation_id=cid,
+                new_window_url=new_window_url,
             ),
             mimetype="text/html",
         )
@@ -91,7 +100,13 @@ def init_app(app: Flask) -> None:
             path=request.path,
             reason=exc.message,
         )
-        return error_response(exc.status, exc.code, exc.title, exc.message)
+        return error_response(
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.message,
+            new_window_url=getattr(exc, "new_window_url", None),
+        )
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Response:

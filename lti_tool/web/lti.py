@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, render_template
+from flask import Blueprint, Response, g, jsonify, render_template, request
 
 from lti_tool.lti import claims as c
 from lti_tool.lti.deep_linking import focus_module
 from lti_tool.lti.flow import start_login
 from lti_tool.lti.keys import published_jwks
+from lti_tool.lti.launch import STORAGE_SECRET_FIELD, StorageBindingNeeded
+from lti_tool.lti.login import StorageLogin
 from lti_tool.lti.sessions import SESSION_COOKIE, LaunchSession
 from lti_tool.pathway import service
 from lti_tool.pathway.launch import open_launch
 from lti_tool.web.auth import services
+from lti_tool.web.launch_token import carry
 from lti_tool.web.student import render_checklist
 
 bp = Blueprint("lti", __name__)
@@ -22,16 +25,47 @@ bp = Blueprint("lti", __name__)
 @bp.route("/lti/login", methods=["GET", "POST"])
 @bp.route("/lti/login/<int:registration_pk>", methods=["GET", "POST"])
 def login(registration_pk: int | None = None) -> Any:
-    return start_login(services(), registration_pk)
+    return start_login(services(), registration_pk, _storage_login_page)
+
+
+def _storage_login_page(step: StorageLogin) -> Response:
+    """Keep the browser secret in the platform's storage, then go on to the platform."""
+    page = render_template("lti/login_storage.html", step=step)
+    return _no_store(Response(page, mimetype="text/html"))
 
 
 @bp.post("/lti/launch")
 def launch() -> Response:
-    outcome = open_launch(services())
+    try:
+        outcome = open_launch(services())
+    except StorageBindingNeeded as needed:
+        return _storage_launch_page(needed)
+    if outcome.session.get("binding") == "platform_storage":
+        carry(outcome.token)
     page = render_landing_page(outcome.session, outcome.token)
-    response = Response(page, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
+    response = _no_store(Response(page, mimetype="text/html"))
     _set_session_cookie(response, outcome.token)
+    return response
+
+
+def _storage_launch_page(needed: StorageBindingNeeded) -> Response:
+    """No cookie came back: read the browser secret from the platform's storage and post the
+    launch again with it (same origin, so nothing cross-site is needed any more)."""
+    page = render_template(
+        "lti/launch_storage.html",
+        needed=needed,
+        fields={
+            "id_token": request.form.get("id_token", ""),
+            "state": request.form.get("state", ""),
+            "lti_storage_target": needed.target,
+        },
+        secret_field=STORAGE_SECRET_FIELD,
+    )
+    return _no_store(Response(page, mimetype="text/html"))
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -43,6 +77,7 @@ def render_landing_page(data: dict[str, Any], token: str) -> str:
         from lti_tool.web.deep_linking import render_picker
 
         return render_picker(data, token)
+
     launch = LaunchSession(token_hash="", data=data)
     focus = focus_module(data.get("custom"))
     if data.get("is_staff") and data.get("context"):

@@ -1,0 +1,102 @@
+"""Pages for browsers that keep no cookies for the tool inside the LMS iframe.
+
+When a launch was bound to the browser through the platform's storage (no cookie reached the
+tool), the session cookie will not come back either. The pages then carry the launch token
+themselves: ``url_for`` adds ``launch_token=…`` to links and form actions of the page
+blueprints, GET forms get a hidden field, and the Flask session (CSRF token, flashed messages)
+is kept server-side under the token's hash instead of in a cookie. The token never leaves the
+tool's origin: ``Referrer-Policy`` strips it from cross-origin referrers, access logs record
+paths only, and it is not added to URLs the tool hands to platforms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Flask, Request, Response, g
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from markupsafe import Markup, escape
+
+PARAM = "launch_token"
+_SESSION_KIND = "flask_session"
+# Blueprints whose pages link to each other; API calls send the token as a Bearer header.
+_PAGE_BLUEPRINTS = frozenset({"student", "staff", "class_view", "admin", "privacy"})
+
+
+def carry(token: str) -> None:
+    """From here on this response's links and forms carry ``token``."""
+    g.carry_launch_token = token
+
+
+def carried() -> str | None:
+    token = g.get("carry_launch_token")
+    return str(token) if token else None
+
+
+def page_token(request: Request) -> str | None:
+    """The launch token a page sent in its link or form (``launch_token=…``)."""
+    value = request.args.get(PARAM)
+    if not value and request.method == "POST":
+        value = request.form.get(PARAM)
+    return value.strip() if value and value.strip() else None
+
+
+def _add_token(endpoint: str, values: dict[str, Any]) -> None:
+    token = carried()
+    if token and endpoint.partition(".")[0] in _PAGE_BLUEPRINTS:
+        values.setdefault(PARAM, token)
+
+
+def launch_token_field() -> Markup:
+    """A hidden field for GET forms (a browser drops the action's query string for them)."""
+    token = carried()
+    if not token:
+        return Markup("")
+    return Markup('<input type="hidden" name="{}" value="{}">').format(PARAM, escape(token))
+
+
+class TokenSession(SecureCookieSession):
+    """A Flask session kept in the shared store under the launch token's hash."""
+
+
+class LaunchTokenSessionInterface(SecureCookieSessionInterface):
+    """Cookie sessions as usual; a server-side session for pages that carry the token (API
+    calls with a Bearer header need neither CSRF tokens nor flashed messages)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        token = page_token(request)
+        if token is None or len(token) > 128:
+            return super().open_session(app, request)
+        data = _store(app).get(_SESSION_KIND, _hash(token))
+        return TokenSession(data or {})
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        token = carried()
+        if token is None and isinstance(session, TokenSession):
+            from flask import request
+
+            token = page_token(request)
+        if token is None:
+            super().save_session(app, session, response)
+            return
+        if session.modified or (not isinstance(session, TokenSession) and session):
+            settings = app.extensions["lti_tool"].settings
+            _store(app).put(
+                _SESSION_KIND, _hash(token), dict(session), settings.launch_session_ttl_seconds
+            )
+
+
+def _store(app: Flask) -> Any:
+    return app.extensions["lti_tool"].store
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(("flask-session:" + token).encode()).hexdigest()
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = LaunchTokenSessionInterface()
+    app.url_defaults(_add_token)
+    app.jinja_env.globals["launch_token_field"] = launch_token_field
+    app.jinja_env.globals["carried_launch_token"] = carried

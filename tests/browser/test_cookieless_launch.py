@@ -1,0 +1,154 @@
+"""The tool inside an LMS iframe in a Chromium that blocks third-party cookies.
+
+The tool answers as ``http://tool.test`` (mapped to loopback) and the sandbox LMS as
+``http://127.0.0.1``: two sites, so the tool is a third party in the course page. The browser
+profile blocks third-party cookies, and none of the tool's cookies can reach it there anyway
+(plain HTTP gives them ``SameSite=Lax``): the launch has to go through platform storage."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from lti_tool.persistence.models import SigningKey
+from lti_tool.sandbox import SandboxServer, register_sandbox
+from lti_tool.sandbox.platform import SandboxPlatform
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveSite, _free_port, screenshot
+from tests.conftest import make_tool
+from tests.support.backends import MigratedBackends
+
+pytestmark = pytest.mark.browser
+
+TOOL_HOST = "tool.test"
+
+
+@pytest.fixture
+def cross_site(
+    tmp_path: Path, migrated: MigratedBackends, tool_key_template: SigningKey
+) -> Iterator[LiveSite]:
+    port = _free_port()
+    tool_url = f"http://{TOOL_HOST}:{port}"
+    app = make_tool({"database_url": migrated.sqlite_url(tmp_path), "base_url": tool_url}, tmp_path)
+    services = app.extensions["lti_tool"]
+    with services.db.unit_of_work() as session:
+        session.add(
+            SigningKey(
+                kid=tool_key_template.kid,
+                private_pem=tool_key_template.private_pem,
+                public_jwk=tool_key_template.public_jwk,
+            )
+        )
+    platform = SandboxPlatform(issuer="http://127.0.0.1:0", tool_url=tool_url)
+    # The sandbox fetches the tool's JWKS itself; it cannot resolve tool.test.
+    platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
+    sandbox = SandboxServer(platform, "127.0.0.1", 0)
+    platform.issuer = f"http://127.0.0.1:{sandbox.port}"
+    register_sandbox(services.db, platform, development=True)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    with sandbox:
+        yield LiveSite(tool_url=tool_url, sandbox_url=platform.issuer, app=app)
+    server.shutdown()
+    thread.join(timeout=5)
+    services.close()
+
+
+@pytest.fixture
+def blocking_context(playwright_driver: Any, tmp_path: Path) -> Iterator[Any]:
+    """A Chromium profile whose settings block third-party cookies."""
+    profile = tmp_path / "profile"
+    (profile / "Default").mkdir(parents=True)
+    prefs = {"profile": {"cookie_controls_mode": 1, "block_third_party_cookies": True}}
+    (profile / "Default" / "Preferences").write_text(json.dumps(prefs))
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {TOOL_HOST} 127.0.0.1"],
+        viewport={"width": 1024, "height": 900},
+    )
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+
+
+def _tool_frame(page: Any) -> Any:
+    frame = page.frame(name="lti-tool")
+    assert frame is not None
+    return frame
+
+
+def _storage_log(frame: Any) -> list[dict[str, str]]:
+    return list(frame.evaluate("window.sandboxStorageLog || []"))
+
+
+def test_canvas_like_storage_frame_launches_without_any_cookie(
+    cross_site: LiveSite, blocking_context: Any
+) -> None:
+    page = blocking_context.new_page()
+    page.goto(cross_site.sandbox_url + "/course/student1?storage=forwarding")
+    tool = _tool_frame(page)
+    tool.wait_for_selector("h1:text('My pathway')")
+    assert "Sam Student" in tool.inner_text("main")
+    assert blocking_context.cookies(cross_site.tool_url) == []
+    forwarding = page.frame(name="post_message_forwarding")
+    assert forwarding is not None
+    subjects = [(e["subject"], e["origin"]) for e in _storage_log(forwarding)]
+    assert ("lti.put_data", cross_site.tool_url) in subjects
+    assert ("lti.get_data", cross_site.tool_url) in subjects
+    # The course page answered lti.capabilities; the secret was removed after its one use.
+    assert any(e["subject"] == "lti.capabilities" for e in _storage_log(page.main_frame))
+    left = forwarding.evaluate("Object.keys(window.localStorage)")
+    assert left == []
+    # API calls from the page use the bearer launch token, not a cookie.
+    token = tool.get_attribute('meta[name="lti-launch-token"]', "content")
+    status = tool.evaluate(
+        """async (token) => (await fetch('/api/me/checklist',
+            {headers: {Authorization: 'Bearer ' + token}})).status""",
+        token,
+    )
+    assert status == 200
+    screenshot(page, "cookieless-student")
+
+
+def test_staff_navigate_and_save_forms_without_cookies(
+    cross_site: LiveSite, blocking_context: Any
+) -> None:
+    page = blocking_context.new_page()
+    page.goto(cross_site.sandbox_url + "/course/teacher1?storage=parent")
+    tool = _tool_frame(page)
+    tool.wait_for_selector("h1:text('Class overview')")
+    tool.fill("#start-B832", "2027-05-30")
+    tool.get_by_role("button", name="Save start dates").click()
+    tool.wait_for_selector("text=Start dates saved.")
+    assert tool.input_value("#start-B832") == "2027-05-30"
+    tool.get_by_role("link", name="Class results and grade sync").click()
+    tool.wait_for_selector("h1:text-is('Class')")
+    assert blocking_context.cookies(cross_site.tool_url) == []
+    screenshot(page, "cookieless-staff")
+
+
+def test_without_platform_storage_the_tool_offers_a_new_window(
+    cross_site: LiveSite, blocking_context: Any
+) -> None:
+    page = blocking_context.new_page()
+    page.goto(cross_site.sandbox_url + "/course/student1?storage=none")
+    tool = _tool_frame(page)
+    link = tool.get_by_role("link", name="Open the tool in a new window")
+    link.wait_for()
+    assert "third-party cookies are blocked" in tool.inner_text("main")
+    with blocking_context.expect_page() as opened:
+        link.click()
+    popup = opened.value
+    # The new window restarts the login at the top level and reaches the platform's
+    # authorization endpoint, which posts the launch back to the tool.
+    popup.wait_for_url(f"{cross_site.tool_url}/lti/launch")
+    screenshot(popup, "cookieless-popup")
+    screenshot(page, "cookieless-fallback")
