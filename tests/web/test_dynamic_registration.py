@@ -3,9 +3,6 @@ Canvas-like platforms served on a loopback port, which check what the tool sends
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +12,6 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from lti_tool.cli import main
@@ -31,65 +27,17 @@ from lti_tool.lti.dynamic_registration import (
 from lti_tool.sandbox.app import create_sandbox_app
 from lti_tool.sandbox.dynreg import (
     CANVAS_ISSUER,
-    CanvasLikeRegistration,
-    DynregFakes,
-    MoodleLikeRegistration,
-    register_dynreg,
 )
 from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.settings import SettingsError, load_settings
 from tests.conftest import TOOL_URL
+from tests.support.dynreg import Lms
 from tests.support.lti import Launcher, form_fields
 
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 ALL_SCOPES = [AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly", AGS + "score"]
 CLOSE = 'postMessage(message, "*")'
-
-
-@dataclass
-class Lms:
-    fakes: DynregFakes
-    port: int
-
-    @property
-    def moodle(self) -> MoodleLikeRegistration:
-        return self.fakes.moodle
-
-    @property
-    def canvas(self) -> CanvasLikeRegistration:
-        return self.fakes.canvas
-
-    @property
-    def moodle_host(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def canvas_host(self) -> str:
-        # Another host name than Moodle's: the institution's domain, not the issuer's.
-        return f"http://localhost:{self.port}"
-
-    @property
-    def moodle_issuer(self) -> str:
-        return self.moodle.site(self.moodle_host)
-
-    def moodle_start(self) -> str:
-        return self.moodle.start_url("/lti/register", self.moodle_host)
-
-    def canvas_start(self) -> str:
-        return self.canvas.start_url("/lti/register", self.canvas_host)
-
-
-@pytest.fixture
-def lms() -> Iterator[Lms]:
-    app = Flask("dynreg-fakes")
-    fakes = register_dynreg(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Lms(fakes, server.server_port)
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 def install(client: FlaskClient, start_url: str, **extra: str) -> tuple[str, TestResponse]:
