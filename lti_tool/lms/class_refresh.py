@@ -1,6 +1,9 @@
 """Refreshing a whole class: every active student of a course, a bounded number at a time.
 
-It runs as a job (``run_class_refresh``); one student's failure is counted, not fatal.
+It runs as a job (``run_class_refresh``); one student's failure is counted, not fatal. The
+source is set up once per platform (settings read, secret decrypted, client built), the LMS
+calls run concurrently, and what they return is written in batches: one upsert and one store
+write per ``batch_size`` students rather than per student.
 """
 
 from __future__ import annotations
@@ -9,24 +12,41 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
 from lti_tool.container import Services
-from lti_tool.lms.refresh import RefreshOutcome, Student, refresh_student
+from lti_tool.lms.refresh import (
+    ATTEMPT_TTL,
+    Fetched,
+    PreparedSource,
+    RefreshOutcome,
+    Student,
+    attempt_record,
+    fetch_student,
+    prepare_source,
+    store_many_completions,
+)
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.persistence.models import Context, Deployment, Membership, User
+from lti_tool.rules import Completion
 
 log = logging.getLogger("lti_tool.lms")
 
 
-def _refresh_quietly(services: Services, student: Student) -> RefreshOutcome:
+NOT_CONFIGURED = Fetched(RefreshOutcome("not_configured", 0, []), [])
+
+
+def _fetch_quietly(prepared: PreparedSource | None, student: Student) -> Fetched:
     """One student's failure is that student's, not the whole class refresh's."""
+    if prepared is None:
+        return NOT_CONFIGURED
     try:
-        return refresh_student(services, student)
+        return fetch_student(prepared, student)
     except Exception as exc:  # logged and counted; the other students go on
         log.warning("refresh failed", extra={"fields": {"sub": student.sub, "error": repr(exc)}})
-        return RefreshOutcome("unavailable", 0, [f"{type(exc).__name__}: {exc}"])
+        return Fetched(RefreshOutcome("unavailable", 0, [f"{type(exc).__name__}: {exc}"]), [])
 
 
 @dataclass(frozen=True)
@@ -38,7 +58,9 @@ class ClassRefresh:
     errors: dict[str, list[str]]
 
 
-def refresh_class(services: Services, context_pk: int, *, concurrency: int = 16) -> ClassRefresh:
+def refresh_class(
+    services: Services, context_pk: int, *, concurrency: int = 16, batch_size: int = 100
+) -> ClassRefresh:
     """Refresh every active student of a course, ``concurrency`` students at a time (each
     student's own calls are bounded by the source). Runs as a job for a whole class."""
 
@@ -64,17 +86,61 @@ def refresh_class(services: Services, context_pk: int, *, concurrency: int = 16)
         if not normalise_roles(r.roles or []).is_staff
     ]
     started = time.monotonic()
+    prepared: dict[int, PreparedSource | None] = {}
+    setup_errors: dict[int, str] = {}
+    for registration_pk in {s.registration_pk for s in students}:
+        try:
+            prepared[registration_pk] = prepare_source(services, registration_pk, context_pk)
+        except Exception as exc:  # e.g. an unreadable secret: every student of it fails
+            setup_errors[registration_pk] = f"{type(exc).__name__}: {exc}"
     errors: dict[str, list[str]] = {}
     ok = 0
+    writer = _BatchWriter(services, batch_size)
+
+    def fetch(student: Student) -> Fetched:
+        if student.registration_pk in setup_errors:
+            message = setup_errors[student.registration_pk]
+            return Fetched(RefreshOutcome("unavailable", 0, [message]), [])
+        return _fetch_quietly(prepared.get(student.registration_pk), student)
+
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        for student, outcome in zip(
-            students, pool.map(lambda s: _refresh_quietly(services, s), students), strict=True
-        ):
-            if outcome.status in {"ok", "not_configured"}:
+        for student, fetched in zip(students, pool.map(fetch, students), strict=True):
+            source = prepared.get(student.registration_pk)
+            writer.add(student, fetched, source.kind if source else "")
+            if fetched.outcome.status in {"ok", "not_configured"}:
                 ok += 1
             else:
-                errors[student.sub] = outcome.errors
+                errors[student.sub] = fetched.outcome.errors
+    writer.flush()
     return ClassRefresh(len(students), ok, len(students) - ok, time.monotonic() - started, errors)
+
+
+class _BatchWriter:
+    """Completions and attempt records, written ``size`` students at a time."""
+
+    def __init__(self, services: Services, size: int) -> None:
+        self._services = services
+        self._size = max(1, size)
+        self._rows: dict[str, list[tuple[int, list[Completion]]]] = {}
+        self._attempts: dict[str, dict[str, Any]] = {}
+
+    def add(self, student: Student, fetched: Fetched, kind: str) -> None:
+        if fetched.completions:
+            self._rows.setdefault(kind, []).append((student.user_pk, fetched.completions))
+        if fetched.outcome.status != "not_configured":
+            self._attempts[str(student.user_pk)] = attempt_record(fetched.outcome)
+        if len(self._attempts) >= self._size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._rows:
+            with self._services.db.unit_of_work() as session:
+                for kind, batch in self._rows.items():
+                    store_many_completions(session, kind, batch)
+        if self._attempts:
+            self._services.store.put_many("refresh", self._attempts, ATTEMPT_TTL)
+        self._rows = {}
+        self._attempts = {}
 
 
 def run_class_refresh(services: Services, context_pk: int) -> None:

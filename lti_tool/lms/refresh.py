@@ -114,65 +114,103 @@ def lms_user(kind: str, student: Student) -> LmsUser | None:
     return LmsUser(student.sub)
 
 
-def refresh_student(services: Services, student: Student) -> RefreshOutcome:
-    """Fetch and store one student's completion from their platform's source."""
+@dataclass(frozen=True)
+class PreparedSource:
+    """A registration's source, built once: its settings, course mapping and client."""
+
+    kind: str
+    mapping: list[CourseMapping]
+    source: CompletionSource | None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One student's fetch: the outcome, and the completions to store (if any)."""
+
+    outcome: RefreshOutcome
+    completions: list[Completion]
+
+
+def prepare_source(
+    services: Services, registration_pk: int, context_pk: int | None
+) -> PreparedSource | None:
+    """Read the settings (decrypting the secret) and build the client; None when the
+    registration has no LMS source to read (not configured, or manual records only)."""
     with services.db.read_only() as session:
-        settings = source_settings(session, services.secrets, student.registration_pk)
-        mapping = as_course_mappings(mappings_of(session, student.registration_pk))
+        settings = source_settings(session, services.secrets, registration_pk)
+        mapping = as_course_mappings(mappings_of(session, registration_pk))
     if settings is not None and settings.kind == "ags" and not mapping:
         mapping = _cpd_codes(services)  # AGS columns are found by resourceId/tag = CPD code
     if settings is None or settings.kind in {"manual"} or not mapping:
-        return RefreshOutcome("not_configured", 0, [])
-    source = build_source(services, settings, student.context_pk)
-    user = lms_user(settings.kind, student)
-    if source is None or user is None:
+        return None
+    return PreparedSource(settings.kind, mapping, build_source(services, settings, context_pk))
+
+
+def fetch_student(prepared: PreparedSource, student: Student) -> Fetched:
+    """Ask the LMS about one student; touches no database (safe to run many at once)."""
+    user = lms_user(prepared.kind, student)
+    if prepared.source is None or user is None:
         problem = (
             "the launch carries no canvas_user_id custom parameter ($Canvas.user.id)"
             if user is None
-            else f"the {settings.kind} source is not fully configured"
+            else f"the {prepared.kind} source is not fully configured"
         )
-        _remember(services, student, "config", [problem])
-        return RefreshOutcome("config", 0, [problem])
+        return Fetched(RefreshOutcome("config", 0, [problem]), [])
     try:
-        result = source.fetch(user, mapping)
+        result = prepared.source.fetch(user, prepared.mapping)
     except SourceConfigError as exc:
-        _remember(services, student, "config", [exc.message])
-        return RefreshOutcome("config", 0, [exc.message])
+        return Fetched(RefreshOutcome("config", 0, [exc.message]), [])
     except SourceUnavailable as exc:
-        _remember(services, student, "unavailable", [exc.message])
-        return RefreshOutcome("unavailable", 0, [exc.message])
-    with services.db.unit_of_work() as session:
-        store_completions(session, student.user_pk, settings.kind, result.completions)
+        return Fetched(RefreshOutcome("unavailable", 0, [exc.message]), [])
     messages = [_describe(e) for e in result.errors]
     status = "partial" if result.errors else "ok"
-    _remember(services, student, status, messages)
-    return RefreshOutcome(status, len(result.completions), messages)
+    return Fetched(RefreshOutcome(status, len(result.completions), messages), result.completions)
+
+
+def refresh_student(services: Services, student: Student) -> RefreshOutcome:
+    """Fetch and store one student's completion from their platform's source."""
+    prepared = prepare_source(services, student.registration_pk, student.context_pk)
+    if prepared is None:
+        return RefreshOutcome("not_configured", 0, [])
+    fetched = fetch_student(prepared, student)
+    if fetched.completions:
+        with services.db.unit_of_work() as session:
+            store_completions(session, student.user_pk, prepared.kind, fetched.completions)
+    remember_attempt(services, student.user_pk, fetched.outcome)
+    return fetched.outcome
 
 
 def store_completions(
     session: Session, user_pk: int, source: str, completions: list[Completion]
 ) -> None:
     """Upsert one source's records; courses not in ``completions`` keep their old rows."""
-    if not completions:
+    store_many_completions(session, source, [(user_pk, completions)])
+
+
+def store_many_completions(
+    session: Session, source: str, batch: list[tuple[int, list[Completion]]]
+) -> None:
+    """Upsert several students' records from one source in one statement."""
+    now = utcnow()
+    rows = [
+        {
+            "user_pk": user_pk,
+            "course_code": item.course_code,
+            "source": source,
+            "status": item.status.value,
+            "started_at": item.started_at,
+            "completed_at": item.completed_at,
+            "fetched_at": now,
+        }
+        for user_pk, completions in batch
+        for item in {c.course_code: c for c in completions}.values()
+    ]
+    if not rows:
         return
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    now = utcnow()
     # One multi-row upsert: a statement per course was most of a class refresh's cost.
-    statement = insert(CompletionRecord).values(
-        [
-            {
-                "user_pk": user_pk,
-                "course_code": item.course_code,
-                "source": source,
-                "status": item.status.value,
-                "started_at": item.started_at,
-                "completed_at": item.completed_at,
-                "fetched_at": now,
-            }
-            for item in {c.course_code: c for c in completions}.values()
-        ]
-    )
+    statement = insert(CompletionRecord).values(rows)
     columns = ("status", "started_at", "completed_at", "fetched_at")
     session.execute(
         statement.on_conflict_do_update(
@@ -220,13 +258,16 @@ def _refresh_and_release(services: Services, student: Student) -> RefreshOutcome
         services.store.delete("refreshing", str(student.user_pk))
 
 
-def _remember(services: Services, student: Student, status: str, errors: list[str]) -> None:
-    services.store.put(
-        "refresh",
-        str(student.user_pk),
-        {"status": status, "errors": errors[:10], "at": time.time()},
-        7 * 24 * 3600,
-    )
+ATTEMPT_TTL = 7 * 24 * 3600
+
+
+def attempt_record(outcome: RefreshOutcome) -> dict[str, Any]:
+    return {"status": outcome.status, "errors": outcome.errors[:10], "at": time.time()}
+
+
+def remember_attempt(services: Services, user_pk: int, outcome: RefreshOutcome) -> None:
+    """Keep when the latest attempt was made and what went wrong (pages show it)."""
+    services.store.put("refresh", str(user_pk), attempt_record(outcome), ATTEMPT_TTL)
 
 
 def _describe(error: SourceError) -> str:

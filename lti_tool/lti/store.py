@@ -27,6 +27,9 @@ class EphemeralStore(Protocol):
     def put(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> None:
         """Store ``value``, replacing any previous one."""
 
+    def put_many(self, kind: str, values: dict[str, dict[str, Any]], ttl: int) -> None:
+        """``put`` for several keys at once (one transaction, or one Redis round trip)."""
+
     def add(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> bool:
         """Store ``value`` only if no live value exists; True when stored."""
 
@@ -55,6 +58,24 @@ class DatabaseStore:
         expires = utcnow() + dt.timedelta(seconds=ttl)
         with self._db.unit_of_work() as session:
             session.merge(Ephemeral(kind=kind, key=key, value=value, expires_at=expires))
+
+    def put_many(self, kind: str, values: dict[str, dict[str, Any]], ttl: int) -> None:
+        if not values:
+            return
+        expires = utcnow() + dt.timedelta(seconds=ttl)
+        try:
+            with self._db.unit_of_work() as session:
+                session.execute(
+                    delete(Ephemeral).where(Ephemeral.kind == kind, Ephemeral.key.in_(list(values)))
+                )
+                session.add_all(
+                    Ephemeral(kind=kind, key=key, value=value, expires_at=expires)
+                    for key, value in values.items()
+                )
+        except IntegrityError:
+            # Someone wrote one of the keys meanwhile: fall back to one put each.
+            for key, value in values.items():
+                self.put(kind, key, value, ttl)
 
     def add(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> bool:
         now = utcnow()
@@ -135,6 +156,12 @@ class RedisStore:
 
     def put(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> None:
         self._redis.set(self._key(kind, key), json.dumps(value), ex=max(1, ttl))
+
+    def put_many(self, kind: str, values: dict[str, dict[str, Any]], ttl: int) -> None:
+        pipeline = self._redis.pipeline(transaction=False)
+        for key, value in values.items():
+            pipeline.set(self._key(kind, key), json.dumps(value), ex=max(1, ttl))
+        pipeline.execute()
 
     def add(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> bool:
         return bool(
