@@ -59,7 +59,7 @@ class NormalisedRoles:
     raw: tuple[str, ...]
     names: frozenset[str]
     audience: Audience
-    is_admin: bool
+    is_admin: bool  # an institution or system Administrator of the platform
     limited: bool  # empty or only unknown roles: student view with limited data
 
     @property
@@ -102,7 +102,9 @@ def normalise_roles(roles: Iterable[Any]) -> NormalisedRoles:
         vocabulary, name = role_name(role)
         if vocabulary == "unknown":
             continue
-        if name in ADMIN_ROLE_NAMES and vocabulary in {"institution", "system", "membership"}:
+        # Only the platform's own administrators (institution or system roles) may run the
+        # tool's admin pages or act for another person; a course-level Administrator is staff.
+        if name in ADMIN_ROLE_NAMES and vocabulary in {"institution", "system"}:
             is_admin = True
         if vocabulary == "membership" or name in ADMIN_ROLE_NAMES:
             names.add(name)

@@ -40,7 +40,9 @@ def test_role_name(role: str, expected: tuple[str, str]) -> None:
         (["Instructor"], Audience.STAFF, False, False),
         (["TeachingAssistant"], Audience.STAFF, False, False),
         ([M + "ContentDeveloper"], Audience.STAFF, False, False),
-        ([M + "Administrator"], Audience.STAFF, True, False),
+        # A course-level Administrator is staff, not an administrator of the platform.
+        ([M + "Administrator"], Audience.STAFF, False, False),
+        (["Administrator"], Audience.STAFF, False, False),
         ([INST + "Administrator"], Audience.STAFF, True, False),
         ([S + "SysAdmin"], Audience.STAFF, True, False),
         ([M + "Learner", M + "Instructor"], Audience.STAFF, False, False),
