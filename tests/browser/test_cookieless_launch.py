@@ -132,6 +132,8 @@ def test_staff_navigate_and_save_forms_without_cookies(
     tool.get_by_role("link", name="Class results and grade sync").click()
     tool.wait_for_selector("h1:text-is('Class')")
     assert blocking_context.cookies(cross_site.tool_url) == []
+    tool.wait_for_load_state("load")
+    page.wait_for_timeout(300)  # let the frame paint before the picture
     screenshot(page, "cookieless-staff")
 
 
