@@ -59,6 +59,8 @@ class Settings:
     # LTI Dynamic Registration: "open", "approve", "off", or "" (open in development,
     # approve in production).
     dynamic_registration: str = ""
+    # Retention: data of courses inactive this many days goes at `lti-tool purge`; 0 = off.
+    retention_days: int = 0
 
     @property
     def is_development(self) -> bool:
@@ -166,6 +168,10 @@ def load_settings(
         raise SettingsError(
             "dynamic_registration must be 'open', 'approve', 'off' or empty (by env), "
             f"got {settings.dynamic_registration!r}"
+        )
+    if settings.retention_days < 0:
+        raise SettingsError(
+            f"retention_days must be 0 (off) or more, got {settings.retention_days}"
         )
     if not settings.secret_key:
         settings = dataclasses.replace(settings, secret_key=_development_secret(settings))

@@ -22,7 +22,9 @@ class ThreadJobRunner:
         return future
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Drop queued jobs and let running ones finish (each is bounded by its HTTP
+        timeouts), so none writes after the database is closed."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _log_failure(future: Future[Any]) -> None:

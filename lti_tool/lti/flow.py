@@ -86,6 +86,7 @@ def complete_launch(services: Services, on_recorded: LaunchHook | None = None) -
         "custom": {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {},
         "target_link_uri": validated.target_link_uri,
         "deep_linking_settings": claims.get(c.DEEP_LINKING_SETTINGS),
+        "for_user": claims.get(c.FOR_USER),
         "launched_at": int(time.time()),
         # "platform_storage": the browser keeps no cookies for the tool in this frame, so
         # pages carry the launch token instead (see web/launch_token.py).

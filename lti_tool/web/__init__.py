@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from lti_tool.web import (
+    admin,
     api,
     canvas_config,
     class_view,
@@ -15,6 +16,7 @@ from lti_tool.web import (
     launch_token,
     lti,
     ops,
+    privacy,
     register,
     security,
     staff,
@@ -36,6 +38,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(context_api.bp, url_prefix="/api/context")
     app.register_blueprint(student.bp)
     app.register_blueprint(staff.bp, url_prefix="/staff")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(privacy.bp, url_prefix="/privacy")
     app.register_blueprint(class_view.bp, url_prefix="/staff/class")
     # The platform POSTs logins and launches cross-site; they are protected by state, nonce
     # and signature instead. The JSON API checks CSRF itself when it is cookie-authenticated

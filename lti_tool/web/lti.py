@@ -77,7 +77,10 @@ def render_landing_page(data: dict[str, Any], token: str) -> str:
         from lti_tool.web.deep_linking import render_picker
 
         return render_picker(data, token)
+    if data.get("message_type") in c.DATA_PRIVACY_REQUESTS:
+        from lti_tool.web.privacy import render_privacy_page
 
+        return render_privacy_page(data, token)
     launch = LaunchSession(token_hash="", data=data)
     focus = focus_module(data.get("custom"))
     if data.get("is_staff") and data.get("context"):

@@ -223,3 +223,41 @@ def test_staff_overview_and_student_preview_in_chromium(
         assert_no_horizontal_scroll(page)
         assert_accessible(page, f"{path} at 360px")
     screenshot(page, "staff-overview-360px")
+
+
+def test_admin_pages_in_chromium(live_site: LiveSite, browser_context: Any) -> None:
+    """An LMS administrator's way into the admin pages, each page by axe, keyboard and phone."""
+    page = launch(live_site, browser_context, "Launch as instructor (admin)")
+    page.get_by_role("link", name="Tool administration").click()
+    page.wait_for_url(live_site.tool_url + "/admin/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Tool administration"
+    page.keyboard.press("Tab")
+    assert focused(page)["text"] == "Skip to content"
+    page.keyboard.press("Tab")
+    link = focused(page)
+    assert link["tag"] == "a" and link["href"] == "/admin/" and link["text"] == "Dashboard"
+    assert link["onScreen"] and link["outline"] >= 2, link
+    assert_accessible(page, "admin dashboard")
+
+    page.get_by_role("link", name="Registrations").click()
+    page.get_by_role("link", name="sandbox").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Registration sandbox"
+    detail_url = page.url
+    assert_accessible(page, "admin registration")
+    page.get_by_role("link", name="Deactivate deployment").click()
+    assert page.get_by_role("button", name="Deactivate deployment").is_visible()
+    assert_accessible(page, "admin confirmation")
+    page.get_by_role("link", name="Cancel").click()
+    assert page.url == detail_url
+
+    paths = ["/admin/registrations", "/admin/keys", "/admin/audit", "/admin/health"]
+    paths += ["/admin/erasure", detail_url.removeprefix(live_site.tool_url)]
+    for path in paths:
+        page.goto(live_site.tool_url + path)
+        assert_accessible(page, path)
+    page.set_viewport_size(PHONE)
+    for path in ["/admin/", *paths]:
+        page.goto(live_site.tool_url + path)
+        assert_no_horizontal_scroll(page)
+        assert_accessible(page, f"{path} at 360px")
+    screenshot(page, "admin-registration-360px")

@@ -26,6 +26,7 @@ from lti_tool.persistence.models.pathway import (
     ContextSettings,
     StudentModuleStart,
 )
+from lti_tool.persistence.models.privacy import ErasureRequest
 
 __all__ = [
     "AssessmentResultRow",
@@ -39,6 +40,7 @@ __all__ = [
     "CourseMappingRow",
     "Deployment",
     "Ephemeral",
+    "ErasureRequest",
     "LineItemRow",
     "Membership",
     "OutboxRow",

@@ -1,0 +1,89 @@
+"""lti-tool admin …: tool-admin accounts for the admin pages (``/admin/login``)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from lti_tool.cli.common import database as _db
+from lti_tool.cli.common import settings as _settings
+from lti_tool.cli.main import main
+from lti_tool.errors import ToolError
+
+
+@main.group()
+def admin() -> None:
+    """Tool-admin accounts (they administer every registration)."""
+
+
+def _read_password(from_stdin: bool) -> str:
+    from lti_tool.admin.accounts import MIN_PASSWORD_LENGTH
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
+            hide_input=True,
+            confirmation_prompt="Repeat the password",
+        )
+    return str(password)
+
+
+def _change(action: str, username: str, password: str | None = None) -> None:
+    from lti_tool.admin import accounts
+
+    try:
+        with _db(_settings()).unit_of_work() as session:
+            if action == "create":
+                assert password is not None
+                accounts.create_admin(session, username, password)
+            elif action == "password":
+                assert password is not None
+                accounts.set_password(session, username, password)
+            else:
+                accounts.deactivate_admin(session, username)
+    except ToolError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+@admin.command("create")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def admin_create(username: str, password_stdin: bool) -> None:
+    """Create tool admin USERNAME (the password is asked for twice, hidden)."""
+    _change("create", username, _read_password(password_stdin))
+    click.echo(f"tool admin {username.strip()} created; sign in at /admin/login")
+
+
+@admin.command("list")
+def admin_list() -> None:
+    """List tool admins."""
+    from lti_tool.admin.accounts import list_admins
+
+    with _db(_settings()).read_only() as session:
+        rows = [(a.username, a.active, a.created_at, a.last_login_at) for a in list_admins(session)]
+    if not rows:
+        click.echo("no tool admins: create one with lti-tool admin create USERNAME")
+    for username, active, created, last in rows:
+        seen = f"last sign-in {last:%Y-%m-%d %H:%M}Z" if last else "never signed in"
+        state = "active" if active else "DEACTIVATED"
+        click.echo(f"{username}  {state}  created {created:%Y-%m-%d}  {seen}")
+
+
+@admin.command("deactivate")
+@click.argument("username")
+def admin_deactivate(username: str) -> None:
+    """Stop USERNAME signing in (their open sessions end at once)."""
+    _change("deactivate", username)
+    click.echo(f"tool admin {username} deactivated")
+
+
+@admin.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def admin_set_password(username: str, password_stdin: bool) -> None:
+    """Give USERNAME a new password."""
+    _change("password", username, _read_password(password_stdin))
+    click.echo(f"password of tool admin {username} changed")

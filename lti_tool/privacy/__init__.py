@@ -1,0 +1,2 @@
+"""Personal data the tool holds: the Data Privacy Launch view, JSON export, erasure requests
+and the retention purge."""

@@ -1,0 +1,271 @@
+"""Tool administration pages under ``/admin``: registrations and deployments, keys,
+completion sources and CPD mappings, the audit log and health.
+
+Every state change is a POST with a CSRF token; destructive ones (deactivating a deployment,
+rotating the key, changing a completion source) first show a confirmation page that works
+without JavaScript. The service functions in ``lti_tool/admin`` enforce the admin's scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from lti_tool.admin import (
+    audit_log,
+    erasure,
+    health,
+    keys,
+    mapping,
+    pages,
+    platforms,
+    sources,
+)
+from lti_tool.errors import Forbidden, NotFound, ToolError
+from lti_tool.web.admin_auth import (
+    add_login_routes,
+    admin,
+    current_admin,
+    require_admin,
+    require_tool_admin,
+)
+from lti_tool.web.auth import services
+
+bp = Blueprint("admin", __name__)
+add_login_routes(bp)
+
+
+@bp.context_processor
+def _identity() -> dict[str, Any]:
+    return {"admin_identity": current_admin()}
+
+
+def _refusal(exc: ToolError) -> str:
+    """A form's refusal, to show on the page; scope and permission errors stay errors."""
+    if isinstance(exc, NotFound | Forbidden):
+        raise exc
+    return exc.message
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/")
+@require_admin
+def dashboard() -> str:
+    return render_template("admin/dashboard.html", page=pages.dashboard(services(), admin()))
+
+
+@bp.get("/registrations")
+@require_admin
+def registrations() -> str:
+    rows = platforms.list_registrations(services(), admin())
+    return render_template("admin/registrations.html", registrations=rows)
+
+
+@bp.get("/registrations/<int:pk>")
+@require_admin
+def registration(pk: int) -> str:
+    detail = pages.registration_detail(services(), admin(), pk)
+    return render_template("admin/registration.html", detail=detail)
+
+
+@bp.post("/registrations/<int:pk>/deployments/<int:dep>/activate")
+@require_admin
+def activate_deployment(pk: int, dep: int) -> Response:
+    done = platforms.set_deployment_active(services(), admin(), pk, dep, True)
+    flash(f"Deployment {done.deployment_id} is active: its launches are accepted.", "ok")
+    return redirect(url_for("admin.registration", pk=pk))
+
+
+@bp.route("/registrations/<int:pk>/deployments/<int:dep>/deactivate", methods=["GET", "POST"])
+@require_admin
+def deactivate_deployment(pk: int, dep: int) -> Response | str:
+    registration, deployment = platforms.get_deployment(services(), admin(), pk, dep)
+    if request.method == "POST":
+        platforms.set_deployment_active(services(), admin(), pk, dep, False)
+        flash(f"Deployment {deployment.deployment_id} is inactive: launches are refused.", "ok")
+        return redirect(url_for("admin.registration", pk=pk))
+    return render_template(
+        "admin/confirm.html",
+        heading=f"Deactivate deployment {deployment.deployment_id}?",
+        facts=[("Registration", registration.name), ("Deployment", deployment.deployment_id)],
+        consequence="Every launch from this deployment will be refused until it is activated "
+        "again. Students and staff of its courses cannot open the tool meanwhile.",
+        action=url_for("admin.deactivate_deployment", pk=pk, dep=dep),
+        button="Deactivate deployment",
+        cancel=url_for("admin.registration", pk=pk),
+    )
+
+
+@bp.get("/keys")
+@require_admin
+def key_list() -> str:
+    return render_template("admin/keys.html", keys=keys.list_keys(services()))
+
+
+@bp.route("/keys/rotate", methods=["GET", "POST"])
+@require_tool_admin
+def rotate_key() -> Response | str:
+    if request.method == "POST":
+        kid = keys.rotate_keys(services(), admin())
+        flash(f"New active key {kid}; the previous keys stay published.", "ok")
+        return redirect(url_for("admin.key_list"))
+    days = services().settings.key_grace_period_days
+    return render_template(
+        "admin/confirm.html",
+        heading="Rotate the tool's signing key?",
+        facts=[("Grace period", f"{days} days")],
+        consequence="A new key signs everything the tool sends from now on (deep-linking "
+        "responses, service tokens). The old keys stay published in the JWKS for the grace "
+        "period, so platforms that cached them keep working.",
+        action=url_for("admin.rotate_key"),
+        button="Rotate the key",
+        cancel=url_for("admin.key_list"),
+    )
+
+
+@bp.route("/registrations/<int:pk>/source", methods=["GET", "POST"])
+@require_admin
+def source_form(pk: int) -> Response | str:
+    registration = platforms.get_registration(services(), admin(), pk)
+    current = sources.source_summary(services(), admin(), pk)
+    error: str | None = None
+    if request.method == "POST":
+        form = sources.SourceForm(
+            kind=request.form.get("kind", ""),
+            endpoint_url=request.form.get("endpoint_url", ""),
+            token=request.form.get("token", ""),
+            mode=request.form.get("mode", "course"),
+            ags_threshold=request.form.get("ags_threshold", ""),
+        )
+        try:
+            change_id = sources.stage_source_change(services(), admin(), pk, form)
+        except ToolError as exc:
+            error = _refusal(exc)
+        else:
+            return redirect(url_for("admin.confirm_source", pk=pk, change_id=change_id))
+    page = render_template(
+        "admin/source.html", registration=registration, current=current, error=error
+    )
+    return Response(page, status=422 if error else 200, mimetype="text/html")
+
+
+@bp.route("/registrations/<int:pk>/source/confirm/<change_id>", methods=["GET", "POST"])
+@require_admin
+def confirm_source(pk: int, change_id: str) -> Response | str:
+    if request.method == "POST":
+        sources.apply_source_change(services(), admin(), pk, change_id)
+        flash("The completion source is changed.", "ok")
+        return redirect(url_for("admin.registration", pk=pk))
+    change = sources.staged_change(services(), admin(), pk, change_id)
+    return render_template("admin/source_confirm.html", change=change)
+
+
+@bp.route("/registrations/<int:pk>/mapping", methods=["GET", "POST"])
+@require_admin
+def mapping_page(pk: int) -> Response | str:
+    if request.method == "POST":
+        form = request.form
+        code = form.get("code", "")
+        try:
+            mapping.set_course_mapping(
+                services(),
+                admin(),
+                pk,
+                code,
+                form.get("course_id", ""),
+                form.get("activity_id", ""),
+            )
+        except ToolError as exc:
+            flash(_refusal(exc), "error")
+        else:
+            flash(f"{code} is mapped.", "ok")
+        return redirect(url_for("admin.mapping_page", pk=pk))
+    return render_template("admin/mapping.html", view=mapping.mapping_view(services(), admin(), pk))
+
+
+@bp.post("/registrations/<int:pk>/mapping/discover")
+@require_admin
+def discover(pk: int) -> Response | str:
+    try:
+        result = mapping.discover_mappings(
+            services(), admin(), pk, request.form.get("mode", "courses"), request.form.get("course")
+        )
+    except ToolError as exc:
+        flash(_refusal(exc), "error")
+        return redirect(url_for("admin.mapping_page", pk=pk))
+    return render_template(
+        "admin/discovery.html",
+        view=mapping.mapping_view(services(), admin(), pk),
+        result=result,
+    )
+
+
+@bp.post("/registrations/<int:pk>/mapping/discover/<discovery_id>")
+@require_admin
+def apply_discovery(pk: int, discovery_id: str) -> Response:
+    stored = mapping.apply_discovery(services(), admin(), pk, discovery_id)
+    flash(f"Stored {stored} mappings found in the learning platform.", "ok")
+    return redirect(url_for("admin.mapping_page", pk=pk))
+
+
+@bp.get("/audit")
+@require_admin
+def audit() -> str:
+    page = audit_log.audit_page(
+        services(),
+        admin(),
+        action=request.args.get("action") or None,
+        context_pk=_int_arg("course"),
+        page=_int_arg("page") or 1,
+    )
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        action=request.args.get("action", ""),
+        course=_int_arg("course"),
+    )
+
+
+@bp.get("/health")
+@require_admin
+def health_page() -> str:
+    return render_template("admin/health.html", report=health.health_report(services(), admin()))
+
+
+@bp.get("/erasure")
+@require_admin
+def erasure_requests() -> str:
+    return render_template(
+        "admin/erasure.html",
+        pending=erasure.erasure_requests(services(), admin()),
+        decided=[
+            r for r in erasure.erasure_requests(services(), admin(), None) if r.status != "pending"
+        ][-20:],
+    )
+
+
+@bp.route("/erasure/<int:request_id>", methods=["GET", "POST"])
+@require_admin
+def erasure_request(request_id: int) -> Response | str:
+    if request.method == "POST":
+        if request.form.get("decision") == "approve":
+            outcome = erasure.approve_erasure(services(), admin(), request_id)
+            flash(f"Erasure request {outcome.request_id} approved: the person is erased.", "ok")
+        else:
+            try:
+                erasure.reject_erasure(
+                    services(), admin(), request_id, request.form.get("reason", "")
+                )
+            except ToolError as exc:
+                flash(_refusal(exc), "error")
+                return redirect(url_for("admin.erasure_request", request_id=request_id))
+            flash(f"Erasure request {request_id} rejected.", "ok")
+        return redirect(url_for("admin.erasure_requests"))
+    view = erasure.erasure_request(services(), admin(), request_id)
+    return render_template("admin/erasure_request.html", item=view)

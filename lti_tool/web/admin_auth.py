@@ -1,0 +1,139 @@
+"""Who may use the admin pages: a tool admin signed in at ``/admin/login``, or an LMS
+administrator's launch session (held to their own registration). Learners and instructors
+get 403; a request with neither session gets 401."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from lti_tool.admin.identity import AdminIdentity
+from lti_tool.admin.login import (
+    SESSION_TTL_SECONDS,
+    LockedOut,
+    LoginRefused,
+    log_in,
+    log_out,
+    resolve_admin_session,
+)
+from lti_tool.errors import Forbidden, NotAuthenticated
+from lti_tool.web.auth import bearer_token, current_launch, services
+from lti_tool.web.launch_token import page_token
+
+__all__ = ["ADMIN_COOKIE", "AdminIdentity", "current_admin", "require_admin", "require_tool_admin"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+ADMIN_COOKIE = "lti_tool_admin"
+
+
+def current_admin() -> AdminIdentity | None:
+    """The admin behind this request (a tool-admin session first), looked up once."""
+    if "admin_identity" not in g:
+        identity = None
+        # A launch token sent with the request decides alone: the admin cookie must not lend
+        # its rights to a request that names another session (defence in depth beside
+        # SameSite=Strict).
+        if bearer_token() is None and page_token(request) is None:
+            identity = resolve_admin_session(services(), request.cookies.get(ADMIN_COOKIE))
+        if identity is None:
+            launch = current_launch()
+            if launch is not None and launch.data.get("is_admin"):
+                registration = launch.data.get("registration") or {}
+                identity = AdminIdentity(
+                    name=str(launch.data.get("name") or f"user {launch.data.get('sub')}"),
+                    kind="lms_admin",
+                    registration_pk=int(registration["pk"]),
+                    user_pk=launch.user_pk,
+                )
+        g.admin_identity = identity
+    return cast(AdminIdentity | None, g.admin_identity)
+
+
+def _refuse() -> None:
+    if current_launch() is not None:
+        raise Forbidden(
+            "admin_only",
+            "Tool administration is for LMS administrators and tool administrators only.",
+        )
+    raise NotAuthenticated(
+        "no_admin_session",
+        "Sign in with a tool-admin account at /admin/login, or open the tool from your "
+        "learning platform as an administrator.",
+    )
+
+
+def require_admin(view: F) -> F:
+    """401 without any session, 403 for a launch without an administrator role."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_admin() is None:
+            _refuse()
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def require_tool_admin(view: F) -> F:
+    """As ``require_admin``, and 403 for LMS admins: the action affects every platform."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        identity = current_admin()
+        if identity is None:
+            _refuse()
+        elif not identity.is_tool_admin:
+            raise Forbidden("tool_admin_only", "Only a tool administrator may do this.")
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def admin() -> AdminIdentity:
+    """The admin of a view behind ``require_admin``."""
+    identity = current_admin()
+    assert identity is not None
+    return identity
+
+
+def login_page() -> Response | str:
+    """GET: the form. POST: sign in, set the HttpOnly, SameSite=Strict cookie."""
+    error: str | None = None
+    status = 200
+    username = ""
+    if request.method == "POST":
+        username = request.form.get("username", "")[:64]
+        try:
+            token = log_in(services(), username, request.form.get("password", ""))
+        except (LoginRefused, LockedOut) as exc:
+            error, status = exc.message, exc.status
+        else:
+            response = redirect(url_for("admin.dashboard"))
+            response.set_cookie(
+                ADMIN_COOKIE,
+                token,
+                max_age=SESSION_TTL_SECONDS,
+                secure=request.is_secure,
+                httponly=True,
+                samesite="Strict",
+                path=(request.script_root or "") + "/admin",
+            )
+            return response
+    page = render_template("admin/login.html", error=error, username=username)
+    return Response(page, status=status, mimetype="text/html")
+
+
+def logout() -> Response:
+    log_out(services(), request.cookies.get(ADMIN_COOKIE))
+    response = redirect(url_for("admin.login"))
+    response.delete_cookie(ADMIN_COOKIE, path=(request.script_root or "") + "/admin")
+    return response
+
+
+def add_login_routes(bp: Blueprint) -> None:
+    bp.add_url_rule("/login", "login", login_page, methods=["GET", "POST"])
+    bp.add_url_rule("/logout", "logout", logout, methods=["POST"])

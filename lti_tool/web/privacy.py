@@ -1,0 +1,77 @@
+"""The Data Privacy Launch pages: what the tool holds about a person, its JSON download,
+and the erasure request form."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from lti_tool.errors import ToolError
+from lti_tool.lti.sessions import LaunchSession
+from lti_tool.privacy import service
+from lti_tool.web.auth import current_launch, require_launch, services
+
+bp = Blueprint("privacy", __name__)
+
+
+def _launch() -> LaunchSession:
+    launch = current_launch()
+    assert launch is not None
+    g.locale = launch.data.get("locale")
+    return launch
+
+
+def render_privacy_page(data: Mapping[str, Any], launch_token: str | None = None) -> str:
+    """The privacy page for a launch's data (the landing page of a Data Privacy Launch)."""
+    overview = service.privacy_overview(services(), data)
+    return render_template(
+        "privacy/overview.html",
+        overview=overview,
+        document=overview.document,
+        session=data,
+        launch_token=launch_token,
+    )
+
+
+@bp.get("/")
+@require_launch
+def overview() -> Response:
+    response = Response(render_privacy_page(_launch().data), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/export.json")
+@require_launch
+def export() -> Response:
+    document = service.export_personal_data(services(), _launch().data)
+    body = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False)
+    response = Response(body + "\n", mimetype="application/json")
+    filename = f"personal-data-v{document['schema_version']}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/erasure")
+@require_launch
+def request_erasure() -> WerkzeugResponse:
+    reason = request.form.get("reason", "")
+    try:
+        _, created = service.ask_for_erasure(services(), _launch().data, reason)
+    except ToolError as exc:
+        if exc.status == 403:
+            raise
+        flash(exc.message, "error")
+    else:
+        flash(
+            "Erasure requested. A tool administrator will confirm or reject it."
+            if created
+            else "An erasure request is already waiting for a tool administrator.",
+            "ok",
+        )
+    return redirect(url_for("privacy.overview"))
