@@ -37,9 +37,11 @@ def platform(sandbox_server: SandboxServer) -> Iterator[SandboxPlatform]:
     platform = sandbox_server.platform
     keys = list(platform.keys)
     roster = [dict(m) for m in platform.roster]
+    groups = [dict(g) for g in platform.groups]
     yield platform
     platform.keys = keys
     platform.roster = roster
+    platform.groups = groups
     platform.tool_jwks_source = None
     platform.access_tokens.clear()
     platform.counters.clear()

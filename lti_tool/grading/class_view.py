@@ -114,6 +114,7 @@ def class_rows(
             )
         rows.append(
             {
+                "user_pk": user.id,
                 "sub": user.sub,
                 "name": user.name,
                 "email": user.email,

@@ -26,15 +26,38 @@ def _platform_kind(services: Services, launch: LaunchSession) -> str:
 
 
 def class_overview(
-    services: Services, launch: LaunchSession, offset: int = 0, limit: int | None = None
+    services: Services,
+    launch: LaunchSession,
+    offset: int = 0,
+    limit: int | None = None,
+    group_pk: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Every student of the course with hours, eligibility, risks and results."""
+    """Every student of the course with hours, eligibility, risks, results and tutor
+    groups; only one group's students with ``group_pk``."""
+    from lti_tool.pathway.groups import groups_by_user, members_of
+
     context_pk = _context_pk(launch)
     with services.db.read_only() as session:
         qualification = _qualification(services, session, launch)
         rows = class_rows(session, qualification, context_pk, services.settings.today())
+        groups = groups_by_user(session, context_pk)
+        members = members_of(session, context_pk, group_pk) if group_pk is not None else None
+    for row in rows:
+        row["groups"] = groups.get(row["user_pk"], [])
+    if members is not None:
+        rows = [r for r in rows if r["user_pk"] in members]
+    for row in rows:
+        del row["user_pk"]  # the tool's own key: not for pages or the API
     end = None if limit is None else offset + limit
     return rows[offset:end]
+
+
+def class_groups(services: Services, launch: LaunchSession) -> list[Any]:
+    """The course's tutor groups (LTI Course Groups service), for the class view's filter."""
+    from lti_tool.pathway.groups import group_choices
+
+    with services.db.read_only() as session:
+        return list(group_choices(session, _context_pk(launch)))
 
 
 def save_result(

@@ -22,6 +22,9 @@ LAUNCH_PRESENTATION = LTI + "launch_presentation"
 FOR_USER = LTI + "for_user"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+# LTI Course Groups service (tutor groups).
+GROUPS_SERVICE = "https://purl.imsglobal.org/spec/lti-gs/claim/groupsservice"
+GROUPS_SCOPE = "https://purl.imsglobal.org/spec/lti-gs/scope/contextgroup.readonly"
 DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 
 LTI_VERSION = "1.3.0"

@@ -79,6 +79,15 @@ def _context_values(claims: Mapping[str, Any], context_claim: Mapping[str, Any])
             values["ags_lineitems_url"] = _text(ags.get("lineitems"), 1024)
         if isinstance(ags.get("scope"), list):
             values["ags_scopes"] = [str(s) for s in ags["scope"]]
+    groups = claims.get(c.GROUPS_SERVICE)
+    if isinstance(groups, dict):
+        scopes = groups.get("scope")
+        granted = isinstance(scopes, list) and c.GROUPS_SCOPE in scopes
+        # Without the scope the platform would refuse the token: keep no URL to call.
+        values["groups_url"] = _text(groups.get("context_groups_url"), 1024) if granted else None
+        values["group_sets_url"] = (
+            _text(groups.get("context_group_sets_url"), 1024) if granted else None
+        )
     return values
 
 

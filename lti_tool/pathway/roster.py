@@ -121,3 +121,8 @@ def ensure_roster(services: Services, context_pk: int) -> None:
         refresh_roster(services, context_pk)
     except ToolError as exc:
         log.warning("roster fetch failed", extra={"fields": {"reason": exc.message}})
+        return
+    # Tutor groups take a call per student: they follow in the background.
+    from lti_tool.pathway.groups import refresh_groups_quietly
+
+    services.jobs.submit(refresh_groups_quietly, services, context_pk)

@@ -21,6 +21,8 @@ from lti_tool.persistence.models import (
     AuditEntry,
     CompletionRecord,
     Context,
+    CourseGroup,
+    CourseGroupMember,
     Membership,
     OutboxRow,
     Registration,
@@ -119,10 +121,19 @@ def _memberships(
     rows = session.scalars(
         select(Membership).where(Membership.user_pk == user_pk).order_by(Membership.id)
     )
+    groups: dict[int, list[str]] = {}
+    for context_pk, name in session.execute(
+        select(CourseGroup.context_pk, CourseGroup.name)
+        .join(CourseGroupMember, CourseGroupMember.group_pk == CourseGroup.id)
+        .where(CourseGroupMember.user_pk == user_pk)
+        .order_by(CourseGroup.name)
+    ):
+        groups.setdefault(int(context_pk), []).append(str(name))
     return [
         {
             "course": courses.get(row.context_pk),
             "roles": list(row.roles or []),
+            "groups": groups.get(row.context_pk, []),
             "status": row.status,
             "in_roster": row.in_roster,
             "last_launch_at": _iso(row.last_launch_at),

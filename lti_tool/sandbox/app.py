@@ -18,6 +18,7 @@ from lti_tool.sandbox.canvas_rest import register_canvas_rest
 from lti_tool.sandbox.course_frame import register_course_frame, storage_target
 from lti_tool.sandbox.deep_linking import register_deep_linking
 from lti_tool.sandbox.demo_data import demo_lms
+from lti_tool.sandbox.groups import register_groups
 from lti_tool.sandbox.moodle_ws import register_moodle_ws
 from lti_tool.sandbox.platform import DEMO_CONTEXT, DEMO_USERS, SandboxPlatform
 
@@ -43,6 +44,7 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
     app.extensions["ags"] = register_ags(app, platform)
     register_deep_linking(app, platform)
     register_course_frame(app, platform)
+    register_groups(app, platform)
     issued_tokens: dict[str, float] = {}
 
     @app.errorhandler(SandboxError)

@@ -93,6 +93,15 @@ DEMO_CONTEXT = {
 }
 
 
+def demo_groups() -> list[dict[str, Any]]:
+    """Tutor groups of the demo course: the Course Groups service's entries plus who is in
+    each (``members``: subs; not part of what the service shows)."""
+    return [
+        {"id": "tg-a", "name": "Tutor group A", "set_id": "tutor", "members": ["1001", "1002"]},
+        {"id": "tg-b", "name": "Tutor group B", "set_id": "tutor", "members": ["1003"]},
+    ]
+
+
 def demo_roster() -> list[dict[str, Any]]:
     """NRPS members as the spec shapes them, one per demo user."""
     return [
@@ -147,6 +156,11 @@ class SandboxPlatform:
     keys: list[PlatformKey] = field(default_factory=lambda: [new_platform_key()])
     # The course roster NRPS serves; tests change it to see joiners and leavers.
     roster: list[dict[str, Any]] = field(default_factory=lambda: demo_roster())
+    # The Course Groups service's groups; tests change or empty it.
+    groups: list[dict[str, Any]] = field(default_factory=lambda: demo_groups())
+    group_sets: list[dict[str, Any]] = field(
+        default_factory=lambda: [{"id": "tutor", "name": "Tutor groups"}]
+    )
     # Access tokens the token endpoint issued: token -> (scopes, expiry time).
     access_tokens: dict[str, tuple[frozenset[str], float]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
@@ -237,6 +251,12 @@ class SandboxPlatform:
                     "https://purl.imsglobal.org/spec/lti-ags/scope/score",
                 ],
                 "lineitems": self.issuer + "/api/ags/pgcert-cl-2027/lineitems",
+            },
+            c.GROUPS_SERVICE: {
+                "scope": [c.GROUPS_SCOPE],
+                "context_groups_url": self.issuer + "/api/groups/pgcert-cl-2027/groups",
+                "context_group_sets_url": self.issuer + "/api/groups/pgcert-cl-2027/sets",
+                "service_versions": ["1.0"],
             },
             c.CUSTOM: {"context_history": ""},
         }

@@ -69,7 +69,10 @@ def _sort_key(name: str) -> Any:
 @require_staff
 def overview() -> str:
     launch = _launch()
-    rows = grading.class_overview(services(), launch)
+    groups = grading.class_groups(services(), launch)
+    group = request.args.get("group", type=int)
+    group = group if any(g.pk == group for g in groups) else None
+    rows = grading.class_overview(services(), launch, group_pk=group)
     chosen = request.args.get("filter", "all")
     sort = request.args.get("sort", "name")
     rows = [r for r in rows if _keep(r, chosen if chosen in FILTERS else "all")]
@@ -87,6 +90,8 @@ def overview() -> str:
         sorts=SORTS,
         chosen=chosen,
         sort=sort,
+        groups=groups,
+        group=group,
         session=launch.data,
         job_id=request.args.get("job"),
     )
@@ -114,6 +119,7 @@ def export() -> Response:
             "outcome",
             "released",
             "sync_status",
+            "groups",
         ]
     )
     for row in rows:
@@ -135,6 +141,7 @@ def export() -> Response:
                     result.get("outcome", ""),
                     result.get("released", ""),
                     (result.get("sync") or {}).get("status", ""),
+                    "; ".join(row["groups"]),
                 ]
             )
     response = Response(out.getvalue(), mimetype="text/csv")

@@ -83,7 +83,8 @@ def students() -> Response:
     assert launch is not None
     offset = max(0, request.args.get("offset", default=0, type=int) or 0)
     limit = request.args.get("limit", default=None, type=int)
-    return jsonify(class_overview(services(), launch, offset, limit))
+    group = request.args.get("group", type=int)
+    return jsonify(class_overview(services(), launch, offset, limit, group_pk=group))
 
 
 @bp.put("/results/<module_code>/<sub>")
@@ -123,17 +124,22 @@ def grade_sync() -> Response:
 @bp.post("/roster/refresh")
 @require_staff
 def roster_refresh() -> Response:
+    from lti_tool.pathway.groups import refresh_groups
     from lti_tool.pathway.roster import refresh_roster
 
     launch = current_launch()
     assert launch is not None
     context = launch.data.get("context") or {}
     outcome = refresh_roster(services(), int(context.get("pk", 0)))
+    groups = refresh_groups(services(), int(context.get("pk", 0)))
     return jsonify(
         {
             "members": outcome.members,
             "left": outcome.left,
             "fetched_at": outcome.fetched_at.isoformat(),
+            "groups": None
+            if groups is None
+            else {"groups": groups.groups, "memberships": groups.memberships},
         }
     )
 

@@ -8,6 +8,7 @@ from lti_tool.persistence.models.grading import (
     OutboxRow,
     SyncJobRow,
 )
+from lti_tool.persistence.models.groups import CourseGroup, CourseGroupMember
 from lti_tool.persistence.models.lms import CompletionSourceConfig, CourseMappingRow
 from lti_tool.persistence.models.lti import (
     Context,
@@ -37,6 +38,8 @@ __all__ = [
     "CompletionSourceConfig",
     "Context",
     "ContextSettings",
+    "CourseGroup",
+    "CourseGroupMember",
     "CourseMappingRow",
     "Deployment",
     "Ephemeral",
