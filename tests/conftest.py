@@ -18,6 +18,7 @@ from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.settings import load_settings
 from tests.support.backends import BACKENDS, MigratedBackends, backend_settings
 from tests.support.lti import Launcher
+from tests.support.tooling import add_tool_key
 
 TOOL_URL = "http://localhost"
 
@@ -96,14 +97,7 @@ def tool(
     with backend_settings(backend, tmp_path, migrated) as overrides:
         app = make_tool(overrides, tmp_path)
         services = app.extensions["lti_tool"]
-        with services.db.unit_of_work() as session:
-            session.add(
-                SigningKey(
-                    kid=tool_key_template.kid,
-                    private_pem=tool_key_template.private_pem,
-                    public_jwk=tool_key_template.public_jwk,
-                )
-            )
+        add_tool_key(services, tool_key_template)
         register_sandbox(services.db, platform, development=True)
         platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
         yield app
@@ -125,14 +119,7 @@ def sqlite_tool_factory(
         folder.mkdir()
         app = make_tool({"database_url": migrated.sqlite_url(folder), **overrides}, folder)
         services = app.extensions["lti_tool"]
-        with services.db.unit_of_work() as session:
-            session.add(
-                SigningKey(
-                    kid=tool_key_template.kid,
-                    private_pem=tool_key_template.private_pem,
-                    public_jwk=tool_key_template.public_jwk,
-                )
-            )
+        add_tool_key(services, tool_key_template)
         register_sandbox(services.db, platform, development=True)
         apps.append(app)
         return Launcher(app, platform, create_sandbox_app(platform))

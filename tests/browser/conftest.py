@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from lti_tool.persistence.models import SigningKey
 from lti_tool.sandbox import SandboxServer, register_sandbox
 from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import make_tool
 from tests.support.backends import MigratedBackends
+from tests.support.tooling import add_tool_key, served
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -44,25 +43,13 @@ def live_site(
     tool_url = f"http://127.0.0.1:{port}"
     app = make_tool({"database_url": migrated.sqlite_url(tmp_path), "base_url": tool_url}, tmp_path)
     services = app.extensions["lti_tool"]
-    with services.db.unit_of_work() as session:
-        session.add(
-            SigningKey(
-                kid=tool_key_template.kid,
-                private_pem=tool_key_template.private_pem,
-                public_jwk=tool_key_template.public_jwk,
-            )
-        )
+    add_tool_key(services, tool_key_template)
     platform = SandboxPlatform(issuer="http://127.0.0.1:0", tool_url=tool_url)
     sandbox = SandboxServer(platform, "127.0.0.1", 0)
     platform.issuer = f"http://127.0.0.1:{sandbox.port}"
     register_sandbox(services.db, platform, development=True)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    with sandbox:
+    with sandbox, served(app, port):
         yield LiveSite(tool_url=tool_url, sandbox_url=platform.issuer, app=app)
-    server.shutdown()
-    thread.join(timeout=5)
     services.close()
 
 

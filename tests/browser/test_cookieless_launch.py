@@ -8,13 +8,11 @@ profile blocks third-party cookies, and none of the tool's cookies can reach it 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from lti_tool.persistence.models import SigningKey
 from lti_tool.sandbox import SandboxServer, register_sandbox
@@ -22,6 +20,7 @@ from lti_tool.sandbox.platform import SandboxPlatform
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveSite, _free_port, screenshot
 from tests.conftest import make_tool
 from tests.support.backends import MigratedBackends
+from tests.support.tooling import add_tool_key, served
 
 pytestmark = pytest.mark.browser
 
@@ -36,27 +35,15 @@ def cross_site(
     tool_url = f"http://{TOOL_HOST}:{port}"
     app = make_tool({"database_url": migrated.sqlite_url(tmp_path), "base_url": tool_url}, tmp_path)
     services = app.extensions["lti_tool"]
-    with services.db.unit_of_work() as session:
-        session.add(
-            SigningKey(
-                kid=tool_key_template.kid,
-                private_pem=tool_key_template.private_pem,
-                public_jwk=tool_key_template.public_jwk,
-            )
-        )
+    add_tool_key(services, tool_key_template)
     platform = SandboxPlatform(issuer="http://127.0.0.1:0", tool_url=tool_url)
     # The sandbox fetches the tool's JWKS itself; it cannot resolve tool.test.
     platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
     sandbox = SandboxServer(platform, "127.0.0.1", 0)
     platform.issuer = f"http://127.0.0.1:{sandbox.port}"
     register_sandbox(services.db, platform, development=True)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    with sandbox:
+    with sandbox, served(app, port):
         yield LiveSite(tool_url=tool_url, sandbox_url=platform.issuer, app=app)
-    server.shutdown()
-    thread.join(timeout=5)
     services.close()
 
 

@@ -15,6 +15,7 @@ from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import make_tool
 from tests.support.backends import MigratedBackends, backend_settings
 from tests.support.lti import Launcher, launch_token
+from tests.support.tooling import add_tool_key
 
 
 @pytest.fixture(params=["postgres+redis", "postgres", "sqlite"])
@@ -28,16 +29,8 @@ def two_instances(
     with backend_settings(str(request.param), tmp_path, migrated) as overrides:
         first = make_tool(overrides, tmp_path)
         second = make_tool(overrides, tmp_path)  # its own engine, pools, caches
-        db = first.extensions["lti_tool"].db
-        with db.unit_of_work() as session:
-            session.add(
-                SigningKey(
-                    kid=tool_key_template.kid,
-                    private_pem=tool_key_template.private_pem,
-                    public_jwk=tool_key_template.public_jwk,
-                )
-            )
-        register_sandbox(db, platform, development=True)
+        add_tool_key(first.extensions["lti_tool"], tool_key_template)
+        register_sandbox(first.extensions["lti_tool"].db, platform, development=True)
         yield first, second
         first.extensions["lti_tool"].close()
         second.extensions["lti_tool"].close()

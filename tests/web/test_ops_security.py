@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import logging
 import socket
 import threading
 import time
@@ -12,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from lti_tool.logs import JsonFormatter
 from tests.support.lti import Launcher, launch_token
+from tests.support.tooling import captured_logs
 
 
 def test_healthz_and_readyz(launcher: Launcher) -> None:
@@ -130,14 +128,7 @@ def test_a_platform_that_never_answers_times_out_with_a_clear_page(
 
 
 def test_no_token_or_id_token_is_ever_logged(launcher: Launcher) -> None:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("lti_tool")
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    try:
+    with captured_logs() as stream:
         client = launcher.app.test_client()
         login = launcher.login(client)
         id_token = launcher.platform.sign(launcher.claims("student1", login.nonce))
@@ -146,9 +137,6 @@ def test_no_token_or_id_token_is_ever_logged(launcher: Launcher) -> None:
         replay = launcher.post_launch(client, id_token, login.state)
         assert replay.status_code == 400
         client.get("/api/session", headers={"Authorization": "Bearer forged"})
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
     logged = stream.getvalue()
     assert "request refused" in logged  # something was logged…
     assert '"msg": "request", "correlation_id": "' in logged and '"path": "/lti/launch"' in logged

@@ -4,15 +4,13 @@ on pages, refusals and JSON alike. Tokens carried in page URLs are never logged.
 
 from __future__ import annotations
 
-import io
-import logging
 import re
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from lti_tool.logs import JsonFormatter
 from tests.support.lti import Launcher, launch_token
+from tests.support.tooling import captured_logs
 
 _SCRIPT = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
 _HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
@@ -71,22 +69,12 @@ def test_every_page_keeps_to_the_content_security_policy(launcher: Launcher) -> 
 
 
 def test_tokens_in_page_urls_are_not_logged(launcher: Launcher) -> None:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("lti_tool")
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    try:
+    with captured_logs() as stream:
         client = launcher.app.test_client(use_cookies=False)
         response = launcher.through_sandbox(launcher.app.test_client(), "teacher1")
         token = launch_token(response.get_data(as_text=True))
         assert client.get(f"/staff/class/?launch_token={token}").status_code == 200
         assert client.get("/staff/class/?launch_token=forged-token").status_code == 401
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
     logged = stream.getvalue()
     assert '"path": "/staff/class/"' in logged
     assert token not in logged and "forged-token" not in logged

@@ -1,0 +1,58 @@
+"""Small helpers several test modules share: the session's tool key, captured JSON logs,
+and a tool served on a loopback port."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from werkzeug.serving import make_server
+
+from lti_tool.logs import JsonFormatter
+from lti_tool.persistence.models import SigningKey
+
+
+def add_tool_key(services: Any, template: SigningKey) -> None:
+    """Give a fresh tool the session's RSA key (generating one per test is slow)."""
+    with services.db.unit_of_work() as session:
+        session.add(
+            SigningKey(
+                kid=template.kid,
+                private_pem=template.private_pem,
+                public_jwk=template.public_jwk,
+            )
+        )
+
+
+@contextmanager
+def captured_logs() -> Iterator[io.StringIO]:
+    """The tool's log lines (JSON, INFO and up) while the block runs."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("lti_tool")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@contextmanager
+def served(app: Any, port: int) -> Iterator[None]:
+    """``app`` on 127.0.0.1:``port`` in a thread, for a real browser or HTTP client."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
