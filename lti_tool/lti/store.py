@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
@@ -41,6 +42,10 @@ class EphemeralStore(Protocol):
 
     def delete(self, kind: str, key: str) -> None:
         """Forget the value."""
+
+    def delete_matching(self, kind: str, match: Callable[[dict[str, Any]], bool]) -> int:
+        """Forget every live value of ``kind`` that ``match`` accepts; how many went. Reads
+        the whole name space: for rare acts (erasing a person), not for requests."""
 
     def ping(self) -> None:
         """Raise if the backend cannot be reached."""
@@ -133,6 +138,20 @@ class DatabaseStore:
             result = session.execute(delete(Ephemeral).where(Ephemeral.expires_at <= utcnow()))
         return int(getattr(result, "rowcount", 0) or 0)
 
+    def delete_matching(self, kind: str, match: Callable[[dict[str, Any]], bool]) -> int:
+        with self._db.unit_of_work() as session:
+            rows = session.execute(
+                select(Ephemeral.key, Ephemeral.value).where(
+                    Ephemeral.kind == kind, Ephemeral.expires_at > utcnow()
+                )
+            ).all()
+            keys = [key for key, value in rows if isinstance(value, dict) and match(value)]
+            if keys:
+                session.execute(
+                    delete(Ephemeral).where(Ephemeral.kind == kind, Ephemeral.key.in_(keys))
+                )
+        return len(keys)
+
     def ping(self) -> None:
         with self._db.read_only() as session:
             session.execute(select(1))
@@ -178,6 +197,14 @@ class RedisStore:
 
     def delete(self, kind: str, key: str) -> None:
         self._redis.delete(self._key(kind, key))
+
+    def delete_matching(self, kind: str, match: Callable[[dict[str, Any]], bool]) -> int:
+        gone = 0
+        for name in self._redis.scan_iter(match=self._key(kind, "*"), count=500):
+            value = _decode(self._redis.get(name))
+            if value is not None and match(value):
+                gone += int(self._redis.delete(name))
+        return gone
 
     def ping(self) -> None:
         self._redis.ping()

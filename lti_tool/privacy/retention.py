@@ -43,6 +43,7 @@ from lti_tool.privacy.anonymise import (
     erase_user,
     identifying_strings,
 )
+from lti_tool.privacy.erasure import forget_in_store
 
 # What a purged course takes with it, counted per table (the database cascades the rest).
 _COUNTED: dict[str, Any] = {
@@ -145,7 +146,9 @@ def purge(
                 subject=f"older than {older_than_days} days",
                 new={"contexts": len(contexts), "users": len(users), **totals.as_dict()},
             )
-        return PurgeReport(cutoff, False, contexts, users_erased=len(users), user_counts=totals)
+        report = PurgeReport(cutoff, False, contexts, users_erased=len(users), user_counts=totals)
+    forget_in_store(services, set(users))
+    return report
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -196,3 +196,23 @@ def test_free_text_loses_the_persons_names_and_ids(text: str, expected: str) -> 
         person_sourcedid="STUDENT1",
     )
     assert scrub_text(text, identifying_strings(person)) == expected
+
+
+def test_approval_ends_the_erased_persons_launch_sessions_only(launcher: Launcher) -> None:
+    from tests.support.lti import launch_token
+
+    def bearer_of(user: str) -> dict[str, str]:
+        page = launcher.launch(launcher.app.test_client(), user).get_data(as_text=True)
+        return {"Authorization": f"Bearer {launch_token(page)}"}
+
+    sam, priya = bearer_of("student1"), bearer_of("student2")
+    client = launcher.app.test_client()
+    assert client.get("/api/session", headers=sam).get_json()["user"]["name"] == "Sam Student"
+    _ask(launcher, "student1")
+    services = _services(launcher)
+    with services.db.read_only() as session:
+        [pending] = list_requests(session)
+    approve(services, pending.id, "tool admin root")
+    # Sam's sessions (the two launches above and the privacy launch) held his name and email.
+    assert client.get("/api/session", headers=sam).status_code == 401
+    assert client.get("/api/session", headers=priya).get_json()["user"]["name"] == "Priya Patel"
