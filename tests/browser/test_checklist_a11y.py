@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -261,3 +262,16 @@ def test_admin_pages_in_chromium(live_site: LiveSite, browser_context: Any) -> N
         assert_no_horizontal_scroll(page)
         assert_accessible(page, f"{path} at 360px")
     screenshot(page, "admin-registration-360px")
+
+
+def test_privacy_page_in_chromium(live_site: LiveSite, browser_context: Any) -> None:
+    page = launch(live_site, browser_context, "Launch as student (student1)")
+    page.get_by_role("link", name="Your data in this tool").click()
+    page.wait_for_url(live_site.tool_url + "/privacy/")
+    assert page.get_by_role("link", name="Download as JSON").count() == 1
+    assert page.get_by_role("button", name=re.compile("erasure", re.I)).count() == 1
+    assert_accessible(page, "privacy page")
+    page.set_viewport_size(PHONE)
+    page.reload()
+    assert_no_horizontal_scroll(page)
+    assert_accessible(page, "privacy page at 360px")
