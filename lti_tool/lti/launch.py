@@ -5,8 +5,8 @@ What pylti1p3 2.0.0 lacks and this module adds (see ../shared/LTI-NOTES.md):
   state (pylti1p3 only checks that some nonce was saved, and marks state+id_token as valid so
   the same POST is accepted again);
 - state is single-use, expires in minutes and is bound to the browser by a random secret,
-  kept in a cookie or, for iframes without cookies, in the platform's storage (LTI
-  client-side postMessages; ``StorageBindingNeeded`` asks the web layer for it);
+  kept in a cookie or, for iframes without cookies, in the platform's storage (see
+  ``browser_binding``);
 - signature verification names the expected audience and issuer, allows a small clock skew,
   refuses tokens issued too long ago, checks ``azp`` for multi-audience tokens and accepts
   only the algorithm of the platform's key;
@@ -22,7 +22,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import urlencode
 
 import jwt
 from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
@@ -33,25 +32,15 @@ from lti_tool.container import Services
 from lti_tool.errors import LaunchRefused
 from lti_tool.lti import claims as c
 from lti_tool.lti import registry
-from lti_tool.lti.login import ToolCookieService, hash_secret, storage_key, storage_target
+from lti_tool.lti.browser_binding import (
+    STORAGE_SECRET_FIELD,
+    take_bound_state,
+)
+from lti_tool.lti.login import ToolCookieService
 from lti_tool.lti.platform_keys import ASYMMETRIC_ALGORITHMS
 from lti_tool.lti.tool_conf import ToolConf
 
 STATE_COOKIE_PREFIX = "lti1p3-"
-STORAGE_SECRET_FIELD = "lti_storage_secret"  # noqa: S105 (a form field name)
-
-
-class StorageBindingNeeded(Exception):
-    """The launch came without the state cookie from a platform offering storage: the page
-    must read the browser secret with ``lti.get_data`` and post the launch again with it.
-    Nothing has been consumed yet."""
-
-    def __init__(self, target: str, origin: str, key: str, new_window_url: str | None) -> None:
-        super().__init__("platform storage needed")
-        self.target = target
-        self.origin = origin
-        self.key = key
-        self.new_window_url = new_window_url
 
 
 @dataclass(frozen=True)
@@ -150,54 +139,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     def _take_state(self) -> None:
         state = self._get_request_param("state")
-        if not state:
-            raise LaunchRefused("missing_state", "The launch carried no state parameter.")
-        store = self._services.store
-        cookie = self._cookie_service.get_cookie(state)
-        from_storage = self._get_request_param(STORAGE_SECRET_FIELD)
-        if not cookie and not from_storage:
-            # Peek, don't take: the page that reads the platform's storage posts this again.
-            peeked = store.get("state", state)
-            target = storage_target(self._get_request_param("lti_storage_target")) or (
-                peeked.get("storage_target") if peeked else None
-            )
-            if peeked is not None and target:
-                raise StorageBindingNeeded(
-                    target=target,
-                    origin=str(peeked.get("auth_origin") or ""),
-                    key=storage_key(state),
-                    new_window_url=self._new_window_url(peeked),
-                )
-        record = store.take("state", state)
-        if record is None:
-            raise LaunchRefused(
-                "state_unknown",
-                "This sign-in has expired or was already used. Please launch the tool again "
-                "from your course.",
-            )
-        presented = from_storage or cookie
-        if not presented or not secrets.compare_digest(
-            hash_secret(presented), str(record.get("browser"))
-        ):
-            raise LaunchRefused(
-                "state_browser_mismatch",
-                "This sign-in was started in another browser, or the browser keeps no cookies "
-                "for the tool inside the course page. Open the tool in a new window, or launch "
-                "it again from your course.",
-                status=403,
-                new_window_url=self._new_window_url(record),
-            )
-        self._binding = "platform_storage" if from_storage else "cookie"
-        self._state_record = record
-
-    def _new_window_url(self, record: Mapping[str, Any]) -> str | None:
-        """The tool's own login URL with the platform's login parameters: opened as a
-        top-level window, the tool's cookie is first-party and the launch can complete."""
-        login = record.get("login")
-        if not isinstance(login, dict) or not login.get("iss") or not login.get("login_hint"):
-            return None
-        url = self._services.settings.url_for_tool("/lti/login")
-        return f"{url}?{urlencode({str(k): str(v) for k, v in login.items()})}"
+        bound = take_bound_state(
+            self._services,
+            state,
+            cookie=self._cookie_service.get_cookie(state) if state else None,
+            from_storage=self._get_request_param(STORAGE_SECRET_FIELD),
+            offered_target=self._get_request_param("lti_storage_target"),
+        )
+        self._state_record, self._binding = bound.record, bound.binding
 
     def _validate_registration(self) -> None:
         body = self._jwt["body"]

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, render_template, request
 
 from lti_tool.lti import claims as c
+from lti_tool.lti.browser_binding import STORAGE_SECRET_FIELD, StorageBindingNeeded
 from lti_tool.lti.deep_linking import focus_module
 from lti_tool.lti.flow import start_login
 from lti_tool.lti.keys import published_jwks
-from lti_tool.lti.launch import STORAGE_SECRET_FIELD, StorageBindingNeeded
 from lti_tool.lti.login import StorageLogin
 from lti_tool.lti.sessions import SESSION_COOKIE, LaunchSession
 from lti_tool.pathway import service
