@@ -63,7 +63,12 @@ def serve(host: str, port: int, workers: int, threads: int, sandbox: bool) -> No
 
         run_gunicorn(host, port, workers, threads)
     else:
+        import logging
+
         app = create_app(settings)
+        # Werkzeug's own request lines carry query strings (login hints, launch tokens in
+        # page links); the tool's access log already records each request, path only.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
