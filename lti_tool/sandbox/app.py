@@ -73,6 +73,8 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
         hint = json.loads(fields["lti_message_hint"])
         if request.args.get("place"):
             hint = {"user": user, "message": "deep_link"}
+        elif request.args.get("privacy"):
+            hint = {"user": user, "message": "privacy", "for": request.args["privacy"]}
         target = storage_target(request.args.get("storage"))
         if target:
             # Offered on the login and again on the launch, as Canvas does.
@@ -117,6 +119,13 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
             from lti_tool.sandbox.deep_linking import deep_link_claims
 
             claims = deep_link_claims(platform, user, nonce)
+        elif hint.get("message") == "privacy":
+            from lti_tool.sandbox.privacy_launch import privacy_claims
+
+            try:
+                claims = privacy_claims(platform, user, nonce, str(hint.get("for", "")))
+            except KeyError as exc:
+                raise SandboxError(400, "invalid_request", "unknown for_user") from exc
         else:
             claims = platform.launch_claims(user, nonce, str(hint.get("link", "checklist")))
         fields = {"id_token": platform.sign(claims), "state": state}

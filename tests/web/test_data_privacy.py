@@ -174,3 +174,23 @@ def test_the_download_needs_a_launch(launcher: Launcher) -> None:
     response = launcher.app.test_client().get("/privacy/export.json")
     assert response.status_code == 401
     assert "attachment" not in response.headers.get("Content-Disposition", "")
+
+
+def test_the_sandbox_sends_a_privacy_launch_for_another_person(launcher: Launcher) -> None:
+    """The sandbox LMS's own "Data privacy launch" link, through its login and /auth."""
+    from urllib.parse import urlsplit
+
+    from tests.support.lti import form_fields
+
+    assert launcher.launch(launcher.app.test_client(), "student1").status_code == 200
+    start = launcher.sandbox.get("/launch/admin?privacy=student1")
+    client = launcher.app.test_client()
+    login = client.post("/lti/login", data=form_fields(start.get_data(as_text=True)))
+    assert login.status_code == 302
+    auth_url = urlsplit(login.headers["Location"])
+    auth = launcher.sandbox.get(auth_url.path + "?" + auth_url.query)
+    form = form_fields(auth.get_data(as_text=True))
+    page = launcher.post_launch(client, form["id_token"], form["state"])
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200, text
+    assert "Sam Student" in text and "Download as JSON" in text
