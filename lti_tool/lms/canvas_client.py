@@ -29,7 +29,7 @@ import requests
 from lti_tool.lms import canvas_parsing as parse
 from lti_tool.lms.canvas_parsing import CanvasApiError
 from lti_tool.lms.links import next_link
-from lti_tool.lms.retry import TRANSIENT_STATUSES, Backoff
+from lti_tool.lms.retry import TRANSIENT_STATUSES, Backoff, transport_failure
 from lti_tool.lms.source import SourceConfigError, SourceError, SourceUnavailable
 
 Params = Mapping[str, str | int | Sequence[str]]
@@ -153,18 +153,15 @@ class CanvasRestClient:
                 allow_redirects=False,
                 headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
             )
-        except requests.Timeout as exc:
-            raise SourceUnavailable(
-                f"Canvas did not answer {what} within {self.timeout:g} s"
-            ) from exc
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise SourceUnavailable(
-                f"could not reach Canvas at {self.base_url} ({type(exc).__name__})"
-            ) from exc
         except requests.RequestException as exc:
-            raise SourceConfigError(
-                f"the Canvas URL {self.base_url!r} is not usable ({type(exc).__name__}): set it "
-                "to the institution's Canvas address, e.g. https://school.instructure.com"
+            raise transport_failure(
+                exc,
+                lms="Canvas",
+                what=what,
+                url=self.base_url,
+                timeout=self.timeout,
+                url_label="Canvas URL",
+                fix="set it to the institution's Canvas address, e.g. https://school.instructure.com",
             ) from exc
         with response:
             self._note_remaining(response.headers.get("X-Rate-Limit-Remaining"))

@@ -31,8 +31,9 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
-from lti_tool.lms import moodle_parsing as parse
+from lti_tool.lms.moodle_activity_completion import activity_record
 from lti_tool.lms.moodle_client import COMPLETION_FUNCTIONS, MoodleWsClient, encode_params
+from lti_tool.lms.moodle_course_completion import course_record
 from lti_tool.lms.moodle_errors import course_problem
 from lti_tool.lms.moodle_parsing import MoodleWsError
 from lti_tool.lms.source import (
@@ -110,7 +111,7 @@ class MoodleCompletionSource:
                 if exc.errorcode in NOT_ENROLLED:
                     return FetchResult([self._not_started(item.code)])
                 return FetchResult(errors=course_problem(exc, course_id, [item.code], user_id))
-            return FetchResult([parse.course_record(item.code, status, self.tz, self.source_name)])
+            return FetchResult([course_record(item.code, status, self.tz, self.source_name)])
 
         return FetchUnit((item.code,), run)
 
@@ -134,7 +135,7 @@ class MoodleCompletionSource:
                 if found is None:
                     result.errors.append(_missing_activity(item))
                 else:
-                    record = parse.activity_record(item.code, found, self.tz, self.source_name)
+                    record = activity_record(item.code, found, self.tz, self.source_name)
                     result.completions.append(record)
             return result
 

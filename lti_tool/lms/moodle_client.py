@@ -16,8 +16,10 @@ from typing import Any
 import requests
 
 from lti_tool.lms import moodle_parsing as parse
+from lti_tool.lms.moodle_activity_completion import ActivityStatus, parse_activities_completion
+from lti_tool.lms.moodle_course_completion import CourseCompletionStatus, parse_course_completion
 from lti_tool.lms.moodle_errors import http_problem, service_problem
-from lti_tool.lms.retry import TRANSIENT_STATUSES, Backoff
+from lti_tool.lms.retry import TRANSIENT_STATUSES, Backoff, transport_failure
 from lti_tool.lms.source import SourceConfigError, SourceUnavailable
 
 REST_PATH = "/webservice/rest/server.php"
@@ -116,18 +118,15 @@ class MoodleWsClient:
                 allow_redirects=False,
                 headers={"Accept": "application/json"},
             )
-        except requests.Timeout as exc:
-            raise SourceUnavailable(
-                f"Moodle did not answer {function} within {self.timeout:g} s"
-            ) from exc
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise SourceUnavailable(
-                f"could not reach Moodle at {self.endpoint_url} ({type(exc).__name__})"
-            ) from exc
         except requests.RequestException as exc:
-            raise SourceConfigError(
-                f"the Moodle web-service URL {self.endpoint_url!r} is not usable "
-                f"({type(exc).__name__}): set it to the site address"
+            raise transport_failure(
+                exc,
+                lms="Moodle",
+                what=function,
+                url=self.endpoint_url,
+                timeout=self.timeout,
+                url_label="Moodle web-service URL",
+                fix="set it to the site address",
             ) from exc
         with response:
             if response.status_code in TRANSIENT_STATUSES or response.status_code == 429:
@@ -182,11 +181,9 @@ class MoodleWsClient:
         """``core_course_get_contents``: the course's activities, section by section."""
         return parse.parse_contents(self.call("core_course_get_contents", {"courseid": course_id}))
 
-    def get_course_completion_status(
-        self, course_id: int, user_id: int
-    ) -> parse.CourseCompletionStatus:
+    def get_course_completion_status(self, course_id: int, user_id: int) -> CourseCompletionStatus:
         """``core_completion_get_course_completion_status`` for one user."""
-        return parse.parse_course_completion(
+        return parse_course_completion(
             self.call(
                 "core_completion_get_course_completion_status",
                 {"courseid": course_id, "userid": user_id},
@@ -195,9 +192,9 @@ class MoodleWsClient:
 
     def get_activities_completion_status(
         self, course_id: int, user_id: int
-    ) -> list[parse.ActivityStatus]:
+    ) -> list[ActivityStatus]:
         """``core_completion_get_activities_completion_status`` for one user."""
-        return parse.parse_activities_completion(
+        return parse_activities_completion(
             self.call(
                 "core_completion_get_activities_completion_status",
                 {"courseid": course_id, "userid": user_id},

@@ -1,9 +1,14 @@
-"""Bounded retries with jittered exponential backoff, shared by the LMS clients."""
+"""Bounded retries with jittered exponential backoff, and which failures deserve one, shared by
+the LMS clients."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+
+import requests
+
+from lti_tool.lms.source import SourceConfigError, SourceError, SourceUnavailable
 
 # Statuses worth another try: the server or a proxy in front of it is struggling.
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
@@ -34,3 +39,23 @@ class Backoff:
         """Seconds to wait after failed attempt number ``attempt`` (0 = the first)."""
         ceiling = min(self.cap, self.base * 2.0**attempt)
         return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def transport_failure(
+    exc: requests.RequestException,
+    *,
+    lms: str,
+    what: str,
+    url: str,
+    timeout: float,
+    url_label: str,
+    fix: str,
+) -> SourceError:
+    """The ``SourceError`` for a request that got no answer at all. A timeout or a broken
+    connection is ``SourceUnavailable`` (worth another try); anything else ``requests`` refuses
+    (a malformed URL, an unknown scheme) is a ``SourceConfigError`` telling the admin ``fix``."""
+    if isinstance(exc, requests.Timeout):
+        return SourceUnavailable(f"{lms} did not answer {what} within {timeout:g} s")
+    if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        return SourceUnavailable(f"could not reach {lms} at {url} ({type(exc).__name__})")
+    return SourceConfigError(f"the {url_label} {url!r} is not usable ({type(exc).__name__}): {fix}")

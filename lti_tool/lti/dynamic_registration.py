@@ -1,28 +1,21 @@
-"""LTI Dynamic Registration 1.0, the rules: what a platform's OpenID configuration must say,
-the client registration the tool sends, and how the platform's answer is read. No I/O here
-(``dynamic_registration_flow`` fetches, posts, stores).
+"""LTI Dynamic Registration 1.0, the platform's side: what its OpenID configuration must say
+(validated here), and which origins may frame the registration pages. No I/O here: the body the
+tool sends is built in ``dynamic_registration_request``, the platform's answer read in
+``dynamic_registration_response``, and ``dynamic_registration_flow`` fetches, posts, stores.
 
-Facts behind the rules (1EdTech LTI-DR 1.0; Moodle 4.5.6 as recorded in
+The fact behind the origin rule (1EdTech LTI-DR 1.0; Moodle 4.5.6 as recorded in
 ``fixtures/moodle-4.5.6/dynreg-flow.json``; Canvas's ``Lti::IMS::DynamicRegistrationController``):
-
-- The issuer need not share the configuration URL's origin: Canvas cloud's issuer is
-  ``https://canvas.instructure.com`` for everyone while the configuration lives on the
-  institution's domain. The *registration endpoint* must share it: the registration token is
-  sent there, and an endpoint elsewhere would hand the token (and the tool's registration) to
-  whoever wrote the configuration.
-- Moodle answers with ``deployment_id`` inside the tool configuration (as the spec shows);
-  recent Canvas puts it at the top level; older Canvas sends none (its deployment is made when
-  an admin enables the app, and the first launch records it).
-- Canvas needs ``privacy_level: public`` or it shares no name or email, and placements to show
-  the tool anywhere; Moodle ignores both.
+the issuer need not share the configuration URL's origin: Canvas cloud's issuer is
+``https://canvas.instructure.com`` for everyone while the configuration lives on the
+institution's domain. The *registration endpoint* must share it: the registration token is
+sent there, and an endpoint elsewhere would hand the token (and the tool's registration) to
+whoever wrote the configuration.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,47 +24,9 @@ from urllib.parse import urlsplit
 from lti_tool.errors import ToolError, UpstreamError
 from lti_tool.lti import claims as c
 from lti_tool.lti.registry import RegistryError, check_platform_url
-from lti_tool.settings import Settings
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
-TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
-CANVAS_EXTENSION = "https://canvas.instructure.com/lti/"
-CANVAS_PRIVACY_LEVEL = CANVAS_EXTENSION + "privacy_level"
-CANVAS_TOOL_ID = CANVAS_EXTENSION + "tool_id"
-
-CLIENT_NAME = "Clinical leadership pathway"
-TOOL_ID = "clinical-leadership-pathway"
-DESCRIPTION = (
-    "Each student's checklist towards the Postgraduate Certificate in Clinical Leadership, "
-    "and a class overview for course staff."
-)
-AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
-NRPS_MEMBERSHIP = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
-# The scopes the tool asks for, in order, with what each lets it do (shown before install).
-WANTED_SCOPES: dict[str, str] = {
-    AGS + "lineitem": "create and update its own gradebook columns",
-    AGS + "lineitem.readonly": "read gradebook columns",
-    AGS + "result.readonly": "read the grades in its columns",
-    AGS + "score": "send grades",
-    NRPS_MEMBERSHIP: "read the course roster (names, emails and roles)",
-}
-# The claims the tool asks to receive in every launch.
-SHARED_CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email")
-# Substitution variables for custom parameters. Asked for only when the platform can fill them
-# in (an unknown ``$Variable`` reaches the tool as a literal string).
-CUSTOM_VARIABLES: dict[str, str] = {
-    "canvas_user_id": "Canvas.user.id",
-    "canvas_course_id": "Canvas.course.id",
-    "context_history": "Context.id.history",
-}
-CANVAS_PLACEMENTS = {
-    c.RESOURCE_LINK_REQUEST: ("course_navigation",),
-    c.DEEP_LINKING_REQUEST: ("link_selection", "assignment_selection"),
-}
 KINDS = {"moodle": "moodle", "canvas": "canvas"}
-_NAME_SAFE = re.compile(r"[^a-z0-9._-]+")
-_TAGS = re.compile(r"<[^>]*>")
-MAX_PLATFORM_WORDS = 300
 
 
 class RegistrationRefused(ToolError):
@@ -130,34 +85,6 @@ class PlatformConfiguration:
         if values.get("variables") is not None:
             values["variables"] = tuple(values["variables"])
         return cls(**values)
-
-
-@dataclass(frozen=True)
-class ToolUrls:
-    """The tool's own URLs as the platform must see them."""
-
-    login: str
-    launch: str
-    jwks: str
-    domain: str
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ToolUrls:
-        return cls(
-            login=settings.url_for_tool("/lti/login"),
-            launch=settings.url_for_tool("/lti/launch"),
-            jwks=settings.url_for_tool("/.well-known/jwks.json"),
-            domain=urlsplit(settings.base_url).netloc,
-        )
-
-
-@dataclass(frozen=True)
-class RegistrationResult:
-    """What the platform answered: the client it made, and its deployment when it said."""
-
-    client_id: str
-    deployment_id: str | None
-    granted_scopes: tuple[str, ...] | None
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -299,128 +226,6 @@ def parse_platform_configuration(
     )
 
 
-def requested_scopes(config: PlatformConfiguration) -> list[str]:
-    """The tool's scopes the platform offers (asking for others would fail the registration)."""
-    return [scope for scope in WANTED_SCOPES if scope in config.scopes_supported]
-
-
-def custom_parameters(config: PlatformConfiguration) -> dict[str, str]:
-    """Custom parameters the platform can fill in. Canvas variables go to Canvas only (Canvas
-    lists its variables anyway); the others when listed, or when the platform lists none."""
-    wanted: dict[str, str] = {}
-    for name, variable in CUSTOM_VARIABLES.items():
-        if variable.startswith("Canvas."):
-            offered = config.kind == "canvas"
-        else:
-            offered = config.variables is None or variable in config.variables
-        if offered:
-            wanted[name] = "$" + variable
-    return wanted
-
-
-def _placements(config: PlatformConfiguration, message_type: str) -> list[str]:
-    listed = config.messages.get(message_type, ())
-    if config.kind == "canvas":
-        ours = CANVAS_PLACEMENTS[message_type]
-        return [p for p in ours if not listed or p in listed]
-    # The spec's own placement for deep linking, named only where the platform lists it.
-    if message_type == c.DEEP_LINKING_REQUEST and "ContentArea" in listed:
-        return ["ContentArea"]
-    return []
-
-
-def _message(config: PlatformConfiguration, message_type: str, tool: ToolUrls) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "type": message_type,
-        "target_link_uri": tool.launch,
-        "label": CLIENT_NAME,
-    }
-    placements = _placements(config, message_type)
-    if placements:
-        message["placements"] = placements
-    return message
-
-
-def client_registration(config: PlatformConfiguration, tool: ToolUrls) -> dict[str, Any]:
-    """The client registration request body (LTI-DR 1.0 section 3.5)."""
-    messages = [_message(config, c.RESOURCE_LINK_REQUEST, tool)]
-    if c.DEEP_LINKING_REQUEST in config.messages:
-        messages.append(_message(config, c.DEEP_LINKING_REQUEST, tool))
-    tool_configuration: dict[str, Any] = {
-        "domain": tool.domain,
-        "target_link_uri": tool.launch,
-        "description": DESCRIPTION,
-        "custom_parameters": custom_parameters(config),
-        "claims": list(SHARED_CLAIMS),
-        "messages": messages,
-    }
-    if config.kind == "canvas":
-        tool_configuration[CANVAS_PRIVACY_LEVEL] = "public"
-        tool_configuration[CANVAS_TOOL_ID] = TOOL_ID
-    return {
-        "application_type": "web",
-        "response_types": ["id_token"],
-        "grant_types": ["implicit", "client_credentials"],
-        "initiate_login_uri": tool.login,
-        "redirect_uris": [tool.launch],
-        "client_name": CLIENT_NAME,
-        "jwks_uri": tool.jwks,
-        "token_endpoint_auth_method": "private_key_jwt",
-        "scope": " ".join(requested_scopes(config)),
-        TOOL_CONFIGURATION: tool_configuration,
-    }
-
-
-def _identifier(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | str) and str(value).strip():
-        return str(value).strip()
-    return None
-
-
-def parse_registration_response(body: Any) -> RegistrationResult:
-    """Read the platform's answer: ``client_id``, and ``deployment_id`` from the tool
-    configuration (spec, Moodle) or the top level (recent Canvas), if present at all."""
-    if not isinstance(body, dict):
-        raise PlatformRefused("bad_registration_response", "The platform's answer is not JSON.")
-    client_id = _identifier(body.get("client_id"))
-    if client_id is None:
-        raise PlatformRefused(
-            "bad_registration_response", "The platform's answer carries no client_id."
-        )
-    tool_configuration = body.get(TOOL_CONFIGURATION)
-    nested = (
-        tool_configuration.get("deployment_id") if isinstance(tool_configuration, dict) else None
-    )
-    deployment_id = _identifier(nested) or _identifier(body.get("deployment_id"))
-    scope = body.get("scope")
-    granted = tuple(scope.split()) if isinstance(scope, str) else None
-    return RegistrationResult(client_id, deployment_id, granted)
-
-
-def platform_words(body: bytes, content_type: str = "") -> str:
-    """What the platform said, short and as text: Moodle answers plain words
-    (``token_already_used``) labelled text/html, Canvas JSON ``{"errorMessage": …}``."""
-    text = body.decode("utf-8", errors="replace").strip()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        for key in ("error_description", "errorMessage", "message", "error", "errors", "reason"):
-            if data.get(key):
-                value = data[key]
-                text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-                break
-    elif text.startswith("<") or ("html" in content_type and "<" in text):
-        text = _TAGS.sub(" ", text)
-    text = " ".join(text.split())
-    if len(text) > MAX_PLATFORM_WORDS:
-        text = text[: MAX_PLATFORM_WORDS - 1] + "…"
-    return text or "(no explanation given)"
-
-
 CANVAS_FRAME_ORIGINS = ("https://*.instructure.com", "https://*.canvaslms.com")
 
 
@@ -445,10 +250,3 @@ def frame_origins(configuration_url: str, config: PlatformConfiguration | None =
     if (config is not None and config.kind == "canvas") or canvas_host:
         origins += CANVAS_FRAME_ORIGINS
     return list(dict.fromkeys(origins))
-
-
-def registration_base_name(config: PlatformConfiguration) -> str:
-    """``<product family>-<host>``, e.g. ``moodle-127.0.0.1:8080`` or
-    ``canvas-school.instructure.com`` (the configuration's host: Canvas's issuer is shared)."""
-    family = _NAME_SAFE.sub("-", config.product_family_code.lower()).strip("-") or "lti"
-    return f"{family}-{config.host}"[:90]

@@ -3,44 +3,35 @@ server-side while an admin confirms, register with the platform, store the regis
 
 Nothing the confirmation form carries is trusted but the id of the pending install (random,
 single use, in the shared store) and its form token; the configuration, the registration token
-and the list of existing registrations stay on the server between the two requests.
+and the list of existing registrations stay on the server between the two requests. The calls
+to the platform are in ``dynamic_registration_http``, what is stored in
+``dynamic_registration_records``.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import re
 import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import requests
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from lti_tool.errors import Forbidden, UpstreamError
+from lti_tool.errors import Forbidden
 from lti_tool.logs import log_event
-from lti_tool.lti import registry
-from lti_tool.lti.dynamic_registration import (
+from lti_tool.lti.dynamic_registration import PlatformConfiguration, RegistrationRefused
+from lti_tool.lti.dynamic_registration_http import fetch_configuration, register_with_platform
+from lti_tool.lti.dynamic_registration_records import save_registration
+from lti_tool.lti.dynamic_registration_request import (
     WANTED_SCOPES,
-    PlatformConfiguration,
-    PlatformRefused,
-    RegistrationRefused,
-    RegistrationResult,
     ToolUrls,
-    check_configuration_url,
     client_registration,
     custom_parameters,
-    display_url,
-    parse_platform_configuration,
-    parse_registration_response,
-    platform_words,
-    registration_base_name,
     requested_scopes,
 )
-from lti_tool.persistence.models import Deployment, Registration
+from lti_tool.persistence.models import Registration
 from lti_tool.settings import Settings
 
 if TYPE_CHECKING:
@@ -51,7 +42,6 @@ log = logging.getLogger("lti_tool.dynamic_registration")
 PENDING_KIND = "dynreg"
 # Moodle's registration token lives an hour; a pending install never outlives it.
 PENDING_TTL_SECONDS = 3600
-MAX_BODY_BYTES = 256 * 1024
 _INSTALL_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -136,68 +126,6 @@ def ensure_enabled(settings: Settings) -> str:
     return mode
 
 
-def _read_limited(response: requests.Response, url: str) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(16384):
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PlatformRefused("answer_too_large", f"{display_url(url)} answered too much.")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _exchange(
-    http: requests.Session, method: str, url: str, token: str | None, payload: Any = None
-) -> tuple[int, str, bytes]:
-    """One call with the session's timeout, no redirects (they would carry the token away)
-    and a size limit; returns status, content type and body."""
-    headers = {"Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = None
-    if payload is not None:
-        headers["Content-Type"] = "application/json"
-        data = json.dumps(payload)
-    try:
-        response = http.request(
-            method, url, headers=headers, data=data, allow_redirects=False, stream=True
-        )
-        with response:
-            body = _read_limited(response, url)
-    except requests.Timeout as exc:
-        raise UpstreamError(
-            "platform_timeout", f"{display_url(url)} did not answer in time."
-        ) from exc
-    except requests.RequestException as exc:
-        raise UpstreamError(
-            "platform_unreachable",
-            f"{display_url(url)} could not be reached ({exc.__class__.__name__}).",
-        ) from exc
-    return response.status_code, response.headers.get("Content-Type", ""), body
-
-
-def fetch_configuration(
-    http: requests.Session, url: str, token: str | None, *, development: bool
-) -> PlatformConfiguration:
-    """GET the platform's OpenID configuration (with the registration token as bearer: Canvas
-    requires it, Moodle ignores it) and validate it."""
-    url = check_configuration_url(url, development=development)
-    status, content_type, body = _exchange(http, "GET", url, token)
-    if status != 200:
-        raise PlatformRefused(
-            "configuration_refused",
-            f"{display_url(url)} answered HTTP {status}: {platform_words(body, content_type)}",
-        )
-    try:
-        document = json.loads(body)
-    except ValueError as exc:
-        raise RegistrationRefused(
-            "bad_configuration", f"{display_url(url)} did not answer with JSON."
-        ) from exc
-    return parse_platform_configuration(document, url, development=development)
-
-
 def begin_install(
     services: Services, configuration_url: str, registration_token: str | None, form_token: str
 ) -> PendingInstall:
@@ -227,96 +155,6 @@ def begin_install(
     )
     services.store.put(PENDING_KIND, pending.install_id, pending.to_json(), PENDING_TTL_SECONDS)
     return pending
-
-
-def register_with_platform(
-    http: requests.Session, config: PlatformConfiguration, token: str | None, body: dict[str, Any]
-) -> RegistrationResult:
-    """POST the client registration; the platform's refusal comes back in its own words."""
-    status, content_type, answer = _exchange(
-        http, "POST", config.registration_endpoint, token, payload=body
-    )
-    if status not in (200, 201):
-        raise PlatformRefused(
-            "registration_refused",
-            f"{config.product} refused the registration (HTTP {status}): "
-            f"{platform_words(answer, content_type)}",
-        )
-    try:
-        parsed = json.loads(answer)
-    except ValueError as exc:
-        raise PlatformRefused(
-            "bad_registration_response", "The platform's answer to the registration is not JSON."
-        ) from exc
-    return parse_registration_response(parsed)
-
-
-def unique_name(session: Session, base: str) -> str:
-    """``base``, or ``base-2``, ``base-3``… whichever is free."""
-    taken = set(
-        session.scalars(select(Registration.name).where(Registration.name.like(base + "%")))
-    )
-    if base not in taken:
-        return base
-    number = 2
-    while f"{base}-{number}" in taken:
-        number += 1
-    return f"{base}-{number}"
-
-
-def save_registration(
-    session: Session,
-    config: PlatformConfiguration,
-    result: RegistrationResult,
-    *,
-    active: bool,
-    replace: bool,
-    development: bool,
-) -> tuple[Registration, bool, bool]:
-    """Store the registration and its deployment; returns it, whether an existing one with the
-    same issuer + client_id was updated, and whether the deployment is active."""
-    registration = registry.find_registration(session, config.issuer, result.client_id)
-    replaced = registration is not None
-    if registration is not None:
-        if not replace:
-            raise RegistrationRefused(
-                "duplicate_registration",
-                f"{config.product} issued client_id {result.client_id!r}, but the tool already "
-                f"has a registration {registration.name!r} for that issuer and client_id. Start "
-                "again from your LMS and confirm the replacement.",
-                status=409,
-            )
-        registration.kind = config.kind
-        registration.auth_login_url = config.authorization_endpoint
-        registration.auth_token_url = config.token_endpoint
-        registration.key_set_url = config.jwks_uri
-    else:
-        registration = registry.add_platform(
-            session,
-            registry.PlatformSpec(
-                name=unique_name(session, registration_base_name(config)),
-                issuer=config.issuer,
-                client_id=result.client_id,
-                auth_login_url=config.authorization_endpoint,
-                auth_token_url=config.token_endpoint,
-                key_set_url=config.jwks_uri,
-                kind=config.kind,
-            ),
-            development=development,
-        )
-    deployment_active = False
-    if result.deployment_id:
-        deployment = registry.find_deployment(session, registration.id, result.deployment_id)
-        if deployment is None:
-            deployment = Deployment(
-                registration_id=registration.id, deployment_id=result.deployment_id, active=active
-            )
-            session.add(deployment)
-        elif active:
-            deployment.active = True
-        session.flush()
-        deployment_active = deployment.active
-    return registration, replaced, deployment_active
 
 
 def load_pending(services: Services, install_id: str) -> PendingInstall:

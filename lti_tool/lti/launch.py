@@ -4,9 +4,7 @@ What pylti1p3 2.0.0 lacks and this module adds (see ../shared/LTI-NOTES.md):
 - the nonce is consumed atomically in shared storage, and must equal the one issued with the
   state (pylti1p3 only checks that some nonce was saved, and marks state+id_token as valid so
   the same POST is accepted again);
-- state is single-use, expires in minutes and is bound to the browser by a random secret,
-  kept in a cookie or, for iframes without cookies, in the platform's storage (see
-  ``browser_binding``);
+- state is single-use, expires in minutes and is bound to the browser (``browser_binding``);
 - signature verification names the expected audience and issuer, allows a small clock skew,
   refuses tokens issued too long ago, checks ``azp`` for multi-audience tokens and accepts
   only the algorithm of the platform's key;

@@ -7,21 +7,15 @@ URLs, under the issuer (context ``pgcert-cl-2027``; any other context answers 40
 - ``/api/ags/<context>/lineitems/<id>/lineitem?type_id=1`` GET, PUT, DELETE;
 - ``…/lineitems/<id>/lineitem/scores?type_id=1`` POST; ``…/lineitem/results?type_id=1`` GET.
 
-Requests are routed as Moodle's ``mod/lti/services.php`` routes them: the first resource whose
-media type fits (``Accept`` for GET, ``Content-Type`` otherwise, compared as exact strings)
-and whose template occurs anywhere in the path, else 400 "No handler found for …". Its quirks
-follow from that: the naive score URL ``…/lineitem?type_id=1/scores`` gets 400, and a results
-GET without the result-container ``Accept`` is answered with the line item. Paging ``Link``
-headers have typographic quotes and ``&amp;`` (raw UTF-8 on the wire); results with ``limit``
-crash into Moodle's HTML 404. Errors are Moodle's JSON ``{status, reason}``, 401 without
-``WWW-Authenticate``. :class:`AgsFake` injects latency and faults and records every call;
-``GET /gradebook`` shows the grades as a page.
+Requests are routed as Moodle's ``mod/lti/services.php`` routes them, quirks included (see
+``ags_protocol.py``). Paging ``Link`` headers go out as raw UTF-8 on the wire; results with
+``limit`` crash into Moodle's HTML 404. Errors are Moodle's JSON ``{status, reason}``, 401
+without ``WWW-Authenticate``. :class:`AgsFake` injects latency and faults and records every
+call; ``GET /gradebook`` shows the grades as a page.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 import time
 from collections import deque
@@ -29,45 +23,28 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, render_template, request
 
-from lti_tool.sandbox.ags_store import (
-    AgsRefused,
-    AgsStore,
-    LineItem,
-    ScorePost,
-    gradebook_rows,
-    number,
+from lti_tool.sandbox.ags_protocol import (
+    CONTAINER,
+    CRASH_PAGE,
+    LINEITEM,
+    RESULTS,
+    SCOPE,
+    SCORE,
+    SCORE_CONTAINER,
+    fault_page,
+    find_resource,
+    json_body,
     paging_links,
-    param_int,
-    parse_lineitem,
-    parse_score,
+    php_json,
     result_json,
 )
+from lti_tool.sandbox.ags_store import AgsRefused, AgsStore, LineItem, ScorePost, number
+from lti_tool.sandbox.ags_validation import is_learner, param_int, parse_lineitem, parse_score
 from lti_tool.sandbox.app import ServiceRefused, _require_scope, _service_error
 from lti_tool.sandbox.platform import DEMO_CONTEXT, SandboxPlatform
 
-CONTAINER = "application/vnd.ims.lis.v2.lineitemcontainer+json"
-LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
-SCORE = "application/vnd.ims.lis.v1.score+json"
-SCORE_CONTAINER = "application/vnd.ims.lis.v1.scorecontainer+json"
-RESULTS = "application/vnd.ims.lis.v2.resultcontainer+json"
-SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 PREFIX = "/api/ags"
 TYPE_ID = "1"
-_ITEM = "/{context_id}/lineitems/{item_id}/lineitem"
-# Moodle's resources, in its order (elements before containers).
-_RESOURCES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("lineitem", _ITEM, (LINEITEM,), ("GET", "PUT", "DELETE")),
-    ("lineitems", "/{context_id}/lineitems", (CONTAINER, LINEITEM), ("GET", "POST")),
-    ("results", _ITEM + "/results", (RESULTS,), ("GET",)),
-    ("scores", _ITEM + "/scores", (SCORE_CONTAINER, SCORE), ("POST",)),
-)
-_CRASH = (
-    '<!DOCTYPE html>\n<html dir="ltr" lang="en" xml:lang="en">\n<head><title>Error | Sandbox LMS'
-    '</title></head>\n<body><div role="main"><div data-rel="fatalerror" class="box errorbox">'
-    '<p class="errormessage">Exception - Call to a member function out() on null</p>'
-    '<p class="errorcode"><a href="https://docs.moodle.org/405/en/error/moodle/'
-    'generalexceptionmessage">More information about this error</a></p></div></div></body></html>'
-)
 
 
 class AgsFake:
@@ -153,7 +130,7 @@ class AgsFake:
         try:
             time.sleep(self.latency)
             if fault is not None:
-                return _fault(*fault)
+                return fault_page(*fault)
             return self._route("/" + subpath)
         except (AgsRefused, ServiceRefused) as exc:
             return _service_error(exc.status, exc.reason)
@@ -165,7 +142,7 @@ class AgsFake:
         method = "GET" if request.method == "HEAD" else request.method
         accept = request.headers.get("Accept", "") if method == "GET" else ""
         ctype = "" if method == "GET" else request.headers.get("Content-Type", "")
-        found = _resource(path, method, accept, ctype)
+        found = find_resource(path, method, accept, ctype)
         if found is None:
             raise AgsRefused(400, f"No handler found for {path} {accept} {ctype}")
         name, methods = found
@@ -187,10 +164,10 @@ class AgsFake:
             raise AgsRefused(400, "No context or unsupported content type")
         _check_context(context)
         if method == "POST":
-            item = self.store.create(**parse_lineitem(_json_body()))
+            item = self.store.create(**parse_lineitem(json_body()))
             with self._lock:
                 self.lineitem_creates.append(item)
-            return _json(item.to_json(self.lineitem_url(item.id)), LINEITEM, 201, escape=False)
+            return php_json(item.to_json(self.lineitem_url(item.id)), LINEITEM, 201, escape=False)
         args = request.args
         link_id = args.get("resource_link_id", args.get("lti_link_id"))
         filters = {"resource_id": args.get("resource_id"), "resource_link_id": link_id}
@@ -201,7 +178,7 @@ class AgsFake:
         if limit > 0:
             page = items[start : start + limit] if start >= 0 else []
         body = [item.to_json(self.lineitem_url(item.id)) for item in page]
-        response = _json(body, CONTAINER)
+        response = php_json(body, CONTAINER)
         if limit > 0:
             query = [(k, v) for k, v in filters.items() if v is not None]
             query += [("type_id", TYPE_ID), ("limit", str(limit))]
@@ -214,12 +191,12 @@ class AgsFake:
         self._authorize("lineitem", *(["lineitem.readonly"] if method == "GET" else []))
         item = self._item(context, item_id, "")
         if method == "GET":
-            return _json(item.to_json(self.lineitem_url(item.id)), LINEITEM)
+            return php_json(item.to_json(self.lineitem_url(item.id)), LINEITEM)
         if method == "PUT":
-            updated = self.store.update(item.id, parse_lineitem(_json_body()))
+            updated = self.store.update(item.id, parse_lineitem(json_body()))
             if updated is None:
                 raise AgsRefused(404, f"Not Found: Grade item {item_id} doesn't exist")
-            return _json(updated.to_json(self.lineitem_url(item.id)), LINEITEM, escape=False)
+            return php_json(updated.to_json(self.lineitem_url(item.id)), LINEITEM, escape=False)
         if not item.tool_owned:
             raise AgsRefused(403, "Forbidden")  # Moodle keeps an activity's own grade item
         self.store.delete(item.id)
@@ -231,12 +208,12 @@ class AgsFake:
         grades = self.store.results(item.id, request.args.get("user_id") or None)
         if grades and param_int(request.args.get("limit")) > 0:
             # Moodle 4.5 builds no "last" link for LTI 1.3 tools and dies on it.
-            return Response(_CRASH, 404, content_type="text/html; charset=utf-8")
+            return Response(CRASH_PAGE, 404, content_type="text/html; charset=utf-8")
         endpoint = self.lineitem_url(item.id, query=False)
-        return _json([result_json(item, g, endpoint, TYPE_ID) for g in grades], RESULTS)
+        return php_json([result_json(item, g, endpoint, TYPE_ID) for g in grades], RESULTS)
 
     def _scores(self, context: str, item_id: str, ctype: str) -> Response:
-        body, status = _json_body(), 500
+        body, status = json_body(), 500
         try:
             self._authorize("score")
             if ctype == SCORE_CONTAINER:
@@ -292,46 +269,21 @@ def register_ags(
     return fake
 
 
-def _resource(
-    path: str, method: str, accept: str, ctype: str
-) -> tuple[str, tuple[str, ...]] | None:
-    """Moodle's choice: the first resource whose media type fits and whose template occurs
-    anywhere in the path (unanchored, so ``…/lineitem/results`` also matches ``lineitem``)."""
-    for name, template, formats, methods in _RESOURCES:
-        if method == "GET" and accept and "*/*" not in accept and accept not in formats:
-            continue
-        if method not in ("GET", "DELETE") and ctype not in formats:
-            continue
-        if re.search(re.sub(r"\{\w+\}", "[^/]+", template), path):
-            return name, methods
-    return None
-
-
 def _check_context(context: str, stop: str = "") -> None:
     if context != DEMO_CONTEXT["id"]:
         raise AgsRefused(404, f"Not Found: Course {context} doesn't exist{stop}")
 
 
-def _fault(status: int, retry_after: float | None) -> Response:
-    reason = "Too Many Requests" if status == 429 else "Service Unavailable"
-    title = f"{status} {reason}"
-    page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
-    response = Response(page, status, content_type="text/html; charset=utf-8")
-    if retry_after is not None:
-        response.headers["Retry-After"] = f"{retry_after:g}"
-    return response
-
-
-def _json(body: Any, media: str, status: int = 200, *, escape: bool = True) -> Response:
-    """JSON as PHP writes it: compact, and ``\\/`` unless JSON_UNESCAPED_SLASHES."""
-    text = json.dumps(body, separators=(",", ":"))
-    return Response(
-        text.replace("/", "\\/") if escape else text, status, content_type=f"{media}; charset=utf-8"
-    )
-
-
-def _json_body() -> Any:
-    try:
-        return json.loads(request.get_data(as_text=True) or "null")
-    except ValueError:
-        return None
+def gradebook_rows(
+    items: list[LineItem], grades: dict[int, dict[str, dict[str, Any]]], roster: list[Any]
+) -> list[tuple[str, list[dict[str, Any] | None]]]:
+    """(name, grade per line item) for each learner, then anyone graded who has left."""
+    people = {
+        str(m["user_id"]): str(m.get("name") or m["user_id"]) for m in roster if is_learner(m)
+    }
+    for column in grades.values():
+        for uid in column:
+            people.setdefault(uid, f"User {uid} (not in the course)")
+    return [
+        (name, [grades.get(item.id, {}).get(uid) for item in items]) for uid, name in people.items()
+    ]

@@ -1,32 +1,22 @@
-"""The sandbox AGS platform's data and rules: line items, the gradebook, what a score must
-meet, and Moodle's JSON and paging shapes (``ags.py`` serves them over HTTP).
+"""The sandbox AGS platform's data: line items, the gradebook and the score POSTs
+(``ags.py`` serves them over HTTP, ``ags_validation.py`` checks what arrives and
+``ags_protocol.py`` writes Moodle's JSON and paging shapes).
 
 Thread-safe (the sandbox server is threaded and the tool posts concurrently): every read and
 write holds one lock. Nothing here stops two line items with the same ``resourceId``: avoiding
 duplicates is the tool's job, as on a real LMS.
 
-Moodle rules kept (``gradebookservices`` ``scores.php``/``lineitem.php``): the stored grade
-time is the score timestamp truncated to whole seconds (``strtotime``), and a score whose
-time is not later is refused with 409 (equal included, so two scores within one second
-clash); a score that is not ``FullyGraded`` clears the grade; ``resultScore`` is rescaled to
-the line item's maximum and left out when it is empty (0 included). Stricter than Moodle, as
-the spec asks: progress values must be known ones, ``scoreGiven`` must lie in 0..scoreMaximum.
+Moodle rules kept (``gradebookservices`` ``scores.php``/``lineitem.php``): a score whose time is
+not later than the stored one is refused with 409 (equal included; stored times are whole
+seconds, so two scores within one second clash); ``resultScore`` is rescaled to the line item's
+maximum.
 """
 
 from __future__ import annotations
 
-import math
-import re
 import threading
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
-
-ACTIVITY_PROGRESS = frozenset({"Initialized", "Started", "InProgress", "Submitted", "Completed"})
-GRADING_PROGRESS = frozenset({"FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"})
-INCORRECT_SCORE = "Incorrect score received"
-LEARNER = "Learner"
 
 
 class AgsRefused(Exception):
@@ -119,78 +109,6 @@ def number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
-def parse_lineitem(body: Any) -> dict[str, Any]:
-    """The fields of a POSTed or PUT line item; ``resource_link_id`` only when sent."""
-    if not isinstance(body, dict) or "label" not in body or "scoreMaximum" not in body:
-        raise AgsRefused(400, "No label or Score Maximum")
-    label, maximum = body["label"], body["scoreMaximum"]
-    if not isinstance(label, str) or not label.strip() or not _is_number(maximum) or maximum <= 0:
-        raise AgsRefused(400, "Bad Request")
-    parsed: dict[str, Any] = {"label": label, "score_maximum": float(maximum)}
-    for key, attr in (("resourceId", "resource_id"), ("tag", "tag")):
-        value = body.get(key) or ""
-        if not isinstance(value, str):
-            raise AgsRefused(400, "Bad Request")
-        parsed[attr] = value
-    link = body.get("resourceLinkId", body.get("ltiLinkId"))
-    if link is not None:
-        if not isinstance(link, str | int) or isinstance(link, bool) or str(link) == "":
-            raise AgsRefused(400, "Bad Request")
-        parsed["resource_link_id"] = str(link)
-    for key, attr in (("startDateTime", "start_date_time"), ("endDateTime", "end_date_time")):
-        value = body.get(key)
-        if value is not None and parse_time(value) is None:
-            raise AgsRefused(400, "Bad Request")
-        parsed[attr] = value
-    return parsed
-
-
-def parse_score(body: Any, roster: list[dict[str, Any]]) -> Grade:
-    """Validate a score POST against the spec and the course roster (gradable = learner)."""
-    if not isinstance(body, dict):
-        raise AgsRefused(400, INCORRECT_SCORE)
-    user = body.get("userId")
-    when = parse_time(body.get("timestamp"))
-    given, maximum = body.get("scoreGiven"), body.get("scoreMaximum")
-    comment = body.get("comment")
-    if (
-        not isinstance(user, str | int)
-        or isinstance(user, bool)
-        or not any(str(m.get("user_id")) == str(user) and is_learner(m) for m in roster)
-        or when is None
-        or body.get("activityProgress") not in ACTIVITY_PROGRESS
-        or body.get("gradingProgress") not in GRADING_PROGRESS
-        or (given is not None and (not _is_number(given) or given < 0))
-        or (given is not None and maximum is None)
-        or (maximum is not None and (not _is_number(maximum) or maximum <= 0))
-        or (given is not None and maximum is not None and given > maximum)
-        or (comment is not None and not isinstance(comment, str))
-    ):
-        raise AgsRefused(400, INCORRECT_SCORE)
-    graded = body["gradingProgress"] == "FullyGraded"
-    return Grade(
-        user_id=str(user),
-        score_given=float(given) if given is not None and graded else None,
-        score_maximum=float(maximum) if maximum is not None else 1.0,
-        comment=comment or None,
-        timestamp=str(body["timestamp"]),
-        seconds=int(when.timestamp() // 1),
-        activity_progress=str(body["activityProgress"]),
-        grading_progress=str(body["gradingProgress"]),
-    )
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 date-time with a time zone, or None."""
-    if not isinstance(value, str) or "T" not in value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
 class AgsStore:
     """Line items by id and the gradebook ``{line item id: {user id: Grade}}``."""
 
@@ -273,70 +191,3 @@ class AgsStore:
                 item_id: {uid: grade.as_dict() for uid, grade in column.items()}
                 for item_id, column in self.grades.items()
             }
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def is_learner(member: dict[str, Any]) -> bool:
-    """A roster member the gradebook grades (full or short ``Learner`` role)."""
-    return any(str(r).rsplit("#", 1)[-1] == LEARNER for r in member.get("roles") or [])
-
-
-def param_int(value: str | None) -> int:
-    """PHP's PARAM_INT: the leading integer, else 0."""
-    match = re.match(r"\s*([-+]?\d+)", value or "")
-    return int(match.group(1)) if match else 0
-
-
-def result_json(item: LineItem, grade: Grade, endpoint: str, type_id: str) -> dict[str, Any]:
-    """Moodle's ``result_for_json``; ``endpoint`` is the line item URL without its query."""
-    result: dict[str, Any] = {
-        "id": f"{endpoint}/results?type_id={type_id}&user_id={quote(grade.user_id)}",
-        "userId": grade.user_id,
-    }
-    score = grade.result_score(item.score_maximum)
-    if score:  # Moodle's !empty(): an empty or 0 grade has no score, scoreOf or timestamp
-        result["resultScore"] = number(score)
-        result["resultMaximum"] = number(item.score_maximum)
-        if grade.comment:
-            result["comment"] = grade.comment
-        result["scoreOf"] = f"{endpoint}?type_id={type_id}"
-        result["timestamp"] = datetime.fromtimestamp(grade.seconds, UTC).isoformat()
-    return result
-
-
-def paging_links(
-    base: str, query: list[tuple[str, str]], total: int, start: int, limit: int
-) -> str:
-    """Moodle's line item paging links, its arithmetic and typography included."""
-
-    def url(offset: int) -> str:
-        pairs = [*query, ("from", str(offset))]
-        return base + "?" + "&amp;".join(f"{quote(k)}={quote(v, safe='')}" for k, v in pairs)
-
-    in_range = 0 <= start < total
-    links = [(url(0), "first")]
-    if start > 0 and in_range:
-        links.append((url(max(start - limit, 0)), "prev"))
-    links.append((url(start), "canonical"))
-    if start + limit <= total - 1 and in_range:
-        links.append((url(start + limit), "next"))
-    links.append((url(max(total - limit + 1, 0)), "last"))
-    return ", ".join(f"<{link}>; rel=\u201c{rel}\u201d" for link, rel in links)
-
-
-def gradebook_rows(
-    items: list[LineItem], grades: dict[int, dict[str, dict[str, Any]]], roster: list[Any]
-) -> list[tuple[str, list[dict[str, Any] | None]]]:
-    """(name, grade per line item) for each learner, then anyone graded who has left."""
-    people = {
-        str(m["user_id"]): str(m.get("name") or m["user_id"]) for m in roster if is_learner(m)
-    }
-    for column in grades.values():
-        for uid in column:
-            people.setdefault(uid, f"User {uid} (not in the course)")
-    return [
-        (name, [grades.get(item.id, {}).get(uid) for item in items]) for uid, name in people.items()
-    ]

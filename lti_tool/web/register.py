@@ -17,13 +17,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g, render_template, request, session
 from flask_wtf.csrf import generate_csrf
 
-from lti_tool.lti.dynamic_registration import WANTED_SCOPES, frame_origins
+from lti_tool.lti.dynamic_registration import frame_origins
 from lti_tool.lti.dynamic_registration_flow import (
     begin_install,
     complete_install,
     ensure_enabled,
     load_pending,
 )
+from lti_tool.lti.dynamic_registration_request import WANTED_SCOPES
 from lti_tool.web.auth import services
 from lti_tool.web.security import csp_nonce, csrf
 

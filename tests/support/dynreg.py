@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lti_tool.sandbox.dynreg import CanvasLikeRegistration, DynregFakes, MoodleLikeRegistration
+from lti_tool.sandbox.dynreg import DynregFakes
+from lti_tool.sandbox.dynreg_canvas import CanvasLikeRegistration
+from lti_tool.sandbox.dynreg_moodle import MoodleLikeRegistration
 
 
 @dataclass

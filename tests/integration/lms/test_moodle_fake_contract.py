@@ -15,7 +15,8 @@ import pytest
 import requests
 
 from lti_tool.sandbox import demo_data as demo
-from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN, WsToken
+from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN
+from lti_tool.sandbox.moodle_ws_functions import WsToken
 from tests.integration.lms.conftest import LiveLms
 from tests.unit.lms.recorded import exchange
 

@@ -19,7 +19,8 @@ from lti_tool.lms.source import (
 from lti_tool.rules.records import Completion
 from lti_tool.rules.records import CompletionStatus as Status
 from lti_tool.sandbox import demo_data as demo
-from lti_tool.sandbox.moodle_ws import READ_FUNCTIONS, SANDBOX_TOKEN, WsToken
+from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN
+from lti_tool.sandbox.moodle_ws_functions import READ_FUNCTIONS, WsToken
 from tests.integration.lms.conftest import LiveLms
 
 CODES = list(demo.CPD_COURSES)

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lti_tool.lms import moodle_parsing as parse
+from lti_tool.lms.moodle_activity_completion import activity_record, parse_activities_completion
 from lti_tool.lms.moodle_client import encode_params, rest_endpoint
+from lti_tool.lms.moodle_course_completion import course_record, parse_course_completion
 from lti_tool.lms.moodle_errors import course_problem, service_problem
 from lti_tool.lms.source import SourceConfigError, SourceError
 from lti_tool.rules.records import CompletionStatus
@@ -22,7 +24,7 @@ RECORDED_DAY = date(2026, 11, 26)  # 1795716741 = 2026-11-26 18:52:21 UTC
 def course_status(
     name: str, code: str = "GB080"
 ) -> tuple[CompletionStatus, date | None, date | None]:
-    record = parse.course_record(code, parse.parse_course_completion(body(name)), LONDON, "moodle")
+    record = course_record(code, parse_course_completion(body(name)), LONDON, "moodle")
     assert record.course_code == code and record.source == "moodle"
     return record.status, record.started_at, record.completed_at
 
@@ -53,7 +55,7 @@ def test_course_completion_recordings(name: str, expected: tuple[object, ...]) -
 
 
 def test_course_completion_keeps_criteria() -> None:
-    status = parse.parse_course_completion(
+    status = parse_course_completion(
         body("ws-get_course_completion_status-GB081-student2-inprogress.json")
     )
 
@@ -69,7 +71,7 @@ def test_completed_at_is_the_latest_criterion_and_started_at_the_earliest() -> N
     answer = body("ws-get_course_completion_status-GB080-student1-complete.json")
     answer["completionstatus"]["completions"][0]["timecompleted"] = 1767268800  # 2026-01-01 12:00Z
 
-    record = parse.course_record("GB080", parse.parse_course_completion(answer), LONDON, "moodle")
+    record = course_record("GB080", parse_course_completion(answer), LONDON, "moodle")
 
     assert (record.started_at, record.completed_at) == (date(2026, 1, 1), RECORDED_DAY)
 
@@ -83,8 +85,8 @@ def test_dates_follow_the_configured_time_zone() -> None:
 
 
 def activity_statuses(name: str) -> dict[int, tuple[CompletionStatus, date | None, date | None]]:
-    statuses = parse.parse_activities_completion(body(name))
-    records = {s.cmid: parse.activity_record(f"cm{s.cmid}", s, LONDON, "moodle") for s in statuses}
+    statuses = parse_activities_completion(body(name))
+    records = {s.cmid: activity_record(f"cm{s.cmid}", s, LONDON, "moodle") for s in statuses}
     return {cmid: (r.status, r.started_at, r.completed_at) for cmid, r in records.items()}
 
 
@@ -115,13 +117,13 @@ def test_programme_course_activities() -> None:
 def test_a_user_moodle_does_not_track_has_not_started() -> None:
     """Moodle 4.5.6 answers a non-enrolled user with states and istrackeduser false."""
     name = "ws-error-user-not-enrolled-activities-completion.json"
-    statuses = parse.parse_activities_completion(body(name))
+    statuses = parse_activities_completion(body(name))
     assert [s.tracked_user for s in statuses] == [False, False]
 
     answer = body(name)
     answer["statuses"][0].update(state=1, timecompleted=1795716741)  # must not count
-    again = parse.parse_activities_completion(answer)[0]
-    assert parse.activity_record("GB080", again, LONDON, "m").status is CompletionStatus.NOT_STARTED
+    again = parse_activities_completion(answer)[0]
+    assert activity_record("GB080", again, LONDON, "m").status is CompletionStatus.NOT_STARTED
 
 
 @pytest.mark.parametrize(
@@ -143,9 +145,9 @@ def test_state_zero_is_in_progress_only_with_evidence(
     assert row["state"] == 0
     row.update(change)
 
-    status = parse.parse_activities_completion(answer)[5]
+    status = parse_activities_completion(answer)[5]
 
-    assert parse.activity_record("GB085", status, LONDON, "m").status is expected
+    assert activity_record("GB085", status, LONDON, "m").status is expected
 
 
 @pytest.mark.parametrize(
@@ -283,9 +285,9 @@ def test_site_info_lists_the_service_functions() -> None:
 
 def test_unexpected_shapes_are_source_errors() -> None:
     with pytest.raises(parse.MoodleFormatError):
-        parse.parse_course_completion({"warnings": []})
+        parse_course_completion({"warnings": []})
     with pytest.raises(parse.MoodleFormatError):
-        parse.parse_activities_completion({"statuses": [{"cmid": "x", "state": 1}]})
+        parse_activities_completion({"statuses": [{"cmid": "x", "state": 1}]})
 
 
 def test_parameters_are_encoded_as_php_form_fields() -> None:

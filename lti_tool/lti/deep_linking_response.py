@@ -1,0 +1,138 @@
+"""Deep Linking 2.0, the response: what the tool offers to place in a course, the content
+items for the chosen ones, and the ``LtiDeepLinkingResponse`` claims (signed in
+``deep_linking.respond``)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lti_tool.lti import claims as c
+from lti_tool.lti.deep_linking_settings import (
+    RESOURCE_LINK_ITEM,
+    DeepLinkingRefused,
+    DeepLinkingSettings,
+)
+from lti_tool.rules import Qualification
+
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+CONTENT_ITEMS = DL + "content_items"
+DATA = DL + "data"
+MSG = DL + "msg"
+DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
+RESPONSE_LIFETIME_SECONDS = 300
+SCORE_MAXIMUM = 100
+IFRAME_HEIGHT = 900
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One thing the tool can place: the checklist, or an assessment module with its grade."""
+
+    key: str
+    title: str
+    text: str
+    custom: dict[str, str]
+    line_item: dict[str, Any] | None = None
+
+
+def offered_choices(qualification: Qualification) -> list[Choice]:
+    """The checklist (one per course) and one graded link per assessment module."""
+    choices = [
+        Choice(
+            "checklist",
+            "Qualification checklist",
+            f"Each student's progress towards the {qualification.title}.",
+            {"view": "checklist"},
+        )
+    ]
+    for module in qualification.modules:
+        label = f"{module.code} {module.title}"
+        choices.append(
+            Choice(
+                module.code,
+                label,
+                f"Assessment module ({module.credits} credits): opens each student's checklist "
+                f"at {module.code}.",
+                {"view": "assessment", "module": module.code},
+                {
+                    "label": label,
+                    "scoreMaximum": SCORE_MAXIMUM,
+                    "resourceId": module.code,
+                    "tag": module.code,
+                },
+            )
+        )
+    return choices
+
+
+def select_choices(
+    choices: Iterable[Choice], keys: Iterable[str], settings: DeepLinkingSettings
+) -> list[Choice]:
+    """The chosen items in the offered order; unknown keys and too many items are refused."""
+    by_key = {choice.key: choice for choice in choices}
+    wanted = list(dict.fromkeys(k for k in keys if k))
+    unknown = [k for k in wanted if k not in by_key]
+    if unknown:
+        raise DeepLinkingRefused("unknown_item", f"Nothing called {unknown[0]!r} can be placed.")
+    if len(wanted) > 1 and not settings.accept_multiple:
+        raise DeepLinkingRefused(
+            "one_item_only", "Your platform accepts one item at a time: choose just one."
+        )
+    return [choice for key, choice in by_key.items() if key in wanted]
+
+
+def content_item(
+    choice: Choice,
+    launch_url: str,
+    settings: DeepLinkingSettings,
+    *,
+    title: str | None = None,
+    text: str | None = None,
+) -> dict[str, Any]:
+    """The ``ltiResourceLink`` item for ``choice``."""
+    item: dict[str, Any] = {
+        "type": RESOURCE_LINK_ITEM,
+        "title": title or choice.title,
+        "text": text or choice.text,
+        "url": launch_url,
+        "custom": dict(choice.custom),
+    }
+    if choice.line_item is not None and settings.accept_lineitem is not False:
+        item["lineItem"] = dict(choice.line_item)
+    if "iframe" in settings.targets:
+        item["iframe"] = {"height": IFRAME_HEIGHT}
+    elif "window" in settings.targets:
+        item["window"] = {"targetName": "clinical-leadership-pathway"}
+    return item
+
+
+def response_claims(
+    launch_data: Mapping[str, Any],
+    settings: DeepLinkingSettings,
+    items: list[dict[str, Any]],
+    *,
+    msg: str | None = None,
+) -> dict[str, Any]:
+    """The ``LtiDeepLinkingResponse`` claims: from the tool (iss) to the platform (aud)."""
+    issued = int(time.time())
+    registration = launch_data["registration"]
+    claims: dict[str, Any] = {
+        "iss": registration["client_id"],
+        "aud": registration["issuer"],
+        "iat": issued,
+        "exp": issued + RESPONSE_LIFETIME_SECONDS,
+        "nonce": secrets.token_urlsafe(24),
+        c.DEPLOYMENT_ID: launch_data["deployment"]["id"],
+        c.MESSAGE_TYPE: DEEP_LINKING_RESPONSE,
+        c.VERSION: c.LTI_VERSION,
+        CONTENT_ITEMS: items,
+    }
+    if settings.has_data:
+        claims[DATA] = settings.data
+    if msg:
+        claims[MSG] = msg
+    return claims
