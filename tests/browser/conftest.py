@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,22 +36,35 @@ class LiveSite:
     app: Any
 
 
-@pytest.fixture
-def live_site(
-    tmp_path: Path, migrated: MigratedBackends, tool_key_template: SigningKey
+@contextmanager
+def running_site(
+    tmp_path: Path, migrated: MigratedBackends, key: SigningKey, tool_host: str = "127.0.0.1"
 ) -> Iterator[LiveSite]:
+    """The tool at http://``tool_host``:port (a name the browser maps to loopback, or
+    127.0.0.1) and the sandbox LMS at http://127.0.0.1:port, both served in threads."""
     port = _free_port()
-    tool_url = f"http://127.0.0.1:{port}"
+    tool_url = f"http://{tool_host}:{port}"
     app = make_tool({"database_url": migrated.sqlite_url(tmp_path), "base_url": tool_url}, tmp_path)
     services = app.extensions["lti_tool"]
-    add_tool_key(services, tool_key_template)
+    add_tool_key(services, key)
     platform = SandboxPlatform(issuer="http://127.0.0.1:0", tool_url=tool_url)
+    if tool_host != "127.0.0.1":
+        # The sandbox fetches the tool's JWKS itself and cannot resolve the browser's name.
+        platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
     sandbox = SandboxServer(platform, "127.0.0.1", 0)
     platform.issuer = f"http://127.0.0.1:{sandbox.port}"
     register_sandbox(services.db, platform, development=True)
     with sandbox, served(app, port):
         yield LiveSite(tool_url=tool_url, sandbox_url=platform.issuer, app=app)
     services.close()
+
+
+@pytest.fixture
+def live_site(
+    tmp_path: Path, migrated: MigratedBackends, tool_key_template: SigningKey
+) -> Iterator[LiveSite]:
+    with running_site(tmp_path, migrated, tool_key_template) as site:
+        yield site
 
 
 CHROMIUM_ARGS = [

@@ -15,12 +15,8 @@ from typing import Any
 import pytest
 
 from lti_tool.persistence.models import SigningKey
-from lti_tool.sandbox import SandboxServer, register_sandbox
-from lti_tool.sandbox.platform import SandboxPlatform
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveSite, _free_port, screenshot
-from tests.conftest import make_tool
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveSite, running_site, screenshot
 from tests.support.backends import MigratedBackends
-from tests.support.tooling import add_tool_key, served
 
 pytestmark = pytest.mark.browser
 
@@ -31,20 +27,8 @@ TOOL_HOST = "tool.test"
 def cross_site(
     tmp_path: Path, migrated: MigratedBackends, tool_key_template: SigningKey
 ) -> Iterator[LiveSite]:
-    port = _free_port()
-    tool_url = f"http://{TOOL_HOST}:{port}"
-    app = make_tool({"database_url": migrated.sqlite_url(tmp_path), "base_url": tool_url}, tmp_path)
-    services = app.extensions["lti_tool"]
-    add_tool_key(services, tool_key_template)
-    platform = SandboxPlatform(issuer="http://127.0.0.1:0", tool_url=tool_url)
-    # The sandbox fetches the tool's JWKS itself; it cannot resolve tool.test.
-    platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
-    sandbox = SandboxServer(platform, "127.0.0.1", 0)
-    platform.issuer = f"http://127.0.0.1:{sandbox.port}"
-    register_sandbox(services.db, platform, development=True)
-    with sandbox, served(app, port):
-        yield LiveSite(tool_url=tool_url, sandbox_url=platform.issuer, app=app)
-    services.close()
+    with running_site(tmp_path, migrated, tool_key_template, tool_host=TOOL_HOST) as site:
+        yield site
 
 
 @pytest.fixture
