@@ -72,11 +72,11 @@ class LaunchTokenSessionInterface(SecureCookieSessionInterface):
         return TokenSession(data or {})
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        # Only a token this request validated (or the launch just issued) gets a session:
+        # a forged ``launch_token`` must not make the tool write anything under it.
         token = carried()
         if token is None and isinstance(session, TokenSession):
-            from flask import request
-
-            token = page_token(request)
+            return
         if token is None:
             super().save_session(app, session, response)
             return

@@ -221,3 +221,13 @@ def test_a_page_token_is_never_topped_up_by_a_cookie(launcher: Launcher) -> None
     assert client.get("/staff/").status_code == 200  # the cookie works
     # A forged token in the URL does not fall back to the (valid) cookie.
     assert client.get("/staff/?launch_token=forged").status_code == 401
+
+
+def test_a_forged_page_token_makes_the_tool_write_nothing(launcher: Launcher) -> None:
+    from lti_tool.web.launch_token import _hash
+
+    client = launcher.app.test_client(use_cookies=False)
+    # The admin sign-in form puts a CSRF token in the session it is given.
+    assert client.get("/admin/login?launch_token=forged-token").status_code == 200
+    store = launcher.app.extensions["lti_tool"].store
+    assert store.get("flask_session", _hash("forged-token")) is None
