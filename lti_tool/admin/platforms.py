@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from lti_tool.admin.audit_log import record_admin_change, registration_subject
 from lti_tool.admin.identity import AdminIdentity, check_scope
 from lti_tool.container import Services
-from lti_tool.errors import NotFound
+from lti_tool.errors import Forbidden, NotFound
 from lti_tool.lti import registry
 from lti_tool.persistence.models import (
     AuditEntry,
@@ -130,6 +130,13 @@ def set_deployment_active(
     """Allow (or refuse) launches from a deployment; audited, and the launch cache of this
     process is cleared so the change holds at once (other workers within seconds)."""
     registration, deployment = get_deployment(services, identity, registration_pk, deployment_pk)
+    if active and deployment.awaiting_approval and not identity.is_tool_admin:
+        # Dynamic Registration in "approve" mode and launches from unknown deployments wait
+        # for the people who run the tool, not for an administrator of the platform.
+        raise Forbidden(
+            "tool_admin_only",
+            "A new deployment waits for a tool administrator's approval.",
+        )
     with services.db.unit_of_work() as session:
         row = session.get(Deployment, deployment_pk)
         assert row is not None

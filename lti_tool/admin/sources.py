@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from lti_tool.admin.audit_log import record_admin_change, registration_subject
 from lti_tool.admin.identity import AdminIdentity
@@ -97,6 +98,11 @@ def _threshold(text: str) -> float | None:
         raise SetupError("bad_threshold", "the AGS threshold is a fraction from 0 to 1") from None
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
 def stage_source_change(
     services: Services, identity: AdminIdentity, registration_pk: int, form: SourceForm
 ) -> str:
@@ -110,9 +116,22 @@ def stage_source_change(
     token = new_token
     if form.kind not in TOKEN_KINDS:
         token = None
-    elif token is None and current is not None and current.kind == form.kind:
-        token = current_token
     url = form.endpoint_url.strip() if form.kind in TOKEN_KINDS else ""
+    if (
+        token is None
+        and form.kind in TOKEN_KINDS
+        and current is not None
+        and current.kind == form.kind
+    ):
+        # The stored token goes only where it went before: a new host must come with its
+        # own token, or the token could be sent to a server of the editor's choosing.
+        if _origin(url) != _origin(current.endpoint_url or ""):
+            raise SetupError(
+                "token_needed",
+                "The address moves to another server: enter the token for that server "
+                "(the stored one is only sent where it was sent before).",
+            )
+        token = current_token
     threshold = _threshold(form.ags_threshold)
     # The same checks as saving, in a transaction that is never committed.
     with services.db.read_only() as session:
