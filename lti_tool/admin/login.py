@@ -1,8 +1,11 @@
 """Tool-admin sign-in: lockout after repeated failures and sessions in the shared store.
 
 Like launch sessions (``lti/sessions.py``) the browser holds a random token and the store only
-its SHA-256 hash. Failures are counted per username in five single-use slots of the store
-(``add`` is atomic on both backends), so concurrent guesses cannot slip past the limit.
+its SHA-256 hash. Every attempt first takes a single-use slot in the store (``add`` is atomic
+on both backends) and only then checks the password, so concurrent guesses cannot slip past
+the limit: five per username from one address, and twenty per username from anywhere, per
+15 minutes. A success frees the slots. Someone guessing from one address thus locks out only
+that address; locking the username everywhere takes many addresses.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ SESSION_KIND = "admin"
 SESSION_TTL_SECONDS = 8 * 3600
 FAILURE_KIND = "admin_fail"
 LOCK_KIND = "admin_lock"
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per username and address
+MAX_FAILURES_ANYWHERE = 20  # per username
 LOCKOUT_SECONDS = 15 * 60
 
 
@@ -51,25 +55,35 @@ def _locked(services: Services, key: str) -> bool:
     return services.store.get(LOCK_KIND, key) is not None
 
 
-def _record_failure(services: Services, key: str) -> None:
-    for slot in range(MAX_FAILURES):
+def _take_slot(services: Services, key: str, limit: int) -> bool:
+    """Take one of ``limit`` attempt slots; the last one taken locks ``key``. False when
+    none is left."""
+    for slot in range(limit):
         if services.store.add(FAILURE_KIND, f"{key}.{slot}", {}, LOCKOUT_SECONDS):
-            if slot < MAX_FAILURES - 1:
-                return
-            break
+            if slot == limit - 1:
+                services.store.put(LOCK_KIND, key, {}, LOCKOUT_SECONDS)
+            return True
     services.store.put(LOCK_KIND, key, {}, LOCKOUT_SECONDS)
+    return False
 
 
-def _clear_failures(services: Services, key: str) -> None:
-    for slot in range(MAX_FAILURES):
+def _free_slots(services: Services, key: str, limit: int) -> None:
+    for slot in range(limit):
         services.store.delete(FAILURE_KIND, f"{key}.{slot}")
+    services.store.delete(LOCK_KIND, key)
 
 
-def log_in(services: Services, username: str, password: str) -> str:
+def log_in(services: Services, username: str, password: str, address: str = "") -> str:
     """Check the credentials and open a session; returns its token. Refused while the
-    username is locked out (five failures within 15 minutes), even with the right password."""
-    key = _user_key(username)
-    if _locked(services, key):
+    username is locked out for this address (five failures within 15 minutes) or everywhere
+    (twenty), even with the right password."""
+    everywhere = _user_key(username)
+    here = _hash(f"{username.strip().lower()}|{address}")
+    locked = _locked(services, here) or _locked(services, everywhere)
+    if locked or not (
+        _take_slot(services, here, MAX_FAILURES)
+        and _take_slot(services, everywhere, MAX_FAILURES_ANYWHERE)
+    ):
         log_event(log, logging.WARNING, "admin login while locked out", username=username[:64])
         raise LockedOut(
             "locked_out",
@@ -79,10 +93,10 @@ def log_in(services: Services, username: str, password: str) -> str:
         account = authenticate(session, username, password)
         identity = _identity(account) if account is not None else None
     if identity is None:
-        _record_failure(services, key)
         log_event(log, logging.WARNING, "admin login failed", username=username[:64])
         raise LoginRefused("bad_credentials", "The username or password is wrong.")
-    _clear_failures(services, key)
+    _free_slots(services, here, MAX_FAILURES)
+    _free_slots(services, everywhere, MAX_FAILURES_ANYWHERE)
     token = secrets.token_urlsafe(32)
     services.store.put(
         SESSION_KIND,

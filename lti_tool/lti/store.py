@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.persistence.db import Database
@@ -60,27 +61,31 @@ class DatabaseStore:
         self._db = db
 
     def put(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> None:
-        expires = utcnow() + dt.timedelta(seconds=ttl)
-        with self._db.unit_of_work() as session:
-            session.merge(Ephemeral(kind=kind, key=key, value=value, expires_at=expires))
+        self.put_many(kind, {key: value}, ttl)
 
     def put_many(self, kind: str, values: dict[str, dict[str, Any]], ttl: int) -> None:
         if not values:
             return
         expires = utcnow() + dt.timedelta(seconds=ttl)
-        try:
-            with self._db.unit_of_work() as session:
-                session.execute(
-                    delete(Ephemeral).where(Ephemeral.kind == kind, Ephemeral.key.in_(list(values)))
-                )
-                session.add_all(
-                    Ephemeral(kind=kind, key=key, value=value, expires_at=expires)
+        with self._db.unit_of_work() as session:
+            # One upsert: two writers of the same key must not collide (a read-then-insert
+            # "merge" did, under concurrent sign-in attempts).
+            insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+            statement = insert(Ephemeral).values(
+                [
+                    {"kind": kind, "key": key, "value": value, "expires_at": expires}
                     for key, value in values.items()
+                ]
+            )
+            session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["kind", "key"],
+                    set_={
+                        "value": statement.excluded.value,
+                        "expires_at": statement.excluded.expires_at,
+                    },
                 )
-        except IntegrityError:
-            # Someone wrote one of the keys meanwhile: fall back to one put each.
-            for key, value in values.items():
-                self.put(kind, key, value, ttl)
+            )
 
     def add(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> bool:
         now = utcnow()
@@ -212,6 +217,10 @@ class RedisStore:
     @property
     def client(self) -> Any:
         return self._redis
+
+
+def _dialect(session: Any) -> str:
+    return str(session.get_bind().dialect.name)
 
 
 def _decode(raw: Any) -> dict[str, Any] | None:

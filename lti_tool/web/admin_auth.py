@@ -108,7 +108,9 @@ def login_page() -> Response | str:
     if request.method == "POST":
         username = request.form.get("username", "")[:64]
         try:
-            token = log_in(services(), username, request.form.get("password", ""))
+            token = log_in(
+                services(), username, request.form.get("password", ""), request.remote_addr or ""
+            )
         except (LoginRefused, LockedOut) as exc:
             error, status = exc.message, exc.status
         else:

@@ -138,3 +138,44 @@ def test_sign_out_and_deactivation_end_the_session(launcher: Launcher) -> None:
     forged = app.test_client()
     forged.set_cookie("lti_tool_admin", "forged-token", path="/admin")
     assert forged.get("/admin/").status_code == 401
+
+
+def test_concurrent_guesses_get_at_most_five_password_checks(launcher: Launcher) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lti_tool.admin.login import LockedOut, LoginRefused, log_in
+
+    make_admin(launcher.app)
+    services = launcher.app.extensions["lti_tool"]
+
+    def attempt(n: int) -> str:
+        try:
+            log_in(services, "root", f"guess-{n}", "203.0.113.9")
+        except LoginRefused:
+            return "checked"
+        except LockedOut:
+            return "locked"
+        return "in"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(attempt, range(20)))
+    assert outcomes.count("checked") == 5 and outcomes.count("locked") == 15
+
+
+def test_a_lockout_holds_for_the_guessing_address_not_for_others(launcher: Launcher) -> None:
+    from lti_tool.admin.login import LockedOut, LoginRefused, log_in
+
+    make_admin(launcher.app)
+    services = launcher.app.extensions["lti_tool"]
+    for _ in range(5):
+        with pytest.raises(LoginRefused):
+            log_in(services, "root", WRONG, "203.0.113.9")
+    with pytest.raises(LockedOut):
+        log_in(services, "root", PASSWORD, "203.0.113.9")
+    assert log_in(services, "root", PASSWORD, "198.51.100.7")  # the admin, elsewhere
+    # Guessing from many addresses still locks the username everywhere after twenty.
+    for n in range(20):
+        with pytest.raises((LoginRefused, LockedOut)):
+            log_in(services, "root", WRONG, f"192.0.2.{n}")
+    with pytest.raises(LockedOut):
+        log_in(services, "root", PASSWORD, "198.51.100.7")
