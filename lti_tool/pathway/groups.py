@@ -16,6 +16,7 @@ from typing import Any
 
 from pylti1p3.course_groups import CourseGroupsService
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lti_tool.container import Services
@@ -35,6 +36,7 @@ from lti_tool.persistence.models import (
 
 log = logging.getLogger("lti_tool.roster")
 CONCURRENCY = 8
+LOCK_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,18 @@ def refresh_groups(services: Services, context_pk: int) -> GroupsOutcome | None:
             )
             if not normalise_roles(roles or []).is_staff
         ]
+    # One refresh of a course's groups at a time, across workers (each replaces them all).
+    if not services.store.add("groups_refresh", str(context_pk), {}, LOCK_SECONDS):
+        raise ToolError("groups_busy", "The course's groups are being read already.", status=409)
+    try:
+        return _fetch_and_store(services, context_pk, row, students)
+    finally:
+        services.store.delete("groups_refresh", str(context_pk))
+
+
+def _fetch_and_store(
+    services: Services, context_pk: int, row: Any, students: list[tuple[int, str]]
+) -> GroupsOutcome:
     connector = service_connector(services, int(row.registration_id))
     data: dict[str, Any] = {"scope": [c.GROUPS_SCOPE], "context_groups_url": row.groups_url}
     if row.group_sets_url:
@@ -146,6 +160,8 @@ def refresh_groups_quietly(services: Services, context_pk: int) -> None:
         refresh_groups(services, context_pk)
     except ToolError as exc:
         log.warning("groups fetch failed", extra={"fields": {"reason": exc.message}})
+    except SQLAlchemyError as exc:  # e.g. a student erased meanwhile: the next refresh
+        log.warning("groups not stored", extra={"fields": {"error": type(exc).__name__}})
 
 
 def group_choices(session: Session, context_pk: int) -> list[GroupChoice]:

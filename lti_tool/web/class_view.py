@@ -97,12 +97,33 @@ def overview() -> str:
     )
 
 
+class SpreadsheetSafeWriter:
+    """``csv.writer`` whose text cells cannot start a spreadsheet formula: names and group
+    names come from the LMS and its users (``=HYPERLINK(…)`` would run in Excel)."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: list[Any]) -> None:
+        self._writer.writerow([_inert(cell) for cell in row])
+
+
+def _inert(cell: Any) -> Any:
+    if isinstance(cell, str) and cell[:1] in {"=", "+", "-", "@", "\t", "\r"}:
+        return "'" + cell
+    return cell
+
+
 @bp.get("/export.csv")
 @require_staff
 def export() -> Response:
-    rows = grading.class_overview(services(), _launch())
+    launch = _launch()
+    groups = grading.class_groups(services(), launch)
+    group = request.args.get("group", type=int)
+    group = group if any(g.pk == group for g in groups) else None
+    rows = grading.class_overview(services(), launch, group_pk=group)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SpreadsheetSafeWriter(out)
     writer.writerow(
         [
             "sub",

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from lti_tool.errors import ToolError
 from lti_tool.pathway import service
 from lti_tool.web.auth import current_launch, require_staff, services
 
@@ -131,15 +132,20 @@ def roster_refresh() -> Response:
     assert launch is not None
     context = launch.data.get("context") or {}
     outcome = refresh_roster(services(), int(context.get("pk", 0)))
-    groups = refresh_groups(services(), int(context.get("pk", 0)))
+    groups: dict[str, Any] | None
+    try:
+        found = refresh_groups(services(), int(context.get("pk", 0)))
+        groups = (
+            None if found is None else {"groups": found.groups, "memberships": found.memberships}
+        )
+    except ToolError as exc:  # the roster is stored; the groups can be read again later
+        groups = {"error": exc.message}
     return jsonify(
         {
             "members": outcome.members,
             "left": outcome.left,
             "fetched_at": outcome.fetched_at.isoformat(),
-            "groups": None
-            if groups is None
-            else {"groups": groups.groups, "memberships": groups.memberships},
+            "groups": groups,
         }
     )
 

@@ -32,12 +32,14 @@ def _context_pk(launcher: Launcher) -> int:
 
 def _wait_for_groups(launcher: Launcher, context_pk: int) -> None:
     deadline = time.monotonic() + 10
-    db = launcher.app.extensions["lti_tool"].db
+    services = launcher.app.extensions["lti_tool"]
     while time.monotonic() < deadline:
-        with db.read_only() as session:
+        with services.db.read_only() as session:
             context = session.get(Context, context_pk)
-            if context is not None and context.groups_fetched_at is not None:
-                return
+            fetched = context is not None and context.groups_fetched_at is not None
+        # …and the background refresh has let go of the course.
+        if fetched and services.store.get("groups_refresh", str(context_pk)) is None:
+            return
         time.sleep(0.05)
     raise AssertionError("the groups were not fetched after the first staff launch")
 
@@ -150,3 +152,34 @@ def test_a_students_groups_are_in_their_privacy_export(launcher: Launcher) -> No
     document = student.get("/privacy/export.json", headers=bearer).get_json()
     [membership] = document["memberships"]
     assert membership["groups"] == ["Tutor group A"]
+
+
+def test_the_csv_follows_the_group_filter_and_cannot_carry_formulas(launcher: Launcher) -> None:
+    launcher.platform.groups = [
+        {"id": "evil", "name": '=HYPERLINK("http://x.example","y")', "members": ["1001"]},
+        {"id": "tg-b", "name": "Tutor group B", "members": ["1003"]},
+    ]
+    client, bearer = _staff(launcher)
+    _wait_for_groups(launcher, _context_pk(launcher))
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        evil = session.scalar(select(CourseGroup.id).where(CourseGroup.group_id == "evil"))
+    page = client.get(f"/staff/class/?group={evil}", headers=bearer).get_data(as_text=True)
+    link = re.search(r'href="(/staff/class/export\.csv[^"]*)"', page)
+    assert link and f"group={evil}" in link.group(1)
+    text = client.get(f"/staff/class/export.csv?group={evil}", headers=bearer).get_data(
+        as_text=True
+    )
+    lines = text.splitlines()[1:]
+    assert lines and all(line.startswith("1001,") for line in lines)  # Sam only
+    assert all(line.endswith(''',"'=HYPERLINK(""http://x.example"",""y"")"''') for line in lines)
+
+
+def test_one_refresh_of_a_courses_groups_at_a_time(launcher: Launcher) -> None:
+    client, bearer = _staff(launcher)
+    context_pk = _context_pk(launcher)
+    _wait_for_groups(launcher, context_pk)
+    services = launcher.app.extensions["lti_tool"]
+    assert services.store.add("groups_refresh", str(context_pk), {}, 60)  # another worker's
+    answer = client.post("/api/context/roster/refresh", headers=bearer)
+    assert answer.status_code == 200
+    assert answer.get_json()["groups"] == {"error": "The course's groups are being read already."}
