@@ -52,9 +52,14 @@ def find_user(session: Session, registration_pk: int, sub: str) -> User | None:
     ).first()
 
 
-def personal_data(session: Session, registration_pk: int, sub: str) -> dict[str, Any]:
+def personal_data(
+    session: Session, registration_pk: int, sub: str, *, hide_held: bool = False
+) -> dict[str, Any]:
     """The export document for ``sub``; ``found`` is False (and every list empty) when the
-    tool holds nothing about them."""
+    tool holds nothing about them. With ``hide_held`` (the person asking about themself),
+    results the course holds back for the exam board show only that they are held, and the
+    audit entries of those results lose their values, until release (exam marks may be
+    withheld until published: UK DPA 2018 Sch. 2 para 25)."""
     registration = session.get(Registration, registration_pk)
     user = find_user(session, registration_pk, sub)
     document: dict[str, Any] = {
@@ -86,8 +91,8 @@ def personal_data(session: Session, registration_pk: int, sub: str) -> dict[str,
         memberships=_memberships(session, user.id, courses),
         completion_records=_completions(session, user.id),
         module_starts=_module_starts(session, user.id, courses),
-        assessment_results=_results(session, user.id, courses),
-        audit_entries=_audit(session, user.id, courses),
+        assessment_results=_results(session, user.id, courses, hide_held),
+        audit_entries=_audit(session, user.id, courses, _held(session, user.id, hide_held)),
         erasure_requests=_requests(session, user.id),
     )
     return document
@@ -183,8 +188,20 @@ def _module_starts(
     ]
 
 
+def _held(session: Session, user_pk: int, hide_held: bool) -> set[tuple[int, str]]:
+    """(course, module) of the person's results still held back, when they are hidden."""
+    if not hide_held:
+        return set()
+    rows = session.execute(
+        select(AssessmentResultRow.context_pk, AssessmentResultRow.module_code).where(
+            AssessmentResultRow.user_pk == user_pk, AssessmentResultRow.released.is_(False)
+        )
+    )
+    return {(int(context_pk), str(module)) for context_pk, module in rows}
+
+
 def _results(
-    session: Session, user_pk: int, courses: dict[int, dict[str, Any]]
+    session: Session, user_pk: int, courses: dict[int, dict[str, Any]], hide_held: bool = False
 ) -> list[dict[str, Any]]:
     rows = list(
         session.scalars(
@@ -204,6 +221,13 @@ def _results(
             latest[item.result_pk] = item  # ordered by id: the newest wins
     return [
         {
+            "course": courses.get(row.context_pk),
+            "module_code": row.module_code,
+            "released": False,
+            "held": "This result is held until the exam board releases it.",
+        }
+        if hide_held and not row.released
+        else {
             "course": courses.get(row.context_pk),
             "module_code": row.module_code,
             "score": row.score,
@@ -232,7 +256,10 @@ def _sync(item: OutboxRow | None) -> dict[str, Any] | None:
 
 
 def _audit(
-    session: Session, user_pk: int, courses: dict[int, dict[str, Any]]
+    session: Session,
+    user_pk: int,
+    courses: dict[int, dict[str, Any]],
+    held: set[tuple[int, str]] | frozenset[tuple[int, str]] = frozenset(),
 ) -> list[dict[str, Any]]:
     about = or_(AuditEntry.actor_user_pk == user_pk, AuditEntry.subject_user_pk == user_pk)
     entries: list[dict[str, Any]] = []
@@ -240,6 +267,12 @@ def _audit(
         is_subject = row.subject_user_pk == user_pk
         by_them = row.actor_user_pk == user_pk
         about_other = by_them and not is_subject and row.subject_user_pk is not None
+        withheld = (
+            is_subject
+            and row.action.startswith("result.")
+            and (row.context_pk or 0, row.subject or "") in held
+        )
+        about_other = about_other or withheld
         entries.append(
             {
                 "at": _iso(row.at),

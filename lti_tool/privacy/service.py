@@ -27,7 +27,9 @@ def privacy_overview(services: Services, launch: Mapping[str, Any]) -> PrivacyOv
     """Everything held about the person the launch may see (Forbidden otherwise)."""
     subject = privacy_subject(launch)
     with services.db.read_only() as session:
-        document = personal_data(session, subject.registration_pk, subject.sub)
+        document = personal_data(
+            session, subject.registration_pk, subject.sub, hide_held=subject.is_self
+        )
         user = find_user(session, subject.registration_pk, subject.sub)
         pending = pending_request_for(session, user.id) if user is not None else None
     return PrivacyOverview(subject=subject, document=document, pending_request=pending)
@@ -37,7 +39,9 @@ def export_personal_data(services: Services, launch: Mapping[str, Any]) -> dict[
     """The export document; each download is audited (who downloaded whose data)."""
     subject = privacy_subject(launch)
     with services.db.unit_of_work() as session:
-        document = personal_data(session, subject.registration_pk, subject.sub)
+        document = personal_data(
+            session, subject.registration_pk, subject.sub, hide_held=subject.is_self
+        )
         user = find_user(session, subject.registration_pk, subject.sub)
         audit(
             session,

@@ -194,3 +194,35 @@ def test_the_sandbox_sends_a_privacy_launch_for_another_person(launcher: Launche
     text = page.get_data(as_text=True)
     assert page.status_code == 200, text
     assert "Sam Student" in text and "Download as JSON" in text
+
+
+def test_held_results_stay_held_in_the_persons_own_view(launcher: Launcher) -> None:
+    from tests.support.lti import launch_token
+    from tests.web.test_results import _complete_b832, _staff
+
+    staff, headers = _staff(launcher)
+    _complete_b832(launcher, "1001")
+    held = {"score": 38, "outcome": "fail", "released": False, "comment": "moderation pending"}
+    assert (
+        staff.put("/api/context/results/B832/1001", json=held, headers=headers).status_code == 200
+    )
+    student = launcher.app.test_client()
+    token = launch_token(launcher.launch(student, "student1").get_data(as_text=True))
+    auth = {"Authorization": f"Bearer {token}"}
+    document = student.get("/privacy/export.json", headers=auth).get_json()
+    [result] = [r for r in document["assessment_results"] if r["module_code"] == "B832"]
+    assert "score" not in result and "comment" not in result and result["held"]
+    saved = [a for a in document["audit_entries"] if a["action"] == "result.save"]
+    assert saved and all(a["new"] is None and a["old"] is None for a in saved)
+    page = student.get("/privacy/", headers=auth).get_data(as_text=True)
+    assert "moderation pending" not in page and "held until the exam board" in page
+
+    # Released, it shows in full.
+    released = {**held, "released": True}
+    assert (
+        staff.put("/api/context/results/B832/1001", json=released, headers=headers).status_code
+        == 200
+    )
+    document = student.get("/privacy/export.json", headers=auth).get_json()
+    [result] = [r for r in document["assessment_results"] if r["module_code"] == "B832"]
+    assert result["score"] == 38 and result["comment"] == "moderation pending"
