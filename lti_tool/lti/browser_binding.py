@@ -52,10 +52,21 @@ def take_bound_state(
     cookie: str | None,
     from_storage: str | None,
     offered_target: str | None,
+    fetch_site: str | None = None,
 ) -> BoundState:
-    """Take the state record (single use) once the browser has shown its secret."""
+    """Take the state record (single use) once the browser has shown its secret.
+    ``fetch_site`` is the request's ``Sec-Fetch-Site``: a secret from platform storage is
+    only accepted from the tool's own page (else another site could post an attacker's
+    complete launch, secret included, into a victim's browser)."""
     if not state:
         raise LaunchRefused("missing_state", "The launch carried no state parameter.")
+    if from_storage and fetch_site not in (None, "", "same-origin"):
+        raise LaunchRefused(
+            "storage_secret_cross_site",
+            "This sign-in was posted by another site. Please launch the tool again from "
+            "your course.",
+            status=403,
+        )
     store = services.store
     if not cookie and not from_storage:
         # Peek, don't take: the page that reads the platform's storage posts this again.

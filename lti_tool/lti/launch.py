@@ -1,16 +1,15 @@
 """OIDC login and launch validation, built on pylti1p3's Flask adapter.
 
 What pylti1p3 2.0.0 lacks and this module adds (see ../shared/LTI-NOTES.md):
-- the nonce is consumed atomically in shared storage, and must equal the one issued with the
-  state (pylti1p3 only checks that some nonce was saved, and marks state+id_token as valid so
-  the same POST is accepted again);
+- the nonce is consumed atomically and must be the one issued with the state (pylti1p3 only
+  checks that some nonce was saved, so the same POST is accepted again);
 - state is single-use, expires in minutes and is bound to the browser (``browser_binding``);
 - signature verification names the expected audience and issuer, allows a small clock skew,
   refuses tokens issued too long ago, checks ``azp`` for multi-audience tokens and accepts
   only the algorithm of the platform's key;
 - the platform JWKS is cached in shared storage and refetched on an unknown ``kid``;
-- unknown deployments are recorded inactive and refused; every failure is a ``LaunchRefused``
-  with a plain-words message instead of a bare ``LtiException``.
+- unknown deployments are recorded inactive and refused; every failure is a plain-words
+  ``LaunchRefused``, not a bare ``LtiException``.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import jwt
+from flask import request as flask_request
 from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
 from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.exception import LtiException
@@ -143,6 +143,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             cookie=self._cookie_service.get_cookie(state) if state else None,
             from_storage=self._get_request_param(STORAGE_SECRET_FIELD),
             offered_target=self._get_request_param("lti_storage_target"),
+            fetch_site=flask_request.headers.get("Sec-Fetch-Site"),
         )
         self._state_record, self._binding = bound.record, bound.binding
 

@@ -14,6 +14,7 @@ from lti_tool.lti.sessions import SESSION_COOKIE, LaunchSession, resolve_session
 from lti_tool.web.launch_token import carry, page_token
 
 F = TypeVar("F", bound=Callable[..., Any])
+CROSS = frozenset({"cross-site", "same-site"})
 
 
 def services() -> Services:
@@ -38,6 +39,10 @@ def current_launch() -> LaunchSession | None:
         if token is None:
             token = page_token(request)
             g.auth_via = "page_token"
+            # A page token only comes from the tool's own links and forms: one arriving from
+            # another site (a link or form planted elsewhere) is not honoured.
+            if token is not None and request.headers.get("Sec-Fetch-Site") in CROSS:
+                token = ""  # refused, and not topped up by the cookie either
         if token is None:
             token = request.cookies.get(SESSION_COOKIE)
             g.auth_via = "cookie"

@@ -231,3 +231,25 @@ def test_a_forged_page_token_makes_the_tool_write_nothing(launcher: Launcher) ->
     assert client.get("/admin/login?launch_token=forged-token").status_code == 200
     store = launcher.app.extensions["lti_tool"].store
     assert store.get("flask_session", _hash("forged-token")) is None
+
+
+def test_a_stored_secret_posted_by_another_site_is_refused(launcher: Launcher) -> None:
+    login = _storage_login(launcher, launcher.app.test_client())
+    victim = launcher.app.test_client(use_cookies=False)
+    token = launcher.platform.sign(launcher.claims("student1", login.nonce))
+    # The attacker's own complete launch, auto-posted into the victim's browser from elsewhere.
+    response = victim.post(
+        "/lti/launch",
+        data={"id_token": token, "state": login.state, "lti_storage_secret": login.secret},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 403
+    assert "storage_secret_cross_site" in response.get_data(as_text=True)
+
+
+def test_page_tokens_from_other_sites_are_not_honoured(launcher: Launcher) -> None:
+    client, page = _cookieless_staff_launch(launcher)
+    token = launch_token(page)
+    url = f"/staff/class/?launch_token={token}"
+    assert client.get(url, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert client.get(url, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 401
