@@ -30,10 +30,7 @@ from lti_tool.container import Services
 from lti_tool.errors import LaunchRefused
 from lti_tool.lti import claims as c
 from lti_tool.lti import registry
-from lti_tool.lti.browser_binding import (
-    STORAGE_SECRET_FIELD,
-    take_bound_state,
-)
+from lti_tool.lti.browser_binding import STORAGE_SECRET_FIELD, take_bound_state
 from lti_tool.lti.login import ToolCookieService
 from lti_tool.lti.platform_keys import ASYMMETRIC_ALGORITHMS
 from lti_tool.lti.tool_conf import ToolConf
