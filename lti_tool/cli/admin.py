@@ -34,18 +34,27 @@ def _read_password(from_stdin: bool) -> str:
 def _change(action: str, username: str, password: str | None = None) -> None:
     from lti_tool.admin import accounts
 
+    settings = _settings()
+    db = _db(settings)
+    changed: int | None = None
     try:
-        with _db(_settings()).unit_of_work() as session:
+        with db.unit_of_work() as session:
             if action == "create":
                 assert password is not None
                 accounts.create_admin(session, username, password)
             elif action == "password":
                 assert password is not None
-                accounts.set_password(session, username, password)
+                changed = accounts.set_password(session, username, password).id
             else:
                 accounts.deactivate_admin(session, username)
     except ToolError as exc:
         raise click.ClickException(exc.message) from exc
+    if changed is not None:
+        # A new password ends the sessions opened with the old one.
+        from lti_tool.lti.store import make_store
+
+        store = make_store(db, settings.redis_url, settings.redis_prefix)
+        store.delete_matching("admin", lambda data: data.get("account_pk") == changed)
 
 
 @admin.command("create")

@@ -97,3 +97,31 @@ def test_list_deactivate_and_set_password(run: Run, database: Path) -> None:
     short = run("admin", "set-password", "carol", "--password-stdin", input="short\n")
     assert short.exit_code == 1
     assert check_password_hash(accounts(database)["carol"].password_hash, new)
+
+
+def test_a_new_password_ends_the_accounts_open_sessions(run: Run, database: Path) -> None:
+    import datetime as dt
+
+    from lti_tool.persistence.models import Ephemeral
+
+    for name in ("carol", "dave"):
+        assert (
+            run("admin", "create", name, "--password-stdin", input=PASSWORD + "\n").exit_code == 0
+        )
+    engine = create_engine(f"sqlite:///{database}")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    with Session(engine) as session:
+        pks = {a.username: a.id for a in session.scalars(select(ToolAdmin))}
+        for name, pk in pks.items():
+            session.add(
+                Ephemeral(kind="admin", key=name, value={"account_pk": pk}, expires_at=later)
+            )
+        session.commit()
+    new = "another long password"
+    assert (
+        run("admin", "set-password", "carol", "--password-stdin", input=new + "\n").exit_code == 0
+    )
+    with Session(engine) as session:
+        left = set(session.scalars(select(Ephemeral.key).where(Ephemeral.kind == "admin")))
+    engine.dispose()
+    assert left == {"dave"}
