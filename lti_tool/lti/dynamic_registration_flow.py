@@ -205,6 +205,9 @@ def complete_install(
             development=settings.is_development,
         )
         name = registration.name
+    # The new platform may frame the tool and launch at once (this worker; others within the
+    # cache's few seconds).
+    services.registry_cache.clear()
     log_event(
         log,
         logging.INFO,

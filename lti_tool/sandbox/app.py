@@ -15,7 +15,7 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 
 from lti_tool.resources import resource_dir
 from lti_tool.sandbox.canvas_rest import register_canvas_rest
-from lti_tool.sandbox.course_frame import register_course_frame, storage_target
+from lti_tool.sandbox.course_frame import placed_link_claims, register_course_frame, storage_target
 from lti_tool.sandbox.deep_linking import register_deep_linking
 from lti_tool.sandbox.demo_data import demo_lms
 from lti_tool.sandbox.groups import register_groups
@@ -75,6 +75,8 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
             hint = {"user": user, "message": "deep_link"}
         elif request.args.get("privacy"):
             hint = {"user": user, "message": "privacy", "for": request.args["privacy"]}
+        elif request.args.get("placed", "").isdigit():
+            hint["placed"] = int(request.args["placed"])  # a link placed by deep linking
         target = storage_target(request.args.get("storage"))
         if target:
             # Offered on the login and again on the launch, as Canvas does.
@@ -126,6 +128,8 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
                 claims = privacy_claims(platform, user, nonce, str(hint.get("for", "")))
             except KeyError as exc:
                 raise SandboxError(400, "invalid_request", "unknown for_user") from exc
+        elif "placed" in hint:
+            claims = placed_link_claims(platform, app, user, nonce, int(hint["placed"]))
         else:
             claims = platform.launch_claims(user, nonce, str(hint.get("link", "checklist")))
         fields = {"id_token": platform.sign(claims), "state": state}

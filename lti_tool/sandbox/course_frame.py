@@ -6,8 +6,11 @@ named ``post_message_forwarding`` on the authorization endpoint's origin, as Can
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, abort, render_template, request
 
+from lti_tool.lti import claims as c
 from lti_tool.sandbox.platform import DEMO_USERS, SandboxPlatform
 
 FORWARDING_FRAME = "post_message_forwarding"
@@ -30,6 +33,8 @@ def register_course_frame(app: Flask, platform: SandboxPlatform) -> None:
             abort(404)
         mode = request.args.get("storage", "forwarding")
         target = storage_target(mode)
+        # What the frame opens: the tool's own link, a deep-linking request, or a placed link.
+        extra = {k: v for k, v in request.args.items() if k in {"place", "placed"} and v.isdigit()}
         return render_template(
             "sandbox/course.html",
             user=DEMO_USERS[user],
@@ -37,8 +42,25 @@ def register_course_frame(app: Flask, platform: SandboxPlatform) -> None:
             target=target,
             forwarding=target == FORWARDING_FRAME,
             tool_origin=platform.tool_url,
+            extra=extra,
         )
 
     @app.get("/post_message_forwarding")
     def forwarding_frame() -> str:
         return render_template("sandbox/storage_frame.html", tool_origin=platform.tool_url)
+
+
+def placed_link_claims(
+    platform: SandboxPlatform, app: Flask, user: str, nonce: str, index: int
+) -> dict[str, Any]:
+    """A launch of the ``index``-th link the tool placed through deep linking (in the order
+    they were accepted): its custom parameters, URL and title, as an LMS launches them."""
+    placed = [item for p in app.extensions["deep_linking"].placed for item in p["items"]]
+    if not 0 <= index < len(placed):
+        abort(404)
+    item = placed[index]
+    claims = platform.launch_claims(user, nonce)
+    claims[c.CUSTOM] = dict(item.get("custom") or {})
+    claims[c.TARGET_LINK_URI] = item.get("url") or platform.launch_url
+    claims[c.RESOURCE_LINK] = {"id": f"placed-{index}", "title": item.get("title", "")}
+    return claims

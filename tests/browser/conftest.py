@@ -34,14 +34,20 @@ class LiveSite:
     tool_url: str
     sandbox_url: str
     app: Any
+    platform: SandboxPlatform | None = None
 
 
 @contextmanager
 def running_site(
-    tmp_path: Path, migrated: MigratedBackends, key: SigningKey, tool_host: str = "127.0.0.1"
+    tmp_path: Path,
+    migrated: MigratedBackends,
+    key: SigningKey,
+    tool_host: str = "127.0.0.1",
+    register: bool = True,
 ) -> Iterator[LiveSite]:
     """The tool at http://``tool_host``:port (a name the browser maps to loopback, or
-    127.0.0.1) and the sandbox LMS at http://127.0.0.1:port, both served in threads."""
+    127.0.0.1) and the sandbox LMS at http://127.0.0.1:port, both served in threads;
+    ``register=False`` leaves the sandbox unregistered (for Dynamic Registration)."""
     port = _free_port()
     tool_url = f"http://{tool_host}:{port}"
     app = make_tool({"database_url": migrated.sqlite_url(tmp_path), "base_url": tool_url}, tmp_path)
@@ -53,9 +59,10 @@ def running_site(
         platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
     sandbox = SandboxServer(platform, "127.0.0.1", 0)
     platform.issuer = f"http://127.0.0.1:{sandbox.port}"
-    register_sandbox(services.db, platform, development=True)
+    if register:
+        register_sandbox(services.db, platform, development=True)
     with sandbox, served(app, port):
-        yield LiveSite(tool_url=tool_url, sandbox_url=platform.issuer, app=app)
+        yield LiveSite(tool_url=tool_url, sandbox_url=platform.issuer, app=app, platform=platform)
     services.close()
 
 

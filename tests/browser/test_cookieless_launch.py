@@ -125,3 +125,64 @@ def test_without_platform_storage_the_tool_offers_a_new_window(
     popup.wait_for_url(f"{cross_site.tool_url}/lti/launch")
     screenshot(popup, "cookieless-popup")
     screenshot(page, "cookieless-fallback")
+
+
+def test_canvas_registers_places_and_launches_in_a_browser_without_third_party_cookies(
+    tmp_path: Path,
+    migrated: MigratedBackends,
+    tool_key_template: SigningKey,
+    blocking_context: Any,
+) -> None:
+    """What the issue calls done, in Chromium: a Canvas-like platform registers the tool by
+    URL, a teacher places the checklist and B832 through deep linking, and a student opens
+    the placed B832 link framed in the course page, with third-party cookies blocked."""
+    from flask import Flask
+
+    from lti_tool.sandbox.dynreg import register_dynreg
+    from tests.browser.conftest import _free_port
+    from tests.support.tooling import served
+
+    with running_site(
+        tmp_path, migrated, tool_key_template, tool_host=TOOL_HOST, register=False
+    ) as site:
+        platform = site.platform
+        assert platform is not None
+        fakes_app = Flask("canvas-registration")
+        fakes = register_dynreg(fakes_app)
+        # Canvas's own endpoints are the sandbox's here: it signs the launches.
+        fakes.canvas.overrides.update(
+            {
+                "issuer": site.sandbox_url,
+                "authorization_endpoint": site.sandbox_url + "/auth",
+                "token_endpoint": site.sandbox_url + "/token",
+                "jwks_uri": site.sandbox_url + "/jwks",
+            }
+        )
+        port = _free_port()
+        with served(fakes_app, port):
+            page = blocking_context.new_page()
+            page.goto(
+                fakes.canvas.start_url(site.tool_url + "/lti/register", f"http://localhost:{port}")
+            )
+            page.get_by_role("button", name="Install").click()
+            page.wait_for_selector("text=Installed in Canvas")
+        [registered] = fakes.canvas.registered
+        platform.client_id = registered.response["client_id"]
+        platform.deployment_id = str(registered.response["deployment_id"])
+
+        page.goto(site.sandbox_url + "/course/teacher1?storage=forwarding&place=1")
+        tool = _tool_frame(page)
+        tool.wait_for_selector("h1:text('Choose what to place')")
+        tool.check("#item-checklist")
+        tool.check("#item-B832")
+        tool.get_by_role("button", name="Place in the course").click()
+        _tool_frame(page).wait_for_selector("text=2 item(s) placed in the course")
+
+        page.goto(site.sandbox_url + "/course/student1?storage=forwarding&placed=1")
+        tool = _tool_frame(page)
+        tool.wait_for_selector("h1:text('My pathway')")
+        tool.wait_for_function("() => location.hash === '#module-B832'")
+        # Only the install page, opened at the top level, left a (CSRF) cookie; no launch did.
+        names = {cookie["name"] for cookie in blocking_context.cookies(site.tool_url)}
+        assert names <= {"session"}
+        screenshot(page, "done-when-canvas")
