@@ -44,12 +44,13 @@ def running_site(
     key: SigningKey,
     tool_host: str = "127.0.0.1",
     register: bool = True,
+    tls: bool = False,
 ) -> Iterator[LiveSite]:
     """The tool at http://``tool_host``:port (a name the browser maps to loopback, or
     127.0.0.1) and the sandbox LMS at http://127.0.0.1:port, both served in threads;
     ``register=False`` leaves the sandbox unregistered (for Dynamic Registration)."""
     port = _free_port()
-    tool_url = f"http://{tool_host}:{port}"
+    tool_url = f"{'https' if tls else 'http'}://{tool_host}:{port}"
     app = make_tool({"database_url": migrated.sqlite_url(tmp_path), "base_url": tool_url}, tmp_path)
     services = app.extensions["lti_tool"]
     add_tool_key(services, key)
@@ -61,7 +62,7 @@ def running_site(
     platform.issuer = f"http://127.0.0.1:{sandbox.port}"
     if register:
         register_sandbox(services.db, platform, development=True)
-    with sandbox, served(app, port):
+    with sandbox, served(app, port, tls=tls):
         yield LiveSite(tool_url=tool_url, sandbox_url=platform.issuer, app=app, platform=platform)
     services.close()
 

@@ -42,7 +42,12 @@ def blocking_context(playwright_driver: Any, tmp_path: Path) -> Iterator[Any]:
         str(profile),
         executable_path=CHROMIUM,
         headless=True,
-        args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {TOOL_HOST} 127.0.0.1"],
+        args=[
+            *CHROMIUM_ARGS,
+            f"--host-resolver-rules=MAP {TOOL_HOST} 127.0.0.1",
+            # The HTTPS test's tool has a throw-away self-signed certificate.
+            "--ignore-certificate-errors",
+        ],
         viewport={"width": 1024, "height": 900},
     )
     context.set_default_timeout(10_000)
@@ -186,3 +191,25 @@ def test_canvas_registers_places_and_launches_in_a_browser_without_third_party_c
         names = {cookie["name"] for cookie in blocking_context.cookies(site.tool_url)}
         assert names <= {"session"}
         screenshot(page, "done-when-canvas")
+
+
+def test_moodle_like_without_storage_launches_with_the_partitioned_cookie_over_https(
+    tmp_path: Path,
+    migrated: MigratedBackends,
+    tool_key_template: SigningKey,
+    blocking_context: Any,
+) -> None:
+    """Stock Moodle offers no platform storage: over HTTPS, as in production, the tool's
+    partitioned cookie (CHIPS) still works in the frame though third-party cookies are
+    blocked, so the launch completes without the new-window fallback."""
+    with running_site(tmp_path, migrated, tool_key_template, tool_host=TOOL_HOST, tls=True) as site:
+        page = blocking_context.new_page()
+        page.goto(site.sandbox_url + "/course/student1?storage=none")
+        tool = _tool_frame(page)
+        tool.wait_for_selector("h1:text('My pathway')")
+        cookies = blocking_context.cookies(site.tool_url)
+        session = [c for c in cookies if c["name"] == "lti_tool_session"]
+        assert session and session[0]["secure"] and session[0]["sameSite"] == "None"
+        # Kept in the course site's partition: a cookie for the tool inside this LMS only.
+        assert session[0].get("partitionKey") == site.sandbox_url.rsplit(":", 1)[0]
+        screenshot(page, "moodle-like-https")

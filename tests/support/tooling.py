@@ -46,9 +46,12 @@ def captured_logs() -> Iterator[io.StringIO]:
 
 
 @contextmanager
-def served(app: Any, port: int) -> Iterator[None]:
-    """``app`` on 127.0.0.1:``port`` in a thread, for a real browser or HTTP client."""
-    server = make_server("127.0.0.1", port, app, threaded=True)
+def served(app: Any, port: int, *, tls: bool = False) -> Iterator[None]:
+    """``app`` on 127.0.0.1:``port`` in a thread, for a real browser or HTTP client; with
+    ``tls`` over HTTPS with a throw-away self-signed certificate."""
+    server = make_server(
+        "127.0.0.1", port, app, threaded=True, ssl_context="adhoc" if tls else None
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
