@@ -10,7 +10,6 @@ data, not theirs.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -24,13 +23,13 @@ from lti_tool.persistence.models import (
     CourseGroup,
     CourseGroupMember,
     Membership,
-    OutboxRow,
     Registration,
     StudentModuleStart,
     User,
     utcnow,
 )
 from lti_tool.persistence.models.privacy import ErasureRequest
+from lti_tool.privacy.export_results import audit_entries, held, iso, results
 
 SCHEMA = "lti-tool/personal-data"
 SCHEMA_VERSION = 1
@@ -65,7 +64,7 @@ def personal_data(
     document: dict[str, Any] = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
-        "generated_at": _iso(utcnow()),
+        "generated_at": iso(utcnow()),
         "platform": {
             "name": registration.name if registration else None,
             "issuer": registration.issuer if registration else None,
@@ -86,20 +85,16 @@ def personal_data(
     document.update(
         identity={
             **{field: getattr(user, field) for field in IDENTITY_FIELDS},
-            "updated_at": _iso(user.updated_at),
+            "updated_at": iso(user.updated_at),
         },
         memberships=_memberships(session, user.id, courses),
         completion_records=_completions(session, user.id),
         module_starts=_module_starts(session, user.id, courses),
-        assessment_results=_results(session, user.id, courses, hide_held),
-        audit_entries=_audit(session, user.id, courses, _held(session, user.id, hide_held)),
+        assessment_results=results(session, user.id, courses, hide_held),
+        audit_entries=audit_entries(session, user.id, courses, held(session, user.id, hide_held)),
         erasure_requests=_requests(session, user.id),
     )
     return document
-
-
-def _iso(value: dt.date | dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _courses(session: Session, user_pk: int) -> dict[int, dict[str, Any]]:
@@ -141,8 +136,8 @@ def _memberships(
             "groups": groups.get(row.context_pk, []),
             "status": row.status,
             "in_roster": row.in_roster,
-            "last_launch_at": _iso(row.last_launch_at),
-            "roster_seen_at": _iso(row.roster_seen_at),
+            "last_launch_at": iso(row.last_launch_at),
+            "roster_seen_at": iso(row.roster_seen_at),
         }
         for row in rows
     ]
@@ -159,9 +154,9 @@ def _completions(session: Session, user_pk: int) -> list[dict[str, Any]]:
             "source": row.source,
             "course_code": row.course_code,
             "status": row.status,
-            "started_at": _iso(row.started_at),
-            "completed_at": _iso(row.completed_at),
-            "fetched_at": _iso(row.fetched_at),
+            "started_at": iso(row.started_at),
+            "completed_at": iso(row.completed_at),
+            "fetched_at": iso(row.fetched_at),
         }
         for row in rows
     ]
@@ -180,113 +175,12 @@ def _module_starts(
             "course": courses.get(row.context_pk),
             "module_code": row.module_code,
             "attempt": row.attempt,
-            "start_date": _iso(row.start_date),
+            "start_date": iso(row.start_date),
             "reason": row.reason,
-            "recorded_at": _iso(row.created_at),
+            "recorded_at": iso(row.created_at),
         }
         for row in rows
     ]
-
-
-def _held(session: Session, user_pk: int, hide_held: bool) -> set[tuple[int, str]]:
-    """(course, module) of the person's results still held back, when they are hidden."""
-    if not hide_held:
-        return set()
-    rows = session.execute(
-        select(AssessmentResultRow.context_pk, AssessmentResultRow.module_code).where(
-            AssessmentResultRow.user_pk == user_pk, AssessmentResultRow.released.is_(False)
-        )
-    )
-    return {(int(context_pk), str(module)) for context_pk, module in rows}
-
-
-def _results(
-    session: Session, user_pk: int, courses: dict[int, dict[str, Any]], hide_held: bool = False
-) -> list[dict[str, Any]]:
-    rows = list(
-        session.scalars(
-            select(AssessmentResultRow)
-            .where(AssessmentResultRow.user_pk == user_pk)
-            .order_by(AssessmentResultRow.module_code, AssessmentResultRow.id)
-        )
-    )
-    latest: dict[int, OutboxRow] = {}
-    if rows:
-        outbox = session.scalars(
-            select(OutboxRow)
-            .where(OutboxRow.result_pk.in_([row.id for row in rows]))
-            .order_by(OutboxRow.id)
-        )
-        for item in outbox:
-            latest[item.result_pk] = item  # ordered by id: the newest wins
-    return [
-        {
-            "course": courses.get(row.context_pk),
-            "module_code": row.module_code,
-            "released": False,
-            "held": "This result is held until the exam board releases it.",
-        }
-        if hide_held and not row.released
-        else {
-            "course": courses.get(row.context_pk),
-            "module_code": row.module_code,
-            "score": row.score,
-            "max_score": row.max_score,
-            "outcome": row.outcome,
-            "comment": row.comment,
-            "released": row.released,
-            "override_reason": row.override_reason,
-            "changed_at": _iso(row.changed_at),
-            "grade_sync": _sync(latest.get(row.id)),
-        }
-        for row in rows
-    ]
-
-
-def _sync(item: OutboxRow | None) -> dict[str, Any] | None:
-    if item is None:
-        return None
-    return {
-        "status": item.status,
-        "attempts": item.attempts,
-        "last_error": item.last_error,
-        "updated_at": _iso(item.updated_at),
-        "delivered_at": _iso(item.delivered_at),
-    }
-
-
-def _audit(
-    session: Session,
-    user_pk: int,
-    courses: dict[int, dict[str, Any]],
-    held: set[tuple[int, str]] | frozenset[tuple[int, str]] = frozenset(),
-) -> list[dict[str, Any]]:
-    about = or_(AuditEntry.actor_user_pk == user_pk, AuditEntry.subject_user_pk == user_pk)
-    entries: list[dict[str, Any]] = []
-    for row in session.scalars(select(AuditEntry).where(about).order_by(AuditEntry.at)):
-        is_subject = row.subject_user_pk == user_pk
-        by_them = row.actor_user_pk == user_pk
-        about_other = by_them and not is_subject and row.subject_user_pk is not None
-        withheld = (
-            is_subject
-            and row.action.startswith("result.")
-            and (row.context_pk or 0, row.subject or "") in held
-        )
-        about_other = about_other or withheld
-        entries.append(
-            {
-                "at": _iso(row.at),
-                "action": row.action,
-                "about_you": is_subject,
-                "by_you": by_them,
-                "course": courses.get(row.context_pk) if row.context_pk else None,
-                "subject": row.subject,
-                "old": None if about_other else row.old,
-                "new": None if about_other else row.new,
-                "reason": None if about_other else row.reason,
-            }
-        )
-    return entries
 
 
 def _requests(session: Session, user_pk: int) -> list[dict[str, Any]]:
@@ -299,10 +193,10 @@ def _requests(session: Session, user_pk: int) -> list[dict[str, Any]]:
         {
             "id": row.id,
             "status": row.status,
-            "requested_at": _iso(row.requested_at),
+            "requested_at": iso(row.requested_at),
             "requested_by": row.requested_by_role,
             "reason": row.reason,
-            "decided_at": _iso(row.decided_at),
+            "decided_at": iso(row.decided_at),
             "decision_reason": row.decision_reason,
         }
         for row in rows
