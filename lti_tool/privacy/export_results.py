@@ -11,6 +11,11 @@ from sqlalchemy.orm import Session
 
 from lti_tool.persistence.models import AssessmentResultRow, AuditEntry, OutboxRow
 
+# Audit actions that are always about one student (their subject column names them).
+PERSONAL_ACTIONS = frozenset(
+    {"result.save", "result.release", "module_start.student", "completion.manual"}
+)
+
 
 def iso(value: dt.date | dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
@@ -94,7 +99,13 @@ def audit_entries(
     for row in session.scalars(select(AuditEntry).where(about).order_by(AuditEntry.at)):
         is_subject = row.subject_user_pk == user_pk
         by_them = row.actor_user_pk == user_pk
-        about_other = by_them and not is_subject and row.subject_user_pk is not None
+        # About someone else: a named other person, or (once that person is erased and the
+        # column cleared) an action that is always about one student.
+        about_other = (
+            by_them
+            and not is_subject
+            and (row.subject_user_pk is not None or row.action in PERSONAL_ACTIONS)
+        )
         withheld = (
             is_subject
             and row.action.startswith("result.")

@@ -216,3 +216,17 @@ def test_approval_ends_the_erased_persons_launch_sessions_only(launcher: Launche
     # Sam's sessions (the two launches above and the privacy launch) held his name and email.
     assert client.get("/api/session", headers=sam).status_code == 401
     assert client.get("/api/session", headers=priya).get_json()["user"]["name"] == "Priya Patel"
+
+
+def test_a_staff_export_keeps_hiding_the_values_of_an_erased_student(launcher: Launcher) -> None:
+    seed_student_data(launcher)
+    _ask(launcher, "student1")
+    services = _services(launcher)
+    with services.db.read_only() as session:
+        [pending] = list_requests(session)
+    approve(services, pending.id, "tool admin root")
+    client, _ = privacy_launch(launcher, "teacher1")
+    document = client.get("/privacy/export.json").get_json()
+    by_tess = [e for e in document["audit_entries"] if e["action"] == "result.save"]
+    assert by_tess and all(e["by_you"] and not e["about_you"] for e in by_tess)
+    assert all(e["new"] is None and e["old"] is None and e["reason"] is None for e in by_tess)
