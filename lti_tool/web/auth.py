@@ -52,6 +52,15 @@ def current_launch() -> LaunchSession | None:
     return cast(LaunchSession | None, g.launch_session)
 
 
+def page_launch() -> LaunchSession:
+    """The launch session of a view behind ``require_launch``/``require_staff``; the page
+    speaks its locale."""
+    launch = current_launch()
+    assert launch is not None
+    g.locale = launch.data.get("locale")
+    return launch
+
+
 def require_launch(view: F) -> F:
     """401 unless a valid launch session accompanies the request."""
 

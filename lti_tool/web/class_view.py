@@ -7,12 +7,12 @@ import csv
 import io
 from typing import Any
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from lti_tool.grading import service as grading
-from lti_tool.web.auth import current_launch, require_staff, services
-from lti_tool.web.staff import _apply
+from lti_tool.web.auth import page_launch, require_staff, services
+from lti_tool.web.staff import _apply, uploaded_text
 
 bp = Blueprint("class_view", __name__)
 PAGE_SIZE = 50
@@ -29,13 +29,6 @@ SORTS = {
     "b832_hours": "B832 hours",
     "b833_hours": "B833 hours",
 }
-
-
-def _launch() -> Any:
-    launch = current_launch()
-    assert launch is not None
-    g.locale = launch.data.get("locale")
-    return launch
 
 
 def _module(row: dict[str, Any], code: str) -> dict[str, Any]:
@@ -68,7 +61,7 @@ def _sort_key(name: str) -> Any:
 @bp.get("/")
 @require_staff
 def overview() -> str:
-    launch = _launch()
+    launch = page_launch()
     groups = grading.class_groups(services(), launch)
     group = request.args.get("group", type=int)
     group = group if any(g.pk == group for g in groups) else None
@@ -117,7 +110,7 @@ def _inert(cell: Any) -> Any:
 @bp.get("/export.csv")
 @require_staff
 def export() -> Response:
-    launch = _launch()
+    launch = page_launch()
     groups = grading.class_groups(services(), launch)
     group = request.args.get("group", type=int)
     group = group if any(g.pk == group for g in groups) else None
@@ -173,7 +166,7 @@ def export() -> Response:
 @bp.post("/results/<sub>")
 @require_staff
 def save_result(sub: str) -> BaseResponse:
-    launch = _launch()
+    launch = page_launch()
     form = request.form
     body = {k: form.get(k, "") for k in ("score", "max", "outcome", "comment", "override_reason")}
     body["max"] = body["max"] or "100"
@@ -189,9 +182,8 @@ def save_result(sub: str) -> BaseResponse:
 @bp.post("/results/import")
 @require_staff
 def import_results() -> BaseResponse:
-    launch = _launch()
-    upload = request.files.get("file")
-    text = upload.read().decode("utf-8", errors="replace") if upload else ""
+    launch = page_launch()
+    text = uploaded_text()
     _apply(
         lambda: f"Imported {grading.import_results_csv(services(), launch, text)} results.", None
     )
@@ -201,14 +193,14 @@ def import_results() -> BaseResponse:
 @bp.post("/sync")
 @require_staff
 def sync() -> BaseResponse:
-    job_id = grading.sync_grades(services(), _launch())
+    job_id = grading.sync_grades(services(), page_launch())
     return redirect(url_for("class_view.overview", job=job_id))
 
 
 @bp.post("/release")
 @require_staff
 def release() -> BaseResponse:
-    launch = _launch()
+    launch = page_launch()
     module_code = request.form.get("module") or None
     _apply(
         lambda: (

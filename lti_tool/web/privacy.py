@@ -7,22 +7,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.errors import ToolError
-from lti_tool.lti.sessions import LaunchSession
 from lti_tool.privacy import service
-from lti_tool.web.auth import current_launch, require_launch, services
+from lti_tool.web.auth import page_launch, require_launch, services
 
 bp = Blueprint("privacy", __name__)
-
-
-def _launch() -> LaunchSession:
-    launch = current_launch()
-    assert launch is not None
-    g.locale = launch.data.get("locale")
-    return launch
 
 
 def render_privacy_page(data: Mapping[str, Any], launch_token: str | None = None) -> str:
@@ -40,7 +32,7 @@ def render_privacy_page(data: Mapping[str, Any], launch_token: str | None = None
 @bp.get("/")
 @require_launch
 def overview() -> Response:
-    response = Response(render_privacy_page(_launch().data), mimetype="text/html")
+    response = Response(render_privacy_page(page_launch().data), mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -48,7 +40,7 @@ def overview() -> Response:
 @bp.get("/export.json")
 @require_launch
 def export() -> Response:
-    document = service.export_personal_data(services(), _launch().data)
+    document = service.export_personal_data(services(), page_launch().data)
     body = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False)
     response = Response(body + "\n", mimetype="application/json")
     filename = f"personal-data-v{document['schema_version']}.json"
@@ -62,7 +54,7 @@ def export() -> Response:
 def request_erasure() -> WerkzeugResponse:
     reason = request.form.get("reason", "")
     try:
-        _, created = service.ask_for_erasure(services(), _launch().data, reason)
+        _, created = service.ask_for_erasure(services(), page_launch().data, reason)
     except ToolError as exc:
         if exc.status == 403:
             raise

@@ -7,22 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from lti_tool.errors import ToolError
 from lti_tool.pathway import service
-from lti_tool.web.auth import current_launch, require_staff, services
+from lti_tool.web.auth import page_launch, require_staff, services
 from lti_tool.web.student import render_checklist
 
 bp = Blueprint("staff", __name__)
 
 
-def _launch() -> Any:
-    launch = current_launch()
-    assert launch is not None
-    g.locale = launch.data.get("locale")
-    return launch
+def uploaded_text() -> str:
+    """The form's uploaded CSV ``file`` as text ("" without one)."""
+    upload = request.files.get("file")
+    return upload.read().decode("utf-8", errors="replace") if upload else ""
 
 
 def render_overview(launch: Any, **extra: Any) -> str:
@@ -37,13 +36,13 @@ def render_overview(launch: Any, **extra: Any) -> str:
 @bp.get("/")
 @require_staff
 def overview() -> str:
-    return render_overview(_launch())
+    return render_overview(page_launch())
 
 
 @bp.get("/students/<sub>")
 @require_staff
 def student_preview(sub: str) -> str:
-    launch = _launch()
+    launch = page_launch()
     checklist = service.student_checklist(services(), launch, sub)
     return render_checklist(
         checklist, launch.data, student=checklist["student"], attempts=checklist["attempts"]
@@ -53,7 +52,7 @@ def student_preview(sub: str) -> str:
 @bp.post("/module-starts")
 @require_staff
 def save_module_starts() -> Response:
-    launch = _launch()
+    launch = page_launch()
     body = {k: v for k, v in request.form.items() if k != "csrf_token" and v.strip()}
     _apply(lambda: service.set_cohort_module_starts(services(), launch, body), "Start dates saved.")
     return redirect(url_for("staff.overview"))
@@ -62,7 +61,7 @@ def save_module_starts() -> Response:
 @bp.post("/students/<sub>/module-starts")
 @require_staff
 def save_student_start(sub: str) -> Response:
-    launch = _launch()
+    launch = page_launch()
     form = request.form
     body = {form.get("module", ""): form.get("start_date", ""), "reason": form.get("reason", "")}
     _apply(
@@ -75,9 +74,8 @@ def save_student_start(sub: str) -> Response:
 @bp.post("/module-starts/import")
 @require_staff
 def import_module_starts() -> Response:
-    launch = _launch()
-    upload = request.files.get("file")
-    text = upload.read().decode("utf-8", errors="replace") if upload else ""
+    launch = page_launch()
+    text = uploaded_text()
     _apply(
         lambda: f"Imported {service.import_module_starts_csv(services(), launch, text)} rows.",
         None,
@@ -88,7 +86,7 @@ def import_module_starts() -> Response:
 @bp.post("/students/<sub>/completions")
 @require_staff
 def save_completion(sub: str) -> Response:
-    launch = _launch()
+    launch = page_launch()
     form = request.form
     code = form.get("course_code", "")
     _apply(
@@ -101,9 +99,8 @@ def save_completion(sub: str) -> Response:
 @bp.post("/completions/import")
 @require_staff
 def import_completions() -> Response:
-    launch = _launch()
-    upload = request.files.get("file")
-    text = upload.read().decode("utf-8", errors="replace") if upload else ""
+    launch = page_launch()
+    text = uploaded_text()
     reason = request.form.get("reason", "")
     _apply(
         lambda: (
@@ -118,7 +115,7 @@ def import_completions() -> Response:
 @bp.post("/qualification")
 @require_staff
 def choose_qualification() -> Response:
-    launch = _launch()
+    launch = page_launch()
     code = request.form.get("qualification", "")
     _apply(
         lambda: service.choose_context_qualification(services(), launch, code),
