@@ -2,7 +2,7 @@
 contents and site info, and the shape checks the completion parsers share (course completion
 in ``moodle_course_completion``, activity completion in ``moodle_activity_completion``).
 
-Shapes follow what Moodle 4.5.6 really sends (``/work/shared/fixtures/moodle-4.5.6/ws-*``):
+Shapes follow what Moodle 4.5.6 really sends (``tests/fixtures/moodle-4.5.6/ws-*``):
 errors come as HTTP 200 with ``{exception, errorcode, message}`` and namespaced exception names.
 """
 

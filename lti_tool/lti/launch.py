@@ -1,6 +1,6 @@
 """OIDC login and launch validation, built on pylti1p3's Flask adapter.
 
-What pylti1p3 2.0.0 lacks and this module adds (see ../shared/LTI-NOTES.md):
+What pylti1p3 2.0.0 lacks and this module adds:
 - the nonce is consumed atomically and must be the one issued with the state (pylti1p3 only
   checks that some nonce was saved, so the same POST is accepted again);
 - state is single-use, expires in minutes and is bound to the browser (``browser_binding``);

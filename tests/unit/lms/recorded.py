@@ -1,6 +1,5 @@
-"""The recorded Moodle 4.5.6 exchanges, loaded by path from wherever they live.
-
-``MOODLE_FIXTURES_DIR`` wins; then a copy inside the repository; then the shared recordings.
+"""The recorded Moodle 4.5.6 exchanges in ``tests/fixtures/moodle-4.5.6/`` (its README says
+where they come from). ``MOODLE_FIXTURES_DIR`` may point at a fuller set of recordings.
 """
 
 from __future__ import annotations
@@ -13,10 +12,7 @@ from typing import Any
 
 import pytest
 
-_CANDIDATES = (
-    Path(__file__).resolve().parents[2] / "fixtures" / "moodle-4.5.6",
-    Path("/work/shared/fixtures/moodle-4.5.6"),
-)
+_CANDIDATES = (Path(__file__).resolve().parents[2] / "fixtures" / "moodle-4.5.6",)
 
 
 @cache
