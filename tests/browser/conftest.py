@@ -20,6 +20,10 @@ from tests.support.backends import MigratedBackends
 from tests.support.tooling import add_tool_key, served
 
 CHROMIUM = "/usr/bin/chromium"
+
+# How long a browser step may wait for its condition (an element, a load). Generous: on a busy
+# 2-core machine a frame once took more than 10 s; a passing step never waits the whole time.
+BROWSER_WAIT_MS = 60_000
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
@@ -108,7 +112,7 @@ def chromium(playwright_driver: Any) -> Iterator[Any]:
 def page(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1024, "height": 768})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(BROWSER_WAIT_MS)
     yield page
     context.close()
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from lti_tool.pathway.module_starts import set_cohort_starts
 from lti_tool.persistence.models import Context
-from tests.browser.conftest import LiveSite, screenshot
+from tests.browser.conftest import BROWSER_WAIT_MS, LiveSite, screenshot
 from tests.support.pathway_web import add_completions
 
 pytestmark = pytest.mark.browser
@@ -29,7 +29,7 @@ PHONE = {"width": 360, "height": 740}
 def browser_context(chromium: Any) -> Iterator[Any]:
     """The tool's CSP allows only its own nonce'd scripts, so axe needs the CSP bypassed."""
     context = chromium.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_WAIT_MS)
     yield context
     context.close()
 

@@ -15,7 +15,14 @@ from typing import Any
 import pytest
 
 from lti_tool.persistence.models import SigningKey
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveSite, running_site, screenshot
+from tests.browser.conftest import (
+    BROWSER_WAIT_MS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LiveSite,
+    running_site,
+    screenshot,
+)
 from tests.support.backends import MigratedBackends
 
 pytestmark = pytest.mark.browser
@@ -50,7 +57,7 @@ def blocking_context(playwright_driver: Any, tmp_path: Path) -> Iterator[Any]:
         ],
         viewport={"width": 1024, "height": 900},
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_WAIT_MS)
     yield context
     context.close()
 
@@ -109,7 +116,8 @@ def test_staff_navigate_and_save_forms_without_cookies(
     tool.wait_for_selector("h1:text-is('Class')")
     assert blocking_context.cookies(cross_site.tool_url) == []
     tool.wait_for_load_state("load")
-    page.wait_for_timeout(300)  # let the frame paint before the picture
+    # Two animation frames: the frame has painted before the picture (a condition, not a sleep).
+    tool.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     screenshot(page, "cookieless-staff")
 
 
