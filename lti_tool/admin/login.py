@@ -1,11 +1,19 @@
-"""Tool-admin sign-in: lockout after repeated failures and sessions in the shared store.
+"""Tool-admin sign-in: attempt limits and sessions in the shared store.
 
 Like launch sessions (``lti/sessions.py``) the browser holds a random token and the store only
 its SHA-256 hash. Every attempt first takes a single-use slot in the store (``add`` is atomic
 on both backends) and only then checks the password, so concurrent guesses cannot slip past
-the limit: five per username from one address, and twenty per username from anywhere, per
-15 minutes. A success frees the slots. Someone guessing from one address thus locks out only
-that address; locking the username everywhere takes many addresses.
+the limits. Per 15 minutes:
+
+- a browser that has signed in here before (a known client, ``admin/known_client.py``) is
+  limited by its own failures only: five. Nobody else's failures lock it out;
+- any other attempt counts against its network address first: ten failures from one address
+  (whatever the usernames) throttle that address, five for one username from one address lock
+  that username there; and against the username: twenty failures from anywhere lock it for
+  every browser that is not a known client.
+
+A success frees the slots of that browser (or username and address) only, so the admin's own
+sign-in does not hand a guesser a fresh allowance.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from lti_tool.admin.accounts import authenticate
@@ -28,9 +37,11 @@ SESSION_KIND = "admin"
 SESSION_TTL_SECONDS = 8 * 3600
 FAILURE_KIND = "admin_fail"
 LOCK_KIND = "admin_lock"
-MAX_FAILURES = 5  # per username and address
-MAX_FAILURES_ANYWHERE = 20  # per username
+MAX_FAILURES = 5  # per username and address, and per known client
+MAX_FAILURES_PER_ADDRESS = 10  # per address, whatever the usernames
+MAX_FAILURES_ANYWHERE = 20  # per username, for browsers that are not known clients
 LOCKOUT_SECONDS = 15 * 60
+WAIT = "Wait 15 minutes and try again."
 
 
 class LoginRefused(ToolError):
@@ -73,30 +84,70 @@ def _free_slots(services: Services, key: str, limit: int) -> None:
     services.store.delete(LOCK_KIND, key)
 
 
-def log_in(services: Services, username: str, password: str, address: str = "") -> str:
-    """Check the credentials and open a session; returns its token. Refused while the
-    username is locked out for this address (five failures within 15 minutes) or everywhere
-    (twenty), even with the right password."""
-    everywhere = _user_key(username)
-    here = _hash(f"{username.strip().lower()}|{address}")
-    locked = _locked(services, here) or _locked(services, everywhere)
-    if locked or not (
-        _take_slot(services, here, MAX_FAILURES)
-        and _take_slot(services, everywhere, MAX_FAILURES_ANYWHERE)
-    ):
-        log_event(log, logging.WARNING, "admin login while locked out", username=username[:64])
-        raise LockedOut(
-            "locked_out",
-            "Too many failed sign-ins for this username. Wait 15 minutes and try again.",
+@dataclass(frozen=True)
+class _Bucket:
+    key: str
+    limit: int
+    refusal: str
+
+
+def _buckets(username: str, address: str, known_client: str | None) -> list[_Bucket]:
+    """What this attempt counts against, in the order its refusals are told."""
+    user = username.strip().lower()
+    if known_client is not None:
+        message = f"Too many failed sign-ins from this browser. {WAIT}"
+        return [_Bucket(_hash(f"client|{known_client}|{user}"), MAX_FAILURES, message)]
+    locked = f"Too many failed sign-ins for this username. {WAIT}"
+    return [
+        _Bucket(
+            _hash(f"address|{address}"),
+            MAX_FAILURES_PER_ADDRESS,
+            f"Too many failed sign-ins from your network address. {WAIT}",
+        ),
+        _Bucket(_hash(f"{user}|{address}"), MAX_FAILURES, locked),
+        _Bucket(
+            _user_key(username),
+            MAX_FAILURES_ANYWHERE,
+            f"{locked} A browser that has signed in here before can still sign in.",
+        ),
+    ]
+
+
+def log_in(
+    services: Services,
+    username: str,
+    password: str,
+    address: str = "",
+    known_client: str | None = None,
+) -> str:
+    """Check the credentials and open a session; returns its token.
+
+    ``known_client`` is the verified client id of a browser that signed in as this username
+    before (``known_client_id``): only its own failures limit it. Anyone else is refused,
+    even with the right password, while their address or the username is locked out.
+    """
+    buckets = _buckets(username, address, known_client)
+    refused = next((b for b in buckets if _locked(services, b.key)), None)
+    if refused is None:
+        refused = next((b for b in buckets if not _take_slot(services, b.key, b.limit)), None)
+    if refused is not None:
+        log_event(
+            log,
+            logging.WARNING,
+            "admin login while locked out",
+            username=username[:64],
+            known_client=known_client is not None,
         )
+        raise LockedOut("locked_out", refused.refusal)
     with services.db.unit_of_work() as session:
         account = authenticate(session, username, password)
         identity = _identity(account) if account is not None else None
     if identity is None:
         log_event(log, logging.WARNING, "admin login failed", username=username[:64])
         raise LoginRefused("bad_credentials", "The username or password is wrong.")
-    _free_slots(services, here, MAX_FAILURES)
-    _free_slots(services, everywhere, MAX_FAILURES_ANYWHERE)
+    # Only this browser's own count (or this username at this address) starts again.
+    own = buckets[0] if known_client is not None else buckets[1]
+    _free_slots(services, own.key, own.limit)
     token = secrets.token_urlsafe(32)
     services.store.put(
         SESSION_KIND,

@@ -37,15 +37,40 @@ KNOWN_MESSAGE_TYPES = frozenset(
     {RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST, SUBMISSION_REVIEW_REQUEST} | DATA_PRIVACY_REQUESTS
 )
 
-_MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
-_INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
-_SYSTEM = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
+_LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+_MEMBERSHIP = _LIS + "membership#"
+_MEMBERSHIP_SUB = _LIS + "membership/"  # sub-roles: membership/{principal}#{sub-role}
+_INSTITUTION = _LIS + "institution/person#"
+_SYSTEM = _LIS + "system/person#"
+_PERSON = _LIS + "person#"  # deprecated spelling of institution and system roles
 
-STAFF_ROLE_NAMES = frozenset(
-    {"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator"}
+# The principal context roles of LTI 1.3 Core, appendix A.2.3 (the spec lets platforms send
+# them as simple names too: "Instructor" for membership#Instructor).
+CONTEXT_ROLE_NAMES = frozenset(
+    {
+        "Administrator",
+        "ContentDeveloper",
+        "Instructor",
+        "Learner",
+        "Mentor",
+        "Manager",
+        "Member",
+        "Officer",
+    }
 )
+# Staff are those who teach or build the course: Instructor (with every sub-role, e.g. the
+# TeachingAssistant and Grader sub-roles), ContentDeveloper and a course-level Administrator.
+# Mentor is not staff: Canvas sends it for observers (parents, advisors).
+STAFF_CONTEXT_ROLES = frozenset({"Instructor", "ContentDeveloper", "Administrator"})
+STUDENT_CONTEXT_ROLES = frozenset({"Learner"})
+# Simple names some platforms send for a sub-role without its principal role.
+_SIMPLE_SUB_ROLES = {"TeachingAssistant": "Instructor", "Grader": "Instructor"}
+# Institution roles say what someone is somewhere in the platform, not in this course (Canvas
+# sends them from enrolments anywhere in the account), so they count only in a launch that
+# carries no context role at all.
+STAFF_INSTITUTION_ROLES = frozenset({"Instructor", "Faculty"})
+STUDENT_INSTITUTION_ROLES = frozenset({"Learner", "Student"})
 ADMIN_ROLE_NAMES = frozenset({"Administrator", "SysAdmin"})
-STUDENT_ROLE_NAMES = frozenset({"Learner", "Student"})
 
 
 class Audience(enum.StrEnum):
@@ -71,52 +96,70 @@ class NormalisedRoles:
 
 
 def role_name(role: str) -> tuple[str, str]:
-    """Split a role URI or short name into (vocabulary, name).
+    """Split a role URI or simple name into (vocabulary, principal role).
 
-    ``membership#Instructor`` → ("membership", "Instructor"); a sub-role such as
-    ``membership/Instructor#TeachingAssistant`` → ("membership", "TeachingAssistant");
-    ``Learner`` → ("membership", "Learner") since short names are context roles.
+    ``membership#Instructor`` → ("membership", "Instructor"); a sub-role takes its principal
+    role: ``membership/Instructor#TeachingAssistant`` → ("membership", "Instructor") and
+    ``membership/Learner#Instructor`` → ("membership", "Learner"). Simple names are context
+    roles: ``Learner`` → ("membership", "Learner"). Anything else is ("unknown", role).
     """
     role = role.strip()
     if role.startswith(_MEMBERSHIP):
-        return "membership", role[len(_MEMBERSHIP) :]
-    if role.startswith(_INSTITUTION):
+        vocabulary, name = "membership", role[len(_MEMBERSHIP) :]
+    elif role.startswith(_MEMBERSHIP_SUB) and "#" in role:
+        vocabulary, name = "membership", role[len(_MEMBERSHIP_SUB) :].split("#", 1)[0]
+    elif role.startswith(_INSTITUTION):
         return "institution", role[len(_INSTITUTION) :]
-    if role.startswith(_SYSTEM):
+    elif role.startswith(_SYSTEM):
         return "system", role[len(_SYSTEM) :]
-    if role.startswith("http://purl.imsglobal.org/vocab/lis/v2/membership/") and "#" in role:
-        return "membership", role.rsplit("#", 1)[1]
-    if "://" in role:
+    elif role.startswith(_PERSON):
+        name = role[len(_PERSON) :]
+        return ("system" if name == "SysAdmin" else "institution"), name
+    elif "://" in role or ":" in role:
         return "unknown", role
-    return "membership", role
+    else:
+        # A simple name, or a simple sub-role such as "Instructor#TeachingAssistant".
+        name = role.split("#", 1)[0]
+        name = _SIMPLE_SUB_ROLES.get(name, name)
+        vocabulary = "membership"
+    if name not in CONTEXT_ROLE_NAMES:
+        return "unknown", role
+    return vocabulary, name
 
 
 def normalise_roles(roles: Iterable[Any]) -> NormalisedRoles:
-    """Map launch roles onto the tool's two views.
+    """Map launch roles onto the tool's two views; the one place that decides who is staff.
 
-    Instructor, TeachingAssistant, ContentDeveloper and Administrator (context, institution or
-    system) give the staff view; Learner the student view; an empty list or only unknown roles
-    give the student view with limited data.
+    Staff: a context role of Instructor (any sub-role), ContentDeveloper or Administrator, or
+    an institution or system Administrator (``is_admin``). Student: Learner. Institution
+    Instructor/Faculty or Student/Learner count only when the launch has no context role at
+    all. An empty list or only unknown roles give the student view with limited data.
     """
     raw = tuple(str(r) for r in roles if isinstance(r, str))
-    names: set[str] = set()
+    context: set[str] = set()
+    institution: set[str] = set()
     is_admin = False
     for role in raw:
         vocabulary, name = role_name(role)
-        if vocabulary == "unknown":
-            continue
-        # Only the platform's own administrators (institution or system roles) may run the
-        # tool's admin pages or act for another person; a course-level Administrator is staff.
-        if name in ADMIN_ROLE_NAMES and vocabulary in {"institution", "system"}:
-            is_admin = True
-        if vocabulary == "membership" or name in ADMIN_ROLE_NAMES:
-            names.add(name)
-        elif vocabulary == "institution" and name in {"Instructor", "Faculty"}:
+        if vocabulary == "membership":
+            context.add(name)
+        elif vocabulary in {"institution", "system"}:
+            # Only the platform's own administrators may run the tool's admin pages or act
+            # for another person; a course-level Administrator is staff of that course only.
+            if name in ADMIN_ROLE_NAMES:
+                is_admin = True
+            if vocabulary == "institution":
+                institution.add(name)
+    names = set(context)
+    if not context:
+        if institution & STAFF_INSTITUTION_ROLES:
             names.add("Instructor")
-        elif vocabulary == "institution" and name in STUDENT_ROLE_NAMES:
+        if institution & STUDENT_INSTITUTION_ROLES:
             names.add("Learner")
-    staff = bool(names & STAFF_ROLE_NAMES) or is_admin
-    known = bool(names & (STAFF_ROLE_NAMES | STUDENT_ROLE_NAMES)) or is_admin
+    if is_admin:
+        names.add("Administrator")
+    staff = bool(names & STAFF_CONTEXT_ROLES)
+    known = bool(names & (STAFF_CONTEXT_ROLES | STUDENT_CONTEXT_ROLES))
     return NormalisedRoles(
         raw=raw,
         names=frozenset(names),

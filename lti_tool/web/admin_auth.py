@@ -12,7 +12,14 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from lti_tool.admin.identity import AdminIdentity
+from lti_tool.admin.known_client import (
+    KNOWN_CLIENT_COOKIE,
+    KNOWN_CLIENT_MAX_AGE,
+    issue_known_client,
+    known_client_id,
+)
 from lti_tool.admin.login import (
+    LOCKOUT_SECONDS,
     SESSION_TTL_SECONDS,
     LockedOut,
     LoginRefused,
@@ -107,26 +114,42 @@ def login_page() -> Response | str:
     username = ""
     if request.method == "POST":
         username = request.form.get("username", "")[:64]
+        secret = services().settings.secret_key
+        client = known_client_id(secret, request.cookies.get(KNOWN_CLIENT_COOKIE), username)
         try:
             token = log_in(
-                services(), username, request.form.get("password", ""), request.remote_addr or ""
+                services(),
+                username,
+                request.form.get("password", ""),
+                request.remote_addr or "",
+                known_client=client,
             )
         except (LoginRefused, LockedOut) as exc:
             error, status = exc.message, exc.status
         else:
             response = redirect(url_for("admin.dashboard"))
-            response.set_cookie(
-                ADMIN_COOKIE,
-                token,
-                max_age=SESSION_TTL_SECONDS,
-                secure=request.is_secure,
-                httponly=True,
-                samesite="Strict",
-                path=(request.script_root or "") + "/admin",
-            )
+            _set_admin_cookie(response, ADMIN_COOKIE, token, SESSION_TTL_SECONDS)
+            known = issue_known_client(secret, username, client)
+            _set_admin_cookie(response, KNOWN_CLIENT_COOKIE, known, KNOWN_CLIENT_MAX_AGE)
             return response
     page = render_template("admin/login.html", error=error, username=username)
-    return Response(page, status=status, mimetype="text/html")
+    response = Response(page, status=status, mimetype="text/html")
+    if status == 429:
+        response.headers["Retry-After"] = str(LOCKOUT_SECONDS)
+    return response
+
+
+def _set_admin_cookie(response: Response, name: str, value: str, max_age: int) -> None:
+    """HttpOnly, SameSite=Strict and only sent to the admin pages."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Strict",
+        path=(request.script_root or "") + "/admin",
+    )
 
 
 def logout() -> Response:

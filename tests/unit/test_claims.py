@@ -13,6 +13,10 @@ INST = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
 S = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
 
 
+MSUB = "http://purl.imsglobal.org/vocab/lis/v2/membership/"
+TA = MSUB + "Instructor#TeachingAssistant"
+
+
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
@@ -21,9 +25,16 @@ S = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
         (INST + "Administrator", ("institution", "Administrator")),
         (S + "SysAdmin", ("system", "SysAdmin")),
         (
-            "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant",
-            ("membership", "TeachingAssistant"),
+            "http://purl.imsglobal.org/vocab/lis/v2/person#Administrator",
+            ("institution", "Administrator"),
         ),
+        # A sub-role counts as its principal role.
+        (TA, ("membership", "Instructor")),
+        (MSUB + "Learner#Instructor", ("membership", "Learner")),
+        ("Instructor#TeachingAssistant", ("membership", "Instructor")),
+        ("TeachingAssistant", ("membership", "Instructor")),
+        ("Wizard", ("unknown", "Wizard")),
+        ("urn:lti:role:ims/lis/Instructor", ("unknown", "urn:lti:role:ims/lis/Instructor")),
         ("http://example.com/role#Wizard", ("unknown", "http://example.com/role#Wizard")),
     ],
 )
@@ -31,27 +42,57 @@ def test_role_name(role: str, expected: tuple[str, str]) -> None:
     assert role_name(role) == expected
 
 
+STAFF, STUDENT = Audience.STAFF, Audience.STUDENT
+
+
 @pytest.mark.parametrize(
     ("roles", "audience", "admin", "limited"),
     [
-        ([M + "Learner"], Audience.STUDENT, False, False),
-        (["Learner"], Audience.STUDENT, False, False),
-        ([M + "Instructor"], Audience.STAFF, False, False),
-        (["Instructor"], Audience.STAFF, False, False),
-        (["TeachingAssistant"], Audience.STAFF, False, False),
-        ([M + "ContentDeveloper"], Audience.STAFF, False, False),
+        # Context roles, full URIs and the simple names LTI 1.3 allows.
+        ([M + "Learner"], STUDENT, False, False),
+        (["Learner"], STUDENT, False, False),
+        ([M + "Instructor"], STAFF, False, False),
+        (["Instructor"], STAFF, False, False),
+        ([TA], STAFF, False, False),
+        ([MSUB + "Instructor#Grader"], STAFF, False, False),
+        (["TeachingAssistant"], STAFF, False, False),
+        (["Instructor#TeachingAssistant"], STAFF, False, False),
+        ([M + "ContentDeveloper"], STAFF, False, False),
+        (["ContentDeveloper"], STAFF, False, False),
+        ([MSUB + "ContentDeveloper#Librarian"], STAFF, False, False),
         # A course-level Administrator is staff, not an administrator of the platform.
-        ([M + "Administrator"], Audience.STAFF, False, False),
-        (["Administrator"], Audience.STAFF, False, False),
-        ([INST + "Administrator"], Audience.STAFF, True, False),
-        ([S + "SysAdmin"], Audience.STAFF, True, False),
-        ([M + "Learner", M + "Instructor"], Audience.STAFF, False, False),
-        ([M + "Mentor"], Audience.STUDENT, False, True),
-        (["http://example.com/role#Wizard"], Audience.STUDENT, False, True),
-        ([], Audience.STUDENT, False, True),
-        ([INST + "Student"], Audience.STUDENT, False, False),
-        ([INST + "Faculty"], Audience.STAFF, False, False),
-        ([42, None, "Learner"], Audience.STUDENT, False, False),
+        ([M + "Administrator"], STAFF, False, False),
+        (["Administrator"], STAFF, False, False),
+        ([M + "Learner", M + "Instructor"], STAFF, False, False),
+        # A learner sub-role named "Instructor" is still a learner.
+        ([MSUB + "Learner#Instructor"], STUDENT, False, False),
+        # Mentor (Canvas observers: parents, advisors), Member, Manager: not staff.
+        ([M + "Mentor"], STUDENT, False, True),
+        ([M + "Member"], STUDENT, False, True),
+        ([M + "Manager"], STUDENT, False, True),
+        # Institution roles do not override the course role (Canvas sends them from
+        # enrolments anywhere in the account).
+        ([M + "Learner", INST + "Instructor"], STUDENT, False, False),
+        ([M + "Learner", INST + "Faculty"], STUDENT, False, False),
+        (["Learner", INST + "Instructor", INST + "Faculty"], STUDENT, False, False),
+        ([M + "Mentor", INST + "Instructor"], STUDENT, False, True),
+        ([M + "Instructor", INST + "Student"], STAFF, False, False),
+        # ... but count when the launch has no context role at all.
+        ([INST + "Faculty"], STAFF, False, False),
+        ([INST + "Instructor"], STAFF, False, False),
+        ([INST + "Student"], STUDENT, False, False),
+        ([INST + "Learner", "http://example.com/role#Wizard"], STUDENT, False, False),
+        ([INST + "Instructor", "Wizard"], STAFF, False, False),
+        # Platform administrators keep the admin meaning, whatever the course role.
+        ([INST + "Administrator"], STAFF, True, False),
+        ([S + "SysAdmin"], STAFF, True, False),
+        ([S + "Administrator"], STAFF, True, False),
+        ([M + "Learner", INST + "Administrator"], STAFF, True, False),
+        ([S + "User", M + "Learner"], STUDENT, False, False),
+        (["http://example.com/role#Wizard"], STUDENT, False, True),
+        (["http://purl.imsglobal.org/vocab/lti/system/person#TestUser"], STUDENT, False, True),
+        ([], STUDENT, False, True),
+        ([42, None, "Learner"], STUDENT, False, False),
     ],
 )
 def test_normalise_roles(roles: list[Any], audience: Audience, admin: bool, limited: bool) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from lti_tool.admin.accounts import create_admin, deactivate_admin
 from lti_tool.logs import JsonFormatter
@@ -179,3 +180,94 @@ def test_a_lockout_holds_for_the_guessing_address_not_for_others(launcher: Launc
             log_in(services, "root", WRONG, f"192.0.2.{n}")
     with pytest.raises(LockedOut):
         log_in(services, "root", PASSWORD, "198.51.100.7")
+
+
+def sign_in_from(client: FlaskClient, address: str, username: str, password: str) -> TestResponse:
+    """A sign-in through the form, as a browser at ``address`` would send it."""
+    environ = {"REMOTE_ADDR": address}
+    form = client.get("/admin/login", environ_base=environ).get_data(as_text=True)
+    data = {"csrf_token": csrf_token(form), "username": username, "password": password}
+    return client.post("/admin/login", data=data, environ_base=environ)
+
+
+def test_one_address_guessing_many_usernames_is_throttled(launcher: Launcher) -> None:
+    make_admin(launcher.app)
+    attacker = launcher.app.test_client()
+    statuses = [
+        sign_in_from(attacker, "203.0.113.9", f"user{n}", WRONG).status_code for n in range(50)
+    ]
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429] * 40
+    refused = sign_in_from(attacker, "203.0.113.9", "root", PASSWORD)  # even the right one
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "900"
+    page = refused.get_data(as_text=True)
+    assert "Too many failed sign-ins from your network address. Wait 15 minutes" in page
+    assert "Traceback" not in page and "lti_tool_admin=" not in refused.headers.get(
+        "Set-Cookie", ""
+    )
+    # The admin at another address, in a browser that has never signed in, is not affected.
+    assert (
+        sign_in_from(launcher.app.test_client(), "198.51.100.7", "root", PASSWORD).status_code
+        == 302
+    )
+
+
+@pytest.mark.parametrize("spread", [False, True], ids=["one address", "fifty addresses"])
+def test_others_failures_do_not_lock_out_a_known_browser(launcher: Launcher, spread: bool) -> None:
+    make_admin(launcher.app)
+    admin_browser = launcher.app.test_client()
+    assert sign_in_from(admin_browser, "198.51.100.7", "root", PASSWORD).status_code == 302
+    admin_browser.post(
+        "/admin/logout",
+        data={"csrf_token": csrf_token(admin_browser.get("/admin/").get_data(as_text=True))},
+    )
+
+    for n in range(50):
+        address = f"192.0.2.{n}" if spread else "203.0.113.9"
+        response = sign_in_from(launcher.app.test_client(), address, "root", WRONG)
+        assert response.status_code in (401, 429)
+    if not spread:  # the guessing address is throttled, with a plain message
+        throttled = sign_in_from(launcher.app.test_client(), "203.0.113.9", "root", PASSWORD)
+        assert throttled.status_code == 429
+        assert "Wait 15 minutes" in throttled.get_data(as_text=True)
+    else:  # the username is locked for browsers that never signed in here
+        stranger = sign_in_from(launcher.app.test_client(), "198.51.100.99", "root", PASSWORD)
+        assert stranger.status_code == 429
+        assert "A browser that has signed in here before can still sign in." in (
+            stranger.get_data(as_text=True)
+        )
+
+    # The admin's browser, which signed in before, still gets in with the right password.
+    back = sign_in_from(admin_browser, "198.51.100.7", "root", PASSWORD)
+    assert back.status_code == 302
+    assert "signed in as tool admin" in admin_browser.get("/admin/").get_data(as_text=True)
+
+
+def test_a_known_browser_is_still_limited_by_its_own_failures(launcher: Launcher) -> None:
+    make_admin(launcher.app)
+    browser = launcher.app.test_client()
+    assert sign_in_from(browser, "198.51.100.7", "root", PASSWORD).status_code == 302
+    for _ in range(5):
+        assert sign_in_from(browser, "198.51.100.7", "root", WRONG).status_code == 401
+    locked = sign_in_from(browser, "198.51.100.7", "root", PASSWORD)
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins from this browser." in locked.get_data(as_text=True)
+
+
+def test_a_forged_or_other_accounts_known_client_cookie_counts_for_nothing(
+    launcher: Launcher,
+) -> None:
+    from lti_tool.admin.known_client import KNOWN_CLIENT_COOKIE, issue_known_client
+
+    make_admin(launcher.app)
+    make_admin(launcher.app, "other")
+    other_browser = launcher.app.test_client()
+    assert sign_in_from(other_browser, "198.51.100.8", "other", PASSWORD).status_code == 302
+    for n in range(20):  # lock "root" for unknown browsers
+        sign_in_from(launcher.app.test_client(), f"192.0.2.{n}", "root", WRONG)
+    # A known browser of another account, a cookie signed with another key, and a forged one.
+    foreign = issue_known_client("not the tool's secret key", "root")
+    for cookie in (None, foreign, "forged"):
+        browser = other_browser if cookie is None else launcher.app.test_client()
+        if cookie is not None:
+            browser.set_cookie(KNOWN_CLIENT_COOKIE, cookie, path="/admin")
+        assert sign_in_from(browser, "198.51.100.8", "root", PASSWORD).status_code == 429
