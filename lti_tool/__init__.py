@@ -29,9 +29,6 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         WTF_CSRF_TIME_LIMIT=settings.launch_session_ttl_seconds,
-        # Inside an LMS iframe the Flask session cookie is third-party as well.
-        SESSION_COOKIE_SAMESITE="None" if settings.base_url.startswith("https") else "Lax",
-        SESSION_COOKIE_SECURE=settings.base_url.startswith("https"),
         MAX_CONTENT_LENGTH=1 * 1024 * 1024,
         LTI_SETTINGS=settings,
     )

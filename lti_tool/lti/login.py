@@ -25,27 +25,19 @@ from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.exception import OIDCException
 
 from lti_tool.container import Services
+from lti_tool.cookies import set_frame_cookie
 from lti_tool.errors import LaunchRefused
 from lti_tool.lti.tool_conf import ToolConf
 
 
 class ToolCookieService(FlaskCookieService):
-    """pylti1p3's cookie service without ``Partitioned``: added for third-party iframes."""
+    """pylti1p3's cookie service writes no ``Partitioned``; ours follows the frame policy."""
 
     def update_response(self, response: Any) -> None:
         request = self._request
         secure = bool(request is not None and request.is_secure())
         for key, data in self._cookie_data_to_set.items():
-            response.set_cookie(
-                key,
-                data["value"],
-                max_age=data["exp"],
-                secure=secure,
-                httponly=True,
-                path="/",
-                samesite="None" if secure else "Lax",
-                partitioned=secure,
-            )
+            set_frame_cookie(response, key, data["value"], max_age=data["exp"], secure=secure)
 
 
 def hash_secret(value: str) -> str:

@@ -15,8 +15,10 @@ import hashlib
 from typing import Any
 
 from flask import Flask, Request, Response, g
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession
 from markupsafe import Markup, escape
+
+from lti_tool.cookies import FrameSessionInterface
 
 PARAM = "launch_token"
 _SESSION_KIND = "flask_session"
@@ -60,9 +62,10 @@ class TokenSession(SecureCookieSession):
     """A Flask session kept in the shared store under the launch token's hash."""
 
 
-class LaunchTokenSessionInterface(SecureCookieSessionInterface):
-    """Cookie sessions as usual; a server-side session for pages that carry the token (API
-    calls with a Bearer header need neither CSRF tokens nor flashed messages)."""
+class LaunchTokenSessionInterface(FrameSessionInterface):
+    """Cookie sessions under the frame cookie policy (lti_tool/cookies.py); a server-side
+    session for pages that carry the token (API calls with a Bearer header need neither CSRF
+    tokens nor flashed messages)."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         token = page_token(request)

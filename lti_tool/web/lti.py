@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, render_template, request
 
+from lti_tool.cookies import set_frame_cookie
 from lti_tool.lti import claims as c
 from lti_tool.lti.browser_binding import STORAGE_SECRET_FIELD, StorageBindingNeeded
 from lti_tool.lti.deep_linking import focus_module
@@ -95,18 +96,11 @@ def render_landing_page(data: dict[str, Any], token: str) -> str:
 
 
 def _set_session_cookie(response: Response, token: str) -> None:
-    from flask import request
-
-    secure = request.is_secure
-    response.set_cookie(
+    set_frame_cookie(
+        response,
         SESSION_COOKIE,
         token,
         max_age=services().settings.launch_session_ttl_seconds,
-        secure=secure,
-        httponly=True,
-        path="/",
-        samesite="None" if secure else "Lax",
-        partitioned=secure,
     )
 
 
