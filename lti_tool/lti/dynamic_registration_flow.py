@@ -2,10 +2,14 @@
 server-side while an admin confirms, register with the platform, store the registration.
 
 Nothing the confirmation form carries is trusted but the id of the pending install (random,
-single use, in the shared store) and its form token; the configuration, the registration token
-and the list of existing registrations stay on the server between the two requests. The calls
-to the platform are in ``dynamic_registration_http``, what is stored in
-``dynamic_registration_records``.
+single use, in the shared store) and its form token; the configuration and the registration
+token stay on the server between the two requests. The calls to the platform are in
+``dynamic_registration_http``, what is stored in ``dynamic_registration_records``.
+
+Whoever reaches ``/lti/register`` can run this flow, so it only ever creates a new
+registration (inactive until approved in ``approve`` mode) and says nothing about the
+registrations the tool already has; an answer naming an existing issuer + client_id is
+refused and audited (``dynreg.refused``), a new registration audited (``dynreg.created``).
 """
 
 from __future__ import annotations
@@ -17,13 +21,16 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
+from lti_tool.admin.audit_log import ADMIN_KEY, registration_subject
 from lti_tool.errors import Forbidden
 from lti_tool.logs import log_event
 from lti_tool.lti.dynamic_registration import PlatformConfiguration, RegistrationRefused
 from lti_tool.lti.dynamic_registration_http import fetch_configuration, register_with_platform
-from lti_tool.lti.dynamic_registration_records import save_registration
+from lti_tool.lti.dynamic_registration_records import (
+    REGISTRATION_EXISTS,
+    existing_registration_pk,
+    save_registration,
+)
 from lti_tool.lti.dynamic_registration_request import (
     WANTED_SCOPES,
     ToolUrls,
@@ -31,7 +38,7 @@ from lti_tool.lti.dynamic_registration_request import (
     custom_parameters,
     requested_scopes,
 )
-from lti_tool.persistence.models import Registration
+from lti_tool.pathway.audit import audit
 from lti_tool.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,6 +49,8 @@ log = logging.getLogger("lti_tool.dynamic_registration")
 PENDING_KIND = "dynreg"
 # Moodle's registration token lives an hour; a pending install never outlives it.
 PENDING_TTL_SECONDS = 3600
+CREATED = "dynreg.created"
+REFUSED = "dynreg.refused"
 _INSTALL_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -53,8 +62,6 @@ class PendingInstall:
     config: PlatformConfiguration
     registration_token: str | None
     form_token: str
-    # Registrations the tool already has for this issuer: installing needs a confirmation.
-    existing: tuple[str, ...] = ()
 
     @property
     def scopes(self) -> list[str]:
@@ -73,7 +80,6 @@ class PendingInstall:
             "config": self.config.to_json(),
             "registration_token": self.registration_token,
             "form_token": self.form_token,
-            "existing": list(self.existing),
         }
 
     @classmethod
@@ -83,7 +89,6 @@ class PendingInstall:
             config=PlatformConfiguration.from_json(data["config"]),
             registration_token=data.get("registration_token"),
             form_token=str(data.get("form_token", "")),
-            existing=tuple(data.get("existing", ())),
         )
 
 
@@ -96,7 +101,6 @@ class InstallOutcome:
     client_id: str
     deployment_id: str | None
     active: bool
-    replaced: bool
     requested_scopes: tuple[str, ...]
     granted_scopes: tuple[str, ...] | None = field(default=None)
 
@@ -138,20 +142,11 @@ def begin_install(
         registration_token or None,
         development=settings.is_development,
     )
-    with services.db.read_only() as session:
-        existing = tuple(
-            session.scalars(
-                select(Registration.name)
-                .where(Registration.issuer == config.issuer)
-                .order_by(Registration.name)
-            )
-        )
     pending = PendingInstall(
         install_id=secrets.token_urlsafe(24),
         config=config,
         registration_token=registration_token or None,
         form_token=form_token,
-        existing=existing,
     )
     services.store.put(PENDING_KIND, pending.install_id, pending.to_json(), PENDING_TTL_SECONDS)
     return pending
@@ -169,7 +164,7 @@ def load_pending(services: Services, install_id: str) -> PendingInstall:
 
 
 def complete_install(
-    services: Services, pending: PendingInstall, form_token: str, confirmed: bool
+    services: Services, pending: PendingInstall, form_token: str
 ) -> InstallOutcome:
     """Register with the platform and store the result. The form token must be the one this
     install was shown with (it works without cookies, which an LMS iframe may not get)."""
@@ -181,12 +176,6 @@ def complete_install(
             "csrf",
             "The form's security token is missing or does not match. Start again from your LMS.",
         )
-    if pending.existing and not confirmed:
-        raise RegistrationRefused(
-            "confirmation_required",
-            "The tool already has a registration for this platform: tick the confirmation box "
-            "to install another one (or to replace it), then press Install again.",
-        )
     # Single use from here on: a double submit must not register twice.
     if services.store.take(PENDING_KIND, install_id) is None:
         raise RegistrationRefused(
@@ -195,16 +184,39 @@ def complete_install(
     config = pending.config
     body = client_registration(config, ToolUrls.from_settings(settings))
     result = register_with_platform(services.http, config, pending.registration_token, body)
-    with services.db.unit_of_work() as session:
-        registration, replaced, active = save_registration(
-            session,
-            config,
-            result,
-            active=mode == "open",
-            replace=confirmed,
-            development=settings.is_development,
-        )
-        name = registration.name
+    facts = {
+        "issuer": config.issuer,
+        "client_id": result.client_id,
+        "deployment_id": result.deployment_id,
+        "configuration_url": config.configuration_url,
+        # Names the actor on the admin audit page: nobody signed in did this.
+        ADMIN_KEY: f"Dynamic Registration from {config.host}",
+    }
+    try:
+        with services.db.unit_of_work() as session:
+            registration, active = save_registration(
+                session, config, result, active=mode == "open", development=settings.is_development
+            )
+            name = registration.name
+            audit(
+                session,
+                action=CREATED,
+                actor_user_pk=None,
+                context_pk=None,
+                subject=registration_subject(registration.id),
+                new={
+                    **facts,
+                    "registration": name,
+                    "auth_login_url": config.authorization_endpoint,
+                    "auth_token_url": config.token_endpoint,
+                    "key_set_url": config.jwks_uri,
+                    "active": active,
+                },
+            )
+    except RegistrationRefused as exc:
+        if exc.code == REGISTRATION_EXISTS:
+            _audit_refusal(services, config.issuer, result.client_id, facts)
+        raise
     # The new platform may frame the tool and launch at once (this worker; others within the
     # cache's few seconds).
     services.registry_cache.clear()
@@ -217,7 +229,6 @@ def complete_install(
         client_id=result.client_id,
         deployment_id=result.deployment_id,
         active=active,
-        replaced=replaced,
     )
     return InstallOutcome(
         name=name,
@@ -225,7 +236,30 @@ def complete_install(
         client_id=result.client_id,
         deployment_id=result.deployment_id,
         active=active,
-        replaced=replaced,
         requested_scopes=tuple(pending.scopes),
         granted_scopes=result.granted_scopes,
+    )
+
+
+def _audit_refusal(services: Services, issuer: str, client_id: str, facts: dict[str, Any]) -> None:
+    """Record a refused attempt on an existing registration, in a transaction of its own (the
+    install's was rolled back), under that registration so its admins see it."""
+    with services.db.unit_of_work() as session:
+        existing_pk = existing_registration_pk(session, issuer, client_id)
+        audit(
+            session,
+            action=REFUSED,
+            actor_user_pk=None,
+            context_pk=None,
+            subject=registration_subject(existing_pk) if existing_pk is not None else None,
+            new=facts,
+            reason="The platform's answer names a registration the tool already has.",
+        )
+    log_event(
+        log,
+        logging.WARNING,
+        "dynamic registration refused: registration exists",
+        issuer=issuer,
+        client_id=client_id,
+        configuration_url=facts.get("configuration_url"),
     )

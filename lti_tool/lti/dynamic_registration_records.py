@@ -1,6 +1,7 @@
-"""LTI Dynamic Registration, what the tool stores: the registration the platform made (a new
-one, or an existing one for the same issuer and client_id updated when the admin confirmed)
-and its deployment, under a free name.
+"""LTI Dynamic Registration, what the tool stores: the new registration the platform made and
+its deployment, under a free name. Never an existing registration: whoever can reach
+``/lti/register`` can run this, so changing a registration's endpoints or keys is a tool
+administrator's act (``admin/registration_endpoints.py``, ``lti-tool platform set-endpoints``).
 """
 
 from __future__ import annotations
@@ -38,33 +39,45 @@ def unique_name(session: Session, base: str) -> str:
     return f"{base}-{number}"
 
 
+REGISTRATION_EXISTS = "registration_exists"
+
+
+def registration_exists(config: PlatformConfiguration) -> RegistrationRefused:
+    """The refusal when the platform's answer names a registration the tool already has."""
+    return RegistrationRefused(
+        REGISTRATION_EXISTS,
+        f"This tool already has a registration for {config.product} with the client ID your "
+        "platform just issued. Dynamic Registration only adds new platforms; it never changes "
+        "one the tool already knows. Remove the tool you just registered in your LMS and ask "
+        "the administrator of this tool to update the existing registration instead.",
+        status=409,
+    )
+
+
+def existing_registration_pk(session: Session, issuer: str, client_id: str) -> int | None:
+    """The registration with exactly this issuer and client_id, active or not."""
+    return session.scalar(
+        select(Registration.id).where(
+            Registration.issuer == issuer, Registration.client_id == client_id
+        )
+    )
+
+
 def save_registration(
     session: Session,
     config: PlatformConfiguration,
     result: RegistrationResult,
     *,
     active: bool,
-    replace: bool,
     development: bool,
-) -> tuple[Registration, bool, bool]:
-    """Store the registration and its deployment; returns it, whether an existing one with the
-    same issuer + client_id was updated, and whether the deployment is active."""
-    registration = registry.find_registration(session, config.issuer, result.client_id)
-    replaced = registration is not None
-    if registration is not None:
-        if not replace:
-            raise RegistrationRefused(
-                "duplicate_registration",
-                f"{config.product} issued client_id {result.client_id!r}, but the tool already "
-                f"has a registration {registration.name!r} for that issuer and client_id. Start "
-                "again from your LMS and confirm the replacement.",
-                status=409,
-            )
-        registration.kind = config.kind
-        registration.auth_login_url = config.authorization_endpoint
-        registration.auth_token_url = config.token_endpoint
-        registration.key_set_url = config.jwks_uri
-    else:
+) -> tuple[Registration, bool]:
+    """Store a NEW registration and its deployment; returns it and whether the deployment is
+    active. An unauthenticated visitor runs this flow, so a registration the tool already
+    has (same issuer and client_id, active or not) is never changed: that is refused with
+    ``registration_exists`` and left to a tool administrator (admin page or CLI)."""
+    if existing_registration_pk(session, config.issuer, result.client_id) is not None:
+        raise registration_exists(config)
+    try:
         registration = registry.add_platform(
             session,
             registry.PlatformSpec(
@@ -78,16 +91,16 @@ def save_registration(
             ),
             development=development,
         )
+    except registry.RegistryError as exc:
+        if exc.code == "duplicate":  # a concurrent install of the same client_id won
+            raise registration_exists(config) from exc
+        raise
     deployment_active = False
     if result.deployment_id:
-        deployment = registry.find_deployment(session, registration.id, result.deployment_id)
-        if deployment is None:
-            deployment = Deployment(
-                registration_id=registration.id, deployment_id=result.deployment_id, active=active
-            )
-            session.add(deployment)
-        elif active:
-            deployment.active = True
+        deployment = Deployment(
+            registration_id=registration.id, deployment_id=result.deployment_id, active=active
+        )
+        session.add(deployment)
         session.flush()
         deployment_active = deployment.active
-    return registration, replaced, deployment_active
+    return registration, deployment_active

@@ -119,7 +119,9 @@ def find_registration(
 ) -> Registration | None:
     """Look a registration up by issuer + client_id (Canvas shares one issuer across
     institutions). Without a client_id, a registration id from the login URL decides, or the
-    issuer's only registration."""
+    issuer's only registration, or, when it has several, the OLDEST one with an active
+    deployment: a newer one (say from Dynamic Registration, which anyone may start) never
+    shadows the one already in use."""
     if registration_pk is not None:
         row = session.get(Registration, registration_pk)
         if row is None or row.issuer != issuer:
@@ -134,7 +136,17 @@ def find_registration(
             )
         )
     rows = list(session.scalars(select(Registration).where(Registration.issuer == issuer).limit(2)))
-    return rows[0] if len(rows) == 1 else None
+    if len(rows) < 2:
+        return rows[0] if rows else None
+    return session.scalar(
+        select(Registration)
+        .where(
+            Registration.issuer == issuer,
+            Registration.id.in_(select(Deployment.registration_id).where(Deployment.active)),
+        )
+        .order_by(Registration.created_at, Registration.id)
+        .limit(1)
+    )
 
 
 def find_deployment(

@@ -71,12 +71,7 @@ def install() -> Response:
     g.register_frame_origins = frame_origins(pending.config.configuration_url, pending.config)
     if session.get(field):
         csrf.protect()
-    outcome = complete_install(
-        services(),
-        pending,
-        form_token=form.get(field, ""),
-        confirmed=form.get("confirm_existing") == "yes",
-    )
+    outcome = complete_install(services(), pending, form_token=form.get(field, ""))
     return _page(
         render_template(
             "lti/register_done.html",

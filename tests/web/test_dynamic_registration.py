@@ -174,44 +174,39 @@ def test_canvas_without_a_deployment_id_keeps_the_page_open(
     assert registrations(app)[f"canvas-localhost:{lms.port}"]["deployments"] == {}
 
 
-def test_another_registration_for_the_same_issuer_needs_a_tick(
+def test_another_registration_for_the_same_issuer_is_added_without_naming_the_others(
     sqlite_tool_factory: Any, lms: Lms
 ) -> None:
     app = sqlite_tool_factory().app
     client = app.test_client()
     assert install(client, lms.canvas_start())[1].status_code == 200
-    page, refused = install(client, lms.canvas_start())
-    assert "already has 1 registration" in page and "Every Canvas cloud site" in page
-    assert refused.status_code == 400
-    assert "confirmation_required" in refused.get_data(as_text=True)
-    assert len(lms.canvas.registered) == 1  # nothing reached the platform
-
-    accepted = client.post("/lti/register", data={**form_fields(page), "confirm_existing": "yes"})
-    assert accepted.status_code == 200, accepted.get_data(as_text=True)
-    assert sorted(registrations(app)) == [
-        f"canvas-localhost:{lms.port}",
-        f"canvas-localhost:{lms.port}-2",
-    ]
+    page, added = install(client, lms.canvas_start())
+    # The page (which anyone may open) says nothing about the registrations the tool has.
+    first = f"canvas-localhost:{lms.port}"
+    assert first not in page and "already has" not in page and "confirm_existing" not in page
+    assert added.status_code == 200, added.get_data(as_text=True)
+    assert sorted(registrations(app)) == [first, f"{first}-2"]
 
 
-def test_the_same_issuer_and_client_id_is_replaced_only_when_confirmed(
+def test_the_same_issuer_and_client_id_is_refused_and_never_replaced(
     sqlite_tool_factory: Any, lms: Lms
 ) -> None:
     app = sqlite_tool_factory().app
     client = app.test_client()
     assert install(client, lms.canvas_start())[1].status_code == 200
+    before = registrations(app)
     lms.canvas.next_key = 1  # the platform hands out the same client_id again
-    _, replaced = install(client, lms.canvas_start(), confirm_existing="yes")
-    text = replaced.get_data(as_text=True)
-    assert replaced.status_code == 200, text
-    assert "Registration updated" in text
-    [(name, row)] = registrations(app).items()
-    assert name == f"canvas-localhost:{lms.port}" and len(row["deployments"]) == 2
+    _, refused = install(client, lms.canvas_start(), confirm_existing="yes")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 409, text
+    assert "registration_exists" in text and "ask the administrator of this tool" in text
+    assert f"canvas-localhost:{lms.port}" not in text
+    assert "Reference for support" in text and refused.headers["X-Request-ID"] in text
+    assert registrations(app) == before
 
-    # A registration that appeared after the page was shown is not replaced silently.
+    # A registration that appeared after the page was shown is refused the same way.
     start = lms.moodle_start()
     page = client.get(start).get_data(as_text=True)
-    assert "confirm_existing" not in page
     token = start.rsplit("registration_token=", 1)[1]
     moodle_client_id = jwt.decode(token, options={"verify_signature": False})["sub"]
     with app.extensions["lti_tool"].db.unit_of_work() as session:
@@ -230,7 +225,7 @@ def test_the_same_issuer_and_client_id_is_replaced_only_when_confirmed(
     conflict = client.post("/lti/register", data=form_fields(page))
     text = conflict.get_data(as_text=True)
     assert conflict.status_code == 409, text
-    assert "duplicate_registration" in text and "moodle-by-hand" in text
+    assert "registration_exists" in text and "moodle-by-hand" not in text
     assert registrations(app)["moodle-by-hand"]["deployments"] == {}
 
 
@@ -238,7 +233,7 @@ def test_a_reused_registration_token_shows_the_platform_s_words(tool: Flask, lms
     client = tool.test_client()
     start = lms.moodle_start()
     assert install(client, start)[1].status_code == 200
-    _, reused = install(client, start, confirm_existing="yes")
+    _, reused = install(client, start)
     text = reused.get_data(as_text=True)
     assert reused.status_code == 502
     assert "The platform refused the registration" in text

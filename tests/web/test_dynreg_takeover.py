@@ -1,0 +1,149 @@
+"""The registration takeover (issue 10, item 1) replayed: a stranger serves an OpenID
+configuration that claims an existing platform's issuer, answers the registration with that
+platform's client_id, and then signs launches with a key of their own. The registration must
+stay as it was, the stranger's launch be refused, and the attempt be in the audit log."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from lti_tool.lti import registry
+from lti_tool.persistence.models import AuditEntry, Registration
+from lti_tool.sandbox.app import create_sandbox_app
+from lti_tool.sandbox.dynreg_moodle import MOODLE_CONFIG_PATH
+from lti_tool.sandbox.platform import SandboxPlatform
+from tests.conftest import TOOL_URL
+from tests.support.dynreg import Lms
+from tests.support.lti import REMOVE, Launcher, form_fields
+
+
+def stranger_start(lms: Lms, victim: SandboxPlatform, client_id: str) -> str:
+    """The stranger's "LMS": a Moodle-like configuration claiming the victim's issuer, whose
+    registration endpoint answers with ``client_id`` (Moodle's client_id is the token's sub)."""
+    lms.moodle.overrides["issuer"] = victim.issuer
+    now = int(time.time())
+    token = jwt.encode(
+        {"sub": client_id, "scope": "reg", "iat": now, "exp": now + 600},
+        lms.moodle.secret,
+        algorithm="HS256",
+    )
+    query = {
+        "openid_configuration": lms.moodle.site(lms.moodle_host) + MOODLE_CONFIG_PATH,
+        "registration_token": token,
+    }
+    return f"/lti/register?{urlencode(query)}"
+
+
+def stranger_platform(lms: Lms, victim: SandboxPlatform) -> SandboxPlatform:
+    """Same issuer, client_id and deployment as the victim; a signing key of the stranger's,
+    published at the stranger's certs.php."""
+    stranger = SandboxPlatform(
+        issuer=victim.issuer,
+        tool_url=TOOL_URL,
+        client_id=victim.client_id,
+        deployment_id=victim.deployment_id,
+    )
+    lms.moodle.jwks = stranger.jwks()
+    return stranger
+
+
+def sandbox_row(app: Flask, platform: SandboxPlatform) -> dict[str, Any]:
+    with app.extensions["lti_tool"].db.read_only() as session:
+        row = registry.find_registration(session, platform.issuer, platform.client_id)
+        assert row is not None
+        return {
+            "pk": row.id,
+            "name": row.name,
+            "auth_login_url": row.auth_login_url,
+            "auth_token_url": row.auth_token_url,
+            "key_set_url": row.key_set_url,
+            "auth_audience": row.auth_audience,
+            "deployments": {d.deployment_id: d.active for d in row.deployments},
+        }
+
+
+def audit_rows(app: Flask, action: str) -> list[AuditEntry]:
+    with app.extensions["lti_tool"].db.read_only() as session:
+        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def test_a_stranger_cannot_take_over_an_existing_registration(
+    tool: Flask, platform: SandboxPlatform, lms: Lms
+) -> None:
+    before = sandbox_row(tool, platform)
+    client = tool.test_client()
+    page = client.get(stranger_start(lms, platform, platform.client_id))
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200, text
+    # The page anyone can open names no registration the tool has.
+    assert before["name"] not in text and "confirm_existing" not in text
+
+    answer = client.post("/lti/register", data={**form_fields(text), "confirm_existing": "yes"})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 409, text
+    assert "registration_exists" in text and before["name"] not in text
+    assert sandbox_row(tool, platform) == before
+
+    [refused] = audit_rows(tool, "dynreg.refused")
+    assert refused.subject == f"registration:{before['pk']}"
+    assert refused.new is not None and refused.new["client_id"] == platform.client_id
+    assert refused.new["configuration_url"].startswith(lms.moodle_host)
+    assert audit_rows(tool, "dynreg.created") == []
+
+    # The stranger's launch, signed with their key, is refused; the platform's own works.
+    stranger = stranger_platform(lms, platform)
+    launched = Launcher(tool, stranger, create_sandbox_app(stranger)).launch(tool.test_client())
+    assert launched.status_code in {400, 401, 403}, launched.get_data(as_text=True)
+    real = Launcher(tool, platform, create_sandbox_app(platform)).launch(tool.test_client())
+    assert real.status_code == 200, real.get_data(as_text=True)
+
+
+def test_approve_mode_refuses_the_takeover_too(
+    sqlite_tool_factory: Any, platform: SandboxPlatform, lms: Lms
+) -> None:
+    app = sqlite_tool_factory(dynamic_registration="approve").app
+    before = sandbox_row(app, platform)
+    client = app.test_client()
+    page = client.get(stranger_start(lms, platform, platform.client_id)).get_data(as_text=True)
+    answer = client.post("/lti/register", data={**form_fields(page), "confirm_existing": "yes"})
+    assert answer.status_code == 409, answer.get_data(as_text=True)
+    assert sandbox_row(app, platform) == before
+    stranger = stranger_platform(lms, platform)
+    launched = Launcher(app, stranger, create_sandbox_app(stranger)).launch(app.test_client())
+    assert launched.status_code in {400, 401, 403}, launched.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("mode", ["open", "approve"])
+def test_a_new_registration_for_a_known_issuer_shadows_nothing(
+    sqlite_tool_factory: Any, platform: SandboxPlatform, lms: Lms, mode: str
+) -> None:
+    """A stranger claiming the issuer with a fresh client_id gets a registration of their own
+    (inactive in approve mode); a login that names no client_id still goes to the original."""
+    app = sqlite_tool_factory(dynamic_registration=mode).app
+    before = sandbox_row(app, platform)
+    client = app.test_client()
+    page = client.get(stranger_start(lms, platform, "stranger-client")).get_data(as_text=True)
+    done = client.post("/lti/register", data=form_fields(page))
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert sandbox_row(app, platform) == before
+    with app.extensions["lti_tool"].db.read_only() as session:
+        new = session.scalar(
+            select(Registration).where(Registration.client_id == "stranger-client")
+        )
+        assert new is not None
+        assert [d.active for d in new.deployments] == [mode == "open"]
+        new_pk = new.id
+    [created] = audit_rows(app, "dynreg.created")
+    assert created.subject == f"registration:{new_pk}"
+    assert created.new is not None and created.new["active"] is (mode == "open")
+
+    launcher = Launcher(app, platform, create_sandbox_app(platform))
+    login = launcher.login(app.test_client(), client_id=REMOVE)
+    assert login.redirect.startswith(platform.issuer + "/auth"), login.redirect
