@@ -136,6 +136,62 @@ def deactivate_deployment(name: str, deployment_id: str) -> None:
     _set_deployment(name, deployment_id, False)
 
 
+@platform.command("set-endpoints")
+@click.argument("name")
+@click.option("--auth-login-url", default=None)
+@click.option("--auth-token-url", default=None)
+@click.option("--key-set-url", default=None)
+@click.option("--auth-audience", default=None, help="An empty value clears it.")
+def set_endpoints(
+    name: str,
+    auth_login_url: str | None,
+    auth_token_url: str | None,
+    key_set_url: str | None,
+    auth_audience: str | None,
+) -> None:
+    """Replace the endpoints and keys of registration NAME (options not given keep their
+    value). Audited, old -> new. Dynamic Registration never changes an existing registration."""
+    import getpass
+
+    from lti_tool.admin.identity import AdminIdentity
+    from lti_tool.admin.registration_endpoints import replace_and_audit
+    from lti_tool.lti import registry
+
+    changes = {
+        "auth_login_url": auth_login_url,
+        "auth_token_url": auth_token_url,
+        "key_set_url": key_set_url,
+        "auth_audience": auth_audience,
+    }
+    if all(value is None for value in changes.values()):
+        raise click.UsageError("give at least one of the --… options to change")
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        user = "unknown user"
+    settings = _settings()
+    identity = AdminIdentity(name=f"{user} (command line)", kind="tool_admin", registration_pk=None)
+    try:
+        with _db(settings).unit_of_work() as session:
+            change = replace_and_audit(
+                session,
+                identity,
+                registry.get_by_name(session, name),
+                changes,
+                development=settings.is_development,
+            )
+    except ToolError as exc:
+        raise click.ClickException(exc.message) from exc
+    if not change.changed:
+        click.echo(f"registration {name}: nothing changed")
+    for field in change.changed:
+        click.echo(
+            f"{name} {field}: {change.old[field] or 'none'} -> {change.new[field] or 'none'}"
+        )
+    if change.changed:
+        click.echo("Running tools pick the change up within seconds (their registration cache).")
+
+
 @platform.command("rename")
 @click.argument("name")
 @click.argument("new_name")

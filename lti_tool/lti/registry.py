@@ -103,6 +103,63 @@ def add_platform(session: Session, spec: PlatformSpec, *, development: bool) -> 
     return registration
 
 
+# What identifies the platform's endpoints and keys: replacing them decides whose signatures
+# the tool trusts for this registration, so only a tool administrator does it.
+ENDPOINT_FIELDS = ("auth_login_url", "auth_token_url", "key_set_url", "auth_audience")
+_ENDPOINT_LABELS = {
+    "auth_login_url": "auth login URL",
+    "auth_token_url": "auth token URL",
+    "key_set_url": "key set URL",
+}
+
+
+def endpoints_of(registration: Registration) -> dict[str, str | None]:
+    """The registration's endpoints and keys, by field name."""
+    return {name: getattr(registration, name) for name in ENDPOINT_FIELDS}
+
+
+def checked_endpoints(
+    current: dict[str, str | None], changes: dict[str, str | None], *, development: bool
+) -> dict[str, str | None]:
+    """``current`` with ``changes`` applied and checked (URLs as for ``add_platform``; an empty
+    auth audience clears it). Fields missing from ``changes`` keep their value."""
+    new = dict(current)
+    for name, value in changes.items():
+        if name not in ENDPOINT_FIELDS:
+            raise RegistryError("bad_field", f"{name!r} is not an endpoint of a registration")
+        if value is None:
+            continue
+        if name == "auth_audience":
+            new[name] = value.strip() or None
+            if new[name] and len(str(new[name])) > 1024:
+                raise RegistryError("bad_url", "the auth audience is longer than 1024 characters")
+            continue
+        if len(value) > 1024:
+            raise RegistryError(
+                "bad_url", f"{_ENDPOINT_LABELS[name]} is longer than 1024 characters"
+            )
+        new[name] = check_platform_url(value, development=development, field=_ENDPOINT_LABELS[name])
+    return new
+
+
+def replace_endpoints(
+    session: Session,
+    registration: Registration,
+    changes: dict[str, str | None],
+    *,
+    development: bool,
+) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """Replace the registration's endpoints and keys; returns (old, new) of the fields that
+    changed (both empty when nothing did). The caller audits it."""
+    current = endpoints_of(registration)
+    wanted = checked_endpoints(current, changes, development=development)
+    changed = [name for name in ENDPOINT_FIELDS if wanted[name] != current[name]]
+    for name in changed:
+        setattr(registration, name, wanted[name])
+    session.flush()
+    return {n: current[n] for n in changed}, {n: wanted[n] for n in changed}
+
+
 def get_by_name(session: Session, name: str) -> Registration:
     registration = session.scalar(select(Registration).where(Registration.name == name))
     if registration is None:

@@ -21,6 +21,7 @@ from lti_tool.admin import (
     mapping,
     pages,
     platforms,
+    registration_endpoints,
     sources,
 )
 from lti_tool.errors import Forbidden, NotFound, ToolError
@@ -100,6 +101,43 @@ def deactivate_deployment(pk: int, dep: int) -> Response | str:
         button="Deactivate deployment",
         cancel=url_for("admin.registration", pk=pk),
     )
+
+
+def _endpoint_form() -> dict[str, str | None]:
+    return {
+        name: request.form.get(name) for name in ("auth_login_url", "auth_token_url", "key_set_url")
+    } | {"auth_audience": request.form.get("auth_audience", "")}
+
+
+@bp.route("/registrations/<int:pk>/endpoints", methods=["GET", "POST"])
+@require_tool_admin
+def endpoints_form(pk: int) -> Response | str:
+    """The registration's endpoints and keys: a form, a review of old → new, then the change
+    (audited). Dynamic Registration never changes them; only a tool administrator does."""
+    error: str | None = None
+    change = registration_endpoints.current_endpoints(services(), admin(), pk)
+    if request.method == "POST":
+        try:
+            if request.form.get("step") == "apply":
+                done = registration_endpoints.apply_endpoints(
+                    services(), admin(), pk, _endpoint_form()
+                )
+                flash(
+                    f"The endpoints of {done.name} are replaced."
+                    if done.changed
+                    else "Nothing was changed.",
+                    "ok",
+                )
+                return redirect(url_for("admin.registration", pk=pk))
+            change = registration_endpoints.review_endpoints(
+                services(), admin(), pk, _endpoint_form()
+            )
+        except ToolError as exc:
+            error = _refusal(exc)
+        else:
+            return render_template("admin/endpoints_confirm.html", change=change)
+    page = render_template("admin/endpoints.html", change=change, error=error)
+    return Response(page, status=422 if error else 200, mimetype="text/html")
 
 
 @bp.get("/keys")
