@@ -27,11 +27,10 @@ def session_info() -> Response:
                 if context
                 else None
             ),
-            "platform": {
-                "issuer": registration.get("issuer"),
-                "client_id": registration.get("client_id"),
-                "deployment_id": data.get("deployment", {}).get("id"),
-            },
+            # Only what the pages show (launched.html names the platform). The issuer,
+            # client_id, deployment id and endpoints are the registration's internals: a
+            # script in the frame has no use for them, an attacker preparing a takeover does.
+            "platform": {"name": registration.get("name")},
         }
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from lti_tool.persistence.models import Context, Membership, ResourceLink, User
@@ -26,9 +28,12 @@ def test_student_launch_through_the_sandbox_opens_the_student_view(launcher: Lau
     }
     assert info["is_staff"] is False
     assert info["context"]["label"] == "PGCERT-CL"
-    assert info["platform"]["client_id"] == launcher.platform.client_id
-    assert info["platform"]["issuer"] == launcher.platform.issuer
-    assert info["platform"]["deployment_id"] == launcher.platform.deployment_id
+    # The registration's internals stay on the server (issue 10, item 1).
+    assert info["platform"] == {"name": "sandbox"}
+    raw = json.dumps(info)
+    platform = launcher.platform
+    for internal in (platform.client_id, platform.issuer, platform.deployment_id):
+        assert internal not in raw
 
 
 def test_instructor_launch_is_staff_and_records_user_context_link(launcher: Launcher) -> None:
