@@ -98,18 +98,23 @@ class RegistryCache:
         return bool(self._remembered(("src", registration_pk), load))
 
     def frame_origins(self) -> tuple[str, ...]:
-        """Origins allowed to frame the tool: each platform's own origin (Moodle's wwwroot,
-        the sandbox), Canvas's institution domains, and the auth endpoints' origins."""
+        """Origins of the ACTIVE registrations (at least one active deployment), which may
+        frame the tool and receive its forms: each platform's own origin (Moodle's wwwroot,
+        the sandbox), Canvas's institution domains, and the auth endpoints' origins. A
+        registration waiting for approval, or deactivated, is not among them."""
         from urllib.parse import urlsplit
 
         from sqlalchemy import select
 
-        from lti_tool.persistence.models import Registration
+        from lti_tool.persistence.models import Deployment, Registration
 
         def load(session: Session) -> tuple[str, ...]:
             origins: set[str] = set()
+            active = select(Deployment.registration_id).where(Deployment.active)
             for kind, *urls in session.execute(
-                select(Registration.kind, Registration.issuer, Registration.auth_login_url)
+                select(Registration.kind, Registration.issuer, Registration.auth_login_url).where(
+                    Registration.id.in_(active)
+                )
             ):
                 for url in urls:
                     parts = urlsplit(url or "")

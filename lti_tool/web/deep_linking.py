@@ -18,7 +18,7 @@ from lti_tool.lti import claims as c
 from lti_tool.lti import deep_linking
 from lti_tool.lti.sessions import LaunchSession, resolve_session
 from lti_tool.web.auth import bearer_token, current_launch, services
-from lti_tool.web.security import csrf
+from lti_tool.web.security import allow_form_to, csrf
 
 bp = Blueprint("deep_linking", __name__)
 
@@ -71,6 +71,7 @@ def respond() -> Response:
     result = deep_linking.respond(
         services(), launch, keys, title=form.get("title"), text=form.get("text")
     )
+    allow_form_to(result.return_url)  # the page's form posts there
     page = render_template(
         "lti/deep_link_return.html",
         return_url=result.return_url,

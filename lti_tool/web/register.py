@@ -8,13 +8,13 @@ before it is registered:
 - CSRF: the iframe may get no cookies, so the form's token is also kept with the pending
   install on the server and checked there; when the browser did send the session cookie,
   Flask-WTF's usual check runs as well.
-- Framing: the app's ``frame-ancestors`` lists registered platforms only, so these pages add
-  the origins of the platform asking to register (see ``frame_origins``).
+- Framing: the app's ``frame-ancestors`` lists active registrations only, so these pages add
+  the origins of the platform asking to register (``security.allow_framing_by``).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, render_template, request, session
+from flask import Blueprint, Response, current_app, render_template, request, session
 from flask_wtf.csrf import generate_csrf
 
 from lti_tool.lti.dynamic_registration import frame_origins
@@ -26,7 +26,7 @@ from lti_tool.lti.dynamic_registration_flow import (
 )
 from lti_tool.lti.dynamic_registration_request import WANTED_SCOPES
 from lti_tool.web.auth import services
-from lti_tool.web.security import csp_nonce, csrf
+from lti_tool.web.security import allow_framing_by, csrf
 
 bp = Blueprint("register", __name__)
 
@@ -42,14 +42,14 @@ def _page(html: str) -> Response:
 def confirm() -> Response:
     """Check the platform's configuration and ask the admin to confirm."""
     configuration_url = request.args.get("openid_configuration", "")
-    g.register_frame_origins = frame_origins(configuration_url)
+    allow_framing_by(frame_origins(configuration_url))
     pending = begin_install(
         services(),
         configuration_url,
         request.args.get("registration_token"),
         form_token=generate_csrf(),
     )
-    g.register_frame_origins = frame_origins(configuration_url, pending.config)
+    allow_framing_by(frame_origins(configuration_url, pending.config))
     return _page(
         render_template(
             "lti/register_confirm.html",
@@ -68,7 +68,7 @@ def install() -> Response:
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     form = request.form
     pending = load_pending(services(), form.get("install_id", ""))
-    g.register_frame_origins = frame_origins(pending.config.configuration_url, pending.config)
+    allow_framing_by(frame_origins(pending.config.configuration_url, pending.config))
     if session.get(field):
         csrf.protect()
     outcome = complete_install(services(), pending, form_token=form.get(field, ""))
@@ -80,27 +80,3 @@ def install() -> Response:
             scope_descriptions=WANTED_SCOPES,
         )
     )
-
-
-@bp.after_request
-def _let_the_platform_frame_this(response: Response) -> Response:
-    """The app's policy with the registering platform's origins added to ``frame-ancestors``
-    (error pages included). Blueprint hooks run before the app's, which keeps a policy that is
-    already set. The other directives must match ``security.init_app``'s (a test compares)."""
-    settings = services().settings
-    ancestors = [
-        "'self'",
-        *services().registry_cache.frame_origins(),
-        *settings.frame_ancestors.split(),
-        *g.get("register_frame_origins", ()),
-    ]
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; "
-        f"script-src 'self' 'nonce-{csp_nonce()}'; "
-        "style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; "
-        "form-action *; "
-        "base-uri 'none'; object-src 'none'; "
-        f"frame-ancestors {' '.join(dict.fromkeys(ancestors))}"
-    )
-    return response

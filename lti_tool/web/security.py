@@ -6,6 +6,7 @@ import ipaddress
 import secrets
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, g
 from flask_wtf.csrf import CSRFProtect
@@ -72,19 +73,64 @@ def csrf_unless_bearer() -> None:
     csrf.protect()
 
 
-def _frame_ancestors() -> str:
-    """'self', the registered platforms' origins and the admin's extra list."""
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url or "")
+    if parts.scheme in {"http", "https"} and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
+def allow_framing_by(origins: Iterable[str]) -> None:
+    """Let this response be framed by ``origins`` as well (the platform asking to register is
+    not registered yet)."""
+    g.extra_frame_ancestors = [*g.get("extra_frame_ancestors", ()), *origins]
+
+
+def allow_form_to(url: str) -> None:
+    """Let this response's form post to ``url``'s origin as well: the deep-linking return
+    URL, which the platform's signed request named."""
+    origin = _origin(url)
+    if origin:
+        g.extra_form_actions = [*g.get("extra_form_actions", ()), origin]
+
+
+def _platform_origins() -> list[str]:
+    """The origins of registrations with an active deployment; none when the database is
+    down (that must not turn every answer, even /healthz, into a 500)."""
     from flask import current_app
 
-    services = current_app.extensions["lti_tool"]
-    origins = ["'self'", *services.settings.frame_ancestors.split()]
     try:
-        origins += services.registry_cache.frame_origins()
+        return list(current_app.extensions["lti_tool"].registry_cache.frame_origins())
     except SQLAlchemyError:
-        # The database being down must not turn every answer (even /healthz) into a 500;
-        # without the registry the page may only be framed by the tool and the admin's list.
-        pass
-    return " ".join(dict.fromkeys(origins))
+        return []
+
+
+def content_security_policy() -> str:
+    """The one policy of every answer. ``frame-ancestors``: the tool, the origins of ACTIVE
+    registrations (an unapproved or deactivated one may not frame the tool), the operator's
+    ``LTI_TOOL_FRAME_ANCESTORS`` and what the view allowed (``allow_framing_by``).
+    ``form-action``: the tool, the active registrations (a login form's redirect goes to
+    their auth endpoint) and what the view allowed (``allow_form_to``)."""
+    from flask import current_app
+
+    settings = current_app.extensions["lti_tool"].settings
+    platforms = _platform_origins()
+    ancestors = [
+        "'self'",
+        *platforms,
+        *settings.frame_ancestors.split(),
+        *g.get("extra_frame_ancestors", ()),
+    ]
+    forms = ["'self'", *platforms, *g.get("extra_form_actions", ())]
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{csp_nonce()}'; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; "
+        f"form-action {' '.join(dict.fromkeys(forms))}; "
+        "base-uri 'none'; object-src 'none'; "
+        f"frame-ancestors {' '.join(dict.fromkeys(ancestors))}"
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -93,17 +139,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        nonce = csp_nonce()
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; "
-            f"script-src 'self' 'nonce-{nonce}'; "
-            "style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; "
-            "form-action *; "
-            "base-uri 'none'; object-src 'none'; "
-            f"frame-ancestors {_frame_ancestors()}",
-        )
+        # Built here only: no view or blueprint sets its own policy.
+        response.headers["Content-Security-Policy"] = content_security_policy()
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         return response

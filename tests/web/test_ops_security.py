@@ -166,6 +166,7 @@ def test_extra_frame_ancestors_and_canvas_domains(sqlite_tool_factory: Any) -> N
                 auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
                 key_set_url="https://sso.canvaslms.com/api/lti/security/jwks",
                 kind="canvas",
+                deployment_ids=["1"],  # only active registrations may frame the tool
             ),
             development=True,
         )
