@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import Forbidden
 from lti_tool.logs import log_event
 from lti_tool.lti.dynamic_registration import PlatformConfiguration, RegistrationRefused
@@ -153,7 +154,12 @@ def begin_install(
         form_token=form_token,
         existing=existing,
     )
-    services.store.put(PENDING_KIND, pending.install_id, pending.to_json(), PENDING_TTL_SECONDS)
+    services.store.put(
+        PENDING_KIND,
+        pending.install_id,
+        _seal_token(services, pending.to_json()),
+        PENDING_TTL_SECONDS,
+    )
     return pending
 
 
@@ -165,7 +171,7 @@ def load_pending(services: Services, install_id: str) -> PendingInstall:
             "install_expired",
             "This installation form has expired or was already used. Start again from your LMS.",
         )
-    return PendingInstall.from_json(install_id, data)
+    return PendingInstall.from_json(install_id, _open_token(services, data))
 
 
 def complete_install(
@@ -229,3 +235,21 @@ def complete_install(
         requested_scopes=tuple(pending.scopes),
         granted_scopes=result.granted_scopes,
     )
+
+
+def _seal_token(services: Services, data: dict[str, Any]) -> dict[str, Any]:
+    """The platform's registration token is a credential: sealed while it waits in the store."""
+    token = data.get("registration_token")
+    return {**data, "registration_token": services.secrets.seal(token) if token else None}
+
+
+def _open_token(services: Services, data: dict[str, Any]) -> dict[str, Any]:
+    token = data.get("registration_token")
+    try:
+        opened = services.secrets.open(token) if isinstance(token, str) and token else None
+    except SecretUnreadable:
+        raise RegistrationRefused(
+            "install_expired",
+            "This installation form has expired or was already used. Start again from your LMS.",
+        ) from None
+    return {**data, "registration_token": opened}

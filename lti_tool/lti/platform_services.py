@@ -39,6 +39,7 @@ def service_connector(
         kid=kid,
         private_pem=pem,
         store=services.store,
+        secrets=services.secrets,
         http=services.lms_http,
         token_scopes=token_scopes,
     )
