@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import requests
 
 from lti_tool.crypto import SecretBox
+from lti_tool.jobs.maintenance import MaintenanceSchedule, purge_store
 from lti_tool.jobs.queue import JobQueue, RqQueue, ThreadQueue
 from lti_tool.jobs.runner import ThreadJobRunner
 from lti_tool.lti.http import make_session
@@ -31,14 +32,24 @@ class Services:
     lms_http: requests.Session
     jobs: ThreadJobRunner
     queue: JobQueue = field(init=False)
+    maintenance: MaintenanceSchedule = field(init=False)
 
     def __post_init__(self) -> None:
         if self.settings.redis_url:
             self.queue = RqQueue(self.settings.redis_url, self.settings.redis_prefix)
         else:
             self.queue = ThreadQueue(self.jobs, self)
+        self.maintenance = MaintenanceSchedule(
+            self.settings.store_purge_seconds, lambda: self.queue.enqueue(purge_store)
+        )
+
+    def start_maintenance(self) -> None:
+        """Purge expired store rows on a schedule (the web app calls it; CLI commands that
+        build services for one act do not)."""
+        self.maintenance.start()
 
     def close(self) -> None:
+        self.maintenance.stop()
         self.jobs.shutdown()
         self.http.close()
         self.lms_http.close()

@@ -61,6 +61,8 @@ class Settings:
     dynamic_registration: str = ""
     # Retention: data of courses inactive this many days goes at `lti-tool purge`; 0 = off.
     retention_days: int = 0
+    # Expired store rows (OIDC state, nonces, launch sessions) are deleted this often; 0 = off.
+    store_purge_seconds: int = 900
 
     @property
     def is_development(self) -> bool:
@@ -172,6 +174,10 @@ def load_settings(
     if settings.retention_days < 0:
         raise SettingsError(
             f"retention_days must be 0 (off) or more, got {settings.retention_days}"
+        )
+    if settings.store_purge_seconds < 0:
+        raise SettingsError(
+            f"store_purge_seconds must be 0 (off) or more, got {settings.store_purge_seconds}"
         )
     if not settings.secret_key:
         settings = dataclasses.replace(settings, secret_key=_development_secret(settings))

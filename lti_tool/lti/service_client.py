@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pylti1p3.registration import Registration as PyltiRegistration
 from pylti1p3.service_connector import ServiceConnector, TServiceConnectorResponse
 
+from lti_tool.crypto import SecretBox, SecretUnreadable
 from lti_tool.errors import UpstreamError
 from lti_tool.lms.links import next_link
 from lti_tool.lms.retry import TRANSIENT_STATUSES, Backoff
@@ -60,6 +61,7 @@ class ToolServiceConnector(ServiceConnector):
         kid: str,
         private_pem: str,
         store: EphemeralStore,
+        secrets: SecretBox,
         http: requests.Session,
         backoff: Backoff | None = None,
         token_scopes: frozenset[str] | None = None,
@@ -77,6 +79,9 @@ class ToolServiceConnector(ServiceConnector):
         self._token_scopes = token_scopes
         self._memory: dict[str, tuple[str, float]] = {}
         self._store = store
+        # The shared token is a bearer credential for the platform's gradebook and roster:
+        # sealed in the store like the tool's other secrets.
+        self._secrets = secrets
         self._http = http
         self._backoff = backoff or Backoff(retries=3, base=0.3, cap=5.0)
         self._lock = threading.Lock()
@@ -101,18 +106,28 @@ class ToolServiceConnector(ServiceConnector):
         if remembered is not None and remembered[1] > time.monotonic():
             return remembered[0]
         with self._lock:  # threads of one sync share the fetch
-            cached = self._store.get("svctoken", key)
+            cached = self._shared_token(key)
             if cached is None:
                 token, lifetime = self._request_token(scopes)
                 ttl = max(1, lifetime - TOKEN_MARGIN_SECONDS)
-                self._store.put("svctoken", key, {"token": token, "ttl": ttl}, ttl)
-                cached = {"token": token, "ttl": ttl}
+                sealed = {"sealed": self._secrets.seal(token), "ttl": ttl}
+                self._store.put("svctoken", key, sealed, ttl)
+                cached = (token, float(ttl))
             # Other workers' tokens come from the store; this connector keeps it briefly.
-            self._memory[key] = (
-                str(cached["token"]),
-                time.monotonic() + min(60.0, float(cached.get("ttl", 60))),
-            )
-            return str(cached["token"])
+            self._memory[key] = (cached[0], time.monotonic() + min(60.0, cached[1]))
+            return cached[0]
+
+    def _shared_token(self, key: str) -> tuple[str, float] | None:
+        """Another worker's token and its lifetime; None when there is none, or when it was
+        sealed under another secret key (or before tokens were sealed): fetch a new one."""
+        cached = self._store.get("svctoken", key)
+        sealed = cached.get("sealed") if cached is not None else None
+        if cached is None or not isinstance(sealed, str):
+            return None
+        try:
+            return self._secrets.open(sealed), float(cached.get("ttl", 60))
+        except SecretUnreadable:
+            return None
 
     def forget_token(self, scopes: Any) -> None:
         key = self._token_key(self._scopes(scopes))
