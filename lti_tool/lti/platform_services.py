@@ -9,6 +9,7 @@ from lti_tool.container import Services
 from lti_tool.errors import ToolError
 from lti_tool.lti.keys import active_signing_key
 from lti_tool.lti.service_client import ToolServiceConnector
+from lti_tool.outbound.policy import parse_allowed_hosts
 from lti_tool.persistence.models import Registration
 
 
@@ -32,7 +33,7 @@ def service_connector(
         )
         if row.auth_audience:
             registration.set_auth_audience(row.auth_audience)
-        kid, pem = key.kid, key.private_pem
+        kid, pem, kind = key.kid, key.private_pem, row.kind
     return ToolServiceConnector(
         registration,
         registration_pk=registration_pk,
@@ -41,4 +42,6 @@ def service_connector(
         store=services.store,
         http=services.lms_http,
         token_scopes=token_scopes,
+        kind=kind,
+        extra_hosts=parse_allowed_hosts(services.settings.outbound_allowed_hosts)[0],
     )
