@@ -53,6 +53,9 @@ def make_tool(overrides: dict[str, Any], tmp_path: Path) -> Flask:
     settings = load_settings(
         overrides={
             "env": "development",
+            # The sandbox platform and the fakes run on 127.0.0.1: a deliberate, visible
+            # exception to the outbound policy (refused in production by load_settings).
+            "outbound_allow_loopback": overrides.get("env", "development") == "development",
             "base_url": TOOL_URL,
             "secret_key": "test-secret-key-not-for-production",
             "instance_dir": str(tmp_path / "instance"),

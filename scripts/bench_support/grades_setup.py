@@ -81,6 +81,7 @@ def site(folder: Path, latency: float, server: str) -> Iterator[Site]:
         settings = load_settings(
             overrides={
                 "env": "development",
+                "outbound_allow_loopback": True,  # the sandbox platform runs on 127.0.0.1
                 "base_url": TOOL_URL,
                 "database_url": url,
                 "redis_url": "",
