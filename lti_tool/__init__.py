@@ -34,6 +34,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     )
     services = build_services(settings)
     app.extensions["lti_tool"] = services
+    services.start_maintenance()
     web.init_app(app)
     from lti_tool.web.security import install_proxy_trust
 

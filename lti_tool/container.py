@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import requests
-
 from lti_tool.crypto import SecretBox
+from lti_tool.jobs.maintenance import MaintenanceSchedule, purge_store
 from lti_tool.jobs.queue import JobQueue, RqQueue, ThreadQueue
 from lti_tool.jobs.runner import ThreadJobRunner
-from lti_tool.lti.http import make_session
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.registry_cache import RegistryCache
 from lti_tool.lti.store import EphemeralStore, make_store
+from lti_tool.outbound.http import OutboundSession
+from lti_tool.outbound.policy import OutboundPolicy
 from lti_tool.pathway.catalog import Catalog
 from lti_tool.persistence.db import Database
 from lti_tool.settings import Settings
@@ -23,26 +23,56 @@ class Services:
     settings: Settings
     db: Database
     store: EphemeralStore
-    http: requests.Session
+    # Calls made for unauthenticated requests (the launch's key fetch, Dynamic Registration):
+    # the outbound policy, a total deadline, no retries.
+    http: OutboundSession
     platform_keys: PlatformKeys
     catalog: Catalog
     registry_cache: RegistryCache
     secrets: SecretBox
-    lms_http: requests.Session
+    # Calls for staff and background jobs (LTI services, LMS APIs): same policy and deadline;
+    # their clients retry on their own terms (outbound/retry.py caps Retry-After).
+    lms_http: OutboundSession
     jobs: ThreadJobRunner
     queue: JobQueue = field(init=False)
+    maintenance: MaintenanceSchedule = field(init=False)
 
     def __post_init__(self) -> None:
         if self.settings.redis_url:
             self.queue = RqQueue(self.settings.redis_url, self.settings.redis_prefix)
         else:
             self.queue = ThreadQueue(self.jobs, self)
+        self.maintenance = MaintenanceSchedule(
+            self.settings.store_purge_seconds, lambda: self.queue.enqueue(purge_store)
+        )
+
+    def start_maintenance(self) -> None:
+        """Purge expired store rows on a schedule (the web app calls it; CLI commands that
+        build services for one act do not)."""
+        self.maintenance.start()
 
     def close(self) -> None:
+        self.maintenance.stop()
         self.jobs.shutdown()
         self.http.close()
         self.lms_http.close()
         self.db.dispose()
+
+
+def outbound_policy(settings: Settings) -> OutboundPolicy:
+    """The outbound-URL policy the settings describe."""
+    return OutboundPolicy.from_settings(
+        development=settings.is_development,
+        allow_loopback=settings.outbound_allow_loopback,
+        allowed_hosts=settings.outbound_allowed_hosts,
+    )
+
+
+def outbound_session(settings: Settings, **options: int) -> OutboundSession:
+    """A session for outbound calls: the settings' policy and total deadline."""
+    return OutboundSession(
+        outbound_policy(settings), timeout=settings.http_timeout_seconds, **options
+    )
 
 
 def build_services(settings: Settings) -> Services:
@@ -50,7 +80,7 @@ def build_services(settings: Settings) -> Services:
     qualification rules are read and validated here, so a bad rules file stops start-up."""
     db = Database(settings.sqlalchemy_url)
     store = make_store(db, settings.redis_url, settings.redis_prefix)
-    http = make_session(settings.http_timeout_seconds, settings.http_retries)
+    http = outbound_session(settings, max_body_bytes=1024 * 1024)
     platform_keys = PlatformKeys(
         store,
         http,
@@ -67,7 +97,6 @@ def build_services(settings: Settings) -> Services:
         catalog=catalog,
         registry_cache=RegistryCache(db),
         secrets=SecretBox(settings.secret_key),
-        # The LMS clients retry on their own terms (Retry-After, throttling): no urllib3 retry.
-        lms_http=make_session(settings.http_timeout_seconds, retries=0),
+        lms_http=outbound_session(settings),
         jobs=ThreadJobRunner(),
     )

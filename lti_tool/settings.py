@@ -45,6 +45,13 @@ class Settings:
     platform_jwks_refetch_min_seconds: int = 10
     http_timeout_seconds: float = 5.0
     http_retries: int = 2
+    # Outbound-URL policy (lti_tool/outbound/policy.py): hosts or networks an operator allows
+    # even on a private network; loopback allowed (development only: the sandbox, test fakes).
+    outbound_allowed_hosts: str = ""
+    outbound_allow_loopback: bool = False
+    # Requests per minute from one address to /lti/register and /lti/login.
+    rate_limit_register_per_minute: int = 60
+    rate_limit_login_per_minute: int = 300
     key_grace_period_days: int = 7
     default_qualification: str = "PGCERT-CL"
     qualifications_dir: str = ""
@@ -61,6 +68,8 @@ class Settings:
     dynamic_registration: str = ""
     # Retention: data of courses inactive this many days goes at `lti-tool purge`; 0 = off.
     retention_days: int = 0
+    # Expired store rows (OIDC state, nonces, launch sessions) are deleted this often; 0 = off.
+    store_purge_seconds: int = 900
 
     @property
     def is_development(self) -> bool:
@@ -173,6 +182,18 @@ def load_settings(
         raise SettingsError(
             f"retention_days must be 0 (off) or more, got {settings.retention_days}"
         )
+    if settings.store_purge_seconds < 0:
+        raise SettingsError(
+            f"store_purge_seconds must be 0 (off) or more, got {settings.store_purge_seconds}"
+        )
+    if settings.outbound_allow_loopback and not settings.is_development:
+        raise SettingsError(
+            "outbound_allow_loopback is for development only; in production list the hosts "
+            "you trust in outbound_allowed_hosts"
+        )
+    for name in ("rate_limit_register_per_minute", "rate_limit_login_per_minute"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"{name} must be 1 or more, got {getattr(settings, name)}")
     if not settings.secret_key:
         settings = dataclasses.replace(settings, secret_key=_development_secret(settings))
     return settings

@@ -18,7 +18,7 @@ from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.settings import load_settings
 from tests.support.backends import BACKENDS, MigratedBackends, backend_settings
 from tests.support.lti import Launcher
-from tests.support.tooling import add_tool_key
+from tests.support.tooling import TEMPLATE_BOX, add_tool_key
 
 TOOL_URL = "http://localhost"
 
@@ -53,6 +53,9 @@ def make_tool(overrides: dict[str, Any], tmp_path: Path) -> Flask:
     settings = load_settings(
         overrides={
             "env": "development",
+            # The sandbox platform and the fakes run on 127.0.0.1: a deliberate, visible
+            # exception to the outbound policy (refused in production by load_settings).
+            "outbound_allow_loopback": overrides.get("env", "development") == "development",
             "base_url": TOOL_URL,
             "secret_key": "test-secret-key-not-for-production",
             "instance_dir": str(tmp_path / "instance"),
@@ -77,7 +80,7 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedBacke
 @pytest.fixture(scope="session")
 def tool_key_template() -> SigningKey:
     """One RSA key for the session's tools (generating one per test is slow)."""
-    return new_signing_key()
+    return new_signing_key(TEMPLATE_BOX)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -28,7 +28,7 @@ def rotate_keys(services: Services, identity: AdminIdentity) -> str:
     require_tool_admin(identity, "Rotating the signing key")
     with services.db.unit_of_work() as session:
         before = [k.kid for k in list_signing_keys(session) if k.retired_at is None]
-        key = rotate_signing_key(session, grace_period(services))
+        key = rotate_signing_key(session, grace_period(services), services.secrets)
         kid = key.kid
         record_admin_change(
             session,

@@ -19,12 +19,13 @@ def keys() -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """Add a new active key; older keys stay published for the grace period."""
+    from lti_tool.crypto import SecretBox
     from lti_tool.lti.keys import rotate_signing_key
 
     settings = _settings()
     grace = dt.timedelta(days=settings.key_grace_period_days)
     with _db(settings).unit_of_work() as session:
-        key = rotate_signing_key(session, grace)
+        key = rotate_signing_key(session, grace, SecretBox(settings.secret_key))
         kid = key.kid
     click.echo(f"new active key {kid}; previous keys stay published for {grace.days} days")
 

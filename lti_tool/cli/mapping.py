@@ -98,11 +98,11 @@ def set_completion(
 
 
 def _check_moodle(current: Any, url: str, token: str) -> None:
+    from lti_tool.container import outbound_session
     from lti_tool.lms.moodle_client import MoodleWsClient
     from lti_tool.lms.source import SourceError
-    from lti_tool.lti.http import make_session
 
-    client = MoodleWsClient(url, token, make_session(current.http_timeout_seconds, 0))
+    client = MoodleWsClient(url, token, outbound_session(current))
     try:
         info = client.check_service()
     except SourceError as exc:
@@ -195,13 +195,13 @@ def mapping_show(name: str, as_json: bool) -> None:
 @click.option("--apply", "apply_", is_flag=True, help="Store what was found.")
 def mapping_discover(name: str, mode: str, course_id: str | None, apply_: bool) -> None:
     """Find CPD courses in the LMS by code; print them, and store them with --apply."""
+    from lti_tool.container import outbound_session
     from lti_tool.crypto import SecretBox
     from lti_tool.lms.canvas_client import CanvasRestClient
     from lti_tool.lms.discovery import discover_canvas, discover_moodle
     from lti_tool.lms.moodle_client import MoodleWsClient
     from lti_tool.lms.setup import set_mapping, source_settings
     from lti_tool.lms.source import MappingMode, SourceError
-    from lti_tool.lti.http import make_session
     from lti_tool.lti.registry import get_by_name
 
     current = settings()
@@ -221,7 +221,7 @@ def mapping_discover(name: str, mode: str, course_id: str | None, apply_: bool) 
     chosen = MappingMode.COURSE if mode == "courses" else MappingMode.ACTIVITY
     if chosen is MappingMode.ACTIVITY and not course_id:
         raise click.UsageError("--mode activities needs --course")
-    http = make_session(current.http_timeout_seconds, 0)
+    http = outbound_session(current)
     codes = _codes(current)
     try:
         if source.kind == "moodle":

@@ -1,4 +1,4 @@
-"""lti-tool privacy … (erasure requests) and lti-tool purge (retention)."""
+"""lti-tool privacy … (erasure requests) and lti-tool purge (expired rows, retention)."""
 
 from __future__ import annotations
 
@@ -130,16 +130,22 @@ def privacy_reject(request_id: int, reason: str, decided_by: str | None) -> None
     help="Days of inactivity (default: the retention_days setting).",
 )
 def purge_command(dry_run: bool, older_than: int | None) -> None:
-    """Delete the data of courses inactive longer than the retention period."""
+    """Delete expired short-lived rows, and the data of courses inactive longer than the
+    retention period."""
+    from lti_tool.jobs.maintenance import purge_store
     from lti_tool.privacy.retention import purge
 
     days = older_than or _settings().retention_days
-    if not days:
-        raise click.ClickException(
-            "retention is off (retention_days = 0): set LTI_TOOL_RETENTION_DAYS or pass "
-            "--older-than DAYS"
-        )
     with _services() as services:
+        if not dry_run:
+            gone = purge_store(services)
+            click.echo(f"removed {gone} expired short-lived rows (login state, launch sessions)")
+        if not days:
+            click.echo(
+                "retention is off (retention_days = 0): no course data removed; set "
+                "LTI_TOOL_RETENTION_DAYS or pass --older-than DAYS"
+            )
+            return
         report = purge(services, days, dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
     click.echo(

@@ -12,14 +12,16 @@ from lti_tool.cli.main import main
 @main.command()
 def init() -> None:
     """Migrate the database and create a signing key if there is none."""
+    from lti_tool.crypto import SecretBox
     from lti_tool.lti.keys import ensure_signing_key
     from lti_tool.persistence.migrate import upgrade
 
     settings = _settings()
-    upgrade(settings.sqlalchemy_url)
+    # The secret seals signing keys (migration 0010 seals those stored before it).
+    upgrade(settings.sqlalchemy_url, secret_key=settings.secret_key)
     db = _db(settings)
     with db.unit_of_work() as session:
-        key = ensure_signing_key(session)
+        key = ensure_signing_key(session, SecretBox(settings.secret_key))
         kid = key.kid
     click.echo(f"database ready; active signing key {kid}")
 

@@ -29,7 +29,7 @@ from lti_tool.lti.deep_linking_response import (
     select_choices,
 )
 from lti_tool.lti.deep_linking_settings import DeepLinkingRefused, DeepLinkingSettings, trimmed_text
-from lti_tool.lti.keys import ALGORITHM, active_signing_key
+from lti_tool.lti.keys import ALGORITHM, active_signing_key, private_pem
 from lti_tool.lti.sessions import LaunchSession
 
 _STORE_KIND = "deep_link"
@@ -132,10 +132,10 @@ def respond(
         key = active_signing_key(session)
         if key is None:
             raise ToolError("no_signing_key", "The tool has no signing key.", status=503)
-        kid, private_pem = key.kid, key.private_pem
+        kid, pem = key.kid, private_pem(key, services.secrets)
     msg = f"Added {len(items)} link(s) from the Clinical leadership pathway." if items else None
     claims = response_claims(launch.data, settings, items, msg=msg)
-    token = jwt.encode(claims, private_pem, algorithm=ALGORITHM, headers={"kid": kid})
+    token = jwt.encode(claims, pem, algorithm=ALGORITHM, headers={"kid": kid})
     if services.store.take(_STORE_KIND, launch.token_hash) is None:
         raise LaunchRefused("deep_linking_already_sent", "This choice was already sent.")
     return DeepLinkingResponse(settings.return_url, token, items)

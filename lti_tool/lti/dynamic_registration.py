@@ -15,7 +15,6 @@ whoever wrote the configuration.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -111,8 +110,8 @@ def _checked_url(url: Any, *, development: bool, field: str) -> str:
 
 
 def check_configuration_url(url: str, *, development: bool) -> str:
-    """The ``openid_configuration`` URL is safe to fetch: https (loopback http in development),
-    no credentials in it, and in production no address inside our own network."""
+    """The ``openid_configuration`` URL is well formed: https (loopback http in development)
+    and no credentials in it."""
     if not url.strip():
         raise RegistrationRefused(
             "missing_configuration",
@@ -125,22 +124,9 @@ def check_configuration_url(url: str, *, development: bool) -> str:
     parts = urlsplit(checked)
     if parts.username or parts.password:
         raise RegistrationRefused("bad_configuration", "openid_configuration carries credentials.")
-    if not development and not _is_public_host(parts.hostname or ""):
-        raise RegistrationRefused(
-            "private_address",
-            f"openid_configuration {display_url(checked)!r} points inside a private network; "
-            "production fetches only public platform addresses",
-        )
+    # Where it may point (public addresses only, checked at connect time) is the outbound
+    # policy's call: lti_tool/outbound/policy.py.
     return checked
-
-
-def _is_public_host(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return False
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_global
-    except ValueError:
-        return True  # a name: resolving it here would not stop a rebinding anyway
 
 
 def _string_list(value: Any, field: str) -> tuple[str, ...]:

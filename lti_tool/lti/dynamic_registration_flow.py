@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lti_tool.admin.audit_log import ADMIN_KEY, registration_subject
+from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import Forbidden
 from lti_tool.logs import log_event
 from lti_tool.lti.dynamic_registration import PlatformConfiguration, RegistrationRefused
@@ -148,7 +149,12 @@ def begin_install(
         registration_token=registration_token or None,
         form_token=form_token,
     )
-    services.store.put(PENDING_KIND, pending.install_id, pending.to_json(), PENDING_TTL_SECONDS)
+    services.store.put(
+        PENDING_KIND,
+        pending.install_id,
+        _seal_token(services, pending.to_json()),
+        PENDING_TTL_SECONDS,
+    )
     return pending
 
 
@@ -160,7 +166,7 @@ def load_pending(services: Services, install_id: str) -> PendingInstall:
             "install_expired",
             "This installation form has expired or was already used. Start again from your LMS.",
         )
-    return PendingInstall.from_json(install_id, data)
+    return PendingInstall.from_json(install_id, _open_token(services, data))
 
 
 def complete_install(
@@ -263,3 +269,21 @@ def _audit_refusal(services: Services, issuer: str, client_id: str, facts: dict[
         client_id=client_id,
         configuration_url=facts.get("configuration_url"),
     )
+
+
+def _seal_token(services: Services, data: dict[str, Any]) -> dict[str, Any]:
+    """The platform's registration token is a credential: sealed while it waits in the store."""
+    token = data.get("registration_token")
+    return {**data, "registration_token": services.secrets.seal(token) if token else None}
+
+
+def _open_token(services: Services, data: dict[str, Any]) -> dict[str, Any]:
+    token = data.get("registration_token")
+    try:
+        opened = services.secrets.open(token) if isinstance(token, str) and token else None
+    except SecretUnreadable:
+        raise RegistrationRefused(
+            "install_expired",
+            "This installation form has expired or was already used. Start again from your LMS.",
+        ) from None
+    return {**data, "registration_token": opened}

@@ -1,16 +1,25 @@
 """LTI Dynamic Registration, the calls to the platform: GET its OpenID configuration, POST the
-client registration. Each call has the session's timeout, follows no redirect (it would carry
-the registration token away) and reads at most ``MAX_BODY_BYTES``.
+client registration. Both go through the outbound session (``lti_tool/outbound``): the URL
+policy (public addresses only, pinned at connect time), one total deadline, no retries, no
+redirects (one would carry the registration token away) and at most ``MAX_BODY_BYTES``.
+
+Anyone can open ``/lti/register`` with any ``openid_configuration``, so what the platform
+answered is never put on the page (that would make the tool read its own network for a
+stranger): the page gives the HTTP status and the reference; the log keeps a short excerpt.
+The one exception is an OAuth-style error code (``token_already_used``), a word, not a body.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from typing import Any
 
 import requests
 
 from lti_tool.errors import UpstreamError
+from lti_tool.logs import log_event
 from lti_tool.lti.dynamic_registration import (
     PlatformConfiguration,
     PlatformRefused,
@@ -24,26 +33,19 @@ from lti_tool.lti.dynamic_registration_response import (
     parse_registration_response,
     platform_words,
 )
+from lti_tool.outbound.excerpt import excerpt
+from lti_tool.outbound.http import OutboundSession, OutboundTimeout, OutboundTooLarge
+from lti_tool.outbound.policy import OutboundRefused
 
 MAX_BODY_BYTES = 256 * 1024
-
-
-def _read_limited(response: requests.Response, url: str) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(16384):
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PlatformRefused("answer_too_large", f"{display_url(url)} answered too much.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+_ERROR_CODE = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
+log = logging.getLogger("lti_tool.dynamic_registration")
 
 
 def _exchange(
-    http: requests.Session, method: str, url: str, token: str | None, payload: Any = None
+    http: OutboundSession, method: str, url: str, token: str | None, payload: Any = None
 ) -> tuple[int, str, bytes]:
-    """One call with the session's timeout, no redirects (they would carry the token away)
-    and a size limit; returns status, content type and body."""
+    """One call through the outbound session; returns status, content type and body."""
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -53,11 +55,26 @@ def _exchange(
         data = json.dumps(payload)
     try:
         response = http.request(
-            method, url, headers=headers, data=data, allow_redirects=False, stream=True
+            method,
+            url,
+            headers=headers,
+            data=data,
+            allow_redirects=False,
+            max_body_bytes=MAX_BODY_BYTES,
         )
-        with response:
-            body = _read_limited(response, url)
-    except requests.Timeout as exc:
+    except OutboundRefused as exc:
+        if exc.code != "private_address":
+            raise RegistrationRefused(exc.code, exc.message) from exc
+        # Which address a name resolves to inside our network is for the log only.
+        log_event(log, logging.WARNING, "outbound refused", code=exc.code, reason=exc.message)
+        raise RegistrationRefused(
+            exc.code,
+            f"{display_url(url)} points inside a private network or at the tool's own machine; "
+            "the tool fetches only public platform addresses.",
+        ) from exc
+    except OutboundTooLarge as exc:
+        raise PlatformRefused("answer_too_large", f"{display_url(url)} answered too much.") from exc
+    except (requests.Timeout, OutboundTimeout) as exc:
         raise UpstreamError(
             "platform_timeout", f"{display_url(url)} did not answer in time."
         ) from exc
@@ -66,20 +83,38 @@ def _exchange(
             "platform_unreachable",
             f"{display_url(url)} could not be reached ({exc.__class__.__name__}).",
         ) from exc
-    return response.status_code, response.headers.get("Content-Type", ""), body
+    return response.status_code, response.headers.get("Content-Type", ""), response.content
+
+
+def _refusal_words(code: str, url: str, status: int, body: bytes, content_type: str) -> str:
+    """Log what the platform said; for the page, only an OAuth-style error code."""
+    words = platform_words(body, content_type)
+    log_event(
+        log,
+        logging.WARNING,
+        "platform refused",
+        code=code,
+        url=display_url(url),
+        http_status=status,
+        excerpt=excerpt(body),
+    )
+    if _ERROR_CODE.match(words):
+        return words
+    return "its explanation is in the tool's log under the reference below"
 
 
 def fetch_configuration(
-    http: requests.Session, url: str, token: str | None, *, development: bool
+    http: OutboundSession, url: str, token: str | None, *, development: bool
 ) -> PlatformConfiguration:
     """GET the platform's OpenID configuration (with the registration token as bearer: Canvas
     requires it, Moodle ignores it) and validate it."""
     url = check_configuration_url(url, development=development)
     status, content_type, body = _exchange(http, "GET", url, token)
     if status != 200:
+        _refusal_words("configuration_refused", url, status, body, content_type)
         raise PlatformRefused(
             "configuration_refused",
-            f"{display_url(url)} answered HTTP {status}: {platform_words(body, content_type)}",
+            f"{display_url(url)} answered HTTP {status} instead of its configuration.",
         )
     try:
         document = json.loads(body)
@@ -91,17 +126,19 @@ def fetch_configuration(
 
 
 def register_with_platform(
-    http: requests.Session, config: PlatformConfiguration, token: str | None, body: dict[str, Any]
+    http: OutboundSession, config: PlatformConfiguration, token: str | None, body: dict[str, Any]
 ) -> RegistrationResult:
     """POST the client registration; the platform's refusal comes back in its own words."""
     status, content_type, answer = _exchange(
         http, "POST", config.registration_endpoint, token, payload=body
     )
     if status not in (200, 201):
+        words = _refusal_words(
+            "registration_refused", config.registration_endpoint, status, answer, content_type
+        )
         raise PlatformRefused(
             "registration_refused",
-            f"{config.product} refused the registration (HTTP {status}): "
-            f"{platform_words(answer, content_type)}",
+            f"{config.product} refused the registration (HTTP {status}): {words}",
         )
     try:
         parsed = json.loads(answer)

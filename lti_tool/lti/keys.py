@@ -1,4 +1,10 @@
-"""The tool's RSA signing keys: generated, rotated and published from the database."""
+"""The tool's RSA signing keys: generated, rotated and published from the database.
+
+The private key is sealed with the secret box (``crypto.py``, keyed from
+``LTI_TOOL_SECRET_KEY``) before it is stored: a database dump or backup does not let anyone
+sign launches' answers, deep-linking responses or service-token requests as the tool. The
+public JWK is stored as is (it is published).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,8 @@ from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from lti_tool.crypto import SecretBox, SecretUnreadable
+from lti_tool.errors import ToolError
 from lti_tool.persistence.models import SigningKey, utcnow
 
 KEY_SIZE = 2048
@@ -50,8 +58,22 @@ def _public_jwk(private_key: rsa.RSAPrivateKey) -> dict[str, Any]:
     return jwk
 
 
-def new_signing_key() -> SigningKey:
-    """A fresh RSA key as an unsaved row."""
+@dataclass(frozen=True)
+class KeyMaterial:
+    """A freshly generated key before it is sealed: the PEM exists in memory only."""
+
+    kid: str
+    private_pem: str
+    public_jwk: dict[str, Any]
+
+
+class SigningKeyUnreadable(ToolError):
+    status = 503
+    title = "The tool's signing key cannot be read"
+
+
+def generate_key_material() -> KeyMaterial:
+    """A fresh RSA key pair (PKCS#8 PEM and its public JWK)."""
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
     pem = private_key.private_bytes(
         serialization.Encoding.PEM,
@@ -59,14 +81,37 @@ def new_signing_key() -> SigningKey:
         serialization.NoEncryption(),
     ).decode()
     jwk = _public_jwk(private_key)
-    return SigningKey(kid=jwk["kid"], private_pem=pem, public_jwk=jwk)
+    return KeyMaterial(kid=jwk["kid"], private_pem=pem, public_jwk=jwk)
 
 
-def ensure_signing_key(session: Session) -> SigningKey:
+def new_signing_key(box: SecretBox, material: KeyMaterial | None = None) -> SigningKey:
+    """A fresh (or the given) RSA key as an unsaved row, its private half sealed."""
+    material = material or generate_key_material()
+    return SigningKey(
+        kid=material.kid,
+        private_key_sealed=box.seal(material.private_pem),
+        public_jwk=material.public_jwk,
+    )
+
+
+def private_pem(key: SigningKey, box: SecretBox) -> str:
+    """The key's PKCS#8 PEM, unsealed for signing; never stored or logged."""
+    try:
+        return box.open(key.private_key_sealed)
+    except SecretUnreadable:
+        raise SigningKeyUnreadable(
+            "signing_key_unreadable",
+            "The tool's signing key cannot be decrypted: LTI_TOOL_SECRET_KEY is not the one it "
+            "was saved with. Restore that secret, or make a new key with `lti-tool keys rotate` "
+            "(platforms then fetch the new public key from the tool's JWKS).",
+        ) from None
+
+
+def ensure_signing_key(session: Session, box: SecretBox) -> SigningKey:
     """The active key, created when there is none (``lti-tool init``, first start)."""
     key = active_signing_key(session)
     if key is None:
-        key = new_signing_key()
+        key = new_signing_key(box)
         session.add(key)
         session.flush()
     return key
@@ -82,13 +127,14 @@ def active_signing_key(session: Session) -> SigningKey | None:
     )
 
 
-def rotate_signing_key(session: Session, grace_period: dt.timedelta) -> SigningKey:
-    """Add a new active key; the previous ones stay published for ``grace_period``."""
+def rotate_signing_key(session: Session, grace_period: dt.timedelta, box: SecretBox) -> SigningKey:
+    """Add a new active key; the previous ones stay published for ``grace_period``. Old keys
+    are not unsealed: rotating also recovers from a lost LTI_TOOL_SECRET_KEY."""
     now = utcnow()
     for old in session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))):
         old.retired_at = now
         old.publish_until = now + grace_period
-    key = new_signing_key()
+    key = new_signing_key(box)
     key.created_at = now
     session.add(key)
     session.flush()

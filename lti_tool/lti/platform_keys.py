@@ -2,7 +2,11 @@
 
 pylti1p3 caches a platform's JWKS only when ``set_public_key_caching`` is called and never
 refetches on an unknown ``kid``, so a platform that rotates its key breaks every launch until
-the cache expires. Here the JWKS lives in the shared store (any worker benefits from one fetch),
+the cache expires; pylti1p3's own fetch (``MessageLaunch.fetch_public_key``) is not used: we
+extend pylti1p3 here (``ToolMessageLaunch._verify_signature`` in ``lti/launch.py`` replaces its
+signature check and asks this class for the key), so the fetch goes through
+the outbound session (URL policy, total deadline, no retries: a launch is unauthenticated).
+Here the JWKS lives in the shared store (any worker benefits from one fetch),
 with a per-process copy in front of it, and an unknown ``kid`` triggers one refetch, at most
 once per ``refetch_min_seconds`` per URL across all workers.
 """
@@ -10,6 +14,7 @@ once per ``refetch_min_seconds`` per URL across all workers.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from typing import Any
@@ -19,12 +24,15 @@ from jwt import PyJWK
 from jwt.exceptions import PyJWKError
 
 from lti_tool.errors import LaunchRefused, UpstreamError
+from lti_tool.logs import log_event
 from lti_tool.lti.store import EphemeralStore
+from lti_tool.outbound.policy import OutboundRefused
 
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256"})
 # A JWK without "alg" is an RSA key used the way LTI 1.3 requires (RS256).
 DEFAULT_ALG_BY_KTY = {"RSA": "RS256", "EC": "ES256"}
 _LOCAL_SECONDS = 60.0
+log = logging.getLogger("lti_tool.platform_keys")
 
 
 class PlatformKeys:
@@ -98,6 +106,14 @@ class PlatformKeys:
         self.fetch_count += 1
         try:
             response = self._http.get(url, headers={"Accept": "application/json"})
+        except OutboundRefused as exc:
+            # The reason (an address inside the network) is for the log, not the launch page.
+            log_event(log, logging.WARNING, "jwks refused", code=exc.code, reason=exc.message)
+            raise UpstreamError(
+                "jwks_refused",
+                "The platform's public keys could not be fetched: the tool does not call the "
+                "address its key set URL names. An administrator can find why in the log.",
+            ) from exc
         except requests.RequestException as exc:
             raise UpstreamError(
                 "jwks_unreachable",

@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
-from lti_tool.lti.keys import active_signing_key
+from lti_tool.lti.keys import active_signing_key, private_pem
 from lti_tool.lti.service_client import ToolServiceConnector
+from lti_tool.outbound.policy import parse_allowed_hosts
 from lti_tool.persistence.models import Registration
 
 
@@ -32,13 +33,16 @@ def service_connector(
         )
         if row.auth_audience:
             registration.set_auth_audience(row.auth_audience)
-        kid, pem = key.kid, key.private_pem
+        kid, pem, kind = key.kid, private_pem(key, services.secrets), row.kind
     return ToolServiceConnector(
         registration,
         registration_pk=registration_pk,
         kid=kid,
         private_pem=pem,
         store=services.store,
+        secrets=services.secrets,
         http=services.lms_http,
         token_scopes=token_scopes,
+        kind=kind,
+        extra_hosts=parse_allowed_hosts(services.settings.outbound_allowed_hosts)[0],
     )

@@ -5,8 +5,9 @@ retries, and reads ``Link`` headers lower-cased with ASCII quotes only. This sub
 its request/response contract (so pylti1p3's NRPS and AGS classes work on top of it) and adds:
 - one token per registration and scope set, shared by every worker through the store, reused
   until shortly before it expires, fetched again once when the platform answers 401;
-- a timeout on every call, bounded retries with jittered backoff on 429/5xx/timeouts that
-  honour ``Retry-After``;
+- every call through the outbound session (URL policy, total deadline), bounded retries with
+  jittered backoff on 429/5xx/timeouts that honour ``Retry-After`` up to a cap of seconds;
+- service URLs (they come from launch claims) only on the registration's own hosts;
 - the tolerant ``Link`` parser (Moodle's typographic quotes, ``&amp;``, URL case kept);
 - JSON token answers read whatever their Content-Type (Moodle says text/html);
 - PUT and DELETE, which AGS line-item updates need.
@@ -14,7 +15,6 @@ its request/response contract (so pylti1p3's NRPS and AGS classes work on top of
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import threading
@@ -29,13 +29,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pylti1p3.registration import Registration as PyltiRegistration
 from pylti1p3.service_connector import ServiceConnector, TServiceConnectorResponse
 
+from lti_tool.crypto import SecretBox, SecretUnreadable
 from lti_tool.errors import UpstreamError
 from lti_tool.lms.links import next_link
 from lti_tool.lms.retry import TRANSIENT_STATUSES, Backoff
+from lti_tool.lti.service_hosts import check_service_url, registration_hosts
 from lti_tool.lti.store import EphemeralStore
+from lti_tool.outbound.excerpt import excerpt
+from lti_tool.outbound.retry import MAX_RETRY_AFTER_SECONDS, RetryRule
 
 TOKEN_MARGIN_SECONDS = 30
-MAX_RETRY_AFTER = 60.0
 
 
 class ServiceCallFailed(UpstreamError):
@@ -44,7 +47,7 @@ class ServiceCallFailed(UpstreamError):
     def __init__(self, message: str, *, http_status: int | None, body: str = "") -> None:
         super().__init__("service_failed", message, status=502)
         self.http_status = http_status
-        self.body = body[:2000]
+        self.body = excerpt(body)
 
     @property
     def retryable(self) -> bool:
@@ -60,9 +63,12 @@ class ToolServiceConnector(ServiceConnector):
         kid: str,
         private_pem: str,
         store: EphemeralStore,
+        secrets: SecretBox,
         http: requests.Session,
         backoff: Backoff | None = None,
         token_scopes: frozenset[str] | None = None,
+        kind: str = "generic",
+        extra_hosts: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(registration, http)
         self._registration_pk = registration_pk
@@ -77,8 +83,13 @@ class ToolServiceConnector(ServiceConnector):
         self._token_scopes = token_scopes
         self._memory: dict[str, tuple[str, float]] = {}
         self._store = store
+        # The shared token is a bearer credential for the platform's gradebook and roster:
+        # sealed in the store like the tool's other secrets.
+        self._secrets = secrets
         self._http = http
         self._backoff = backoff or Backoff(retries=3, base=0.3, cap=5.0)
+        self._retry = RetryRule(self._backoff.retries, max_wait_seconds=MAX_RETRY_AFTER_SECONDS)
+        self._hosts = registration_hosts(registration, kind=kind, extra=extra_hosts)
         self._lock = threading.Lock()
         self.token_requests = 0
 
@@ -101,18 +112,28 @@ class ToolServiceConnector(ServiceConnector):
         if remembered is not None and remembered[1] > time.monotonic():
             return remembered[0]
         with self._lock:  # threads of one sync share the fetch
-            cached = self._store.get("svctoken", key)
+            cached = self._shared_token(key)
             if cached is None:
                 token, lifetime = self._request_token(scopes)
                 ttl = max(1, lifetime - TOKEN_MARGIN_SECONDS)
-                self._store.put("svctoken", key, {"token": token, "ttl": ttl}, ttl)
-                cached = {"token": token, "ttl": ttl}
+                sealed = {"sealed": self._secrets.seal(token), "ttl": ttl}
+                self._store.put("svctoken", key, sealed, ttl)
+                cached = (token, float(ttl))
             # Other workers' tokens come from the store; this connector keeps it briefly.
-            self._memory[key] = (
-                str(cached["token"]),
-                time.monotonic() + min(60.0, float(cached.get("ttl", 60))),
-            )
-            return str(cached["token"])
+            self._memory[key] = (cached[0], time.monotonic() + min(60.0, cached[1]))
+            return cached[0]
+
+    def _shared_token(self, key: str) -> tuple[str, float] | None:
+        """Another worker's token and its lifetime; None when there is none, or when it was
+        sealed under another secret key (or before tokens were sealed): fetch a new one."""
+        cached = self._store.get("svctoken", key)
+        sealed = cached.get("sealed") if cached is not None else None
+        if cached is None or not isinstance(sealed, str):
+            return None
+        try:
+            return self._secrets.open(sealed), float(cached.get("ttl", 60))
+        except SecretUnreadable:
+            return None
 
     def forget_token(self, scopes: Any) -> None:
         key = self._token_key(self._scopes(scopes))
@@ -168,6 +189,8 @@ class ToolServiceConnector(ServiceConnector):
         method: str | None = None,
     ) -> TServiceConnectorResponse:
         method = method or ("POST" if is_post else "GET")
+        # The URL came from a launch claim: only the registration's own hosts get the token.
+        check_service_url(url, self._hosts)
         for attempt in (0, 1):
             token = self.get_access_token(scopes)
             headers = {"Authorization": "Bearer " + token, "Accept": accept}
@@ -221,9 +244,12 @@ class ToolServiceConnector(ServiceConnector):
                     http_status=response.status_code,
                     body=response.text,
                 )
-                wait = _retry_after(response.headers.get("Retry-After"))
                 if attempt + 1 < self._backoff.attempts:
-                    time.sleep(wait if wait is not None else self._backoff.delay(attempt))
+                    time.sleep(
+                        self._retry.wait(
+                            response.headers.get("Retry-After"), self._backoff.delay(attempt)
+                        )
+                    )
                 continue
             if attempt + 1 < self._backoff.attempts:
                 time.sleep(self._backoff.delay(attempt))
@@ -235,31 +261,18 @@ class ToolServiceConnector(ServiceConnector):
 
 
 def _platform_message(response: requests.Response) -> str:
-    """The platform's own explanation, from the JSON shapes Moodle and Canvas use."""
+    """The platform's own explanation (staff see it), from the JSON shapes Moodle and Canvas
+    use, as a short escaped excerpt (``outbound/excerpt.py``)."""
     try:
         body = response.json()
     except ValueError:
-        text = response.text.strip()
-        return (
-            f"HTTP {response.status_code}: {text[:300]}" if text else f"HTTP {response.status_code}"
-        )
+        text = excerpt(response.content)
+        return f"HTTP {response.status_code}: {text}" if text else f"HTTP {response.status_code}"
     if isinstance(body, dict):
         for key in ("reason", "error_description", "message", "error"):
             if isinstance(body.get(key), str):
-                return f"HTTP {response.status_code}: {body[key]}"
+                return f"HTTP {response.status_code}: {excerpt(body[key])}"
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            return f"HTTP {response.status_code}: {errors[0].get('message')}"
+            return f"HTTP {response.status_code}: {excerpt(str(errors[0].get('message')))}"
     return f"HTTP {response.status_code}"
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return min(MAX_RETRY_AFTER, max(0.0, float(value)))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        if parsed is None:
-            return None
-        return min(MAX_RETRY_AFTER, max(0.0, parsed.timestamp() - time.time()))

@@ -44,9 +44,13 @@ class EphemeralStore(Protocol):
     def delete(self, kind: str, key: str) -> None:
         """Forget the value."""
 
-    def delete_matching(self, kind: str, match: Callable[[dict[str, Any]], bool]) -> int:
-        """Forget every live value of ``kind`` that ``match`` accepts; how many went. Reads
-        the whole name space: for rare acts (erasing a person), not for requests."""
+    def delete_matching(self, kind: str | None, match: Callable[[dict[str, Any]], bool]) -> int:
+        """Forget every value of ``kind`` (every kind when None) that ``match`` accepts,
+        expired or not (an expired row still holds what it held); how many went. Reads the
+        whole name space: for rare acts (erasing a person), not for requests."""
+
+    def purge_expired(self) -> int:
+        """Delete values past their time to live; how many went (Redis expires its own)."""
 
     def ping(self) -> None:
         """Raise if the backend cannot be reached."""
@@ -143,19 +147,22 @@ class DatabaseStore:
             result = session.execute(delete(Ephemeral).where(Ephemeral.expires_at <= utcnow()))
         return int(getattr(result, "rowcount", 0) or 0)
 
-    def delete_matching(self, kind: str, match: Callable[[dict[str, Any]], bool]) -> int:
+    def delete_matching(self, kind: str | None, match: Callable[[dict[str, Any]], bool]) -> int:
+        # Expired rows too: until the purge runs they still hold names and emails.
+        query = select(Ephemeral.kind, Ephemeral.key, Ephemeral.value)
+        if kind is not None:
+            query = query.where(Ephemeral.kind == kind)
         with self._db.unit_of_work() as session:
-            rows = session.execute(
-                select(Ephemeral.key, Ephemeral.value).where(
-                    Ephemeral.kind == kind, Ephemeral.expires_at > utcnow()
-                )
-            ).all()
-            keys = [key for key, value in rows if isinstance(value, dict) and match(value)]
-            if keys:
+            found = [
+                (row_kind, key)
+                for row_kind, key, value in session.execute(query)
+                if isinstance(value, dict) and match(value)
+            ]
+            for row_kind, key in found:
                 session.execute(
-                    delete(Ephemeral).where(Ephemeral.kind == kind, Ephemeral.key.in_(keys))
+                    delete(Ephemeral).where(Ephemeral.kind == row_kind, Ephemeral.key == key)
                 )
-        return len(keys)
+        return len(found)
 
     def ping(self) -> None:
         with self._db.read_only() as session:
@@ -174,6 +181,7 @@ class RedisStore:
             url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
         )
         self._prefix = prefix
+        self._errors = redis.exceptions
 
     def _key(self, kind: str, key: str) -> str:
         return f"{self._prefix}:{kind}:{key}"
@@ -203,13 +211,20 @@ class RedisStore:
     def delete(self, kind: str, key: str) -> None:
         self._redis.delete(self._key(kind, key))
 
-    def delete_matching(self, kind: str, match: Callable[[dict[str, Any]], bool]) -> int:
+    def delete_matching(self, kind: str | None, match: Callable[[dict[str, Any]], bool]) -> int:
         gone = 0
-        for name in self._redis.scan_iter(match=self._key(kind, "*"), count=500):
-            value = _decode(self._redis.get(name))
+        pattern = self._key(kind, "*") if kind is not None else f"{self._prefix}:*"
+        for name in self._redis.scan_iter(match=pattern, count=500):
+            try:
+                value = _decode(self._redis.get(name))
+            except (ValueError, self._errors.ResponseError):
+                continue  # not one of ours (another type or not JSON under the prefix)
             if value is not None and match(value):
                 gone += int(self._redis.delete(name))
         return gone
+
+    def purge_expired(self) -> int:
+        return 0  # keys carry their own expiry
 
     def ping(self) -> None:
         self._redis.ping()

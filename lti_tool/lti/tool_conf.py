@@ -13,7 +13,6 @@ from pylti1p3.deployment import Deployment as PyltiDeployment
 from pylti1p3.registration import Registration as PyltiRegistration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 
-from lti_tool.lti.keys import active_signing_key
 from lti_tool.lti.registry_cache import RegistrationRow, RegistryCache
 from lti_tool.persistence.db import Database
 
@@ -26,11 +25,10 @@ class ToolConf(ToolConfAbstract):  # type: ignore[type-arg]
         db: Database,
         cache: RegistryCache,
         registration_pk: int | None = None,
-        with_private_key: bool = False,
     ) -> None:
+        # Launches need no private key; service calls sign through lti/platform_services.py.
         self._db = db
         self._cache = cache
-        self._with_private_key = with_private_key
         self.registration_pk = registration_pk
         self.found: RegistrationRow | None = None
         self.miss_reason: str | None = None
@@ -62,11 +60,6 @@ class ToolConf(ToolConfAbstract):  # type: ignore[type-arg]
         )
         if found.auth_audience:
             registration.set_auth_audience(found.auth_audience)
-        if self._with_private_key:  # only service calls sign with it; launches do not
-            with self._db.read_only() as session:
-                key = active_signing_key(session)
-                if key is not None:
-                    registration.set_tool_private_key(key.private_pem)
         return registration
 
     def find_deployment(self, iss: str, deployment_id: str) -> PyltiDeployment | None:

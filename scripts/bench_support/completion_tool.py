@@ -14,11 +14,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench_support.completion_data import CODES, Tally
-from lti_tool.container import Services, build_services
+from lti_tool.container import Services, build_services, outbound_session
 from lti_tool.lms.moodle_client import MoodleWsClient
 from lti_tool.lms.setup import configure_source, set_mapping
 from lti_tool.lti import registry
-from lti_tool.lti.http import make_session
 from lti_tool.persistence.migrate import upgrade
 from lti_tool.persistence.models import CompletionRecord, Context, Membership, User
 from lti_tool.sandbox.demo_data import PROGRAMME_COURSE_ID, course_id, programme_cmid
@@ -56,6 +55,7 @@ def tool_services(db: str, folder: Path, pg_url: str) -> Iterator[Services]:
         settings = load_settings(
             overrides={
                 "env": "development",
+                "outbound_allow_loopback": True,  # the sandbox Moodle runs on 127.0.0.1
                 "base_url": "http://127.0.0.1:5000",
                 "database_url": url,
                 "redis_url": "",
@@ -164,7 +164,7 @@ def naive_loop(services: Services, moodle_url: str, mode: str, moodle_ids: Seque
     """The same ``MoodleWsClient`` calls the source makes, one at a time, student after
     student (course after course); seconds taken."""
     timeout = services.settings.http_timeout_seconds
-    http = make_session(timeout, retries=0)
+    http = outbound_session(services.settings)
     client = MoodleWsClient(moodle_url, SANDBOX_TOKEN, http, timeout=timeout)
     started = time.perf_counter()
     try:

@@ -25,8 +25,8 @@ from pylti1p3.registration import Registration
 from pylti1p3.service_connector import ServiceConnector
 
 from bench_support.grades_setup import AGS_SCOPES, Site
+from lti_tool.container import outbound_session
 from lti_tool.grading.line_items import scores_url
-from lti_tool.lti.http import make_session
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def http_floor(found: Site, payloads: Sequence[dict[str, Any]], workers: int) ->
         "Accept": "application/json",
         "Content-Type": "application/vnd.ims.lis.v1.score+json",
     }
-    http = make_session(found.services.settings.http_timeout_seconds, retries=0)
+    http = outbound_session(found.services.settings)
 
     def post(payload: dict[str, Any]) -> None:
         http.post(url, data=json.dumps(payload), headers=headers)

@@ -20,7 +20,7 @@ from lti_tool import create_app
 from lti_tool.container import Services
 from lti_tool.grading.line_items import SCOPE_LINEITEM, SCOPE_RESULT, SCOPE_SCORE
 from lti_tool.grading.results import score_payload
-from lti_tool.lti.keys import new_signing_key
+from lti_tool.lti.keys import generate_key_material, new_signing_key
 from lti_tool.persistence.migrate import upgrade
 from lti_tool.persistence.models import (
     AssessmentResultRow,
@@ -81,6 +81,7 @@ def site(folder: Path, latency: float, server: str) -> Iterator[Site]:
         settings = load_settings(
             overrides={
                 "env": "development",
+                "outbound_allow_loopback": True,  # the sandbox platform runs on 127.0.0.1
                 "base_url": TOOL_URL,
                 "database_url": url,
                 "redis_url": "",
@@ -93,12 +94,13 @@ def site(folder: Path, latency: float, server: str) -> Iterator[Site]:
         app = create_app(settings)
         services: Services = app.extensions["lti_tool"]
         try:
-            key = new_signing_key()
+            material = generate_key_material()
+            key = new_signing_key(services.secrets, material)
             with services.db.unit_of_work() as session:
                 session.add(key)
             register_sandbox(services.db, sandbox.platform, development=True)
             sandbox.call("set_latency", latency)
-            found = Site(app, services, sandbox, key.kid, key.private_pem)
+            found = Site(app, services, sandbox, key.kid, material.private_pem)
             found.publish_tool_jwks()
             yield found
         finally:

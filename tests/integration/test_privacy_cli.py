@@ -96,7 +96,8 @@ def test_purge_dry_run_then_purge(tool: Flask, run: Run) -> None:
     seed_retention(tool)
     before = table_counts(tool)
     off = run("purge", "--dry-run")
-    assert off.exit_code != 0 and "retention is off" in off.output
+    assert off.exit_code == 0 and "retention is off" in off.output
+    assert "expired short-lived rows" not in off.output  # a dry run changes nothing
 
     dry = run("purge", "--dry-run", LTI_TOOL_RETENTION_DAYS="365")
     assert dry.exit_code == 0, dry.output
@@ -116,3 +117,22 @@ def test_purge_dry_run_then_purge(tool: Flask, run: Run) -> None:
     assert "removed 2 people in no course any more: completion records 2" in done.output
     assert count(tool, Context) == 1
     assert count(tool, User) == 2
+
+
+def test_purge_removes_expired_store_rows(tool: Flask, run: Run) -> None:
+    # Attack: without Redis nothing ever removed expired login state and launch sessions
+    # (which hold names and emails); `lti-tool purge` did not touch them either.
+    from lti_tool.lti.store import DatabaseStore
+    from lti_tool.persistence.models import Ephemeral
+
+    services: Services = tool.extensions["lti_tool"]
+    table = DatabaseStore(services.db)
+    table.put("session", "expired", {"name": "Erin Expired"}, ttl=-60)
+    table.put("session", "live", {"name": "Liv Live"}, ttl=600)
+
+    done = run("purge")
+
+    assert done.exit_code == 0, done.output
+    assert "removed 1 expired short-lived rows" in done.output
+    assert "retention is off" in done.output
+    assert count(tool, Ephemeral) == 1

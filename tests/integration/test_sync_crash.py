@@ -82,6 +82,7 @@ def test_killing_a_worker_mid_sync_loses_nothing(
     env = {
         **os.environ,
         "LTI_TOOL_ENV": "development",
+        "LTI_TOOL_OUTBOUND_ALLOW_LOOPBACK": "1",
         "LTI_TOOL_BASE_URL": settings.base_url,
         "LTI_TOOL_DATABASE_URL": settings.database_url,
         "LTI_TOOL_REDIS_URL": settings.redis_url,

@@ -12,20 +12,23 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
+from lti_tool.crypto import SecretBox
 from lti_tool.logs import JsonFormatter
+from lti_tool.lti.keys import KeyMaterial, new_signing_key, private_pem
 from lti_tool.persistence.models import SigningKey
+
+# The session's key template is sealed under its own test secret; each tool reseals it.
+TEMPLATE_BOX = SecretBox("tests: the session's tool key template")
 
 
 def add_tool_key(services: Any, template: SigningKey) -> None:
-    """Give a fresh tool the session's RSA key (generating one per test is slow)."""
+    """Give a fresh tool the session's RSA key (generating one per test is slow), sealed
+    under that tool's secret key as ``lti-tool init`` would."""
+    material = KeyMaterial(
+        template.kid, private_pem(template, TEMPLATE_BOX), dict(template.public_jwk)
+    )
     with services.db.unit_of_work() as session:
-        session.add(
-            SigningKey(
-                kid=template.kid,
-                private_pem=template.private_pem,
-                public_jwk=template.public_jwk,
-            )
-        )
+        session.add(new_signing_key(services.secrets, material))
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from werkzeug.test import TestResponse
 
 from lti_tool.lti import claims as c
 from lti_tool.lti.deep_linking_settings import DeepLinkingRefused, DeepLinkingSettings
-from lti_tool.lti.keys import active_signing_key
+from lti_tool.lti.keys import active_signing_key, private_pem
 from lti_tool.sandbox.deep_linking import DeepLinkReturns, deep_link_claims
 from tests.support.lti import Launcher, form_fields, launch_token
 
@@ -329,7 +329,7 @@ def test_the_sandbox_refuses_what_a_platform_must_refuse(launcher: Launcher) -> 
     with launcher.app.extensions["lti_tool"].db.read_only() as session:
         key = active_signing_key(session)
         assert key is not None
-        pem, kid = key.private_pem, key.kid
+        pem, kid = private_pem(key, launcher.app.extensions["lti_tool"].secrets), key.kid
 
     def signed(changes: dict[str, Any]) -> str:
         return jwt.encode({**body, **changes}, pem, algorithm="RS256", headers={"kid": kid})

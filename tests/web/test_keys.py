@@ -6,7 +6,7 @@ import datetime as dt
 
 import jwt
 
-from lti_tool.lti.keys import active_signing_key, rotate_signing_key
+from lti_tool.lti.keys import active_signing_key, private_pem, rotate_signing_key
 from lti_tool.persistence.models import utcnow
 from tests.support.lti import Launcher
 
@@ -23,11 +23,12 @@ def test_jwks_publishes_the_active_key_with_kid(launcher: Launcher) -> None:
 
 
 def test_rotation_keeps_the_old_key_published_for_the_grace_period(launcher: Launcher) -> None:
-    db = launcher.app.extensions["lti_tool"].db
+    services = launcher.app.extensions["lti_tool"]
+    db, box = services.db, services.secrets
     client = launcher.app.test_client()
     old_kid = client.get("/.well-known/jwks.json").get_json()["keys"][0]["kid"]
     with db.unit_of_work() as session:
-        new_kid = rotate_signing_key(session, dt.timedelta(days=7)).kid
+        new_kid = rotate_signing_key(session, dt.timedelta(days=7), box).kid
     kids = [k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]]
     assert kids == [new_kid, old_kid]
     with db.read_only() as session:
@@ -35,13 +36,13 @@ def test_rotation_keeps_the_old_key_published_for_the_grace_period(launcher: Lau
         assert active is not None and active.kid == new_kid
         # What the tool signs with verifies against its published JWKS.
         token = jwt.encode(
-            {"sub": "x"}, active.private_pem, algorithm="RS256", headers={"kid": active.kid}
+            {"sub": "x"}, private_pem(active, box), algorithm="RS256", headers={"kid": active.kid}
         )
     published = {k["kid"]: k for k in client.get("/.well-known/jwks.json").get_json()["keys"]}
     assert jwt.decode(token, jwt.PyJWK(published[new_kid]).key, algorithms=["RS256"])["sub"] == "x"
 
     with db.unit_of_work() as session:
-        rotate_signing_key(session, dt.timedelta(seconds=0))
+        rotate_signing_key(session, dt.timedelta(seconds=0), box)
     kids_after = [k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]]
     assert new_kid not in kids_after and old_kid in kids_after  # old one's 7 days still run
     assert len(kids_after) == 2

@@ -14,12 +14,13 @@ from lti_tool.persistence.models.base import Base, utcnow
 
 class SigningKey(Base):
     """One of the tool's RSA keys. The newest active one signs; retired ones stay published
-    in the JWKS until ``publish_until``."""
+    in the JWKS until ``publish_until``. The private PEM is sealed with the secret box
+    (``lti/keys.py`` seals and opens it)."""
 
     __tablename__ = "signing_keys"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
-    private_pem: Mapped[str] = mapped_column(Text)
+    private_key_sealed: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)

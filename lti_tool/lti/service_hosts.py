@@ -1,0 +1,82 @@
+"""Where a platform's LTI service URLs may point: the registration's own hosts.
+
+NRPS, AGS and Course Groups URLs arrive in launch claims; the tool then sends them the
+platform's access token and shows staff what they answered. A URL elsewhere is refused with
+``foreign_service_url``: the hosts of the registration's issuer, login, token and key set URLs
+(and audience) are the platform's; Canvas cloud (one issuer for every institution) serves its
+APIs on the institution's ``*.instructure.com`` host, which is allowed for Canvas registrations;
+an operator may add hosts with ``outbound_allowed_hosts`` (e.g. a Canvas custom domain).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pylti1p3.registration import Registration as PyltiRegistration
+
+from lti_tool.errors import UpstreamError
+
+CANVAS_CLOUD_SUFFIXES = (".instructure.com", ".canvaslms.com")
+
+
+class ServiceUrlRefused(UpstreamError):
+    """A service URL from a launch is not on the registration's hosts."""
+
+    title = "The platform's service address was refused"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("foreign_service_url", message, status=502)
+        self.http_status: int | None = None
+        self.body = ""
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+
+def registration_hosts(
+    registration: PyltiRegistration, *, kind: str, extra: frozenset[str] = frozenset()
+) -> frozenset[str]:
+    """Host names the registration's own URLs name (lower case), plus ``extra``; Canvas
+    registrations also match Canvas cloud hosts (see ``host_allowed``)."""
+    urls = [
+        registration.get_issuer(),
+        registration.get_auth_login_url(),
+        registration.get_auth_token_url(),
+        registration.get_key_set_url(),
+        registration.get_auth_audience(),
+    ]
+    hosts = {_host(str(u)) for u in urls if u}
+    hosts |= {h.lower().rstrip(".") for h in extra}
+    if kind == "canvas" and any(h.endswith(CANVAS_CLOUD_SUFFIXES) for h in hosts):
+        hosts |= {"*" + s for s in CANVAS_CLOUD_SUFFIXES}
+    hosts.discard("")
+    return frozenset(hosts)
+
+
+def host_allowed(host: str, hosts: frozenset[str]) -> bool:
+    """Whether ``host`` is one of ``hosts`` (``*.suffix`` entries match subdomains)."""
+    host = host.lower().rstrip(".")
+    if host in hosts:
+        return True
+    return any(h.startswith("*.") and host.endswith(h[1:]) for h in hosts)
+
+
+def check_service_url(url: str, hosts: frozenset[str]) -> str:
+    """``url`` when it is https (or http on an allowed host in development: the session's
+    policy decides the scheme) and on one of ``hosts``; ``ServiceUrlRefused`` otherwise."""
+    host = _host(url)
+    if not host or not host_allowed(host, hosts):
+        shown = url.split("?", 1)[0][:120]
+        raise ServiceUrlRefused(
+            f"The platform's service address {shown!r} is not on the platform's own "
+            f"host ({', '.join(sorted(hosts))}); the tool does not call it."
+        )
+    return url
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return ""

@@ -1,0 +1,253 @@
+"""The one HTTP session for outbound calls: the URL policy, pinned connections, a total deadline.
+
+``OutboundSession`` is a ``requests.Session`` (pylti1p3's service classes and our LMS clients
+call it as one) that, on every call:
+
+- checks the URL against ``OutboundPolicy`` and connects only to an address the policy vetted
+  (resolved once, inside the connection: see ``_PinnedConnection``); TLS still verifies the
+  certificate for the URL's host name (SNI and Host are the name, not the address);
+- follows no redirect and uses no proxy from the environment;
+- holds the call to one **total** deadline, connect + headers + every read of the body: a
+  watchdog shuts the socket when the deadline passes, so a server that trickles a byte a
+  second cannot hold the thread (a per-read timeout never fires against it);
+- reads the body here, streaming, up to a size cap, so callers get ``.content``/``.json()``
+  as usual. No retries: the callers that may retry do so with ``retry.py``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import socket
+import threading
+import time
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util import connection as urllib3_connection
+
+from lti_tool.outbound.policy import OutboundPolicy, OutboundRefused
+
+USER_AGENT = "clinical-leadership-pathway-tool/0.1 (+LTI 1.3)"
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+_CHUNK = 16384
+
+
+class OutboundTimeout(requests.exceptions.Timeout):
+    """The call did not finish (connect, headers and body) within its total deadline."""
+
+
+class OutboundTooLarge(requests.exceptions.ContentDecodingError):
+    """The answer's body is larger than the call accepts."""
+
+
+class _Call:
+    """One outbound call's deadline and the connections it used, for the watchdog."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.refusal: OutboundRefused | None = None
+        self.fired = False
+        self._connections: list[HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._done = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def expired(self) -> bool:
+        return self.fired or self.remaining() <= 0
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def watch(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            self._connections.append(connection)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            for connection in self._connections:
+                sock = getattr(connection, "sock", None)
+                if sock is not None:
+                    try:
+                        # socket.socket's own shutdown (not SSLSocket's): wakes a blocked read.
+                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+    def finish(self) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+
+
+_CURRENT: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
+    "outbound_call", default=None
+)
+
+
+class _PinnedConnection(HTTPConnection):
+    """Resolves its host once through the policy and connects to a vetted address."""
+
+    outbound_policy: OutboundPolicy = OutboundPolicy()
+
+    def _new_conn(self) -> socket.socket:
+        call = _CURRENT.get()
+        try:
+            addresses = self.outbound_policy.vetted_addresses(self._dns_host, int(self.port))
+        except OutboundRefused as exc:
+            if call is not None:
+                call.refusal = exc
+            raise
+        timeout = self.timeout
+        if call is not None:
+            left = max(0.01, call.remaining())
+            timeout = left if not isinstance(timeout, int | float) else min(timeout, left)
+        last: OSError | None = None
+        for _family, sockaddr in addresses:
+            try:
+                # The checked address itself: nothing is resolved again after the check.
+                return urllib3_connection.create_connection(
+                    (str(sockaddr[0]), int(self.port)),
+                    timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except OSError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        call = _CURRENT.get()
+        if call is not None:
+            call.watch(self)
+        super().request(*args, **kwargs)
+
+
+class _PinnedHTTPSConnection(_PinnedConnection, HTTPSConnection):
+    """``HTTPSConnection.connect`` calls ``_new_conn`` and then wraps TLS for ``self.host``."""
+
+
+def _pools(policy: OutboundPolicy) -> dict[str, type[HTTPConnectionPool]]:
+    http_conn = type("PinnedHTTPConnection", (_PinnedConnection,), {"outbound_policy": policy})
+    https_conn = type(
+        "PinnedHTTPSConnection", (_PinnedHTTPSConnection,), {"outbound_policy": policy}
+    )
+    http_pool = type("PinnedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn})
+    https_pool = type("PinnedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn})
+    return {"http": http_pool, "https": https_pool}
+
+
+class _PinnedAdapter(HTTPAdapter):
+    def __init__(self, policy: OutboundPolicy) -> None:
+        self._policy = policy
+        super().__init__(max_retries=0, pool_connections=20, pool_maxsize=50)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _pools(self._policy)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        raise OutboundRefused("proxy", "Outbound calls do not go through a proxy.")
+
+
+class OutboundSession(requests.Session):
+    """Every outbound call the tool makes on someone else's word goes through one of these."""
+
+    def __init__(
+        self,
+        policy: OutboundPolicy,
+        *,
+        timeout: float,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        super().__init__()
+        self.policy = policy
+        self.default_timeout = timeout
+        self.max_body_bytes = max_body_bytes
+        self.trust_env = False  # no proxy or .netrc from the environment
+        adapter = _PinnedAdapter(policy)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+        self.headers["User-Agent"] = USER_AGENT
+
+    def request(
+        self,
+        method: str | bytes,
+        url: str | bytes,
+        *args: Any,
+        timeout: Any = None,
+        max_body_bytes: int | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One call within ``timeout`` seconds in all (the session's default when None)."""
+        text_url = url.decode() if isinstance(url, bytes) else url
+        self.policy.check_url(text_url)
+        seconds = _seconds(timeout, self.default_timeout)
+        cap = self.max_body_bytes if max_body_bytes is None else max_body_bytes
+        kwargs["stream"] = True
+        kwargs["allow_redirects"] = False  # a redirect would skip the URL check and the token
+        call = _Call(seconds)
+        token = _CURRENT.set(call)
+        call.start()
+        try:
+            try:
+                kwargs["timeout"] = (seconds, seconds)
+                response = super().request(method, text_url, *args, **kwargs)
+                with response:
+                    body = _read_body(response, call, cap)
+            except requests.RequestException as exc:
+                if call.refusal is not None:
+                    raise call.refusal from exc
+                if call.expired() and not isinstance(exc, OutboundTooLarge):
+                    raise _timeout(text_url, seconds) from exc
+                raise
+        finally:
+            call.finish()
+            _CURRENT.reset(token)
+        response._content = body
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return response
+
+
+def _read_body(response: requests.Response, call: _Call, cap: int) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise OutboundTooLarge(f"the answer is larger than {cap} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(_CHUNK):
+        if call.expired():
+            raise _timeout(response.url, call.seconds)
+        size += len(chunk)
+        if size > cap:
+            raise OutboundTooLarge(f"the answer is larger than {cap} bytes")
+        chunks.append(chunk)
+    if call.expired():
+        raise _timeout(response.url, call.seconds)
+    return b"".join(chunks)
+
+
+def _timeout(url: str, seconds: float) -> OutboundTimeout:
+    where = url.split("?", 1)[0]
+    return OutboundTimeout(f"{where} did not answer completely within {seconds:g} s")
+
+
+def _seconds(timeout: Any, default: float) -> float:
+    if isinstance(timeout, int | float) and timeout > 0:
+        return float(timeout)
+    if isinstance(timeout, tuple):
+        values = [float(v) for v in timeout if isinstance(v, int | float)]
+        if values:
+            return max(values)
+    return default
