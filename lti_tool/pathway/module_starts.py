@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from lti_tool.errors import ToolError
 from lti_tool.pathway.audit import audit
-from lti_tool.persistence.models import CohortModuleStart, StudentModuleStart
+from lti_tool.persistence.locks import lock_or_insert, locked
+from lti_tool.persistence.models import CohortModuleStart, Membership, StudentModuleStart
 from lti_tool.rules import Qualification
 
 
@@ -64,27 +66,28 @@ def set_cohort_starts(
     starts: Mapping[str, dt.date],
     actor_user_pk: int | None,
     source: str = "staff",
+    *,
+    keep_existing: bool = False,
 ) -> None:
-    """Set the cohort's start dates (other modules untouched), audited."""
-    existing = {
-        row.module_code: row
-        for row in session.scalars(
-            select(CohortModuleStart).where(CohortModuleStart.context_pk == context_pk)
-        )
-    }
+    """Set the cohort's start dates (other modules untouched), audited. With ``keep_existing``
+    a date already set (by staff, or by a launch running at the same moment) is left alone."""
     for code, start in starts.items():
-        row = existing.get(code)
-        old = row.start_date.isoformat() if row else None
-        if row is None:
-            session.add(
-                CohortModuleStart(
-                    context_pk=context_pk, module_code=code, start_date=start, source=source
-                )
-            )
-        elif row.start_date == start:
+        row, created = lock_or_insert(
+            session,
+            CohortModuleStart,
+            {"context_pk": context_pk, "module_code": code},
+            partial(
+                CohortModuleStart,
+                context_pk=context_pk,
+                module_code=code,
+                start_date=start,
+                source=source,
+            ),
+        )
+        old = None if created else row.start_date.isoformat()
+        if not created and (keep_existing or row.start_date == start):
             continue
-        else:
-            row.start_date, row.source = start, source
+        row.start_date, row.source = start, source
         audit(
             session,
             action="module_start.cohort",
@@ -112,7 +115,7 @@ def preset_from_launch(
         except ValueError:
             continue  # an unsubstituted $Variable or a typo: ignore rather than refuse a launch
     if presets:
-        set_cohort_starts(session, context_pk, presets, None, source="launch")
+        set_cohort_starts(session, context_pk, presets, None, source="launch", keep_existing=True)
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,14 @@ def add_student_start(
     actor_user_pk: int | None,
 ) -> Attempt:
     """A new attempt for one student (a late registration, or a resit after a fail or
-    referral); it restarts that student's six-month clock and earlier attempts stay."""
+    referral); it restarts that student's six-month clock and earlier attempts stay. The
+    student's membership row is locked first, so parallel requests number attempts in turn."""
+    locked(
+        session,
+        select(Membership).where(
+            Membership.context_pk == context_pk, Membership.user_pk == user_pk
+        ),
+    )
     latest = session.scalar(
         select(func.max(StudentModuleStart.attempt)).where(
             StudentModuleStart.context_pk == context_pk,
