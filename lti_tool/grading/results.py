@@ -52,12 +52,34 @@ def parse_result(body: Any) -> ResultInput:
         outcome = AssessmentOutcome(str(body.get("outcome", "")).strip().lower())
     except ValueError:
         raise InvalidInput("bad_outcome", "outcome must be pass, fail or referred.") from None
-    released = body.get("released", True)
-    if isinstance(released, str):
-        released = released.strip().lower() not in {"false", "0", "no", "off", ""}
-    comment = str(body.get("comment") or "").strip()[:2000] or None
-    override = str(body.get("override_reason") or "").strip()[:500] or None
-    return ResultInput(score, max_score, outcome, comment, bool(released), override)
+    released = _boolean(body.get("released", True), "released")
+    comment = _text(body.get("comment"), "comment", 2000)
+    override = _text(body.get("override_reason"), "override_reason", 500)
+    return ResultInput(score, max_score, outcome, comment, released, override)
+
+
+TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
+FALSE_WORDS = frozenset({"false", "no", "0", "off"})
+
+
+def _boolean(value: Any, field: str) -> bool:
+    """true or false; from a form or CSV file also yes/no, 1/0, on/off. Anything else is
+    refused rather than guessed (a typo must not release a held result)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    raise InvalidInput("bad_boolean", f"{field} must be true or false, not {value!r}.")
+
+
+def _text(value: Any, field: str, limit: int) -> str | None:
+    """Optional text, trimmed and cut to ``limit`` characters; a number, list or object is
+    refused (it would be stored as its Python spelling)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("bad_text", f"{field} must be text, not {type(value).__name__}.")
+    return value.strip()[:limit] or None
 
 
 def _number(value: Any, field: str) -> float:

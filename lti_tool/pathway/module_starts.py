@@ -24,13 +24,27 @@ class InvalidInput(ToolError):
     title = "Please check what was entered"
 
 
+# Dates staff enter for a course of study: anything outside is a typo (year 0207 for 2027),
+# and dates near the calendar's ends overflow the six-month deadline arithmetic.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
+
+
 def parse_date(value: Any, field: str) -> dt.date:
-    """An ISO date (YYYY-MM-DD), or a clear error naming the field."""
+    """An ISO date (YYYY-MM-DD) between 2000 and 2099, or a clear error naming the field."""
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip())
+            date = dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
+        else:
+            if EARLIEST_DATE <= date <= LATEST_DATE:
+                return date
+            raise InvalidInput(
+                "date_out_of_range",
+                f"{field}: {value.strip()} is not between {EARLIEST_DATE.year} and "
+                f"{LATEST_DATE.year}; check the year.",
+            )
     raise InvalidInput("bad_date", f"{field}: {value!r} is not a date in the form YYYY-MM-DD.")
 
 
@@ -111,8 +125,8 @@ def preset_from_launch(
         if module.code in existing or not isinstance(raw, str) or not raw.strip():
             continue
         try:
-            presets[module.code] = dt.date.fromisoformat(raw.strip())
-        except ValueError:
+            presets[module.code] = parse_date(raw, f"{module.code.lower()}_start")
+        except InvalidInput:
             continue  # an unsubstituted $Variable or a typo: ignore rather than refuse a launch
     if presets:
         set_cohort_starts(session, context_pk, presets, None, source="launch", keep_existing=True)
