@@ -126,6 +126,17 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Response:
+        # Logged like every other refusal: in an LMS frame a browser dropping the session
+        # cookie shows up here first (exc.description says which check failed).
+        log_event(
+            log,
+            logging.WARNING,
+            "request refused",
+            code="csrf",
+            status=400,
+            path=request.path,
+            reason=exc.description,
+        )
         return error_response(
             400,
             "csrf",
