@@ -15,7 +15,7 @@ from lti_tool.errors import Forbidden, NotFound
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.pathway.audit import audit
 from lti_tool.pathway.module_starts import InvalidInput, check_module
-from lti_tool.persistence.locks import lock_or_insert, write_lock
+from lti_tool.persistence.locks import WriteConflict, lock_or_insert, write_lock
 from lti_tool.persistence.models import (
     AssessmentResultRow,
     Membership,
@@ -36,10 +36,15 @@ class ResultInput:
     comment: str | None
     released: bool
     override_reason: str | None
+    # With check_unchanged, the change time of the value the writer saw (None: no result).
+    check_unchanged: bool = False
+    expected_changed_at: dt.datetime | None = None
 
 
 def parse_result(body: Any) -> ResultInput:
-    """``{score, max?, outcome, comment?, released?, override_reason?}``, checked."""
+    """``{score, max?, outcome, comment?, released?, override_reason?, expected_changed_at?}``,
+    checked. ``expected_changed_at`` (the ``changed_at`` the writer last saw, or null for no
+    result yet) makes the write refuse with 409 when someone changed the result since."""
     if not isinstance(body, dict):
         raise InvalidInput("bad_body", "Send an object with score, outcome and optional comment.")
     max_score = _number(body.get("max", 100), "max")
@@ -55,7 +60,28 @@ def parse_result(body: Any) -> ResultInput:
     released = _boolean(body.get("released", True), "released")
     comment = _text(body.get("comment"), "comment", 2000)
     override = _text(body.get("override_reason"), "override_reason", 500)
-    return ResultInput(score, max_score, outcome, comment, released, override)
+    return ResultInput(
+        score,
+        max_score,
+        outcome,
+        comment,
+        released,
+        override,
+        check_unchanged="expected_changed_at" in body,
+        expected_changed_at=_expected_stamp(body.get("expected_changed_at")),
+    )
+
+
+def _expected_stamp(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            "bad_timestamp", f"expected_changed_at: {value!r} is not an ISO date and time."
+        ) from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
 
 
 TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
@@ -170,6 +196,14 @@ def save_result(
             changed_at=_next_timestamp(None),
         ),
     )
+    seen = None if created else result.changed_at
+    if data.check_unchanged and data.expected_changed_at != seen:
+        raise WriteConflict(
+            "result_changed",
+            f"{student.name or sub}'s {module_code} result was changed by someone else after "
+            "you opened it, so your change was not saved. Reload to see the current result, "
+            "then make your change again.",
+        )
     old = None if created else _snapshot(result)
     result.score, result.max_score = data.score, data.max_score
     result.outcome, result.comment = data.outcome.value, data.comment

@@ -193,3 +193,43 @@ def test_parallel_manual_completions_audit_the_value_each_replaced(launcher: Lau
         assert after.old == before.new
     assert record is not None and audits[-1].new is not None
     assert audits[-1].new["completed_at"] == record.completed_at.isoformat()
+
+
+def test_a_write_based_on_a_value_changed_since_answers_409(launcher: Launcher) -> None:
+    """Two tutors open the same result; the second to save, naming the value it saw
+    (``expected_changed_at``), is told it changed meanwhile instead of overwriting it."""
+    headers = _bearer(launcher)
+    _complete_b832(launcher, "1001")
+    client = launcher.app.test_client()
+    first = client.put(
+        "/api/context/results/B832/1001",
+        json={"score": 40, "outcome": "fail", "expected_changed_at": None},
+        headers=headers,
+    )
+    assert first.status_code == 200
+    seen = first.get_json()["changed_at"]
+    second = client.put(
+        "/api/context/results/B832/1001",
+        json={"score": 55, "outcome": "pass", "expected_changed_at": seen},
+        headers=headers,
+    )
+    assert second.status_code == 200
+    stale = client.put(
+        "/api/context/results/B832/1001",
+        json={"score": 70, "outcome": "pass", "expected_changed_at": seen},
+        headers=headers,
+    )
+    assert stale.status_code == 409
+    error = stale.get_json()["error"]
+    assert error["code"] == "result_changed" and "changed by someone else" in error["message"]
+    again = client.put(
+        "/api/context/results/B832/1001",
+        json={"score": 70, "outcome": "pass", "expected_changed_at": None},
+        headers=headers,
+    )
+    assert again.status_code == 409
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        result = session.scalar(select(AssessmentResultRow))
+        saves = session.scalars(select(AuditEntry).where(AuditEntry.action == "result.save")).all()
+    assert result is not None and result.score == 55
+    assert len(saves) == 2
