@@ -4,18 +4,17 @@ the same transaction (the outbox), so a saved result can never miss its sync."""
 from __future__ import annotations
 
 import datetime as dt
-import math
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import Forbidden, NotFound
+from lti_tool.grading.result_input import parse_result
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.pathway.audit import audit
 from lti_tool.pathway.module_starts import InvalidInput, check_module
-from lti_tool.persistence.locks import lock_or_insert, write_lock
+from lti_tool.persistence.locks import WriteConflict, lock_or_insert, write_lock
 from lti_tool.persistence.models import (
     AssessmentResultRow,
     Membership,
@@ -23,75 +22,9 @@ from lti_tool.persistence.models import (
     User,
     utcnow,
 )
-from lti_tool.rules import AssessmentOutcome, Qualification
+from lti_tool.rules import Qualification
 
 CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
-
-
-@dataclass(frozen=True)
-class ResultInput:
-    score: float
-    max_score: float
-    outcome: AssessmentOutcome
-    comment: str | None
-    released: bool
-    override_reason: str | None
-
-
-def parse_result(body: Any) -> ResultInput:
-    """``{score, max?, outcome, comment?, released?, override_reason?}``, checked."""
-    if not isinstance(body, dict):
-        raise InvalidInput("bad_body", "Send an object with score, outcome and optional comment.")
-    max_score = _number(body.get("max", 100), "max")
-    if max_score <= 0:
-        raise InvalidInput("bad_max", "max must be greater than 0.")
-    score = _number(body.get("score"), "score")
-    if not 0 <= score <= max_score:
-        raise InvalidInput("bad_score", f"score must be between 0 and {max_score:g}.")
-    try:
-        outcome = AssessmentOutcome(str(body.get("outcome", "")).strip().lower())
-    except ValueError:
-        raise InvalidInput("bad_outcome", "outcome must be pass, fail or referred.") from None
-    released = _boolean(body.get("released", True), "released")
-    comment = _text(body.get("comment"), "comment", 2000)
-    override = _text(body.get("override_reason"), "override_reason", 500)
-    return ResultInput(score, max_score, outcome, comment, released, override)
-
-
-TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
-FALSE_WORDS = frozenset({"false", "no", "0", "off"})
-
-
-def _boolean(value: Any, field: str) -> bool:
-    """true or false; from a form or CSV file also yes/no, 1/0, on/off. Anything else is
-    refused rather than guessed (a typo must not release a held result)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
-        return value.strip().lower() in TRUE_WORDS
-    raise InvalidInput("bad_boolean", f"{field} must be true or false, not {value!r}.")
-
-
-def _text(value: Any, field: str, limit: int) -> str | None:
-    """Optional text, trimmed and cut to ``limit`` characters; a number, list or object is
-    refused (it would be stored as its Python spelling)."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput("bad_text", f"{field} must be text, not {type(value).__name__}.")
-    return value.strip()[:limit] or None
-
-
-def _number(value: Any, field: str) -> float:
-    if isinstance(value, bool) or value is None or value == "":
-        raise InvalidInput("bad_number", f"{field} must be a number.")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInput("bad_number", f"{field} must be a number, not {value!r}.") from None
-    if not math.isfinite(number):
-        raise InvalidInput("bad_number", f"{field} must be a finite number.")
-    return number
 
 
 def roster_student(session: Session, context_pk: int, sub: str) -> User:
@@ -170,6 +103,14 @@ def save_result(
             changed_at=_next_timestamp(None),
         ),
     )
+    seen = None if created else result.changed_at
+    if data.check_unchanged and data.expected_changed_at != seen:
+        raise WriteConflict(
+            "result_changed",
+            f"{student.name or sub}'s {module_code} result was changed by someone else after "
+            "you opened it, so your change was not saved. Reload to see the current result, "
+            "then make your change again.",
+        )
     old = None if created else _snapshot(result)
     result.score, result.max_score = data.score, data.max_score
     result.outcome, result.comment = data.outcome.value, data.comment

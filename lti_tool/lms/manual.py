@@ -18,7 +18,8 @@ from lti_tool.lms.refresh import store_completions
 from lti_tool.pathway.audit import audit
 from lti_tool.pathway.checklist import student_in_context
 from lti_tool.pathway.module_starts import InvalidInput, parse_date
-from lti_tool.persistence.models import CompletionRecord
+from lti_tool.persistence.locks import locked
+from lti_tool.persistence.models import CompletionRecord, User
 from lti_tool.rules import Completion, CompletionStatus, Qualification
 
 MANUAL = "manual"
@@ -73,13 +74,18 @@ def _optional_date(value: Any, field: str) -> dt.date | None:
 def record_manual(
     session: Session, context_pk: int, entry: ManualEntry, actor_user_pk: int | None
 ) -> None:
-    """Store a manual record (replacing an earlier manual one) and audit old → new."""
+    """Store a manual record (replacing an earlier manual one) and audit old → new. The
+    student's row is locked first, so parallel corrections audit the value each replaced."""
+    locked(session, select(User).where(User.id == entry.user_pk))
     old = session.scalar(
-        select(CompletionRecord).where(
+        select(CompletionRecord)
+        .where(
             CompletionRecord.user_pk == entry.user_pk,
             CompletionRecord.course_code == entry.completion.course_code,
             CompletionRecord.source == MANUAL,
         )
+        # the upsert below bypasses the session: a copy it holds may be out of date
+        .execution_options(populate_existing=True)
     )
     before = _as_dict(old.status, old.started_at, old.completed_at) if old else None
     store_completions(session, entry.user_pk, MANUAL, [entry.completion])

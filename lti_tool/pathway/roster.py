@@ -76,16 +76,17 @@ def _store_member(
     session: Session, registration_pk: int, context_pk: int, member: Any, now: dt.datetime
 ) -> int | None:
     user_id = member.get("user_id")
-    if not isinstance(user_id, str) or not user_id:
-        return None
+    if not isinstance(user_id, str) or not user_id or "\x00" in user_id:
+        return None  # no id, or one no database can store (NUL): not a member we can keep
     # NRPS may leave out names or emails (privacy settings): never overwrite with nothing.
+    # NUL characters are dropped: PostgreSQL cannot store them and no name needs one.
     values = {
-        key: str(member[key])[:320]
+        key: member[key].replace("\x00", "")[:320]
         for key in ("name", "given_name", "family_name", "email")
-        if isinstance(member.get(key), str) and member[key].strip()
+        if isinstance(member.get(key), str) and member[key].replace("\x00", "").strip()
     }
     if isinstance(member.get("lis_person_sourcedid"), str):
-        values["person_sourcedid"] = member["lis_person_sourcedid"][:255]
+        values["person_sourcedid"] = member["lis_person_sourcedid"].replace("\x00", "")[:255]
     insert = _insert(session)
     statement = insert(User).values(registration_id=registration_pk, sub=user_id[:255], **values)
     statement = (

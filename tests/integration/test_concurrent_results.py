@@ -166,3 +166,70 @@ def test_a_write_that_loses_a_race_at_the_database_answers_409(launcher: Launche
     assert fault.status_code == 500
     assert fault.get_json()["error"]["code"] == "internal_error"
     assert "no_such_column" not in fault.get_data(as_text=True)
+
+
+def test_parallel_manual_completions_audit_the_value_each_replaced(launcher: Launcher) -> None:
+    headers = _bearer(launcher)
+
+    def put(client: Any, n: int) -> TestResponse:
+        body = {
+            "status": "completed",
+            "completed_at": f"2026-0{1 + n}-01",
+            "reason": f"certificate {n}",
+        }
+        return client.put("/api/context/completions/1001/GB080", json=body, headers=headers)
+
+    statuses = _all_at_once(launcher, put)
+    assert statuses == [200] * WRITERS
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        audits = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "completion.manual")
+            .order_by(AuditEntry.id)
+        ).all()
+        record = session.scalar(select(CompletionRecord).where(CompletionRecord.source == "manual"))
+    assert len(audits) == WRITERS and audits[0].old is None
+    for before, after in itertools.pairwise(audits):
+        assert after.old == before.new
+    assert record is not None and audits[-1].new is not None
+    assert audits[-1].new["completed_at"] == record.completed_at.isoformat()
+
+
+def test_a_write_based_on_a_value_changed_since_answers_409(launcher: Launcher) -> None:
+    """Two tutors open the same result; the second to save, naming the value it saw
+    (``expected_changed_at``), is told it changed meanwhile instead of overwriting it."""
+    headers = _bearer(launcher)
+    _complete_b832(launcher, "1001")
+    client = launcher.app.test_client()
+    first = client.put(
+        "/api/context/results/B832/1001",
+        json={"score": 40, "outcome": "fail", "expected_changed_at": None},
+        headers=headers,
+    )
+    assert first.status_code == 200
+    seen = first.get_json()["changed_at"]
+    second = client.put(
+        "/api/context/results/B832/1001",
+        json={"score": 55, "outcome": "pass", "expected_changed_at": seen},
+        headers=headers,
+    )
+    assert second.status_code == 200
+    stale = client.put(
+        "/api/context/results/B832/1001",
+        json={"score": 70, "outcome": "pass", "expected_changed_at": seen},
+        headers=headers,
+    )
+    assert stale.status_code == 409
+    error = stale.get_json()["error"]
+    assert error["code"] == "result_changed" and "changed by someone else" in error["message"]
+    again = client.put(
+        "/api/context/results/B832/1001",
+        json={"score": 70, "outcome": "pass", "expected_changed_at": None},
+        headers=headers,
+    )
+    assert again.status_code == 409
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        result = session.scalar(select(AssessmentResultRow))
+        saves = session.scalars(select(AuditEntry).where(AuditEntry.action == "result.save")).all()
+    assert result is not None and result.score == 55
+    assert len(saves) == 2

@@ -397,3 +397,19 @@ def test_the_start_date_import_checks_dates_and_columns(
     page = _form_import(teacher, "/staff/module-starts/import", text.encode())
     assert "Nothing was imported." in page and message in page
     assert _count(launcher, CohortModuleStart) == 0
+
+
+@STORAGE
+def test_nul_characters_from_the_platforms_roster_are_not_stored(
+    launcher: Launcher, platform: Any
+) -> None:
+    teacher = _teacher(launcher)
+    platform.roster[0]["name"] = "Ann\x00 Other"
+    platform.roster.append({**platform.roster[1], "user_id": "77\x0077", "name": "Nobody"})
+    response = teacher.client.post("/api/context/roster/refresh", headers=teacher.bearer)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        names = set(session.scalars(select(User.name)))
+        subs = set(session.scalars(select(User.sub)))
+    assert "Ann Other" in names and not any("\x00" in (n or "") for n in names)
+    assert not any("\x00" in s for s in subs)
