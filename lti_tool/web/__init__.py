@@ -17,6 +17,7 @@ from lti_tool.web import (
     lti,
     ops,
     privacy,
+    rate_limit,
     register,
     security,
     staff,
@@ -26,6 +27,7 @@ from lti_tool.web import (
 
 def init_app(app: Flask) -> None:
     errors.init_app(app)
+    rate_limit.init_app(app)  # after the correlation id, before any view
     security.init_app(app)
     launch_token.init_app(app)
     app.register_blueprint(ops.bp)
