@@ -46,7 +46,7 @@ class ServiceCallFailed(UpstreamError):
     def __init__(self, message: str, *, http_status: int | None, body: str = "") -> None:
         super().__init__("service_failed", message, status=502)
         self.http_status = http_status
-        self.body = excerpt(body)
+        self.body = body[:2000]  # for the code's own checks; people see ``message`` only
 
     @property
     def retryable(self) -> bool:
