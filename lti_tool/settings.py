@@ -44,7 +44,7 @@ class Settings:
     platform_jwks_cache_seconds: int = 3600
     platform_jwks_refetch_min_seconds: int = 10
     http_timeout_seconds: float = 5.0
-    http_retries: int = 2
+    http_retries: int = 3
     # Outbound-URL policy (lti_tool/outbound/policy.py): hosts or networks an operator allows
     # even on a private network; loopback allowed (development only: the sandbox, test fakes).
     outbound_allowed_hosts: str = ""

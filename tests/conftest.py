@@ -56,6 +56,9 @@ def make_tool(overrides: dict[str, Any], tmp_path: Path) -> Flask:
             # The sandbox platform and the fakes run on 127.0.0.1: a deliberate, visible
             # exception to the outbound policy (refused in production by load_settings).
             "outbound_allow_loopback": overrides.get("env", "development") == "development",
+            # The suite launches many times from 127.0.0.1; tests of the limit set their own.
+            "rate_limit_login_per_minute": 100_000,
+            "rate_limit_register_per_minute": 100_000,
             "base_url": TOOL_URL,
             "secret_key": "test-secret-key-not-for-production",
             "instance_dir": str(tmp_path / "instance"),

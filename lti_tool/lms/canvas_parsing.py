@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from lti_tool.lms.source import SourceError
+from lti_tool.outbound.excerpt import excerpt
 from lti_tool.rules.records import Completion, CompletionStatus
 
 
@@ -25,7 +26,8 @@ class CanvasApiError(SourceError):
     """A Canvas refusal: the HTTP status and the messages of its error body."""
 
     def __init__(self, status: int, messages: list[str], what: str) -> None:
-        text = "; ".join(messages) or "no message"
+        # Staff and admins see this: a short escaped excerpt (the raw messages stay for checks).
+        text = excerpt("; ".join(messages)) or "no message"
         super().__init__(f"Canvas answered HTTP {status} to {what}: {text}")
         self.status = status
         self.messages = messages

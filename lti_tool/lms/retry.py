@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import requests
 
 from lti_tool.lms.source import SourceConfigError, SourceError, SourceUnavailable
+from lti_tool.outbound.policy import OutboundRefused
 
 # Statuses worth another try: the server or a proxy in front of it is struggling.
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
@@ -54,6 +55,10 @@ def transport_failure(
     """The ``SourceError`` for a request that got no answer at all. A timeout or a broken
     connection is ``SourceUnavailable`` (worth another try); anything else ``requests`` refuses
     (a malformed URL, an unknown scheme) is a ``SourceConfigError`` telling the admin ``fix``."""
+    if isinstance(exc, OutboundRefused):
+        # The outbound policy (an address inside the network, plain http in production): the
+        # admin who set the URL sees why; lti_tool/outbound/policy.py.
+        return SourceConfigError(f"the {url_label} {url!r} is refused: {exc.message}")
     if isinstance(exc, requests.Timeout):
         return SourceUnavailable(f"{lms} did not answer {what} within {timeout:g} s")
     if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):

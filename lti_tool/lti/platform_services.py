@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
+from lti_tool.lms.retry import Backoff
 from lti_tool.lti.keys import active_signing_key, private_pem
 from lti_tool.lti.service_client import ToolServiceConnector
 from lti_tool.outbound.policy import parse_allowed_hosts
@@ -43,6 +44,8 @@ def service_connector(
         secrets=services.secrets,
         http=services.lms_http,
         token_scopes=token_scopes,
+        # Calls after a verified launch (staff, background jobs): bounded retries allowed.
+        backoff=Backoff(retries=services.settings.http_retries, base=0.3, cap=5.0),
         kind=kind,
         extra_hosts=parse_allowed_hosts(services.settings.outbound_allowed_hosts)[0],
     )

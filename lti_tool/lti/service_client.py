@@ -33,7 +33,7 @@ from lti_tool.crypto import SecretBox, SecretUnreadable
 from lti_tool.errors import UpstreamError
 from lti_tool.lms.links import next_link
 from lti_tool.lms.retry import TRANSIENT_STATUSES, Backoff
-from lti_tool.lti.service_hosts import check_service_url, registration_hosts
+from lti_tool.lti.service_hosts import registration_hosts, service_url_refusal
 from lti_tool.lti.store import EphemeralStore
 from lti_tool.outbound.excerpt import excerpt
 from lti_tool.outbound.retry import MAX_RETRY_AFTER_SECONDS, RetryRule
@@ -47,11 +47,25 @@ class ServiceCallFailed(UpstreamError):
     def __init__(self, message: str, *, http_status: int | None, body: str = "") -> None:
         super().__init__("service_failed", message, status=502)
         self.http_status = http_status
-        self.body = excerpt(body)
+        self.body = body[:2000]  # for the code's own checks; people see ``message`` only
 
     @property
     def retryable(self) -> bool:
         return self.http_status is None or self.http_status in TRANSIENT_STATUSES | {429}
+
+
+class ServiceUrlRefused(ServiceCallFailed):
+    """A service URL (from a launch claim) is not on the registration's hosts; never retried."""
+
+    title = "The platform's service address was refused"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, http_status=None)
+        self.code = "foreign_service_url"
+
+    @property
+    def retryable(self) -> bool:
+        return False
 
 
 class ToolServiceConnector(ServiceConnector):
@@ -190,7 +204,9 @@ class ToolServiceConnector(ServiceConnector):
     ) -> TServiceConnectorResponse:
         method = method or ("POST" if is_post else "GET")
         # The URL came from a launch claim: only the registration's own hosts get the token.
-        check_service_url(url, self._hosts)
+        refusal = service_url_refusal(url, self._hosts)
+        if refusal is not None:
+            raise ServiceUrlRefused(refusal)
         for attempt in (0, 1):
             token = self.get_access_token(scopes)
             headers = {"Authorization": "Bearer " + token, "Accept": accept}

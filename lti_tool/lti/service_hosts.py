@@ -14,24 +14,7 @@ from urllib.parse import urlsplit
 
 from pylti1p3.registration import Registration as PyltiRegistration
 
-from lti_tool.errors import UpstreamError
-
 CANVAS_CLOUD_SUFFIXES = (".instructure.com", ".canvaslms.com")
-
-
-class ServiceUrlRefused(UpstreamError):
-    """A service URL from a launch is not on the registration's hosts."""
-
-    title = "The platform's service address was refused"
-
-    def __init__(self, message: str) -> None:
-        super().__init__("foreign_service_url", message, status=502)
-        self.http_status: int | None = None
-        self.body = ""
-
-    @property
-    def retryable(self) -> bool:
-        return False
 
 
 def registration_hosts(
@@ -62,17 +45,17 @@ def host_allowed(host: str, hosts: frozenset[str]) -> bool:
     return any(h.startswith("*.") and host.endswith(h[1:]) for h in hosts)
 
 
-def check_service_url(url: str, hosts: frozenset[str]) -> str:
-    """``url`` when it is https (or http on an allowed host in development: the session's
-    policy decides the scheme) and on one of ``hosts``; ``ServiceUrlRefused`` otherwise."""
+def service_url_refusal(url: str, hosts: frozenset[str]) -> str | None:
+    """Why ``url`` may not be called with the platform's token, or None when it is on one
+    of ``hosts`` (the scheme and address are the outbound policy's call)."""
     host = _host(url)
-    if not host or not host_allowed(host, hosts):
-        shown = url.split("?", 1)[0][:120]
-        raise ServiceUrlRefused(
-            f"The platform's service address {shown!r} is not on the platform's own "
-            f"host ({', '.join(sorted(hosts))}); the tool does not call it."
-        )
-    return url
+    if host and host_allowed(host, hosts):
+        return None
+    shown = url.split("?", 1)[0][:120]
+    return (
+        f"The platform's service address {shown!r} is not on the platform's own host "
+        f"({', '.join(sorted(hosts))}); the tool does not call it."
+    )
 
 
 def _host(url: str) -> str:

@@ -16,6 +16,7 @@ call it as one) that, on every call:
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextvars
 import socket
 import threading
@@ -33,6 +34,9 @@ from lti_tool.outbound.policy import OutboundPolicy, OutboundRefused
 USER_AGENT = "clinical-leadership-pathway-tool/0.1 (+LTI 1.3)"
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 _CHUNK = 16384
+# getaddrinfo cannot be interrupted: lookups run here so the call's deadline still holds (a
+# stuck lookup keeps a resolver thread, never the request's thread).
+_RESOLVERS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="resolve")
 
 
 class OutboundTimeout(requests.exceptions.Timeout):
@@ -68,7 +72,8 @@ class _Call:
 
     def watch(self, connection: HTTPConnection) -> None:
         with self._lock:
-            self._connections.append(connection)
+            if not any(c is connection for c in self._connections):
+                self._connections.append(connection)
 
     def _expire(self) -> None:
         with self._lock:
@@ -103,7 +108,7 @@ class _PinnedConnection(HTTPConnection):
     def _new_conn(self) -> socket.socket:
         call = _CURRENT.get()
         try:
-            addresses = self.outbound_policy.vetted_addresses(self._dns_host, int(self.port))
+            addresses = self._vetted(call)
         except OutboundRefused as exc:
             if call is not None:
                 call.refusal = exc
@@ -126,6 +131,22 @@ class _PinnedConnection(HTTPConnection):
                 last = exc
         assert last is not None
         raise last
+
+    def _vetted(self, call: _Call | None) -> list[tuple[int, tuple[object, ...]]]:
+        lookup = _RESOLVERS.submit(
+            self.outbound_policy.vetted_addresses, self._dns_host, int(self.port)
+        )
+        try:
+            return lookup.result(timeout=None if call is None else max(0.01, call.remaining()))
+        except concurrent.futures.TimeoutError as exc:
+            raise OutboundTimeout(f"looking up {self._dns_host} took too long") from exc
+
+    def connect(self) -> None:
+        # Watched from the start: a TLS handshake trickled byte by byte is cut off too.
+        call = _CURRENT.get()
+        if call is not None:
+            call.watch(self)
+        super().connect()
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         call = _CURRENT.get()

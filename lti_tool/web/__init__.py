@@ -17,6 +17,7 @@ from lti_tool.web import (
     lti,
     ops,
     privacy,
+    rate_limit,
     register,
     request_input,
     security,
@@ -27,6 +28,7 @@ from lti_tool.web import (
 
 def init_app(app: Flask) -> None:
     errors.init_app(app)
+    rate_limit.init_app(app)  # after the correlation id, before any view
     request_input.init_app(app)
     security.init_app(app)
     launch_token.init_app(app)

@@ -72,11 +72,23 @@ def _trickle_headers(conn: socket.socket) -> None:
         time.sleep(0.5)
 
 
-@pytest.mark.parametrize("handler", [_trickle_body, _trickle_headers])
+def _trickle_tls_handshake(conn: socket.socket) -> None:
+    # A TLS handshake record header announcing 16 KB, then its bytes one at a time.
+    conn.sendall(b"\x16\x03\x03\x40\x00")
+    for _ in range(120):
+        conn.sendall(b"\x00")
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize(
+    ("handler", "scheme"),
+    [(_trickle_body, "http"), (_trickle_headers, "http"), (_trickle_tls_handshake, "https")],
+)
 def test_a_trickling_server_cannot_hold_the_call_past_its_deadline(
-    serve: Callable[[Handler], tuple[str, list[int]]], handler: Handler
+    serve: Callable[[Handler], tuple[str, list[int]]], handler: Handler, scheme: str
 ) -> None:
     url, _ = serve(handler)
+    url = url.replace("http:", scheme + ":", 1)
     session = OutboundSession(LOOPBACK, timeout=1.5)
     started = time.monotonic()
     with pytest.raises(OutboundTimeout):
