@@ -213,3 +213,16 @@ def test_a_refused_csrf_token_is_logged_with_its_code(launcher: Launcher) -> Non
     assert refused.status_code == 400
     lines = [json.loads(line) for line in logs.getvalue().splitlines()]
     assert any(line.get("code") == "csrf" and line.get("status") == 400 for line in lines)
+
+
+def test_the_new_pages_keep_to_the_content_security_policy(launcher: Launcher) -> None:
+    from tests.web.test_page_security import _check_page
+
+    browser = launcher.app.test_client(use_cookies=False)
+    answer = browser.post("/lti/login", data=_course_login(launcher))
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    no_cookies = browser.get(answer.headers["Location"])
+    platform_error = browser.post("/lti/launch", data={"error": "login_required"})
+    for response in (no_cookies, platform_error):
+        assert response.mimetype == "text/html"
+        _check_page(response)
