@@ -23,17 +23,67 @@ class CsvRejected(ToolError):
         self.errors = errors
 
 
+NOT_UTF8 = (
+    "The file is not saved as UTF-8, so names with accents or symbols would be garbled. In "
+    'Excel choose File, Save As, "CSV UTF-8 (Comma delimited)"; in Numbers or '
+    "LibreOffice choose the UTF-8 character set; then upload it again."
+)
+
+
+def decode_upload(raw: bytes) -> str:
+    """The text of an uploaded CSV file: UTF-8, with or without a byte-order mark. Anything
+    else (Windows-1252 from older Excel, UTF-16 "Unicode text", a binary file) is refused
+    rather than guessed, since a wrong guess silently changes names."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CsvRejected([NOT_UTF8])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CsvRejected([f"Line {line}: {NOT_UTF8}"]) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise CsvRejected(
+            [
+                f"Line {line}: the file contains NUL characters, so it is not a plain CSV file.",
+                NOT_UTF8,
+            ]
+        )
+    return text
+
+
 def check_rows(
     text: str, required: Sequence[str], handle: Callable[[dict[str, str]], T]
 ) -> list[T]:
     """``handle`` each non-blank row (values stripped, headers lower-cased); a ``ToolError``
     from it becomes "Line N: …". Raises ``CsvRejected`` listing every bad line, or when the
-    file has no data rows."""
+    file has no data rows, repeats a column, or cannot be read as CSV."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _check_rows(reader, required, handle)
+    except csv.Error as exc:  # a cell over the size limit, a broken quote
+        raise CsvRejected([f"Line {reader.reader.line_num}: {_csv_problem(exc)}"]) from None
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"a cell is longer than {csv.field_size_limit() // 1024} KB; is this the right file?"
+    return f"the file could not be read as CSV ({exc}); check it is a plain CSV file."
+
+
+def _check_rows(
+    reader: csv.DictReader[str], required: Sequence[str], handle: Callable[[dict[str, str]], T]
+) -> list[T]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [h for h in required if h not in header]
     if missing:
         raise CsvRejected([f"Line 1: missing column(s) {', '.join(missing)}."])
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        # DictReader keeps only the last of two same-named columns: which one was meant?
+        raise CsvRejected(
+            [f"Line 1: the column(s) {', '.join(repeated)} appear more than once; keep one."]
+        )
     reader.fieldnames = header
     results: list[T] = []
     errors: list[str] = []

@@ -15,6 +15,7 @@ from lti_tool.errors import Forbidden, NotFound
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.pathway.audit import audit
 from lti_tool.pathway.module_starts import InvalidInput, check_module
+from lti_tool.persistence.locks import lock_or_insert, write_lock
 from lti_tool.persistence.models import (
     AssessmentResultRow,
     Membership,
@@ -51,12 +52,34 @@ def parse_result(body: Any) -> ResultInput:
         outcome = AssessmentOutcome(str(body.get("outcome", "")).strip().lower())
     except ValueError:
         raise InvalidInput("bad_outcome", "outcome must be pass, fail or referred.") from None
-    released = body.get("released", True)
-    if isinstance(released, str):
-        released = released.strip().lower() not in {"false", "0", "no", "off", ""}
-    comment = str(body.get("comment") or "").strip()[:2000] or None
-    override = str(body.get("override_reason") or "").strip()[:500] or None
-    return ResultInput(score, max_score, outcome, comment, bool(released), override)
+    released = _boolean(body.get("released", True), "released")
+    comment = _text(body.get("comment"), "comment", 2000)
+    override = _text(body.get("override_reason"), "override_reason", 500)
+    return ResultInput(score, max_score, outcome, comment, released, override)
+
+
+TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
+FALSE_WORDS = frozenset({"false", "no", "0", "off"})
+
+
+def _boolean(value: Any, field: str) -> bool:
+    """true or false; from a form or CSV file also yes/no, 1/0, on/off. Anything else is
+    refused rather than guessed (a typo must not release a held result)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    raise InvalidInput("bad_boolean", f"{field} must be true or false, not {value!r}.")
+
+
+def _text(value: Any, field: str, limit: int) -> str | None:
+    """Optional text, trimmed and cut to ``limit`` characters; a number, list or object is
+    refused (it would be stored as its Python spelling)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("bad_text", f"{field} must be text, not {type(value).__name__}.")
+    return value.strip()[:limit] or None
 
 
 def _number(value: Any, field: str) -> float:
@@ -130,24 +153,30 @@ def save_result(
             f"{student.name or sub} has not met the CPD requirement of {module_code}: give an "
             "override_reason to record a result anyway.",
         )
-    result = session.scalar(
-        select(AssessmentResultRow).where(
-            AssessmentResultRow.context_pk == context_pk,
-            AssessmentResultRow.user_pk == student.id,
-            AssessmentResultRow.module_code == module_code,
-        )
+    # The row is locked before it is read, so "old" is the value this change replaces and
+    # changed_at is taken after every earlier change of this result has committed.
+    result, created = lock_or_insert(
+        session,
+        AssessmentResultRow,
+        {"context_pk": context_pk, "user_pk": student.id, "module_code": module_code},
+        lambda: AssessmentResultRow(
+            context_pk=context_pk,
+            user_pk=student.id,
+            module_code=module_code,
+            score=data.score,
+            max_score=data.max_score,
+            outcome=data.outcome.value,
+            released=data.released,
+            changed_at=_next_timestamp(None),
+        ),
     )
-    old = _snapshot(result) if result else None
-    if result is None:
-        result = AssessmentResultRow(
-            context_pk=context_pk, user_pk=student.id, module_code=module_code
-        )
-        session.add(result)
+    old = None if created else _snapshot(result)
     result.score, result.max_score = data.score, data.max_score
     result.outcome, result.comment = data.outcome.value, data.comment
     result.released = data.released
     result.override_reason = data.override_reason
-    result.changed_at = _next_timestamp(result.changed_at if old else None)
+    if not created:
+        result.changed_at = _next_timestamp(result.changed_at)
     result.changed_by_user_pk = actor_user_pk
     session.flush()
     audit(
@@ -204,6 +233,9 @@ def release(
         query = query.where(AssessmentResultRow.module_code == module_code)
     if sub:
         query = query.where(User.sub == sub)
+    # Locked, so two releases (or a release and a change) never queue one result twice.
+    write_lock(session)
+    query = query.with_for_update(of=AssessmentResultRow).execution_options(populate_existing=True)
     count = 0
     for result, result_sub in session.execute(query).all():
         result.released = True

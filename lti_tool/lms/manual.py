@@ -55,7 +55,10 @@ def parse_entry(qualification: Qualification, code: str, body: Any, user_pk: int
         raise InvalidInput("bad_date", "completed_at is only for completed courses.")
     if completed_at and started_at and started_at > completed_at:
         raise InvalidInput("bad_date", "started_at is after completed_at.")
-    reason = str(body.get("reason") or "").strip()
+    reason = body.get("reason") or ""
+    if not isinstance(reason, str):
+        raise InvalidInput("bad_reason", "reason must be text: say why, in words.")
+    reason = reason.strip()
     if not reason:
         raise InvalidInput("missing_reason", "Say why (reason): it is kept in the audit log.")
     return ManualEntry(user_pk, Completion(code, status, started_at, completed_at, MANUAL), reason)

@@ -105,9 +105,10 @@ def take_bound_state(
 
 def new_window_url(services: Services, record: Mapping[str, Any]) -> str | None:
     """The tool's own login URL with the platform's login parameters: opened as a
-    top-level window, the tool's cookie is first-party and the launch can complete."""
+    top-level window, the tool's cookie is first-party and the launch can complete (if the
+    platform's hint can be used again; the login's cookie check makes this rare)."""
     login = record.get("login")
     if not isinstance(login, dict) or not login.get("iss") or not login.get("login_hint"):
         return None
-    url = services.settings.url_for_tool("/lti/login")
+    url = services.settings.url_for_tool("/lti/login/window")
     return f"{url}?{urlencode({str(k): str(v) for k, v in login.items()})}"

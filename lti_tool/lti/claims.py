@@ -180,3 +180,21 @@ def client_id_of(claims: Mapping[str, Any]) -> str | None:
     if isinstance(aud, list) and len(aud) == 1 and isinstance(aud[0], str):
         return aud[0] or None
     return None
+
+
+def claim_with_nul(claims: Mapping[str, Any]) -> str | None:
+    """The name of the first claim with a NUL character in any text inside it, else None.
+    No person types one; PostgreSQL cannot store one; a launch carrying one is refused."""
+    for name, value in claims.items():
+        pending: list[Any] = [name, value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, str):
+                if "\x00" in item:
+                    return str(name).replace("\x00", "\\0")
+            elif isinstance(item, Mapping):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
+    return None

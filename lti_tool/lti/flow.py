@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from lti_tool.container import Services
+from lti_tool.errors import LaunchRefused
 from lti_tool.lti import claims as c
 from lti_tool.lti.launch import ToolMessageLaunch
 from lti_tool.lti.launch_records import record_launch
@@ -54,6 +55,10 @@ def complete_launch(services: Services, on_recorded: LaunchHook | None = None) -
     launch = ToolMessageLaunch(services, FlaskRequest(), conf).validate()
     validated = launch.result()
     claims = validated.claims
+    if (claim := c.claim_with_nul(claims)) is not None:
+        raise LaunchRefused(
+            "nul_in_claim", f"The platform sent a NUL character (\\0) in the {claim} claim."
+        )
     roles = c.normalise_roles(claims.get(c.ROLES, []))
     with services.db.unit_of_work() as session:
         if session.get_bind().dialect.name == "postgresql":

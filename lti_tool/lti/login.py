@@ -15,6 +15,7 @@ import re
 import secrets
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -108,11 +109,15 @@ class ToolOIDCLogin(FlaskOIDCLogin):
         self._cookie_service.update_response(response)
         return response
 
-    def _prepare_redirect_url(self, launch_url: str) -> str:
+    def check_request(self) -> None:
+        """Refuse a login naming no issuer, no login_hint or an unregistered platform."""
         try:
             self._registration = self.validate_oidc_login()
         except OIDCException as exc:
             raise _login_refusal(str(exc), self._conf) from exc
+
+    def _prepare_redirect_url(self, launch_url: str) -> str:
+        self.check_request()
         settings = self._services.settings
         row = self._conf.found
         assert row is not None
@@ -161,6 +166,23 @@ class ToolOIDCLogin(FlaskOIDCLogin):
                 value=browser_secret,
             )
         return auth_url
+
+
+def check_login_request(services: Services, registration_pk: int | None) -> None:
+    """Refuse this request's login if it could not go on anyway (no issuer, no login_hint,
+    an unregistered platform), before the tool keeps anything for it."""
+    conf = ToolConf(services.db, services.registry_cache, registration_pk)
+    ToolOIDCLogin(services, FlaskRequest(), conf).check_request()
+
+
+def login_with_params(
+    services: Services, registration_pk: int | None, params: Mapping[str, str]
+) -> Any:
+    """A login from kept platform parameters (not this request's), answered with the
+    redirect to the platform; the state cookie is set on it."""
+    conf = ToolConf(services.db, services.registry_cache, registration_pk)
+    login = ToolOIDCLogin(services, FlaskRequest(request_data=dict(params)), conf)
+    return login.respond(services.settings.url_for_tool("/lti/launch"))
 
 
 def _login_refusal(message: str, conf: ToolConf) -> LaunchRefused:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from lti_tool.errors import ToolError
 from lti_tool.pathway.audit import audit
-from lti_tool.persistence.models import CohortModuleStart, StudentModuleStart
+from lti_tool.persistence.locks import lock_or_insert, locked
+from lti_tool.persistence.models import CohortModuleStart, Membership, StudentModuleStart
 from lti_tool.rules import Qualification
 
 
@@ -22,13 +24,27 @@ class InvalidInput(ToolError):
     title = "Please check what was entered"
 
 
+# Dates staff enter for a course of study: anything outside is a typo (year 0207 for 2027),
+# and dates near the calendar's ends overflow the six-month deadline arithmetic.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
+
+
 def parse_date(value: Any, field: str) -> dt.date:
-    """An ISO date (YYYY-MM-DD), or a clear error naming the field."""
+    """An ISO date (YYYY-MM-DD) between 2000 and 2099, or a clear error naming the field."""
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip())
+            date = dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
+        else:
+            if EARLIEST_DATE <= date <= LATEST_DATE:
+                return date
+            raise InvalidInput(
+                "date_out_of_range",
+                f"{field}: {value.strip()} is not between {EARLIEST_DATE.year} and "
+                f"{LATEST_DATE.year}; check the year.",
+            )
     raise InvalidInput("bad_date", f"{field}: {value!r} is not a date in the form YYYY-MM-DD.")
 
 
@@ -64,27 +80,28 @@ def set_cohort_starts(
     starts: Mapping[str, dt.date],
     actor_user_pk: int | None,
     source: str = "staff",
+    *,
+    keep_existing: bool = False,
 ) -> None:
-    """Set the cohort's start dates (other modules untouched), audited."""
-    existing = {
-        row.module_code: row
-        for row in session.scalars(
-            select(CohortModuleStart).where(CohortModuleStart.context_pk == context_pk)
-        )
-    }
+    """Set the cohort's start dates (other modules untouched), audited. With ``keep_existing``
+    a date already set (by staff, or by a launch running at the same moment) is left alone."""
     for code, start in starts.items():
-        row = existing.get(code)
-        old = row.start_date.isoformat() if row else None
-        if row is None:
-            session.add(
-                CohortModuleStart(
-                    context_pk=context_pk, module_code=code, start_date=start, source=source
-                )
-            )
-        elif row.start_date == start:
+        row, created = lock_or_insert(
+            session,
+            CohortModuleStart,
+            {"context_pk": context_pk, "module_code": code},
+            partial(
+                CohortModuleStart,
+                context_pk=context_pk,
+                module_code=code,
+                start_date=start,
+                source=source,
+            ),
+        )
+        old = None if created else row.start_date.isoformat()
+        if not created and (keep_existing or row.start_date == start):
             continue
-        else:
-            row.start_date, row.source = start, source
+        row.start_date, row.source = start, source
         audit(
             session,
             action="module_start.cohort",
@@ -108,11 +125,11 @@ def preset_from_launch(
         if module.code in existing or not isinstance(raw, str) or not raw.strip():
             continue
         try:
-            presets[module.code] = dt.date.fromisoformat(raw.strip())
-        except ValueError:
+            presets[module.code] = parse_date(raw, f"{module.code.lower()}_start")
+        except InvalidInput:
             continue  # an unsubstituted $Variable or a typo: ignore rather than refuse a launch
     if presets:
-        set_cohort_starts(session, context_pk, presets, None, source="launch")
+        set_cohort_starts(session, context_pk, presets, None, source="launch", keep_existing=True)
 
 
 @dataclass(frozen=True)
@@ -143,7 +160,14 @@ def add_student_start(
     actor_user_pk: int | None,
 ) -> Attempt:
     """A new attempt for one student (a late registration, or a resit after a fail or
-    referral); it restarts that student's six-month clock and earlier attempts stay."""
+    referral); it restarts that student's six-month clock and earlier attempts stay. The
+    student's membership row is locked first, so parallel requests number attempts in turn."""
+    locked(
+        session,
+        select(Membership).where(
+            Membership.context_pk == context_pk, Membership.user_pk == user_pk
+        ),
+    )
     latest = session.scalar(
         select(func.max(StudentModuleStart.attempt)).where(
             StudentModuleStart.context_pk == context_pk,

@@ -122,6 +122,8 @@ def set_student_module_starts(
     context_pk = _context_pk(launch)
     body = dict(body) if isinstance(body, Mapping) else {}
     reason = body.pop("reason", None)
+    if reason is not None and not isinstance(reason, str):
+        raise ms.InvalidInput("bad_reason", "reason must be text (why the date changes).")
     with services.db.unit_of_work() as session:
         user = student_in_context(session, context_pk, sub)
         starts = ms.parse_starts(_qualification(services, session, launch), body)

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from lti_tool.container import Services
 from lti_tool.errors import NotFound, ToolError
-from lti_tool.lti.sessions import end_user_sessions
 from lti_tool.pathway.audit import audit
 from lti_tool.persistence.models import Registration, User, utcnow
 from lti_tool.persistence.models.privacy import ErasureRequest
 from lti_tool.privacy.anonymise import APPROVED, PENDING, REJECTED, erase_user
+from lti_tool.privacy.store_erasure import StoreSubject, forget_in_store, store_subject
 
 SELF, LMS_ADMIN = "self", "lms_admin"
 
@@ -137,11 +137,11 @@ def approve(services: Services, request_id: int, decided_by: str) -> ErasureOutc
     keeps only when, who decided and the counts.
     """
     decided_by = _decider(decided_by)
-    erased: set[int] = set()
+    erased: list[StoreSubject] = []
     with services.db.unit_of_work() as session:
         row = _pending_row(session, request_id)
         if row.user_pk is not None:
-            erased.add(row.user_pk)
+            erased.append(store_subject(session, row.user_pk))
         counts = erase_user(session, row.user_pk) if row.user_pk is not None else None
         session.refresh(row)
         now = utcnow()
@@ -163,14 +163,6 @@ def approve(services: Services, request_id: int, decided_by: str) -> ErasureOutc
         outcome = ErasureOutcome(request_id=row.id, decided_at=now, counts=totals)
     forget_in_store(services, erased)
     return outcome
-
-
-def forget_in_store(services: Services, user_pks: set[int]) -> None:
-    """After the erasure is committed: end the people's launch sessions (they hold name and
-    email) and drop what the store keeps about their completion refreshes."""
-    end_user_sessions(services.store, user_pks)
-    for user_pk in user_pks:
-        services.store.delete("refresh", str(user_pk))
 
 
 def reject(services: Services, request_id: int, decided_by: str, reason: str) -> None:

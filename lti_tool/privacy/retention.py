@@ -43,7 +43,7 @@ from lti_tool.privacy.anonymise import (
     erase_user,
     identifying_strings,
 )
-from lti_tool.privacy.erasure import forget_in_store
+from lti_tool.privacy.store_erasure import forget_in_store, store_subject
 
 # What a purged course takes with it, counted per table (the database cascades the rest).
 _COUNTED: dict[str, Any] = {
@@ -130,6 +130,7 @@ def purge(
         contexts = inactive_contexts(session, cutoff)
         gone = {c.context_pk for c in contexts}
         users = _orphans(session, gone, cutoff)
+        subjects = [store_subject(session, user_pk) for user_pk in sorted(users)]
         # Courses first, so the people's counts below hold only what is not already counted
         # with a course (their completion records, their user rows, audit rows elsewhere).
         for item in contexts:
@@ -147,7 +148,7 @@ def purge(
                 new={"contexts": len(contexts), "users": len(users), **totals.as_dict()},
             )
         report = PurgeReport(cutoff, False, contexts, users_erased=len(users), user_counts=totals)
-    forget_in_store(services, set(users))
+    forget_in_store(services, subjects)
     return report
 
 

@@ -82,6 +82,8 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
             # Offered on the login and again on the launch, as Canvas does.
             fields["lti_storage_target"] = target
             hint["storage"] = target
+        if platform.single_use_hints:
+            hint["once"] = secrets.token_urlsafe(12)
         fields["lti_message_hint"] = json.dumps(hint)
         return render_template(
             "sandbox/autopost.html",
@@ -114,6 +116,21 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
             hint = json.loads(params.get("lti_message_hint") or "{}")
         except ValueError as exc:
             raise SandboxError(400, "invalid_request", "bad lti_message_hint") from exc
+        if platform.single_use_hints:
+            once = str(hint.get("once") or "")
+            if not once or once in platform.spent_hints:
+                # An OpenID error answer, posted to the (checked) redirect_uri.
+                return render_template(
+                    "sandbox/autopost.html",
+                    action=platform.launch_url,
+                    fields={
+                        "error": "invalid_request",
+                        "error_description": "Invalid request: this launch was already used.",
+                        "state": state,
+                    },
+                    label="Opening the tool",
+                )
+            platform.spent_hints.add(once)
         user = str(hint.get("user", ""))
         if user not in DEMO_USERS or DEMO_USERS[user].sub != params.get("login_hint"):
             raise SandboxError(400, "login_required", "login_hint does not match the user")

@@ -167,6 +167,10 @@ class SandboxPlatform:
     # How the platform reads the tool's JWKS: over HTTP from tool_url by default; tests that
     # drive the tool through Flask's test client pass a function that asks it there.
     tool_jwks_source: Callable[[], dict[str, Any]] | None = None
+    # Like Moodle: each launch page's lti_message_hint works for one authorization request;
+    # a second use is answered with an OpenID error (invalid_request).
+    single_use_hints: bool = False
+    spent_hints: set[str] = field(default_factory=set)
 
     @property
     def signing_key(self) -> PlatformKey:

@@ -18,6 +18,7 @@ from lti_tool.web import (
     ops,
     privacy,
     register,
+    request_input,
     security,
     staff,
     student,
@@ -26,6 +27,7 @@ from lti_tool.web import (
 
 def init_app(app: Flask) -> None:
     errors.init_app(app)
+    request_input.init_app(app)
     security.init_app(app)
     launch_token.init_app(app)
     app.register_blueprint(ops.bp)

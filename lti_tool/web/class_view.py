@@ -183,9 +183,11 @@ def save_result(sub: str) -> BaseResponse:
 @require_staff
 def import_results() -> BaseResponse:
     launch = page_launch()
-    text = uploaded_text()
     _apply(
-        lambda: f"Imported {grading.import_results_csv(services(), launch, text)} results.", None
+        lambda: (
+            f"Imported {grading.import_results_csv(services(), launch, uploaded_text())} results."
+        ),
+        None,
     )
     return redirect(url_for("class_view.overview"))
 

@@ -6,20 +6,25 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from lti_tool.csv_files import decode_upload
 from lti_tool.errors import ToolError
 from lti_tool.pathway import service
 from lti_tool.web.auth import current_launch, require_staff, services
+from lti_tool.web.request_input import UnreadableInput, json_object
 
 bp = Blueprint("context_api", __name__)
 
 
-def _json_body() -> Any:
-    body = request.get_json(silent=True)
-    if body is None:
-        from lti_tool.pathway.module_starts import InvalidInput
+STARTS_HINT = 'Send an object of module codes to dates, e.g. {"B832": "2027-05-30"}.'
 
-        raise InvalidInput("bad_json", "Send a JSON object with Content-Type: application/json.")
-    return body
+
+def _optional_text(body: dict[str, Any], field: str) -> str | None:
+    value = body.get(field)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise UnreadableInput("bad_field", f"{field} must be text, not {type(value).__name__}.")
+    return value
 
 
 @bp.get("/students/<sub>/checklist")
@@ -43,7 +48,7 @@ def module_starts() -> Response:
 def put_module_starts() -> Response:
     launch = current_launch()
     assert launch is not None
-    return jsonify(service.set_cohort_module_starts(services(), launch, _json_body()))
+    return jsonify(service.set_cohort_module_starts(services(), launch, json_object(STARTS_HINT)))
 
 
 @bp.put("/module-starts/<sub>")
@@ -51,7 +56,9 @@ def put_module_starts() -> Response:
 def put_student_module_starts(sub: str) -> Response:
     launch = current_launch()
     assert launch is not None
-    return jsonify(service.set_student_module_starts(services(), launch, sub, _json_body()))
+    return jsonify(
+        service.set_student_module_starts(services(), launch, sub, json_object(STARTS_HINT))
+    )
 
 
 @bp.put("/qualification")
@@ -59,10 +66,9 @@ def put_student_module_starts(sub: str) -> Response:
 def put_qualification() -> Response:
     launch = current_launch()
     assert launch is not None
-    body = _json_body()
-    code = body.get("code") if isinstance(body, dict) else None
+    code = _optional_text(json_object('Send {"code": "<qualification code>"}.'), "code")
     return jsonify(
-        {"qualification": service.choose_context_qualification(services(), launch, str(code or ""))}
+        {"qualification": service.choose_context_qualification(services(), launch, code or "")}
     )
 
 
@@ -71,7 +77,7 @@ def put_qualification() -> Response:
 def put_completion(sub: str, code: str) -> Response:
     launch = current_launch()
     assert launch is not None
-    return jsonify(service.record_completion(services(), launch, sub, code, _json_body()))
+    return jsonify(service.record_completion(services(), launch, sub, code, json_object()))
 
 
 @bp.get("/students")
@@ -95,7 +101,7 @@ def put_result(module_code: str, sub: str) -> Response:
 
     launch = current_launch()
     assert launch is not None
-    return jsonify(save_result(services(), launch, module_code, sub, _json_body()))
+    return jsonify(save_result(services(), launch, module_code, sub, json_object()))
 
 
 @bp.post("/results/release")
@@ -105,8 +111,14 @@ def release_results() -> Response:
 
     launch = current_launch()
     assert launch is not None
-    body = request.get_json(silent=True) or {}
-    count = release_results(services(), launch, body.get("module"), body.get("sub"))
+    # No body at all releases every held result of the course.
+    body = (
+        json_object('Send {"module": "B832"}, {"sub": "<student id>"} or {}.')
+        if request.get_data(cache=True)
+        else {}
+    )
+    module, sub = _optional_text(body, "module"), _optional_text(body, "sub")
+    count = release_results(services(), launch, module, sub)
     return jsonify({"released": count})
 
 
@@ -160,7 +172,7 @@ def import_results() -> Response:
     assert launch is not None
     upload = request.files.get("file")
     raw = upload.read() if upload else request.get_data()
-    count = import_results_csv(services(), launch, raw.decode("utf-8", errors="replace"))
+    count = import_results_csv(services(), launch, decode_upload(raw))
     return jsonify({"imported": count})
 
 

@@ -10,14 +10,30 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from lti_tool.errors import ToolError
 from lti_tool.logs import log_event
+from lti_tool.persistence.locks import CONFLICT_MESSAGE, WriteConflict
 
 log = logging.getLogger("lti_tool.web")
 access_log = logging.getLogger("lti_tool.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# PostgreSQL: serialization failure, deadlock, lock not available, unique violation.
+_CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "23505"})
+
+
+def is_write_conflict(exc: DBAPIError) -> bool:
+    """A database error that means "another request changed the same rows at the same
+    moment" (retrying later succeeds), as opposed to a fault in the tool."""
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if state in _CONFLICT_SQLSTATES:
+        return True
+    text = str(exc.orig).lower()
+    if isinstance(exc, IntegrityError):
+        return "unique constraint failed" in text  # SQLite
+    return "database is locked" in text or "database table is locked" in text
 
 
 def correlation_id() -> str:
@@ -110,6 +126,17 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Response:
+        # Logged like every other refusal: in an LMS frame a browser dropping the session
+        # cookie shows up here first (exc.description says which check failed).
+        log_event(
+            log,
+            logging.WARNING,
+            "request refused",
+            code="csrf",
+            status=400,
+            path=request.path,
+            reason=exc.description,
+        )
         return error_response(
             400,
             "csrf",
@@ -123,6 +150,14 @@ def init_app(app: Flask) -> None:
         return error_response(
             status, exc.name.lower().replace(" ", "_"), exc.name, exc.description or exc.name
         )
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError) -> Any:
+        if not is_write_conflict(exc):
+            return _unexpected(exc)
+        log_event(log, logging.WARNING, "write conflict", path=request.path, reason=str(exc.orig))
+        conflict = WriteConflict("write_conflict", CONFLICT_MESSAGE)
+        return error_response(conflict.status, conflict.code, conflict.title, conflict.message)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

@@ -2,33 +2,91 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import Blueprint, Response, g, jsonify, render_template, request, url_for
 
 from lti_tool.cookies import set_frame_cookie
 from lti_tool.errors import LaunchRefused
+from lti_tool.logs import log_event
 from lti_tool.lti import claims as c
 from lti_tool.lti.browser_binding import STORAGE_SECRET_FIELD, StorageBindingNeeded
+from lti_tool.lti.cookie_check import (
+    CHECK_COOKIE,
+    CHECK_COOKIE_MAX_AGE,
+    CHECK_PARAM,
+    begin_check,
+    check_needed,
+    continue_login,
+    cookie_came_back,
+    take_check,
+    window_login_url,
+)
 from lti_tool.lti.deep_linking import focus_module
 from lti_tool.lti.flow import start_login
 from lti_tool.lti.keys import published_jwks
-from lti_tool.lti.login import StorageLogin
+from lti_tool.lti.login import StorageLogin, check_login_request
+from lti_tool.lti.platform_error import platform_refusal
 from lti_tool.lti.sessions import SESSION_COOKIE, LaunchSession
 from lti_tool.pathway import service
 from lti_tool.pathway.launch import open_launch
 from lti_tool.web.auth import services
+from lti_tool.web.errors import correlation_id
 from lti_tool.web.launch_token import carry
 from lti_tool.web.security import allow_framing_by
 from lti_tool.web.student import render_checklist
 
 bp = Blueprint("lti", __name__)
+log = logging.getLogger("lti_tool.web")
 
 
 @bp.route("/lti/login", methods=["GET", "POST"])
 @bp.route("/lti/login/<int:registration_pk>", methods=["GET", "POST"])
 def login(registration_pk: int | None = None) -> Any:
-    return start_login(services(), registration_pk, _storage_login_page)
+    return _login(registration_pk, top_level=False)
+
+
+@bp.get("/lti/login/window")
+@bp.get("/lti/login/window/<int:registration_pk>")
+def login_window(registration_pk: int | None = None) -> Any:
+    """The same login, opened by the no-cookies page in a window of its own."""
+    return _login(registration_pk, top_level=True)
+
+
+def _login(registration_pk: int | None, *, top_level: bool) -> Any:
+    """Without platform storage, test the browser's cookies before the platform's one-time
+    hint is spent (see lti/cookie_check.py)."""
+    values = request.args if request.method == "GET" else request.form
+    if not check_needed(values, request.cookies):
+        return start_login(services(), registration_pk, _storage_login_page)
+    check_login_request(services(), registration_pk)
+    check_id = begin_check(services(), values, registration_pk, top_level=top_level)
+    response = Response(status=303)
+    response.headers["Location"] = url_for("lti.login_continue", check=check_id)
+    set_frame_cookie(response, CHECK_COOKIE, "1", max_age=CHECK_COOKIE_MAX_AGE)
+    return _no_store(response)
+
+
+@bp.get("/lti/login/continue")
+def login_continue() -> Any:
+    pending = take_check(services(), request.args.get(CHECK_PARAM))
+    if cookie_came_back(request.cookies):
+        return continue_login(services(), pending)
+    log_event(
+        log,
+        logging.WARNING,
+        "login stopped: the browser keeps no cookies for the tool here",
+        code="no_cookies_top_level" if pending.top_level else "no_cookies_in_frame",
+        path=request.path,
+    )
+    page = render_template(
+        "lti/no_cookies.html",
+        top_level=pending.top_level,
+        window_url=window_login_url(services(), pending),
+        reference=correlation_id(),
+    )
+    return _no_store(Response(page, mimetype="text/html"))
 
 
 def _storage_login_page(step: StorageLogin) -> Response:
@@ -39,6 +97,9 @@ def _storage_login_page(step: StorageLogin) -> Response:
 
 @bp.post("/lti/launch")
 def launch() -> Response:
+    refusal = platform_refusal(request.form)
+    if refusal is not None:
+        raise refusal
     try:
         outcome = open_launch(services())
     except StorageBindingNeeded as needed:

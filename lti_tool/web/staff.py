@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from lti_tool.csv_files import decode_upload
 from lti_tool.errors import ToolError
 from lti_tool.pathway import service
 from lti_tool.web.auth import page_launch, require_staff, services
@@ -21,7 +22,7 @@ bp = Blueprint("staff", __name__)
 def uploaded_text() -> str:
     """The form's uploaded CSV ``file`` as text ("" without one)."""
     upload = request.files.get("file")
-    return upload.read().decode("utf-8", errors="replace") if upload else ""
+    return decode_upload(upload.read()) if upload else ""
 
 
 def render_overview(launch: Any, **extra: Any) -> str:
@@ -75,11 +76,12 @@ def save_student_start(sub: str) -> Response:
 @require_staff
 def import_module_starts() -> Response:
     launch = page_launch()
-    text = uploaded_text()
-    _apply(
-        lambda: f"Imported {service.import_module_starts_csv(services(), launch, text)} rows.",
-        None,
-    )
+
+    def run() -> str:  # reading the file is inside: an unreadable file is a message too
+        rows = service.import_module_starts_csv(services(), launch, uploaded_text())
+        return f"Imported {rows} rows."
+
+    _apply(run, None)
     return redirect(url_for("staff.overview"))
 
 
@@ -100,15 +102,13 @@ def save_completion(sub: str) -> Response:
 @require_staff
 def import_completions() -> Response:
     launch = page_launch()
-    text = uploaded_text()
     reason = request.form.get("reason", "")
-    _apply(
-        lambda: (
-            f"Imported {service.import_completions_csv(services(), launch, text, reason)} "
-            "completion records."
-        ),
-        None,
-    )
+
+    def run() -> str:
+        rows = service.import_completions_csv(services(), launch, uploaded_text(), reason)
+        return f"Imported {rows} completion records."
+
+    _apply(run, None)
     return redirect(url_for("staff.overview"))
 
 

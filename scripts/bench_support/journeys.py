@@ -11,7 +11,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import jwt
 import requests
@@ -55,16 +55,29 @@ def sign(platform: SandboxPlatform, claims: dict[str, Any], key: PlatformKey | N
     return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
 
 
+def past_cookie_check(http: requests.Session, response: requests.Response) -> requests.Response:
+    """The tool first answers a login with a cookie check (a 303 to ``/lti/login/continue``
+    setting a test cookie); a browser that keeps cookies follows it to the platform redirect.
+    The reference tool answers 302 at once."""
+    location = response.headers.get("Location", "")
+    if response.status_code != 303 or "/lti/login/continue" not in location:
+        return response
+    return http.get(urljoin(response.url, location), allow_redirects=False, timeout=TIMEOUT)
+
+
 def login(http: requests.Session, target: Target, user: str, via_auth: bool) -> tuple[str, str]:
     """POST the platform's login initiation to the tool, then obtain the platform's answer:
     through the sandbox /auth endpoint (``via_auth``) or signed in-process from the nonce and
     state of the redirect. Returns (state, id_token)."""
     platform = target.platform
-    response = http.post(
-        target.login_url,
-        data=platform.login_params(user),
-        allow_redirects=False,
-        timeout=TIMEOUT,
+    response = past_cookie_check(
+        http,
+        http.post(
+            target.login_url,
+            data=platform.login_params(user),
+            allow_redirects=False,
+            timeout=TIMEOUT,
+        ),
     )
     if response.status_code != 302:
         raise JourneyError(f"login {response.status_code}")
@@ -215,11 +228,14 @@ def forged_probe(target: Target) -> int:
     platform = target.platform
     stranger = PlatformKey(platform.signing_key.kid, new_platform_key().private_key)
     with requests.Session() as http:
-        response = http.post(
-            target.login_url,
-            data=platform.login_params("student1"),
-            allow_redirects=False,
-            timeout=TIMEOUT,
+        response = past_cookie_check(
+            http,
+            http.post(
+                target.login_url,
+                data=platform.login_params("student1"),
+                allow_redirects=False,
+                timeout=TIMEOUT,
+            ),
         )
         if response.status_code != 302:
             raise JourneyError(f"login {response.status_code}")

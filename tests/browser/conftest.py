@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator
@@ -115,6 +116,44 @@ def page(chromium: Any) -> Iterator[Any]:
     page.set_default_timeout(BROWSER_WAIT_MS)
     yield page
     context.close()
+
+
+@contextmanager
+def blocking_profile(
+    driver: Any,
+    folder: Path,
+    *,
+    map_host: str | None = None,
+    keep_none_in: tuple[str, str] | None = None,
+) -> Iterator[Any]:
+    """A persistent Chromium context whose profile blocks third-party cookies (Chrome's
+    default). ``keep_none_in=(tool_origin, course_site_origin)`` also makes it keep no cookie
+    at all for the tool inside that site's frames, partitioned ones included (Safari's way,
+    or a browser whose owner blocks them), while the tool's own window keeps its cookies.
+    ``map_host`` resolves to loopback (a second site for the tool)."""
+    profile = folder / "profile"
+    (profile / "Default").mkdir(parents=True)
+    prefs: dict[str, Any] = {"cookie_controls_mode": 1, "block_third_party_cookies": True}
+    if keep_none_in is not None:
+        pattern = ",".join(keep_none_in)
+        prefs["content_settings"] = {"exceptions": {"cookies": {pattern: {"setting": 2}}}}
+    (profile / "Default" / "Preferences").write_text(json.dumps({"profile": prefs}))
+    args = [*CHROMIUM_ARGS, "--ignore-certificate-errors"]  # HTTPS tests: self-signed
+    if map_host is not None:
+        args.append(f"--host-resolver-rules=MAP {map_host} 127.0.0.1")
+    context = driver.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=args,
+        viewport={"width": 1024, "height": 900},
+        accept_downloads=True,
+    )
+    context.set_default_timeout(BROWSER_WAIT_MS)
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def screenshot(page: Any, name: str) -> Path:

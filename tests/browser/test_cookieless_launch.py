@@ -7,7 +7,6 @@ profile blocks third-party cookies, and none of the tool's cookies can reach it 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,8 @@ import pytest
 
 from lti_tool.persistence.models import SigningKey
 from tests.browser.conftest import (
-    BROWSER_WAIT_MS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     LiveSite,
+    blocking_profile,
     running_site,
     screenshot,
 )
@@ -41,25 +38,8 @@ def cross_site(
 @pytest.fixture
 def blocking_context(playwright_driver: Any, tmp_path: Path) -> Iterator[Any]:
     """A Chromium profile whose settings block third-party cookies."""
-    profile = tmp_path / "profile"
-    (profile / "Default").mkdir(parents=True)
-    prefs = {"profile": {"cookie_controls_mode": 1, "block_third_party_cookies": True}}
-    (profile / "Default" / "Preferences").write_text(json.dumps(prefs))
-    context = playwright_driver.chromium.launch_persistent_context(
-        str(profile),
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[
-            *CHROMIUM_ARGS,
-            f"--host-resolver-rules=MAP {TOOL_HOST} 127.0.0.1",
-            # The HTTPS test's tool has a throw-away self-signed certificate.
-            "--ignore-certificate-errors",
-        ],
-        viewport={"width": 1024, "height": 900},
-    )
-    context.set_default_timeout(BROWSER_WAIT_MS)
-    yield context
-    context.close()
+    with blocking_profile(playwright_driver, tmp_path, map_host=TOOL_HOST) as context:
+        yield context
 
 
 def _tool_frame(page: Any) -> Any:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lti_tool.persistence.models import AuditEntry
-from tests.support.lti import Launcher
+from tests.support.lti import Launcher, past_cookie_check
 from tests.support.pathway_web import parse_html
 from tests.support.privacy import PRIVACY, count, privacy_launch, seed_student_data
 
@@ -185,7 +185,9 @@ def test_the_sandbox_sends_a_privacy_launch_for_another_person(launcher: Launche
     assert launcher.launch(launcher.app.test_client(), "student1").status_code == 200
     start = launcher.sandbox.get("/launch/admin?privacy=student1")
     client = launcher.app.test_client()
-    login = client.post("/lti/login", data=form_fields(start.get_data(as_text=True)))
+    login = past_cookie_check(
+        client, client.post("/lti/login", data=form_fields(start.get_data(as_text=True)))
+    )
     assert login.status_code == 302
     auth_url = urlsplit(login.headers["Location"])
     auth = launcher.sandbox.get(auth_url.path + "?" + auth_url.query)

@@ -19,7 +19,7 @@ from lti_tool.sandbox.deep_linking import RETURN_PATH
 from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import TOOL_URL
 from tests.support.dynreg import Lms
-from tests.support.lti import Launcher, form_fields
+from tests.support.lti import Launcher, form_fields, past_cookie_check
 from tests.web.test_deep_linking import RESPOND, open_picker, returned, returns
 from tests.web.test_dynamic_registration import install
 
@@ -107,7 +107,9 @@ def _launch_with_partitioned_cookie(launcher: Launcher, item: dict[str, Any]) ->
     browser = launcher.app.test_client()
     https = "https://localhost"  # as behind the production TLS proxy
     params = launcher.platform.login_params("student1")
-    login = browser.post("/lti/login", data=params, base_url=https)
+    login = past_cookie_check(
+        browser, browser.post("/lti/login", data=params, base_url=https), base_url=https
+    )
     assert login.status_code == 302
     cookie = login.headers["Set-Cookie"]
     assert "Partitioned" in cookie and "SameSite=None" in cookie and "Secure" in cookie

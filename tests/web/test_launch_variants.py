@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lti_tool.lti import claims as c
-from tests.support.lti import REMOVE, Launcher, launch_token
+from tests.support.lti import REMOVE, Launcher, launch_token, past_cookie_check
 
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
@@ -173,7 +173,7 @@ def test_login_without_client_id_finds_the_issuers_only_registration(launcher: L
 def test_login_sets_a_state_cookie_that_expires_in_minutes(launcher: Launcher) -> None:
     client = launcher.app.test_client()
     params = launcher.platform.login_params("student1")
-    response = client.post("/lti/login", data=params)
+    response = past_cookie_check(client, client.post("/lti/login", data=params))
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("lti1p3-state-")
     assert "Max-Age=300" in cookie and "HttpOnly" in cookie

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.lti import Launcher, launch_token
+from tests.support.lti import Launcher, launch_token, past_cookie_check
 from tests.support.tooling import captured_logs
 
 
@@ -45,7 +45,10 @@ def test_security_headers_on_pages_and_api(launcher: Launcher) -> None:
 def test_cookies_over_https_are_secure_samesite_none_partitioned(launcher: Launcher) -> None:
     client = launcher.app.test_client()
     params = launcher.platform.login_params("student1")
-    login = client.post("/lti/login", data=params, base_url="https://localhost")
+    https = "https://localhost"
+    login = past_cookie_check(
+        client, client.post("/lti/login", data=params, base_url=https), base_url=https
+    )
     state_cookie = login.headers["Set-Cookie"]
     for attribute in ("Secure", "SameSite=None", "Partitioned", "HttpOnly"):
         assert attribute in state_cookie
@@ -66,7 +69,9 @@ def test_session_cookie_of_a_launch_over_https(sqlite_tool_factory: Any) -> None
     client = launcher.app.test_client()
     headers = {"X-Forwarded-Proto": "https"}
     params = launcher.platform.login_params("student1")
-    login = client.post("/lti/login", data=params, headers=headers)
+    login = past_cookie_check(
+        client, client.post("/lti/login", data=params, headers=headers), headers=headers
+    )
     from urllib.parse import parse_qs, urlsplit
 
     query = {k: v[0] for k, v in parse_qs(urlsplit(login.headers["Location"]).query).items()}

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from lti_tool.lti.login import storage_key
-from tests.support.lti import Launcher, form_fields, launch_token
+from tests.support.lti import Launcher, form_fields, launch_token, past_cookie_check
 
 _DATA = re.compile(r'data-([a-z-]+)="([^"]*)"')
 
@@ -78,8 +78,9 @@ def test_login_offered_storage_keeps_the_secret_there_and_still_sets_the_cookie(
 def test_a_storage_target_that_is_not_a_frame_name_is_ignored(launcher: Launcher) -> None:
     client = launcher.app.test_client()
     params = {**launcher.platform.login_params("student1"), "lti_storage_target": "x'><script>"}
-    response = client.post("/lti/login", data=params)
+    response = past_cookie_check(client, client.post("/lti/login", data=params))
     assert response.status_code == 302
+    assert "<script>" not in response.get_data(as_text=True)
 
 
 def test_without_the_cookie_the_launch_asks_the_page_for_the_stored_secret_first(
@@ -150,11 +151,12 @@ def test_no_cookie_and_no_storage_ends_on_the_new_window_page(launcher: Launcher
     match = re.search(r'<a class="button" href="([^"]+)" target="_blank"', page)
     assert match, page
     url = urlsplit(html.unescape(match.group(1)))
-    assert url.path == "/lti/login"
+    assert url.path == "/lti/login/window"
     params = {k: v[0] for k, v in parse_qs(url.query).items()}
     assert params == launcher.platform.login_params("student1")
     # In a window of its own the login starts afresh and reaches the platform.
-    restart = launcher.app.test_client().get("/lti/login", query_string=params)
+    window = launcher.app.test_client()
+    restart = past_cookie_check(window, window.get(url.path, query_string=params))
     assert restart.status_code == 302
     assert restart.headers["Location"].startswith(launcher.platform.issuer + "/auth?")
     # JSON callers get the same fallback.

@@ -1,0 +1,93 @@
+"""What a request sends, checked before any view or the database sees it: JSON bodies (an
+object, not nested past reason, no NUL characters) and form, query and path fields (no NUL
+characters: PostgreSQL refuses them in text, and no person types one)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask, request
+
+from lti_tool.errors import ToolError
+
+MAX_DEPTH = 20
+NUL = "\x00"
+
+
+class UnreadableInput(ToolError):
+    status = 422
+    title = "Please check what was entered"
+
+
+def json_object(
+    hint: str = "Send a JSON object with Content-Type: application/json.",
+) -> dict[str, Any]:
+    """The request's JSON body as an object. Refused (422, with ``hint`` saying what to send):
+    no JSON content type, JSON that does not parse or nests deeper than ``MAX_DEPTH``, a list
+    or a single value instead of an object, a NUL character anywhere."""
+    if not request.is_json:
+        raise UnreadableInput("bad_json", "Send a JSON object with Content-Type: application/json.")
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except RecursionError:  # the standard parser recurses per level of nesting
+        raise UnreadableInput("too_deep", _too_deep()) from None
+    except ValueError:
+        raise UnreadableInput("bad_json", "The body is not valid JSON. " + hint) from None
+    if not isinstance(body, dict):
+        raise UnreadableInput("bad_body", hint)
+    check_value(body)
+    return body
+
+
+def check_value(value: Any) -> None:
+    """Refuse nesting deeper than ``MAX_DEPTH`` and NUL characters in any key or string.
+    Walks without recursion, so no input can exhaust the stack."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            refuse_nul(item)
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth > MAX_DEPTH:
+            raise UnreadableInput("too_deep", _too_deep())
+        if isinstance(item, dict):
+            for key, child in item.items():
+                refuse_nul(str(key))
+                pending.append((child, depth + 1))
+        else:
+            pending.extend((child, depth + 1) for child in item)
+
+
+def refuse_nul(text: str, field: str | None = None) -> None:
+    if NUL in text:
+        where = f"{field} contains" if field else "The request contains"
+        raise UnreadableInput(
+            "nul_character",
+            f"{where} a NUL character (\\0), which cannot be stored. Remove it (it often comes "
+            "from copying out of another program) and try again.",
+        )
+
+
+def _too_deep() -> str:
+    return f"The JSON body is nested more than {MAX_DEPTH} levels deep; send a flat object."
+
+
+def _fields() -> Iterable[tuple[str, str]]:
+    yield from request.args.items(multi=True)
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str):
+            yield name, value
+    if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        yield from request.form.items(multi=True)
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul_in_fields() -> None:
+        for name, value in _fields():
+            refuse_nul(name)
+            refuse_nul(value, name)
