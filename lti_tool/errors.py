@@ -30,9 +30,13 @@ class LaunchRefused(ToolError):
         *,
         status: int | None = None,
         new_window_url: str | None = None,
+        frame_origins: tuple[str, ...] = (),
     ) -> None:
         super().__init__(code, message, status=status)
         self.new_window_url = new_window_url
+        # Set only once the launch's signature is verified: that platform (registered, but
+        # not active yet) may then frame this refusal so its user reads why.
+        self.frame_origins = frame_origins
 
 
 class NotAuthenticated(ToolError):

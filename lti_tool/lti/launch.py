@@ -33,6 +33,7 @@ from lti_tool.lti import registry
 from lti_tool.lti.browser_binding import STORAGE_SECRET_FIELD, take_bound_state
 from lti_tool.lti.login import ToolCookieService
 from lti_tool.lti.platform_keys import ASYMMETRIC_ALGORITHMS
+from lti_tool.lti.registry_cache import platform_origins
 from lti_tool.lti.tool_conf import ToolConf
 
 STATE_COOKIE_PREFIX = "lti1p3-"
@@ -294,5 +295,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 "yet. An administrator of the tool must activate it "
                 f"(lti-tool platform activate-deployment {row.name} {deployment_id}).",
                 status=403,
+                # The signature is verified by now: this platform may show the refusal.
+                frame_origins=platform_origins(row.kind, row.issuer, row.auth_login_url),
             )
         self._deployment = (pk, deployment_id)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,19 @@ class RegistrationRow:
     auth_token_url: str
     auth_audience: str | None
     key_set_url: str
+
+
+def platform_origins(kind: str, issuer: str, auth_login_url: str) -> tuple[str, ...]:
+    """Where a platform's pages live: its issuer's and auth endpoint's origins, and Canvas's
+    institution domains."""
+    origins: list[str] = []
+    for url in (issuer, auth_login_url):
+        parts = urlsplit(url or "")
+        if parts.scheme in {"http", "https"} and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    if kind == "canvas":
+        origins += ["https://*.instructure.com", "https://*.canvaslms.com"]
+    return tuple(dict.fromkeys(origins))
 
 
 class RegistryCache:
@@ -102,8 +116,6 @@ class RegistryCache:
         frame the tool and receive its forms: each platform's own origin (Moodle's wwwroot,
         the sandbox), Canvas's institution domains, and the auth endpoints' origins. A
         registration waiting for approval, or deactivated, is not among them."""
-        from urllib.parse import urlsplit
-
         from sqlalchemy import select
 
         from lti_tool.persistence.models import Deployment, Registration
@@ -111,17 +123,12 @@ class RegistryCache:
         def load(session: Session) -> tuple[str, ...]:
             origins: set[str] = set()
             active = select(Deployment.registration_id).where(Deployment.active)
-            for kind, *urls in session.execute(
+            for kind, issuer, login_url in session.execute(
                 select(Registration.kind, Registration.issuer, Registration.auth_login_url).where(
                     Registration.id.in_(active)
                 )
             ):
-                for url in urls:
-                    parts = urlsplit(url or "")
-                    if parts.scheme in {"http", "https"} and parts.netloc:
-                        origins.add(f"{parts.scheme}://{parts.netloc}")
-                if kind == "canvas":
-                    origins.update({"https://*.instructure.com", "https://*.canvaslms.com"})
+                origins.update(platform_origins(kind, issuer, login_url))
             return tuple(sorted(origins))
 
         return self._remembered(("frames",), load) or ()

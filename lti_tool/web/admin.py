@@ -25,6 +25,7 @@ from lti_tool.admin import (
     sources,
 )
 from lti_tool.errors import Forbidden, NotFound, ToolError
+from lti_tool.lti import registry
 from lti_tool.web.admin_auth import (
     add_login_routes,
     admin,
@@ -104,9 +105,8 @@ def deactivate_deployment(pk: int, dep: int) -> Response | str:
 
 
 def _endpoint_form() -> dict[str, str | None]:
-    return {
-        name: request.form.get(name) for name in ("auth_login_url", "auth_token_url", "key_set_url")
-    } | {"auth_audience": request.form.get("auth_audience", "")}
+    """The fields the form sent; a field left out keeps its value (an empty audience clears)."""
+    return {name: request.form.get(name) for name in registry.ENDPOINT_FIELDS}
 
 
 @bp.route("/registrations/<int:pk>/endpoints", methods=["GET", "POST"])

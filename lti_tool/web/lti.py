@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, render_template, request, url_for
 
 from lti_tool.cookies import set_frame_cookie
+from lti_tool.errors import LaunchRefused
 from lti_tool.logs import log_event
 from lti_tool.lti import claims as c
 from lti_tool.lti.browser_binding import STORAGE_SECRET_FIELD, StorageBindingNeeded
@@ -33,6 +34,7 @@ from lti_tool.pathway.launch import open_launch
 from lti_tool.web.auth import services
 from lti_tool.web.errors import correlation_id
 from lti_tool.web.launch_token import carry
+from lti_tool.web.security import allow_framing_by
 from lti_tool.web.student import render_checklist
 
 bp = Blueprint("lti", __name__)
@@ -102,6 +104,11 @@ def launch() -> Response:
         outcome = open_launch(services())
     except StorageBindingNeeded as needed:
         return _storage_launch_page(needed)
+    except LaunchRefused as refused:
+        # Only active registrations frame the tool; a verified launch from one not active
+        # yet still gets its refusal shown in the platform's frame.
+        allow_framing_by(refused.frame_origins)
+        raise
     if outcome.session.get("binding") == "platform_storage":
         carry(outcome.token)
     page = render_landing_page(outcome.session, outcome.token)

@@ -10,8 +10,13 @@ from typing import Any
 from flask import Flask
 
 from lti_tool.lti import registry
+from lti_tool.sandbox.app import create_sandbox_app
+from lti_tool.sandbox.platform import SandboxPlatform, new_platform_key
+from tests.conftest import TOOL_URL
+from tests.support.dynreg import Lms
 from tests.support.lti import Launcher, form_fields
 from tests.web.test_deep_linking import RESPOND, open_picker
+from tests.web.test_dynamic_registration import install
 
 STRANGER = "https://stranger.example.net"
 
@@ -90,3 +95,30 @@ def test_the_deep_linking_return_page_may_post_to_the_return_url_only(
     form_action = next(d for d in csp.split("; ") if d.startswith("form-action ")).split()[1:]
     assert form_action == ["'self'", launcher.platform.issuer, return_origin]
     assert return_origin not in policy(launcher.app)["form-action"]  # that page only
+
+
+def test_a_verified_launch_from_a_platform_awaiting_approval_may_show_its_refusal(
+    sqlite_tool_factory: Any, lms: Lms
+) -> None:
+    app = sqlite_tool_factory(dynamic_registration="approve").app
+    assert install(app.test_client(), lms.moodle_start())[1].status_code == 200
+    assert lms.moodle_host not in policy(app)["frame-ancestors"]  # not approved yet
+    moodle = SandboxPlatform(
+        issuer=lms.moodle_issuer,
+        tool_url=TOOL_URL,
+        client_id=lms.moodle.registered[0].response["client_id"],
+        deployment_id="2",
+    )
+    lms.moodle.jwks = moodle.jwks()
+    launcher = Launcher(app, moodle, create_sandbox_app(moodle))
+
+    refused = launcher.launch(app.test_client())
+    assert refused.status_code == 403, refused.get_data(as_text=True)
+    assert "is not active" in refused.get_data(as_text=True)
+    ancestors = refused.headers["Content-Security-Policy"].split("frame-ancestors ")[1].split()
+    assert lms.moodle_host in ancestors
+
+    # Signed by someone else: refused before the platform is known to have sent it.
+    forged = launcher.launch(app.test_client(), key=new_platform_key())
+    assert forged.status_code in {400, 401, 403}, forged.get_data(as_text=True)
+    assert lms.moodle_host not in forged.headers["Content-Security-Policy"]

@@ -22,6 +22,7 @@ from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import TOOL_URL
 from tests.support.dynreg import Lms
 from tests.support.lti import REMOVE, Launcher, form_fields
+from tests.web.test_admin_access import tool_admin
 
 
 def stranger_start(lms: Lms, victim: SandboxPlatform, client_id: str) -> str:
@@ -118,6 +119,10 @@ def test_approve_mode_refuses_the_takeover_too(
     stranger = stranger_platform(lms, platform)
     launched = Launcher(app, stranger, create_sandbox_app(stranger)).launch(app.test_client())
     assert launched.status_code in {400, 401, 403}, launched.get_data(as_text=True)
+    # The tool's administrators read the attempt in the audit log.
+    audit_page = tool_admin(app).get("/admin/audit").get_data(as_text=True)
+    assert "dynreg.refused" in audit_page
+    assert f"Dynamic Registration from 127.0.0.1:{lms.port}" in audit_page
 
 
 @pytest.mark.parametrize("mode", ["open", "approve"])
