@@ -31,6 +31,7 @@ from lti_tool.lms.canvas_parsing import CanvasApiError
 from lti_tool.lms.links import next_link
 from lti_tool.lms.retry import TRANSIENT_STATUSES, Backoff, transport_failure
 from lti_tool.lms.source import SourceConfigError, SourceError, SourceUnavailable
+from lti_tool.outbound.answers import response_json
 
 Params = Mapping[str, str | int | Sequence[str]]
 
@@ -172,7 +173,7 @@ class CanvasRestClient:
             if status in TRANSIENT_STATUSES:
                 raise SourceUnavailable(f"Canvas answered HTTP {status} to {what}")
             try:
-                body = response.json()
+                body = response_json(response)
             except ValueError:
                 body = response.text
             if status == 200:

@@ -21,6 +21,7 @@ from lti_tool.lms.moodle_course_completion import CourseCompletionStatus, parse_
 from lti_tool.lms.moodle_errors import http_problem, service_problem
 from lti_tool.lms.retry import TRANSIENT_STATUSES, Backoff, transport_failure
 from lti_tool.lms.source import SourceConfigError, SourceUnavailable
+from lti_tool.outbound.answers import response_json
 
 REST_PATH = "/webservice/rest/server.php"
 COMPLETION_FUNCTIONS = (
@@ -136,7 +137,7 @@ class MoodleWsClient:
             if response.status_code != 200:
                 raise http_problem(self.endpoint_url, response)
             try:
-                body = response.json()
+                body = response_json(response)
             except ValueError as exc:
                 raise SourceConfigError(
                     f"Moodle's answer to {function} at {self.endpoint_url} is not JSON: check "

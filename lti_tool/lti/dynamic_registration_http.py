@@ -33,6 +33,7 @@ from lti_tool.lti.dynamic_registration_response import (
     parse_registration_response,
     platform_words,
 )
+from lti_tool.outbound.answers import parse_json
 from lti_tool.outbound.excerpt import excerpt
 from lti_tool.outbound.http import OutboundSession, OutboundTimeout, OutboundTooLarge
 from lti_tool.outbound.policy import OutboundRefused
@@ -117,7 +118,7 @@ def fetch_configuration(
             f"{display_url(url)} answered HTTP {status} instead of its configuration.",
         )
     try:
-        document = json.loads(body)
+        document = parse_json(body)
     except ValueError as exc:
         raise RegistrationRefused(
             "bad_configuration", f"{display_url(url)} did not answer with JSON."
@@ -141,7 +142,7 @@ def register_with_platform(
             f"{config.product} refused the registration (HTTP {status}): {words}",
         )
     try:
-        parsed = json.loads(answer)
+        parsed = parse_json(answer)
     except ValueError as exc:
         raise PlatformRefused(
             "bad_registration_response", "The platform's answer to the registration is not JSON."

@@ -15,6 +15,7 @@ from typing import Any
 
 from lti_tool.lti.dynamic_registration import PlatformRefused
 from lti_tool.lti.dynamic_registration_request import TOOL_CONFIGURATION
+from lti_tool.outbound.answers import parse_json
 
 _TAGS = re.compile(r"<[^>]*>")
 MAX_PLATFORM_WORDS = 300
@@ -62,7 +63,7 @@ def platform_words(body: bytes, content_type: str = "") -> str:
     (``token_already_used``) labelled text/html, Canvas JSON ``{"errorMessage": …}``."""
     text = body.decode("utf-8", errors="replace").strip()
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except ValueError:
         data = None
     if isinstance(data, dict):

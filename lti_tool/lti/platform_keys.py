@@ -26,6 +26,7 @@ from jwt.exceptions import PyJWKError
 from lti_tool.errors import LaunchRefused, UpstreamError
 from lti_tool.logs import log_event
 from lti_tool.lti.store import EphemeralStore
+from lti_tool.outbound.answers import response_json
 from lti_tool.outbound.policy import OutboundRefused
 
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256"})
@@ -121,7 +122,7 @@ class PlatformKeys:
                 f"({type(exc).__name__}); please try again shortly.",
             ) from exc
         try:
-            jwks = response.json() if response.status_code == 200 else None
+            jwks = response_json(response) if response.status_code == 200 else None
         except ValueError:
             jwks = None
         if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):

@@ -16,7 +16,6 @@ its request/response contract (so pylti1p3's NRPS and AGS classes work on top of
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 import time
 import uuid
@@ -35,6 +34,7 @@ from lti_tool.lms.links import next_link
 from lti_tool.lms.retry import TRANSIENT_STATUSES, Backoff
 from lti_tool.lti.service_hosts import registration_hosts, service_url_refusal
 from lti_tool.lti.store import EphemeralStore
+from lti_tool.outbound.answers import parse_json, response_json
 from lti_tool.outbound.excerpt import excerpt
 from lti_tool.outbound.retry import MAX_RETRY_AFTER_SECONDS, RetryRule
 
@@ -180,7 +180,7 @@ class ToolServiceConnector(ServiceConnector):
         self.token_requests += 1
         response = self._send("POST", token_url, data=form, headers={"Accept": "application/json"})
         try:
-            body = json.loads(response.text)
+            body = parse_json(response.text)
             return str(body["access_token"]), int(body.get("expires_in", 3600))
         except (ValueError, KeyError, TypeError) as exc:
             raise ServiceCallFailed(
@@ -224,7 +224,7 @@ class ToolServiceConnector(ServiceConnector):
         body: Any = None
         if response.content:
             try:
-                body = response.json()
+                body = response_json(response)
             except ValueError:
                 body = response.text
         return {
@@ -280,7 +280,7 @@ def _platform_message(response: requests.Response) -> str:
     """The platform's own explanation (staff see it), from the JSON shapes Moodle and Canvas
     use, as a short escaped excerpt (``outbound/excerpt.py``)."""
     try:
-        body = response.json()
+        body = response_json(response)
     except ValueError:
         text = excerpt(response.content)
         return f"HTTP {response.status_code}: {text}" if text else f"HTTP {response.status_code}"

@@ -106,6 +106,23 @@ def test_register_does_not_echo_what_the_upstream_answered(
     assert "hunter2" not in text and "internal-admin-password" not in text
 
 
+def test_a_deeply_nested_configuration_is_a_plain_refusal(
+    sqlite_tool_factory: Any, recorder: Callable[[bytes], Recorder]
+) -> None:
+    """json.loads raises RecursionError (not ValueError) on deep nesting: it was a 500."""
+    body = b"[" * 20_000 + b"]" * 20_000
+    inside = recorder(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    app = sqlite_tool_factory().app
+    url = f"http://127.0.0.1:{inside.port}/openid-configuration"
+    answer = app.test_client().get("/lti/register?" + urlencode({"openid_configuration": url}))
+    text = answer.get_data(as_text=True)
+    assert 400 <= answer.status_code < 500 or answer.status_code == 502, text
+    assert "bad_configuration" in text and "Traceback" not in text
+
+
 def test_loopback_is_refused_in_development_without_the_setting(
     sqlite_tool_factory: Any, recorder: Callable[[bytes], Recorder]
 ) -> None:
