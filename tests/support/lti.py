@@ -94,8 +94,8 @@ class Launcher:
         query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
         return Login(state=query["state"], nonce=query["nonce"], redirect=location, params=query)
 
-    def claims(self, user: str, nonce: str) -> dict[str, Any]:
-        return self.platform.launch_claims(user, nonce)
+    def claims(self, user: str, nonce: str, course: str = "spring") -> dict[str, Any]:
+        return self.platform.launch_claims(user, nonce, course=course)
 
     def post_launch(
         self, client: FlaskClient, id_token: str, state: str, **extra: str
@@ -115,11 +115,13 @@ class Launcher:
         headers: dict[str, Any] | None = None,
         key: PlatformKey | None = None,
         algorithm: str = "RS256",
+        course: str = "spring",
     ) -> TestResponse:
         """Login, then a launch signed by the platform with ``changes`` applied to the claims
-        (a value of REMOVE deletes the claim)."""
+        (a value of REMOVE deletes the claim); ``course="autumn"`` is the sandbox's second
+        course."""
         login = self.login(client, user)
-        claims = self.claims(user, login.nonce)
+        claims = self.claims(user, login.nonce, course)
         for name, value in (changes or {}).items():
             if value is REMOVE:
                 claims.pop(name, None)
