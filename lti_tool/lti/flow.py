@@ -16,7 +16,7 @@ from lti_tool.lti import claims as c
 from lti_tool.lti.launch import ToolMessageLaunch
 from lti_tool.lti.launch_records import record_launch
 from lti_tool.lti.login import StorageLogin, ToolOIDCLogin
-from lti_tool.lti.sessions import BINDING_KEY, create_session, new_binding_id
+from lti_tool.lti.sessions import BINDING_KEY, BOUND_AT_KEY, create_session, new_binding_id
 from lti_tool.lti.tool_conf import ToolConf
 
 
@@ -97,6 +97,7 @@ def complete_launch(services: Services, on_recorded: LaunchHook | None = None) -
         "binding": validated.binding,
         # Which launch a page belongs to when one browser holds several (web/page_binding.py).
         BINDING_KEY: new_binding_id(),
+        BOUND_AT_KEY: time.time_ns(),
     }
     token = create_session(services.store, data, services.settings.launch_session_ttl_seconds)
     return LaunchOutcome(token=token, session=data)

@@ -21,6 +21,9 @@ from lti_tool.lti.store import EphemeralStore
 
 SESSION_COOKIE_PREFIX = "lti_tool_session_"
 BINDING_KEY = "page_binding"
+# When the binding was made, in nanoseconds: orders one browser's launches (launched_at has
+# only seconds, and a tutor may open two courses within one).
+BOUND_AT_KEY = "page_bound_at"
 _KIND = "session"
 _BINDING_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 
@@ -42,6 +45,10 @@ class LaunchSession:
     def binding_id(self) -> str | None:
         value = self.data.get(BINDING_KEY)
         return str(value) if value else None
+
+    @property
+    def bound_at(self) -> int:
+        return int(self.data.get(BOUND_AT_KEY) or 0)
 
 
 def new_binding_id() -> str:

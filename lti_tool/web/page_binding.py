@@ -196,7 +196,7 @@ def drop_stale_launch_cookies(response: Response, request: Request, *, keep: str
         if held is None or held.binding_id != binding_id:
             delete_frame_cookie(response, name)
         else:
-            live.append((int(held.data.get("launched_at") or 0), binding_id))
+            live.append((held.bound_at, binding_id))
     live.sort(reverse=True)
     for _, binding_id in live[MAX_BINDINGS - 1 :]:
         delete_frame_cookie(response, session_cookie_name(binding_id))
