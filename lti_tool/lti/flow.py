@@ -17,7 +17,7 @@ from lti_tool.lti import claims as c
 from lti_tool.lti.launch import ToolMessageLaunch
 from lti_tool.lti.launch_records import record_launch
 from lti_tool.lti.login import StorageLogin, ToolOIDCLogin
-from lti_tool.lti.sessions import create_session
+from lti_tool.lti.sessions import BINDING_KEY, BOUND_AT_KEY, create_session, new_binding_id
 from lti_tool.lti.tool_conf import ToolConf
 
 
@@ -25,6 +25,10 @@ from lti_tool.lti.tool_conf import ToolConf
 class LaunchOutcome:
     token: str
     session: dict[str, Any]
+
+    @property
+    def binding_id(self) -> str:
+        return str(self.session[BINDING_KEY])
 
 
 LaunchHook = Callable[[Session, dict[str, Any], Mapping[str, Any]], None]
@@ -96,6 +100,9 @@ def complete_launch(services: Services, on_recorded: LaunchHook | None = None) -
         # "platform_storage": the browser keeps no cookies for the tool in this frame, so
         # pages carry the launch token instead (see web/launch_token.py).
         "binding": validated.binding,
+        # Which launch a page belongs to when one browser holds several (web/page_binding.py).
+        BINDING_KEY: new_binding_id(),
+        BOUND_AT_KEY: time.time_ns(),
     }
     token = create_session(services.store, data, services.settings.launch_session_ttl_seconds)
     return LaunchOutcome(token=token, session=data)

@@ -2,19 +2,30 @@
 
 The browser holds an opaque random token, as a cookie or (inside iframes that block
 third-party cookies) as ``Authorization: Bearer``; the store holds only its SHA-256 hash.
+
+Each launch session also has a short random *binding id*: one browser may hold several
+launches at once (course A in one tab, course B in another), each in a cookie of its own
+(``lti_tool_session_<binding id>``), and every page names the binding it belongs to
+(web/page_binding.py), so a form of course A can never act on course B.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from lti_tool.lti.store import EphemeralStore
 
-SESSION_COOKIE = "lti_tool_session"
+SESSION_COOKIE_PREFIX = "lti_tool_session_"
+BINDING_KEY = "page_binding"
+# When the binding was made, in nanoseconds: orders one browser's launches (launched_at has
+# only seconds, and a tutor may open two courses within one).
+BOUND_AT_KEY = "page_bound_at"
 _KIND = "session"
+_BINDING_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,31 @@ class LaunchSession:
     @property
     def user_pk(self) -> int:
         return int(self.data["user_pk"])
+
+    @property
+    def binding_id(self) -> str | None:
+        value = self.data.get(BINDING_KEY)
+        return str(value) if value else None
+
+    @property
+    def bound_at(self) -> int:
+        return int(self.data.get(BOUND_AT_KEY) or 0)
+
+
+def new_binding_id() -> str:
+    """A short random id naming one launch inside one browser (not a secret: the cookie
+    named after it holds the session token)."""
+    return secrets.token_urlsafe(9)
+
+
+def valid_binding_id(value: str | None) -> bool:
+    """Whether ``value`` has the shape of a binding id (it becomes part of a cookie name)."""
+    return bool(value) and _BINDING_ID.fullmatch(str(value)) is not None
+
+
+def session_cookie_name(binding_id: str) -> str:
+    """The cookie holding the launch token of binding ``binding_id`` in this browser."""
+    return SESSION_COOKIE_PREFIX + binding_id
 
 
 def _hash(token: str) -> str:

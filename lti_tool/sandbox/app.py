@@ -20,7 +20,7 @@ from lti_tool.sandbox.deep_linking import register_deep_linking
 from lti_tool.sandbox.demo_data import demo_lms
 from lti_tool.sandbox.groups import register_groups
 from lti_tool.sandbox.moodle_ws import register_moodle_ws
-from lti_tool.sandbox.platform import DEMO_CONTEXT, DEMO_USERS, SandboxPlatform
+from lti_tool.sandbox.platform import COURSES, DEMO_CONTEXT, DEMO_USERS, SandboxPlatform
 
 
 class SandboxError(Exception):
@@ -77,6 +77,8 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
             hint = {"user": user, "message": "privacy", "for": request.args["privacy"]}
         elif request.args.get("placed", "").isdigit():
             hint["placed"] = int(request.args["placed"])  # a link placed by deep linking
+        elif request.args.get("course") in COURSES:
+            hint["course"] = request.args["course"]  # ?course=autumn: the second course
         target = storage_target(request.args.get("storage"))
         if target:
             # Offered on the login and again on the launch, as Canvas does.
@@ -148,7 +150,12 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
         elif "placed" in hint:
             claims = placed_link_claims(platform, app, user, nonce, int(hint["placed"]))
         else:
-            claims = platform.launch_claims(user, nonce, str(hint.get("link", "checklist")))
+            claims = platform.launch_claims(
+                user,
+                nonce,
+                str(hint.get("link", "checklist")),
+                course=str(hint.get("course", "spring")),
+            )
         fields = {"id_token": platform.sign(claims), "state": state}
         if hint.get("storage"):
             fields["lti_storage_target"] = str(hint["storage"])

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, abort, render_template, request
 
 from lti_tool.lti import claims as c
-from lti_tool.sandbox.platform import DEMO_USERS, SandboxPlatform
+from lti_tool.sandbox.platform import COURSES, DEMO_USERS, SandboxPlatform
 
 FORWARDING_FRAME = "post_message_forwarding"
 STORAGE_MODES = {"forwarding": FORWARDING_FRAME, "parent": "_parent", "none": None}
@@ -35,6 +35,8 @@ def register_course_frame(app: Flask, platform: SandboxPlatform) -> None:
         target = storage_target(mode)
         # What the frame opens: the tool's own link, a deep-linking request, or a placed link.
         extra = {k: v for k, v in request.args.items() if k in {"place", "placed"} and v.isdigit()}
+        if request.args.get("course") in COURSES:
+            extra["course"] = request.args["course"]  # the second course: ?course=autumn
         return render_template(
             "sandbox/course.html",
             user=DEMO_USERS[user],

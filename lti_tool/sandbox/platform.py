@@ -93,6 +93,17 @@ DEMO_CONTEXT = {
 }
 
 
+# A second course of the demo platform (``?course=autumn``): the same people in another
+# intake, without NRPS, AGS or groups, to show that each course's pages act on that course only.
+AUTUMN_CONTEXT = {
+    "id": "pgcert-cl-2027-autumn",
+    "label": "PGCERT-CL-AUT",
+    "title": "Postgraduate Certificate in Clinical Leadership (autumn intake)",
+    "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
+}
+COURSES = {"spring": DEMO_CONTEXT, "autumn": AUTUMN_CONTEXT}
+
+
 def demo_groups() -> list[dict[str, Any]]:
     """Tutor groups of the demo course: the Course Groups service's entries plus who is in
     each (``members``: subs; not part of what the service shows)."""
@@ -215,10 +226,22 @@ class SandboxPlatform:
             "lti_deployment_id": self.deployment_id,
         }
 
-    def launch_claims(self, user: str, nonce: str, link: str = "checklist") -> dict[str, Any]:
-        """The claims of a resource-link launch for a demo user in the demo course."""
+    def launch_claims(
+        self, user: str, nonce: str, link: str = "checklist", course: str = "spring"
+    ) -> dict[str, Any]:
+        """The claims of a resource-link launch for a demo user in the demo course (or in
+        the ``autumn`` course: another context, with no services)."""
         person = DEMO_USERS[user]
         now = int(time.time())
+        claims = self._spring_claims(person, nonce, link, now)
+        if course == "autumn":
+            claims[c.CONTEXT] = dict(AUTUMN_CONTEXT)
+            claims[c.RESOURCE_LINK] = {"id": f"link-{link}-autumn", "title": "Pathway (autumn)"}
+            for service in (c.NRPS, c.AGS, c.GROUPS_SERVICE):
+                claims.pop(service)
+        return claims
+
+    def _spring_claims(self, person: DemoUser, nonce: str, link: str, now: int) -> dict[str, Any]:
         return {
             "iss": self.issuer,
             "aud": self.client_id,

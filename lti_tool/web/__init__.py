@@ -16,6 +16,7 @@ from lti_tool.web import (
     launch_token,
     lti,
     ops,
+    page_binding,
     privacy,
     rate_limit,
     register,
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
     request_input.init_app(app)
     security.init_app(app)
     launch_token.init_app(app)
+    page_binding.init_app(app)
     app.register_blueprint(ops.bp)
     app.register_blueprint(lti.bp)
     app.register_blueprint(deep_linking.bp, url_prefix="/lti/deep-link")

@@ -1,4 +1,5 @@
-"""Who is asking: the launch session, from ``Authorization: Bearer`` or the session cookie."""
+"""Who is asking: the launch session, from ``Authorization: Bearer``, a page's launch token or
+the cookie of the launch the page names."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from flask import current_app, g, request
 
 from lti_tool.container import Services
 from lti_tool.errors import Forbidden, NotAuthenticated
-from lti_tool.lti.sessions import SESSION_COOKIE, LaunchSession, resolve_session
+from lti_tool.lti.sessions import LaunchSession, resolve_session
+from lti_tool.web import page_binding
 from lti_tool.web.launch_token import carry, page_token
 
 F = TypeVar("F", bound=Callable[..., Any])
-CROSS = frozenset({"cross-site", "same-site"})
 
 
 def services() -> Services:
@@ -32,24 +33,49 @@ def bearer_token() -> str | None:
 def current_launch() -> LaunchSession | None:
     """The launch session of this request, looked up once: from ``Authorization: Bearer``,
     else a page's ``launch_token`` parameter (browsers without cookies in the iframe), else
-    the session cookie. A token sent with the request is never topped up by the cookie."""
+    the cookie of the launch the page names (web/page_binding.py). A token sent with the
+    request is never topped up by a cookie.
+
+    Raises ``LaunchConflict`` (409) when the request names a launch other than its token's.
+    None, with the reason that ``require_launch``/``require_staff`` then answer with
+    (``page_binding.refusal``), for a ``launch_token`` not sent by the tool's own pages
+    (403), and when the browser holds launches but the request names none of them or one
+    it does not hold (409)."""
     if "launch_session" not in g:
-        token = bearer_token()
-        g.auth_via = "bearer"
-        if token is None:
-            token = page_token(request)
-            g.auth_via = "page_token"
-            # A page token only comes from the tool's own links and forms: one arriving from
-            # another site (a link or form planted elsewhere) is not honoured.
-            if token is not None and request.headers.get("Sec-Fetch-Site") in CROSS:
-                token = ""  # refused, and not topped up by the cookie either
-        if token is None:
-            token = request.cookies.get(SESSION_COOKIE)
-            g.auth_via = "cookie"
-        g.launch_session = resolve_session(services().store, token)
-        if g.launch_session is not None and g.auth_via == "page_token" and token:
-            carry(token)
+        g.launch_session = _find_launch()
     return cast(LaunchSession | None, g.launch_session)
+
+
+def _find_launch() -> LaunchSession | None:
+    store = services().store
+    named = page_binding.named_binding(request)
+    token = bearer_token()
+    g.auth_via = "bearer"
+    if token is None:
+        token = page_token(request)
+        g.auth_via = "page_token"
+        if token is not None and not page_binding.from_tool_pages(request):
+            # A link or form planted on another site must not put this browser into a
+            # session it did not launch (and is not topped up by the cookie either).
+            g.launch_refusal = Forbidden(
+                "launch_token_not_from_tool",
+                "This link did not come from the tool's own pages. "
+                "Open the tool again from your course.",
+            )
+            return None
+    if token is not None:
+        launch = resolve_session(store, token)
+        if launch is not None:
+            page_binding.check_named(launch, named)
+            if g.auth_via == "page_token":
+                carry(token)
+            page_binding.bind(launch.binding_id)
+        return launch
+    g.auth_via = "cookie"
+    launch = page_binding.launch_from_cookie(store, request, named)
+    if launch is not None:
+        page_binding.bind(launch.binding_id)
+    return launch
 
 
 def page_launch() -> LaunchSession:
@@ -67,7 +93,7 @@ def require_launch(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_launch() is None:
-            raise NotAuthenticated(
+            raise page_binding.refusal() or NotAuthenticated(
                 "no_session",
                 "No valid launch session: the token is missing, forged or expired. "
                 "Open the tool again from your course.",
@@ -84,7 +110,11 @@ def require_staff(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         launch = current_launch()
         if launch is None:
-            raise NotAuthenticated("no_session", "No valid launch session.")
+            raise page_binding.refusal() or NotAuthenticated(
+                "no_session",
+                "No valid launch session: the token is missing, forged or expired. "
+                "Open the tool again from your course.",
+            )
         if not launch.is_staff:
             raise Forbidden("staff_only", "This is for course staff only.")
         return view(*args, **kwargs)

@@ -19,6 +19,7 @@ from flask.sessions import SecureCookieSession
 from markupsafe import Markup, escape
 
 from lti_tool.cookies import FrameSessionInterface
+from lti_tool.web.page_binding import from_tool_pages
 
 PARAM = "launch_token"
 _SESSION_KIND = "flask_session"
@@ -69,7 +70,8 @@ class LaunchTokenSessionInterface(FrameSessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         token = page_token(request)
-        if token is None or len(token) > 128:
+        if token is None or len(token) > 128 or not from_tool_pages(request):
+            # A token from elsewhere is refused by web/auth.py; it opens nothing here.
             return super().open_session(app, request)
         data = _store(app).get(_SESSION_KIND, _hash(token))
         return TokenSession(data or {})

@@ -28,9 +28,10 @@ from lti_tool.lti.flow import start_login
 from lti_tool.lti.keys import published_jwks
 from lti_tool.lti.login import StorageLogin, check_login_request
 from lti_tool.lti.platform_error import platform_refusal
-from lti_tool.lti.sessions import SESSION_COOKIE, LaunchSession
+from lti_tool.lti.sessions import LaunchSession, session_cookie_name
 from lti_tool.pathway import service
 from lti_tool.pathway.launch import open_launch
+from lti_tool.web import page_binding
 from lti_tool.web.auth import services
 from lti_tool.web.errors import correlation_id
 from lti_tool.web.launch_token import carry
@@ -111,9 +112,11 @@ def launch() -> Response:
         raise
     if outcome.session.get("binding") == "platform_storage":
         carry(outcome.token)
+    # The landing page's links and forms name this launch (web/page_binding.py).
+    page_binding.bind(outcome.binding_id)
     page = render_landing_page(outcome.session, outcome.token)
     response = _no_store(Response(page, mimetype="text/html"))
-    _set_session_cookie(response, outcome.token)
+    _set_session_cookie(response, outcome.token, outcome.binding_id)
     return response
 
 
@@ -163,13 +166,16 @@ def render_landing_page(data: dict[str, Any], token: str) -> str:
     return render_template("lti/launched.html", session=data, launch_token=token)
 
 
-def _set_session_cookie(response: Response, token: str) -> None:
+def _set_session_cookie(response: Response, token: str, binding_id: str) -> None:
+    """The launch's own cookie, ``lti_tool_session_<binding id>``, beside the browser's other
+    launches (web/page_binding.py drops ended and surplus ones)."""
     set_frame_cookie(
         response,
-        SESSION_COOKIE,
+        session_cookie_name(binding_id),
         token,
         max_age=services().settings.launch_session_ttl_seconds,
     )
+    page_binding.drop_stale_launch_cookies(response, request, keep=binding_id)
 
 
 @bp.get("/.well-known/jwks.json")

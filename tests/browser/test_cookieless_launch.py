@@ -196,8 +196,7 @@ def test_moodle_like_without_storage_launches_with_the_partitioned_cookie_over_h
         tool = _tool_frame(page)
         tool.wait_for_selector("h1:text('My pathway')")
         cookies = blocking_context.cookies(site.tool_url)
-        # The launch session's cookie, whatever its exact (possibly per-launch) name.
-        session = [c for c in cookies if c["name"].startswith("lti_tool_session")]
+        session = [c for c in cookies if c["name"].startswith("lti_tool_session_")]
         assert session and session[0]["secure"] and session[0]["sameSite"] == "None"
         # Kept in the course site's partition: a cookie for the tool inside this LMS only.
         assert session[0].get("partitionKey") == site.sandbox_url.rsplit(":", 1)[0]

@@ -7,7 +7,7 @@ import html
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -17,6 +17,7 @@ from lti_tool.sandbox.platform import PlatformKey, SandboxPlatform
 
 _FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 _META_TOKEN = re.compile(r'<meta name="lti-launch-token" content="([^"]+)">')
+_META_BINDING = re.compile(r'<meta name="lti-binding" content="([^"]+)">')
 REMOVE = object()
 
 
@@ -39,6 +40,32 @@ def past_cookie_check(client: FlaskClient, response: TestResponse, **kwargs: Any
         return response
     target = urlsplit(location)
     return client.get(target.path, query_string=target.query, **kwargs)
+
+
+def page_binding(page: str) -> str:
+    """The launch a page belongs to (its ``lti-binding`` meta tag)."""
+    match = _META_BINDING.search(page)
+    assert match, "page carries no lti-binding meta tag"
+    return match.group(1)
+
+
+def follow_binding(client: FlaskClient, response: TestResponse) -> None:
+    """From now on ``client`` names the launch ``response`` landed on, as the landing page's
+    own script would (the ``X-LTI-Binding`` header): tests then act in that launch's course.
+    A launch that was refused leaves the client as it was."""
+    match = _META_BINDING.search(response.get_data(as_text=True))
+    if response.status_code == 200 and match:
+        client.environ_base["HTTP_X_LTI_BINDING"] = match.group(1)
+
+
+def without_binding(url: str) -> str:
+    """``url`` of one of the tool's links or redirects, minus the ``lti_binding`` it must
+    carry (the launch the page belongs to)."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    assert len(query.pop("lti_binding", [])) == 1, f"{url} names no launch"
+    rest = urlencode(query, doseq=True)
+    return parts.path + (f"?{rest}" if rest else "")
 
 
 @dataclass
@@ -79,13 +106,17 @@ class Launcher:
         query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
         return Login(state=query["state"], nonce=query["nonce"], redirect=location, params=query)
 
-    def claims(self, user: str, nonce: str) -> dict[str, Any]:
-        return self.platform.launch_claims(user, nonce)
+    def claims(self, user: str, nonce: str, course: str = "spring") -> dict[str, Any]:
+        return self.platform.launch_claims(user, nonce, course=course)
 
     def post_launch(
         self, client: FlaskClient, id_token: str, state: str, **extra: str
     ) -> TestResponse:
-        return client.post("/lti/launch", data={"id_token": id_token, "state": state, **extra})
+        """The platform's launch POST; the client then follows the launch it landed on
+        (``follow_binding``)."""
+        response = client.post("/lti/launch", data={"id_token": id_token, "state": state, **extra})
+        follow_binding(client, response)
+        return response
 
     def launch(
         self,
@@ -96,11 +127,13 @@ class Launcher:
         headers: dict[str, Any] | None = None,
         key: PlatformKey | None = None,
         algorithm: str = "RS256",
+        course: str = "spring",
     ) -> TestResponse:
         """Login, then a launch signed by the platform with ``changes`` applied to the claims
-        (a value of REMOVE deletes the claim)."""
+        (a value of REMOVE deletes the claim); ``course="autumn"`` is the sandbox's second
+        course."""
         login = self.login(client, user)
-        claims = self.claims(user, login.nonce)
+        claims = self.claims(user, login.nonce, course)
         for name, value in (changes or {}).items():
             if value is REMOVE:
                 claims.pop(name, None)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from lti_tool.lti import claims as c
-from lti_tool.lti.sessions import SESSION_COOKIE
+from lti_tool.lti.sessions import session_cookie_name
 from lti_tool.sandbox.platform import DEMO_CONTEXT
 from tests.support.lti import REMOVE, Launcher
 from tests.support.pathway_web import Opened, add_completions, audit_rows, csrf_token, open_tool
@@ -158,9 +158,9 @@ def test_pages_need_a_valid_session_cookie(launcher: Launcher) -> None:
     client = launcher.app.test_client()
     for cookie in (None, "forged", "y" * 200):
         if cookie is not None:
-            client.set_cookie(SESSION_COOKIE, cookie)
+            client.set_cookie(session_cookie_name("someLaunch1"), cookie)
         for path in ("/me", "/staff/", "/staff/students/1001"):
-            response = client.get(path)
+            response = client.get(path, headers={"X-LTI-Binding": "someLaunch1"})
             assert response.status_code == 401, (cookie, path)
             assert "launch the tool again" in response.get_data(as_text=True).lower()
 

@@ -81,7 +81,8 @@ def test_session_cookie_of_a_launch_over_https(sqlite_tool_factory: Any) -> None
     )
     assert response.status_code == 200
     cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("lti_tool_session=")
+    # The launch's own cookie, named after its binding (web/page_binding.py).
+    assert cookie.startswith("lti_tool_session_")
     for attribute in ("Secure", "SameSite=None", "Partitioned", "HttpOnly"):
         assert attribute in cookie
 

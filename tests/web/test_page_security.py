@@ -71,6 +71,7 @@ def test_every_page_keeps_to_the_content_security_policy(launcher: Launcher) -> 
 def test_tokens_in_page_urls_are_not_logged(launcher: Launcher) -> None:
     with captured_logs() as stream:
         client = launcher.app.test_client(use_cookies=False)
+        client.environ_base["HTTP_SEC_FETCH_SITE"] = "same-origin"  # the tool's own links
         response = launcher.through_sandbox(launcher.app.test_client(), "teacher1")
         token = launch_token(response.get_data(as_text=True))
         assert client.get(f"/staff/class/?launch_token={token}").status_code == 200

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.lti import Launcher
+from tests.support.lti import Launcher, without_binding
 from tests.support.pathway_web import Opened, audit_rows, csrf_token, open_tool, parse_html
 
 CSV = b"student,module,start_date\n*,B832,2027-05-30\n"
@@ -30,7 +30,7 @@ def test_forms_post_with_the_csrf_token(launcher: Launcher) -> None:
     saved = teacher.client.post(
         "/staff/module-starts", data={"csrf_token": token, "B832": "2027-05-30", "B833": ""}
     )
-    assert saved.status_code == 302 and saved.headers["Location"].endswith("/staff/")
+    assert saved.status_code == 302 and without_binding(saved.headers["Location"]) == "/staff/"
     page = teacher.client.get("/staff/").get_data(as_text=True)
     assert flashes(page) == [("status", "Start dates saved.")]
     assert parse_html(page).find("input", id="start-B832").attrs["value"] == "2027-05-30"
@@ -60,9 +60,8 @@ def test_forms_post_with_the_csrf_token(launcher: Launcher) -> None:
         "/staff/students/1001/module-starts",
         data={"csrf_token": token, "module": "B832", "start_date": "2027-10-31", "reason": "late"},
     )
-    assert attempt.status_code == 302 and attempt.headers["Location"].endswith(
-        "/staff/students/1001"
-    )
+    assert attempt.status_code == 302
+    assert without_binding(attempt.headers["Location"]) == "/staff/students/1001"
     preview = teacher.client.get("/staff/students/1001").get_data(as_text=True)
     assert "B832 attempt 1: start 31 October 2027 (late)" in preview
     own = student.client.get("/api/me/checklist", headers=student.bearer).get_json()
