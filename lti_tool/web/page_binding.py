@@ -43,6 +43,7 @@ MAX_BINDINGS = 8
 # Blueprints whose links and forms are followed by the browser (the API is called by scripts,
 # which send the header instead).
 _PAGE_BLUEPRINTS = frozenset({"student", "staff", "class_view", "admin", "privacy"})
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 MISMATCH_MESSAGE = (
     "This page belongs to another course or an older launch. Open the tool again from your course."
@@ -79,9 +80,6 @@ def named_binding(request: Request) -> str | None:
         return None
     value = value.strip()
     return value if valid_binding_id(value) else ""
-
-
-_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 def held_bindings(request: Request) -> list[str]:
