@@ -57,6 +57,30 @@ LOGIN_PARAMS = (
     "client_id",
     "lti_deployment_id",
 )
+# The longest value each login parameter may have: the login keeps them (state and cookie-check
+# records) before anything is verified, so an anonymous request must not make the store hold
+# megabytes. Canvas's lti_message_hint (a signed JWT) is the longest seen in practice (~1 KB).
+MAX_LOGIN_PARAM_LENGTH = {
+    "iss": 512,
+    "login_hint": 1024,
+    "target_link_uri": 2048,
+    "lti_message_hint": 4096,
+    "client_id": 255,
+    "lti_deployment_id": 255,
+}
+# The whole login POST: the parameters above, with room to spare.
+LOGIN_BODY_LIMIT = 16 * 1024
+
+
+def refuse_oversized_login(values: Mapping[str, str]) -> None:
+    """Refuse (400) a login parameter longer than any platform sends."""
+    for name, limit in MAX_LOGIN_PARAM_LENGTH.items():
+        if len(values.get(name) or "") > limit:
+            raise LaunchRefused(
+                "login_param_too_long",
+                f"The login request's {name} is longer than {limit} characters, more than "
+                "any learning platform sends. Please launch the tool again from your course.",
+            )
 
 
 def storage_key(state: str) -> str:
@@ -110,7 +134,11 @@ class ToolOIDCLogin(FlaskOIDCLogin):
         return response
 
     def check_request(self) -> None:
-        """Refuse a login naming no issuer, no login_hint or an unregistered platform."""
+        """Refuse a login with an oversized parameter, naming no issuer, no login_hint or an
+        unregistered platform."""
+        refuse_oversized_login(
+            {name: value for name in LOGIN_PARAMS if (value := self._get_request_param(name))}
+        )
         try:
             self._registration = self.validate_oidc_login()
         except OIDCException as exc:

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask, Request, Response, g
 from flask.sessions import SecureCookieSession
 from markupsafe import Markup, escape
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from lti_tool.cookies import FrameSessionInterface
 from lti_tool.web.page_binding import from_tool_pages
@@ -69,7 +70,10 @@ class LaunchTokenSessionInterface(FrameSessionInterface):
     tokens nor flashed messages)."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        token = page_token(request)
+        try:
+            token = page_token(request)
+        except RequestEntityTooLarge:  # refused (413) when the view reads the body
+            token = None
         if token is None or len(token) > 128 or not from_tool_pages(request):
             # A token from elsewhere is refused by web/auth.py; it opens nothing here.
             return super().open_session(app, request)

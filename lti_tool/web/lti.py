@@ -26,7 +26,7 @@ from lti_tool.lti.cookie_check import (
 from lti_tool.lti.deep_linking import focus_module
 from lti_tool.lti.flow import start_login
 from lti_tool.lti.keys import published_jwks
-from lti_tool.lti.login import StorageLogin, check_login_request
+from lti_tool.lti.login import LOGIN_BODY_LIMIT, StorageLogin, check_login_request
 from lti_tool.lti.platform_error import platform_refusal
 from lti_tool.lti.sessions import LaunchSession, session_cookie_name
 from lti_tool.pathway import service
@@ -35,6 +35,7 @@ from lti_tool.web import page_binding
 from lti_tool.web.auth import services
 from lti_tool.web.errors import correlation_id
 from lti_tool.web.launch_token import carry
+from lti_tool.web.request_input import limit_body
 from lti_tool.web.security import allow_framing_by
 from lti_tool.web.student import render_checklist
 
@@ -44,6 +45,7 @@ log = logging.getLogger("lti_tool.web")
 
 @bp.route("/lti/login", methods=["GET", "POST"])
 @bp.route("/lti/login/<int:registration_pk>", methods=["GET", "POST"])
+@limit_body(LOGIN_BODY_LIMIT)
 def login(registration_pk: int | None = None) -> Any:
     return _login(registration_pk, top_level=False)
 
