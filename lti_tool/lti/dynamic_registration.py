@@ -15,7 +15,7 @@ whoever wrote the configuration.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +25,10 @@ from lti_tool.lti import claims as c
 from lti_tool.lti.registry import RegistryError, check_platform_url
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+# Anyone can make the tool fetch and keep a configuration: bounds on what it may list.
+MAX_LIST_ITEMS = 1000
+MAX_NAME_LENGTH = 256
+MAX_URL_LENGTH = 2048
 KINDS = {"moodle": "moodle", "canvas": "canvas"}
 
 
@@ -76,6 +80,22 @@ class PlatformConfiguration:
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def keeping_only(
+        self, scopes: Collection[str], variables: Collection[str], message_types: Collection[str]
+    ) -> PlatformConfiguration:
+        """This configuration listing only the scopes, variables and message types the tool
+        asks about: what is kept while an admin confirms holds nothing else a stranger sent."""
+        return dataclasses.replace(
+            self,
+            scopes_supported=tuple(s for s in self.scopes_supported if s in scopes),
+            messages={k: v for k, v in self.messages.items() if k in message_types},
+            variables=(
+                None
+                if self.variables is None
+                else tuple(v for v in self.variables if v in variables)
+            ),
+        )
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PlatformConfiguration:
         values = dict(data)
@@ -103,6 +123,10 @@ def display_url(url: str) -> str:
 def _checked_url(url: Any, *, development: bool, field: str) -> str:
     if not isinstance(url, str) or not url.strip():
         raise RegistrationRefused("bad_configuration", f"The configuration has no {field}.")
+    if len(url) > MAX_URL_LENGTH:
+        raise RegistrationRefused(
+            "bad_configuration", f"The configuration's {field} is longer than {MAX_URL_LENGTH}."
+        )
     try:
         return check_platform_url(url, development=development, field=field)
     except RegistryError as exc:
@@ -132,12 +156,25 @@ def check_configuration_url(url: str, *, development: bool) -> str:
 def _string_list(value: Any, field: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise RegistrationRefused("bad_configuration", f"{field} must be a list of strings.")
+    _refuse_oversized(value, field)
     return tuple(value)
+
+
+def _refuse_oversized(value: list[Any], field: str) -> None:
+    if len(value) > MAX_LIST_ITEMS or any(
+        isinstance(v, str) and len(v) > MAX_NAME_LENGTH for v in value
+    ):
+        raise RegistrationRefused(
+            "bad_configuration",
+            f"{field} lists more than {MAX_LIST_ITEMS} entries or an entry longer than "
+            f"{MAX_NAME_LENGTH} characters.",
+        )
 
 
 def _messages(value: Any) -> dict[str, tuple[str, ...]]:
     if not isinstance(value, list):
         raise RegistrationRefused("bad_configuration", "messages_supported must be a list.")
+    _refuse_oversized(value, "messages_supported")
     messages: dict[str, tuple[str, ...]] = {}
     for item in value:
         # The spec has objects; some platforms list bare message type names.
@@ -145,6 +182,8 @@ def _messages(value: Any) -> dict[str, tuple[str, ...]]:
             messages.setdefault(item, ())
         elif isinstance(item, dict) and isinstance(item.get("type"), str):
             placements = item.get("placements") or []
+            if isinstance(placements, list):
+                _refuse_oversized(placements, "placements")
             listed = tuple(p for p in placements if isinstance(p, str))
             messages[item["type"]] = messages.get(item["type"], ()) + listed
     return messages
@@ -192,6 +231,7 @@ def parse_platform_configuration(
     family = platform.get("product_family_code")
     if not isinstance(family, str) or not family.strip():
         raise RegistrationRefused("bad_configuration", "product_family_code is missing.")
+    _refuse_oversized([family, platform.get("version")], "product_family_code or version")
     messages = _messages(platform.get("messages_supported"))
     if c.RESOURCE_LINK_REQUEST not in messages:
         raise RegistrationRefused(

@@ -25,6 +25,7 @@ from lti_tool.admin.audit_log import ADMIN_KEY, registration_subject
 from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import Forbidden
 from lti_tool.logs import log_event
+from lti_tool.lti import claims as c
 from lti_tool.lti.dynamic_registration import PlatformConfiguration, RegistrationRefused
 from lti_tool.lti.dynamic_registration_http import fetch_configuration, register_with_platform
 from lti_tool.lti.dynamic_registration_records import (
@@ -33,6 +34,7 @@ from lti_tool.lti.dynamic_registration_records import (
     save_registration,
 )
 from lti_tool.lti.dynamic_registration_request import (
+    CUSTOM_VARIABLES,
     WANTED_SCOPES,
     ToolUrls,
     client_registration,
@@ -48,8 +50,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("lti_tool.dynamic_registration")
 
 PENDING_KIND = "dynreg"
-# Moodle's registration token lives an hour; a pending install never outlives it.
-PENDING_TTL_SECONDS = 3600
+# Moodle's registration token lives an hour; a pending install (kept for anyone who opens
+# /lti/register) lasts long enough for an admin to read the form and press "Install".
+PENDING_TTL_SECONDS = 1800
 CREATED = "dynreg.created"
 REFUSED = "dynreg.refused"
 _INSTALL_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -142,6 +145,8 @@ def begin_install(
         configuration_url,
         registration_token or None,
         development=settings.is_development,
+    ).keeping_only(
+        WANTED_SCOPES, CUSTOM_VARIABLES.values(), (c.RESOURCE_LINK_REQUEST, c.DEEP_LINKING_REQUEST)
     )
     pending = PendingInstall(
         install_id=secrets.token_urlsafe(24),

@@ -1,7 +1,8 @@
 """LTI Dynamic Registration, the calls to the platform: GET its OpenID configuration, POST the
 client registration. Both go through the outbound session (``lti_tool/outbound``): the URL
 policy (public addresses only, pinned at connect time), one total deadline, no retries, no
-redirects (one would carry the registration token away) and at most ``MAX_BODY_BYTES``.
+redirects (one would carry the registration token away) and at most ``MAX_BODY_BYTES``
+(``MAX_CONFIGURATION_BYTES`` for the anonymous configuration fetch).
 
 Anyone can open ``/lti/register`` with any ``openid_configuration``, so what the platform
 answered is never put on the page (that would make the tool read its own network for a
@@ -39,12 +40,20 @@ from lti_tool.outbound.http import OutboundSession, OutboundTimeout, OutboundToo
 from lti_tool.outbound.policy import OutboundRefused
 
 MAX_BODY_BYTES = 256 * 1024
+# Canvas's configuration, the largest seen (it lists every variable it expands), is ~10 KB.
+MAX_CONFIGURATION_BYTES = 64 * 1024
 _ERROR_CODE = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
 log = logging.getLogger("lti_tool.dynamic_registration")
 
 
 def _exchange(
-    http: OutboundSession, method: str, url: str, token: str | None, payload: Any = None
+    http: OutboundSession,
+    method: str,
+    url: str,
+    token: str | None,
+    payload: Any = None,
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> tuple[int, str, bytes]:
     """One call through the outbound session; returns status, content type and body."""
     headers = {"Accept": "application/json"}
@@ -61,7 +70,7 @@ def _exchange(
             headers=headers,
             data=data,
             allow_redirects=False,
-            max_body_bytes=MAX_BODY_BYTES,
+            max_body_bytes=max_body_bytes,
         )
     except OutboundRefused as exc:
         if exc.code != "private_address":
@@ -110,7 +119,9 @@ def fetch_configuration(
     """GET the platform's OpenID configuration (with the registration token as bearer: Canvas
     requires it, Moodle ignores it) and validate it."""
     url = check_configuration_url(url, development=development)
-    status, content_type, body = _exchange(http, "GET", url, token)
+    status, content_type, body = _exchange(
+        http, "GET", url, token, max_body_bytes=MAX_CONFIGURATION_BYTES
+    )
     if status != 200:
         _refusal_words("configuration_refused", url, status, body, content_type)
         raise PlatformRefused(
