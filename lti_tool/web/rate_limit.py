@@ -1,5 +1,6 @@
 """Per-address rate limits on the pages anyone can call that make the tool work for them:
-``/lti/register`` (fetches a stranger's URL) and ``/lti/login`` (writes login state).
+``/lti/register`` (fetches a stranger's URL) and ``/lti/login`` (writes login state). An IPv6
+client counts per /64, the block one subscriber gets.
 
 A fixed one-minute window per address and page. With Redis configured the count is shared by
 every worker (one ``INCR`` per request); without it each process counts on its own (the
@@ -10,6 +11,7 @@ through (logged): a limiter must not take the platform's launches down with it.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 import time
@@ -73,6 +75,20 @@ class WindowCounter:
             return count
 
 
+def client_key(address: str | None) -> str:
+    """Whom a request counts against: the IPv4 address, or the IPv6 /64 (one subscriber's
+    network; a client picks any interface id in it at will)."""
+    try:
+        parsed = ipaddress.ip_address((address or "").split("%", 1)[0])
+    except ValueError:
+        return address or "unknown"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
 def init_app(app: Flask) -> None:
     """Check the limits before the views of the limited pages run."""
     services: Services = app.extensions["lti_tool"]
@@ -87,9 +103,8 @@ def init_app(app: Flask) -> None:
             return None
         now = time.time()
         window = int(now // WINDOW_SECONDS)
-        address = request.remote_addr or "unknown"
         try:
-            count = counter.hit(f"{limit.name}:{address}", window)
+            count = counter.hit(f"{limit.name}:{client_key(request.remote_addr)}", window)
         except Exception as exc:  # Redis down: let the request through, say so in the log
             log_event(log, logging.WARNING, "rate limit unavailable", error=type(exc).__name__)
             return None
