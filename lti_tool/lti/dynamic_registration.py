@@ -240,7 +240,9 @@ def parse_platform_configuration(
     variables = platform.get("variables")
     version = platform.get("version")
     return PlatformConfiguration(
-        configuration_url=configuration_url,
+        # Without its query: Canvas puts the registration token there, and this URL is kept,
+        # audited and logged.
+        configuration_url=display_url(configuration_url),
         issuer=issuer,
         registration_endpoint=registration_endpoint,
         product_family_code=family.strip(),
