@@ -114,7 +114,10 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 def display_url(url: str) -> str:
     """The URL without query or fragment: Canvas puts the registration token in the query."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL (an unclosed IPv6 bracket): the same cut by hand
+        parts = urlsplit("")
     if not (parts.scheme and parts.netloc):
         return url.split("?", 1)[0].split("#", 1)[0]
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
@@ -141,6 +144,12 @@ def check_configuration_url(url: str, *, development: bool) -> str:
             "missing_configuration",
             "Open this page from your LMS: the openid_configuration parameter is missing.",
         )
+    try:
+        urlsplit(url.strip())
+    except ValueError as exc:
+        raise RegistrationRefused(
+            "bad_configuration", "openid_configuration is not a valid URL."
+        ) from exc
     # Checked without its query: Canvas puts the registration token there, and the error
     # message is shown and logged.
     _checked_url(display_url(url.strip()), development=development, field="openid_configuration")
@@ -258,7 +267,10 @@ CANVAS_FRAME_ORIGINS = ("https://*.instructure.com", "https://*.canvaslms.com")
 
 
 def _url_origin(url: str) -> str | None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: no origin to allow
+        return None
     if parts.scheme in ("http", "https") and parts.netloc:
         return f"{parts.scheme}://{parts.netloc.lower()}"
     return None
@@ -273,7 +285,8 @@ def frame_origins(configuration_url: str, config: PlatformConfiguration | None =
     if config is not None:
         urls += [config.issuer, config.authorization_endpoint]
     origins = [o for o in map(_url_origin, urls) if o]
-    host = (urlsplit(configuration_url).hostname or "").lower()
+    own = _url_origin(configuration_url)
+    host = (urlsplit(own).hostname or "").lower() if own else ""
     canvas_host = host.endswith((".instructure.com", ".canvaslms.com"))
     if (config is not None and config.kind == "canvas") or canvas_host:
         origins += CANVAS_FRAME_ORIGINS

@@ -54,7 +54,9 @@ class Database:
 
 def _make_engine(url: str, echo: bool) -> Engine:
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    # hide_parameters: a database error's message (logged) leaves out the values (names,
+    # emails, free text) it was sent.
+    kwargs: dict[str, Any] = {"echo": echo, "future": True, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":

@@ -10,11 +10,15 @@ from typing import Any, TypeVar
 
 from flask import Flask, Request, current_app, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from lti_tool.errors import ToolError
 
 MAX_DEPTH = 20
 NUL = "\x00"
+# The largest id a path may name: the database's integer keys stop here (PostgreSQL ``integer``);
+# a larger one is an OverflowError (SQLite) or NumericValueOutOfRange (PostgreSQL) if queried.
+MAX_PATH_ID = 2**31 - 1
 _View = TypeVar("_View", bound=Callable[..., Any])
 
 
@@ -117,6 +121,14 @@ def _view_body_limit(req: Request) -> int | None:
     return int(limit) if limit is not None else None
 
 
+class PathIdConverter(IntegerConverter):
+    """``<int:…>`` path parts: an id past ``MAX_PATH_ID`` matches no page (404)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_PATH_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def _fields() -> Iterable[tuple[str, str]]:
     yield from request.args.items(multi=True)
     for name, value in (request.view_args or {}).items():
@@ -128,6 +140,8 @@ def _fields() -> Iterable[tuple[str, str]]:
 
 def init_app(app: Flask) -> None:
     app.request_class = LimitedRequest
+    # Before the blueprints add their rules: each rule takes its converter when it is added.
+    app.url_map.converters["int"] = PathIdConverter
 
     @app.before_request
     def _refuse_nul_in_fields() -> None:
