@@ -1,6 +1,6 @@
 """What a request sends, checked before any view or the database sees it: JSON bodies (an
-object, not nested past reason, no NUL characters) and form, query and path fields (no NUL
-characters: PostgreSQL refuses them in text, and no person types one)."""
+object, not nested past reason, no NUL characters, no lone surrogates) and form, query and path
+fields (the same characters: PostgreSQL refuses them in text, and no person types one)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ def check_value(value: Any) -> None:
         item, depth = pending.pop()
         if isinstance(item, str):
             refuse_nul(item)
+            refuse_lone_surrogate(item)
             continue
         if not isinstance(item, dict | list):
             continue
@@ -63,6 +64,7 @@ def check_value(value: Any) -> None:
         if isinstance(item, dict):
             for key, child in item.items():
                 refuse_nul(str(key))
+                refuse_lone_surrogate(str(key))
                 pending.append((child, depth + 1))
         else:
             pending.extend((child, depth + 1) for child in item)
@@ -76,6 +78,20 @@ def refuse_nul(text: str, field: str | None = None) -> None:
             f"{where} a NUL character (\\0), which cannot be stored. Remove it (it often comes "
             "from copying out of another program) and try again.",
         )
+
+
+def refuse_lone_surrogate(text: str, field: str | None = None) -> None:
+    """Refuse text that has no UTF-8 form: JSON can spell half of a surrogate pair
+    (``"\\ud800"``), which no keyboard types and PostgreSQL cannot store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        where = f"{field} contains" if field else "The request contains"
+        raise UnreadableInput(
+            "bad_character",
+            f"{where} a broken character (half of an emoji or other symbol), which cannot be "
+            "stored. Type the text again and resend it.",
+        ) from None
 
 
 def _too_deep() -> str:
@@ -148,3 +164,5 @@ def init_app(app: Flask) -> None:
         for name, value in _fields():
             refuse_nul(name)
             refuse_nul(value, name)
+            refuse_lone_surrogate(name)
+            refuse_lone_surrogate(value, name)
