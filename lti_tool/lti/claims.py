@@ -69,6 +69,11 @@ _SIMPLE_SUB_ROLES = {"TeachingAssistant": "Instructor", "Grader": "Instructor"}
 # sends them from enrolments anywhere in the account), so they count only in a launch that
 # carries no context role at all.
 STAFF_INSTITUTION_ROLES = frozenset({"Instructor", "Faculty"})
+# LTI 1.1 context roles, which some platforms still send in 1.3 launches.
+_LTI11_CONTEXT = "urn:lti:role:ims/lis/"
+# Simple names that are course roles though the tool does not map them (older spellings and
+# LMS words for a course member); other simple names stay unknown.
+_SIMPLE_COURSE_ROLE_WORDS = frozenset({"Student", "Observer", "Guest", "Teacher"})
 STUDENT_INSTITUTION_ROLES = frozenset({"Learner", "Student"})
 ADMIN_ROLE_NAMES = frozenset({"Administrator", "SysAdmin"})
 
@@ -127,13 +132,29 @@ def role_name(role: str) -> tuple[str, str]:
     return vocabulary, name
 
 
+def is_course_role(role: str) -> bool:
+    """Whether ``role`` says something about this course, recognised by the tool or not: any
+    role of the membership vocabulary, an LTI 1.1 context role, a context role's simple name.
+    Such a role keeps the institution roles out (they describe the person elsewhere)."""
+    role = role.strip()
+    if role.startswith((_MEMBERSHIP, _MEMBERSHIP_SUB, _LTI11_CONTEXT)):
+        return True
+    if ":" in role:
+        return False
+    name = role.split("#", 1)[0]
+    return (
+        name in CONTEXT_ROLE_NAMES or name in _SIMPLE_SUB_ROLES or name in _SIMPLE_COURSE_ROLE_WORDS
+    )
+
+
 def normalise_roles(roles: Iterable[Any]) -> NormalisedRoles:
     """Map launch roles onto the tool's two views; the one place that decides who is staff.
 
     Staff: a context role of Instructor (any sub-role), ContentDeveloper or Administrator, or
     an institution or system Administrator (``is_admin``). Student: Learner. Institution
-    Instructor/Faculty or Student/Learner count only when the launch has no context role at
-    all. An empty list or only unknown roles give the student view with limited data.
+    Instructor/Faculty or Student/Learner count only when the launch has no course role at
+    all, not even one the tool does not recognise (``is_course_role``). An empty list or only
+    unknown roles give the student view with limited data.
     """
     raw = tuple(str(r) for r in roles if isinstance(r, str))
     context: set[str] = set()
@@ -151,7 +172,7 @@ def normalise_roles(roles: Iterable[Any]) -> NormalisedRoles:
             if vocabulary == "institution":
                 institution.add(name)
     names = set(context)
-    if not context:
+    if not any(is_course_role(role) for role in raw):
         if institution & STAFF_INSTITUTION_ROLES:
             names.add("Instructor")
         if institution & STUDENT_INSTITUTION_ROLES:

@@ -77,6 +77,14 @@ STAFF, STUDENT = Audience.STAFF, Audience.STUDENT
         (["Learner", INST + "Instructor", INST + "Faculty"], STUDENT, False, False),
         ([M + "Mentor", INST + "Instructor"], STUDENT, False, True),
         ([M + "Instructor", INST + "Student"], STAFF, False, False),
+        # Course roles the tool does not recognise are still course roles: the institution
+        # Instructor role does not make these learners staff.
+        (["urn:lti:role:ims/lis/Learner", INST + "Instructor"], STUDENT, False, True),
+        (["urn:lti:role:ims/lis/Instructor", INST + "Instructor"], STUDENT, False, True),
+        (["Student", INST + "Instructor"], STUDENT, False, True),
+        (["Observer", INST + "Faculty"], STUDENT, False, True),
+        ([M + "Observer", INST + "Instructor"], STUDENT, False, True),
+        ([MSUB + "Learner", INST + "Instructor"], STUDENT, False, True),
         # ... but count when the launch has no context role at all.
         ([INST + "Faculty"], STAFF, False, False),
         ([INST + "Instructor"], STAFF, False, False),

@@ -107,3 +107,25 @@ def test_the_teacher_of_the_course_keeps_the_staff_view(launcher: Launcher) -> N
     assert teacher.client.get("/staff/class/").status_code == 200
     roster = teacher.client.get("/api/context/students", headers=teacher.bearer)
     assert roster.status_code == 200
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "course_role",
+    [
+        "urn:lti:role:ims/lis/Learner",  # LTI 1.1 spelling
+        "Student",
+        LIS + "membership#Observer",
+        LIS + "membership/Learner",  # a sub-role URI without its sub-role
+    ],
+)
+def test_a_course_role_the_tool_does_not_know_keeps_institution_roles_out(
+    launcher: Launcher, course_role: str
+) -> None:
+    """Any course role, recognised or not, means the launch is about this course: the
+    institution Instructor role (from another course of the account) does not make staff."""
+    roles = [LIS + "institution/person#Instructor", course_role]
+    member = open_tool(launcher, "student1", {c.ROLES: roles})
+    info = member.client.get("/api/session", headers=member.bearer).get_json()
+    assert info["is_staff"] is False
+    assert_refused(member.client.get("/staff/"), "/staff/")
