@@ -23,8 +23,8 @@ class Services:
     settings: Settings
     db: Database
     store: EphemeralStore
-    # Calls made for unauthenticated requests (the launch's key fetch, Dynamic Registration):
-    # the outbound policy, a total deadline, no retries.
+    # Calls made for unauthenticated requests (the launch's key fetch): the outbound policy,
+    # a total deadline, no retries.
     http: OutboundSession
     platform_keys: PlatformKeys
     catalog: Catalog
@@ -34,10 +34,17 @@ class Services:
     # their clients retry on their own terms (outbound/retry.py caps Retry-After).
     lms_http: OutboundSession
     jobs: ThreadJobRunner
+    # Calls anyone can make the tool do (Dynamic Registration's fetch and POST): public
+    # addresses only, whatever outbound_allowed_hosts allows, so a stranger cannot map the
+    # private network the operator opened for an on-premises LMS.
+    registration_http: OutboundSession = field(init=False)
     queue: JobQueue = field(init=False)
     maintenance: MaintenanceSchedule = field(init=False)
 
     def __post_init__(self) -> None:
+        self.registration_http = outbound_session(
+            self.settings, allowed_hosts="", max_body_bytes=1024 * 1024
+        )
         if self.settings.redis_url:
             self.queue = RqQueue(self.settings.redis_url, self.settings.redis_prefix)
         else:
@@ -56,22 +63,28 @@ class Services:
         self.jobs.shutdown()
         self.http.close()
         self.lms_http.close()
+        self.registration_http.close()
         self.db.dispose()
 
 
-def outbound_policy(settings: Settings) -> OutboundPolicy:
-    """The outbound-URL policy the settings describe."""
+def outbound_policy(settings: Settings, allowed_hosts: str | None = None) -> OutboundPolicy:
+    """The outbound-URL policy the settings describe (``allowed_hosts`` replaces the
+    setting's when given)."""
     return OutboundPolicy.from_settings(
         development=settings.is_development,
         allow_loopback=settings.outbound_allow_loopback,
-        allowed_hosts=settings.outbound_allowed_hosts,
+        allowed_hosts=settings.outbound_allowed_hosts if allowed_hosts is None else allowed_hosts,
     )
 
 
-def outbound_session(settings: Settings, **options: int) -> OutboundSession:
+def outbound_session(
+    settings: Settings, *, allowed_hosts: str | None = None, **options: int
+) -> OutboundSession:
     """A session for outbound calls: the settings' policy and total deadline."""
     return OutboundSession(
-        outbound_policy(settings), timeout=settings.http_timeout_seconds, **options
+        outbound_policy(settings, allowed_hosts),
+        timeout=settings.http_timeout_seconds,
+        **options,
     )
 
 

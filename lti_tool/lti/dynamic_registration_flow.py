@@ -141,7 +141,7 @@ def begin_install(
     settings = services.settings
     ensure_enabled(settings)
     config = fetch_configuration(
-        services.http,
+        services.registration_http,
         configuration_url,
         registration_token or None,
         development=settings.is_development,
@@ -194,7 +194,9 @@ def complete_install(
         )
     config = pending.config
     body = client_registration(config, ToolUrls.from_settings(settings))
-    result = register_with_platform(services.http, config, pending.registration_token, body)
+    result = register_with_platform(
+        services.registration_http, config, pending.registration_token, body
+    )
     facts = {
         "issuer": config.issuer,
         "client_id": result.client_id,

@@ -4,9 +4,12 @@ policy (public addresses only, pinned at connect time), one total deadline, no r
 redirects (one would carry the registration token away) and at most ``MAX_BODY_BYTES``
 (``MAX_CONFIGURATION_BYTES`` for the anonymous configuration fetch).
 
-Anyone can open ``/lti/register`` with any ``openid_configuration``, so what the platform
-answered is never put on the page (that would make the tool read its own network for a
-stranger): the page gives the HTTP status and the reference; the log keeps a short excerpt.
+Anyone can open ``/lti/register`` with any ``openid_configuration``, so these calls use
+``services.registration_http``: public addresses only, whatever ``outbound_allowed_hosts``
+opens for the rest of the tool; a failed connection gets one message, whatever its cause.
+What the platform answered is never put on the page (that would make the tool read its own
+network for a stranger): the page gives the HTTP status and the reference; the log keeps a
+short excerpt.
 The one exception is an OAuth-style error code (``token_already_used``), a word, not a body.
 """
 
@@ -36,7 +39,7 @@ from lti_tool.lti.dynamic_registration_response import (
 )
 from lti_tool.outbound.answers import parse_json
 from lti_tool.outbound.excerpt import excerpt
-from lti_tool.outbound.http import OutboundSession, OutboundTimeout, OutboundTooLarge
+from lti_tool.outbound.http import OutboundSession, OutboundTooLarge
 from lti_tool.outbound.policy import OutboundRefused
 
 MAX_BODY_BYTES = 256 * 1024
@@ -84,14 +87,20 @@ def _exchange(
         ) from exc
     except OutboundTooLarge as exc:
         raise PlatformRefused("answer_too_large", f"{display_url(url)} answered too much.") from exc
-    except (requests.Timeout, OutboundTimeout) as exc:
-        raise UpstreamError(
-            "platform_timeout", f"{display_url(url)} did not answer in time."
-        ) from exc
     except requests.RequestException as exc:
+        # One answer for every way a connection fails: refused, reset, TLS, timeout. Telling
+        # them apart would let anyone map which ports answer where (the class is logged).
+        log_event(
+            log,
+            logging.WARNING,
+            "platform unreachable",
+            code="platform_unreachable",
+            url=display_url(url),
+            error=exc.__class__.__name__,
+        )
+        what = "fetch the configuration from" if method == "GET" else "reach"
         raise UpstreamError(
-            "platform_unreachable",
-            f"{display_url(url)} could not be reached ({exc.__class__.__name__}).",
+            "platform_unreachable", f"The tool could not {what} {display_url(url)}."
         ) from exc
     return response.status_code, response.headers.get("Content-Type", ""), response.content
 
