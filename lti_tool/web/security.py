@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -12,6 +13,8 @@ from flask import Flask, Response, g
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lti_tool.logs import log_event
 
 csrf = CSRFProtect()
 
@@ -52,6 +55,16 @@ def install_proxy_trust(app: Flask, setting: str) -> None:
     if not setting:
         return
     if setting.isdigit():
+        log_event(
+            logging.getLogger("lti_tool.security"),
+            logging.WARNING,
+            "LTI_TOOL_TRUSTED_PROXIES is a hop count: any client that reaches the tool without "
+            "passing through the proxy can forge X-Forwarded-For (and so the address the "
+            "sign-in and rate limits count). Name the proxy's addresses or networks instead "
+            "(e.g. 10.0.0.5,10.0.1.0/24), or make sure only the proxy can reach the tool.",
+            code="trusted_proxies_hop_count",
+            hops=int(setting),
+        )
         app.wsgi_app = TrustedProxies(app.wsgi_app, [], int(setting))  # type: ignore[method-assign]
     else:
         networks = [n for n in setting.split(",") if n.strip()]
