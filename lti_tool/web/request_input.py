@@ -114,9 +114,12 @@ class LimitedRequest(Request):
     URL here rather than in a ``before_request`` hook: the session interface reads the form (a
     launch token) before Flask matches the URL and before any hook runs."""
 
+    _view_limit_looked_up = False
+
     @property
     def max_content_length(self) -> int | None:
-        if self._max_content_length is None and current_app:
+        if not self._view_limit_looked_up and self._max_content_length is None and current_app:
+            self._view_limit_looked_up = True
             self._max_content_length = _view_body_limit(self)
         return super().max_content_length
 
