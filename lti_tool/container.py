@@ -5,17 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lti_tool.crypto import SecretBox
-from lti_tool.jobs.maintenance import MaintenanceSchedule, purge_store
+from lti_tool.jobs.maintenance import MaintenanceSchedule
 from lti_tool.jobs.queue import JobQueue, RqQueue, ThreadQueue
 from lti_tool.jobs.runner import ThreadJobRunner
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.registry_cache import RegistryCache
 from lti_tool.lti.store import EphemeralStore, make_store
+from lti_tool.lti.store_purge import purge_store
 from lti_tool.outbound.http import OutboundSession
 from lti_tool.outbound.policy import OutboundPolicy
 from lti_tool.pathway.catalog import Catalog
 from lti_tool.persistence.db import Database
 from lti_tool.settings import Settings
+
+# The modules that own the background tasks (``@task``): a worker imports them before it runs
+# a job by name (``jobs/tasks.py``).
+TASK_MODULES = (
+    "lti_tool.grading.sync",
+    "lti_tool.lms.class_refresh",
+    "lti_tool.lti.store_purge",
+)
 
 
 @dataclass

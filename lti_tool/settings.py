@@ -14,7 +14,6 @@ import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from lti_tool.resources import resource_dir
 
@@ -78,11 +77,6 @@ class Settings:
     @property
     def sqlalchemy_url(self) -> str:
         return normalise_database_url(self.database_url)
-
-    @property
-    def base_origin(self) -> str:
-        parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def qualifications_path(self) -> Path:

@@ -2,7 +2,7 @@
 
 A deployment is *waiting for approval* when it is inactive and no admin ever deactivated it:
 Dynamic Registration in ``approve`` mode and a launch from an unknown deployment both record
-deployments that way (``lti/dynamic_registration_flow.py``, ``registry.record_unknown_deployment``).
+deployments that way (``lti/dynreg/flow.py``, ``registry.record_unknown_deployment``).
 """
 
 from __future__ import annotations

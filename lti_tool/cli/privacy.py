@@ -132,7 +132,7 @@ def privacy_reject(request_id: int, reason: str, decided_by: str | None) -> None
 def purge_command(dry_run: bool, older_than: int | None) -> None:
     """Delete expired short-lived rows, and the data of courses inactive longer than the
     retention period."""
-    from lti_tool.jobs.maintenance import purge_store
+    from lti_tool.lti.store_purge import purge_store
     from lti_tool.privacy.retention import purge
 
     days = older_than or _settings().retention_days

@@ -105,6 +105,9 @@ def worker(burst: bool) -> None:
     import redis
     from rq import Queue, Worker
 
+    from lti_tool.container import TASK_MODULES, build_services
+    from lti_tool.jobs.tasks import load_tasks, provide_services
+
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException(
@@ -112,5 +115,7 @@ def worker(burst: bool) -> None:
         )
     connection = redis.Redis.from_url(settings.redis_url)
     queue = Queue(settings.redis_prefix, connection=connection)
+    load_tasks(TASK_MODULES)
+    provide_services(lambda: build_services(settings))
     click.echo(f"worker on queue {settings.redis_prefix!r}")
     Worker([queue], connection=connection).work(burst=burst)

@@ -32,6 +32,7 @@ from lti_tool.grading.line_items import (
     ensure_line_item,
     scores_url,
 )
+from lti_tool.jobs.tasks import task
 from lti_tool.lti.platform_services import service_connector
 from lti_tool.lti.service_client import ServiceCallFailed, ToolServiceConnector
 from lti_tool.persistence.models import (
@@ -91,6 +92,7 @@ def start_sync(services: Services, context_pk: int) -> str:
     return job_id
 
 
+@task
 def run_sync(services: Services, job_id: str, concurrency: int | None = None) -> None:
     """Send the job's rows; safe to run again for the same job after a crash."""
     with services.db.unit_of_work() as session:

@@ -1,35 +1,13 @@
-"""Periodic upkeep: expired rows out of the shared store.
-
-Without Redis the store is a database table whose dead rows (OIDC state, nonces, launch
-sessions holding names and emails) nothing else removes. A daemon thread of the web process
-enqueues :func:`purge_store` every ``store_purge_seconds``: the in-process runner runs it
-there, with Redis an RQ worker (``lti-tool worker``) does.
-"""
+"""Periodic upkeep: a daemon thread of the web process calls a tick (the container enqueues
+the store purge, ``lti/store_purge.py``) every ``store_purge_seconds``."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-from lti_tool.lti.store import DatabaseStore
-
-if TYPE_CHECKING:
-    from lti_tool.container import Services
 
 log = logging.getLogger("lti_tool.jobs")
-
-
-def purge_store(services: Services) -> int:
-    """Delete expired store rows; how many went. With Redis (which expires its own keys) the
-    database table is purged too: it keeps what was written before Redis was configured."""
-    gone = services.store.purge_expired()
-    if services.store.backend != DatabaseStore.backend:
-        gone += DatabaseStore(services.db).purge_expired()
-    if gone:
-        log.info("purged %d expired store rows", gone)
-    return gone
 
 
 class MaintenanceSchedule:

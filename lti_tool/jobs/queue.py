@@ -1,19 +1,20 @@
 """Durable background jobs (grade sync, class refresh): a thread in this process by default,
 RQ workers on Redis when ``redis_url`` is set (``lti-tool worker``).
 
-A task is a module-level function ``fn(services, *args)``; RQ gets its dotted path, so the
-worker builds its own services from the same settings.
+A task is a module-level function ``fn(services, *args)`` registered with ``@task``
+(``jobs/tasks.py``); RQ gets its name, and the worker runs it with the services it was given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from lti_tool.jobs.runner import ThreadJobRunner
+from lti_tool.jobs.tasks import Task, provide_services, resolve, task_name
+
+__all__ = ["QUEUE_NAME", "JobQueue", "RqQueue", "Task", "ThreadQueue"]
 
 QUEUE_NAME = "lti-tool"
-Task = Callable[..., Any]
 
 
 class JobQueue(Protocol):
@@ -31,7 +32,7 @@ class ThreadQueue:
         self._services = services
 
     def enqueue(self, task: Task, *args: Any) -> None:
-        self._runner.submit(task, self._services, *args)
+        self._runner.submit(resolve(task_name(task)), self._services, *args)
 
 
 class RqQueue:
@@ -47,15 +48,13 @@ class RqQueue:
         """Drain the queue here, without forking (tests and the demo use it)."""
         from rq import SimpleWorker
 
-        from lti_tool.jobs.tasks import use_services
-
-        use_services(services)
+        provide_services(lambda: services)
         SimpleWorker([self._queue], connection=self._queue.connection).work(burst=True)
 
     def enqueue(self, task: Task, *args: Any) -> None:
         self._queue.enqueue(
             "lti_tool.jobs.tasks.run_task",
-            f"{task.__module__}:{task.__qualname__}",
+            task_name(task),
             *args,
             job_timeout=3600,
             result_ttl=3600,

@@ -28,10 +28,11 @@ import requests
 
 from lti_tool.lms import canvas_parsing as parse
 from lti_tool.lms.canvas_parsing import CanvasApiError
-from lti_tool.lms.links import next_link
-from lti_tool.lms.retry import TRANSIENT_STATUSES, Backoff, transport_failure
 from lti_tool.lms.source import SourceConfigError, SourceError, SourceUnavailable
+from lti_tool.lms.transport import transport_failure
 from lti_tool.outbound.answers import response_json
+from lti_tool.outbound.links import next_link
+from lti_tool.outbound.retry import TRANSIENT_STATUSES, Backoff
 
 Params = Mapping[str, str | int | Sequence[str]]
 

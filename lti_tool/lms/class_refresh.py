@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from lti_tool.container import Services
+from lti_tool.jobs.tasks import task
 from lti_tool.lms.refresh import (
     ATTEMPT_TTL,
     Fetched,
@@ -143,6 +144,7 @@ class _BatchWriter:
         self._attempts = {}
 
 
+@task
 def run_class_refresh(services: Services, context_pk: int) -> None:
     """The job behind "refresh the whole class" (a thread, or an RQ worker)."""
     outcome = refresh_class(services, context_pk)

@@ -36,8 +36,6 @@ from lti_tool.lti.platform_keys import ASYMMETRIC_ALGORITHMS
 from lti_tool.lti.registry_cache import platform_origins
 from lti_tool.lti.tool_conf import ToolConf
 
-STATE_COOKIE_PREFIX = "lti1p3-"
-
 
 @dataclass(frozen=True)
 class ValidatedLaunch:

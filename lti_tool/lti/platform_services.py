@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
-from lti_tool.lms.retry import Backoff
 from lti_tool.lti.keys import active_signing_key, private_pem
 from lti_tool.lti.service_client import ToolServiceConnector
 from lti_tool.outbound.policy import parse_allowed_hosts
+from lti_tool.outbound.retry import Backoff
 from lti_tool.persistence.models import Registration
 
 

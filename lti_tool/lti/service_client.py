@@ -30,13 +30,12 @@ from pylti1p3.service_connector import ServiceConnector, TServiceConnectorRespon
 
 from lti_tool.crypto import SecretBox, SecretUnreadable
 from lti_tool.errors import UpstreamError
-from lti_tool.lms.links import next_link
-from lti_tool.lms.retry import TRANSIENT_STATUSES, Backoff
 from lti_tool.lti.service_hosts import registration_hosts, service_url_refusal
 from lti_tool.lti.store import EphemeralStore
 from lti_tool.outbound.answers import parse_json, response_json
 from lti_tool.outbound.excerpt import excerpt
-from lti_tool.outbound.retry import MAX_RETRY_AFTER_SECONDS, RetryRule
+from lti_tool.outbound.links import next_link
+from lti_tool.outbound.retry import MAX_RETRY_AFTER_SECONDS, TRANSIENT_STATUSES, Backoff, RetryRule
 
 TOKEN_MARGIN_SECONDS = 30
 

@@ -85,15 +85,3 @@ def resolve_session(store: EphemeralStore, token: str | None) -> LaunchSession |
     token_hash = _hash(token)
     data = store.get(_KIND, token_hash)
     return LaunchSession(token_hash, data) if data is not None else None
-
-
-def end_session(store: EphemeralStore, token: str) -> None:
-    store.delete(_KIND, _hash(token))
-
-
-def end_user_sessions(store: EphemeralStore, user_pks: set[int]) -> int:
-    """End every live launch session of these users (after erasing them: a session holds
-    their name and email). How many ended."""
-    if not user_pks:
-        return 0
-    return store.delete_matching("session", lambda data: data.get("user_pk") in user_pks)

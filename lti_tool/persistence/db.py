@@ -20,10 +20,6 @@ class Database:
         self.engine: Engine = _make_engine(url, echo)
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
-
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back on any exception."""

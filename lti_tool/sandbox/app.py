@@ -14,6 +14,7 @@ import requests
 from flask import Flask, Response, abort, jsonify, render_template, request
 
 from lti_tool.resources import resource_dir
+from lti_tool.sandbox.ags import register_ags
 from lti_tool.sandbox.canvas_rest import register_canvas_rest
 from lti_tool.sandbox.course_frame import placed_link_claims, register_course_frame, storage_target
 from lti_tool.sandbox.deep_linking import register_deep_linking
@@ -21,6 +22,7 @@ from lti_tool.sandbox.demo_data import demo_lms
 from lti_tool.sandbox.groups import register_groups
 from lti_tool.sandbox.moodle_ws import register_moodle_ws
 from lti_tool.sandbox.platform import COURSES, DEMO_CONTEXT, DEMO_USERS, SandboxPlatform
+from lti_tool.sandbox.service_auth import ServiceRefused, require_scope, service_error
 
 
 class SandboxError(Exception):
@@ -39,8 +41,6 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
     lms = demo_lms()
     app.extensions["moodle_ws"] = register_moodle_ws(app, lms)
     app.extensions["canvas_rest"] = register_canvas_rest(app, lms)
-    from lti_tool.sandbox.ags import register_ags  # here: ags imports this module's helpers
-
     app.extensions["ags"] = register_ags(app, platform)
     register_deep_linking(app, platform)
     register_course_frame(app, platform)
@@ -55,7 +55,7 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
 
     @app.errorhandler(ServiceRefused)
     def _refused(exc: ServiceRefused) -> Response:
-        return _service_error(exc.status, exc.reason)
+        return service_error(exc.status, exc.reason)
 
     @app.get("/")
     def index() -> str:
@@ -204,10 +204,10 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
     def memberships(context_id: str) -> Response:
         """NRPS 2.0 membership container, paged with ``limit``/``from`` like Moodle."""
         if request.headers.get("Accept") != NRPS_MEDIA_TYPE:
-            return _service_error(400, "Bad Request: Accept must be " + NRPS_MEDIA_TYPE)
-        _require_scope(platform, NRPS_SCOPE)
+            return service_error(400, "Bad Request: Accept must be " + NRPS_MEDIA_TYPE)
+        require_scope(platform, NRPS_SCOPE)
         if context_id != DEMO_CONTEXT["id"]:
-            return _service_error(404, "Not Found")
+            return service_error(404, "Not Found")
         members = platform.roster
         role = request.args.get("role")
         if role:
@@ -236,28 +236,6 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
 
 NRPS_MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
-
-
-class ServiceRefused(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
-def _service_error(status: int, reason: str) -> Response:
-    # Moodle's shape: JSON, and no WWW-Authenticate on 401.
-    response = jsonify({"status": status, "reason": reason})
-    response.status_code = status
-    return response
-
-
-def _require_scope(platform: SandboxPlatform, scope: str) -> None:
-    header = request.headers.get("Authorization", "")
-    token = header[7:] if header.startswith("Bearer ") else ""
-    granted = platform.access_tokens.get(token)
-    if granted is None or granted[1] < time.time() or scope not in granted[0]:
-        raise ServiceRefused(401, "Unauthorized")
 
 
 def _verify_tool_assertion(platform: SandboxPlatform, assertion: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import base64
 import hashlib
 import json
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -301,6 +300,3 @@ class SandboxPlatform:
         header = {"kid": key.kid, **(headers or {})}
         # The key object, not its PEM: parsing a PEM costs ~60 ms per token.
         return jwt.encode(claims, key.private_key, algorithm=algorithm, headers=header)
-
-    def new_jti(self) -> str:
-        return uuid.uuid4().hex

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, render_template, request
 
 from lti_tool.errors import NotAuthenticated
 from lti_tool.lti import claims as c
-from lti_tool.lti import deep_linking
+from lti_tool.lti.deeplink import flow as deep_linking
 from lti_tool.lti.sessions import LaunchSession, resolve_session
 from lti_tool.web.auth import bearer_token, current_launch, services
 from lti_tool.web.security import allow_form_to, csrf

@@ -23,7 +23,7 @@ from lti_tool.lti.cookie_check import (
     take_check,
     window_login_url,
 )
-from lti_tool.lti.deep_linking import focus_module
+from lti_tool.lti.deeplink.flow import focus_module
 from lti_tool.lti.flow import start_login
 from lti_tool.lti.keys import published_jwks
 from lti_tool.lti.login import LOGIN_BODY_LIMIT, StorageLogin, check_login_request

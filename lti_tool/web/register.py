@@ -17,14 +17,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request, session
 from flask_wtf.csrf import generate_csrf
 
-from lti_tool.lti.dynamic_registration import frame_origins
-from lti_tool.lti.dynamic_registration_flow import (
+from lti_tool.lti.dynreg.configuration import frame_origins
+from lti_tool.lti.dynreg.flow import (
     begin_install,
     complete_install,
     ensure_enabled,
     load_pending,
 )
-from lti_tool.lti.dynamic_registration_request import WANTED_SCOPES
+from lti_tool.lti.dynreg.request import WANTED_SCOPES
 from lti_tool.web.auth import services
 from lti_tool.web.security import allow_framing_by, csrf
 

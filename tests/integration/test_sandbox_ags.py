@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
-from lti_tool.lms.links import next_link, parse_link_header
+from lti_tool.outbound.links import next_link, parse_link_header
 from lti_tool.sandbox.ags import AgsFake
 from lti_tool.sandbox.ags_protocol import CONTAINER, LINEITEM, RESULTS, SCOPE, SCORE
 from lti_tool.sandbox.app import create_sandbox_app

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from lti_tool.lti import claims as c
-from lti_tool.lti.deep_linking_settings import DeepLinkingRefused, DeepLinkingSettings
+from lti_tool.lti.deeplink.settings import DeepLinkingRefused, DeepLinkingSettings
 from lti_tool.lti.keys import active_signing_key, private_pem
 from lti_tool.sandbox.deep_linking import DeepLinkReturns, deep_link_claims
 from tests.support.lti import Launcher, form_fields, launch_token

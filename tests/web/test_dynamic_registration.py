@@ -16,9 +16,9 @@ from werkzeug.test import TestResponse
 
 from lti_tool.cli import main
 from lti_tool.lti import registry
-from lti_tool.lti.dynamic_registration import PLATFORM_CONFIGURATION, PlatformRefused
-from lti_tool.lti.dynamic_registration_request import CANVAS_PRIVACY_LEVEL, TOOL_CONFIGURATION
-from lti_tool.lti.dynamic_registration_response import parse_registration_response, platform_words
+from lti_tool.lti.dynreg.configuration import PLATFORM_CONFIGURATION, PlatformRefused
+from lti_tool.lti.dynreg.request import CANVAS_PRIVACY_LEVEL, TOOL_CONFIGURATION
+from lti_tool.lti.dynreg.response import parse_registration_response, platform_words
 from lti_tool.sandbox.app import create_sandbox_app
 from lti_tool.sandbox.dynreg_canvas import CANVAS_ISSUER
 from lti_tool.sandbox.platform import SandboxPlatform

@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask
 
 from lti_tool.container import Services
-from lti_tool.lti.dynamic_registration import PLATFORM_CONFIGURATION
-from lti_tool.lti.dynamic_registration_flow import PENDING_KIND, PENDING_TTL_SECONDS
+from lti_tool.lti.dynreg.configuration import PLATFORM_CONFIGURATION
+from lti_tool.lti.dynreg.flow import PENDING_KIND, PENDING_TTL_SECONDS
 from tests.support.dynreg import Lms
 from tests.support.lti import form_fields
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from lti_tool.container import Services
-from lti_tool.lti.dynamic_registration_flow import PENDING_KIND
+from lti_tool.lti.dynreg.flow import PENDING_KIND
 from lti_tool.persistence.models import AuditEntry
 from tests.support.dynreg import Lms
 from tests.support.lti import form_fields

@@ -6,7 +6,6 @@ import threading
 
 import pytest
 
-from lti_tool.lms.retry import Backoff
 from lti_tool.lms.source import (
     CourseMapping,
     FetchResult,
@@ -128,15 +127,3 @@ def test_mapping_ids_are_strings() -> None:
     mapping = CourseMapping("GB080", 3, 14)  # type: ignore[arg-type]
 
     assert (mapping.course_id, mapping.activity_id) == ("3", "14")
-
-
-@pytest.mark.parametrize("attempt", range(6))
-def test_backoff_is_jittered_and_capped(attempt: int) -> None:
-    backoff = Backoff(retries=5, base=0.5, cap=4.0)
-    ceiling = min(4.0, 0.5 * 2**attempt)
-
-    delays = {backoff.delay(attempt) for _ in range(50)}
-
-    assert all(ceiling / 2 <= d <= ceiling for d in delays)
-    assert len(delays) > 1
-    assert backoff.attempts == 6

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lti_tool.lti.dynamic_registration_response import platform_words
+from lti_tool.lti.dynreg.response import platform_words
 from lti_tool.outbound.answers import parse_json
 
 

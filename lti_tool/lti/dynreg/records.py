@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti import registry
-from lti_tool.lti.dynamic_registration import PlatformConfiguration, RegistrationRefused
-from lti_tool.lti.dynamic_registration_response import RegistrationResult
+from lti_tool.lti.dynreg.configuration import PlatformConfiguration, RegistrationRefused
+from lti_tool.lti.dynreg.response import RegistrationResult
 from lti_tool.persistence.models import Deployment, Registration
 
 _NAME_SAFE = re.compile(r"[^a-z0-9._-]+")

@@ -1,7 +1,7 @@
 """LTI Dynamic Registration 1.0, the platform's side: what its OpenID configuration must say
 (validated here), and which origins may frame the registration pages. No I/O here: the body the
-tool sends is built in ``dynamic_registration_request``, the platform's answer read in
-``dynamic_registration_response``, and ``dynamic_registration_flow`` fetches, posts, stores.
+tool sends is built in ``request``, the platform's answer read in
+``response``, and ``flow`` fetches, posts, stores.
 
 The fact behind the origin rule (1EdTech LTI-DR 1.0; Moodle 4.5.6 as recorded in
 ``fixtures/moodle-4.5.6/dynreg-flow.json``; Canvas's ``Lti::IMS::DynamicRegistrationController``):

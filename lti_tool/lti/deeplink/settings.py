@@ -1,4 +1,4 @@
-"""Deep Linking 2.0, the request: the platform's ``deep_linking_settings`` claim read as the
+"""Deep Linking 2.0, the request: the platform's ``settings`` claim read as the
 tool honours it (kept server-side between the picker and the response)."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def trimmed_text(value: Any, limit: int = 1000) -> str | None:
 
 @dataclass(frozen=True)
 class DeepLinkingSettings:
-    """The request's ``deep_linking_settings`` claim, as the tool honours it."""
+    """The request's ``settings`` claim, as the tool honours it."""
 
     return_url: str
     accept_types: tuple[str, ...]

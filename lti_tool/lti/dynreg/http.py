@@ -24,7 +24,7 @@ import requests
 
 from lti_tool.errors import UpstreamError
 from lti_tool.logs import log_event
-from lti_tool.lti.dynamic_registration import (
+from lti_tool.lti.dynreg.configuration import (
     PlatformConfiguration,
     PlatformRefused,
     RegistrationRefused,
@@ -32,7 +32,7 @@ from lti_tool.lti.dynamic_registration import (
     display_url,
     parse_platform_configuration,
 )
-from lti_tool.lti.dynamic_registration_response import (
+from lti_tool.lti.dynreg.response import (
     RegistrationResult,
     parse_registration_response,
     platform_words,

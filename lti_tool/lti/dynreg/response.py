@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lti_tool.lti.dynamic_registration import PlatformRefused
-from lti_tool.lti.dynamic_registration_request import TOOL_CONFIGURATION
+from lti_tool.lti.dynreg.configuration import PlatformRefused
+from lti_tool.lti.dynreg.request import TOOL_CONFIGURATION
 from lti_tool.outbound.answers import parse_json
 
 _TAGS = re.compile(r"<[^>]*>")

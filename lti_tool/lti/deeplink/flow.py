@@ -1,7 +1,7 @@
 """Deep Linking 2.0, the steps: open the picker (the request's settings kept server-side), sign
 the response for the chosen items; and which module a placed link opens at. Reading the
-settings is in ``deep_linking_settings``, building the items and claims in
-``deep_linking_response``.
+settings is in ``settings``, building the items and claims in
+``response``.
 
 pylti1p3 2.0.0 has ``DeepLink`` and ``DeepLinkResource``; they are not used because
 ``DeepLink.encode_jwt`` takes the kid from the registration instead of our key table and always
@@ -21,14 +21,14 @@ import jwt
 
 from lti_tool.container import Services
 from lti_tool.errors import Forbidden, LaunchRefused, NotAuthenticated, ToolError
-from lti_tool.lti.deep_linking_response import (
+from lti_tool.lti.deeplink.response import (
     Choice,
     content_item,
     offered_choices,
     response_claims,
     select_choices,
 )
-from lti_tool.lti.deep_linking_settings import DeepLinkingRefused, DeepLinkingSettings, trimmed_text
+from lti_tool.lti.deeplink.settings import DeepLinkingRefused, DeepLinkingSettings, trimmed_text
 from lti_tool.lti.keys import ALGORITHM, active_signing_key, private_pem
 from lti_tool.lti.sessions import LaunchSession
 

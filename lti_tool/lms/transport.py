@@ -1,45 +1,12 @@
-"""Bounded retries with jittered exponential backoff, and which failures deserve one, shared by
-the LMS clients."""
+"""How the LMS clients report a request that got no answer at all (timeout, broken connection,
+refused or unusable URL) as a ``SourceError``."""
 
 from __future__ import annotations
-
-import random
-from dataclasses import dataclass
 
 import requests
 
 from lti_tool.lms.source import SourceConfigError, SourceError, SourceUnavailable
 from lti_tool.outbound.policy import OutboundRefused
-
-# Statuses worth another try: the server or a proxy in front of it is struggling.
-TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """``retries`` more attempts after the first, waiting about ``base * 2**n`` seconds.
-
-    The wait is "equal jitter": half fixed, half random, so clients that failed together do not
-    come back together; never more than ``cap`` seconds.
-    """
-
-    retries: int = 2
-    base: float = 0.5
-    cap: float = 8.0
-
-    def __post_init__(self) -> None:
-        if self.retries < 0 or self.base < 0 or self.cap < 0:
-            raise ValueError("retries, base and cap must not be negative")
-
-    @property
-    def attempts(self) -> int:
-        """How many requests at most: the first one plus the retries."""
-        return self.retries + 1
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (0 = the first)."""
-        ceiling = min(self.cap, self.base * 2.0**attempt)
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 def transport_failure(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lti_tool.lms.links import next_link, parse_link_header
+from lti_tool.outbound.links import next_link, parse_link_header
 from tests.unit.lms.recorded import header
 
 BASE = "https://lms.example/api/items"

@@ -4,7 +4,7 @@ server-side while an admin confirms, register with the platform, store the regis
 Nothing the confirmation form carries is trusted but the id of the pending install (random,
 single use, in the shared store) and its form token; the configuration and the registration
 token stay on the server between the two requests. The calls to the platform are in
-``dynamic_registration_http``, what is stored in ``dynamic_registration_records``.
+``http``, what is stored in ``records``.
 
 Whoever reaches ``/lti/register`` can run this flow, so it only ever creates a new
 registration (inactive until approved in ``approve`` mode) and says nothing about the
@@ -26,14 +26,14 @@ from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import Forbidden
 from lti_tool.logs import log_event
 from lti_tool.lti import claims as c
-from lti_tool.lti.dynamic_registration import PlatformConfiguration, RegistrationRefused
-from lti_tool.lti.dynamic_registration_http import fetch_configuration, register_with_platform
-from lti_tool.lti.dynamic_registration_records import (
+from lti_tool.lti.dynreg.configuration import PlatformConfiguration, RegistrationRefused
+from lti_tool.lti.dynreg.http import fetch_configuration, register_with_platform
+from lti_tool.lti.dynreg.records import (
     REGISTRATION_EXISTS,
     existing_registration_pk,
     save_registration,
 )
-from lti_tool.lti.dynamic_registration_request import (
+from lti_tool.lti.dynreg.request import (
     CUSTOM_VARIABLES,
     WANTED_SCOPES,
     ToolUrls,

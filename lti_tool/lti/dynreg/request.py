@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lti_tool.lti import claims as c
-from lti_tool.lti.dynamic_registration import PlatformConfiguration
+from lti_tool.lti.dynreg.configuration import PlatformConfiguration
 from lti_tool.settings import Settings
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"

@@ -1,6 +1,6 @@
 """Deep Linking 2.0, the response: what the tool offers to place in a course, the content
 items for the chosen ones, and the ``LtiDeepLinkingResponse`` claims (signed in
-``deep_linking.respond``)."""
+``flow.respond``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lti_tool.lti import claims as c
-from lti_tool.lti.deep_linking_settings import (
+from lti_tool.lti.deeplink.settings import (
     RESOURCE_LINK_ITEM,
     DeepLinkingRefused,
     DeepLinkingSettings,
