@@ -105,6 +105,13 @@ def test_a_certificate_link_on_a_diploma_course_shows_everyone_by_name(
     assert refused.status_code == 422  # the input check's clear answer, as everywhere
 
 
+def test_the_module_starts_hint_names_the_diplomas_module(two_qualifications: Launcher) -> None:
+    teacher = diploma_course(two_qualifications)
+    refused = teacher.client.put("/api/context/module-starts", json={}, headers=teacher.bearer)
+    assert refused.status_code == 422
+    assert 'e.g. {"X100": "2027-05-30"}' in refused.get_json()["error"]["message"]
+
+
 def test_the_diploma_csv_has_the_diplomas_modules_only(two_qualifications: Launcher) -> None:
     teacher = diploma_course(two_qualifications)
     lines = export(teacher)
