@@ -16,7 +16,7 @@ from lti_tool.rules import AssessmentOutcome, Module, Qualification
 ALL = "all"
 BY_NAME = "name"
 
-# How a result's grade sync reads in the table and in the result filters.
+# How a result's grade sync reads in the class table.
 SYNC_LABELS = {
     "delivered": "in gradebook",
     "failed": "sync failed",
