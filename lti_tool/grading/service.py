@@ -9,6 +9,7 @@ from sqlalchemy import select
 from lti_tool.container import Services
 from lti_tool.errors import NotFound
 from lti_tool.grading import results as results_mod
+from lti_tool.grading.class_columns import ClassColumns, class_columns
 from lti_tool.grading.class_view import class_rows
 from lti_tool.grading.sync import start_sync
 from lti_tool.lti.sessions import LaunchSession
@@ -50,6 +51,13 @@ def class_overview(
         del row["user_pk"]  # the tool's own key: not for pages or the API
     end = None if limit is None else offset + limit
     return rows[offset:end]
+
+
+def class_layout(services: Services, launch: LaunchSession) -> ClassColumns:
+    """The class view's columns, filters, sort orders and CSV layout for the course's
+    qualification."""
+    with services.db.read_only() as session:
+        return class_columns(_qualification(services, session, launch))
 
 
 def class_groups(services: Services, launch: LaunchSession) -> list[Any]:

@@ -59,10 +59,13 @@ def check_module(qualification: Qualification, code: str) -> str:
 
 
 def parse_starts(qualification: Qualification, body: Any) -> dict[str, dt.date]:
-    """``{B832: "2027-05-30", …}`` checked whole: every key a module, every value a date."""
+    """``{module code: "2027-05-30", …}`` checked whole: every key a module of
+    ``qualification``, every value a date."""
     if not isinstance(body, Mapping) or not body:
+        example = qualification.modules[0].code if qualification.modules else "<module code>"
         raise InvalidInput(
-            "bad_body", 'Send an object of module codes to dates, e.g. {"B832": "2027-05-30"}.'
+            "bad_body",
+            f'Send an object of module codes to dates, e.g. {{"{example}": "2027-05-30"}}.',
         )
     return {check_module(qualification, str(k)): parse_date(v, str(k)) for k, v in body.items()}
 
@@ -117,7 +120,8 @@ def set_cohort_starts(
 def preset_from_launch(
     session: Session, qualification: Qualification, context_pk: int, custom: Mapping[str, Any]
 ) -> None:
-    """Custom launch parameters such as ``b832_start`` preset cohort dates staff have not set."""
+    """Custom launch parameters ``<module code, lower case>_start`` preset cohort dates staff
+    have not set."""
     existing = cohort_starts(session, context_pk)
     presets: dict[str, dt.date] = {}
     for module in qualification.modules:

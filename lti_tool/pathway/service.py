@@ -107,7 +107,7 @@ def module_starts_overview(services: Services, launch: LaunchSession) -> dict[st
 def set_cohort_module_starts(
     services: Services, launch: LaunchSession, body: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """``{B832: "2027-05-30", …}`` for the whole cohort; validated whole before writing."""
+    """``{module code: "2027-05-30", …}`` for the whole cohort; validated whole before writing."""
     context_pk = _context_pk(launch)
     with services.db.unit_of_work() as session:
         starts = ms.parse_starts(_qualification(services, session, launch), body)

@@ -11,51 +11,12 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response as BaseResponse
 
 from lti_tool.grading import service as grading
+from lti_tool.grading.class_columns import SYNC_LABELS
 from lti_tool.web.auth import page_launch, require_staff, services
 from lti_tool.web.staff import _apply, uploaded_text
 
 bp = Blueprint("class_view", __name__)
 PAGE_SIZE = 50
-FILTERS = {
-    "all": "Everyone",
-    "at_risk": "At risk or overdue",
-    "eligible_no_result_B832": "Eligible for B832, no result",
-    "eligible_no_result_B833": "Eligible for B833, no result",
-    "sync_failed": "Grade sync failed",
-    "not_launched": "Has not opened the tool",
-}
-SORTS = {
-    "name": "Name",
-    "b832_hours": "B832 hours",
-    "b833_hours": "B833 hours",
-}
-
-
-def _module(row: dict[str, Any], code: str) -> dict[str, Any]:
-    return next((m for m in row["modules"] if m["code"] == code), {})
-
-
-def _keep(row: dict[str, Any], name: str) -> bool:
-    if name == "at_risk":
-        return any(m["at_risk"] or m["overdue"] for m in row["modules"])
-    if name.startswith("eligible_no_result_"):
-        module = _module(row, name.rsplit("_", 1)[1])
-        return bool(module.get("cpd_complete")) and module.get("result") is None
-    if name == "sync_failed":
-        return any(
-            (m.get("result") or {}).get("sync", {}).get("status") == "failed"
-            for m in row["modules"]
-        )
-    if name == "not_launched":
-        return not row["launched"]
-    return True
-
-
-def _sort_key(name: str) -> Any:
-    if name.endswith("_hours"):
-        code = name.split("_")[0].upper()
-        return lambda r: (-int(_module(r, code).get("hours_completed", 0)), r["name"] or "")
-    return lambda r: ((r["name"] or "").split()[-1:] or [""], r["name"] or "", r["sub"])
 
 
 @bp.get("/")
@@ -65,11 +26,12 @@ def overview() -> str:
     groups = grading.class_groups(services(), launch)
     group = request.args.get("group", type=int)
     group = group if any(g.pk == group for g in groups) else None
+    layout = grading.class_layout(services(), launch)
     rows = grading.class_overview(services(), launch, group_pk=group)
-    chosen = request.args.get("filter", "all")
-    sort = request.args.get("sort", "name")
-    rows = [r for r in rows if _keep(r, chosen if chosen in FILTERS else "all")]
-    rows.sort(key=_sort_key(sort if sort in SORTS else "name"))
+    chosen = layout.filter_name(request.args.get("filter"))
+    sort = layout.sort_name(request.args.get("sort"))
+    rows = [r for r in rows if layout.keep(r, chosen)]
+    rows.sort(key=layout.sort_key(sort))
     page = max(1, request.args.get("page", default=1, type=int) or 1)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -79,8 +41,10 @@ def overview() -> str:
         total=len(rows),
         page=min(page, pages),
         pages=pages,
-        filters=FILTERS,
-        sorts=SORTS,
+        columns=layout.columns,
+        filters=layout.filters,
+        sorts=layout.sorts,
+        sync_labels=SYNC_LABELS,
         chosen=chosen,
         sort=sort,
         groups=groups,
@@ -114,50 +78,13 @@ def export() -> Response:
     groups = grading.class_groups(services(), launch)
     group = request.args.get("group", type=int)
     group = group if any(g.pk == group for g in groups) else None
+    layout = grading.class_layout(services(), launch)
     rows = grading.class_overview(services(), launch, group_pk=group)
     out = io.StringIO()
     writer = SpreadsheetSafeWriter(out)
-    writer.writerow(
-        [
-            "sub",
-            "name",
-            "email",
-            "module",
-            "hours_completed",
-            "hours_required",
-            "cpd_complete",
-            "at_risk",
-            "overdue",
-            "score",
-            "max",
-            "outcome",
-            "released",
-            "sync_status",
-            "groups",
-        ]
-    )
-    for row in rows:
-        for m in row["modules"]:
-            result = m.get("result") or {}
-            writer.writerow(
-                [
-                    row["sub"],
-                    row["name"] or "",
-                    row["email"] or "",
-                    m["code"],
-                    m["hours_completed"],
-                    m["hours_required"],
-                    m["cpd_complete"],
-                    m["at_risk"],
-                    m["overdue"],
-                    result.get("score", ""),
-                    result.get("max", ""),
-                    result.get("outcome", ""),
-                    result.get("released", ""),
-                    (result.get("sync") or {}).get("status", ""),
-                    "; ".join(row["groups"]),
-                ]
-            )
+    writer.writerow(layout.csv_header())
+    for line in layout.csv_rows(rows):
+        writer.writerow(line)
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="class.csv"'
     return response

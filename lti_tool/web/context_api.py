@@ -15,7 +15,7 @@ from lti_tool.web.request_input import UnreadableInput, json_object
 bp = Blueprint("context_api", __name__)
 
 
-STARTS_HINT = 'Send an object of module codes to dates, e.g. {"B832": "2027-05-30"}.'
+STARTS_HINT = 'Send an object of module codes to dates, e.g. {"<module code>": "2027-05-30"}.'
 
 
 def _optional_text(body: dict[str, Any], field: str) -> str | None:
@@ -113,7 +113,7 @@ def release_results() -> Response:
     assert launch is not None
     # No body at all releases every held result of the course.
     body = (
-        json_object('Send {"module": "B832"}, {"sub": "<student id>"} or {}.')
+        json_object('Send {"module": "<module code>"}, {"sub": "<student id>"} or {}.')
         if request.get_data(cache=True)
         else {}
     )

@@ -1,6 +1,7 @@
 """Grade sync end to end in Chromium: a teacher records a result on a student's page, sends
 it to the gradebook from the class page (whose script polls the job), and the sandbox LMS's
-gradebook shows it. The platform's /token reads the tool's JWKS over HTTP from the live tool."""
+gradebook shows it (on the way, the class page's filter finds the one student ready for
+B832). The platform's /token reads the tool's JWKS over HTTP from the live tool."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.browser
 
 B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
 SAM = "1001"
+READY_FOR_B832 = "Ready for B832 Leading health service delivery and improvement, no result yet"
 
 
 def make_eligible_for_b832(live_site: LiveSite, sub: str) -> None:
@@ -57,6 +59,17 @@ def test_a_result_reaches_the_sandbox_gradebook_in_chromium(live_site: LiveSite,
     page.get_by_role("link", name="Class results and grade sync").click()
     page.wait_for_url(bound_url(live_site.tool_url, "/staff/class/"))
     assert page.get_by_role("heading", level=1).inner_text() == "Class"
+    # Columns and filters come from the course's qualification, in its own words.
+    columns = page.get_by_role("columnheader").all_inner_texts()
+    assert any(c.startswith("B832") and "Leading health service" in c for c in columns), columns
+    page.get_by_label("Show").select_option(label=READY_FOR_B832)
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(
+        re.compile(
+            re.escape(live_site.tool_url) + r"/staff/class/\?.*filter=eligible_no_result_B832"
+        )
+    )
+    assert page.locator("tbody tr").count() == 1, page.locator("tbody").inner_text()
     page.get_by_role("link", name="Sam Student").click()
     page.wait_for_url(bound_url(live_site.tool_url, f"/staff/students/{SAM}"))
 

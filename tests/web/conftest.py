@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from lti_tool.resources import resource_dir
 from lti_tool.sandbox.dynreg import register_dynreg
 from tests.support.dynreg import Lms
+from tests.support.lti import Launcher
+from tests.unit.rules.support import MADE_UP_FILE
 
 
 @pytest.fixture
@@ -23,3 +29,16 @@ def lms() -> Iterator[Lms]:
     yield Lms(fakes, server.server_port)
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def two_qualifications(tmp_path: Path, sqlite_tool_factory: Any) -> Launcher:
+    """A tool that knows the real certificate and the made-up diploma of the rules tests."""
+    folder = tmp_path / "qualifications"
+    folder.mkdir()
+    shutil.copy(
+        resource_dir("config") / "qualifications" / "pgcert-clinical-leadership.toml", folder
+    )
+    shutil.copy(MADE_UP_FILE, folder)
+    launcher: Launcher = sqlite_tool_factory(qualifications_dir=str(folder))
+    return launcher

@@ -3,34 +3,15 @@ copied course."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from lti_tool.lti import claims as c
 from lti_tool.persistence.models import Context, ContextSettings
-from lti_tool.resources import resource_dir
 from lti_tool.sandbox.platform import DEMO_CONTEXT
 from tests.support.lti import Launcher
 from tests.support.pathway_web import Opened, audit_rows, open_tool
-
-MADE_UP = Path(__file__).parents[1] / "unit" / "rules" / "data" / "made-up-diploma.toml"
-
-
-@pytest.fixture
-def two_qualifications(tmp_path: Path, sqlite_tool_factory: Any) -> Launcher:
-    """A tool that knows the real certificate and the made-up diploma of the rules tests."""
-    folder = tmp_path / "qualifications"
-    folder.mkdir()
-    shutil.copy(
-        resource_dir("config") / "qualifications" / "pgcert-clinical-leadership.toml", folder
-    )
-    shutil.copy(MADE_UP, folder)
-    launcher: Launcher = sqlite_tool_factory(qualifications_dir=str(folder))
-    return launcher
 
 
 def tracked(person: Opened) -> tuple[str, list[str]]:

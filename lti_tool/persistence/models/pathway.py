@@ -26,7 +26,7 @@ class ContextSettings(Base):
 
 
 class CohortModuleStart(Base):
-    """The assessment-module start date of a course's cohort (e.g. B832 on 30 May)."""
+    """The assessment-module start date of a course's cohort (e.g. a module starting on 30 May)."""
 
     __tablename__ = "cohort_module_starts"
     __table_args__ = (UniqueConstraint("context_pk", "module_code", name="uq_cohort_start"),)
