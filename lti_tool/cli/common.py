@@ -31,9 +31,9 @@ def database(current: Settings) -> Any:
 
 @contextmanager
 def admin_services() -> Iterator[Services]:
-    """The services the admin pages use, for a command that changes what they change (through
-    the same functions in ``lti_tool.admin``, under ``command_line_identity()``). A refusal
-    becomes the command's error message."""
+    """The tool's services, as the admin pages have them: a command that changes what they
+    change calls the same function in ``lti_tool.admin`` under ``command_line_identity()``.
+    A refusal becomes the command's error message."""
     from lti_tool.container import build_services
 
     services = build_services(settings())

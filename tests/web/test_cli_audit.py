@@ -13,9 +13,11 @@ from flask.testing import FlaskClient
 
 from lti_tool.admin.identity import command_line_identity
 from lti_tool.cli import main
+from lti_tool.privacy.erasure import request_erasure
 from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN
 from tests.support.lti import Launcher
 from tests.support.pathway_web import audit_rows, csrf_token, parse_html
+from tests.support.privacy import seed_retention
 from tests.web.test_admin_access import sandbox_pk, tool_admin
 from tests.web.test_admin_pages import sandbox_deployment
 
@@ -213,3 +215,27 @@ def test_a_refused_command_writes_nothing(sqlite_tool_factory: Any) -> None:
         result = CliRunner().invoke(main, command, env=env)
         assert result.exit_code != 0, command
     assert audit_rows(app) == []
+
+
+def test_erasure_decisions_name_the_command_line_user(sqlite_tool_factory: Any) -> None:
+    app = sqlite_tool_factory().app
+    ids = seed_retention(app)
+    requests = {
+        who: request_erasure(
+            app.extensions["lti_tool"],
+            registration_pk=ids["registration"],
+            subject_user_pk=ids[who],
+            requested_by_user_pk=ids[who],
+            context_pk=None,
+            reason="Moving abroad",
+        )[0].id
+        for who in ("dora", "bob")
+    }
+    run = cli(app)
+    run("privacy", "approve", str(requests["dora"]), "--by", "dpo")
+    run("privacy", "reject", str(requests["bob"]), "--reason", "Legal hold")
+    decided = [r for r in audit_rows(app) if r["action"].startswith("privacy.erasure_")]
+    assert [(r["action"], r["new"]["decided_by"]) for r in decided[-2:]] == [
+        ("privacy.erasure_approved", "cli:dpo"),
+        ("privacy.erasure_rejected", command_line_identity().label),
+    ]
