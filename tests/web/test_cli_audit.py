@@ -37,8 +37,8 @@ def cli(app: Flask) -> Any:
         "LTI_TOOL_REDIS_URL": "",
     }
 
-    def run(*args: str) -> Result:
-        result = CliRunner().invoke(main, list(args), env=env)
+    def run(*args: str, stdin: str | None = None) -> Result:
+        result = CliRunner().invoke(main, list(args), env=env, input=stdin)
         assert result.exit_code == 0, result.output
         return result
 
@@ -239,3 +239,21 @@ def test_erasure_decisions_name_the_command_line_user(sqlite_tool_factory: Any) 
         ("privacy.erasure_approved", "cli:dpo"),
         ("privacy.erasure_rejected", command_line_identity().label),
     ]
+
+
+def test_account_changes_are_audited_without_the_password(sqlite_tool_factory: Any) -> None:
+    app = sqlite_tool_factory().app
+    run = cli(app)
+    secret = "a long enough passphrase"
+    run("admin", "create", " ops ", "--password-stdin", stdin=secret + "\n")
+    run("admin", "set-password", "ops", "--password-stdin", stdin=secret + " 2\n")
+    run("admin", "deactivate", "ops")
+    actor = command_line_identity().label
+    rows = audit_rows(app)
+    assert [(r["action"], r["subject"], r["old"], r["new"]) for r in rows] == [
+        ("admin_account.create", "tool-admin:ops", None, {"active": True, "admin": actor}),
+        ("admin_account.password", "tool-admin:ops", None, {"admin": actor}),
+        ("admin_account.deactivate", "tool-admin:ops", {"active": True},
+         {"active": False, "admin": actor}),
+    ]  # fmt: skip
+    assert "passphrase" not in repr(rows)
