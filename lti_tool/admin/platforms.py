@@ -11,22 +11,24 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.admin.audit_log import record_admin_change, registration_subject
-from lti_tool.admin.identity import AdminIdentity, check_scope
+from lti_tool.admin.identity import AdminIdentity, check_scope, require_tool_admin
 from lti_tool.container import Services
 from lti_tool.errors import Forbidden, NotFound
 from lti_tool.lti import registry
 from lti_tool.persistence.models import (
     AuditEntry,
     CompletionSourceConfig,
-    Deployment,
     Registration,
 )
 
 DEACTIVATE = "deployment.deactivate"
 ACTIVATE = "deployment.activate"
+ADD = "registration.add"
+RENAME = "registration.rename"
 
 
 @dataclass(frozen=True)
@@ -137,22 +139,120 @@ def set_deployment_active(
             "tool_admin_only",
             "A new deployment waits for a tool administrator's approval.",
         )
+    _write_deployment(services, identity, registration, deployment.deployment_id, active)
+    return get_deployment(services, identity, registration_pk, deployment_pk)[1]
+
+
+def set_deployment_active_by_id(
+    services: Services,
+    identity: AdminIdentity,
+    registration_pk: int,
+    deployment_id: str,
+    active: bool,
+) -> DeploymentView:
+    """The same by the platform's deployment id (the command line's way); an id not seen yet
+    is added, so a tool admin can approve a deployment before its first launch."""
+    registration = get_registration(services, identity, registration_pk)
+    for deployment in registration.deployments:
+        if deployment.deployment_id == deployment_id:
+            return set_deployment_active(services, identity, registration_pk, deployment.pk, active)
+    require_tool_admin(identity, "Adding a deployment before its first launch")
+    deployment_pk = _write_deployment(services, identity, registration, deployment_id, active)
+    return get_deployment(services, identity, registration_pk, deployment_pk)[1]
+
+
+def _write_deployment(
+    services: Services,
+    identity: AdminIdentity,
+    registration: RegistrationView,
+    deployment_id: str,
+    active: bool,
+) -> int:
+    """Set the deployment's state (adding it when new) and audit it; returns its pk."""
     with services.db.unit_of_work() as session:
-        row = session.get(Deployment, deployment_pk)
-        assert row is not None
-        was = row.active
-        registry.set_deployment_active(session, registration.name, deployment.deployment_id, active)
+        existing = registry.find_deployment(session, registration.pk, deployment_id)
+        old = {"active": existing.active} if existing is not None else None
+        row = registry.set_deployment_active(session, registration.name, deployment_id, active)
         record_admin_change(
             session,
             identity,
             action=ACTIVATE if active else DEACTIVATE,
-            subject=deployment_subject(registration_pk, deployment_pk),
-            old={"active": was},
+            subject=deployment_subject(registration.pk, row.id),
+            old=old,
             new={
                 "active": active,
                 "registration": registration.name,
-                "deployment_id": deployment.deployment_id,
+                "deployment_id": deployment_id,
             },
         )
+        deployment_pk = row.id
     services.registry_cache.clear()
-    return get_deployment(services, identity, registration_pk, deployment_pk)[1]
+    return deployment_pk
+
+
+def registration_pk_by_name(services: Services, identity: AdminIdentity, name: str) -> int:
+    """The registration called ``name`` (the command line names them), in the admin's scope."""
+    with services.db.read_only() as session:
+        pk = registry.get_by_name(session, name).id
+    check_scope(identity, pk)
+    return pk
+
+
+def add_registration(
+    services: Services, identity: AdminIdentity, spec: registry.PlatformSpec
+) -> int:
+    """Register a platform by hand with its deployments (all active); tool admins only, and
+    audited with everything the tool will trust. Returns the new registration's pk."""
+    require_tool_admin(identity, "Registering a platform")
+    with services.db.unit_of_work() as session:
+        row = registry.add_platform(session, spec, development=services.settings.is_development)
+        record_admin_change(
+            session,
+            identity,
+            action=ADD,
+            subject=registration_subject(row.id),
+            new={
+                "registration": row.name,
+                "kind": row.kind,
+                "issuer": row.issuer,
+                "client_id": row.client_id,
+                **registry.endpoints_of(row),
+                "deployment_ids": [d.deployment_id for d in row.deployments],
+            },
+        )
+        pk = row.id
+    services.registry_cache.clear()
+    return pk
+
+
+def rename_registration(
+    services: Services, identity: AdminIdentity, registration_pk: int, new_name: str
+) -> str:
+    """Give a registration another name (Dynamic Registration names them after the host);
+    audited old -> new. Returns the new name."""
+    registration = get_registration(services, identity, registration_pk)
+    new_name = new_name.strip()
+    if not new_name or len(new_name) > 100:
+        raise registry.RegistryError(
+            "bad_name", "A registration's name is 1 to 100 characters long."
+        )
+    with services.db.unit_of_work() as session:
+        row = session.get(Registration, registration_pk)
+        assert row is not None
+        row.name = new_name
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise registry.RegistryError(
+                "duplicate", f"a registration named {new_name!r} already exists"
+            ) from exc
+        record_admin_change(
+            session,
+            identity,
+            action=RENAME,
+            subject=registration_subject(registration_pk),
+            old={"name": registration.name},
+            new={"name": new_name},
+        )
+    services.registry_cache.clear()
+    return new_name

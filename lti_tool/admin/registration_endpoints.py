@@ -94,8 +94,8 @@ def replace_and_audit(
     *,
     development: bool,
 ) -> EndpointChange:
-    """Replace the endpoints in the caller's transaction and audit old → new (the admin page
-    and the CLI share this). Nothing changed, nothing audited."""
+    """Replace the endpoints in the caller's transaction and audit old → new. Nothing
+    changed, nothing audited."""
     require_tool_admin(identity, WHAT)
     old, new = registry.replace_endpoints(session, row, form, development=development)
     if old or new:

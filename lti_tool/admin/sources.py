@@ -18,6 +18,8 @@ from lti_tool.admin.platforms import get_registration
 from lti_tool.container import Services
 from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import NotFound
+from lti_tool.lms.moodle_client import MoodleWsClient
+from lti_tool.lms.moodle_parsing import SiteInfo
 from lti_tool.lms.setup import SOURCE_KINDS, SetupError, configure_source
 from lti_tool.persistence.models import CompletionSourceConfig
 
@@ -233,3 +235,18 @@ def apply_source_change(
         )
     services.registry_cache.clear()
     return change.proposed
+
+
+def change_source(
+    services: Services, identity: AdminIdentity, registration_pk: int, form: SourceForm
+) -> SourceSummary:
+    """Both steps at once, for the command line (its user confirmed by typing the command):
+    the same checks, the same audit row as the page's form and confirmation."""
+    change_id = stage_source_change(services, identity, registration_pk, form)
+    return apply_source_change(services, identity, registration_pk, change_id)
+
+
+def check_moodle_service(services: Services, endpoint_url: str, token: str) -> SiteInfo:
+    """Ask the Moodle site whether the token's web service offers every function the tool
+    calls; SourceError when it does not (or the site cannot be reached)."""
+    return MoodleWsClient(endpoint_url, token, services.lms_http).check_service()

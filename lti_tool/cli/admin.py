@@ -6,10 +6,10 @@ import sys
 
 import click
 
+from lti_tool.cli.common import admin_services
 from lti_tool.cli.common import database as _db
 from lti_tool.cli.common import settings as _settings
 from lti_tool.cli.main import main
-from lti_tool.errors import ToolError
 
 
 @main.group()
@@ -32,29 +32,19 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _change(action: str, username: str, password: str | None = None) -> None:
-    from lti_tool.admin import accounts
+    from lti_tool.admin import account_changes
+    from lti_tool.admin.identity import command_line_identity
 
-    settings = _settings()
-    db = _db(settings)
-    changed: int | None = None
-    try:
-        with db.unit_of_work() as session:
-            if action == "create":
-                assert password is not None
-                accounts.create_admin(session, username, password)
-            elif action == "password":
-                assert password is not None
-                changed = accounts.set_password(session, username, password).id
-            else:
-                accounts.deactivate_admin(session, username)
-    except ToolError as exc:
-        raise click.ClickException(exc.message) from exc
-    if changed is not None:
-        # A new password ends the sessions opened with the old one.
-        from lti_tool.lti.store import make_store
-
-        store = make_store(db, settings.redis_url, settings.redis_prefix)
-        store.delete_matching("admin", lambda data: data.get("account_pk") == changed)
+    identity = command_line_identity()
+    with admin_services() as services:
+        if action == "create":
+            assert password is not None
+            account_changes.create_account(services, identity, username, password)
+        elif action == "password":
+            assert password is not None
+            account_changes.set_account_password(services, identity, username, password)
+        else:
+            account_changes.deactivate_account(services, identity, username)
 
 
 @admin.command("create")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
 
+from lti_tool.cli.common import admin_services
 from lti_tool.cli.common import database as _db
 from lti_tool.cli.common import settings as _settings
 from lti_tool.cli.main import main
@@ -18,16 +17,14 @@ def keys() -> None:
 
 @keys.command("rotate")
 def keys_rotate() -> None:
-    """Add a new active key; older keys stay published for the grace period."""
-    from lti_tool.crypto import SecretBox
-    from lti_tool.lti.keys import rotate_signing_key
+    """Add a new active key; older keys stay published for the grace period (audited)."""
+    from lti_tool.admin.identity import command_line_identity
+    from lti_tool.admin.keys import grace_period, rotate_keys
 
-    settings = _settings()
-    grace = dt.timedelta(days=settings.key_grace_period_days)
-    with _db(settings).unit_of_work() as session:
-        key = rotate_signing_key(session, grace, SecretBox(settings.secret_key))
-        kid = key.kid
-    click.echo(f"new active key {kid}; previous keys stay published for {grace.days} days")
+    with admin_services() as services:
+        kid = rotate_keys(services, command_line_identity())
+        days = grace_period(services).days
+    click.echo(f"new active key {kid}; previous keys stay published for {days} days")
 
 
 @keys.command("list")

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from lti_tool.cli.common import database, settings
+from lti_tool.cli.common import admin_services
 from lti_tool.cli.main import main
 from lti_tool.cli.platforms import platform
 from lti_tool.errors import ToolError
 
-
-def _codes(current: Any) -> list[str]:
-    from lti_tool.pathway.catalog import Catalog
-
-    catalog = Catalog.load(current.qualifications_path, current.default_qualification)
-    codes: list[str] = []
-    for qualification in catalog.qualifications.values():
-        for module in qualification.modules:
-            codes.extend(c.code for c in module.courses if c.code not in codes)
-    return codes
+if TYPE_CHECKING:
+    from lti_tool.container import Services
+    from lti_tool.lms.discovery import Discovery
 
 
 @platform.command("set-completion")
@@ -56,9 +49,10 @@ def set_completion(
     mode: str,
     threshold: float | None,
 ) -> None:
-    """Set where registration NAME's completion data comes from."""
-    from lti_tool.crypto import SecretBox
-    from lti_tool.lms.setup import configure_source
+    """Set where registration NAME's completion data comes from (audited)."""
+    from lti_tool.admin.identity import command_line_identity
+    from lti_tool.admin.platforms import registration_pk_by_name
+    from lti_tool.admin.sources import SourceForm, change_source
 
     chosen = [
         k
@@ -76,35 +70,29 @@ def set_completion(
             "--canvas-url/--canvas-token, --ags or --manual"
         )
     kind = chosen[0]
-    current = settings()
-    try:
-        with database(current).unit_of_work() as session:
-            configure_source(
-                session,
-                SecretBox(current.secret_key),
-                name,
-                kind=kind,
-                endpoint_url=moodle_url or canvas_url,
-                token=moodle_token or canvas_token,
-                mode=mode,
-                ags_threshold=threshold,
-                development=current.is_development,
-            )
-    except ToolError as exc:
-        raise click.ClickException(exc.message) from exc
-    click.echo(f"{name}: completion from {kind} ({mode} mapping); the token is stored encrypted")
-    if kind == "moodle" and moodle_url and moodle_token:
-        _check_moodle(current, moodle_url, moodle_token)
+    form = SourceForm(
+        kind=kind,
+        endpoint_url=moodle_url or canvas_url or "",
+        token=moodle_token or canvas_token or "",
+        mode=mode,
+        ags_threshold="" if threshold is None else str(threshold),
+    )
+    identity = command_line_identity()
+    with admin_services() as services:
+        change_source(services, identity, registration_pk_by_name(services, identity, name), form)
+        click.echo(
+            f"{name}: completion from {kind} ({mode} mapping); the token is stored encrypted"
+        )
+        if kind == "moodle" and moodle_url and moodle_token:
+            _check_moodle(services, moodle_url, moodle_token)
 
 
-def _check_moodle(current: Any, url: str, token: str) -> None:
-    from lti_tool.container import outbound_session
-    from lti_tool.lms.moodle_client import MoodleWsClient
+def _check_moodle(services: Services, url: str, token: str) -> None:
+    from lti_tool.admin.sources import check_moodle_service
     from lti_tool.lms.source import SourceError
 
-    client = MoodleWsClient(url, token, outbound_session(current))
     try:
-        info = client.check_service()
+        info = check_moodle_service(services, url, token)
     except SourceError as exc:
         click.echo(f"warning: the Moodle check failed: {exc.message}", err=True)
         return
@@ -127,17 +115,15 @@ def mapping() -> None:
     help="Moodle cmid or Canvas module id inside that course.",
 )
 def mapping_set(name: str, code: str, course_id: str, activity_id: str | None) -> None:
-    """Map CPD course CODE of registration NAME."""
-    from lti_tool.lms.setup import set_mapping
+    """Map CPD course CODE of registration NAME (audited)."""
+    from lti_tool.admin.identity import command_line_identity
+    from lti_tool.admin.mapping import set_course_mapping
+    from lti_tool.admin.platforms import registration_pk_by_name
 
-    current = settings()
-    if code not in _codes(current):
-        raise click.ClickException(f"{code} is not a CPD course of any known qualification")
-    try:
-        with database(current).unit_of_work() as session:
-            set_mapping(session, name, code, course_id, activity_id)
-    except ToolError as exc:
-        raise click.ClickException(exc.message) from exc
+    identity = command_line_identity()
+    with admin_services() as services:
+        pk = registration_pk_by_name(services, identity, name)
+        set_course_mapping(services, identity, pk, code, course_id, activity_id)
     where = (
         f"activity {activity_id} of course {course_id}" if activity_id else f"course {course_id}"
     )
@@ -149,26 +135,25 @@ def mapping_set(name: str, code: str, course_id: str, activity_id: str | None) -
 @click.option("--json", "as_json", is_flag=True)
 def mapping_show(name: str, as_json: bool) -> None:
     """Show registration NAME's mappings and which CPD codes are still unmapped."""
-    from lti_tool.lms.setup import mappings_of
-    from lti_tool.lti.registry import get_by_name
+    from lti_tool.admin.identity import command_line_identity
+    from lti_tool.admin.mapping import mapping_view
+    from lti_tool.admin.platforms import registration_pk_by_name
 
-    current = settings()
-    try:
-        with database(current).read_only() as session:
-            registration = get_by_name(session, name)
-            rows = [
-                {
-                    "code": r.course_code,
-                    "course_id": r.course_id,
-                    "activity_id": r.activity_id,
-                    "label": r.label,
-                    "origin": r.origin,
-                }
-                for r in mappings_of(session, registration.id)
-            ]
-    except ToolError as exc:
-        raise click.ClickException(exc.message) from exc
-    unmapped = [c for c in _codes(current) if c not in {r["code"] for r in rows}]
+    identity = command_line_identity()
+    with admin_services() as services:
+        view = mapping_view(services, identity, registration_pk_by_name(services, identity, name))
+    rows = [
+        {
+            "code": r.code,
+            "course_id": r.course_id,
+            "activity_id": r.activity_id,
+            "label": r.label,
+            "origin": r.origin,
+        }
+        for r in sorted(view.rows, key=lambda r: r.code)
+        if r.course_id is not None
+    ]
+    unmapped = view.unmapped
     if as_json:
         click.echo(json.dumps({"mappings": rows, "unmapped": unmapped}, indent=2))
         return
@@ -194,46 +179,35 @@ def mapping_show(name: str, as_json: bool) -> None:
 )
 @click.option("--apply", "apply_", is_flag=True, help="Store what was found.")
 def mapping_discover(name: str, mode: str, course_id: str | None, apply_: bool) -> None:
-    """Find CPD courses in the LMS by code; print them, and store them with --apply."""
-    from lti_tool.container import outbound_session
-    from lti_tool.crypto import SecretBox
-    from lti_tool.lms.canvas_client import CanvasRestClient
-    from lti_tool.lms.discovery import discover_canvas, discover_moodle
-    from lti_tool.lms.moodle_client import MoodleWsClient
-    from lti_tool.lms.setup import set_mapping, source_settings
-    from lti_tool.lms.source import MappingMode, SourceError
-    from lti_tool.lti.registry import get_by_name
+    """Find CPD courses in the LMS by code; print them, and store them with --apply
+    (audited)."""
+    from lti_tool.admin.identity import command_line_identity
+    from lti_tool.admin.mapping import apply_discovery, discover_mappings
+    from lti_tool.admin.platforms import registration_pk_by_name
 
-    current = settings()
-    db = database(current)
-    with db.read_only() as session:
-        try:
-            registration = get_by_name(session, name)
-        except ToolError as exc:
-            raise click.ClickException(exc.message) from exc
-        source = source_settings(session, SecretBox(current.secret_key), registration.id)
-    if source is None or source.kind not in {"moodle", "canvas"} or not source.endpoint_url:
-        raise click.ClickException(
-            f"{name} has no Moodle or Canvas source: run "
-            f"lti-tool platform set-completion {name} … first"
-        )
-    assert source.token is not None
-    chosen = MappingMode.COURSE if mode == "courses" else MappingMode.ACTIVITY
-    if chosen is MappingMode.ACTIVITY and not course_id:
+    if mode == "activities" and not course_id:
         raise click.UsageError("--mode activities needs --course")
-    http = outbound_session(current)
-    codes = _codes(current)
-    try:
-        if source.kind == "moodle":
-            found = discover_moodle(
-                MoodleWsClient(source.endpoint_url, source.token, http), codes, chosen, course_id
-            )
-        else:
-            found = discover_canvas(
-                CanvasRestClient(source.endpoint_url, source.token, http), codes, chosen, course_id
-            )
-    except SourceError as exc:
-        raise click.ClickException(exc.message) from exc
+    identity = command_line_identity()
+    with admin_services() as services:
+        pk = registration_pk_by_name(services, identity, name)
+        try:
+            result = discover_mappings(services, identity, pk, mode, course_id)
+        except ToolError as exc:
+            if exc.code != "no_lms_source":
+                raise
+            raise click.ClickException(
+                f"{name} has no Moodle or Canvas source: run "
+                f"lti-tool platform set-completion {name} … first"
+            ) from exc
+        _print_discovery(result.found)
+        if apply_:
+            stored = apply_discovery(services, identity, pk, result.discovery_id)
+            click.echo(f"stored {stored} mappings")
+        elif result.found.proposals:
+            click.echo("(nothing stored: run again with --apply to keep these)")
+
+
+def _print_discovery(found: Discovery) -> None:
     for p in found.proposals:
         where = f"course {p.course_id}" + (f" activity {p.activity_id}" if p.activity_id else "")
         click.echo(f"{p.code}: {where}  {p.label}  (by {p.matched_by})")
@@ -241,12 +215,3 @@ def mapping_discover(name: str, mode: str, course_id: str | None, apply_: bool) 
         click.echo(f"{code}: several matches, set it by hand: {'; '.join(options)}")
     if found.missing:
         click.echo("not found: " + ", ".join(found.missing))
-    if apply_:
-        with db.unit_of_work() as session:
-            for p in found.proposals:
-                set_mapping(
-                    session, name, p.code, p.course_id, p.activity_id, p.label, origin="discovered"
-                )
-        click.echo(f"stored {len(found.proposals)} mappings")
-    elif found.proposals:
-        click.echo("(nothing stored: run again with --apply to keep these)")

@@ -7,10 +7,10 @@ from typing import Any
 
 import click
 
+from lti_tool.cli.common import admin_services
 from lti_tool.cli.common import database as _db
 from lti_tool.cli.common import settings as _settings
 from lti_tool.cli.main import main
-from lti_tool.errors import ToolError
 
 
 @main.group()
@@ -44,10 +44,11 @@ def platform_add(
     kind: str,
     deployment_ids: tuple[str, ...],
 ) -> None:
-    """Register a platform and print the URLs to paste into the LMS."""
+    """Register a platform and print the URLs to paste into the LMS (audited)."""
+    from lti_tool.admin.identity import command_line_identity
+    from lti_tool.admin.platforms import add_registration
     from lti_tool.lti import registry
 
-    settings = _settings()
     spec = registry.PlatformSpec(
         name=name,
         issuer=issuer,
@@ -59,12 +60,9 @@ def platform_add(
         kind=kind,
         deployment_ids=deployment_ids,
     )
-    try:
-        with _db(settings).unit_of_work() as session:
-            reg = registry.add_platform(session, spec, development=settings.is_development)
-            pk = reg.id
-    except ToolError as exc:
-        raise click.ClickException(exc.message) from exc
+    with admin_services() as services:
+        pk = add_registration(services, command_line_identity(), spec)
+        settings = services.settings
     click.echo(f"Registered {name!r} (id {pk}). Paste these into the platform:")
     click.echo(f"  Tool URL / target link URI : {settings.url_for_tool('/lti/launch')}")
     click.echo(f"  Initiate login URL          : {settings.url_for_tool('/lti/login')}")
@@ -110,13 +108,13 @@ def platform_list(as_json: bool) -> None:
 
 
 def _set_deployment(name: str, deployment_id: str, active: bool) -> None:
-    from lti_tool.lti import registry
+    from lti_tool.admin.identity import command_line_identity
+    from lti_tool.admin.platforms import registration_pk_by_name, set_deployment_active_by_id
 
-    try:
-        with _db(_settings()).unit_of_work() as session:
-            registry.set_deployment_active(session, name, deployment_id, active)
-    except ToolError as exc:
-        raise click.ClickException(exc.message) from exc
+    identity = command_line_identity()
+    with admin_services() as services:
+        pk = registration_pk_by_name(services, identity, name)
+        set_deployment_active_by_id(services, identity, pk, deployment_id, active)
     click.echo(f"deployment {deployment_id} of {name}: {'active' if active else 'inactive'}")
 
 
@@ -151,11 +149,9 @@ def set_endpoints(
 ) -> None:
     """Replace the endpoints and keys of registration NAME (options not given keep their
     value). Audited, old -> new. Dynamic Registration never changes an existing registration."""
-    import getpass
-
-    from lti_tool.admin.identity import AdminIdentity
-    from lti_tool.admin.registration_endpoints import replace_and_audit
-    from lti_tool.lti import registry
+    from lti_tool.admin.identity import command_line_identity
+    from lti_tool.admin.platforms import registration_pk_by_name
+    from lti_tool.admin.registration_endpoints import apply_endpoints
 
     changes = {
         "auth_login_url": auth_login_url,
@@ -165,23 +161,10 @@ def set_endpoints(
     }
     if all(value is None for value in changes.values()):
         raise click.UsageError("give at least one of the --… options to change")
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError):  # no login name in some containers
-        user = "unknown user"
-    settings = _settings()
-    identity = AdminIdentity(name=f"{user} (command line)", kind="tool_admin", registration_pk=None)
-    try:
-        with _db(settings).unit_of_work() as session:
-            change = replace_and_audit(
-                session,
-                identity,
-                registry.get_by_name(session, name),
-                changes,
-                development=settings.is_development,
-            )
-    except ToolError as exc:
-        raise click.ClickException(exc.message) from exc
+    identity = command_line_identity()
+    with admin_services() as services:
+        pk = registration_pk_by_name(services, identity, name)
+        change = apply_endpoints(services, identity, pk, changes)
     if not change.changed:
         click.echo(f"registration {name}: nothing changed")
     for field in change.changed:
@@ -196,20 +179,13 @@ def set_endpoints(
 @click.argument("name")
 @click.argument("new_name")
 def rename_platform(name: str, new_name: str) -> None:
-    """Rename registration NAME to NEW_NAME (Dynamic Registration names them after the host)."""
-    from sqlalchemy.exc import IntegrityError
+    """Rename registration NAME to NEW_NAME (Dynamic Registration names them after the host);
+    audited."""
+    from lti_tool.admin.identity import command_line_identity
+    from lti_tool.admin.platforms import registration_pk_by_name, rename_registration
 
-    from lti_tool.lti import registry
-
-    new_name = new_name.strip()
-    if not new_name or len(new_name) > 100:
-        raise click.ClickException("NEW_NAME must be 1 to 100 characters long")
-    try:
-        with _db(_settings()).unit_of_work() as session:
-            registry.get_by_name(session, name).name = new_name
-            session.flush()
-    except IntegrityError as exc:
-        raise click.ClickException(f"a registration named {new_name!r} already exists") from exc
-    except ToolError as exc:
-        raise click.ClickException(exc.message) from exc
+    identity = command_line_identity()
+    with admin_services() as services:
+        pk = registration_pk_by_name(services, identity, name)
+        new_name = rename_registration(services, identity, pk, new_name)
     click.echo(f"registration {name} is now called {new_name}")

@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from lti_tool.cli.common import admin_services
 from lti_tool.cli.common import settings as _settings
 from lti_tool.cli.main import main
-from lti_tool.container import Services
-from lti_tool.errors import ToolError
+
+if TYPE_CHECKING:
+    from lti_tool.admin.identity import AdminIdentity
 
 
-@contextmanager
-def _services() -> Iterator[Services]:
-    from lti_tool.container import build_services
+def _decider(decided_by: str | None) -> AdminIdentity:
+    """Who decided, kept on the request and in the audit log as ``cli:<name>``: the login
+    name unless given."""
+    from lti_tool.admin.identity import command_line_identity
 
-    services = build_services(_settings())
-    try:
-        yield services
-    finally:
-        services.close()
-
-
-def _decider(decided_by: str | None) -> str:
-    # Who decided is kept on the request: the admin's own name unless given.
-    return decided_by or getpass.getuser()
+    return command_line_identity(decided_by or None)
 
 
 @main.group()
@@ -49,7 +40,7 @@ def privacy_requests(status: str, as_json: bool) -> None:
     """List erasure requests (pending ones by default), oldest first."""
     from lti_tool.privacy.erasure import list_requests
 
-    with _services() as services, services.db.read_only() as session:
+    with admin_services() as services, services.db.read_only() as session:
         views = list_requests(session, status=None if status == "all" else status)
     if as_json:
         rows: list[dict[str, Any]] = [
@@ -94,13 +85,10 @@ def privacy_requests(status: str, as_json: bool) -> None:
 @click.option("--by", "decided_by", default=None, help="Your name (default: login name).")
 def privacy_approve(request_id: int, decided_by: str | None) -> None:
     """Erase the person named in request REQUEST_ID (audit rows are kept, anonymised)."""
-    from lti_tool.privacy.erasure import approve
+    from lti_tool.admin.erasure import approve_erasure
 
-    with _services() as services:
-        try:
-            outcome = approve(services, request_id, _decider(decided_by))
-        except ToolError as exc:
-            raise click.ClickException(exc.message) from exc
+    with admin_services() as services:
+        outcome = approve_erasure(services, _decider(decided_by), request_id)
     click.echo(f"erasure request #{outcome.request_id} approved; erased: {_counts(outcome.counts)}")
 
 
@@ -110,13 +98,10 @@ def privacy_approve(request_id: int, decided_by: str | None) -> None:
 @click.option("--by", "decided_by", default=None, help="Your name (default: login name).")
 def privacy_reject(request_id: int, reason: str, decided_by: str | None) -> None:
     """Reject request REQUEST_ID; nothing is erased."""
-    from lti_tool.privacy.erasure import reject
+    from lti_tool.admin.erasure import reject_erasure
 
-    with _services() as services:
-        try:
-            reject(services, request_id, _decider(decided_by), reason)
-        except ToolError as exc:
-            raise click.ClickException(exc.message) from exc
+    with admin_services() as services:
+        reject_erasure(services, _decider(decided_by), request_id, reason)
     click.echo(f"erasure request #{request_id} rejected")
 
 
@@ -136,7 +121,7 @@ def purge_command(dry_run: bool, older_than: int | None) -> None:
     from lti_tool.privacy.retention import purge
 
     days = older_than or _settings().retention_days
-    with _services() as services:
+    with admin_services() as services:
         if not dry_run:
             gone = purge_store(services)
             click.echo(f"removed {gone} expired short-lived rows (login state, launch sessions)")

@@ -72,7 +72,7 @@ def test_requests_are_listed_and_approved(tool: Flask, run: Run) -> None:
     assert run("privacy", "requests").output.strip() == "no pending erasure requests"
     history = run("privacy", "requests", "--status", "approved").output
     assert f"#{request_id}  approved" in history and "Dora" not in history
-    assert "decided" in history and "by dpo" in history
+    assert "decided" in history and "by cli:dpo" in history
     again = run("privacy", "approve", str(request_id))
     assert again.exit_code != 0 and "is approved" in again.output
 

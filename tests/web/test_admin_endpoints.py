@@ -177,6 +177,7 @@ def test_platform_set_endpoints_from_the_command_line_is_audited(tmp_path: Path)
     assert nothing.exit_code != 0 and "at least one" in nothing.output
     assert run("platform", "set-endpoints", "nope", "--key-set-url", site).exit_code != 0
 
+    from lti_tool.admin.identity import command_line_identity
     from lti_tool.persistence.db import Database
     from lti_tool.persistence.models import AuditEntry
 
@@ -185,7 +186,6 @@ def test_platform_set_endpoints_from_the_command_line_is_audited(tmp_path: Path)
         [entry] = session.query(AuditEntry).filter_by(action="registration.endpoints").all()
         assert entry.old == {"key_set_url": site + "/mod/lti/certs.php"}
         assert entry.new is not None and entry.new["key_set_url"] == site + "/keys.json"
-        assert (
-            entry.new["admin"].startswith("tool admin ") and "(command line)" in entry.new["admin"]
-        )
+        assert entry.new["admin"] == command_line_identity().label
+        assert entry.new["admin"].startswith("cli:")
     db.engine.dispose()
