@@ -14,6 +14,7 @@ What pylti1p3 2.0.0 lacks and this module adds:
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Mapping
@@ -57,9 +58,17 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     """The launch POST, validated strictly; see the module docstring for what is added."""
 
     def __init__(self, services: Services, request: FlaskRequest, tool_conf: ToolConf) -> None:
-        super().__init__(request, tool_conf, cookie_service=ToolCookieService(request))
+        cookies = ToolCookieService(request)
+        super().__init__(request, tool_conf, cookie_service=cookies)
+        # Every step runs from ``validate`` below; pylti1p3 must not start its own.
+        self.set_auto_validation(enable=False)
         self._services = services
         self._conf = tool_conf
+        self._http_request = request
+        self._cookies = cookies
+        # The decoded id_token, shared with pylti1p3's checks through ``set_jwt``.
+        self._token: dict[str, Any] = {}
+        self._passed = False
         self._state_record: dict[str, Any] = {}
         self._verified: dict[str, Any] = {}
         self._deployment: tuple[int, str] | None = None
@@ -67,7 +76,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     # pylti1p3 takes aud[0] for a list; the spec says azp decides when present.
     def get_client_id(self) -> str:
-        client_id = c.client_id_of(self._jwt.get("body", {}))
+        client_id = c.client_id_of(self._token.get("body", {}))
         if client_id is None:
             raise LaunchRefused(
                 "bad_aud",
@@ -76,7 +85,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return client_id
 
     def validate(self) -> ToolMessageLaunch:
-        self._validated = True
+        self._passed = False
         try:
             self._check_id_token_shape()
             self._take_state()
@@ -86,16 +95,13 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             self._check_message()
             self._check_deployment()
         except LtiException as exc:
-            self._validated = False
             raise LaunchRefused("invalid_launch", f"The launch is not valid: {exc}") from exc
-        except BaseException:
-            self._validated = False
-            raise
+        self._passed = True
         return self
 
     def result(self) -> ValidatedLaunch:
         row = self._conf.found
-        assert row is not None and self._deployment is not None and self._validated
+        assert row is not None and self._deployment is not None and self._passed
         return ValidatedLaunch(
             claims=self._verified,
             registration_pk=row.pk,
@@ -109,12 +115,17 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         )
 
     def _set_body(self, body: dict[str, Any]) -> None:
-        self._jwt["body"] = cast(Any, body)
+        self._token = {**self._token, "body": body}
+        self.set_jwt(cast(Any, self._token))
+
+    def _param(self, name: str) -> str | None:
+        value = self._http_request.get_param(name)
+        return None if value is None else str(value)
 
     # -- steps ---------------------------------------------------------------------------
 
     def _check_id_token_shape(self) -> None:
-        token = self._get_request_param("id_token")
+        token = self._param("id_token")
         if not token:
             raise LaunchRefused("missing_id_token", "The launch carried no id_token.")
         limit = self._services.settings.id_token_max_bytes
@@ -122,29 +133,24 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LaunchRefused(
                 "id_token_too_large", f"The id_token is larger than {limit // 1024} KB.", status=413
             )
-        try:
-            self.validate_jwt_format()
-        except LtiException as exc:
-            raise LaunchRefused("not_a_jwt", "The id_token is not a readable JWT.") from exc
-        if not isinstance(self._jwt.get("header"), dict) or not isinstance(
-            self._jwt.get("body"), dict
-        ):
-            raise LaunchRefused("not_a_jwt", "The id_token is not a readable JWT.")
+        header, body = _unverified_parts(token)
+        self._token = {"header": header}
+        self._set_body(body)
 
     def _take_state(self) -> None:
-        state = self._get_request_param("state")
+        state = self._param("state")
         bound = take_bound_state(
             self._services,
             state,
-            cookie=self._cookie_service.get_cookie(state) if state else None,
-            from_storage=self._get_request_param(STORAGE_SECRET_FIELD),
-            offered_target=self._get_request_param("lti_storage_target"),
+            cookie=self._cookies.get_cookie(state) if state else None,
+            from_storage=self._param(STORAGE_SECRET_FIELD),
+            offered_target=self._param("lti_storage_target"),
             fetch_site=flask_request.headers.get("Sec-Fetch-Site"),
         )
         self._state_record, self._binding = bound.record, bound.binding
 
     def _validate_registration(self) -> None:
-        body = self._jwt["body"]
+        body = self._token["body"]
         if not isinstance(body.get("iss"), str) or not body["iss"]:
             raise LaunchRefused("missing_iss", "The launch does not name its issuer (iss).")
         aud = body.get("aud")
@@ -165,7 +171,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     def _verify_signature(self) -> None:
         settings = self._services.settings
-        header = self._jwt["header"]
+        header = self._token["header"]
         alg = header.get("alg")
         kid = header.get("kid")
         if not isinstance(alg, str) or alg not in ASYMMETRIC_ALGORITHMS:
@@ -179,7 +185,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         key = self._services.platform_keys.verification_key(row.key_set_url, kid, alg)
         try:
             verified: dict[str, Any] = jwt.decode(
-                self._get_request_param("id_token"),
+                self._param("id_token") or "",
                 key,
                 algorithms=[alg],
                 audience=row.client_id,
@@ -297,3 +303,18 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 frame_origins=platform_origins(row.kind, row.issuer, row.auth_login_url),
             )
         self._deployment = (pk, deployment_id)
+
+
+def _unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The id_token's header and body, not yet verified (as pylti1p3 reads them)."""
+    parts = token.split(".")
+    try:
+        if len(parts) != 3:
+            raise ValueError("a JWT has three parts")
+        header = json.loads(FlaskMessageLaunch.urlsafe_b64decode(parts[0]))
+        body = json.loads(FlaskMessageLaunch.urlsafe_b64decode(parts[1]))
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise LaunchRefused("not_a_jwt", "The id_token is not a readable JWT.") from exc
+    if not isinstance(header, dict) or not isinstance(body, dict):
+        raise LaunchRefused("not_a_jwt", "The id_token is not a readable JWT.")
+    return header, body

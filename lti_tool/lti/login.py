@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from pylti1p3.contrib.flask.cookie import FlaskCookieService
 from pylti1p3.contrib.flask.oidc_login import FlaskOIDCLogin
 from pylti1p3.contrib.flask.request import FlaskRequest
+from pylti1p3.cookie import CookieService
 from pylti1p3.exception import OIDCException
 
 from lti_tool.container import Services
@@ -30,15 +30,32 @@ from lti_tool.cookies import set_frame_cookie
 from lti_tool.errors import LaunchRefused
 from lti_tool.lti.tool_conf import ToolConf
 
+# The names pylti1p3's Flask cookie service gives its cookies; kept so cookies match.
+COOKIE_PREFIX = "lti1p3-"
 
-class ToolCookieService(FlaskCookieService):
-    """pylti1p3's cookie service writes no ``Partitioned``; ours follows the frame policy."""
+
+class ToolCookieService(CookieService):
+    """pylti1p3's Flask cookie service writes no ``Partitioned``; ours follows the frame policy.
+
+    ``update_response`` is what pylti1p3's ``FlaskRedirect`` calls to set the cookies."""
+
+    def __init__(self, request: FlaskRequest) -> None:
+        self._http_request = request
+        self._pending: dict[str, tuple[str, int]] = {}
+
+    def get_cookie(self, name: str) -> str | None:
+        value = self._http_request.get_cookie(COOKIE_PREFIX + name)
+        return None if value is None else str(value)
+
+    def set_cookie(self, name: str, value: str | int, exp: int | None = 3600) -> None:
+        if exp is None:
+            raise ValueError("a cookie inside the LMS frame always has a lifetime")
+        self._pending[COOKIE_PREFIX + name] = (str(value), exp)
 
     def update_response(self, response: Any) -> None:
-        request = self._request
-        secure = bool(request is not None and request.is_secure())
-        for key, data in self._cookie_data_to_set.items():
-            set_frame_cookie(response, key, data["value"], max_age=data["exp"], secure=secure)
+        secure = bool(self._http_request.is_secure())
+        for key, (value, exp) in self._pending.items():
+            set_frame_cookie(response, key, value, max_age=exp, secure=secure)
 
 
 def hash_secret(value: str) -> str:
@@ -115,36 +132,51 @@ class ToolOIDCLogin(FlaskOIDCLogin):
     """Third-party initiated login: state and nonce go to shared storage, not the session."""
 
     def __init__(self, services: Services, request: FlaskRequest, tool_conf: ToolConf) -> None:
-        super().__init__(request, tool_conf, cookie_service=ToolCookieService(request))
+        cookies = ToolCookieService(request)
+        super().__init__(request, tool_conf, cookie_service=cookies)
         self._services = services
         self._conf = tool_conf
+        self._http_request = request
+        self._cookies = cookies
         self._storage: StorageLogin | None = None
 
     def respond(self, launch_url: str) -> Any:
         """A 302 to the platform, or (with platform storage offered) the storage page's data
         as a ``StorageLogin``; the state cookie is set on the response either way."""
-        auth_url = self._prepare_redirect_url(launch_url)
+        auth_url = self._begin(launch_url)
         if self._storage is None:
             return self.get_redirect(auth_url).do_redirect()
         return self._storage
 
+    # pylti1p3's own entry points would keep state in the Flask session: route them here.
+    def get_redirect_object(self, launch_url: str) -> Any:
+        return self.get_redirect(self._begin(launch_url))
+
+    def redirect(self, launch_url: str, js_redirect: bool = False) -> Any:
+        answer = self.get_redirect_object(launch_url)
+        return answer.do_js_redirect() if js_redirect else answer.do_redirect()
+
     def finish(self, response: Any) -> Any:
         """Set the state cookie on a response the web layer rendered."""
-        self._cookie_service.update_response(response)
+        self._cookies.update_response(response)
         return response
+
+    def _param(self, name: str) -> str | None:
+        value = self._http_request.get_param(name)
+        return None if value is None else str(value)
 
     def check_request(self) -> None:
         """Refuse a login with an oversized parameter, naming no issuer, no login_hint or an
         unregistered platform."""
         refuse_oversized_login(
-            {name: value for name in LOGIN_PARAMS if (value := self._get_request_param(name))}
+            {name: value for name in LOGIN_PARAMS if (value := self._param(name))}
         )
         try:
-            self._registration = self.validate_oidc_login()
+            self.validate_oidc_login()
         except OIDCException as exc:
             raise _login_refusal(str(exc), self._conf) from exc
 
-    def _prepare_redirect_url(self, launch_url: str) -> str:
+    def _begin(self, launch_url: str) -> str:
         self.check_request()
         settings = self._services.settings
         row = self._conf.found
@@ -152,23 +184,21 @@ class ToolOIDCLogin(FlaskOIDCLogin):
         state = "state-" + str(uuid.uuid4())
         nonce = secrets.token_urlsafe(32)
         browser_secret = secrets.token_urlsafe(32)
-        target = storage_target(self._get_request_param("lti_storage_target"))
+        target = storage_target(self._param("lti_storage_target"))
         record = {
             "nonce": nonce,
             "registration_pk": row.pk,
             "browser": hash_secret(browser_secret),
-            "target_link_uri": self._get_request_param("target_link_uri") or "",
+            "target_link_uri": self._param("target_link_uri") or "",
             "created": time.time(),
             "storage_target": target,
             "auth_origin": origin_of(row.auth_login_url),
-            "login": {
-                name: value for name in LOGIN_PARAMS if (value := self._get_request_param(name))
-            },
+            "login": {name: value for name in LOGIN_PARAMS if (value := self._param(name))},
         }
         store = self._services.store
         store.put("state", state, record, settings.state_ttl_seconds)
         store.put("nonce", nonce, {"state": state}, settings.state_ttl_seconds)
-        self._cookie_service.set_cookie(state, browser_secret, settings.state_ttl_seconds)
+        self._cookies.set_cookie(state, browser_secret, settings.state_ttl_seconds)
         params = {
             "scope": "openid",
             "response_type": "id_token",
@@ -178,9 +208,9 @@ class ToolOIDCLogin(FlaskOIDCLogin):
             "redirect_uri": launch_url,
             "state": state,
             "nonce": nonce,
-            "login_hint": self._get_request_param("login_hint"),
+            "login_hint": self._param("login_hint"),
         }
-        message_hint = self._get_request_param("lti_message_hint")
+        message_hint = self._param("lti_message_hint")
         if message_hint:
             params["lti_message_hint"] = message_hint
         separator = "&" if "?" in row.auth_login_url else "?"

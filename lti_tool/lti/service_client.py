@@ -84,6 +84,7 @@ class ToolServiceConnector(ServiceConnector):
         extra_hosts: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(registration, http)
+        self._platform = registration  # our own reference: pylti1p3's is private
         self._registration_pk = registration_pk
         self._kid = kid
         # Parsed once: parsing a PEM costs tens of milliseconds per token request.
@@ -154,7 +155,7 @@ class ToolServiceConnector(ServiceConnector):
         self._store.delete("svctoken", key)
 
     def _request_token(self, scopes: list[str]) -> tuple[str, int]:
-        registration = self._registration
+        registration = self._platform
         token_url = str(registration.get_auth_token_url())
         now = int(time.time())
         assertion = jwt.encode(
