@@ -227,7 +227,7 @@ def refresh_on_launch(services: Services, student: Student) -> None:
     """Refresh when the stored copy is older than the configured age. With no copy at all,
     wait for the fetch (bounded) so a first visit shows real data; otherwise refresh in the
     background and let the page show the stored copy."""
-    max_age = dt.timedelta(seconds=services.settings.completion_max_age_seconds)
+    max_age = services.settings.completion_max_age
     with services.db.read_only() as session:
         newest = last_fetched(session, student.user_pk)
     if newest is not None and utcnow() - newest < max_age:
