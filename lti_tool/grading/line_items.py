@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.errors import ToolError
+from lti_tool.lti.ags_urls import with_path_ending
 from lti_tool.lti.service_client import ToolServiceConnector
 from lti_tool.persistence.db import Database
 from lti_tool.persistence.models import LineItemRow, utcnow
@@ -52,7 +53,7 @@ class AgsEndpoint:
 
 def scores_url(lineitem_url: str) -> str:
     """``…/lineitem?type_id=1`` → ``…/lineitem/scores?type_id=1`` (path first, then query)."""
-    return AssignmentsGradesService._add_url_path_ending(lineitem_url, "scores")
+    return with_path_ending(lineitem_url, "scores")
 
 
 def ensure_line_item(

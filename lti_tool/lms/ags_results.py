@@ -23,6 +23,7 @@ from lti_tool.lms.source import (
     SourceConfigError,
     SourceUnavailable,
 )
+from lti_tool.lti.ags_urls import with_path_ending
 from lti_tool.lti.service_client import ServiceCallFailed, ToolServiceConnector
 from lti_tool.rules import Completion, CompletionStatus
 
@@ -80,7 +81,7 @@ class AgsResultsSource:
         return result
 
     def _completion(self, code: str, item: dict[str, Any], sub: str) -> Completion:
-        url = AssignmentsGradesService._add_url_path_ending(str(item["id"]), "results")
+        url = with_path_ending(str(item["id"]), "results")
         separator = "&" if "?" in url else "?"
         answer = self.connector.make_service_request(
             [SCOPE_RESULT], f"{url}{separator}user_id={sub}", accept=RESULTS_MEDIA
