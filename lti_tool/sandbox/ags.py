@@ -40,7 +40,7 @@ from lti_tool.sandbox.ags_protocol import (
 )
 from lti_tool.sandbox.ags_store import AgsRefused, AgsStore, LineItem, ScorePost, number
 from lti_tool.sandbox.ags_validation import is_learner, param_int, parse_lineitem, parse_score
-from lti_tool.sandbox.app import ServiceRefused, _require_scope, _service_error
+from lti_tool.sandbox.app import ServiceRefused, require_scope, service_error
 from lti_tool.sandbox.platform import DEMO_CONTEXT, SandboxPlatform
 
 PREFIX = "/api/ags"
@@ -133,7 +133,7 @@ class AgsFake:
                 return fault_page(*fault)
             return self._route("/" + subpath)
         except (AgsRefused, ServiceRefused) as exc:
-            return _service_error(exc.status, exc.reason)
+            return service_error(exc.status, exc.reason)
         finally:
             with self._lock:
                 self._in_flight -= 1
@@ -233,11 +233,11 @@ class AgsFake:
         """Any one of the AGS ``scopes`` will do; else Moodle's 401 (``ServiceRefused``)."""
         for scope in scopes[:-1]:
             try:
-                _require_scope(self.platform, SCOPE + scope)
+                require_scope(self.platform, SCOPE + scope)
                 return
             except ServiceRefused:
                 pass
-        _require_scope(self.platform, SCOPE + scopes[-1])
+        require_scope(self.platform, SCOPE + scopes[-1])
 
     def _item(self, context: str, item_id: str, stop: str) -> LineItem:
         _check_context(context, stop)

@@ -55,7 +55,7 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
 
     @app.errorhandler(ServiceRefused)
     def _refused(exc: ServiceRefused) -> Response:
-        return _service_error(exc.status, exc.reason)
+        return service_error(exc.status, exc.reason)
 
     @app.get("/")
     def index() -> str:
@@ -204,10 +204,10 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
     def memberships(context_id: str) -> Response:
         """NRPS 2.0 membership container, paged with ``limit``/``from`` like Moodle."""
         if request.headers.get("Accept") != NRPS_MEDIA_TYPE:
-            return _service_error(400, "Bad Request: Accept must be " + NRPS_MEDIA_TYPE)
-        _require_scope(platform, NRPS_SCOPE)
+            return service_error(400, "Bad Request: Accept must be " + NRPS_MEDIA_TYPE)
+        require_scope(platform, NRPS_SCOPE)
         if context_id != DEMO_CONTEXT["id"]:
-            return _service_error(404, "Not Found")
+            return service_error(404, "Not Found")
         members = platform.roster
         role = request.args.get("role")
         if role:
@@ -245,14 +245,15 @@ class ServiceRefused(Exception):
         self.reason = reason
 
 
-def _service_error(status: int, reason: str) -> Response:
-    # Moodle's shape: JSON, and no WWW-Authenticate on 401.
+def service_error(status: int, reason: str) -> Response:
+    """A refused service call in Moodle's shape: JSON, and no WWW-Authenticate on 401."""
     response = jsonify({"status": status, "reason": reason})
     response.status_code = status
     return response
 
 
-def _require_scope(platform: SandboxPlatform, scope: str) -> None:
+def require_scope(platform: SandboxPlatform, scope: str) -> None:
+    """Refuse (401) a service call whose bearer token is unknown, expired or lacks ``scope``."""
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else ""
     granted = platform.access_tokens.get(token)

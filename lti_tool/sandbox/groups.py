@@ -16,12 +16,12 @@ GROUPS_MEDIA_TYPE = "application/vnd.ims.lti-gs.v1.contextgroupcontainer+json"
 
 
 def register_groups(app: Flask, platform: SandboxPlatform) -> None:
-    from lti_tool.sandbox.app import ServiceRefused, _require_scope
+    from lti_tool.sandbox.app import ServiceRefused, require_scope
 
     def container(key: str, items: list[dict[str, Any]]) -> Response:
         if request.headers.get("Accept") != GROUPS_MEDIA_TYPE:
             raise ServiceRefused(400, "Bad Request: Accept must be " + GROUPS_MEDIA_TYPE)
-        _require_scope(platform, c.GROUPS_SCOPE)
+        require_scope(platform, c.GROUPS_SCOPE)
         start = int(request.args.get("from", 0))
         limit = int(request.args.get("limit", 0)) or len(items) or 1
         response = jsonify({"id": request.base_url, key: items[start : start + limit]})
