@@ -79,6 +79,12 @@ class Settings:
         return normalise_database_url(self.database_url)
 
     @property
+    def completion_max_age(self) -> dt.timedelta:
+        """How old a completion copy may be before a launch refreshes it and pages call it
+        stale."""
+        return dt.timedelta(seconds=self.completion_max_age_seconds)
+
+    @property
     def qualifications_path(self) -> Path:
         if self.qualifications_dir:
             return Path(self.qualifications_dir)

@@ -93,7 +93,7 @@ def sandbox(port: int | None) -> None:
     click.echo(f"Sandbox LMS on {platform.issuer}/ (Ctrl-C to stop)")
     server.start()
     try:
-        server._thread.join()
+        server.wait()
     except KeyboardInterrupt:
         server.stop()
 

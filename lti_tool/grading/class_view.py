@@ -14,20 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.claims import normalise_roles
-from lti_tool.pathway.module_starts import cohort_starts
+from lti_tool.pathway.checklist import completions_of_many
+from lti_tool.pathway.module_starts import effective_starts_of_many
 from lti_tool.persistence.models import (
     AssessmentResultRow,
-    CompletionRecord,
     Membership,
     OutboxRow,
-    StudentModuleStart,
     User,
 )
 from lti_tool.rules import (
     AssessmentOutcome,
     AssessmentResult,
-    Completion,
-    CompletionStatus,
     Qualification,
     evaluate,
 )
@@ -49,34 +46,8 @@ def class_rows(
         if not normalise_roles(membership.roles or []).is_staff
     ]
     ids = [user.id for user, _ in students]
-    completions: dict[int, list[Completion]] = defaultdict(list)
-    manual: dict[int, set[str]] = defaultdict(set)
-    records = list(
-        session.scalars(select(CompletionRecord).where(CompletionRecord.user_pk.in_(ids)))
-    )
-    for record in records:
-        if record.source == "manual":
-            manual[record.user_pk].add(record.course_code)
-    for record in records:
-        if record.source != "manual" and record.course_code in manual[record.user_pk]:
-            continue
-        completions[record.user_pk].append(
-            Completion(
-                record.course_code,
-                CompletionStatus(record.status),
-                record.started_at,
-                record.completed_at,
-                record.source,
-            )
-        )
-    cohort = cohort_starts(session, context_pk)
-    starts: dict[int, dict[str, dt.date]] = defaultdict(dict)
-    for attempt in session.scalars(
-        select(StudentModuleStart)
-        .where(StudentModuleStart.context_pk == context_pk)
-        .order_by(StudentModuleStart.attempt)
-    ):
-        starts[attempt.user_pk][attempt.module_code] = attempt.start_date
+    completions = completions_of_many(session, ids)
+    starts = effective_starts_of_many(session, context_pk, ids)
     results: dict[int, dict[str, AssessmentResultRow]] = defaultdict(dict)
     for result in session.scalars(
         select(AssessmentResultRow).where(AssessmentResultRow.context_pk == context_pk)
@@ -93,8 +64,8 @@ def class_rows(
         }
         checklist = evaluate(
             qualification,
-            completions.get(user.id, []),
-            {**cohort, **starts.get(user.id, {})},
+            completions[user.id],
+            starts[user.id],
             today,
             assessments,
         )

@@ -14,7 +14,7 @@ from lti_tool.grading.class_view import class_rows
 from lti_tool.grading.sync import start_sync
 from lti_tool.lti.sessions import LaunchSession
 from lti_tool.pathway.checklist import build_checklist
-from lti_tool.pathway.service import _context_pk, _qualification, _stale_after
+from lti_tool.pathway.service import context_pk_of, qualification_of
 from lti_tool.persistence.models import OutboxRow, Registration, SyncJobRow
 
 
@@ -37,9 +37,9 @@ def class_overview(
     groups; only one group's students with ``group_pk``."""
     from lti_tool.pathway.groups import groups_by_user, members_of
 
-    context_pk = _context_pk(launch)
+    context_pk = context_pk_of(launch)
     with services.db.read_only() as session:
-        qualification = _qualification(services, session, launch)
+        qualification = qualification_of(services, session, launch)
         rows = class_rows(session, qualification, context_pk, services.settings.today())
         groups = groups_by_user(session, context_pk)
         members = members_of(session, context_pk, group_pk) if group_pk is not None else None
@@ -57,7 +57,7 @@ def class_layout(services: Services, launch: LaunchSession) -> ClassColumns:
     """The class view's columns, filters, sort orders and CSV layout for the course's
     qualification."""
     with services.db.read_only() as session:
-        return class_columns(_qualification(services, session, launch))
+        return class_columns(qualification_of(services, session, launch))
 
 
 def class_groups(services: Services, launch: LaunchSession) -> list[Any]:
@@ -65,7 +65,7 @@ def class_groups(services: Services, launch: LaunchSession) -> list[Any]:
     from lti_tool.pathway.groups import group_choices
 
     with services.db.read_only() as session:
-        return list(group_choices(session, _context_pk(launch)))
+        return list(group_choices(session, context_pk_of(launch)))
 
 
 def save_result(
@@ -100,8 +100,8 @@ def _save(
     body: Any,
 ) -> dict[str, Any]:
     """One result inside the caller's transaction: roster, CPD requirement, value checks."""
-    context_pk = _context_pk(launch)
-    qualification = _qualification(services, session, launch)
+    context_pk = context_pk_of(launch)
+    qualification = qualification_of(services, session, launch)
     student = results_mod.roster_student(session, context_pk, sub)
     checklist = build_checklist(
         session,
@@ -109,7 +109,7 @@ def _save(
         context_pk,
         student.id,
         services.settings.today(),
-        _stale_after(services),
+        services.settings.completion_max_age,
     )
     complete = any(m["code"] == module_code and m["cpd_complete"] for m in checklist["modules"])
     result = results_mod.save_result(
@@ -138,7 +138,7 @@ def _save(
 def release_results(
     services: Services, launch: LaunchSession, module_code: str | None, sub: str | None
 ) -> int:
-    context_pk = _context_pk(launch)
+    context_pk = context_pk_of(launch)
     kind = _platform_kind(services, launch)
     with services.db.unit_of_work() as session:
         return results_mod.release(
@@ -148,12 +148,12 @@ def release_results(
 
 def sync_grades(services: Services, launch: LaunchSession) -> str:
     """Start a grade sync job for the course."""
-    return start_sync(services, _context_pk(launch))
+    return start_sync(services, context_pk_of(launch))
 
 
 def job_status(services: Services, launch: LaunchSession, job_id: str) -> dict[str, Any]:
     """A sync job's progress; only for staff of the job's course."""
-    context_pk = _context_pk(launch)
+    context_pk = context_pk_of(launch)
     with services.db.read_only() as session:
         job = session.get(SyncJobRow, job_id)
         if job is None or job.context_pk != context_pk:

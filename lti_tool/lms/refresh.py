@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lti_tool.container import Services
@@ -34,6 +33,7 @@ from lti_tool.lms.source import (
     SourceUnavailable,
 )
 from lti_tool.persistence.models import CompletionRecord, utcnow
+from lti_tool.persistence.upsert import upsert
 from lti_tool.rules import Completion
 
 
@@ -207,17 +207,9 @@ def store_many_completions(
     ]
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # One multi-row upsert: a statement per course was most of a class refresh's cost.
-    statement = insert(CompletionRecord).values(rows)
     columns = ("status", "started_at", "completed_at", "fetched_at")
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["user_pk", "course_code", "source"],
-            set_={name: statement.excluded[name] for name in columns},
-        )
-    )
+    upsert(session, CompletionRecord, rows, ["user_pk", "course_code", "source"], columns)
 
 
 def last_fetched(session: Session, user_pk: int) -> dt.datetime | None:
@@ -235,7 +227,7 @@ def refresh_on_launch(services: Services, student: Student) -> None:
     """Refresh when the stored copy is older than the configured age. With no copy at all,
     wait for the fetch (bounded) so a first visit shows real data; otherwise refresh in the
     background and let the page show the stored copy."""
-    max_age = dt.timedelta(seconds=services.settings.completion_max_age_seconds)
+    max_age = services.settings.completion_max_age
     with services.db.read_only() as session:
         newest = last_fetched(session, student.user_pk)
     if newest is not None and utcnow() - newest < max_age:

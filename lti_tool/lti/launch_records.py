@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lti_tool.lti import claims as c
 from lti_tool.lti.launch import ValidatedLaunch
 from lti_tool.persistence.models import Base, Context, Membership, ResourceLink, User, utcnow
+from lti_tool.persistence.upsert import upsert
 
 
 def _text(value: Any, limit: int = 255) -> str | None:
@@ -29,16 +29,9 @@ def _upsert(
     session: Session, model: type[Base], keys: dict[str, Any], values: dict[str, Any]
 ) -> int:
     """Insert or update the row identified by ``keys``; return its id."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table: Any = model.__table__
-    statement = (
-        insert(table)
-        .values(**keys, **values)
-        .on_conflict_do_update(index_elements=list(keys), set_=values)
-        .returning(table.c.id)
-    )
-    return int(session.execute(statement).scalar_one())
+    result = upsert(session, table, [{**keys, **values}], list(keys), values, [table.c.id])
+    return int(result.scalar_one())
 
 
 def _user_values(claims: Mapping[str, Any]) -> dict[str, Any]:

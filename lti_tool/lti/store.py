@@ -14,11 +14,11 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.persistence.db import Database
 from lti_tool.persistence.models import Ephemeral, utcnow
+from lti_tool.persistence.upsert import upsert
 
 
 class EphemeralStore(Protocol):
@@ -74,22 +74,11 @@ class DatabaseStore:
         with self._db.unit_of_work() as session:
             # One upsert: two writers of the same key must not collide (a read-then-insert
             # "merge" did, under concurrent sign-in attempts).
-            insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-            statement = insert(Ephemeral).values(
-                [
-                    {"kind": kind, "key": key, "value": value, "expires_at": expires}
-                    for key, value in values.items()
-                ]
-            )
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["kind", "key"],
-                    set_={
-                        "value": statement.excluded.value,
-                        "expires_at": statement.excluded.expires_at,
-                    },
-                )
-            )
+            rows = [
+                {"kind": kind, "key": key, "value": value, "expires_at": expires}
+                for key, value in values.items()
+            ]
+            upsert(session, Ephemeral, rows, ["kind", "key"], ["value", "expires_at"])
 
     def add(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> bool:
         now = utcnow()
@@ -232,10 +221,6 @@ class RedisStore:
     @property
     def client(self) -> Any:
         return self._redis
-
-
-def _dialect(session: Any) -> str:
-    return str(session.get_bind().dialect.name)
 
 
 def _decode(raw: Any) -> dict[str, Any] | None:

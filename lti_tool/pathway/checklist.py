@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -30,26 +31,46 @@ from lti_tool.rules import (
 )
 
 
+def in_force(records: Iterable[CompletionRecord]) -> list[CompletionRecord]:
+    """One student's records that count. A manual record is a staff correction: it replaces
+    what the LMS sources say about that course."""
+    rows = list(records)
+    corrected = {r.course_code for r in rows if r.source == "manual"}
+    return [r for r in rows if r.source == "manual" or r.course_code not in corrected]
+
+
+def as_completion(record: CompletionRecord) -> Completion:
+    return Completion(
+        record.course_code,
+        CompletionStatus(record.status),
+        record.started_at,
+        record.completed_at,
+        record.source,
+    )
+
+
 def completions_of(session: Session, user_pk: int) -> tuple[list[Completion], list[dict[str, Any]]]:
     """The stored completion records and, per source, when they were fetched."""
-    rows = list(
+    rows = in_force(
         session.scalars(select(CompletionRecord).where(CompletionRecord.user_pk == user_pk))
     )
-    # A manual record is a staff correction: it replaces what the LMS sources say.
-    corrected = {r.course_code for r in rows if r.source == "manual"}
-    rows = [r for r in rows if r.source == "manual" or r.course_code not in corrected]
-    completions = [
-        Completion(
-            r.course_code, CompletionStatus(r.status), r.started_at, r.completed_at, r.source
-        )
-        for r in rows
-    ]
+    completions = [as_completion(r) for r in rows]
     fetched: dict[str, dt.datetime] = {}
     for row in rows:
         if row.source not in fetched or row.fetched_at > fetched[row.source]:
             fetched[row.source] = row.fetched_at
     sources = [{"name": name, "fetched_at": at} for name, at in sorted(fetched.items())]
     return completions, sources
+
+
+def completions_of_many(session: Session, user_pks: Sequence[int]) -> dict[int, list[Completion]]:
+    """``completions_of``'s completions for several students, in one query."""
+    records: dict[int, list[CompletionRecord]] = defaultdict(list)
+    for record in session.scalars(
+        select(CompletionRecord).where(CompletionRecord.user_pk.in_(user_pks))
+    ):
+        records[record.user_pk].append(record)
+    return {pk: [as_completion(r) for r in in_force(records.get(pk, []))] for pk in user_pks}
 
 
 def build_checklist(

@@ -14,13 +14,13 @@ from typing import Any
 
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
 from lti_tool.lti.platform_services import service_connector
 from lti_tool.persistence.models import Context, Deployment, Membership, User, utcnow
+from lti_tool.persistence.upsert import upsert
 
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 log = logging.getLogger("lti_tool.roster")
@@ -31,10 +31,6 @@ class RosterOutcome:
     members: int
     left: int
     fetched_at: dt.datetime
-
-
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def refresh_roster(services: Services, context_pk: int) -> RosterOutcome:
@@ -87,14 +83,8 @@ def _store_member(
     }
     if isinstance(member.get("lis_person_sourcedid"), str):
         values["person_sourcedid"] = member["lis_person_sourcedid"].replace("\x00", "")[:255]
-    insert = _insert(session)
-    statement = insert(User).values(registration_id=registration_pk, sub=user_id[:255], **values)
-    statement = (
-        statement.on_conflict_do_update(index_elements=["registration_id", "sub"], set_=values)
-        if values
-        else statement.on_conflict_do_nothing(index_elements=["registration_id", "sub"])
-    )
-    session.execute(statement)
+    key = {"registration_id": registration_pk, "sub": user_id[:255]}
+    upsert(session, User, [{**key, **values}], list(key), values)  # nothing to update: kept
     user_pk = session.scalar(
         select(User.id).where(User.registration_id == registration_pk, User.sub == user_id[:255])
     )
@@ -102,11 +92,8 @@ def _store_member(
     status = "active" if member.get("status", "Active") == "Active" else "left"
     roles = [str(r) for r in member.get("roles", []) if isinstance(r, str)]
     membership = {"roles": roles, "status": status, "in_roster": True, "roster_seen_at": now}
-    session.execute(
-        insert(Membership)
-        .values(context_pk=context_pk, user_pk=user_pk, **membership)
-        .on_conflict_do_update(index_elements=["context_pk", "user_pk"], set_=membership)
-    )
+    member_key = {"context_pk": context_pk, "user_pk": user_pk}
+    upsert(session, Membership, [{**member_key, **membership}], list(member_key), membership)
     return int(user_pk) if status == "active" else None
 
 

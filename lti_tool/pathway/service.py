@@ -18,35 +18,33 @@ from lti_tool.pathway.checklist import build_checklist, members, student_in_cont
 from lti_tool.rules import Qualification
 
 
-def _context_pk(launch: LaunchSession) -> int:
+def context_pk_of(launch: LaunchSession) -> int:
+    """The course the launch came from; 404 for a launch from outside a course."""
     context = launch.data.get("context")
     if not context:
         raise NotFound("no_context", "This launch did not come from a course.")
     return int(context["pk"])
 
 
-def _qualification(services: Services, session: Session, launch: LaunchSession) -> Qualification:
+def qualification_of(services: Services, session: Session, launch: LaunchSession) -> Qualification:
+    """The qualification the launch's course (or link) follows."""
     context = launch.data.get("context")
     context_pk = int(context["pk"]) if context else None
     return services.catalog.for_context(session, context_pk, launch.data.get("custom"))
-
-
-def _stale_after(services: Services) -> dt.timedelta:
-    return dt.timedelta(seconds=services.settings.completion_max_age_seconds)
 
 
 def my_checklist(services: Services, launch: LaunchSession) -> dict[str, Any]:
     """The launching student's own checklist."""
     context = launch.data.get("context")
     with services.db.read_only() as session:
-        qualification = _qualification(services, session, launch)
+        qualification = qualification_of(services, session, launch)
         data = build_checklist(
             session,
             qualification,
             int(context["pk"]) if context else None,
             launch.user_pk,
             services.settings.today(),
-            _stale_after(services),
+            services.settings.completion_max_age,
         )
     data["refresh"] = refresh_status(services, launch.user_pk, detailed=False)
     return data
@@ -68,16 +66,16 @@ def refresh_status(services: Services, user_pk: int, *, detailed: bool) -> dict[
 
 def student_checklist(services: Services, launch: LaunchSession, sub: str) -> dict[str, Any]:
     """Staff preview of one student of their course (callers check the staff role)."""
-    context_pk = _context_pk(launch)
+    context_pk = context_pk_of(launch)
     with services.db.read_only() as session:
         user = student_in_context(session, context_pk, sub)
         data = build_checklist(
             session,
-            _qualification(services, session, launch),
+            qualification_of(services, session, launch),
             context_pk,
             user.id,
             services.settings.today(),
-            _stale_after(services),
+            services.settings.completion_max_age,
             include_held=True,
         )
         data["student"] = {"sub": user.sub, "name": user.name, "email": user.email}
@@ -87,9 +85,9 @@ def student_checklist(services: Services, launch: LaunchSession, sub: str) -> di
 
 
 def module_starts_overview(services: Services, launch: LaunchSession) -> dict[str, Any]:
-    context_pk = _context_pk(launch)
+    context_pk = context_pk_of(launch)
     with services.db.read_only() as session:
-        qualification = _qualification(services, session, launch)
+        qualification = qualification_of(services, session, launch)
         cohort = ms.cohort_starts(session, context_pk)
         return {
             "qualification": qualification.code,
@@ -108,9 +106,9 @@ def set_cohort_module_starts(
     services: Services, launch: LaunchSession, body: Mapping[str, Any]
 ) -> dict[str, Any]:
     """``{module code: "2027-05-30", …}`` for the whole cohort; validated whole before writing."""
-    context_pk = _context_pk(launch)
+    context_pk = context_pk_of(launch)
     with services.db.unit_of_work() as session:
-        starts = ms.parse_starts(_qualification(services, session, launch), body)
+        starts = ms.parse_starts(qualification_of(services, session, launch), body)
         ms.set_cohort_starts(session, context_pk, starts, launch.user_pk)
     return module_starts_overview(services, launch)
 
@@ -119,14 +117,14 @@ def set_student_module_starts(
     services: Services, launch: LaunchSession, sub: str, body: Mapping[str, Any]
 ) -> dict[str, Any]:
     """A new attempt per module named in ``body`` for one student; ``reason`` is kept."""
-    context_pk = _context_pk(launch)
+    context_pk = context_pk_of(launch)
     body = dict(body) if isinstance(body, Mapping) else {}
     reason = body.pop("reason", None)
     if reason is not None and not isinstance(reason, str):
         raise ms.InvalidInput("bad_reason", "reason must be text (why the date changes).")
     with services.db.unit_of_work() as session:
         user = student_in_context(session, context_pk, sub)
-        starts = ms.parse_starts(_qualification(services, session, launch), body)
+        starts = ms.parse_starts(qualification_of(services, session, launch), body)
         for code, start in starts.items():
             ms.add_student_start(
                 session, context_pk, user.id, code, start, str(reason or ""), launch.user_pk
@@ -141,7 +139,7 @@ def set_student_module_starts(
 
 
 def choose_context_qualification(services: Services, launch: LaunchSession, code: str) -> str:
-    context_pk = _context_pk(launch)
+    context_pk = context_pk_of(launch)
     with services.db.unit_of_work() as session:
         return choose_qualification(
             session, services.catalog, context_pk, code, launch.user_pk
@@ -150,9 +148,9 @@ def choose_context_qualification(services: Services, launch: LaunchSession, code
 
 def staff_overview(services: Services, launch: LaunchSession) -> dict[str, Any]:
     """What the staff home page shows until the class view lands: settings and members."""
-    context_pk = _context_pk(launch)
+    context_pk = context_pk_of(launch)
     with services.db.read_only() as session:
-        qualification = _qualification(services, session, launch)
+        qualification = qualification_of(services, session, launch)
         people = members(session, context_pk)
     overview = module_starts_overview(services, launch)
     overview.update(
@@ -169,9 +167,9 @@ def import_module_starts_csv(services: Services, launch: LaunchSession, text: st
     """Import start dates from CSV; a bad file writes nothing."""
     from lti_tool.pathway.csv_import import import_module_starts
 
-    context_pk = _context_pk(launch)
+    context_pk = context_pk_of(launch)
     with services.db.unit_of_work() as session:
-        qualification = _qualification(services, session, launch)
+        qualification = qualification_of(services, session, launch)
         return import_module_starts(session, qualification, context_pk, text, launch.user_pk)
 
 
@@ -181,10 +179,10 @@ def record_completion(
     """Staff record or correct one student's completion of one CPD course (audited)."""
     from lti_tool.lms.manual import parse_entry, record_manual
 
-    context_pk = _context_pk(launch)
+    context_pk = context_pk_of(launch)
     with services.db.unit_of_work() as session:
         user = student_in_context(session, context_pk, sub)
-        entry = parse_entry(_qualification(services, session, launch), code, body, user.id)
+        entry = parse_entry(qualification_of(services, session, launch), code, body, user.id)
         record_manual(session, context_pk, entry, launch.user_pk)
     return student_checklist(services, launch, sub)
 
@@ -196,9 +194,9 @@ def import_completions_csv(
     any bad row writes nothing."""
     from lti_tool.lms.manual import parse_csv, record_manual
 
-    context_pk = _context_pk(launch)
+    context_pk = context_pk_of(launch)
     with services.db.unit_of_work() as session:
-        qualification = _qualification(services, session, launch)
+        qualification = qualification_of(services, session, launch)
         entries = parse_csv(session, qualification, context_pk, text, reason or "CSV import")
         for entry in entries:
             record_manual(session, context_pk, entry, launch.user_pk)

@@ -95,6 +95,10 @@ class SandboxServer:
         self._thread.start()
         return self
 
+    def wait(self) -> None:
+        """Block until the server stops (the command line's foreground sandbox)."""
+        self._thread.join()
+
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=5)
