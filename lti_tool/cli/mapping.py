@@ -99,7 +99,7 @@ def set_completion(
 
 def _check_moodle(current: Any, url: str, token: str) -> None:
     from lti_tool.container import outbound_session
-    from lti_tool.lms.moodle_client import MoodleWsClient
+    from lti_tool.lms.moodle.client import MoodleWsClient
     from lti_tool.lms.source import SourceError
 
     client = MoodleWsClient(url, token, outbound_session(current))
@@ -197,9 +197,9 @@ def mapping_discover(name: str, mode: str, course_id: str | None, apply_: bool) 
     """Find CPD courses in the LMS by code; print them, and store them with --apply."""
     from lti_tool.container import outbound_session
     from lti_tool.crypto import SecretBox
-    from lti_tool.lms.canvas_client import CanvasRestClient
+    from lti_tool.lms.canvas.client import CanvasRestClient
     from lti_tool.lms.discovery import discover_canvas, discover_moodle
-    from lti_tool.lms.moodle_client import MoodleWsClient
+    from lti_tool.lms.moodle.client import MoodleWsClient
     from lti_tool.lms.setup import set_mapping, source_settings
     from lti_tool.lms.source import MappingMode, SourceError
     from lti_tool.lti.registry import get_by_name

@@ -20,7 +20,7 @@ from types import FrameType
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lti_tool.container import Services
-from lti_tool.lms.moodle_client import MoodleWsClient
+from lti_tool.lms.moodle.client import MoodleWsClient
 from lti_tool.lms.refresh import store_completions
 from lti_tool.lms.setup import as_course_mappings, mappings_of, source_settings
 from lti_tool.lms.source import FetchResult, FetchUnit, gather
