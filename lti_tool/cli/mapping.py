@@ -57,8 +57,8 @@ def set_completion(
     threshold: float | None,
 ) -> None:
     """Set where registration NAME's completion data comes from."""
+    from lti_tool.completion.setup import configure_source
     from lti_tool.crypto import SecretBox
-    from lti_tool.lms.setup import configure_source
 
     chosen = [
         k
@@ -128,7 +128,7 @@ def mapping() -> None:
 )
 def mapping_set(name: str, code: str, course_id: str, activity_id: str | None) -> None:
     """Map CPD course CODE of registration NAME."""
-    from lti_tool.lms.setup import set_mapping
+    from lti_tool.completion.setup import set_mapping
 
     current = settings()
     if code not in _codes(current):
@@ -149,7 +149,7 @@ def mapping_set(name: str, code: str, course_id: str, activity_id: str | None) -
 @click.option("--json", "as_json", is_flag=True)
 def mapping_show(name: str, as_json: bool) -> None:
     """Show registration NAME's mappings and which CPD codes are still unmapped."""
-    from lti_tool.lms.setup import mappings_of
+    from lti_tool.completion.setup import mappings_of
     from lti_tool.lti.registry import get_by_name
 
     current = settings()
@@ -195,12 +195,12 @@ def mapping_show(name: str, as_json: bool) -> None:
 @click.option("--apply", "apply_", is_flag=True, help="Store what was found.")
 def mapping_discover(name: str, mode: str, course_id: str | None, apply_: bool) -> None:
     """Find CPD courses in the LMS by code; print them, and store them with --apply."""
+    from lti_tool.completion.setup import set_mapping, source_settings
     from lti_tool.container import outbound_session
     from lti_tool.crypto import SecretBox
     from lti_tool.lms.canvas.client import CanvasRestClient
     from lti_tool.lms.discovery import discover_canvas, discover_moodle
     from lti_tool.lms.moodle.client import MoodleWsClient
-    from lti_tool.lms.setup import set_mapping, source_settings
     from lti_tool.lms.source import MappingMode, SourceError
     from lti_tool.lti.registry import get_by_name
 

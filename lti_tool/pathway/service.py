@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lti_tool.completion.refresh import last_attempt
 from lti_tool.container import Services
 from lti_tool.errors import NotFound
-from lti_tool.lms.refresh import last_attempt
 from lti_tool.lti.sessions import LaunchSession
 from lti_tool.pathway import module_starts as ms
 from lti_tool.pathway.catalog import choose_qualification
@@ -179,7 +179,7 @@ def record_completion(
     services: Services, launch: LaunchSession, sub: str, code: str, body: Any
 ) -> dict[str, Any]:
     """Staff record or correct one student's completion of one CPD course (audited)."""
-    from lti_tool.lms.manual import parse_entry, record_manual
+    from lti_tool.pathway.manual import parse_entry, record_manual
 
     context_pk = _context_pk(launch)
     with services.db.unit_of_work() as session:
@@ -194,7 +194,7 @@ def import_completions_csv(
 ) -> int:
     """Manual completions from CSV (student, course_code, status, completed_at); a file with
     any bad row writes nothing."""
-    from lti_tool.lms.manual import parse_csv, record_manual
+    from lti_tool.pathway.manual import parse_csv, record_manual
 
     context_pk = _context_pk(launch)
     with services.db.unit_of_work() as session:

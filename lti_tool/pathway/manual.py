@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.completion.refresh import store_completions
 from lti_tool.csv_files import check_rows
-from lti_tool.lms.refresh import store_completions
 from lti_tool.pathway.audit import audit
 from lti_tool.pathway.checklist import student_in_context
 from lti_tool.pathway.module_starts import InvalidInput, parse_date
