@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.completion.refresh import last_attempt
 from lti_tool.container import Services
-from lti_tool.errors import NotFound
+from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.lti.sessions import LaunchSession
 from lti_tool.pathway import module_starts as ms
 from lti_tool.pathway.catalog import choose_qualification
@@ -123,7 +123,7 @@ def set_student_module_starts(
     body = dict(body) if isinstance(body, Mapping) else {}
     reason = body.pop("reason", None)
     if reason is not None and not isinstance(reason, str):
-        raise ms.InvalidInput("bad_reason", "reason must be text (why the date changes).")
+        raise InvalidInput("bad_reason", "reason must be text (why the date changes).")
     with services.db.unit_of_work() as session:
         user = student_in_context(session, context_pk, sub)
         starts = ms.parse_starts(_qualification(services, session, launch), body)
