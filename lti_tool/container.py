@@ -22,7 +22,7 @@ from lti_tool.settings import Settings
 # a job by name (``jobs/tasks.py``).
 TASK_MODULES = (
     "lti_tool.grading.sync",
-    "lti_tool.lms.class_refresh",
+    "lti_tool.completion.class_refresh",
     "lti_tool.lti.store_purge",
 )
 

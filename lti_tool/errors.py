@@ -39,6 +39,11 @@ class LaunchRefused(ToolError):
         self.frame_origins = frame_origins
 
 
+class InvalidInput(ToolError):
+    status = 422
+    title = "Please check what was entered"
+
+
 class NotAuthenticated(ToolError):
     status = 401
     title = "Please launch the tool again from your course"

@@ -4,7 +4,7 @@
     .venv/bin/python scripts/bench_completion.py --quick      # short smoke run
     .venv/bin/python scripts/bench_completion.py --db postgres --server thread --profile
 
-``lti_tool.lms.refresh.refresh_class`` refreshes N learners of one course in both mappings:
+``lti_tool.completion.refresh.refresh_class`` refreshes N learners of one course in both mappings:
 (a) the 13 CPD courses as activities of the programme course (one
 ``core_completion_get_activities_completion_status`` call per student) and (b) as 13 Moodle
 courses (one ``core_completion_get_course_completion_status`` call per student and course).
@@ -48,8 +48,8 @@ from bench_support.completion_tool import (
     tool_services,
 )
 
+from lti_tool.completion.class_refresh import ClassRefresh, refresh_class
 from lti_tool.container import Services
-from lti_tool.lms.class_refresh import ClassRefresh, refresh_class
 
 PG_URL = os.environ.get("LTI_TOOL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MODES = ("activity", "course")

@@ -12,8 +12,8 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from lti_tool.admin.identity import AdminIdentity
+from lti_tool.audit import audit
 from lti_tool.container import Services
-from lti_tool.pathway.audit import audit
 from lti_tool.persistence.models import AuditEntry, Context, Deployment, User
 
 PER_PAGE = 50

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from lti_tool.admin.audit_log import contexts_of
 from lti_tool.admin.identity import AdminIdentity
+from lti_tool.completion.refresh import last_attempt
 from lti_tool.container import Services
-from lti_tool.lms.refresh import last_attempt
 from lti_tool.persistence.models import (
     CompletionRecord,
     Context,

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from lti_tool.admin.audit_log import record_admin_change, registration_subject
 from lti_tool.admin.identity import AdminIdentity
 from lti_tool.admin.platforms import get_registration
+from lti_tool.completion.setup import SetupError, mappings_of, set_mapping, source_settings
 from lti_tool.container import Services
 from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import NotFound, UpstreamError
-from lti_tool.lms.canvas_client import CanvasRestClient
+from lti_tool.lms.canvas.client import CanvasRestClient
 from lti_tool.lms.discovery import Discovery, Proposal, discover_canvas, discover_moodle
-from lti_tool.lms.moodle_client import MoodleWsClient
-from lti_tool.lms.setup import SetupError, mappings_of, set_mapping, source_settings
+from lti_tool.lms.moodle.client import MoodleWsClient
 from lti_tool.lms.source import MappingMode, SourceError
 
 DISCOVERY_KIND = "admin_discover"

@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 from lti_tool.admin.audit_log import record_admin_change, registration_subject
 from lti_tool.admin.identity import AdminIdentity
 from lti_tool.admin.platforms import get_registration
+from lti_tool.completion.setup import SOURCE_KINDS, SetupError, configure_source
 from lti_tool.container import Services
 from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import NotFound
-from lti_tool.lms.moodle_client import MoodleWsClient
-from lti_tool.lms.moodle_parsing import SiteInfo
-from lti_tool.lms.setup import SOURCE_KINDS, SetupError, configure_source
+from lti_tool.lms.moodle.client import MoodleWsClient
+from lti_tool.lms.moodle.parsing import SiteInfo
 from lti_tool.persistence.models import CompletionSourceConfig
 
 CHANGE_KIND = "admin_change"

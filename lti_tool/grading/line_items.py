@@ -19,14 +19,11 @@ from sqlalchemy.exc import IntegrityError
 
 from lti_tool.errors import ToolError
 from lti_tool.lti.ags_urls import lineitem_subpath
+from lti_tool.lti.claims import SCOPE_LINEITEM, SCOPE_SCORE
 from lti_tool.lti.service_client import ToolServiceConnector
 from lti_tool.persistence.db import Database
 from lti_tool.persistence.models import LineItemRow, utcnow
 
-SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
-SCOPE_LINEITEM_READ = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
-SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
-SCOPE_RESULT = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
 LINEITEM_MEDIA = "application/vnd.ims.lis.v2.lineitem+json"
 CLAIM_TIMEOUT = dt.timedelta(seconds=60)
 

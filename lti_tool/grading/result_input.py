@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from lti_tool.pathway.module_starts import InvalidInput
+from lti_tool.errors import InvalidInput
 from lti_tool.rules import AssessmentOutcome
 
 

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from lti_tool.errors import Forbidden, NotFound
+from lti_tool.audit import audit
+from lti_tool.errors import Forbidden, InvalidInput, NotFound
 from lti_tool.grading.result_input import parse_result
 from lti_tool.lti.claims import normalise_roles
-from lti_tool.pathway.audit import audit
-from lti_tool.pathway.module_starts import InvalidInput, check_module
+from lti_tool.pathway.module_starts import check_module
 from lti_tool.persistence.locks import WriteConflict, lock_or_insert, write_lock
 from lti_tool.persistence.models import (
     AssessmentResultRow,

@@ -26,13 +26,13 @@ from sqlalchemy import func, select, update
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
 from lti_tool.grading.line_items import (
-    SCOPE_SCORE,
     AgsEndpoint,
     Column,
     ensure_line_item,
     scores_url,
 )
 from lti_tool.jobs.tasks import task
+from lti_tool.lti.claims import SCOPE_SCORE
 from lti_tool.lti.platform_services import service_connector
 from lti_tool.lti.service_client import ServiceCallFailed, ToolServiceConnector
 from lti_tool.persistence.models import (

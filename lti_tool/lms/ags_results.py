@@ -24,11 +24,10 @@ from lti_tool.lms.source import (
     SourceUnavailable,
 )
 from lti_tool.lti.ags_urls import lineitem_subpath
+from lti_tool.lti.claims import SCOPE_LINEITEM_READ, SCOPE_RESULT
 from lti_tool.lti.service_client import ServiceCallFailed, ToolServiceConnector
 from lti_tool.rules import Completion, CompletionStatus
 
-SCOPE_LINEITEM_READ = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
-SCOPE_RESULT = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
 RESULTS_MEDIA = "application/vnd.ims.lis.v2.resultcontainer+json"
 
 

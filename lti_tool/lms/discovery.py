@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from lti_tool.lms.canvas_client import CanvasRestClient
-from lti_tool.lms.moodle_client import MoodleWsClient
+from lti_tool.lms.canvas.client import CanvasRestClient
+from lti_tool.lms.moodle.client import MoodleWsClient
 from lti_tool.lms.source import MappingMode
 
 

@@ -25,6 +25,13 @@ AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 # LTI Course Groups service (tutor groups).
 GROUPS_SERVICE = "https://purl.imsglobal.org/spec/lti-gs/claim/groupsservice"
 GROUPS_SCOPE = "https://purl.imsglobal.org/spec/lti-gs/scope/contextgroup.readonly"
+# OAuth scopes of the LTI services (AGS and NRPS), the one place they are spelled out.
+AGS_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/"
+SCOPE_LINEITEM = AGS_SCOPE + "lineitem"
+SCOPE_LINEITEM_READ = AGS_SCOPE + "lineitem.readonly"
+SCOPE_SCORE = AGS_SCOPE + "score"
+SCOPE_RESULT = AGS_SCOPE + "result.readonly"
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 
 LTI_VERSION = "1.3.0"

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.audit import audit
 from lti_tool.errors import ToolError
-from lti_tool.pathway.audit import audit
 from lti_tool.persistence.models import Context, ContextSettings
 from lti_tool.rules import Qualification, load_all
 

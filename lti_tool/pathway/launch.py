@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lti_tool.completion.refresh import Student, refresh_on_launch
 from lti_tool.container import Services
-from lti_tool.lms.refresh import Student, refresh_on_launch
 from lti_tool.lti.flow import LaunchOutcome, complete_launch
 from lti_tool.pathway.catalog import inherit_from_history
 from lti_tool.pathway.module_starts import preset_from_launch
@@ -19,7 +19,7 @@ from lti_tool.persistence.models import Context
 def open_launch(services: Services) -> LaunchOutcome:
     """Validate the launch; in the same transaction, apply what its custom parameters say
     about the course (copied-course history, preset module start dates); then make sure a
-    student's completion copy is fresh (see ``lms.refresh``)."""
+    student's completion copy is fresh (see ``completion.refresh``)."""
 
     def apply(session: Session, recorded: dict[str, Any], claims: Mapping[str, Any]) -> None:
         context_info = recorded.get("context")

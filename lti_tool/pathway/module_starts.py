@@ -13,17 +13,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lti_tool.errors import ToolError
-from lti_tool.pathway.audit import audit
+from lti_tool.audit import audit
+from lti_tool.errors import InvalidInput
 from lti_tool.persistence.locks import lock_or_insert, locked
 from lti_tool.persistence.models import CohortModuleStart, Membership, StudentModuleStart
 from lti_tool.rules import Qualification
-
-
-class InvalidInput(ToolError):
-    status = 422
-    title = "Please check what was entered"
-
 
 # Dates staff enter for a course of study: anything outside is a typo (year 0207 for 2027),
 # and dates near the calendar's ends overflow the six-month deadline arithmetic.

@@ -22,7 +22,6 @@ from lti_tool.lti.platform_services import service_connector
 from lti_tool.persistence.models import Context, Deployment, Membership, User, utcnow
 from lti_tool.persistence.upsert import upsert
 
-NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 log = logging.getLogger("lti_tool.roster")
 
 

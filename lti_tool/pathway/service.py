@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lti_tool.completion.refresh import last_attempt
 from lti_tool.container import Services
-from lti_tool.errors import NotFound
-from lti_tool.lms.refresh import last_attempt
+from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.lti.sessions import LaunchSession
 from lti_tool.pathway import module_starts as ms
 from lti_tool.pathway.catalog import choose_qualification
@@ -121,7 +121,7 @@ def set_student_module_starts(
     body = dict(body) if isinstance(body, Mapping) else {}
     reason = body.pop("reason", None)
     if reason is not None and not isinstance(reason, str):
-        raise ms.InvalidInput("bad_reason", "reason must be text (why the date changes).")
+        raise InvalidInput("bad_reason", "reason must be text (why the date changes).")
     with services.db.unit_of_work() as session:
         user = student_in_context(session, context_pk, sub)
         starts = ms.parse_starts(qualification_of(services, session, launch), body)
@@ -177,7 +177,7 @@ def record_completion(
     services: Services, launch: LaunchSession, sub: str, code: str, body: Any
 ) -> dict[str, Any]:
     """Staff record or correct one student's completion of one CPD course (audited)."""
-    from lti_tool.lms.manual import parse_entry, record_manual
+    from lti_tool.pathway.manual import parse_entry, record_manual
 
     context_pk = context_pk_of(launch)
     with services.db.unit_of_work() as session:
@@ -192,7 +192,7 @@ def import_completions_csv(
 ) -> int:
     """Manual completions from CSV (student, course_code, status, completed_at); a file with
     any bad row writes nothing."""
-    from lti_tool.lms.manual import parse_csv, record_manual
+    from lti_tool.pathway.manual import parse_csv, record_manual
 
     context_pk = context_pk_of(launch)
     with services.db.unit_of_work() as session:

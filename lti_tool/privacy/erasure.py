@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lti_tool.audit import audit
 from lti_tool.container import Services
 from lti_tool.errors import NotFound, ToolError
-from lti_tool.pathway.audit import audit
 from lti_tool.persistence.models import Registration, User, utcnow
 from lti_tool.persistence.models.privacy import ErasureRequest
 from lti_tool.privacy.anonymise import APPROVED, PENDING, REJECTED, erase_user

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from lti_tool.audit import audit
 from lti_tool.container import Services
-from lti_tool.pathway.audit import audit
 from lti_tool.persistence.models import (
     AssessmentResultRow,
     AuditEntry,

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lti_tool.audit import audit
 from lti_tool.container import Services
 from lti_tool.errors import NotFound
-from lti_tool.pathway.audit import audit
 from lti_tool.privacy.access import PrivacySubject, privacy_subject
 from lti_tool.privacy.erasure import ErasureRequestView, pending_request_for, request_erasure
 from lti_tool.privacy.export import find_user, personal_data

@@ -7,8 +7,8 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from lti_tool.completion.setup import configure_source, set_mapping
 from lti_tool.crypto import SecretBox
-from lti_tool.lms.setup import configure_source, set_mapping
 from lti_tool.lti import registry
 from lti_tool.persistence.db import Database
 from lti_tool.sandbox.app import create_sandbox_app

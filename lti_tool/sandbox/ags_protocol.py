@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from flask import Response, request
 
+from lti_tool.lti.claims import AGS_SCOPE
 from lti_tool.sandbox.ags_store import Grade, LineItem, number
 
 CONTAINER = "application/vnd.ims.lis.v2.lineitemcontainer+json"
@@ -27,7 +28,7 @@ LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
 SCORE = "application/vnd.ims.lis.v1.score+json"
 SCORE_CONTAINER = "application/vnd.ims.lis.v1.scorecontainer+json"
 RESULTS = "application/vnd.ims.lis.v2.resultcontainer+json"
-SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/"
+SCOPE = AGS_SCOPE
 _ITEM = "/{context_id}/lineitems/{item_id}/lineitem"
 # Moodle's resources, in its order (elements before containers).
 _RESOURCES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (

@@ -13,6 +13,7 @@ import jwt
 import requests
 from flask import Flask, Response, abort, jsonify, render_template, request
 
+from lti_tool.lti.claims import NRPS_SCOPE
 from lti_tool.resources import resource_dir
 from lti_tool.sandbox.ags import register_ags
 from lti_tool.sandbox.canvas_rest import register_canvas_rest
@@ -235,7 +236,6 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
 
 
 NRPS_MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
-NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 
 
 def _verify_tool_assertion(platform: SandboxPlatform, assertion: str) -> dict[str, Any]:

@@ -12,10 +12,12 @@ from typing import Any
 
 import jwt
 
+from lti_tool.lti.claims import AGS_SCOPE, NRPS_SCOPE
+
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
-AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
-NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+AGS = AGS_SCOPE
+NRPS = NRPS_SCOPE
 CLAIMS = ["sub", "iss", "name", "given_name", "family_name", "email"]
 PRIVATE_KEY_JWT = "private_key_jwt"
 

@@ -272,9 +272,9 @@ class SandboxPlatform:
             },
             c.AGS: {
                 "scope": [
-                    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-                    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
-                    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+                    c.SCOPE_LINEITEM,
+                    c.SCOPE_RESULT,
+                    c.SCOPE_SCORE,
                 ],
                 "lineitems": self.issuer + "/api/ags/pgcert-cl-2027/lineitems",
             },

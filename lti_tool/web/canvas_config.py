@@ -24,13 +24,7 @@ DESCRIPTION = (
     "CPD courses completed, assessment modules, deadlines and a study plan; a class overview "
     "for course staff."
 )
-AGS_SCOPES = [
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
-]
-NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+AGS_SCOPES = [c.SCOPE_LINEITEM, c.SCOPE_LINEITEM_READ, c.SCOPE_RESULT, c.SCOPE_SCORE]
 CUSTOM_FIELDS = {
     "canvas_user_id": "$Canvas.user.id",
     "canvas_course_id": "$Canvas.course.id",
@@ -70,7 +64,7 @@ def canvas_configuration(settings: Settings) -> dict[str, Any]:
         "target_link_uri": launch_url,
         "oidc_initiation_url": settings.url_for_tool("/lti/login"),
         "public_jwk_url": settings.url_for_tool("/.well-known/jwks.json"),
-        "scopes": [*AGS_SCOPES, NRPS_SCOPE],
+        "scopes": [*AGS_SCOPES, c.NRPS_SCOPE],
         "extensions": [
             {
                 "platform": "canvas.instructure.com",

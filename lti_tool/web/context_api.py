@@ -180,7 +180,7 @@ def import_results() -> Response:
 @require_staff
 def refresh_completions() -> Response:
     """Queue a refresh of every student's completion copy from the LMS."""
-    from lti_tool.lms.class_refresh import run_class_refresh
+    from lti_tool.completion.class_refresh import run_class_refresh
 
     launch = current_launch()
     assert launch is not None

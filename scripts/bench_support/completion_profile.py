@@ -19,10 +19,10 @@ from types import FrameType
 
 from sqlalchemy.dialects import postgresql, sqlite
 
+from lti_tool.completion.refresh import store_completions
+from lti_tool.completion.setup import as_course_mappings, mappings_of, source_settings
 from lti_tool.container import Services
-from lti_tool.lms.moodle_client import MoodleWsClient
-from lti_tool.lms.refresh import store_completions
-from lti_tool.lms.setup import as_course_mappings, mappings_of, source_settings
+from lti_tool.lms.moodle.client import MoodleWsClient
 from lti_tool.lms.source import FetchResult, FetchUnit, gather
 from lti_tool.persistence.models import CompletionRecord, utcnow
 from lti_tool.rules.records import Completion, CompletionStatus

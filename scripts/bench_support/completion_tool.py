@@ -14,9 +14,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench_support.completion_data import CODES, Tally
+from lti_tool.completion.setup import configure_source, set_mapping
 from lti_tool.container import Services, build_services, outbound_session
-from lti_tool.lms.moodle_client import MoodleWsClient
-from lti_tool.lms.setup import configure_source, set_mapping
+from lti_tool.lms.moodle.client import MoodleWsClient
 from lti_tool.lti import registry
 from lti_tool.persistence.migrate import upgrade
 from lti_tool.persistence.models import CompletionRecord, Context, Membership, User

@@ -18,8 +18,8 @@ from flask import Flask
 from bench_support.grades_server import Sandbox, start_sandbox
 from lti_tool import create_app
 from lti_tool.container import Services
-from lti_tool.grading.line_items import SCOPE_LINEITEM, SCOPE_RESULT, SCOPE_SCORE
 from lti_tool.grading.results import score_payload
+from lti_tool.lti.claims import SCOPE_LINEITEM, SCOPE_RESULT, SCOPE_SCORE
 from lti_tool.lti.keys import generate_key_material, new_signing_key
 from lti_tool.persistence.migrate import upgrade
 from lti_tool.persistence.models import (

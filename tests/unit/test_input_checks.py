@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from lti_tool.csv_files import CsvRejected, check_rows, decode_upload
+from lti_tool.errors import InvalidInput
 from lti_tool.grading.result_input import parse_result
 from lti_tool.lti.claims import claim_with_nul
-from lti_tool.pathway.module_starts import InvalidInput, parse_date
+from lti_tool.pathway.module_starts import parse_date
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from lti_tool.lms.setup import mappings_of, source_settings
-from lti_tool.pathway.audit import audit
+from lti_tool.audit import audit
+from lti_tool.completion.setup import mappings_of, source_settings
 from lti_tool.persistence.models import AuditEntry, Deployment, SigningKey
 from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN
 from tests.support.dynreg import Lms

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lti_tool.lms.setup import source_settings
+from lti_tool.completion.setup import source_settings
 from lti_tool.lti import registry
 from lti_tool.persistence.models import Deployment
 from tests.support.lti import Launcher

@@ -145,8 +145,8 @@ def test_manual_correction_overrides_the_lms_and_is_audited(
 def test_completion_from_ags_results_of_cpd_columns(
     launcher: Launcher, sandbox_server: SandboxServer
 ) -> None:
+    from lti_tool.completion.setup import configure_source
     from lti_tool.crypto import SecretBox
-    from lti_tool.lms.setup import configure_source
     from lti_tool.sandbox.ags_store import Grade
 
     ags = sandbox_server.app.extensions["ags"]
@@ -188,8 +188,8 @@ def test_completion_from_ags_results_of_cpd_columns(
 def test_completion_from_canvas_rest_needs_and_uses_canvas_user_id(
     launcher: Launcher, mode: str
 ) -> None:
+    from lti_tool.completion.setup import configure_source, set_mapping
     from lti_tool.crypto import SecretBox
-    from lti_tool.lms.setup import configure_source, set_mapping
     from lti_tool.lti import claims as c
     from lti_tool.sandbox.canvas_rest import SANDBOX_TOKEN
     from lti_tool.sandbox.demo_data import (
@@ -294,8 +294,8 @@ def test_completions_csv_from_the_staff_page_is_all_or_nothing(launcher: Launche
 
 
 def test_a_class_refresh_reads_canvas_for_students_who_launched_once(launcher: Launcher) -> None:
+    from lti_tool.completion.setup import configure_source, set_mapping
     from lti_tool.crypto import SecretBox
-    from lti_tool.lms.setup import configure_source, set_mapping
     from lti_tool.lti import claims as c
     from lti_tool.persistence.models import User
     from lti_tool.sandbox.canvas_rest import SANDBOX_TOKEN

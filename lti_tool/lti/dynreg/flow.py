@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lti_tool.admin.audit_log import ADMIN_KEY, registration_subject
+from lti_tool.audit import audit
 from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import Forbidden
 from lti_tool.logs import log_event
@@ -41,7 +42,6 @@ from lti_tool.lti.dynreg.request import (
     custom_parameters,
     requested_scopes,
 )
-from lti_tool.pathway.audit import audit
 from lti_tool.settings import Settings
 
 if TYPE_CHECKING:

@@ -26,8 +26,8 @@ DESCRIPTION = (
     "Each student's checklist towards the Postgraduate Certificate in Clinical Leadership, "
     "and a class overview for course staff."
 )
-AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
-NRPS_MEMBERSHIP = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+AGS = c.AGS_SCOPE
+NRPS_MEMBERSHIP = c.NRPS_SCOPE
 # The scopes the tool asks for, in order, with what each lets it do (shown before install).
 WANTED_SCOPES: dict[str, str] = {
     AGS + "lineitem": "create and update its own gradebook columns",

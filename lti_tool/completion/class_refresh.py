@@ -16,9 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lti_tool.container import Services
-from lti_tool.jobs.tasks import task
-from lti_tool.lms.refresh import (
+from lti_tool.completion.refresh import (
     ATTEMPT_TTL,
     Fetched,
     PreparedSource,
@@ -29,6 +27,8 @@ from lti_tool.lms.refresh import (
     prepare_source,
     store_many_completions,
 )
+from lti_tool.container import Services
+from lti_tool.jobs.tasks import task
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.persistence.models import Context, Deployment, Membership, User
 from lti_tool.rules import Completion

@@ -26,8 +26,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from lti_tool.lms import canvas_parsing as parse
-from lti_tool.lms.canvas_parsing import CanvasApiError
+from lti_tool.lms.canvas import parsing as parse
+from lti_tool.lms.canvas.parsing import CanvasApiError
 from lti_tool.lms.source import SourceConfigError, SourceError, SourceUnavailable
 from lti_tool.lms.transport import transport_failure
 from lti_tool.outbound.answers import response_json

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from lti_tool.lms.moodle_parsing import as_int, as_list, as_mapping, to_date
+from lti_tool.lms.moodle.parsing import as_int, as_list, as_mapping, to_date
 from lti_tool.rules.records import Completion, CompletionStatus
 
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 import requests
 
-from lti_tool.lms.moodle import MoodleCompletionSource, MoodleWsClient
+from lti_tool.lms.moodle.source import MoodleCompletionSource, MoodleWsClient
 from lti_tool.lms.source import (
     CourseMapping,
     LmsUser,

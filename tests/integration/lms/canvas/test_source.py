@@ -14,7 +14,7 @@ import requests
 from flask import Flask, Response
 from werkzeug.serving import make_server
 
-from lti_tool.lms.canvas import CanvasCompletionSource, CanvasRestClient
+from lti_tool.lms.canvas.source import CanvasCompletionSource, CanvasRestClient
 from lti_tool.lms.source import (
     CourseMapping,
     LmsUser,

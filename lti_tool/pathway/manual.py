@@ -13,11 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.audit import audit
+from lti_tool.completion.refresh import store_completions
 from lti_tool.csv_files import check_rows
-from lti_tool.lms.refresh import store_completions
-from lti_tool.pathway.audit import audit
+from lti_tool.errors import InvalidInput
 from lti_tool.pathway.checklist import student_in_context
-from lti_tool.pathway.module_starts import InvalidInput, parse_date
+from lti_tool.pathway.module_starts import parse_date
 from lti_tool.persistence.locks import locked
 from lti_tool.persistence.models import CompletionRecord, User
 from lti_tool.rules import Completion, CompletionStatus, Qualification

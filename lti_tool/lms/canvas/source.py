@@ -1,6 +1,6 @@
 """Canvas as a completion source, over its REST API.
 
-``CanvasRestClient`` (in ``canvas_client``, re-exported here) handles the token, paging and
+``CanvasRestClient`` (in ``client``, re-exported here) handles the token, paging and
 throttling. ``CanvasCompletionSource`` reads, for the student named by the custom LTI claim
 ``canvas_user_id`` (Canvas's ``sub`` is opaque):
 
@@ -26,9 +26,9 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
-from lti_tool.lms import canvas_parsing as parse
-from lti_tool.lms.canvas_client import CanvasRestClient
-from lti_tool.lms.canvas_parsing import CanvasApiError
+from lti_tool.lms.canvas import parsing as parse
+from lti_tool.lms.canvas.client import CanvasRestClient
+from lti_tool.lms.canvas.parsing import CanvasApiError
 from lti_tool.lms.source import (
     CourseMapping,
     FetchResult,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import requests
 
-from lti_tool.lms.moodle_parsing import MoodleWsError
+from lti_tool.lms.moodle.parsing import MoodleWsError
 from lti_tool.lms.source import SourceConfigError, SourceError
 
 _WS_ADMIN = "Site administration > Server > Web services"

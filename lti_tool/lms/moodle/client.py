@@ -15,10 +15,10 @@ from typing import Any
 
 import requests
 
-from lti_tool.lms import moodle_parsing as parse
-from lti_tool.lms.moodle_activity_completion import ActivityStatus, parse_activities_completion
-from lti_tool.lms.moodle_course_completion import CourseCompletionStatus, parse_course_completion
-from lti_tool.lms.moodle_errors import http_problem, service_problem
+from lti_tool.lms.moodle import parsing as parse
+from lti_tool.lms.moodle.activity_completion import ActivityStatus, parse_activities_completion
+from lti_tool.lms.moodle.course_completion import CourseCompletionStatus, parse_course_completion
+from lti_tool.lms.moodle.errors import http_problem, service_problem
 from lti_tool.lms.source import SourceConfigError, SourceUnavailable
 from lti_tool.lms.transport import transport_failure
 from lti_tool.outbound.answers import response_json

@@ -1,6 +1,6 @@
 """Moodle web-service answers (REST, JSON) turned into typed records: errors, courses, their
 contents and site info, and the shape checks the completion parsers share (course completion
-in ``moodle_course_completion``, activity completion in ``moodle_activity_completion``).
+in ``course_completion``, activity completion in ``activity_completion``).
 
 Shapes follow what Moodle 4.5.6 really sends (``tests/fixtures/moodle-4.5.6/ws-*``):
 errors come as HTTP 200 with ``{exception, errorcode, message}`` and namespaced exception names.

@@ -1,6 +1,6 @@
 """Moodle as a completion source, over the web-service REST protocol.
 
-``MoodleWsClient`` (in ``moodle_client``, re-exported here) POSTs form fields (``wstoken``,
+``MoodleWsClient`` (in ``client``, re-exported here) POSTs form fields (``wstoken``,
 ``wsfunction``, ``moodlewsrestformat=json`` and the parameters, arrays as ``name[0]=…``) to
 ``…/webservice/rest/server.php``. Calls for one student run concurrently, at most
 ``max_workers`` (4) at a time.
@@ -31,11 +31,11 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
-from lti_tool.lms.moodle_activity_completion import activity_record
-from lti_tool.lms.moodle_client import COMPLETION_FUNCTIONS, MoodleWsClient, encode_params
-from lti_tool.lms.moodle_course_completion import course_record
-from lti_tool.lms.moodle_errors import course_problem
-from lti_tool.lms.moodle_parsing import MoodleWsError
+from lti_tool.lms.moodle.activity_completion import activity_record
+from lti_tool.lms.moodle.client import COMPLETION_FUNCTIONS, MoodleWsClient, encode_params
+from lti_tool.lms.moodle.course_completion import course_record
+from lti_tool.lms.moodle.errors import course_problem
+from lti_tool.lms.moodle.parsing import MoodleWsError
 from lti_tool.lms.source import (
     CourseMapping,
     FetchResult,

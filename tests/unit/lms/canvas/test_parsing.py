@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lti_tool.lms import canvas_parsing as parse
+from lti_tool.lms.canvas import parsing as parse
 from lti_tool.rules.records import CompletionStatus
 
 LONDON = ZoneInfo("Europe/London")

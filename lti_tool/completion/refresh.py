@@ -18,12 +18,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lti_tool.completion.setup import (
+    SourceSettings,
+    as_course_mappings,
+    mappings_of,
+    source_settings,
+)
 from lti_tool.container import Services
-from lti_tool.lms.canvas import CanvasCompletionSource
-from lti_tool.lms.canvas_client import CanvasRestClient
-from lti_tool.lms.moodle import MoodleCompletionSource
-from lti_tool.lms.moodle_client import MoodleWsClient
-from lti_tool.lms.setup import SourceSettings, as_course_mappings, mappings_of, source_settings
+from lti_tool.lms.canvas.client import CanvasRestClient
+from lti_tool.lms.canvas.source import CanvasCompletionSource
+from lti_tool.lms.moodle.client import MoodleWsClient
+from lti_tool.lms.moodle.source import MoodleCompletionSource
 from lti_tool.lms.source import (
     CompletionSource,
     CourseMapping,

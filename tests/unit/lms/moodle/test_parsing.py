@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lti_tool.lms import moodle_parsing as parse
-from lti_tool.lms.moodle_activity_completion import activity_record, parse_activities_completion
-from lti_tool.lms.moodle_client import encode_params, rest_endpoint
-from lti_tool.lms.moodle_course_completion import course_record, parse_course_completion
-from lti_tool.lms.moodle_errors import course_problem, service_problem
+from lti_tool.lms.moodle import parsing as parse
+from lti_tool.lms.moodle.activity_completion import activity_record, parse_activities_completion
+from lti_tool.lms.moodle.client import encode_params, rest_endpoint
+from lti_tool.lms.moodle.course_completion import course_record, parse_course_completion
+from lti_tool.lms.moodle.errors import course_problem, service_problem
 from lti_tool.lms.source import SourceConfigError, SourceError
 from lti_tool.rules.records import CompletionStatus
 from tests.unit.lms.recorded import body

@@ -1,0 +1,1 @@
+"""Completion services: the LMS completion copy, refreshed on launch or per class; set-up."""

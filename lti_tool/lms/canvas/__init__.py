@@ -1,0 +1,1 @@
+"""Canvas REST completion source: the REST client and its parsers."""

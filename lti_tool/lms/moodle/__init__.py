@@ -1,0 +1,1 @@
+"""Moodle web-service completion source: the REST client, its parsers and errors."""
