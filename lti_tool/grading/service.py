@@ -11,23 +11,23 @@ from lti_tool.errors import NotFound
 from lti_tool.grading import results as results_mod
 from lti_tool.grading.class_view import class_rows
 from lti_tool.grading.sync import start_sync
-from lti_tool.lti.sessions import LaunchSession
+from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway.checklist import build_checklist
 from lti_tool.pathway.service import _context_pk, _qualification, _stale_after
 from lti_tool.persistence.models import OutboxRow, Registration, SyncJobRow
 
 
-def _platform_kind(services: Services, launch: LaunchSession) -> str:
+def _platform_kind(services: Services, launch: Launch) -> str:
     with services.db.read_only() as session:
         kind = session.scalar(
-            select(Registration.kind).where(Registration.id == launch.data["registration"]["pk"])
+            select(Registration.kind).where(Registration.id == launch.registration.pk)
         )
     return str(kind or "generic")
 
 
 def class_overview(
     services: Services,
-    launch: LaunchSession,
+    launch: Launch,
     offset: int = 0,
     limit: int | None = None,
     group_pk: int | None = None,
@@ -52,7 +52,7 @@ def class_overview(
     return rows[offset:end]
 
 
-def class_groups(services: Services, launch: LaunchSession) -> list[Any]:
+def class_groups(services: Services, launch: Launch) -> list[Any]:
     """The course's tutor groups (LTI Course Groups service), for the class view's filter."""
     from lti_tool.pathway.groups import group_choices
 
@@ -61,7 +61,7 @@ def class_groups(services: Services, launch: LaunchSession) -> list[Any]:
 
 
 def save_result(
-    services: Services, launch: LaunchSession, module_code: str, sub: str, body: Any
+    services: Services, launch: Launch, module_code: str, sub: str, body: Any
 ) -> dict[str, Any]:
     """Record a result (validated, audited, queued for sync when released)."""
     kind = _platform_kind(services, launch)
@@ -69,7 +69,7 @@ def save_result(
         return _save(services, session, launch, kind, module_code, sub, body)
 
 
-def import_results_csv(services: Services, launch: LaunchSession, text: str) -> int:
+def import_results_csv(services: Services, launch: Launch, text: str) -> int:
     """Results from CSV, all or nothing, each row checked like a single result."""
     from lti_tool.grading.csv_import import import_results
 
@@ -85,7 +85,7 @@ def import_results_csv(services: Services, launch: LaunchSession, text: str) -> 
 def _save(
     services: Services,
     session: Any,
-    launch: LaunchSession,
+    launch: Launch,
     kind: str,
     module_code: str,
     sub: str,
@@ -128,7 +128,7 @@ def _save(
 
 
 def release_results(
-    services: Services, launch: LaunchSession, module_code: str | None, sub: str | None
+    services: Services, launch: Launch, module_code: str | None, sub: str | None
 ) -> int:
     context_pk = _context_pk(launch)
     kind = _platform_kind(services, launch)
@@ -138,12 +138,12 @@ def release_results(
         )
 
 
-def sync_grades(services: Services, launch: LaunchSession) -> str:
+def sync_grades(services: Services, launch: Launch) -> str:
     """Start a grade sync job for the course."""
     return start_sync(services, _context_pk(launch))
 
 
-def job_status(services: Services, launch: LaunchSession, job_id: str) -> dict[str, Any]:
+def job_status(services: Services, launch: Launch, job_id: str) -> dict[str, Any]:
     """A sync job's progress; only for staff of the job's course."""
     context_pk = _context_pk(launch)
     with services.db.read_only() as session:

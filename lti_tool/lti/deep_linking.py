@@ -68,10 +68,9 @@ def _require_staff(launch: LaunchSession) -> None:
 
 
 def _choices(services: Services, launch: LaunchSession) -> tuple[list[Choice], str]:
-    context = launch.data.get("context")
     with services.db.read_only() as session:
         qualification = services.catalog.for_context(
-            session, int(context["pk"]) if context else None, launch.data.get("custom")
+            session, launch.launch.context_pk, launch.launch.custom
         )
     return offered_choices(qualification), qualification.title
 
@@ -83,9 +82,7 @@ def open_picker(
     be placed. ``verified_claim`` is the settings claim of the id_token this request has just
     validated, for when the launch session does not carry it."""
     _require_staff(launch)
-    settings = DeepLinkingSettings.from_claim(
-        launch.data.get("deep_linking_settings") or verified_claim
-    )
+    settings = DeepLinkingSettings.from_claim(launch.launch.deep_linking_settings or verified_claim)
     if not settings.accepts_resource_links:  # pylti1p3's validator refuses these already
         raise DeepLinkingRefused(
             "no_lti_links",
@@ -134,7 +131,7 @@ def respond(
             raise ToolError("no_signing_key", "The tool has no signing key.", status=503)
         kid, pem = key.kid, private_pem(key, services.secrets)
     msg = f"Added {len(items)} link(s) from the Clinical leadership pathway." if items else None
-    claims = response_claims(launch.data, settings, items, msg=msg)
+    claims = response_claims(launch.launch.registration, settings, items, msg=msg)
     token = jwt.encode(claims, pem, algorithm=ALGORITHM, headers={"kid": kid})
     if services.store.take(_STORE_KIND, launch.token_hash) is None:
         raise LaunchRefused("deep_linking_already_sent", "This choice was already sent.")

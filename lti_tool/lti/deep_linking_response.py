@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from lti_tool.lti.deep_linking_settings import (
     DeepLinkingRefused,
     DeepLinkingSettings,
 )
+from lti_tool.lti.launch_context import LaunchRegistration
 from lti_tool.rules import Qualification
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -111,7 +112,7 @@ def content_item(
 
 
 def response_claims(
-    launch_data: Mapping[str, Any],
+    registration: LaunchRegistration,
     settings: DeepLinkingSettings,
     items: list[dict[str, Any]],
     *,
@@ -119,14 +120,13 @@ def response_claims(
 ) -> dict[str, Any]:
     """The ``LtiDeepLinkingResponse`` claims: from the tool (iss) to the platform (aud)."""
     issued = int(time.time())
-    registration = launch_data["registration"]
     claims: dict[str, Any] = {
-        "iss": registration["client_id"],
-        "aud": registration["issuer"],
+        "iss": registration.client_id,
+        "aud": registration.issuer,
         "iat": issued,
         "exp": issued + RESPONSE_LIFETIME_SECONDS,
         "nonce": secrets.token_urlsafe(24),
-        c.DEPLOYMENT_ID: launch_data["deployment"]["id"],
+        c.DEPLOYMENT_ID: registration.deployment_id,
         c.MESSAGE_TYPE: DEEP_LINKING_RESPONSE,
         c.VERSION: c.LTI_VERSION,
         CONTENT_ITEMS: items,

@@ -11,39 +11,35 @@ from sqlalchemy.orm import Session
 from lti_tool.container import Services
 from lti_tool.errors import NotFound
 from lti_tool.lms.refresh import last_attempt
-from lti_tool.lti.sessions import LaunchSession
+from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway import module_starts as ms
 from lti_tool.pathway.catalog import choose_qualification
 from lti_tool.pathway.checklist import build_checklist, members, student_in_context
 from lti_tool.rules import Qualification
 
 
-def _context_pk(launch: LaunchSession) -> int:
-    context = launch.data.get("context")
-    if not context:
+def _context_pk(launch: Launch) -> int:
+    if launch.context is None:
         raise NotFound("no_context", "This launch did not come from a course.")
-    return int(context["pk"])
+    return launch.context.pk
 
 
-def _qualification(services: Services, session: Session, launch: LaunchSession) -> Qualification:
-    context = launch.data.get("context")
-    context_pk = int(context["pk"]) if context else None
-    return services.catalog.for_context(session, context_pk, launch.data.get("custom"))
+def _qualification(services: Services, session: Session, launch: Launch) -> Qualification:
+    return services.catalog.for_context(session, launch.context_pk, launch.custom)
 
 
 def _stale_after(services: Services) -> dt.timedelta:
     return dt.timedelta(seconds=services.settings.completion_max_age_seconds)
 
 
-def my_checklist(services: Services, launch: LaunchSession) -> dict[str, Any]:
+def my_checklist(services: Services, launch: Launch) -> dict[str, Any]:
     """The launching student's own checklist."""
-    context = launch.data.get("context")
     with services.db.read_only() as session:
         qualification = _qualification(services, session, launch)
         data = build_checklist(
             session,
             qualification,
-            int(context["pk"]) if context else None,
+            launch.context_pk,
             launch.user_pk,
             services.settings.today(),
             _stale_after(services),
@@ -66,7 +62,7 @@ def refresh_status(services: Services, user_pk: int, *, detailed: bool) -> dict[
     }
 
 
-def student_checklist(services: Services, launch: LaunchSession, sub: str) -> dict[str, Any]:
+def student_checklist(services: Services, launch: Launch, sub: str) -> dict[str, Any]:
     """Staff preview of one student of their course (callers check the staff role)."""
     context_pk = _context_pk(launch)
     with services.db.read_only() as session:
@@ -86,7 +82,7 @@ def student_checklist(services: Services, launch: LaunchSession, sub: str) -> di
         return data
 
 
-def module_starts_overview(services: Services, launch: LaunchSession) -> dict[str, Any]:
+def module_starts_overview(services: Services, launch: Launch) -> dict[str, Any]:
     context_pk = _context_pk(launch)
     with services.db.read_only() as session:
         qualification = _qualification(services, session, launch)
@@ -105,7 +101,7 @@ def module_starts_overview(services: Services, launch: LaunchSession) -> dict[st
 
 
 def set_cohort_module_starts(
-    services: Services, launch: LaunchSession, body: Mapping[str, Any]
+    services: Services, launch: Launch, body: Mapping[str, Any]
 ) -> dict[str, Any]:
     """``{B832: "2027-05-30", …}`` for the whole cohort; validated whole before writing."""
     context_pk = _context_pk(launch)
@@ -116,7 +112,7 @@ def set_cohort_module_starts(
 
 
 def set_student_module_starts(
-    services: Services, launch: LaunchSession, sub: str, body: Mapping[str, Any]
+    services: Services, launch: Launch, sub: str, body: Mapping[str, Any]
 ) -> dict[str, Any]:
     """A new attempt per module named in ``body`` for one student; ``reason`` is kept."""
     context_pk = _context_pk(launch)
@@ -140,7 +136,7 @@ def set_student_module_starts(
     }
 
 
-def choose_context_qualification(services: Services, launch: LaunchSession, code: str) -> str:
+def choose_context_qualification(services: Services, launch: Launch, code: str) -> str:
     context_pk = _context_pk(launch)
     with services.db.unit_of_work() as session:
         return choose_qualification(
@@ -148,7 +144,7 @@ def choose_context_qualification(services: Services, launch: LaunchSession, code
         ).code
 
 
-def staff_overview(services: Services, launch: LaunchSession) -> dict[str, Any]:
+def staff_overview(services: Services, launch: Launch) -> dict[str, Any]:
     """What the staff home page shows until the class view lands: settings and members."""
     context_pk = _context_pk(launch)
     with services.db.read_only() as session:
@@ -165,7 +161,7 @@ def staff_overview(services: Services, launch: LaunchSession) -> dict[str, Any]:
     return overview
 
 
-def import_module_starts_csv(services: Services, launch: LaunchSession, text: str) -> int:
+def import_module_starts_csv(services: Services, launch: Launch, text: str) -> int:
     """Import start dates from CSV; a bad file writes nothing."""
     from lti_tool.pathway.csv_import import import_module_starts
 
@@ -176,7 +172,7 @@ def import_module_starts_csv(services: Services, launch: LaunchSession, text: st
 
 
 def record_completion(
-    services: Services, launch: LaunchSession, sub: str, code: str, body: Any
+    services: Services, launch: Launch, sub: str, code: str, body: Any
 ) -> dict[str, Any]:
     """Staff record or correct one student's completion of one CPD course (audited)."""
     from lti_tool.lms.manual import parse_entry, record_manual
@@ -189,9 +185,7 @@ def record_completion(
     return student_checklist(services, launch, sub)
 
 
-def import_completions_csv(
-    services: Services, launch: LaunchSession, text: str, reason: str
-) -> int:
+def import_completions_csv(services: Services, launch: Launch, text: str, reason: str) -> int:
     """Manual completions from CSV (student, course_code, status, completed_at); a file with
     any bad row writes nothing."""
     from lti_tool.lms.manual import parse_csv, record_manual
