@@ -19,12 +19,12 @@ from typing import Any
 
 import jwt
 
-from lti_tool.container import Services
 from lti_tool.errors import Forbidden, LaunchRefused, NotAuthenticated, ToolError
+from lti_tool.lti.collaborators import SigningParts
 from lti_tool.lti.deep_linking_response import (
     Choice,
+    Offers,
     content_item,
-    offered_choices,
     response_claims,
     select_choices,
 )
@@ -67,20 +67,15 @@ def _require_staff(launch: LaunchSession) -> None:
         )
 
 
-def _choices(services: Services, launch: LaunchSession) -> tuple[list[Choice], str]:
-    with services.db.read_only() as session:
-        qualification = services.catalog.for_context(
-            session, launch.launch.context_pk, launch.launch.custom
-        )
-    return offered_choices(qualification), qualification.title
-
-
 def open_picker(
-    services: Services, launch: LaunchSession, verified_claim: Any | None = None
+    services: SigningParts,
+    launch: LaunchSession,
+    offers: Offers,
+    verified_claim: Any | None = None,
 ) -> Picker:
     """Keep the request's settings server-side, bound to this launch session; say what can
-    be placed. ``verified_claim`` is the settings claim of the id_token this request has just
-    validated, for when the launch session does not carry it."""
+    be placed (``offers``). ``verified_claim`` is the settings claim of the id_token this
+    request has just validated, for when the launch session does not carry it."""
     _require_staff(launch)
     settings = DeepLinkingSettings.from_claim(launch.launch.deep_linking_settings or verified_claim)
     if not settings.accepts_resource_links:  # pylti1p3's validator refuses these already
@@ -91,13 +86,13 @@ def open_picker(
         )
     ttl = services.settings.launch_session_ttl_seconds
     services.store.put(_STORE_KIND, launch.token_hash, asdict(settings), ttl)
-    choices, title = _choices(services, launch)
-    return Picker(settings, choices, title)
+    return Picker(settings, list(offers.choices), offers.title)
 
 
 def respond(
-    services: Services,
+    services: SigningParts,
     launch: LaunchSession,
+    offers: Offers,
     keys: list[str],
     *,
     title: str | None = None,
@@ -112,7 +107,7 @@ def respond(
             "This choice has expired or was already sent. Start again from your course.",
         )
     settings = DeepLinkingSettings.from_dict(stored)
-    chosen = select_choices(_choices(services, launch)[0], keys, settings)
+    chosen = select_choices(offers.choices, keys, settings)
     single = len(chosen) == 1
     launch_url = services.settings.url_for_tool("/lti/launch")
     items = [

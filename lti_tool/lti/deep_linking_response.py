@@ -1,5 +1,5 @@
-"""Deep Linking 2.0, the response: what the tool offers to place in a course, the content
-items for the chosen ones, and the ``LtiDeepLinkingResponse`` claims (signed in
+"""Deep Linking 2.0, the response: the choices the caller offers to place in a course, the
+content items for the chosen ones, and the ``LtiDeepLinkingResponse`` claims (signed in
 ``deep_linking.respond``)."""
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from lti_tool.lti.deep_linking_settings import (
     DeepLinkingSettings,
 )
 from lti_tool.lti.launch_context import LaunchRegistration
-from lti_tool.rules import Qualification
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 CONTENT_ITEMS = DL + "content_items"
@@ -25,7 +24,6 @@ DATA = DL + "data"
 MSG = DL + "msg"
 DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
 RESPONSE_LIFETIME_SECONDS = 300
-SCORE_MAXIMUM = 100
 IFRAME_HEIGHT = 900
 
 
@@ -40,34 +38,13 @@ class Choice:
     line_item: dict[str, Any] | None = None
 
 
-def offered_choices(qualification: Qualification) -> list[Choice]:
-    """The checklist (one per course) and one graded link per assessment module."""
-    choices = [
-        Choice(
-            "checklist",
-            "Qualification checklist",
-            f"Each student's progress towards the {qualification.title}.",
-            {"view": "checklist"},
-        )
-    ]
-    for module in qualification.modules:
-        label = f"{module.code} {module.title}"
-        choices.append(
-            Choice(
-                module.code,
-                label,
-                f"Assessment module ({module.credits} credits): opens each student's checklist "
-                f"at {module.code}.",
-                {"view": "assessment", "module": module.code},
-                {
-                    "label": label,
-                    "scoreMaximum": SCORE_MAXIMUM,
-                    "resourceId": module.code,
-                    "tag": module.code,
-                },
-            )
-        )
-    return choices
+@dataclass(frozen=True)
+class Offers:
+    """What the caller offers to place (the pathway: ``pathway/placements.py``), and the
+    title of what they belong to."""
+
+    choices: tuple[Choice, ...]
+    title: str
 
 
 def select_choices(

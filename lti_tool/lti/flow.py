@@ -15,9 +15,9 @@ from pylti1p3.contrib.flask.request import FlaskRequest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from lti_tool.container import Services
 from lti_tool.errors import LaunchRefused
 from lti_tool.lti import claims as c
+from lti_tool.lti.collaborators import LaunchParts, LoginParts
 from lti_tool.lti.launch import ToolMessageLaunch, ValidatedLaunch
 from lti_tool.lti.launch_context import (
     Launch,
@@ -44,7 +44,7 @@ class LaunchOutcome:
 
 
 def start_login(
-    services: Services,
+    services: LoginParts,
     registration_pk: int | None,
     storage_page: Callable[[StorageLogin], Any],
 ) -> Any:
@@ -59,7 +59,7 @@ def start_login(
     return answer
 
 
-def validate_launch(services: Services) -> ValidatedLaunch:
+def validate_launch(services: LaunchParts) -> ValidatedLaunch:
     """Validate the id_token POST (``ToolMessageLaunch``); nothing is recorded yet."""
     conf = ToolConf(services.db, services.registry_cache)
     validated = ToolMessageLaunch(services, FlaskRequest(), conf).validate().result()
@@ -80,7 +80,7 @@ def record(session: Session, validated: ValidatedLaunch) -> Launch:
     return launch_of(validated, record_launch(session, validated))
 
 
-def open_session(services: Services, launch: Launch) -> LaunchOutcome:
+def open_session(services: LaunchParts, launch: Launch) -> LaunchOutcome:
     """Open the launch session (after the records are committed)."""
     token = create_session(services.store, launch, services.settings.launch_session_ttl_seconds)
     return LaunchOutcome(token=token, launch=launch)

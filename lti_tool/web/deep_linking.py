@@ -18,6 +18,7 @@ from lti_tool.lti import claims as c
 from lti_tool.lti import deep_linking
 from lti_tool.lti.launch_context import Launch
 from lti_tool.lti.sessions import LaunchSession, resolve_session
+from lti_tool.pathway.placements import placements
 from lti_tool.web.auth import bearer_token, current_launch, services
 from lti_tool.web.security import allow_form_to, csrf
 
@@ -40,7 +41,8 @@ def render_picker(launch: Launch, token: str) -> str:
     found = resolve_session(services().store, token)
     if found is None:
         raise NotAuthenticated("no_session", "The launch session could not be opened.")
-    picker = deep_linking.open_picker(services(), found, _verified_settings_claim())
+    offers = placements(services(), found.launch)
+    picker = deep_linking.open_picker(services(), found, offers, _verified_settings_claim())
     return render_template(
         "lti/deep_link_picker.html", picker=picker, session=launch, launch_token=token
     )
@@ -70,7 +72,12 @@ def respond() -> Response:
     form = request.form
     keys = [] if form.get("cancel") else form.getlist("item")
     result = deep_linking.respond(
-        services(), launch, keys, title=form.get("title"), text=form.get("text")
+        services(),
+        launch,
+        placements(services(), launch.launch),
+        keys,
+        title=form.get("title"),
+        text=form.get("text"),
     )
     allow_form_to(result.return_url)  # the page's form posts there
     page = render_template(
