@@ -12,23 +12,23 @@ from lti_tool.grading import results as results_mod
 from lti_tool.grading.class_columns import ClassColumns, class_columns
 from lti_tool.grading.class_view import class_rows
 from lti_tool.grading.sync import start_sync
-from lti_tool.lti.sessions import LaunchSession
+from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway.checklist import build_checklist
 from lti_tool.pathway.service import context_pk_of, qualification_of
 from lti_tool.persistence.models import OutboxRow, Registration, SyncJobRow
 
 
-def _platform_kind(services: Services, launch: LaunchSession) -> str:
+def _platform_kind(services: Services, launch: Launch) -> str:
     with services.db.read_only() as session:
         kind = session.scalar(
-            select(Registration.kind).where(Registration.id == launch.data["registration"]["pk"])
+            select(Registration.kind).where(Registration.id == launch.registration.pk)
         )
     return str(kind or "generic")
 
 
 def class_overview(
     services: Services,
-    launch: LaunchSession,
+    launch: Launch,
     offset: int = 0,
     limit: int | None = None,
     group_pk: int | None = None,
@@ -53,14 +53,14 @@ def class_overview(
     return rows[offset:end]
 
 
-def class_layout(services: Services, launch: LaunchSession) -> ClassColumns:
+def class_layout(services: Services, launch: Launch) -> ClassColumns:
     """The class view's columns, filters, sort orders and CSV layout for the course's
     qualification."""
     with services.db.read_only() as session:
         return class_columns(qualification_of(services, session, launch))
 
 
-def class_groups(services: Services, launch: LaunchSession) -> list[Any]:
+def class_groups(services: Services, launch: Launch) -> list[Any]:
     """The course's tutor groups (LTI Course Groups service), for the class view's filter."""
     from lti_tool.pathway.groups import group_choices
 
@@ -69,7 +69,7 @@ def class_groups(services: Services, launch: LaunchSession) -> list[Any]:
 
 
 def save_result(
-    services: Services, launch: LaunchSession, module_code: str, sub: str, body: Any
+    services: Services, launch: Launch, module_code: str, sub: str, body: Any
 ) -> dict[str, Any]:
     """Record a result (validated, audited, queued for sync when released)."""
     kind = _platform_kind(services, launch)
@@ -77,7 +77,7 @@ def save_result(
         return _save(services, session, launch, kind, module_code, sub, body)
 
 
-def import_results_csv(services: Services, launch: LaunchSession, text: str) -> int:
+def import_results_csv(services: Services, launch: Launch, text: str) -> int:
     """Results from CSV, all or nothing, each row checked like a single result."""
     from lti_tool.grading.csv_import import import_results
 
@@ -93,7 +93,7 @@ def import_results_csv(services: Services, launch: LaunchSession, text: str) -> 
 def _save(
     services: Services,
     session: Any,
-    launch: LaunchSession,
+    launch: Launch,
     kind: str,
     module_code: str,
     sub: str,
@@ -136,7 +136,7 @@ def _save(
 
 
 def release_results(
-    services: Services, launch: LaunchSession, module_code: str | None, sub: str | None
+    services: Services, launch: Launch, module_code: str | None, sub: str | None
 ) -> int:
     context_pk = context_pk_of(launch)
     kind = _platform_kind(services, launch)
@@ -146,12 +146,12 @@ def release_results(
         )
 
 
-def sync_grades(services: Services, launch: LaunchSession) -> str:
+def sync_grades(services: Services, launch: Launch) -> str:
     """Start a grade sync job for the course."""
     return start_sync(services, context_pk_of(launch))
 
 
-def job_status(services: Services, launch: LaunchSession, job_id: str) -> dict[str, Any]:
+def job_status(services: Services, launch: Launch, job_id: str) -> dict[str, Any]:
     """A sync job's progress; only for staff of the job's course."""
     context_pk = context_pk_of(launch)
     with services.db.read_only() as session:

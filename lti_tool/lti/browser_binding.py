@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from lti_tool.container import Services
 from lti_tool.errors import LaunchRefused
+from lti_tool.lti.collaborators import StoreParts
 from lti_tool.lti.login import hash_secret, storage_key, storage_target
 
 STORAGE_SECRET_FIELD = "lti_storage_secret"  # noqa: S105 (a form field name)
@@ -46,7 +46,7 @@ class BoundState:
 
 
 def take_bound_state(
-    services: Services,
+    services: StoreParts,
     state: str | None,
     *,
     cookie: str | None,
@@ -103,7 +103,7 @@ def take_bound_state(
     return BoundState(record, "platform_storage" if from_storage else "cookie")
 
 
-def new_window_url(services: Services, record: Mapping[str, Any]) -> str | None:
+def new_window_url(services: StoreParts, record: Mapping[str, Any]) -> str | None:
     """The tool's own login URL with the platform's login parameters: opened as a
     top-level window, the tool's cookie is first-party and the launch can complete (if the
     platform's hint can be used again; the login's cookie check makes this rare)."""

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from lti_tool.container import Services
 from lti_tool.errors import LaunchRefused
+from lti_tool.lti.collaborators import LoginParts
 from lti_tool.lti.login import LOGIN_PARAMS, login_with_params, storage_target
 
 CHECK_COOKIE = "lti_cookie_check"
@@ -62,7 +62,7 @@ def check_needed(values: Mapping[str, str], cookies: Mapping[str, str]) -> bool:
 
 
 def begin_check(
-    services: Services,
+    services: LoginParts,
     values: Mapping[str, str],
     registration_pk: int | None,
     *,
@@ -79,7 +79,7 @@ def begin_check(
     return check_id
 
 
-def take_check(services: Services, check_id: str | None) -> PendingCheck:
+def take_check(services: LoginParts, check_id: str | None) -> PendingCheck:
     """The login kept by ``begin_check`` (single use)."""
     record = services.store.take(_KIND, check_id) if check_id else None
     if record is None or not isinstance(record.get("login"), dict):
@@ -100,7 +100,7 @@ def cookie_came_back(cookies: Mapping[str, str]) -> bool:
     return bool(cookies.get(CHECK_COOKIE))
 
 
-def window_login_url(services: Services, pending: PendingCheck) -> str:
+def window_login_url(services: LoginParts, pending: PendingCheck) -> str:
     """The same login, started at the top level (a window of its own): the tool's cookies are
     first-party there, and the platform's hint is still unspent."""
     path = "/lti/login/window"
@@ -109,7 +109,7 @@ def window_login_url(services: Services, pending: PendingCheck) -> str:
     return services.settings.url_for_tool(path) + "?" + urlencode(pending.login)
 
 
-def continue_login(services: Services, pending: PendingCheck) -> Any:
+def continue_login(services: LoginParts, pending: PendingCheck) -> Any:
     """The login kept by ``begin_check``, on to the platform (a redirect that sets the state
     cookie, as ``flow.start_login`` does for the request's own parameters)."""
     return login_with_params(services, pending.registration_pk, pending.login)

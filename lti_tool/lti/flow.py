@@ -1,4 +1,8 @@
-"""The two launch steps as services the web layer calls: login, then launch."""
+"""The two launch steps as services the web layer calls: login, then launch.
+
+The launch comes in three steps that ``pathway.launch.open_launch`` runs: ``validate_launch``
+(nothing written), ``record`` (in the caller's transaction, beside whatever the caller
+records with it), ``open_session`` (once that transaction is committed)."""
 
 from __future__ import annotations
 
@@ -11,31 +15,36 @@ from pylti1p3.contrib.flask.request import FlaskRequest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from lti_tool.container import Services
 from lti_tool.errors import LaunchRefused
 from lti_tool.lti import claims as c
-from lti_tool.lti.launch import ToolMessageLaunch
+from lti_tool.lti.collaborators import LaunchParts, LoginParts
+from lti_tool.lti.launch import ToolMessageLaunch, ValidatedLaunch
+from lti_tool.lti.launch_context import (
+    Launch,
+    LaunchCourse,
+    LaunchRegistration,
+    LaunchRoles,
+    LaunchServices,
+    LaunchUser,
+)
 from lti_tool.lti.launch_records import record_launch
 from lti_tool.lti.login import StorageLogin, ToolOIDCLogin
-from lti_tool.lti.sessions import BINDING_KEY, BOUND_AT_KEY, create_session, new_binding_id
+from lti_tool.lti.sessions import create_session, new_binding_id
 from lti_tool.lti.tool_conf import ToolConf
 
 
 @dataclass(frozen=True)
 class LaunchOutcome:
     token: str
-    session: dict[str, Any]
+    launch: Launch
 
     @property
     def binding_id(self) -> str:
-        return str(self.session[BINDING_KEY])
-
-
-LaunchHook = Callable[[Session, dict[str, Any], Mapping[str, Any]], None]
+        return self.launch.binding_id
 
 
 def start_login(
-    services: Services,
+    services: LoginParts,
     registration_pk: int | None,
     storage_page: Callable[[StorageLogin], Any],
 ) -> Any:
@@ -50,59 +59,95 @@ def start_login(
     return answer
 
 
-def complete_launch(services: Services, on_recorded: LaunchHook | None = None) -> LaunchOutcome:
-    """Validate the id_token POST, record what it says, open a launch session.
-
-    ``on_recorded(session, recorded, claims)`` runs in the same transaction as the records.
-    """
+def validate_launch(services: LaunchParts) -> ValidatedLaunch:
+    """Validate the id_token POST (``ToolMessageLaunch``); nothing is recorded yet."""
     conf = ToolConf(services.db, services.registry_cache)
-    launch = ToolMessageLaunch(services, FlaskRequest(), conf).validate()
-    validated = launch.result()
-    claims = validated.claims
-    if (claim := c.claim_with_nul(claims)) is not None:
+    validated = ToolMessageLaunch(services, FlaskRequest(), conf).validate().result()
+    if (claim := c.claim_with_nul(validated.claims)) is not None:
         raise LaunchRefused(
             "nul_in_claim", f"The platform sent a NUL character (\\0) in the {claim} claim."
         )
+    return validated
+
+
+def record(session: Session, validated: ValidatedLaunch) -> Launch:
+    """Record what the launch says (user, context, resource link, membership) in the
+    caller's transaction, and return the launch a session will grant."""
+    if session.get_bind().dialect.name == "postgresql":
+        # These rows are re-derived by the next launch; not waiting for the WAL flush
+        # halves the commit latency, and a crash can lose at most this launch's upsert.
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    return launch_of(validated, record_launch(session, validated))
+
+
+def open_session(services: LaunchParts, launch: Launch) -> LaunchOutcome:
+    """Open the launch session (after the records are committed)."""
+    token = create_session(services.store, launch, services.settings.launch_session_ttl_seconds)
+    return LaunchOutcome(token=token, launch=launch)
+
+
+def launch_of(validated: ValidatedLaunch, recorded: Mapping[str, Any]) -> Launch:
+    """The typed launch: the recorded keys and what the claims say."""
+    claims = validated.claims
     roles = c.normalise_roles(claims.get(c.ROLES, []))
-    with services.db.unit_of_work() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            # These rows are re-derived by the next launch; not waiting for the WAL flush
-            # halves the commit latency, and a crash can lose at most this launch's upsert.
-            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        recorded = record_launch(session, validated)
-        if on_recorded is not None:
-            on_recorded(session, recorded, claims)
     presentation = claims.get(c.LAUNCH_PRESENTATION)
     custom = claims.get(c.CUSTOM)
-    data: dict[str, Any] = {
-        **recorded,
-        "sub": str(claims["sub"]),
-        "roles": list(roles.raw),
-        "role_names": sorted(roles.names),
-        "is_staff": roles.is_staff,
-        "is_admin": roles.is_admin,
-        "limited": roles.limited,
-        "message_type": claims.get(c.MESSAGE_TYPE),
-        "registration": {
-            "pk": validated.registration_pk,
-            "name": validated.registration_name,
-            "issuer": validated.issuer,
-            "client_id": validated.client_id,
-        },
-        "deployment": {"pk": validated.deployment_pk, "id": validated.deployment_id},
-        "locale": presentation.get("locale") if isinstance(presentation, dict) else None,
-        "return_url": presentation.get("return_url") if isinstance(presentation, dict) else None,
-        "custom": {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {},
-        "target_link_uri": validated.target_link_uri,
-        "deep_linking_settings": claims.get(c.DEEP_LINKING_SETTINGS),
-        "for_user": claims.get(c.FOR_USER),
-        "launched_at": int(time.time()),
-        # "platform_storage": the browser keeps no cookies for the tool in this frame, so
-        # pages carry the launch token instead (see web/launch_token.py).
-        "binding": validated.binding,
-        # Which launch a page belongs to when one browser holds several (web/page_binding.py).
-        BINDING_KEY: new_binding_id(),
-        BOUND_AT_KEY: time.time_ns(),
-    }
-    token = create_session(services.store, data, services.settings.launch_session_ttl_seconds)
-    return LaunchOutcome(token=token, session=data)
+    context = recorded["context"]
+    settings = claims.get(c.DEEP_LINKING_SETTINGS)
+    for_user = claims.get(c.FOR_USER)
+    return Launch(
+        user=LaunchUser(
+            pk=int(recorded["user_pk"]),
+            sub=str(claims["sub"]),
+            name=recorded["name"],
+            email=recorded["email"],
+        ),
+        roles=LaunchRoles(
+            raw=tuple(roles.raw),
+            names=tuple(sorted(roles.names)),
+            is_staff=roles.is_staff,
+            is_admin=roles.is_admin,
+            limited=roles.limited,
+        ),
+        context=LaunchCourse(**context) if context else None,
+        resource_link_pk=recorded["resource_link_pk"],
+        registration=LaunchRegistration(
+            pk=validated.registration_pk,
+            name=validated.registration_name,
+            issuer=validated.issuer,
+            client_id=validated.client_id,
+            deployment_pk=validated.deployment_pk,
+            deployment_id=validated.deployment_id,
+        ),
+        message_type=_text(claims.get(c.MESSAGE_TYPE)),
+        binding_id=new_binding_id(),
+        bound_at=time.time_ns(),
+        launched_at=int(time.time()),
+        binding=validated.binding,
+        services=_services(claims),
+        custom={str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {},
+        locale=_text(presentation.get("locale")) if isinstance(presentation, dict) else None,
+        return_url=(
+            _text(presentation.get("return_url")) if isinstance(presentation, dict) else None
+        ),
+        target_link_uri=validated.target_link_uri,
+        deep_linking_settings=settings if isinstance(settings, dict) else None,
+        for_user=for_user if isinstance(for_user, dict) else None,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _services(claims: Mapping[str, Any]) -> LaunchServices:
+    nrps, ags = claims.get(c.NRPS), claims.get(c.AGS)
+    nrps = nrps if isinstance(nrps, dict) else {}
+    ags = ags if isinstance(ags, dict) else {}
+    scopes = ags.get("scope")
+    return LaunchServices(
+        nrps_url=_text(nrps.get("context_memberships_url")),
+        ags_lineitems=_text(ags.get("lineitems")),
+        ags_lineitem=_text(ags.get("lineitem")),
+        ags_scopes=tuple(str(s) for s in scopes) if isinstance(scopes, list) else (),
+    )

@@ -27,11 +27,11 @@ from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
 from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.exception import LtiException
 
-from lti_tool.container import Services
 from lti_tool.errors import LaunchRefused
 from lti_tool.lti import claims as c
 from lti_tool.lti import registry
 from lti_tool.lti.browser_binding import STORAGE_SECRET_FIELD, take_bound_state
+from lti_tool.lti.collaborators import LaunchParts
 from lti_tool.lti.login import ToolCookieService
 from lti_tool.lti.platform_keys import ASYMMETRIC_ALGORITHMS
 from lti_tool.lti.registry_cache import platform_origins
@@ -57,7 +57,7 @@ class ValidatedLaunch:
 class ToolMessageLaunch(FlaskMessageLaunch):
     """The launch POST, validated strictly; see the module docstring for what is added."""
 
-    def __init__(self, services: Services, request: FlaskRequest, tool_conf: ToolConf) -> None:
+    def __init__(self, services: LaunchParts, request: FlaskRequest, tool_conf: ToolConf) -> None:
         cookies = ToolCookieService(request)
         super().__init__(request, tool_conf, cookie_service=cookies)
         # Every step runs from ``validate`` below; pylti1p3 must not start its own.

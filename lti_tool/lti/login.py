@@ -25,9 +25,9 @@ from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.cookie import CookieService
 from pylti1p3.exception import OIDCException
 
-from lti_tool.container import Services
 from lti_tool.cookies import set_frame_cookie
 from lti_tool.errors import LaunchRefused
+from lti_tool.lti.collaborators import LoginParts
 from lti_tool.lti.tool_conf import ToolConf
 
 # The names pylti1p3's Flask cookie service gives its cookies; kept so cookies match.
@@ -131,7 +131,7 @@ class StorageLogin:
 class ToolOIDCLogin(FlaskOIDCLogin):
     """Third-party initiated login: state and nonce go to shared storage, not the session."""
 
-    def __init__(self, services: Services, request: FlaskRequest, tool_conf: ToolConf) -> None:
+    def __init__(self, services: LoginParts, request: FlaskRequest, tool_conf: ToolConf) -> None:
         cookies = ToolCookieService(request)
         super().__init__(request, tool_conf, cookie_service=cookies)
         self._services = services
@@ -226,7 +226,7 @@ class ToolOIDCLogin(FlaskOIDCLogin):
         return auth_url
 
 
-def check_login_request(services: Services, registration_pk: int | None) -> None:
+def check_login_request(services: LoginParts, registration_pk: int | None) -> None:
     """Refuse this request's login if it could not go on anyway (no issuer, no login_hint,
     an unregistered platform), before the tool keeps anything for it."""
     conf = ToolConf(services.db, services.registry_cache, registration_pk)
@@ -234,7 +234,7 @@ def check_login_request(services: Services, registration_pk: int | None) -> None
 
 
 def login_with_params(
-    services: Services, registration_pk: int | None, params: Mapping[str, str]
+    services: LoginParts, registration_pk: int | None, params: Mapping[str, str]
 ) -> Any:
     """A login from kept platform parameters (not this request's), answered with the
     redirect to the platform; the state cookie is set on it."""

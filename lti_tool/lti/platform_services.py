@@ -5,8 +5,8 @@ from __future__ import annotations
 from pylti1p3.registration import Registration as PyltiRegistration
 from sqlalchemy import select
 
-from lti_tool.container import Services
 from lti_tool.errors import ToolError
+from lti_tool.lti.collaborators import ServiceCallParts
 from lti_tool.lti.keys import active_signing_key, private_pem
 from lti_tool.lti.service_client import ToolServiceConnector
 from lti_tool.outbound.policy import parse_allowed_hosts
@@ -15,7 +15,7 @@ from lti_tool.persistence.models import Registration
 
 
 def service_connector(
-    services: Services, registration_pk: int, token_scopes: frozenset[str] | None = None
+    services: ServiceCallParts, registration_pk: int, token_scopes: frozenset[str] | None = None
 ) -> ToolServiceConnector:
     """A connector for NRPS/AGS calls to the platform of ``registration_pk``; with
     ``token_scopes`` (what the platform granted) one token serves every call."""

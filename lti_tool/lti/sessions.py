@@ -15,40 +15,38 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
+from lti_tool.lti.launch_context import Launch
 from lti_tool.lti.store import EphemeralStore
 
 SESSION_COOKIE_PREFIX = "lti_tool_session_"
-BINDING_KEY = "page_binding"
-# When the binding was made, in nanoseconds: orders one browser's launches (launched_at has
-# only seconds, and a tutor may open two courses within one).
-BOUND_AT_KEY = "page_bound_at"
 _KIND = "session"
 _BINDING_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 
 
 @dataclass(frozen=True)
 class LaunchSession:
+    """A live launch session: the hash of its token (naming what is kept beside it, such as
+    deep-linking settings) and the launch it grants."""
+
     token_hash: str
-    data: dict[str, Any]
+    launch: Launch
 
     @property
     def is_staff(self) -> bool:
-        return bool(self.data.get("is_staff"))
+        return self.launch.is_staff
 
     @property
     def user_pk(self) -> int:
-        return int(self.data["user_pk"])
+        return self.launch.user_pk
 
     @property
     def binding_id(self) -> str | None:
-        value = self.data.get(BINDING_KEY)
-        return str(value) if value else None
+        return self.launch.binding_id or None
 
     @property
     def bound_at(self) -> int:
-        return int(self.data.get(BOUND_AT_KEY) or 0)
+        return self.launch.bound_at
 
 
 def new_binding_id() -> str:
@@ -71,17 +69,18 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_session(store: EphemeralStore, data: dict[str, Any], ttl: int) -> str:
-    """Store ``data`` and return the new bearer token."""
+def create_session(store: EphemeralStore, launch: Launch, ttl: int) -> str:
+    """Store ``launch`` and return the new bearer token."""
     token = secrets.token_urlsafe(32)
-    store.put(_KIND, _hash(token), data, ttl)
+    store.put(_KIND, _hash(token), launch.to_json(), ttl)
     return token
 
 
 def resolve_session(store: EphemeralStore, token: str | None) -> LaunchSession | None:
-    """The live session for ``token``; None when missing, forged or expired."""
+    """The live session for ``token``; None when missing, forged or expired, and for a
+    session of an older format (its user launches again)."""
     if not token or len(token) > 128:
         return None
     token_hash = _hash(token)
-    data = store.get(_KIND, token_hash)
-    return LaunchSession(token_hash, data) if data is not None else None
+    launch = Launch.from_json(store.get(_KIND, token_hash))
+    return LaunchSession(token_hash, launch) if launch is not None else None

@@ -1,15 +1,14 @@
-"""What the pathway does with a validated launch: course history and preset start dates."""
+"""What the pathway does with a validated launch: course history and preset start dates,
+recorded with the launch in one transaction, then the roster or the completion copy."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from lti_tool.completion.refresh import Student, refresh_on_launch
 from lti_tool.container import Services
-from lti_tool.lti.flow import LaunchOutcome, complete_launch
+from lti_tool.lti.flow import LaunchOutcome, open_session, record, validate_launch
+from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway.catalog import inherit_from_history
 from lti_tool.pathway.module_starts import preset_from_launch
 from lti_tool.pathway.roster import ensure_roster
@@ -17,38 +16,43 @@ from lti_tool.persistence.models import Context
 
 
 def open_launch(services: Services) -> LaunchOutcome:
-    """Validate the launch; in the same transaction, apply what its custom parameters say
-    about the course (copied-course history, preset module start dates); then make sure a
-    student's completion copy is fresh (see ``completion.refresh``)."""
-
-    def apply(session: Session, recorded: dict[str, Any], claims: Mapping[str, Any]) -> None:
-        context_info = recorded.get("context")
-        custom = claims.get("https://purl.imsglobal.org/spec/lti/claim/custom")
-        if not context_info or not isinstance(custom, dict) or not custom:
-            return
-        history = custom.get("context_history")
-        if isinstance(history, str) and history.strip() and not history.startswith("$"):
-            context = session.get(Context, int(context_info["pk"]))
-            assert context is not None
-            inherit_from_history(session, context, history)
-        if any(str(key).endswith("_start") for key in custom):
-            qualification = services.catalog.for_context(session, context_info["pk"], custom)
-            preset_from_launch(session, qualification, int(context_info["pk"]), custom)
-
-    outcome = complete_launch(services, on_recorded=apply)
-    data = outcome.session
-    registration_pk = int(data["registration"]["pk"])
-    if data.get("is_staff") and data.get("context"):
-        ensure_roster(services, int(data["context"]["pk"]))
+    """Validate the launch; record it and, in the same transaction, apply what its custom
+    parameters say about the course (``apply_course_parameters``): when that fails, nothing
+    of the launch is committed and no session is opened. Then make sure a staff member's
+    roster or a student's completion copy is fresh (see ``completion.refresh``)."""
+    validated = validate_launch(services)
+    with services.db.unit_of_work() as session:
+        launch = record(session, validated)
+        apply_course_parameters(services, session, launch)
+    outcome = open_session(services, launch)
+    registration_pk = launch.registration.pk
+    if launch.is_staff and launch.context is not None:
+        ensure_roster(services, launch.context.pk)
     elif services.registry_cache.has_completion_source(registration_pk):
         refresh_on_launch(
             services,
             Student(
                 registration_pk,
-                int(data["user_pk"]),
-                str(data["sub"]),
-                data.get("custom") or {},
-                int(data["context"]["pk"]) if data.get("context") else None,
+                launch.user_pk,
+                launch.sub,
+                launch.custom,
+                launch.context_pk,
             ),
         )
     return outcome
+
+
+def apply_course_parameters(services: Services, session: Session, launch: Launch) -> None:
+    """A copied course inherits its history (custom ``context_history``); ``<module>_start``
+    parameters preset the cohort's module start dates."""
+    custom = launch.custom
+    if launch.context is None or not custom:
+        return
+    history = custom.get("context_history")
+    if history is not None and history.strip() and not history.startswith("$"):
+        context = session.get(Context, launch.context.pk)
+        assert context is not None
+        inherit_from_history(session, context, history)
+    if any(key.endswith("_start") for key in custom):
+        qualification = services.catalog.for_context(session, launch.context.pk, custom)
+        preset_from_launch(session, qualification, launch.context.pk, custom)

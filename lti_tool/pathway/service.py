@@ -11,37 +11,33 @@ from sqlalchemy.orm import Session
 from lti_tool.completion.refresh import last_attempt
 from lti_tool.container import Services
 from lti_tool.errors import InvalidInput, NotFound
-from lti_tool.lti.sessions import LaunchSession
+from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway import module_starts as ms
 from lti_tool.pathway.catalog import choose_qualification
 from lti_tool.pathway.checklist import build_checklist, members, student_in_context
 from lti_tool.rules import Qualification
 
 
-def context_pk_of(launch: LaunchSession) -> int:
+def context_pk_of(launch: Launch) -> int:
     """The course the launch came from; 404 for a launch from outside a course."""
-    context = launch.data.get("context")
-    if not context:
+    if launch.context is None:
         raise NotFound("no_context", "This launch did not come from a course.")
-    return int(context["pk"])
+    return launch.context.pk
 
 
-def qualification_of(services: Services, session: Session, launch: LaunchSession) -> Qualification:
+def qualification_of(services: Services, session: Session, launch: Launch) -> Qualification:
     """The qualification the launch's course (or link) follows."""
-    context = launch.data.get("context")
-    context_pk = int(context["pk"]) if context else None
-    return services.catalog.for_context(session, context_pk, launch.data.get("custom"))
+    return services.catalog.for_context(session, launch.context_pk, launch.custom)
 
 
-def my_checklist(services: Services, launch: LaunchSession) -> dict[str, Any]:
+def my_checklist(services: Services, launch: Launch) -> dict[str, Any]:
     """The launching student's own checklist."""
-    context = launch.data.get("context")
     with services.db.read_only() as session:
         qualification = qualification_of(services, session, launch)
         data = build_checklist(
             session,
             qualification,
-            int(context["pk"]) if context else None,
+            launch.context_pk,
             launch.user_pk,
             services.settings.today(),
             services.settings.completion_max_age,
@@ -64,7 +60,7 @@ def refresh_status(services: Services, user_pk: int, *, detailed: bool) -> dict[
     }
 
 
-def student_checklist(services: Services, launch: LaunchSession, sub: str) -> dict[str, Any]:
+def student_checklist(services: Services, launch: Launch, sub: str) -> dict[str, Any]:
     """Staff preview of one student of their course (callers check the staff role)."""
     context_pk = context_pk_of(launch)
     with services.db.read_only() as session:
@@ -84,7 +80,7 @@ def student_checklist(services: Services, launch: LaunchSession, sub: str) -> di
         return data
 
 
-def module_starts_overview(services: Services, launch: LaunchSession) -> dict[str, Any]:
+def module_starts_overview(services: Services, launch: Launch) -> dict[str, Any]:
     context_pk = context_pk_of(launch)
     with services.db.read_only() as session:
         qualification = qualification_of(services, session, launch)
@@ -103,7 +99,7 @@ def module_starts_overview(services: Services, launch: LaunchSession) -> dict[st
 
 
 def set_cohort_module_starts(
-    services: Services, launch: LaunchSession, body: Mapping[str, Any]
+    services: Services, launch: Launch, body: Mapping[str, Any]
 ) -> dict[str, Any]:
     """``{module code: "2027-05-30", …}`` for the whole cohort; validated whole before writing."""
     context_pk = context_pk_of(launch)
@@ -114,7 +110,7 @@ def set_cohort_module_starts(
 
 
 def set_student_module_starts(
-    services: Services, launch: LaunchSession, sub: str, body: Mapping[str, Any]
+    services: Services, launch: Launch, sub: str, body: Mapping[str, Any]
 ) -> dict[str, Any]:
     """A new attempt per module named in ``body`` for one student; ``reason`` is kept."""
     context_pk = context_pk_of(launch)
@@ -138,7 +134,7 @@ def set_student_module_starts(
     }
 
 
-def choose_context_qualification(services: Services, launch: LaunchSession, code: str) -> str:
+def choose_context_qualification(services: Services, launch: Launch, code: str) -> str:
     context_pk = context_pk_of(launch)
     with services.db.unit_of_work() as session:
         return choose_qualification(
@@ -146,7 +142,7 @@ def choose_context_qualification(services: Services, launch: LaunchSession, code
         ).code
 
 
-def staff_overview(services: Services, launch: LaunchSession) -> dict[str, Any]:
+def staff_overview(services: Services, launch: Launch) -> dict[str, Any]:
     """What the staff home page shows until the class view lands: settings and members."""
     context_pk = context_pk_of(launch)
     with services.db.read_only() as session:
@@ -163,7 +159,7 @@ def staff_overview(services: Services, launch: LaunchSession) -> dict[str, Any]:
     return overview
 
 
-def import_module_starts_csv(services: Services, launch: LaunchSession, text: str) -> int:
+def import_module_starts_csv(services: Services, launch: Launch, text: str) -> int:
     """Import start dates from CSV; a bad file writes nothing."""
     from lti_tool.pathway.csv_import import import_module_starts
 
@@ -174,7 +170,7 @@ def import_module_starts_csv(services: Services, launch: LaunchSession, text: st
 
 
 def record_completion(
-    services: Services, launch: LaunchSession, sub: str, code: str, body: Any
+    services: Services, launch: Launch, sub: str, code: str, body: Any
 ) -> dict[str, Any]:
     """Staff record or correct one student's completion of one CPD course (audited)."""
     from lti_tool.pathway.manual import parse_entry, record_manual
@@ -187,9 +183,7 @@ def record_completion(
     return student_checklist(services, launch, sub)
 
 
-def import_completions_csv(
-    services: Services, launch: LaunchSession, text: str, reason: str
-) -> int:
+def import_completions_csv(services: Services, launch: Launch, text: str, reason: str) -> int:
     """Manual completions from CSV (student, course_code, status, completed_at); a file with
     any bad row writes nothing."""
     from lti_tool.pathway.manual import parse_csv, record_manual

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lti_tool.errors import Forbidden
+from lti_tool.lti.launch_context import Launch
 
 
 @dataclass(frozen=True)
@@ -35,23 +36,22 @@ def for_user_id(for_user: Any) -> str | None:
     return None
 
 
-def privacy_subject(launch: Mapping[str, Any]) -> PrivacySubject:
+def privacy_subject(launch: Launch) -> PrivacySubject:
     """Who the launch may see data about; Forbidden when it names someone else and the
     launcher holds no LMS administrator role."""
-    launcher_sub = str(launch["sub"])
-    named = for_user_id(launch.get("for_user"))
+    launcher_sub = launch.sub
+    named = for_user_id(launch.for_user)
     sub = named or launcher_sub
-    if sub != launcher_sub and not launch.get("is_admin"):
+    if sub != launcher_sub and not launch.is_admin:
         raise Forbidden(
             "privacy_not_admin",
             "This data privacy launch is about another person. Only the person themself or "
             "an LMS administrator may see what the tool holds about someone.",
         )
-    for_user = launch.get("for_user")
     return PrivacySubject(
-        registration_pk=int(launch["registration"]["pk"]),
+        registration_pk=launch.registration.pk,
         sub=sub,
         launcher_sub=launcher_sub,
-        launcher_user_pk=int(launch["user_pk"]),
-        for_user=for_user if isinstance(for_user, Mapping) else None,
+        launcher_user_pk=launch.user_pk,
+        for_user=launch.for_user,
     )

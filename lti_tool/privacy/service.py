@@ -1,14 +1,14 @@
-"""What the privacy pages call: one function per page or action, given the launch data."""
+"""What the privacy pages call: one function per page or action, given the launch."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from lti_tool.audit import audit
 from lti_tool.container import Services
 from lti_tool.errors import NotFound
+from lti_tool.lti.launch_context import Launch
 from lti_tool.privacy.access import PrivacySubject, privacy_subject
 from lti_tool.privacy.erasure import ErasureRequestView, pending_request_for, request_erasure
 from lti_tool.privacy.export import find_user, personal_data
@@ -23,7 +23,7 @@ class PrivacyOverview:
     pending_request: ErasureRequestView | None
 
 
-def privacy_overview(services: Services, launch: Mapping[str, Any]) -> PrivacyOverview:
+def privacy_overview(services: Services, launch: Launch) -> PrivacyOverview:
     """Everything held about the person the launch may see (Forbidden otherwise)."""
     subject = privacy_subject(launch)
     with services.db.read_only() as session:
@@ -35,7 +35,7 @@ def privacy_overview(services: Services, launch: Mapping[str, Any]) -> PrivacyOv
     return PrivacyOverview(subject=subject, document=document, pending_request=pending)
 
 
-def export_personal_data(services: Services, launch: Mapping[str, Any]) -> dict[str, Any]:
+def export_personal_data(services: Services, launch: Launch) -> dict[str, Any]:
     """The export document; each download is audited (who downloaded whose data)."""
     subject = privacy_subject(launch)
     with services.db.unit_of_work() as session:
@@ -55,7 +55,7 @@ def export_personal_data(services: Services, launch: Mapping[str, Any]) -> dict[
 
 
 def ask_for_erasure(
-    services: Services, launch: Mapping[str, Any], reason: str | None
+    services: Services, launch: Launch, reason: str | None
 ) -> tuple[ErasureRequestView, bool]:
     """Record (once) that the person's data should be erased; a tool admin decides."""
     subject = privacy_subject(launch)
@@ -74,6 +74,5 @@ def ask_for_erasure(
     )
 
 
-def _context_pk(launch: Mapping[str, Any]) -> int | None:
-    context = launch.get("context")
-    return int(context["pk"]) if isinstance(context, Mapping) and context.get("pk") else None
+def _context_pk(launch: Launch) -> int | None:
+    return launch.context_pk or None

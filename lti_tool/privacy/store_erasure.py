@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from lti_tool.lti.launch_context import session_user_pk
 from lti_tool.lti.store import DatabaseStore
 from lti_tool.persistence.models import User
 from lti_tool.privacy.anonymise import identifying_strings
@@ -61,7 +62,7 @@ def forget_in_store(services: Services, subjects: Iterable[StoreSubject]) -> int
     )
 
     def holds_them(value: dict[str, Any]) -> bool:
-        if value.get("user_pk") in user_pks:
+        if value.get("user_pk") in user_pks or session_user_pk(value) in user_pks:
             return True
         return names is not None and names.search(json.dumps(value, ensure_ascii=False)) is not None
 

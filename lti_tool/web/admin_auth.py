@@ -47,13 +47,13 @@ def current_admin() -> AdminIdentity | None:
         if bearer_token() is None and page_token(request) is None:
             identity = resolve_admin_session(services(), request.cookies.get(ADMIN_COOKIE))
         if identity is None:
-            launch = current_launch()
-            if launch is not None and launch.data.get("is_admin"):
-                registration = launch.data.get("registration") or {}
+            found = current_launch()
+            if found is not None and found.launch.is_admin:
+                launch = found.launch
                 identity = AdminIdentity(
-                    name=str(launch.data.get("name") or f"user {launch.data.get('sub')}"),
+                    name=launch.user.name or f"user {launch.sub}",
                     kind="lms_admin",
-                    registration_pk=int(registration["pk"]),
+                    registration_pk=launch.registration.pk,
                     user_pk=launch.user_pk,
                 )
         g.admin_identity = identity

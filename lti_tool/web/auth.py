@@ -37,7 +37,7 @@ def current_launch() -> LaunchSession | None:
     request is never topped up by a cookie.
 
     Raises ``LaunchConflict`` (409) when the request names a launch other than its token's.
-    None, with the reason that ``require_launch``/``require_staff`` then answer with
+    None, with the reason that ``requires_launch`` then answers with
     (``page_binding.refusal``), for a ``launch_token`` not sent by the tool's own pages
     (403), and when the browser holds launches but the request names none of them or one
     it does not hold (409)."""
@@ -78,45 +78,28 @@ def _find_launch() -> LaunchSession | None:
     return launch
 
 
-def page_launch() -> LaunchSession:
-    """The launch session of a view behind ``require_launch``/``require_staff``; the page
-    speaks its locale."""
-    launch = current_launch()
-    assert launch is not None
-    g.locale = launch.data.get("locale")
-    return launch
+def requires_launch(*, staff: bool = False) -> Callable[[F], F]:
+    """The view gets the request's launch as its ``launch`` argument, and its page speaks
+    the launch's locale. 401 without a valid launch session (or the reason
+    ``page_binding.refusal`` gives: 403 for a launch token from another site, 409 for a page
+    of another launch); with ``staff=True``, 403 unless the launch's roles in its course
+    make the user staff."""
 
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            found = current_launch()
+            if found is None:
+                raise page_binding.refusal() or NotAuthenticated(
+                    "no_session",
+                    "No valid launch session: the token is missing, forged or expired. "
+                    "Open the tool again from your course.",
+                )
+            if staff and not found.is_staff:
+                raise Forbidden("staff_only", "This is for course staff only.")
+            g.locale = found.launch.locale
+            return view(*args, launch=found.launch, **kwargs)
 
-def require_launch(view: F) -> F:
-    """401 unless a valid launch session accompanies the request."""
+        return cast(F, wrapper)
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current_launch() is None:
-            raise page_binding.refusal() or NotAuthenticated(
-                "no_session",
-                "No valid launch session: the token is missing, forged or expired. "
-                "Open the tool again from your course.",
-            )
-        return view(*args, **kwargs)
-
-    return cast(F, wrapper)
-
-
-def require_staff(view: F) -> F:
-    """403 unless the launch gave a staff role."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        launch = current_launch()
-        if launch is None:
-            raise page_binding.refusal() or NotAuthenticated(
-                "no_session",
-                "No valid launch session: the token is missing, forged or expired. "
-                "Open the tool again from your course.",
-            )
-        if not launch.is_staff:
-            raise Forbidden("staff_only", "This is for course staff only.")
-        return view(*args, **kwargs)
-
-    return cast(F, wrapper)
+    return decorate

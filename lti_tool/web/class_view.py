@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from lti_tool.grading import service as grading
 from lti_tool.grading.class_columns import SYNC_LABELS
-from lti_tool.web.auth import page_launch, require_staff, services
+from lti_tool.lti.launch_context import Launch
+from lti_tool.web.auth import requires_launch, services
 from lti_tool.web.staff import _apply, uploaded_text
 
 bp = Blueprint("class_view", __name__)
@@ -20,9 +21,8 @@ PAGE_SIZE = 50
 
 
 @bp.get("/")
-@require_staff
-def overview() -> str:
-    launch = page_launch()
+@requires_launch(staff=True)
+def overview(launch: Launch) -> str:
     groups = grading.class_groups(services(), launch)
     group = request.args.get("group", type=int)
     group = group if any(g.pk == group for g in groups) else None
@@ -49,7 +49,7 @@ def overview() -> str:
         sort=sort,
         groups=groups,
         group=group,
-        session=launch.data,
+        session=launch,
         job_id=request.args.get("job"),
     )
 
@@ -72,9 +72,8 @@ def _inert(cell: Any) -> Any:
 
 
 @bp.get("/export.csv")
-@require_staff
-def export() -> Response:
-    launch = page_launch()
+@requires_launch(staff=True)
+def export(launch: Launch) -> Response:
     groups = grading.class_groups(services(), launch)
     group = request.args.get("group", type=int)
     group = group if any(g.pk == group for g in groups) else None
@@ -91,9 +90,8 @@ def export() -> Response:
 
 
 @bp.post("/results/<sub>")
-@require_staff
-def save_result(sub: str) -> BaseResponse:
-    launch = page_launch()
+@requires_launch(staff=True)
+def save_result(sub: str, launch: Launch) -> BaseResponse:
     form = request.form
     body = {k: form.get(k, "") for k in ("score", "max", "outcome", "comment", "override_reason")}
     body["max"] = body["max"] or "100"
@@ -107,9 +105,8 @@ def save_result(sub: str) -> BaseResponse:
 
 
 @bp.post("/results/import")
-@require_staff
-def import_results() -> BaseResponse:
-    launch = page_launch()
+@requires_launch(staff=True)
+def import_results(launch: Launch) -> BaseResponse:
     _apply(
         lambda: (
             f"Imported {grading.import_results_csv(services(), launch, uploaded_text())} results."
@@ -120,16 +117,15 @@ def import_results() -> BaseResponse:
 
 
 @bp.post("/sync")
-@require_staff
-def sync() -> BaseResponse:
-    job_id = grading.sync_grades(services(), page_launch())
+@requires_launch(staff=True)
+def sync(launch: Launch) -> BaseResponse:
+    job_id = grading.sync_grades(services(), launch)
     return redirect(url_for("class_view.overview", job=job_id))
 
 
 @bp.post("/release")
-@require_staff
-def release() -> BaseResponse:
-    launch = page_launch()
+@requires_launch(staff=True)
+def release(launch: Launch) -> BaseResponse:
     module_code = request.form.get("module") or None
     _apply(
         lambda: (

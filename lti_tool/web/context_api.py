@@ -8,8 +8,9 @@ from flask import Blueprint, Response, jsonify, request
 
 from lti_tool.csv_files import decode_upload
 from lti_tool.errors import ToolError
+from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway import service
-from lti_tool.web.auth import current_launch, require_staff, services
+from lti_tool.web.auth import requires_launch, services
 from lti_tool.web.request_input import UnreadableInput, json_object
 
 bp = Blueprint("context_api", __name__)
@@ -28,44 +29,34 @@ def _optional_text(body: dict[str, Any], field: str) -> str | None:
 
 
 @bp.get("/students/<sub>/checklist")
-@require_staff
-def student_checklist(sub: str) -> Response:
-    launch = current_launch()
-    assert launch is not None
+@requires_launch(staff=True)
+def student_checklist(sub: str, launch: Launch) -> Response:
     return jsonify(service.student_checklist(services(), launch, sub))
 
 
 @bp.get("/module-starts")
-@require_staff
-def module_starts() -> Response:
-    launch = current_launch()
-    assert launch is not None
+@requires_launch(staff=True)
+def module_starts(launch: Launch) -> Response:
     return jsonify(service.module_starts_overview(services(), launch))
 
 
 @bp.put("/module-starts")
-@require_staff
-def put_module_starts() -> Response:
-    launch = current_launch()
-    assert launch is not None
+@requires_launch(staff=True)
+def put_module_starts(launch: Launch) -> Response:
     return jsonify(service.set_cohort_module_starts(services(), launch, json_object(STARTS_HINT)))
 
 
 @bp.put("/module-starts/<sub>")
-@require_staff
-def put_student_module_starts(sub: str) -> Response:
-    launch = current_launch()
-    assert launch is not None
+@requires_launch(staff=True)
+def put_student_module_starts(sub: str, launch: Launch) -> Response:
     return jsonify(
         service.set_student_module_starts(services(), launch, sub, json_object(STARTS_HINT))
     )
 
 
 @bp.put("/qualification")
-@require_staff
-def put_qualification() -> Response:
-    launch = current_launch()
-    assert launch is not None
+@requires_launch(staff=True)
+def put_qualification(launch: Launch) -> Response:
     code = _optional_text(json_object('Send {"code": "<qualification code>"}.'), "code")
     return jsonify(
         {"qualification": service.choose_context_qualification(services(), launch, code or "")}
@@ -73,21 +64,17 @@ def put_qualification() -> Response:
 
 
 @bp.put("/completions/<sub>/<code>")
-@require_staff
-def put_completion(sub: str, code: str) -> Response:
-    launch = current_launch()
-    assert launch is not None
+@requires_launch(staff=True)
+def put_completion(sub: str, code: str, launch: Launch) -> Response:
     return jsonify(service.record_completion(services(), launch, sub, code, json_object()))
 
 
 @bp.get("/students")
-@require_staff
-def students() -> Response:
+@requires_launch(staff=True)
+def students(launch: Launch) -> Response:
     """The whole class; ``?offset=&limit=`` page it."""
     from lti_tool.grading.service import class_overview
 
-    launch = current_launch()
-    assert launch is not None
     offset = max(0, request.args.get("offset", default=0, type=int) or 0)
     limit = request.args.get("limit", default=None, type=int)
     group = request.args.get("group", type=int)
@@ -95,22 +82,18 @@ def students() -> Response:
 
 
 @bp.put("/results/<module_code>/<sub>")
-@require_staff
-def put_result(module_code: str, sub: str) -> Response:
+@requires_launch(staff=True)
+def put_result(module_code: str, sub: str, launch: Launch) -> Response:
     from lti_tool.grading.service import save_result
 
-    launch = current_launch()
-    assert launch is not None
     return jsonify(save_result(services(), launch, module_code, sub, json_object()))
 
 
 @bp.post("/results/release")
-@require_staff
-def release_results() -> Response:
+@requires_launch(staff=True)
+def release_results(launch: Launch) -> Response:
     from lti_tool.grading.service import release_results
 
-    launch = current_launch()
-    assert launch is not None
     # No body at all releases every held result of the course.
     body = (
         json_object('Send {"module": "<module code>"}, {"sub": "<student id>"} or {}.')
@@ -123,30 +106,26 @@ def release_results() -> Response:
 
 
 @bp.post("/grade-sync")
-@require_staff
-def grade_sync() -> Response:
+@requires_launch(staff=True)
+def grade_sync(launch: Launch) -> Response:
     from lti_tool.grading.service import sync_grades
 
-    launch = current_launch()
-    assert launch is not None
     response = jsonify({"job_id": sync_grades(services(), launch)})
     response.status_code = 202
     return response
 
 
 @bp.post("/roster/refresh")
-@require_staff
-def roster_refresh() -> Response:
+@requires_launch(staff=True)
+def roster_refresh(launch: Launch) -> Response:
     from lti_tool.pathway.groups import refresh_groups
     from lti_tool.pathway.roster import refresh_roster
 
-    launch = current_launch()
-    assert launch is not None
-    context = launch.data.get("context") or {}
-    outcome = refresh_roster(services(), int(context.get("pk", 0)))
+    context_pk = launch.context_pk or 0
+    outcome = refresh_roster(services(), context_pk)
     groups: dict[str, Any] | None
     try:
-        found = refresh_groups(services(), int(context.get("pk", 0)))
+        found = refresh_groups(services(), context_pk)
         groups = (
             None if found is None else {"groups": found.groups, "memberships": found.memberships}
         )
@@ -163,13 +142,11 @@ def roster_refresh() -> Response:
 
 
 @bp.post("/results/import")
-@require_staff
-def import_results() -> Response:
+@requires_launch(staff=True)
+def import_results(launch: Launch) -> Response:
     """CSV body (text/csv) or a multipart ``file``; all rows or none."""
     from lti_tool.grading.service import import_results_csv
 
-    launch = current_launch()
-    assert launch is not None
     upload = request.files.get("file")
     raw = upload.read() if upload else request.get_data()
     count = import_results_csv(services(), launch, decode_upload(raw))
@@ -177,15 +154,12 @@ def import_results() -> Response:
 
 
 @bp.post("/completions/refresh")
-@require_staff
-def refresh_completions() -> Response:
+@requires_launch(staff=True)
+def refresh_completions(launch: Launch) -> Response:
     """Queue a refresh of every student's completion copy from the LMS."""
     from lti_tool.completion.class_refresh import run_class_refresh
 
-    launch = current_launch()
-    assert launch is not None
-    context = launch.data.get("context") or {}
-    services().queue.enqueue(run_class_refresh, int(context.get("pk", 0)))
+    services().queue.enqueue(run_class_refresh, launch.context_pk or 0)
     response = jsonify({"queued": True})
     response.status_code = 202
     return response

@@ -16,7 +16,9 @@ from flask import Blueprint, Response, render_template, request
 from lti_tool.errors import NotAuthenticated
 from lti_tool.lti import claims as c
 from lti_tool.lti.deeplink import flow as deep_linking
+from lti_tool.lti.launch_context import Launch
 from lti_tool.lti.sessions import LaunchSession, resolve_session
+from lti_tool.pathway.placements import placements
 from lti_tool.web.auth import bearer_token, current_launch, services
 from lti_tool.web.security import allow_form_to, csrf
 
@@ -34,14 +36,15 @@ def _verified_settings_claim() -> Any:
     return body.get(c.DEEP_LINKING_SETTINGS)
 
 
-def render_picker(data: dict[str, Any], token: str) -> str:
+def render_picker(launch: Launch, token: str) -> str:
     """The landing page of a deep-linking launch: "Choose what to place"."""
-    launch = resolve_session(services().store, token)
-    if launch is None:
+    found = resolve_session(services().store, token)
+    if found is None:
         raise NotAuthenticated("no_session", "The launch session could not be opened.")
-    picker = deep_linking.open_picker(services(), launch, _verified_settings_claim())
+    offers = placements(services(), found.launch)
+    picker = deep_linking.open_picker(services(), found, offers, _verified_settings_claim())
     return render_template(
-        "lti/deep_link_picker.html", picker=picker, session=data, launch_token=token
+        "lti/deep_link_picker.html", picker=picker, session=launch, launch_token=token
     )
 
 
@@ -69,7 +72,12 @@ def respond() -> Response:
     form = request.form
     keys = [] if form.get("cancel") else form.getlist("item")
     result = deep_linking.respond(
-        services(), launch, keys, title=form.get("title"), text=form.get("text")
+        services(),
+        launch,
+        placements(services(), launch.launch),
+        keys,
+        title=form.get("title"),
+        text=form.get("text"),
     )
     allow_form_to(result.return_url)  # the page's form posts there
     page = render_template(

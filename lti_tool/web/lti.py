@@ -26,9 +26,10 @@ from lti_tool.lti.cookie_check import (
 from lti_tool.lti.deeplink.flow import focus_module
 from lti_tool.lti.flow import start_login
 from lti_tool.lti.keys import published_jwks
+from lti_tool.lti.launch_context import Launch
 from lti_tool.lti.login import LOGIN_BODY_LIMIT, StorageLogin, check_login_request
 from lti_tool.lti.platform_error import platform_refusal
-from lti_tool.lti.sessions import LaunchSession, session_cookie_name
+from lti_tool.lti.sessions import session_cookie_name
 from lti_tool.pathway import service
 from lti_tool.pathway.launch import open_launch
 from lti_tool.web import page_binding
@@ -112,11 +113,11 @@ def launch() -> Response:
         # yet still gets its refusal shown in the platform's frame.
         allow_framing_by(refused.frame_origins)
         raise
-    if outcome.session.get("binding") == "platform_storage":
+    if outcome.launch.binding == "platform_storage":
         carry(outcome.token)
     # The landing page's links and forms name this launch (web/page_binding.py).
     page_binding.bind(outcome.binding_id)
-    page = render_landing_page(outcome.session, outcome.token)
+    page = render_landing_page(outcome.launch, outcome.token)
     response = _no_store(Response(page, mimetype="text/html"))
     _set_session_cookie(response, outcome.token, outcome.binding_id)
     return response
@@ -143,29 +144,28 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def render_landing_page(data: dict[str, Any], token: str) -> str:
+def render_landing_page(launch: Launch, token: str) -> str:
     """Students land on their checklist, staff on the class overview; a deep-linking launch
     opens the picker. A placed assessment link (custom ``view=assessment&module=…``) passes
     ``focus_module`` so the page can open at that module."""
-    if data.get("message_type") == c.DEEP_LINKING_REQUEST:
+    if launch.message_type == c.DEEP_LINKING_REQUEST:
         from lti_tool.web.deep_linking import render_picker
 
-        return render_picker(data, token)
-    if data.get("message_type") in c.DATA_PRIVACY_REQUESTS:
+        return render_picker(launch, token)
+    if launch.message_type in c.DATA_PRIVACY_REQUESTS:
         from lti_tool.web.privacy import render_privacy_page
 
-        return render_privacy_page(data, token)
-    launch = LaunchSession(token_hash="", data=data)
-    focus = focus_module(data.get("custom"))
-    if data.get("is_staff") and data.get("context"):
+        return render_privacy_page(launch, token)
+    focus = focus_module(launch.custom)
+    if launch.is_staff and launch.context is not None:
         from lti_tool.web.staff import render_overview
 
-        g.locale = data.get("locale")
+        g.locale = launch.locale
         return render_overview(launch, launch_token=token, focus_module=focus)
-    if not data.get("is_staff"):
+    if not launch.is_staff:
         checklist = service.my_checklist(services(), launch)
-        return render_checklist(checklist, data, launch_token=token, focus_module=focus)
-    return render_template("lti/launched.html", session=data, launch_token=token)
+        return render_checklist(checklist, launch, launch_token=token, focus_module=focus)
+    return render_template("lti/launched.html", session=launch, launch_token=token)
 
 
 def _set_session_cookie(response: Response, token: str, binding_id: str) -> None:

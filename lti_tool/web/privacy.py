@@ -4,43 +4,42 @@ and the erasure request form."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.errors import ToolError
+from lti_tool.lti.launch_context import Launch
 from lti_tool.privacy import service
-from lti_tool.web.auth import page_launch, require_launch, services
+from lti_tool.web.auth import requires_launch, services
 
 bp = Blueprint("privacy", __name__)
 
 
-def render_privacy_page(data: Mapping[str, Any], launch_token: str | None = None) -> str:
+def render_privacy_page(launch: Launch, launch_token: str | None = None) -> str:
     """The privacy page for a launch's data (the landing page of a Data Privacy Launch)."""
-    overview = service.privacy_overview(services(), data)
+    overview = service.privacy_overview(services(), launch)
     return render_template(
         "privacy/overview.html",
         overview=overview,
         document=overview.document,
-        session=data,
+        session=launch,
         launch_token=launch_token,
     )
 
 
 @bp.get("/")
-@require_launch
-def overview() -> Response:
-    response = Response(render_privacy_page(page_launch().data), mimetype="text/html")
+@requires_launch()
+def overview(launch: Launch) -> Response:
+    response = Response(render_privacy_page(launch), mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.get("/export.json")
-@require_launch
-def export() -> Response:
-    document = service.export_personal_data(services(), page_launch().data)
+@requires_launch()
+def export(launch: Launch) -> Response:
+    document = service.export_personal_data(services(), launch)
     body = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False)
     response = Response(body + "\n", mimetype="application/json")
     filename = f"personal-data-v{document['schema_version']}.json"
@@ -50,11 +49,11 @@ def export() -> Response:
 
 
 @bp.post("/erasure")
-@require_launch
-def request_erasure() -> WerkzeugResponse:
+@requires_launch()
+def request_erasure(launch: Launch) -> WerkzeugResponse:
     reason = request.form.get("reason", "")
     try:
-        _, created = service.ask_for_erasure(services(), page_launch().data, reason)
+        _, created = service.ask_for_erasure(services(), launch, reason)
     except ToolError as exc:
         if exc.status == 403:
             raise

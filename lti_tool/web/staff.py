@@ -12,8 +12,9 @@ from werkzeug.wrappers import Response
 
 from lti_tool.csv_files import decode_upload
 from lti_tool.errors import ToolError
+from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway import service
-from lti_tool.web.auth import page_launch, require_staff, services
+from lti_tool.web.auth import requires_launch, services
 from lti_tool.web.student import render_checklist
 
 bp = Blueprint("staff", __name__)
@@ -25,44 +26,41 @@ def uploaded_text() -> str:
     return decode_upload(upload.read()) if upload else ""
 
 
-def render_overview(launch: Any, **extra: Any) -> str:
+def render_overview(launch: Launch, **extra: Any) -> str:
     return render_template(
         "staff/overview.html",
         overview=service.staff_overview(services(), launch),
-        session=launch.data,
+        session=launch,
         **extra,
     )
 
 
 @bp.get("/")
-@require_staff
-def overview() -> str:
-    return render_overview(page_launch())
+@requires_launch(staff=True)
+def overview(launch: Launch) -> str:
+    return render_overview(launch)
 
 
 @bp.get("/students/<sub>")
-@require_staff
-def student_preview(sub: str) -> str:
-    launch = page_launch()
+@requires_launch(staff=True)
+def student_preview(sub: str, launch: Launch) -> str:
     checklist = service.student_checklist(services(), launch, sub)
     return render_checklist(
-        checklist, launch.data, student=checklist["student"], attempts=checklist["attempts"]
+        checklist, launch, student=checklist["student"], attempts=checklist["attempts"]
     )
 
 
 @bp.post("/module-starts")
-@require_staff
-def save_module_starts() -> Response:
-    launch = page_launch()
+@requires_launch(staff=True)
+def save_module_starts(launch: Launch) -> Response:
     body = {k: v for k, v in request.form.items() if k != "csrf_token" and v.strip()}
     _apply(lambda: service.set_cohort_module_starts(services(), launch, body), "Start dates saved.")
     return redirect(url_for("staff.overview"))
 
 
 @bp.post("/students/<sub>/module-starts")
-@require_staff
-def save_student_start(sub: str) -> Response:
-    launch = page_launch()
+@requires_launch(staff=True)
+def save_student_start(sub: str, launch: Launch) -> Response:
     form = request.form
     body = {form.get("module", ""): form.get("start_date", ""), "reason": form.get("reason", "")}
     _apply(
@@ -73,9 +71,8 @@ def save_student_start(sub: str) -> Response:
 
 
 @bp.post("/module-starts/import")
-@require_staff
-def import_module_starts() -> Response:
-    launch = page_launch()
+@requires_launch(staff=True)
+def import_module_starts(launch: Launch) -> Response:
 
     def run() -> str:  # reading the file is inside: an unreadable file is a message too
         rows = service.import_module_starts_csv(services(), launch, uploaded_text())
@@ -86,9 +83,8 @@ def import_module_starts() -> Response:
 
 
 @bp.post("/students/<sub>/completions")
-@require_staff
-def save_completion(sub: str) -> Response:
-    launch = page_launch()
+@requires_launch(staff=True)
+def save_completion(sub: str, launch: Launch) -> Response:
     form = request.form
     code = form.get("course_code", "")
     _apply(
@@ -99,9 +95,8 @@ def save_completion(sub: str) -> Response:
 
 
 @bp.post("/completions/import")
-@require_staff
-def import_completions() -> Response:
-    launch = page_launch()
+@requires_launch(staff=True)
+def import_completions(launch: Launch) -> Response:
     reason = request.form.get("reason", "")
 
     def run() -> str:
@@ -113,9 +108,8 @@ def import_completions() -> Response:
 
 
 @bp.post("/qualification")
-@require_staff
-def choose_qualification() -> Response:
-    launch = page_launch()
+@requires_launch(staff=True)
+def choose_qualification(launch: Launch) -> Response:
     code = request.form.get("qualification", "")
     _apply(
         lambda: service.choose_context_qualification(services(), launch, code),

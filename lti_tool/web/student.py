@@ -6,23 +6,20 @@ from typing import Any
 
 from flask import Blueprint, g, render_template
 
-from lti_tool.web.auth import current_launch, require_launch, services
+from lti_tool.lti.launch_context import Launch
+from lti_tool.web.auth import requires_launch, services
 
 bp = Blueprint("student", __name__)
 
 
-def render_checklist(checklist: dict[str, Any], launch_data: dict[str, Any], **extra: Any) -> str:
-    g.locale = launch_data.get("locale")
-    return render_template(
-        "student/checklist.html", checklist=checklist, session=launch_data, **extra
-    )
+def render_checklist(checklist: dict[str, Any], launch: Launch, **extra: Any) -> str:
+    g.locale = launch.locale
+    return render_template("student/checklist.html", checklist=checklist, session=launch, **extra)
 
 
 @bp.get("/me")
-@require_launch
-def my_checklist_page() -> str:
+@requires_launch()
+def my_checklist_page(launch: Launch) -> str:
     from lti_tool.pathway.service import my_checklist
 
-    launch = current_launch()
-    assert launch is not None
-    return render_checklist(my_checklist(services(), launch), launch.data)
+    return render_checklist(my_checklist(services(), launch), launch)

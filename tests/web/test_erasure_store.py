@@ -10,10 +10,12 @@ import re
 from sqlalchemy import select
 
 from lti_tool.container import Services
+from lti_tool.lti.launch_context import LaunchUser
 from lti_tool.lti.store import DatabaseStore
 from lti_tool.persistence.models import User
 from lti_tool.privacy.erasure import approve, list_requests
 from tests.support.dump import dump_everything
+from tests.support.launches import a_launch
 from tests.support.lti import Launcher
 from tests.support.pathway_web import csrf_token, user_pk
 from tests.support.privacy import privacy_launch, seed_student_data
@@ -37,6 +39,13 @@ def test_an_erased_person_is_in_no_table_and_no_store_key(launcher: Launcher) ->
     DatabaseStore(services.db).put(
         "session",
         "expired-sam",
+        a_launch(user=LaunchUser(pk=sam, sub="1001", name=SAM[0], email=SAM[1])).to_json(),
+        ttl=-60,
+    )
+    # …and one written by an earlier version (launch format 1, a loose dict).
+    DatabaseStore(services.db).put(
+        "session",
+        "expired-sam-format-1",
         {"user_pk": sam, "name": SAM[0], "email": SAM[1], "sub": "1001"},
         ttl=-60,
     )

@@ -19,12 +19,12 @@ from typing import Any
 
 import jwt
 
-from lti_tool.container import Services
 from lti_tool.errors import Forbidden, LaunchRefused, NotAuthenticated, ToolError
+from lti_tool.lti.collaborators import SigningParts
 from lti_tool.lti.deeplink.response import (
     Choice,
+    Offers,
     content_item,
-    offered_choices,
     response_claims,
     select_choices,
 )
@@ -67,25 +67,17 @@ def _require_staff(launch: LaunchSession) -> None:
         )
 
 
-def _choices(services: Services, launch: LaunchSession) -> tuple[list[Choice], str]:
-    context = launch.data.get("context")
-    with services.db.read_only() as session:
-        qualification = services.catalog.for_context(
-            session, int(context["pk"]) if context else None, launch.data.get("custom")
-        )
-    return offered_choices(qualification), qualification.title
-
-
 def open_picker(
-    services: Services, launch: LaunchSession, verified_claim: Any | None = None
+    services: SigningParts,
+    launch: LaunchSession,
+    offers: Offers,
+    verified_claim: Any | None = None,
 ) -> Picker:
     """Keep the request's settings server-side, bound to this launch session; say what can
-    be placed. ``verified_claim`` is the settings claim of the id_token this request has just
-    validated, for when the launch session does not carry it."""
+    be placed (``offers``). ``verified_claim`` is the settings claim of the id_token this
+    request has just validated, for when the launch session does not carry it."""
     _require_staff(launch)
-    settings = DeepLinkingSettings.from_claim(
-        launch.data.get("deep_linking_settings") or verified_claim
-    )
+    settings = DeepLinkingSettings.from_claim(launch.launch.deep_linking_settings or verified_claim)
     if not settings.accepts_resource_links:  # pylti1p3's validator refuses these already
         raise DeepLinkingRefused(
             "no_lti_links",
@@ -94,13 +86,13 @@ def open_picker(
         )
     ttl = services.settings.launch_session_ttl_seconds
     services.store.put(_STORE_KIND, launch.token_hash, asdict(settings), ttl)
-    choices, title = _choices(services, launch)
-    return Picker(settings, choices, title)
+    return Picker(settings, list(offers.choices), offers.title)
 
 
 def respond(
-    services: Services,
+    services: SigningParts,
     launch: LaunchSession,
+    offers: Offers,
     keys: list[str],
     *,
     title: str | None = None,
@@ -115,7 +107,7 @@ def respond(
             "This choice has expired or was already sent. Start again from your course.",
         )
     settings = DeepLinkingSettings.from_dict(stored)
-    chosen = select_choices(_choices(services, launch)[0], keys, settings)
+    chosen = select_choices(offers.choices, keys, settings)
     single = len(chosen) == 1
     launch_url = services.settings.url_for_tool("/lti/launch")
     items = [
@@ -134,7 +126,7 @@ def respond(
             raise ToolError("no_signing_key", "The tool has no signing key.", status=503)
         kid, pem = key.kid, private_pem(key, services.secrets)
     msg = f"Added {len(items)} link(s) from the Clinical leadership pathway." if items else None
-    claims = response_claims(launch.data, settings, items, msg=msg)
+    claims = response_claims(launch.launch.registration, settings, items, msg=msg)
     token = jwt.encode(claims, pem, algorithm=ALGORITHM, headers={"kid": kid})
     if services.store.take(_STORE_KIND, launch.token_hash) is None:
         raise LaunchRefused("deep_linking_already_sent", "This choice was already sent.")

@@ -1,12 +1,12 @@
-"""Deep Linking 2.0, the response: what the tool offers to place in a course, the content
-items for the chosen ones, and the ``LtiDeepLinkingResponse`` claims (signed in
+"""Deep Linking 2.0, the response: the choices the caller offers to place in a course, the
+content items for the chosen ones, and the ``LtiDeepLinkingResponse`` claims (signed in
 ``flow.respond``)."""
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from lti_tool.lti.deeplink.settings import (
     DeepLinkingRefused,
     DeepLinkingSettings,
 )
-from lti_tool.rules import Qualification
+from lti_tool.lti.launch_context import LaunchRegistration
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 CONTENT_ITEMS = DL + "content_items"
@@ -24,7 +24,6 @@ DATA = DL + "data"
 MSG = DL + "msg"
 DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
 RESPONSE_LIFETIME_SECONDS = 300
-SCORE_MAXIMUM = 100
 IFRAME_HEIGHT = 900
 
 
@@ -39,34 +38,13 @@ class Choice:
     line_item: dict[str, Any] | None = None
 
 
-def offered_choices(qualification: Qualification) -> list[Choice]:
-    """The checklist (one per course) and one graded link per assessment module."""
-    choices = [
-        Choice(
-            "checklist",
-            "Qualification checklist",
-            f"Each student's progress towards the {qualification.title}.",
-            {"view": "checklist"},
-        )
-    ]
-    for module in qualification.modules:
-        label = f"{module.code} {module.title}"
-        choices.append(
-            Choice(
-                module.code,
-                label,
-                f"Assessment module ({module.credits} credits): opens each student's checklist "
-                f"at {module.code}.",
-                {"view": "assessment", "module": module.code},
-                {
-                    "label": label,
-                    "scoreMaximum": SCORE_MAXIMUM,
-                    "resourceId": module.code,
-                    "tag": module.code,
-                },
-            )
-        )
-    return choices
+@dataclass(frozen=True)
+class Offers:
+    """What the caller offers to place (the pathway: ``pathway/placements.py``), and the
+    title of what they belong to."""
+
+    choices: tuple[Choice, ...]
+    title: str
 
 
 def select_choices(
@@ -111,7 +89,7 @@ def content_item(
 
 
 def response_claims(
-    launch_data: Mapping[str, Any],
+    registration: LaunchRegistration,
     settings: DeepLinkingSettings,
     items: list[dict[str, Any]],
     *,
@@ -119,14 +97,13 @@ def response_claims(
 ) -> dict[str, Any]:
     """The ``LtiDeepLinkingResponse`` claims: from the tool (iss) to the platform (aud)."""
     issued = int(time.time())
-    registration = launch_data["registration"]
     claims: dict[str, Any] = {
-        "iss": registration["client_id"],
-        "aud": registration["issuer"],
+        "iss": registration.client_id,
+        "aud": registration.issuer,
         "iat": issued,
         "exp": issued + RESPONSE_LIFETIME_SECONDS,
         "nonce": secrets.token_urlsafe(24),
-        c.DEPLOYMENT_ID: launch_data["deployment"]["id"],
+        c.DEPLOYMENT_ID: registration.deployment_id,
         c.MESSAGE_TYPE: DEEP_LINKING_RESPONSE,
         c.VERSION: c.LTI_VERSION,
         CONTENT_ITEMS: items,

@@ -45,7 +45,7 @@ from lti_tool.lti.dynreg.request import (
 from lti_tool.settings import Settings
 
 if TYPE_CHECKING:
-    from lti_tool.container import Services
+    from lti_tool.lti.collaborators import RegistrationParts
 
 log = logging.getLogger("lti_tool.dynamic_registration")
 
@@ -135,7 +135,10 @@ def ensure_enabled(settings: Settings) -> str:
 
 
 def begin_install(
-    services: Services, configuration_url: str, registration_token: str | None, form_token: str
+    services: RegistrationParts,
+    configuration_url: str,
+    registration_token: str | None,
+    form_token: str,
 ) -> PendingInstall:
     """Check the platform's configuration and keep it for the confirmation POST."""
     settings = services.settings
@@ -163,7 +166,7 @@ def begin_install(
     return pending
 
 
-def load_pending(services: Services, install_id: str) -> PendingInstall:
+def load_pending(services: RegistrationParts, install_id: str) -> PendingInstall:
     """The pending install the form names; expired or used ones are refused."""
     data = services.store.get(PENDING_KIND, install_id) if _INSTALL_ID.match(install_id) else None
     if data is None:
@@ -175,7 +178,7 @@ def load_pending(services: Services, install_id: str) -> PendingInstall:
 
 
 def complete_install(
-    services: Services, pending: PendingInstall, form_token: str
+    services: RegistrationParts, pending: PendingInstall, form_token: str
 ) -> InstallOutcome:
     """Register with the platform and store the result. The form token must be the one this
     install was shown with (it works without cookies, which an LMS iframe may not get)."""
@@ -254,7 +257,9 @@ def complete_install(
     )
 
 
-def _audit_refusal(services: Services, issuer: str, client_id: str, facts: dict[str, Any]) -> None:
+def _audit_refusal(
+    services: RegistrationParts, issuer: str, client_id: str, facts: dict[str, Any]
+) -> None:
     """Record a refused attempt on an existing registration, in a transaction of its own (the
     install's was rolled back), under that registration so its admins see it."""
     with services.db.unit_of_work() as session:
@@ -278,13 +283,13 @@ def _audit_refusal(services: Services, issuer: str, client_id: str, facts: dict[
     )
 
 
-def _seal_token(services: Services, data: dict[str, Any]) -> dict[str, Any]:
+def _seal_token(services: RegistrationParts, data: dict[str, Any]) -> dict[str, Any]:
     """The platform's registration token is a credential: sealed while it waits in the store."""
     token = data.get("registration_token")
     return {**data, "registration_token": services.secrets.seal(token) if token else None}
 
 
-def _open_token(services: Services, data: dict[str, Any]) -> dict[str, Any]:
+def _open_token(services: RegistrationParts, data: dict[str, Any]) -> dict[str, Any]:
     token = data.get("registration_token")
     try:
         opened = services.secrets.open(token) if isinstance(token, str) and token else None
