@@ -8,6 +8,15 @@ from sqlalchemy.orm import Session
 
 from lti_tool.persistence.models import AuditEntry
 
+# The key in ``new`` that names the admin (tool admins have no user row to point at).
+ADMIN_KEY = "admin"
+
+
+def registration_subject(registration_pk: int, detail: str | None = None) -> str:
+    """The ``subject`` of an admin change: ``registration:3`` or ``registration:3/…``."""
+    base = f"registration:{registration_pk}"
+    return f"{base}/{detail}" if detail else base
+
 
 def audit(
     session: Session,

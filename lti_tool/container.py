@@ -14,8 +14,8 @@ from lti_tool.lti.store import EphemeralStore, make_store
 from lti_tool.lti.store_purge import purge_store
 from lti_tool.outbound.http import OutboundSession
 from lti_tool.outbound.policy import OutboundPolicy
-from lti_tool.pathway.catalog import Catalog
 from lti_tool.persistence.db import Database
+from lti_tool.rules.catalog import Catalog
 from lti_tool.settings import Settings
 
 # The modules that own the background tasks (``@task``): a worker imports them before it runs

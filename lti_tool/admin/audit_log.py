@@ -12,19 +12,11 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from lti_tool.admin.identity import AdminIdentity
-from lti_tool.audit import audit
+from lti_tool.audit import ADMIN_KEY, audit, registration_subject
 from lti_tool.container import Services
 from lti_tool.persistence.models import AuditEntry, Context, Deployment, User
 
 PER_PAGE = 50
-# The key in ``new`` that names the admin (tool admins have no user row to point at).
-ADMIN_KEY = "admin"
-
-
-def registration_subject(registration_pk: int, detail: str | None = None) -> str:
-    """The ``subject`` of an admin change: ``registration:3`` or ``registration:3/…``."""
-    base = f"registration:{registration_pk}"
-    return f"{base}/{detail}" if detail else base
 
 
 def record_admin_change(

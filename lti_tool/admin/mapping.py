@@ -6,9 +6,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from lti_tool.admin.audit_log import record_admin_change, registration_subject
+from lti_tool.admin.audit_log import record_admin_change
 from lti_tool.admin.identity import AdminIdentity
 from lti_tool.admin.platforms import get_registration
+from lti_tool.audit import registration_subject
 from lti_tool.completion.setup import SetupError, mappings_of, set_mapping, source_settings
 from lti_tool.container import Services
 from lti_tool.crypto import SecretUnreadable

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from lti_tool.admin.audit_log import record_admin_change, registration_subject
+from lti_tool.admin.audit_log import record_admin_change
 from lti_tool.admin.identity import AdminIdentity, check_scope, require_tool_admin
+from lti_tool.audit import registration_subject
 from lti_tool.container import Services
 from lti_tool.errors import NotFound
 from lti_tool.lti import registry

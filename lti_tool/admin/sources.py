@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from lti_tool.admin.audit_log import record_admin_change, registration_subject
+from lti_tool.admin.audit_log import record_admin_change
 from lti_tool.admin.identity import AdminIdentity
 from lti_tool.admin.platforms import get_registration
+from lti_tool.audit import registration_subject
 from lti_tool.completion.setup import SOURCE_KINDS, SetupError, configure_source
 from lti_tool.container import Services
 from lti_tool.crypto import SecretUnreadable

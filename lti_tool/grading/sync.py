@@ -160,7 +160,7 @@ def _deliver(
     connector: ToolServiceConnector,
     concurrency: int | None,
 ) -> None:
-    from lti_tool.pathway.catalog import Catalog
+    from lti_tool.rules.catalog import Catalog
 
     with services.db.read_only() as session:
         rows = list(

@@ -9,19 +9,16 @@ in-process runner runs it there, with Redis an RQ worker (``lti-tool worker``) d
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from lti_tool.jobs.tasks import task
+from lti_tool.lti.collaborators import LoginParts
 from lti_tool.lti.store import DatabaseStore
-
-if TYPE_CHECKING:
-    from lti_tool.container import Services
 
 log = logging.getLogger("lti_tool.jobs")
 
 
 @task
-def purge_store(services: Services) -> int:
+def purge_store(services: LoginParts) -> int:
     """Delete expired store rows; how many went. With Redis (which expires its own keys) the
     database table is purged too: it keeps what was written before Redis was configured."""
     gone = services.store.purge_expired()

@@ -1,10 +1,8 @@
-"""The qualifications the tool knows, loaded once from TOML, and which one a course tracks."""
+"""Which qualification a course tracks: the staff's choice, a copied course's inheritance."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +11,8 @@ from sqlalchemy.orm import Session
 from lti_tool.audit import audit
 from lti_tool.errors import ToolError
 from lti_tool.persistence.models import Context, ContextSettings
-from lti_tool.rules import Qualification, load_all
+from lti_tool.rules import Qualification
+from lti_tool.rules.catalog import Catalog
 
 
 class UnknownQualification(ToolError):
@@ -21,55 +20,31 @@ class UnknownQualification(ToolError):
     title = "Unknown qualification"
 
 
-@dataclass(frozen=True)
-class Catalog:
-    qualifications: Mapping[str, Qualification]
-    default_code: str
-
-    @classmethod
-    def load(cls, folder: Path, default_code: str) -> Catalog:
-        """Load every rules file; the default must be one of them (fail at start-up, not later)."""
-        qualifications = load_all(folder)
-        if default_code not in qualifications:
-            raise ValueError(
-                f"default_qualification {default_code!r} is not among the qualifications in "
-                f"{folder} ({', '.join(sorted(qualifications))})"
+def qualification_for(
+    session: Session, catalog: Catalog, context_pk: int | None, custom: Mapping[str, Any] | None
+) -> Qualification:
+    """The qualification a launch follows: the link's ``qualification`` custom parameter, else
+    the staff's choice for the course, else the configured default."""
+    chosen = None
+    if context_pk is not None:
+        chosen = session.scalar(
+            select(ContextSettings.qualification_code).where(
+                ContextSettings.context_pk == context_pk
             )
-        return cls(qualifications, default_code)
-
-    def get(self, code: str) -> Qualification:
-        try:
-            return self.qualifications[code]
-        except KeyError:
-            known = ", ".join(sorted(self.qualifications))
-            raise UnknownQualification(
-                "unknown_qualification", f"No qualification with code {code!r}; known: {known}."
-            ) from None
-
-    def for_context(
-        self, session: Session, context_pk: int | None, custom: Mapping[str, Any] | None = None
-    ) -> Qualification:
-        """The link's ``qualification`` custom parameter, else the staff's choice for the
-        course, else the configured default."""
-        requested = (custom or {}).get("qualification")
-        if isinstance(requested, str) and requested.strip() in self.qualifications:
-            return self.qualifications[requested.strip()]
-        if context_pk is not None:
-            chosen = session.scalar(
-                select(ContextSettings.qualification_code).where(
-                    ContextSettings.context_pk == context_pk
-                )
-            )
-            if chosen and chosen in self.qualifications:
-                return self.qualifications[chosen]
-        return self.qualifications[self.default_code]
+        )
+    return catalog.pick(custom, chosen)
 
 
 def choose_qualification(
     session: Session, catalog: Catalog, context_pk: int, code: str, actor_user_pk: int | None
 ) -> Qualification:
     """Staff pick the qualification a course tracks."""
-    qualification = catalog.get(code)
+    qualification = catalog.find(code)
+    if qualification is None:
+        known = ", ".join(sorted(catalog.qualifications))
+        raise UnknownQualification(
+            "unknown_qualification", f"No qualification with code {code!r}; known: {known}."
+        )
     settings = session.get(ContextSettings, context_pk)
     old = settings.qualification_code if settings else None
     if settings is None:

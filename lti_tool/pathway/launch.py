@@ -9,7 +9,7 @@ from lti_tool.completion.refresh import Student, refresh_on_launch
 from lti_tool.container import Services
 from lti_tool.lti.flow import LaunchOutcome, open_session, record, validate_launch
 from lti_tool.lti.launch_context import Launch
-from lti_tool.pathway.catalog import inherit_from_history
+from lti_tool.pathway.catalog import inherit_from_history, qualification_for
 from lti_tool.pathway.module_starts import preset_from_launch
 from lti_tool.pathway.roster import ensure_roster
 from lti_tool.persistence.models import Context
@@ -54,5 +54,5 @@ def apply_course_parameters(services: Services, session: Session, launch: Launch
         assert context is not None
         inherit_from_history(session, context, history)
     if any(key.endswith("_start") for key in custom):
-        qualification = services.catalog.for_context(session, launch.context.pk, custom)
+        qualification = qualification_for(session, services.catalog, launch.context.pk, custom)
         preset_from_launch(session, qualification, launch.context.pk, custom)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from lti_tool.container import Services
 from lti_tool.lti.deeplink.response import Choice, Offers
 from lti_tool.lti.launch_context import Launch
+from lti_tool.pathway.catalog import qualification_for
 from lti_tool.rules import Qualification
 
 SCORE_MAXIMUM = 100
@@ -14,7 +15,9 @@ SCORE_MAXIMUM = 100
 def placements(services: Services, launch: Launch) -> Offers:
     """The offers for the qualification the launch's course (or link) tracks."""
     with services.db.read_only() as session:
-        qualification = services.catalog.for_context(session, launch.context_pk, launch.custom)
+        qualification = qualification_for(
+            session, services.catalog, launch.context_pk, launch.custom
+        )
     return Offers(offered_choices(qualification), qualification.title)
 
 

@@ -13,7 +13,7 @@ from lti_tool.container import Services
 from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway import module_starts as ms
-from lti_tool.pathway.catalog import choose_qualification
+from lti_tool.pathway.catalog import choose_qualification, qualification_for
 from lti_tool.pathway.checklist import build_checklist, members, student_in_context
 from lti_tool.rules import Qualification
 
@@ -27,7 +27,7 @@ def context_pk_of(launch: Launch) -> int:
 
 def qualification_of(services: Services, session: Session, launch: Launch) -> Qualification:
     """The qualification the launch's course (or link) follows."""
-    return services.catalog.for_context(session, launch.context_pk, launch.custom)
+    return qualification_for(session, services.catalog, launch.context_pk, launch.custom)
 
 
 def my_checklist(services: Services, launch: Launch) -> dict[str, Any]:

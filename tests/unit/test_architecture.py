@@ -31,23 +31,7 @@ TOP_MODULE_GROUPS = {
     "serving": "app",
 }
 
-KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
-    ("container", "pathway"): (
-        "container.py loads the qualification catalog from pathway/catalog.py; the catalog "
-        "belongs below the container (or is handed in)"
-    ),
-    ("lti", "admin"): (
-        "lti/dynamic_registration_flow.py writes admin/audit_log.py; audit moves to the top level"
-    ),
-    ("lti", "container"): (
-        "browser binding, cookie check, deep linking, dynamic registration, flow, launch, login "
-        "and platform services take the whole Services bundle, not narrow collaborators"
-    ),
-    ("lti", "rules"): (
-        "lti/deep_linking_response.py offers the qualification's modules (rules.Qualification) "
-        "as links; the caller is to hand it plain items"
-    ),
-}
+KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(scope="module")

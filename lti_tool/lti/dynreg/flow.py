@@ -21,8 +21,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lti_tool.admin.audit_log import ADMIN_KEY, registration_subject
-from lti_tool.audit import audit
+from lti_tool.audit import ADMIN_KEY, audit, registration_subject
 from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import Forbidden
 from lti_tool.logs import log_event

@@ -1,0 +1,41 @@
+"""The qualifications the tool knows (one rules file each) and which one a course follows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lti_tool.rules.loader import load_all
+from lti_tool.rules.model import Qualification
+
+
+@dataclass(frozen=True)
+class Catalog:
+    qualifications: Mapping[str, Qualification]
+    default_code: str
+
+    @classmethod
+    def load(cls, folder: Path, default_code: str) -> Catalog:
+        """Load every rules file; the default must be one of them (fail at start-up, not later)."""
+        qualifications = load_all(folder)
+        if default_code not in qualifications:
+            raise ValueError(
+                f"default_qualification {default_code!r} is not among the qualifications in "
+                f"{folder} ({', '.join(sorted(qualifications))})"
+            )
+        return cls(qualifications, default_code)
+
+    def find(self, code: str) -> Qualification | None:
+        return self.qualifications.get(code)
+
+    def pick(self, custom: Mapping[str, Any] | None, chosen: str | None) -> Qualification:
+        """The link's ``qualification`` custom parameter, else the staff's choice for the
+        course (``chosen``), else the configured default."""
+        requested = (custom or {}).get("qualification")
+        if isinstance(requested, str) and requested.strip() in self.qualifications:
+            return self.qualifications[requested.strip()]
+        if chosen and chosen in self.qualifications:
+            return self.qualifications[chosen]
+        return self.qualifications[self.default_code]
