@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import LiveSite, screenshot
 
@@ -71,10 +72,9 @@ def test_each_tab_acts_on_its_own_course(live_site: LiveSite, page: Any) -> None
     course_a.get_by_role("button", name="Release all held results").click()
     course_a.wait_for_selector("text=Released 0 results")
     course_a.get_by_role("button", name="Send released results to the gradebook").click()
-    course_a.wait_for_function(
-        "!document.getElementById('sync-status').textContent.startsWith('Started')"
-    )
-    assert "of 0 sent" in course_a.inner_text("#sync-status")
+    # A locator wait, not a string predicate: the page's CSP forbids the eval Playwright would
+    # need for an expression, and the status element only appears once the page has moved on.
+    expect(course_a.locator("#sync-status")).to_contain_text("of 0 sent", timeout=60_000)
 
     # A script that names no launch gets the plain refusal, never course B.
     refused = course_a.evaluate(
