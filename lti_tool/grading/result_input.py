@@ -20,15 +20,18 @@ class ResultInput:
     comment: str | None
     released: bool
     override_reason: str | None
+    # Staff confirmed an outcome that disagrees with the score (grading/outcome_check.py).
+    outcome_confirmed: bool = False
     # With check_unchanged, the change time of the value the writer saw (None: no result).
     check_unchanged: bool = False
     expected_changed_at: dt.datetime | None = None
 
 
 def parse_result(body: Any) -> ResultInput:
-    """``{score, max?, outcome, comment?, released?, override_reason?, expected_changed_at?}``,
-    checked. ``expected_changed_at`` (the ``changed_at`` the writer last saw, or null for no
-    result yet) makes the write refuse with 409 when someone changed the result since."""
+    """``{score, max?, outcome, comment?, released?, override_reason?, outcome_confirmed?,
+    expected_changed_at?}``, checked. ``expected_changed_at`` (the ``changed_at`` the writer
+    last saw, or null for no result yet) makes the write refuse with 409 when someone changed
+    the result since."""
     if not isinstance(body, dict):
         raise InvalidInput("bad_body", "Send an object with score, outcome and optional comment.")
     max_score = _number(body.get("max", 100), "max")
@@ -51,6 +54,7 @@ def parse_result(body: Any) -> ResultInput:
         comment,
         released,
         override,
+        outcome_confirmed=_boolean(body.get("outcome_confirmed", False), "outcome_confirmed"),
         check_unchanged="expected_changed_at" in body,
         expected_changed_at=_expected_stamp(body.get("expected_changed_at")),
     )

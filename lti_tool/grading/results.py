@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.audit import audit
 from lti_tool.errors import Forbidden, InvalidInput, NotFound
+from lti_tool.grading.outcome_check import check_outcome
 from lti_tool.grading.result_input import parse_result
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.pathway.module_starts import check_module
@@ -80,6 +81,8 @@ def save_result(
     check_module(qualification, module_code)
     data = parse_result(body)
     student = roster_student(session, context_pk, sub)
+    module = qualification.module(module_code)
+    check_outcome(module, data.score, data.max_score, data.outcome, data.outcome_confirmed)
     if not cpd_complete and not data.override_reason:
         raise InvalidInput(
             "cpd_incomplete",

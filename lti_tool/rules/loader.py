@@ -23,8 +23,17 @@ _TIME_KEYS = {
     "max_parallel_courses",
     "module_start_dates",
 }
-_MODULE_KEYS = {"code", "title", "credits", "cpd_hours", "courses", "compulsory", "optional_groups"}
-_OPTIONAL_MODULE_KEYS = {"compulsory", "optional_groups"}
+_MODULE_KEYS = {
+    "code",
+    "title",
+    "credits",
+    "cpd_hours",
+    "courses",
+    "compulsory",
+    "optional_groups",
+    "pass_mark",
+}
+_OPTIONAL_MODULE_KEYS = {"compulsory", "optional_groups", "pass_mark"}
 _COURSE_KEYS = {"code", "title", "hours"}
 _GROUP_KEYS = {"choose", "courses"}
 
@@ -214,9 +223,21 @@ class _Reader:
             courses=courses,
             compulsory=compulsory,
             optional_groups=groups,
+            pass_mark=self.pass_mark(table, f"{key}.pass_mark"),
         )
         self.check_hours(key, module)
         return module
+
+    def pass_mark(self, table: dict[str, Any], key: str) -> float | None:
+        """Optional: a percentage of the maximum score, above 0 and at most 100."""
+        if "pass_mark" not in table:
+            return None
+        value = table["pass_mark"]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"must be a number, not {type(value).__name__}")
+        if not 0 < value <= 100:
+            raise self.fail(key, f"must be a percentage above 0 and at most 100, not {value}")
+        return float(value)
 
     def check_membership(
         self,

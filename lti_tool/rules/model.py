@@ -34,6 +34,9 @@ class Module:
     courses: tuple[Course, ...]
     compulsory: tuple[str, ...]
     optional_groups: tuple[OptionalGroup, ...] = ()
+    # The assessment's pass mark as a percentage of the maximum score, when the qualification
+    # publishes one (None: it sets none, and the tool judges no outcome against a score).
+    pass_mark: float | None = None
 
     def course(self, code: str) -> Course:
         """Return the course with this code (``KeyError`` when the module has none)."""

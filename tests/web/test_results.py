@@ -91,6 +91,19 @@ def test_bad_results_are_refused(
     assert _count(launcher, OutboxRow) == 0
 
 
+def test_a_pass_with_a_low_score_needs_confirming(launcher: Launcher) -> None:
+    client, headers = _staff(launcher)
+    _complete_b832(launcher, "1001")
+    url = "/api/context/results/B832/1001"
+    refused = client.put(url, json={"score": 30, "outcome": "pass"}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["code"] == "outcome_unconfirmed"
+    assert _count(launcher, OutboxRow) == 0
+    body = {"score": 30, "outcome": "pass", "outcome_confirmed": True}
+    confirmed = client.put(url, json=body, headers=headers)
+    assert confirmed.status_code == 200 and confirmed.get_json()["outcome"] == "pass"
+
+
 def test_results_only_for_students_of_the_roster(launcher: Launcher) -> None:
     client, headers = _staff(launcher)
     body = {"score": 50, "outcome": "fail", "override_reason": "x"}
@@ -155,7 +168,7 @@ def test_held_results_are_not_queued_until_released(launcher: Launcher) -> None:
 def test_a_changed_result_supersedes_its_pending_sync(launcher: Launcher) -> None:
     client, headers = _staff(launcher)
     _complete_b832(launcher, "1001")
-    for score in (40, 55):
+    for score in (40, 45):
         assert (
             client.put(
                 "/api/context/results/B832/1001",
@@ -169,7 +182,7 @@ def test_a_changed_result_supersedes_its_pending_sync(launcher: Launcher) -> Non
             (r.status, r.payload) for r in session.scalars(select(OutboxRow).order_by(OutboxRow.id))
         ]
     assert [status for status, _ in rows] == ["superseded", "pending"]
-    assert rows[1][1]["scoreGiven"] == 55
+    assert rows[1][1]["scoreGiven"] == 45
     assert rows[1][1]["timestamp"] > rows[0][1]["timestamp"]
 
 

@@ -90,6 +90,30 @@ def test_a_larger_optional_course_is_allowed(tmp_path: Path) -> None:
     assert module.group_hours(module.optional_groups[0]) == 100
 
 
+def test_a_module_may_give_a_pass_mark(tmp_path: Path) -> None:
+    path = _broken(tmp_path, [(B832_COMPULSORY, B832_COMPULSORY + "\npass_mark = 40")])
+
+    qualification = load_qualification(path)
+
+    assert qualification.module("B832").pass_mark == 40.0
+    assert qualification.module("B833").pass_mark is None
+    assert pgcert().module("B832").pass_mark is None
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("0", "must be a percentage above 0"), ("101", "at most 100"), ('"40"', "must be a number")],
+)
+def test_a_pass_mark_is_a_percentage(tmp_path: Path, value: str, reason: str) -> None:
+    path = _broken(tmp_path, [(B832_COMPULSORY, B832_COMPULSORY + f"\npass_mark = {value}")])
+
+    with pytest.raises(RulesError) as caught:
+        load_qualification(path)
+
+    assert caught.value.key == "modules[0].pass_mark"
+    assert reason in caught.value.reason
+
+
 def _broken(tmp_path: Path, edits: list[tuple[str, str]], base: Path = REAL_FILE) -> Path:
     text = base.read_text(encoding="utf-8")
     for old, new in edits:
