@@ -196,6 +196,19 @@ def release(
     return count
 
 
+def held(session: Session, context_pk: int, module_code: str | None = None) -> dict[str, set[int]]:
+    """The held (not yet released) results of the course: module code → its students' keys."""
+    query = select(AssessmentResultRow.module_code, AssessmentResultRow.user_pk).where(
+        AssessmentResultRow.context_pk == context_pk, AssessmentResultRow.released.is_(False)
+    )
+    if module_code:
+        query = query.where(AssessmentResultRow.module_code == module_code)
+    found: dict[str, set[int]] = {}
+    for code, user_pk in session.execute(query.order_by(AssessmentResultRow.module_code)):
+        found.setdefault(code, set()).add(user_pk)
+    return found
+
+
 def _next_timestamp(previous: dt.datetime | None) -> dt.datetime:
     """Now, in whole seconds, and at least a second after the previous change: Moodle compares
     score timestamps to the second, so a change within the same second would be refused."""

@@ -146,6 +146,23 @@ def release_results(
         )
 
 
+def release_question(services: Services, launch: Launch, module_code: str | None) -> str | None:
+    """What releasing the held results would do, with its numbers, as the question a tutor
+    confirms ("Release 3 B832 results to 3 students?"); None when nothing is held."""
+    with services.db.read_only() as session:
+        found = results_mod.held(session, context_pk_of(launch), module_code)
+    if not found:
+        return None
+    parts = [f"{len(users)} {code} result{_s(len(users))}" for code, users in found.items()]
+    students = len(set().union(*found.values()))
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Release {listed} to {students} student{_s(students)}?"
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
 def sync_grades(services: Services, launch: Launch) -> str:
     """Start a grade sync job for the course."""
     return start_sync(services, context_pk_of(launch))

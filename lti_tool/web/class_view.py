@@ -7,14 +7,15 @@ import csv
 import io
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from lti_tool.errors import ToolError
 from lti_tool.grading import service as grading
 from lti_tool.grading.class_columns import SYNC_LABELS
 from lti_tool.lti.launch_context import Launch
 from lti_tool.web.auth import requires_launch, services
-from lti_tool.web.staff import _apply, uploaded_text
+from lti_tool.web.staff import _apply, render_preview, uploaded_text
 
 bp = Blueprint("class_view", __name__)
 PAGE_SIZE = 50
@@ -91,17 +92,52 @@ def export(launch: Launch) -> Response:
 
 @bp.post("/results/<sub>")
 @requires_launch(staff=True)
-def save_result(sub: str, launch: Launch) -> BaseResponse:
+def save_result(sub: str, launch: Launch) -> BaseResponse | tuple[str, int]:
+    """The result forms (a student's page, a cell of the class table). Saved: back where the
+    form was. Refused: the student's page again with what was typed and the message next to
+    its field."""
     form = request.form
-    body = {k: form.get(k, "") for k in ("score", "max", "outcome", "comment", "override_reason")}
+    typed = {k: form.get(k, "") for k in RESULT_FIELDS}
+    body: dict[str, str] = {k: typed[k] for k in RESULT_FIELDS if k != "module"}
     body["max"] = body["max"] or "100"
     body["released"] = "true" if form.get("released") else "false"
-    module_code = form.get("module", "")
-    _apply(
-        lambda: grading.save_result(services(), launch, module_code, sub, body),
-        f"{module_code} result saved.",
-    )
+    body["outcome_confirmed"] = "true" if form.get("outcome_confirmed") else "false"
+    module_code = typed["module"]
+    try:
+        grading.save_result(services(), launch, module_code, sub, body)
+    except ToolError as exc:
+        values = {**typed, "released": bool(form.get("released"))}
+        error = {"field": result_field(exc), "message": exc.message, "code": exc.code}
+        page = render_preview(launch, sub, result_form={"typed": values, "error": error})
+        return page, exc.status
+    flash(f"{module_code} result saved.", "ok")
+    if form.get("back") == "class":
+        return redirect(url_for("class_view.overview", **_class_view_args(form)))
     return redirect(url_for("staff.student_preview", sub=sub))
+
+
+RESULT_FIELDS = ("module", "score", "max", "outcome", "comment", "override_reason")
+_FIELD_OF_CODE = {
+    "bad_score": "score",
+    "bad_max": "max",
+    "bad_outcome": "outcome",
+    "outcome_unconfirmed": "outcome",
+    "cpd_incomplete": "override_reason",
+    "unknown_module": "module",
+}
+
+
+def result_field(exc: ToolError) -> str | None:
+    """The form field a refusal is about (None: the form as a whole)."""
+    if exc.code in {"bad_number", "bad_text"}:  # the message starts with the field's name
+        named = exc.message.split(" ", 1)[0]
+        return named if named in RESULT_FIELDS else None
+    return _FIELD_OF_CODE.get(exc.code)
+
+
+def _class_view_args(form: Any) -> dict[str, Any]:
+    """The class view's filter, sort, group and page the cell form was posted from."""
+    return {k: form[k] for k in ("filter", "sort", "group", "page") if form.get(k)}
 
 
 @bp.post("/results/import")
@@ -125,13 +161,22 @@ def sync(launch: Launch) -> BaseResponse:
 
 @bp.post("/release")
 @requires_launch(staff=True)
-def release(launch: Launch) -> BaseResponse:
+def release(launch: Launch) -> BaseResponse | str:
+    """Release held results: first the question with its numbers, then (``confirmed``) the
+    release itself."""
     module_code = request.form.get("module") or None
-    _apply(
-        lambda: (
-            f"Released {grading.release_results(services(), launch, module_code, None)} "
-            "results; sync grades to send them."
-        ),
-        None,
-    )
+    if not request.form.get("confirmed"):
+        question = grading.release_question(services(), launch, module_code)
+        if question is None:
+            flash("No results are held: there is nothing to release.", "ok")
+            return redirect(url_for("class_view.overview"))
+        return render_template(
+            "staff/confirm_release.html", question=question, module=module_code, session=launch
+        )
+
+    def run() -> str:
+        count = grading.release_results(services(), launch, module_code, None)
+        return f"Released {count} result{'' if count == 1 else 's'}; sync grades to send them."
+
+    _apply(run, None)
     return redirect(url_for("class_view.overview"))

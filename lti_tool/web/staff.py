@@ -44,9 +44,15 @@ def overview(launch: Launch) -> str:
 @bp.get("/students/<sub>")
 @requires_launch(staff=True)
 def student_preview(sub: str, launch: Launch) -> str:
+    return render_preview(launch, sub)
+
+
+def render_preview(launch: Launch, sub: str, **extra: Any) -> str:
+    """A student's checklist as staff see it, with the staff forms (``extra``: a refused
+    result form's typed values and message)."""
     checklist = service.student_checklist(services(), launch, sub)
     return render_checklist(
-        checklist, launch, student=checklist["student"], attempts=checklist["attempts"]
+        checklist, launch, student=checklist["student"], attempts=checklist["attempts"], **extra
     )
 
 

@@ -159,7 +159,7 @@ def test_course_a_release_after_launching_course_b_never_releases_course_b(
     course_b = _open(launcher, browser, "autumn", "/staff/class/")
     _held_result(launcher, course_b, "autumn")
     assert _sync_status(course_b) == "held"
-    pressed = course_a.submit("/staff/class/release", {})
+    pressed = course_a.submit("/staff/class/release", {"confirmed": "1"})
     assert pressed.status_code == 302, pressed.get_data(as_text=True)
     assert _sync_status(course_b) == "held"  # course B's held result stays held
 
