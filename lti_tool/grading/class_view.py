@@ -127,5 +127,7 @@ def _result(result: AssessmentResultRow | None, outbox: OutboxRow | None) -> dic
         "outcome": result.outcome,
         "comment": result.comment,
         "released": result.released,
+        # What a change sends back as expected_changed_at (the class table's cells do).
+        "changed_at": result.changed_at.isoformat(),
         "sync": sync,
     }

@@ -1,0 +1,137 @@
+"""A tutor marks three students from the keyboard in the class table, in Chromium with the
+page's CSP in force: type the score, Tab, a letter for the outcome, Enter; the cell says
+"Saved" and focus moves to the next student. A Pass under half marks asks first (Enter again
+confirms). Then the page at desktop and at 360 px, checked by axe-core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from lti_tool.persistence.models import AssessmentResultRow, User
+from tests.browser.conftest import BROWSER_WAIT_MS, LiveSite, screenshot
+from tests.browser.test_checklist_a11y import (
+    PHONE,
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    launch,
+)
+from tests.browser.test_grade_sync_browser import make_eligible_for_b832
+from tests.support.bound_pages import goto_bound
+
+pytestmark = pytest.mark.browser
+
+# The class view sorts by family name: Hughes, Patel, Student.
+CLASS = ("Owen Hughes", "Priya Patel", "Sam Student")
+
+
+@pytest.fixture
+def axe_context(chromium: Any) -> Iterator[Any]:
+    """axe-core is injected, so this context bypasses the CSP (the marking itself does not)."""
+    context = chromium.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)
+    context.set_default_timeout(BROWSER_WAIT_MS)
+    yield context
+    context.close()
+
+
+def _cell(page: Any, who: str) -> Any:
+    return page.locator("form.mark[data-module='B832']").filter(
+        has=page.get_by_label(f"B832 score for {who}, out of 100")
+    )
+
+
+def _results(live_site: LiveSite) -> dict[str, tuple[float, str, bool]]:
+    with live_site.app.extensions["lti_tool"].db.read_only() as session:
+        rows = session.execute(
+            select(User.name, AssessmentResultRow).join(
+                User, User.id == AssessmentResultRow.user_pk
+            )
+        ).all()
+        return {name: (r.score, r.outcome, r.released) for name, r in rows}
+
+
+def test_a_tutor_marks_three_students_from_the_keyboard(
+    live_site: LiveSite, chromium: Any, axe_context: Any
+) -> None:
+    context = chromium.new_context(viewport={"width": 1024, "height": 768})
+    context.set_default_timeout(BROWSER_WAIT_MS)
+    try:
+        page = launch(live_site, context, "Launch as instructor (teacher1)")
+        problems: list[str] = []
+        # The 422 of the confirmation is expected; a CSP refusal or a script error is not.
+        page.on(
+            "console",
+            lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        for sub in ("1001", "1002", "1003"):
+            make_eligible_for_b832(live_site, sub)
+        goto_bound(page, live_site.tool_url + "/staff/class/")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Class")
+
+        first = _cell(page, CLASS[0]).get_by_label(f"B832 score for {CLASS[0]}, out of 100")
+        first.focus()
+        for who, score, letter, shown in (
+            (CLASS[0], "72", "p", "Saved: pass 72/100, held"),
+            (CLASS[1], "35", "f", "Saved: fail 35/100, held"),
+            (CLASS[2], "45", "p", "Saved: pass 45/100, held"),
+        ):
+            cell = _cell(page, who)
+            expect(cell.locator("[data-field=score]")).to_be_focused()
+            page.keyboard.type(score)
+            page.keyboard.press("Tab")
+            expect(cell.locator("[data-field=outcome]")).to_be_focused()
+            page.keyboard.press(letter)  # a select chooses by its first letter
+            page.keyboard.press("Enter")
+            state = cell.locator(".mark-state")
+            if who == CLASS[2]:  # 45 is under half marks: asked, then Enter again confirms
+                expect(state).to_contain_text("Press Enter again to confirm")
+                expect(state).to_contain_text("45 out of 100 is under half marks")
+                expect(cell.locator("[data-field=outcome]")).to_have_attribute(
+                    "aria-invalid", "true"
+                )
+                expect(cell.locator("[data-field=outcome]")).to_be_focused()
+                screenshot(page, "marking-confirm")
+                page.keyboard.press("Enter")
+            expect(state).to_have_text(shown)
+            expect(state).to_have_attribute("aria-live", "polite")
+            if who != CLASS[2]:  # focus moved down to the next student's score
+                following = CLASS[CLASS.index(who) + 1]
+                expect(_cell(page, following).locator("[data-field=score]")).to_be_focused()
+        assert _results(live_site) == {
+            "Owen Hughes": (72.0, "pass", False),
+            "Priya Patel": (35.0, "fail", False),
+            "Sam Student": (45.0, "pass", False),
+        }
+        # Arrow keys move between students and fields without the mouse.
+        page.keyboard.press("ArrowUp")
+        expect(_cell(page, CLASS[1]).locator("[data-field=outcome]")).to_be_focused()
+        page.keyboard.press("ArrowRight")
+        expect(_cell(page, CLASS[1]).locator("[data-field=comment]")).to_be_focused()
+        page.keyboard.type("Well argued")
+        page.keyboard.press("Enter")
+        expect(_cell(page, CLASS[1]).locator(".mark-state")).to_have_text(
+            "Saved: fail 35/100, held"
+        )
+        # No page reload happened, and the CSP refused nothing.
+        assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
+        screenshot(page, "marking-class-table")
+        assert not problems, problems
+    finally:
+        context.close()
+
+    # Reloaded, the table shows what was saved; axe-core at desktop and at 360 px.
+    page = launch(live_site, axe_context, "Launch as instructor (teacher1)")
+    goto_bound(page, live_site.tool_url + "/staff/class/")
+    expect(_cell(page, CLASS[1]).locator("[data-field=comment]")).to_have_value("Well argued")
+    expect(_cell(page, CLASS[0]).locator("[data-field=score]")).to_have_value("72")
+    assert_accessible(page, "class table marking")
+    page.set_viewport_size(PHONE)
+    page.reload()
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "marking-class-table-360px")
+    assert_accessible(page, "class table marking at 360px")
