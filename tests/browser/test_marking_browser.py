@@ -94,11 +94,18 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
                 expect(cell.locator("[data-field=outcome]")).to_have_attribute(
                     "aria-invalid", "true"
                 )
+                expect(cell.locator("[data-field=outcome]")).to_have_attribute(
+                    "aria-describedby", "mark-1001-B832"
+                )
+                expect(cell.locator("[data-field=score]")).not_to_have_attribute(
+                    "aria-invalid", "true"
+                )
                 expect(cell.locator("[data-field=outcome]")).to_be_focused()
                 screenshot(page, "marking-confirm")
                 page.keyboard.press("Enter")
             expect(state).to_have_text(shown)
             expect(state).to_have_attribute("aria-live", "polite")
+            expect(cell.locator("[aria-invalid]")).to_have_count(0)
             if who != CLASS[2]:  # focus moved down to the next student's score
                 following = CLASS[CLASS.index(who) + 1]
                 expect(_cell(page, following).locator("[data-field=score]")).to_be_focused()
@@ -117,6 +124,18 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
         expect(_cell(page, CLASS[1]).locator(".mark-state")).to_have_text(
             "Saved: fail 35/100, held"
         )
+        # A refusal keeps what was typed, and says why next to the field it is about.
+        b833 = page.locator("form.mark[data-module='B833'][data-sub='1003']")
+        b833.locator("[data-field=score]").focus()
+        page.keyboard.type("sixty")
+        page.keyboard.press("Tab")
+        page.keyboard.press("f")
+        page.keyboard.press("Enter")
+        expect(b833.locator(".mark-state")).to_have_text("score must be a number, not 'sixty'.")
+        expect(b833.locator("[data-field=score]")).to_have_value("sixty")
+        expect(b833.locator("[data-field=score]")).to_have_attribute("aria-invalid", "true")
+        expect(b833.locator("[data-field=outcome]")).to_have_value("fail")
+        expect(b833.locator("[data-field=outcome]")).to_be_focused()
         # No page reload happened, and the CSP refused nothing.
         assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
         screenshot(page, "marking-class-table")
