@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lti_tool.persistence.models import AssessmentResultRow
+from lti_tool.persistence.models import AssessmentResultRow, Membership, User
 from tests.support.lti import Launcher, without_binding
 from tests.support.pathway_web import Node, Opened, csrf_token, open_tool, parse_html
 
@@ -141,3 +141,25 @@ def test_bulk_buttons_of_the_class_view_are_not_primary(launcher: Launcher) -> N
     release = next(b for b in page.find_all("button") if b.text.startswith("Release all"))
     sync = next(b for b in page.find_all("button") if b.text.startswith("Send released"))
     assert "bulk" in release.classes and "bulk" in sync.classes
+
+
+def test_the_class_table_offers_a_result_cell_per_module_except_to_leavers(
+    launcher: Launcher,
+) -> None:
+    teacher = _teacher(launcher)
+    db = launcher.app.extensions["lti_tool"].db
+    with db.unit_of_work() as session:
+        leaver = session.scalar(
+            select(Membership).join(User, User.id == Membership.user_pk).where(User.sub == "1002")
+        )
+        assert leaver is not None
+        leaver.status = "left"
+    page = parse_html(teacher.client.get("/staff/class/").get_data(as_text=True))
+    cells = [(f.attrs["data-sub"], f.attrs["data-module"]) for f in page.find_all("form", "mark")]
+    assert sorted(cells) == [("1001", "B832"), ("1001", "B833"), ("1003", "B832"), ("1003", "B833")]
+    cell = page.find("form", "mark", **{"data-sub": "1001", "data-module": "B832"})
+    outcome = cell.find("select", name="outcome")
+    assert outcome.attrs["aria-label"] == "B832 outcome for Sam Student"
+    assert [o.attrs["value"] for o in outcome.find_all("option", selected="")] == [""]
+    assert not cell.find_all("input", name="released")  # nothing released from the table
+    assert cell.find("span", "mark-state").attrs["aria-live"] == "polite"
