@@ -44,14 +44,14 @@ def _cell(page: Any, who: str) -> Any:
     )
 
 
-def _results(live_site: LiveSite) -> dict[str, tuple[float, str, bool]]:
+def _results(live_site: LiveSite) -> dict[tuple[str, str], tuple[float, str, bool]]:
     with live_site.app.extensions["lti_tool"].db.read_only() as session:
         rows = session.execute(
             select(User.name, AssessmentResultRow).join(
                 User, User.id == AssessmentResultRow.user_pk
             )
         ).all()
-        return {name: (r.score, r.outcome, r.released) for name, r in rows}
+        return {(name, r.module_code): (r.score, r.outcome, r.released) for name, r in rows}
 
 
 def test_a_tutor_marks_three_students_from_the_keyboard(
@@ -110,9 +110,9 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
                 following = CLASS[CLASS.index(who) + 1]
                 expect(_cell(page, following).locator("[data-field=score]")).to_be_focused()
         assert _results(live_site) == {
-            "Owen Hughes": (72.0, "pass", False),
-            "Priya Patel": (35.0, "fail", False),
-            "Sam Student": (45.0, "pass", False),
+            ("Owen Hughes", "B832"): (72.0, "pass", False),
+            ("Priya Patel", "B832"): (35.0, "fail", False),
+            ("Sam Student", "B832"): (45.0, "pass", False),
         }
         # Arrow keys move between students and fields without the mouse.
         page.keyboard.press("ArrowUp")
@@ -154,3 +154,24 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
     assert_no_horizontal_scroll(page)
     screenshot(page, "marking-class-table-360px")
     assert_accessible(page, "class table marking at 360px")
+
+    # The student's page form: a Pass under half marks comes back with what was typed, the
+    # question next to the outcome, and a box to confirm it.
+    goto_bound(page, live_site.tool_url + "/staff/students/1001")
+    form = page.get_by_role("region", name="Record an assessment result")
+    form.get_by_label("Module").select_option("B833")
+    form.get_by_label("Score").fill("30")
+    form.get_by_label("Outcome").select_option("pass")
+    form.get_by_label("Comment").fill("Thin on evidence")
+    form.get_by_label("Override reason (if CPD incomplete)").fill("APL")
+    form.get_by_role("button", name="Save result").click()
+    expect(page.locator("#result-outcome-error")).to_contain_text("under half marks")
+    expect(form.get_by_label("Comment")).to_have_value("Thin on evidence")
+    expect(form.get_by_label("Score")).to_have_value("30")
+    screenshot(page, "marking-student-form-confirm-360px")
+    assert_no_horizontal_scroll(page)
+    assert_accessible(page, "student result form asking to confirm at 360px")
+    form.get_by_label("Yes, this outcome is right").check()
+    form.get_by_role("button", name="Save result").click()
+    expect(page.get_by_role("status").filter(has_text="B833 result saved.")).to_be_visible()
+    assert _results(live_site)[("Sam Student", "B833")] == (30.0, "pass", False)
