@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lti_tool.persistence.models import AssessmentResultRow, User
-from tests.browser.conftest import BROWSER_WAIT_MS, LiveSite, screenshot
+from tests.browser.conftest import ARTIFACTS, BROWSER_WAIT_MS, LiveSite, screenshot
 from tests.browser.test_checklist_a11y import (
     PHONE,
     assert_accessible,
@@ -169,6 +169,7 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
     expect(form.get_by_label("Comment")).to_have_value("Thin on evidence")
     expect(form.get_by_label("Score")).to_have_value("30")
     screenshot(page, "marking-student-form-confirm-360px")
+    form.screenshot(path=str(ARTIFACTS / "marking-student-form-confirm-360px-form.png"))
     assert_no_horizontal_scroll(page)
     assert_accessible(page, "student result form asking to confirm at 360px")
     form.get_by_label("Yes, this outcome is right").check()
