@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from lti_tool.persistence.models import SigningKey
 from tests.browser.conftest import LiveSite, blocking_profile, running_site, screenshot
@@ -115,6 +116,14 @@ def test_teacher_and_student_use_every_form_and_download_in_a_moodle_frame(
         tool.get_by_role("button", name="Release all held results…").click()
         tool.get_by_role("button", name="Release 1 B833 result to 1 student").click()
         _answered(tool, "Released 1 result;")
+        # A cell of the class table saves through the API from inside the frame (its token
+        # and CSRF header accepted): the answer is the server's own refusal, shown in the cell.
+        cell = tool.locator("form.mark[data-sub='1001'][data-module='B832']")
+        cell.locator("[data-field=score]").fill("66")
+        cell.locator("[data-field=outcome]").select_option("pass")
+        cell.locator("[data-field=outcome]").press("Enter")
+        expect(cell.locator(".mark-state")).to_contain_text("has not met the CPD requirement")
+        expect(cell.locator("[data-field=score]")).to_have_value("66")
         tool.get_by_role("button", name="Send released results to the gradebook").click()
         _answered(tool, "Grade sync")
         with page.expect_download() as downloading:
