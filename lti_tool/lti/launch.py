@@ -8,8 +8,9 @@ What pylti1p3 2.0.0 lacks and this module adds:
   refuses tokens issued too long ago, checks ``azp`` for multi-audience tokens and accepts
   only the algorithm of the platform's key;
 - the platform JWKS is cached in shared storage and refetched on an unknown ``kid``;
-- unknown deployments are recorded inactive and refused; every failure is a plain-words
-  ``LaunchRefused``, not a bare ``LtiException``.
+- the claims the tool reads are checked, and unknown deployments are recorded inactive and
+  refused (both in ``lti/launch_checks.py``); every failure is a plain-words ``LaunchRefused``,
+  not a bare ``LtiException``.
 """
 
 from __future__ import annotations
@@ -29,12 +30,11 @@ from pylti1p3.exception import LtiException
 
 from lti_tool.errors import LaunchRefused
 from lti_tool.lti import claims as c
-from lti_tool.lti import registry
 from lti_tool.lti.browser_binding import STORAGE_SECRET_FIELD, take_bound_state
 from lti_tool.lti.collaborators import LaunchParts
+from lti_tool.lti.launch_checks import active_deployment_pk, check_message_claims
 from lti_tool.lti.login import ToolCookieService
 from lti_tool.lti.platform_keys import ASYMMETRIC_ALGORITHMS
-from lti_tool.lti.registry_cache import platform_origins
 from lti_tool.lti.tool_conf import ToolConf
 
 
@@ -240,38 +240,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     def _check_message(self) -> None:
         body = self._verified
-        if body.get(c.VERSION) != c.LTI_VERSION:
-            raise LaunchRefused(
-                "wrong_version",
-                f"The launch declares LTI version {body.get(c.VERSION)!r}; 1.3.0 is required.",
-            )
-        message_type = body.get(c.MESSAGE_TYPE)
-        if not message_type:
-            raise LaunchRefused("missing_message_type", "The launch has no message_type claim.")
-        if message_type not in c.KNOWN_MESSAGE_TYPES:
-            raise LaunchRefused(
-                "unknown_message_type", f"The message type {message_type!r} is not supported."
-            )
-        if not isinstance(body.get("sub"), str) or not body["sub"].strip():
-            raise LaunchRefused("missing_sub", "The launch does not identify the user (sub).")
-        if c.ROLES not in body:
-            raise LaunchRefused("missing_roles", "The launch has no roles claim.")
-        if not isinstance(body[c.ROLES], list):
-            raise LaunchRefused("bad_roles", "The launch's roles claim is not a list.")
-        deployment_id = body.get(c.DEPLOYMENT_ID)
-        if not isinstance(deployment_id, str) or not deployment_id.strip():
-            raise LaunchRefused("missing_deployment_id", "The launch has no deployment_id claim.")
-        link = body.get(c.RESOURCE_LINK)
-        if message_type == c.RESOURCE_LINK_REQUEST and (
-            not isinstance(link, dict) or not isinstance(link.get("id"), str) or not link["id"]
-        ):
-            raise LaunchRefused(
-                "missing_resource_link", "The launch has no resource_link id claim."
-            )
-        context = body.get(c.CONTEXT)
-        if context is not None and (not isinstance(context, dict) or not context.get("id")):
-            raise LaunchRefused("bad_context", "The launch's context claim has no id.")
-        if message_type == "LtiDataPrivacyLaunchRequest":
+        check_message_claims(body)
+        if body.get(c.MESSAGE_TYPE) == "LtiDataPrivacyLaunchRequest":
             # pylti1p3 knows only the name Canvas uses; validate the same way.
             self._set_body({**body, c.MESSAGE_TYPE: "DataPrivacyLaunchRequest"})
         try:
@@ -283,26 +253,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         row = self._conf.found
         assert row is not None
         deployment_id = str(self._verified[c.DEPLOYMENT_ID])
-        pk = self._services.registry_cache.active_deployment_pk(row.pk, deployment_id)
-        active = pk is not None
-        if pk is None:
-            with self._services.db.unit_of_work() as session:
-                deployment = registry.find_deployment(session, row.pk, deployment_id)
-                if deployment is None:
-                    registry.record_unknown_deployment(session, row.pk, deployment_id)
-                else:
-                    pk = deployment.id
-        if pk is None or not active:
-            raise LaunchRefused(
-                "inactive_deployment" if pk else "unknown_deployment",
-                f"Deployment {deployment_id!r} of platform {row.name!r} is not active "
-                "yet. An administrator of the tool must activate it "
-                f"(lti-tool platform activate-deployment {row.name} {deployment_id}).",
-                status=403,
-                # The signature is verified by now: this platform may show the refusal.
-                frame_origins=platform_origins(row.kind, row.issuer, row.auth_login_url),
-            )
-        self._deployment = (pk, deployment_id)
+        self._deployment = (active_deployment_pk(self._services, row, deployment_id), deployment_id)
 
 
 def _unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:

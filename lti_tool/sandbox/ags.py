@@ -40,7 +40,8 @@ from lti_tool.sandbox.ags_protocol import (
 )
 from lti_tool.sandbox.ags_store import AgsRefused, AgsStore, LineItem, ScorePost, number
 from lti_tool.sandbox.ags_validation import is_learner, param_int, parse_lineitem, parse_score
-from lti_tool.sandbox.platform import DEMO_CONTEXT, SandboxPlatform
+from lti_tool.sandbox.demo_people import DEMO_CONTEXT
+from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.sandbox.service_auth import ServiceRefused, require_scope, service_error
 
 PREFIX = "/api/ags"

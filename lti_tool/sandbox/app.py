@@ -20,9 +20,10 @@ from lti_tool.sandbox.canvas_rest import register_canvas_rest
 from lti_tool.sandbox.course_frame import placed_link_claims, register_course_frame, storage_target
 from lti_tool.sandbox.deep_linking import register_deep_linking
 from lti_tool.sandbox.demo_data import demo_lms
+from lti_tool.sandbox.demo_people import COURSES, DEMO_CONTEXT, DEMO_USERS
 from lti_tool.sandbox.groups import register_groups
 from lti_tool.sandbox.moodle_ws import register_moodle_ws
-from lti_tool.sandbox.platform import COURSES, DEMO_CONTEXT, DEMO_USERS, SandboxPlatform
+from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.sandbox.service_auth import ServiceRefused, require_scope, service_error
 
 

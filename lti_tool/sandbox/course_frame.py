@@ -11,7 +11,8 @@ from typing import Any
 from flask import Flask, abort, render_template, request
 
 from lti_tool.lti import claims as c
-from lti_tool.sandbox.platform import COURSES, DEMO_USERS, SandboxPlatform
+from lti_tool.sandbox.demo_people import COURSES, DEMO_USERS
+from lti_tool.sandbox.platform import SandboxPlatform
 
 FORWARDING_FRAME = "post_message_forwarding"
 STORAGE_MODES = {"forwarding": FORWARDING_FRAME, "parent": "_parent", "none": None}

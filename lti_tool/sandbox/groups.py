@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 from flask import Flask, Response, jsonify, request
 
 from lti_tool.lti import claims as c
-from lti_tool.sandbox.platform import DEMO_CONTEXT, SandboxPlatform
+from lti_tool.sandbox.demo_people import DEMO_CONTEXT
+from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.sandbox.service_auth import ServiceRefused, require_scope
 
 GROUPS_MEDIA_TYPE = "application/vnd.ims.lti-gs.v1.contextgroupcontainer+json"

@@ -1,4 +1,5 @@
-"""The sandbox LMS's platform side: its keys, demo users and the id_tokens it signs.
+"""The sandbox LMS's platform side: its keys, its URLs and the id_tokens it signs for the demo
+people of ``sandbox/demo_people.py``.
 
 Tests use :class:`SandboxPlatform` directly to mint launches, forged ones included.
 """
@@ -19,114 +20,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from lti_tool.lti import claims as c
-
-MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
-INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    key: str
-    sub: str
-    given_name: str
-    family_name: str
-    email: str
-    roles: tuple[str, ...]
-
-    @property
-    def name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
-
-
-DEMO_USERS: dict[str, DemoUser] = {
-    u.key: u
-    for u in (
-        DemoUser(
-            "student1",
-            "1001",
-            "Sam",
-            "Student",
-            "sam.student@example.org",
-            (MEMBERSHIP + "Learner",),
-        ),
-        DemoUser(
-            "student2",
-            "1002",
-            "Priya",
-            "Patel",
-            "priya.patel@example.org",
-            (MEMBERSHIP + "Learner",),
-        ),
-        DemoUser(
-            "student3",
-            "1003",
-            "Owen",
-            "Hughes",
-            "owen.hughes@example.org",
-            (MEMBERSHIP + "Learner",),
-        ),
-        DemoUser(
-            "teacher1",
-            "2001",
-            "Tess",
-            "Teacher",
-            "tess.teacher@example.org",
-            (MEMBERSHIP + "Instructor",),
-        ),
-        DemoUser(
-            "admin",
-            "3001",
-            "Ada",
-            "Admin",
-            "ada.admin@example.org",
-            (INSTITUTION + "Administrator", MEMBERSHIP + "Instructor"),
-        ),
-    )
-}
-
-DEMO_CONTEXT = {
-    "id": "pgcert-cl-2027",
-    "label": "PGCERT-CL",
-    "title": "Postgraduate Certificate in Clinical Leadership",
-    "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
-}
-
-
-# A second course of the demo platform (``?course=autumn``): the same people in another
-# intake, without NRPS, AGS or groups, to show that each course's pages act on that course only.
-AUTUMN_CONTEXT = {
-    "id": "pgcert-cl-2027-autumn",
-    "label": "PGCERT-CL-AUT",
-    "title": "Postgraduate Certificate in Clinical Leadership (autumn intake)",
-    "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
-}
-COURSES = {"spring": DEMO_CONTEXT, "autumn": AUTUMN_CONTEXT}
-
-
-def demo_groups() -> list[dict[str, Any]]:
-    """Tutor groups of the demo course: the Course Groups service's entries plus who is in
-    each (``members``: subs; not part of what the service shows)."""
-    return [
-        {"id": "tg-a", "name": "Tutor group A", "set_id": "tutor", "members": ["1001", "1002"]},
-        {"id": "tg-b", "name": "Tutor group B", "set_id": "tutor", "members": ["1003"]},
-    ]
-
-
-def demo_roster() -> list[dict[str, Any]]:
-    """NRPS members as the spec shapes them, one per demo user."""
-    return [
-        {
-            "status": "Active",
-            "user_id": u.sub,
-            "name": u.name,
-            "given_name": u.given_name,
-            "family_name": u.family_name,
-            "email": u.email,
-            "lis_person_sourcedid": u.key.upper(),
-            "roles": list(u.roles),
-        }
-        for u in DEMO_USERS.values()
-    ]
+from lti_tool.sandbox.demo_people import (
+    AUTUMN_CONTEXT,
+    DEMO_CONTEXT,
+    DEMO_USERS,
+    DemoUser,
+    demo_groups,
+    demo_roster,
+)
 
 
 @dataclass

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from lti_tool.lti import claims as c
-from lti_tool.sandbox.platform import DEMO_USERS, SandboxPlatform
+from lti_tool.sandbox.demo_people import DEMO_USERS
+from lti_tool.sandbox.platform import SandboxPlatform
 
 MESSAGE_TYPE = "DataPrivacyLaunchRequest"
 

@@ -1,5 +1,6 @@
-"""Tool administration pages under ``/admin``: registrations and deployments, keys,
-completion sources and CPD mappings, the audit log and health.
+"""Tool administration pages under ``/admin``: registrations and deployments, keys, the audit
+log, health and erasure requests; a registration's completion source and CPD mappings are in
+``web/admin_completion.py``, the sign-in in ``web/admin_auth.py`` (both on this blueprint).
 
 Every state change is a POST with a CSRF token; destructive ones (deactivating a deployment,
 rotating the key, changing a completion source) first show a confirmation page that works
@@ -18,37 +19,31 @@ from lti_tool.admin import (
     erasure,
     health,
     keys,
-    mapping,
     pages,
     platforms,
     registration_endpoints,
-    sources,
 )
-from lti_tool.errors import Forbidden, NotFound, ToolError
+from lti_tool.errors import ToolError
 from lti_tool.lti import registry
 from lti_tool.web.admin_auth import (
     add_login_routes,
     admin,
     current_admin,
+    form_refusal,
     require_admin,
     require_tool_admin,
 )
+from lti_tool.web.admin_completion import add_completion_routes
 from lti_tool.web.auth import services
 
 bp = Blueprint("admin", __name__)
 add_login_routes(bp)
+add_completion_routes(bp)
 
 
 @bp.context_processor
 def _identity() -> dict[str, Any]:
     return {"admin_identity": current_admin()}
-
-
-def _refusal(exc: ToolError) -> str:
-    """A form's refusal, to show on the page; scope and permission errors stay errors."""
-    if isinstance(exc, NotFound | Forbidden):
-        raise exc
-    return exc.message
 
 
 def _int_arg(name: str) -> int | None:
@@ -133,7 +128,7 @@ def endpoints_form(pk: int) -> Response | str:
                 services(), admin(), pk, _endpoint_form()
             )
         except ToolError as exc:
-            error = _refusal(exc)
+            error = form_refusal(exc)
         else:
             return render_template("admin/endpoints_confirm.html", change=change)
     page = render_template("admin/endpoints.html", change=change, error=error)
@@ -165,91 +160,6 @@ def rotate_key() -> Response | str:
         button="Rotate the key",
         cancel=url_for("admin.key_list"),
     )
-
-
-@bp.route("/registrations/<int:pk>/source", methods=["GET", "POST"])
-@require_admin
-def source_form(pk: int) -> Response | str:
-    registration = platforms.get_registration(services(), admin(), pk)
-    current = sources.source_summary(services(), admin(), pk)
-    error: str | None = None
-    if request.method == "POST":
-        form = sources.SourceForm(
-            kind=request.form.get("kind", ""),
-            endpoint_url=request.form.get("endpoint_url", ""),
-            token=request.form.get("token", ""),
-            mode=request.form.get("mode", "course"),
-            ags_threshold=request.form.get("ags_threshold", ""),
-        )
-        try:
-            change_id = sources.stage_source_change(services(), admin(), pk, form)
-        except ToolError as exc:
-            error = _refusal(exc)
-        else:
-            return redirect(url_for("admin.confirm_source", pk=pk, change_id=change_id))
-    page = render_template(
-        "admin/source.html", registration=registration, current=current, error=error
-    )
-    return Response(page, status=422 if error else 200, mimetype="text/html")
-
-
-@bp.route("/registrations/<int:pk>/source/confirm/<change_id>", methods=["GET", "POST"])
-@require_admin
-def confirm_source(pk: int, change_id: str) -> Response | str:
-    if request.method == "POST":
-        sources.apply_source_change(services(), admin(), pk, change_id)
-        flash("The completion source is changed.", "ok")
-        return redirect(url_for("admin.registration", pk=pk))
-    change = sources.staged_change(services(), admin(), pk, change_id)
-    return render_template("admin/source_confirm.html", change=change)
-
-
-@bp.route("/registrations/<int:pk>/mapping", methods=["GET", "POST"])
-@require_admin
-def mapping_page(pk: int) -> Response | str:
-    if request.method == "POST":
-        form = request.form
-        code = form.get("code", "")
-        try:
-            mapping.set_course_mapping(
-                services(),
-                admin(),
-                pk,
-                code,
-                form.get("course_id", ""),
-                form.get("activity_id", ""),
-            )
-        except ToolError as exc:
-            flash(_refusal(exc), "error")
-        else:
-            flash(f"{code} is mapped.", "ok")
-        return redirect(url_for("admin.mapping_page", pk=pk))
-    return render_template("admin/mapping.html", view=mapping.mapping_view(services(), admin(), pk))
-
-
-@bp.post("/registrations/<int:pk>/mapping/discover")
-@require_admin
-def discover(pk: int) -> Response | str:
-    try:
-        result = mapping.discover_mappings(
-            services(), admin(), pk, request.form.get("mode", "courses"), request.form.get("course")
-        )
-    except ToolError as exc:
-        flash(_refusal(exc), "error")
-        return redirect(url_for("admin.mapping_page", pk=pk))
-    return render_template(
-        "admin/discovery.html",
-        view=mapping.mapping_view(services(), admin(), pk),
-        result=result,
-    )
-
-
-@bp.post("/registrations/<int:pk>/mapping/discover/<discovery_id>")
-@require_admin
-def apply_discovery(pk: int, discovery_id: str) -> Response:
-    stored = mapping.apply_discovery(services(), admin(), pk, discovery_id)
-    flash(f"Stored {stored} mappings found in the learning platform.", "ok")
-    return redirect(url_for("admin.mapping_page", pk=pk))
 
 
 @bp.get("/audit")
@@ -301,7 +211,7 @@ def erasure_request(request_id: int) -> Response | str:
                     services(), admin(), request_id, request.form.get("reason", "")
                 )
             except ToolError as exc:
-                flash(_refusal(exc), "error")
+                flash(form_refusal(exc), "error")
                 return redirect(url_for("admin.erasure_request", request_id=request_id))
             flash(f"Erasure request {request_id} rejected.", "ok")
         return redirect(url_for("admin.erasure_requests"))

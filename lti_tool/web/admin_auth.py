@@ -27,11 +27,18 @@ from lti_tool.admin.login import (
     log_out,
     resolve_admin_session,
 )
-from lti_tool.errors import Forbidden, NotAuthenticated
+from lti_tool.errors import Forbidden, NotAuthenticated, NotFound, ToolError
 from lti_tool.web.auth import bearer_token, current_launch, services
 from lti_tool.web.launch_token import page_token
 
-__all__ = ["ADMIN_COOKIE", "AdminIdentity", "current_admin", "require_admin", "require_tool_admin"]
+__all__ = [
+    "ADMIN_COOKIE",
+    "AdminIdentity",
+    "current_admin",
+    "form_refusal",
+    "require_admin",
+    "require_tool_admin",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 ADMIN_COOKIE = "lti_tool_admin"
@@ -105,6 +112,13 @@ def admin() -> AdminIdentity:
     identity = current_admin()
     assert identity is not None
     return identity
+
+
+def form_refusal(exc: ToolError) -> str:
+    """A form's refusal, to show on the page; scope and permission errors stay errors."""
+    if isinstance(exc, NotFound | Forbidden):
+        raise exc
+    return exc.message
 
 
 def login_page() -> Response | str:

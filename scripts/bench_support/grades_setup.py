@@ -33,7 +33,8 @@ from lti_tool.persistence.models import (
     User,
 )
 from lti_tool.sandbox import register_sandbox
-from lti_tool.sandbox.platform import DEMO_CONTEXT, MEMBERSHIP, SandboxPlatform
+from lti_tool.sandbox.demo_people import DEMO_CONTEXT, MEMBERSHIP
+from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.settings import load_settings, normalise_database_url
 
 SECRET_KEY = "bench-grades-secret-key-not-for-production"

@@ -26,7 +26,7 @@ from lti_tool.persistence.models import (
     User,
     utcnow,
 )
-from lti_tool.sandbox.platform import DEMO_USERS
+from lti_tool.sandbox.demo_people import DEMO_USERS
 from tests.support.lti import REMOVE, Launcher, launch_token
 from tests.support.pathway_web import add_completions
 

@@ -10,7 +10,7 @@ import pytest
 
 from lti_tool.lti import claims as c
 from lti_tool.lti.sessions import session_cookie_name
-from lti_tool.sandbox.platform import DEMO_CONTEXT
+from lti_tool.sandbox.demo_people import DEMO_CONTEXT
 from tests.support.lti import REMOVE, Launcher
 from tests.support.pathway_web import Opened, add_completions, audit_rows, csrf_token, open_tool
 

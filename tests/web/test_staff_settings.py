@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lti_tool.lti import claims as c
 from lti_tool.persistence.models import Context, ContextSettings
-from lti_tool.sandbox.platform import DEMO_CONTEXT
+from lti_tool.sandbox.demo_people import DEMO_CONTEXT
 from tests.support.lti import Launcher
 from tests.support.pathway_web import Opened, audit_rows, open_tool
 
