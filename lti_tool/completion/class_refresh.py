@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -57,18 +58,35 @@ class ClassRefresh:
     failed: int
     seconds: float
     errors: dict[str, list[str]]
+    # Who could not be read and why, in plain words: [{"sub", "name", "reason"}].
+    unreadable: list[dict[str, str]]
+
+
+Progress = Callable[[int, int, int], None]  # (read, failed, total)
 
 
 def refresh_class(
-    services: Services, context_pk: int, *, concurrency: int = 16, batch_size: int = 100
+    services: Services,
+    context_pk: int,
+    *,
+    concurrency: int = 16,
+    batch_size: int = 100,
+    progress: Progress | None = None,
 ) -> ClassRefresh:
     """Refresh every active student of a course, ``concurrency`` students at a time (each
-    student's own calls are bounded by the source). Runs as a job for a whole class."""
+    student's own calls are bounded by the source). Runs as a job for a whole class.
+    Moodle reads every roster member; Canvas those whose Canvas user id is known (from a
+    launch, or from the roster when the platform gives it)."""
 
     with services.db.read_only() as session:
         rows = session.execute(
             select(
-                User.id, User.sub, User.lms_user_id, Membership.roles, Deployment.registration_id
+                User.id,
+                User.sub,
+                User.name,
+                User.lms_user_id,
+                Membership.roles,
+                Deployment.registration_id,
             )
             .join(Membership, Membership.user_pk == User.id)
             .join(Context, Context.id == Membership.context_pk)
@@ -86,6 +104,7 @@ def refresh_class(
         for r in rows
         if not normalise_roles(r.roles or []).is_staff
     ]
+    names = {str(r.sub): str(r.name or f"User {r.sub}") for r in rows}
     started = time.monotonic()
     prepared: dict[int, PreparedSource | None] = {}
     setup_errors: dict[int, str] = {}
@@ -95,7 +114,10 @@ def refresh_class(
         except Exception as exc:  # e.g. an unreadable secret: every student of it fails
             setup_errors[registration_pk] = f"{type(exc).__name__}: {exc}"
     errors: dict[str, list[str]] = {}
+    unreadable: list[dict[str, str]] = []
     ok = 0
+    if progress is not None:
+        progress(0, 0, len(students))
     writer = _BatchWriter(services, batch_size)
 
     def fetch(student: Student) -> Fetched:
@@ -112,8 +134,28 @@ def refresh_class(
                 ok += 1
             else:
                 errors[student.sub] = fetched.outcome.errors
+                reason = plain_reason(source.kind if source else "", fetched.outcome)
+                unreadable.append(
+                    {"sub": student.sub, "name": names[student.sub], "reason": reason}
+                )
+            if progress is not None:
+                progress(ok, len(errors), len(students))
     writer.flush()
-    return ClassRefresh(len(students), ok, len(students) - ok, time.monotonic() - started, errors)
+    seconds = time.monotonic() - started
+    failed = len(students) - ok
+    return ClassRefresh(len(students), ok, failed, seconds, errors, unreadable)
+
+
+def plain_reason(kind: str, outcome: RefreshOutcome) -> str:
+    """Why one student could not be read, for a tutor."""
+    detail = "; ".join(outcome.errors[:3])
+    if outcome.status == "config" and kind == "canvas" and "canvas_user_id" in detail:
+        return "has not opened the tool yet, so their Canvas user id is not known"
+    if outcome.status == "config":
+        return f"the LMS connection is not set up fully ({detail})"
+    if outcome.status == "partial":
+        return f"some CPD courses could not be read ({detail})"
+    return f"the LMS did not answer ({detail})" if detail else "the LMS did not answer"
 
 
 class _BatchWriter:
@@ -146,8 +188,19 @@ class _BatchWriter:
 
 @task
 def run_class_refresh(services: Services, context_pk: int) -> None:
-    """The job behind "refresh the whole class" (a thread, or an RQ worker)."""
-    outcome = refresh_class(services, context_pk)
+    """The job behind "refresh the whole class" (a thread, or an RQ worker), started by a
+    staff launch or the staff button (``class_progress.start_class_refresh``)."""
+    from lti_tool.completion.class_progress import ProgressWriter, release
+
+    writer = ProgressWriter(services, context_pk)
+    try:
+        outcome = refresh_class(services, context_pk, progress=writer.update)
+    except Exception as exc:
+        writer.fail(f"the class refresh stopped: {type(exc).__name__}")
+        raise
+    finally:
+        release(services, context_pk)
+    writer.finish(outcome.students, outcome.failed, outcome.unreadable)
     log.info(
         "class refresh done",
         extra={

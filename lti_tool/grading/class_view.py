@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.claims import normalise_roles
@@ -18,6 +18,7 @@ from lti_tool.pathway.checklist import completions_of_many
 from lti_tool.pathway.module_starts import effective_starts_of_many
 from lti_tool.persistence.models import (
     AssessmentResultRow,
+    CompletionRecord,
     Membership,
     OutboxRow,
     User,
@@ -47,6 +48,7 @@ def class_rows(
     ]
     ids = [user.id for user, _ in students]
     completions = completions_of_many(session, ids)
+    read_at = lms_read_at(session, ids)
     starts = effective_starts_of_many(session, context_pk, ids)
     results: dict[int, dict[str, AssessmentResultRow]] = defaultdict(dict)
     for result in session.scalars(
@@ -91,10 +93,22 @@ def class_rows(
                 "email": user.email,
                 "status": membership.status,
                 "launched": membership.last_launch_at is not None,
+                # When the LMS was last read for this student; None: never (not a zero).
+                "read_at": read_at.get(user.id),
                 "modules": modules,
             }
         )
     return rows
+
+
+def lms_read_at(session: Session, user_pks: list[int]) -> dict[int, dt.datetime]:
+    """When each student's completion was last read from an LMS (manual records aside)."""
+    rows = session.execute(
+        select(CompletionRecord.user_pk, func.max(CompletionRecord.fetched_at))
+        .where(CompletionRecord.user_pk.in_(user_pks), CompletionRecord.source != "manual")
+        .group_by(CompletionRecord.user_pk)
+    ).all()
+    return {int(pk): at for pk, at in rows if at is not None}
 
 
 def latest_sync(session: Session, context_pk: int) -> dict[int, OutboxRow]:

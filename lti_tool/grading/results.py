@@ -76,6 +76,7 @@ def save_result(
     actor_user_pk: int | None,
     cpd_complete: bool,
     platform_kind: str,
+    completion_read: bool = True,
 ) -> AssessmentResultRow:
     """Create or change a result; audit old → new; queue it when released."""
     check_module(qualification, module_code)
@@ -83,6 +84,12 @@ def save_result(
     student = roster_student(session, context_pk, sub)
     module = qualification.module(module_code)
     check_outcome(module, data.score, data.max_score, data.outcome, data.outcome_confirmed)
+    if not cpd_complete and not data.override_reason and not completion_read:
+        raise InvalidInput(
+            "completion_unreadable",
+            f"Completion could not be read from the LMS: give a reason to record anyway "
+            f"({student.name or sub}, {module_code}).",
+        )
     if not cpd_complete and not data.override_reason:
         raise InvalidInput(
             "cpd_incomplete",

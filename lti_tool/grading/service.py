@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
 
+from lti_tool.completion.read_now import read_if_stale
 from lti_tool.container import Services
 from lti_tool.errors import NotFound
 from lti_tool.grading import results as results_mod
@@ -45,12 +47,18 @@ def class_overview(
         members = members_of(session, context_pk, group_pk) if group_pk is not None else None
     for row in rows:
         row["groups"] = groups.get(row["user_pk"], [])
+        read_at = row["read_at"]
+        row["read_at"] = None if read_at is None else _utc(read_at).isoformat()
     if members is not None:
         rows = [r for r in rows if r["user_pk"] in members]
     for row in rows:
         del row["user_pk"]  # the tool's own key: not for pages or the API
     end = None if limit is None else offset + limit
     return rows[offset:end]
+
+
+def _utc(stamp: dt.datetime) -> dt.datetime:
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
 
 
 def class_layout(services: Services, launch: Launch) -> ClassColumns:
@@ -71,10 +79,15 @@ def class_groups(services: Services, launch: Launch) -> list[Any]:
 def save_result(
     services: Services, launch: Launch, module_code: str, sub: str, body: Any
 ) -> dict[str, Any]:
-    """Record a result (validated, audited, queued for sync when released)."""
+    """Record a result (validated, audited, queued for sync when released). The CPD
+    requirement is judged on fresh completion: a missing or stale copy is read first
+    (bounded wait), outside the transaction."""
     kind = _platform_kind(services, launch)
+    with services.db.read_only() as session:
+        student_pk = results_mod.roster_student(session, context_pk_of(launch), sub).id
+    read = read_if_stale(services, launch.registration.pk, student_pk, launch.context_pk)
     with services.db.unit_of_work() as session:
-        return _save(services, session, launch, kind, module_code, sub, body)
+        return _save(services, session, launch, kind, module_code, sub, body, read)
 
 
 def import_results_csv(services: Services, launch: Launch, text: str) -> int:
@@ -98,8 +111,11 @@ def _save(
     module_code: str,
     sub: str,
     body: Any,
+    completion_read: bool = True,
 ) -> dict[str, Any]:
-    """One result inside the caller's transaction: roster, CPD requirement, value checks."""
+    """One result inside the caller's transaction: roster, CPD requirement, value checks.
+    ``completion_read`` False: the LMS could not be read, so an unmet requirement is
+    unknown rather than unmet."""
     context_pk = context_pk_of(launch)
     qualification = qualification_of(services, session, launch)
     student = results_mod.roster_student(session, context_pk, sub)
@@ -122,6 +138,7 @@ def _save(
         actor_user_pk=launch.user_pk,
         cpd_complete=complete,
         platform_kind=kind,
+        completion_read=completion_read,
     )
     return {
         "sub": sub,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from lti_tool.completion.class_progress import start_class_refresh
 from lti_tool.completion.refresh import Student, refresh_on_launch
 from lti_tool.container import Services
 from lti_tool.lti.flow import LaunchOutcome, open_session, record, validate_launch
@@ -19,7 +20,9 @@ def open_launch(services: Services) -> LaunchOutcome:
     """Validate the launch; record it and, in the same transaction, apply what its custom
     parameters say about the course (``apply_course_parameters``): when that fails, nothing
     of the launch is committed and no session is opened. Then make sure a staff member's
-    roster or a student's completion copy is fresh (see ``completion.refresh``)."""
+    roster and the class's completion copies (a background class refresh, see
+    ``completion.class_progress``) or a student's own copy (``completion.refresh``) are
+    fresh."""
     validated = validate_launch(services)
     with services.db.unit_of_work() as session:
         launch = record(session, validated)
@@ -28,6 +31,8 @@ def open_launch(services: Services) -> LaunchOutcome:
     registration_pk = launch.registration.pk
     if launch.is_staff and launch.context is not None:
         ensure_roster(services, launch.context.pk)
+        if services.registry_cache.has_completion_source(registration_pk):
+            start_class_refresh(services, launch.context.pk, only_if_stale=True)
     elif services.registry_cache.has_completion_source(registration_pk):
         refresh_on_launch(
             services,

@@ -15,6 +15,7 @@ from lti_tool.grading import service as grading
 from lti_tool.grading.class_columns import SYNC_LABELS
 from lti_tool.lti.launch_context import Launch
 from lti_tool.web.auth import requires_launch, services
+from lti_tool.web.class_refresh_view import refresh_view
 from lti_tool.web.staff import _apply, render_preview, uploaded_text
 
 bp = Blueprint("class_view", __name__)
@@ -52,6 +53,7 @@ def overview(launch: Launch) -> str:
         group=group,
         session=launch,
         job_id=request.args.get("job"),
+        **refresh_view(services(), launch),
     )
 
 

@@ -156,10 +156,20 @@ def import_results(launch: Launch) -> Response:
 @bp.post("/completions/refresh")
 @requires_launch(staff=True)
 def refresh_completions(launch: Launch) -> Response:
-    """Queue a refresh of every student's completion copy from the LMS."""
-    from lti_tool.completion.class_refresh import run_class_refresh
+    """Queue a refresh of every student's completion copy from the LMS (not a second one
+    while one runs for the course)."""
+    from lti_tool.completion.class_progress import start_class_refresh
 
-    services().queue.enqueue(run_class_refresh, launch.context_pk or 0)
-    response = jsonify({"queued": True})
+    queued = start_class_refresh(services(), launch.context_pk or 0, only_if_stale=False)
+    response = jsonify({"queued": True, "already_running": not queued})
     response.status_code = 202
     return response
+
+
+@bp.get("/completions/refresh")
+@requires_launch(staff=True)
+def refresh_progress(launch: Launch) -> Response:
+    """The course's running or last class refresh (the class view polls it)."""
+    from lti_tool.completion.class_progress import progress_of
+
+    return jsonify(progress_of(services(), launch.context_pk or 0) or {"status": "never"})

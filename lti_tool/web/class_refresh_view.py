@@ -1,0 +1,46 @@
+"""What the class view shows of the class completion refresh: its progress, and per student
+"not read yet" or "as of <time>" (a student never read is not a student with zero hours)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lti_tool.completion.class_progress import progress_of
+from lti_tool.container import Services
+from lti_tool.lti.launch_context import Launch
+from lti_tool.persistence.models import CompletionSourceConfig
+
+
+def refresh_view(services: Services, launch: Launch) -> dict[str, Any]:
+    """The template's ``refresh`` (progress or None), ``reads_lms`` and ``as_of``."""
+    tz = ZoneInfo(services.settings.timezone)
+    reads_lms = services.registry_cache.has_completion_source(launch.registration.pk)
+    progress = progress_of(services, launch.context_pk or 0) if reads_lms else None
+    lms_name = _lms_name(services, launch.registration.pk) if reads_lms else ""
+
+    def as_of(value: str | float | None) -> str:
+        """``14:02`` today, ``3 Dec 14:02`` another day, in the tool's time zone."""
+        if value is None or value == "":
+            return ""
+        if isinstance(value, int | float):
+            stamp = dt.datetime.fromtimestamp(value, dt.UTC)
+        else:
+            stamp = dt.datetime.fromisoformat(value)
+            stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+        local = stamp.astimezone(tz)
+        if local.date() == dt.datetime.now(tz).date():
+            return local.strftime("%H:%M")
+        return f"{local.day} {local.strftime('%b %H:%M')}"
+
+    return {"refresh": progress, "reads_lms": reads_lms, "lms_name": lms_name, "as_of": as_of}
+
+
+LMS_NAMES = {"moodle": "Moodle", "canvas": "Canvas", "ags": "the LMS gradebook"}
+
+
+def _lms_name(services: Services, registration_pk: int) -> str:
+    with services.db.read_only() as session:
+        source = session.get(CompletionSourceConfig, registration_pk)
+    return LMS_NAMES.get(source.kind if source else "", "the LMS")

@@ -1,0 +1,74 @@
+"""Pure parts of the class refresh: why a student could not be read (plain words), when the
+class copy is stale, and the Canvas user id a roster member may carry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from lti_tool.completion.class_progress import is_stale
+from lti_tool.completion.class_refresh import plain_reason
+from lti_tool.completion.refresh import RefreshOutcome
+from lti_tool.pathway.roster import CUSTOM_CLAIM, _canvas_user_id
+
+NO_ID = "the launch carries no canvas_user_id custom parameter ($Canvas.user.id)"
+
+
+@pytest.mark.parametrize(
+    ("kind", "outcome", "words"),
+    [
+        (
+            "canvas",
+            RefreshOutcome("config", 0, [NO_ID]),
+            "has not opened the tool yet, so their Canvas user id is not known",
+        ),
+        (
+            "moodle",
+            RefreshOutcome("unavailable", 0, ["HTTP 503"]),
+            "the LMS did not answer (HTTP 503)",
+        ),
+        ("moodle", RefreshOutcome("unavailable", 0, []), "the LMS did not answer"),
+        (
+            "moodle",
+            RefreshOutcome("partial", 3, ["GB081: no such course"]),
+            "some CPD courses could not be read (GB081: no such course)",
+        ),
+        (
+            "moodle",
+            RefreshOutcome("config", 0, ["invalid token"]),
+            "the LMS connection is not set up fully (invalid token)",
+        ),
+    ],
+)
+def test_why_a_student_could_not_be_read(kind: str, outcome: RefreshOutcome, words: str) -> None:
+    assert plain_reason(kind, outcome) == words
+
+
+def _services(max_age_seconds: int) -> Any:
+    settings = SimpleNamespace(completion_max_age=dt.timedelta(seconds=max_age_seconds))
+    return SimpleNamespace(settings=settings)
+
+
+def test_a_class_copy_is_stale_when_never_read_or_read_too_long_ago() -> None:
+    services = _services(900)
+    assert is_stale(services, None)
+    assert not is_stale(services, {"status": "running", "finished_at": None})
+    assert is_stale(services, {"status": "done", "finished_at": None})  # it broke: try again
+    assert not is_stale(services, {"status": "done", "finished_at": time.time() - 60})
+    assert is_stale(services, {"status": "done", "finished_at": time.time() - 901})
+
+
+def test_a_roster_member_may_carry_their_canvas_user_id() -> None:
+    def member(custom: Any) -> dict[str, Any]:
+        return {"user_id": "opaque", "message": [{CUSTOM_CLAIM: custom}]}
+
+    assert _canvas_user_id(member({"canvas_user_id": "4711"})) == "4711"
+    assert _canvas_user_id(member({"canvas_user_id": 4711})) == "4711"
+    assert _canvas_user_id(member({"canvas_user_id": "$Canvas.user.id"})) is None
+    assert _canvas_user_id(member({"canvas_user_id": "  "})) is None
+    assert _canvas_user_id({"user_id": "opaque"}) is None
+    assert _canvas_user_id({"user_id": "x", "message": ["not an object"]}) is None
