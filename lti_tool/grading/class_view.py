@@ -127,5 +127,6 @@ def _result(result: AssessmentResultRow | None, outbox: OutboxRow | None) -> dic
         "outcome": result.outcome,
         "comment": result.comment,
         "released": result.released,
+        "override_reason": result.override_reason,
         "sync": sync,
     }
