@@ -42,7 +42,8 @@ def grid(launch: Launch) -> str:
         columns, args.get("status"), args.get("course"), args.get("q"), args.get("sort")
     )
     rows = query.apply(rows)
-    size_name = args.get("size") if args.get("size") in PAGE_SIZES else DEFAULT_PAGE_SIZE
+    asked_size = args.get("size", "")
+    size_name = asked_size if asked_size in PAGE_SIZES else DEFAULT_PAGE_SIZE
     size = PAGE_SIZES[size_name] or max(1, len(rows))
     pages = max(1, -(-len(rows) // size))
     page = min(max(1, args.get("page", default=1, type=int) or 1), pages)
