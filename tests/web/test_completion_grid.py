@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy import event, select
 
-from lti_tool.persistence.models import CompletionRecord, Membership, User
+from lti_tool.persistence.models import CompletionRecord, CourseGroup, Membership, User
 from lti_tool.resources import resource_dir
 from lti_tool.rules import load_qualification
 from tests.support.lti import Launcher
 from tests.support.pathway_web import Node, Opened, add_completions, open_tool, parse_html
 from tests.unit.rules.support import MADE_UP_FILE
+from tests.web.test_course_groups import _context_pk, _wait_for_groups
 
 GRID = "/staff/class/completion/"
 DIPLOMA_COURSES = ["T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8"]
@@ -249,3 +250,22 @@ def test_staff_pages_link_to_the_grid(launcher: Launcher) -> None:
     student = open_tool(launcher, "student1")
     assert student.client.get(GRID, headers=student.bearer).status_code == 403
     assert student.client.get(GRID + "completion.csv", headers=student.bearer).status_code == 403
+
+
+def test_a_tutor_group_filters_the_grid_and_its_csv(launcher: Launcher) -> None:
+    teacher = open_tool(launcher, "teacher1")
+    _wait_for_groups(launcher, _context_pk(launcher))
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        group_a = session.scalar(select(CourseGroup.id).where(CourseGroup.name == "Tutor group A"))
+    page = grid(teacher, f"?group={group_a}&size=all")
+    assert students(page) == ["Priya Patel", "Sam Student"]
+    assert "Tutor group A" in page.find("tbody").text
+    link = next(a for a in page.find_all("a") if a.text == "Download completion CSV")
+    assert f"group={group_a}" in link.attrs["href"], link.attrs
+    response = teacher.client.get(link.attrs["href"], headers=teacher.bearer)
+    lines = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [(line["name"], line["groups"]) for line in lines] == [
+        ("Priya Patel", "Tutor group A"),
+        ("Sam Student", "Tutor group A"),
+    ]
+    assert students(grid(teacher, "?group=999999")) == students(grid(teacher))
