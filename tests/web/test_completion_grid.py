@@ -18,7 +18,6 @@ from lti_tool.resources import resource_dir
 from lti_tool.rules import load_qualification
 from tests.support.lti import Launcher
 from tests.support.pathway_web import Node, Opened, add_completions, open_tool, parse_html
-from tests.unit.rules.support import MADE_UP_FILE
 from tests.web.test_course_groups import _context_pk, _wait_for_groups
 
 GRID = "/staff/class/completion/"
@@ -235,11 +234,6 @@ def test_the_completion_csv_has_a_column_per_course(two_qualifications: Launcher
     ]
     priya = next(line for line in lines if line["student"] == "1002")
     assert (priya["T1"], priya["T6"], priya["T5"]) == ("late", "in progress", "missing")
-
-
-def test_the_made_up_file_is_the_diplomas(two_qualifications: Launcher) -> None:
-    made_up = load_qualification(MADE_UP_FILE)
-    assert [c.code for m in made_up.modules for c in m.courses] == DIPLOMA_COURSES
 
 
 def test_staff_pages_link_to_the_grid(launcher: Launcher) -> None:
