@@ -31,21 +31,20 @@ OUTCOME_LABELS = {
     "referred": "Referred in an assessment",
 }
 
+# The results export: the results import's columns first, in its order, so an export edited
+# in a spreadsheet imports back (lines without a score or outcome import nothing); then
+# columns the import ignores, for reading.
 CSV_HEADER = (
-    "sub",
-    "name",
-    "email",
+    "student",
     "module",
-    "hours_completed",
-    "hours_required",
-    "cpd_complete",
-    "at_risk",
-    "overdue",
     "score",
     "max",
     "outcome",
+    "comment",
     "released",
-    "sync_status",
+    "override_reason",
+    "name",
+    "email",
     "groups",
 )
 
@@ -105,7 +104,8 @@ class ClassColumns:
         return list(CSV_HEADER)
 
     def csv_rows(self, rows: list[Row]) -> Iterator[list[Any]]:
-        """The export's lines, each student's modules in the qualification's order."""
+        """The export's lines, one per student and module in the qualification's order; a
+        module without a result has blank result cells."""
         for row in rows:
             for column in self.columns:
                 m = _module(row, column.code)
@@ -114,19 +114,15 @@ class ClassColumns:
                 result = m.get("result") or {}
                 yield [
                     row["sub"],
+                    m["code"],
+                    _number(result.get("score")),
+                    _number(result.get("max")),
+                    result.get("outcome", ""),
+                    result.get("comment") or "",
+                    yes_no(result.get("released")),
+                    result.get("override_reason") or "",
                     row["name"] or "",
                     row["email"] or "",
-                    m["code"],
-                    m["hours_completed"],
-                    m["hours_required"],
-                    m["cpd_complete"],
-                    m["at_risk"],
-                    m["overdue"],
-                    result.get("score", ""),
-                    result.get("max", ""),
-                    result.get("outcome", ""),
-                    result.get("released", ""),
-                    (result.get("sync") or {}).get("status", ""),
                     "; ".join(row.get("groups", [])),
                 ]
 
@@ -168,6 +164,16 @@ def class_columns(qualification: Qualification) -> ClassColumns:
         _keeps=keeps,
         _hours_sorts=hours_sorts,
     )
+
+
+def yes_no(value: bool | None) -> str:
+    """A yes/no cell for a person reading the file (blank when there is no value)."""
+    return "" if value is None else ("yes" if value else "no")
+
+
+def _number(value: float | None) -> str:
+    """A score as written by hand: 72, not 72.0."""
+    return "" if value is None else f"{value:g}"
 
 
 def _column(module: Module) -> Column:

@@ -143,5 +143,6 @@ def _result(result: AssessmentResultRow | None, outbox: OutboxRow | None) -> dic
         "released": result.released,
         # What a change sends back as expected_changed_at (the class table's cells do).
         "changed_at": result.changed_at.isoformat(),
+        "override_reason": result.override_reason,
         "sync": sync,
     }

@@ -2,7 +2,8 @@
 
 Columns: ``student`` (LTI user id), ``module``, ``score``, ``outcome`` (pass, fail, referred),
 and optionally ``max`` (default 100), ``comment``, ``released`` (default yes),
-``override_reason``.
+``override_reason``. A line with neither score nor outcome records nothing (the class
+export lists every student and module, marked or not, so it can be filled in and imported).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ def import_results(
     Every check of a row happens before it writes anything, so a refused row leaves nothing
     behind and the next rows can still be checked."""
 
-    def row(values: dict[str, str]) -> object:
+    def row(values: dict[str, str]) -> object | None:
+        if not values["score"] and not values["outcome"]:
+            return None
         body: dict[str, Any] = {
             "score": values["score"],
             "outcome": values["outcome"],
@@ -39,4 +42,4 @@ def import_results(
         }
         return save_row(values["module"], values["student"], body)
 
-    return len(check_rows(text, REQUIRED, row))
+    return sum(1 for saved in check_rows(text, REQUIRED, row) if saved is not None)

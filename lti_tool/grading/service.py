@@ -13,6 +13,7 @@ from lti_tool.errors import NotFound
 from lti_tool.grading import results as results_mod
 from lti_tool.grading.class_columns import ClassColumns, class_columns
 from lti_tool.grading.class_view import class_rows
+from lti_tool.grading.completion_grid import GridColumn, GridRow, grid_columns, grid_rows
 from lti_tool.grading.sync import start_sync
 from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway.checklist import build_checklist
@@ -210,3 +211,22 @@ def job_status(services: Services, launch: Launch, job_id: str) -> dict[str, Any
                 for r in rows
             ],
         }
+
+
+def completion_grid(
+    services: Services, launch: Launch, group_pk: int | None = None
+) -> tuple[tuple[GridColumn, ...], list[GridRow], dict[int, list[str]]]:
+    """The completion grid of the course: its qualification's CPD courses, every student's
+    status in each (only one tutor group's students with ``group_pk``), and each student's
+    tutor groups."""
+    from lti_tool.pathway.groups import groups_by_user, members_of
+
+    context_pk = context_pk_of(launch)
+    with services.db.read_only() as session:
+        qualification = qualification_of(services, session, launch)
+        rows = grid_rows(session, qualification, context_pk, services.settings.today())
+        groups = groups_by_user(session, context_pk)
+        if group_pk is not None:
+            members = members_of(session, context_pk, group_pk)
+            rows = [row for row in rows if row.user_pk in members]
+    return grid_columns(qualification), rows, groups

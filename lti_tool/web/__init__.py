@@ -9,6 +9,7 @@ from lti_tool.web import (
     api,
     canvas_config,
     class_view,
+    completion_grid,
     context_api,
     deep_linking,
     errors,
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(privacy.bp, url_prefix="/privacy")
     app.register_blueprint(class_view.bp, url_prefix="/staff/class")
+    app.register_blueprint(completion_grid.bp, url_prefix="/staff/class/completion")
     # The platform POSTs logins and launches cross-site; they are protected by state, nonce
     # and signature instead. The JSON API checks CSRF itself when it is cookie-authenticated
     # (a bearer token is not sent by the browser on its own, so it needs none).

@@ -25,7 +25,9 @@ from lti_tool.web.page_binding import from_tool_pages
 PARAM = "launch_token"
 _SESSION_KIND = "flask_session"
 # Blueprints whose pages link to each other; API calls send the token as a Bearer header.
-_PAGE_BLUEPRINTS = frozenset({"student", "staff", "class_view", "admin", "privacy"})
+_PAGE_BLUEPRINTS = frozenset(
+    {"student", "staff", "class_view", "completion_grid", "admin", "privacy"}
+)
 
 
 def carry(token: str) -> None:

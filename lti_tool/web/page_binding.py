@@ -42,7 +42,9 @@ LEGACY_COOKIE = "lti_tool_session"
 MAX_BINDINGS = 8
 # Blueprints whose links and forms are followed by the browser (the API is called by scripts,
 # which send the header instead).
-_PAGE_BLUEPRINTS = frozenset({"student", "staff", "class_view", "admin", "privacy"})
+_PAGE_BLUEPRINTS = frozenset(
+    {"student", "staff", "class_view", "completion_grid", "admin", "privacy"}
+)
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 MISMATCH_MESSAGE = (

@@ -201,6 +201,9 @@ def test_staff_overview_and_student_preview_in_chromium(
     assert link["onScreen"] and link["outline"] >= 2, link
     page.keyboard.press("Tab")
     link = focused(page)
+    assert without_binding(link["href"]) == "/staff/class/completion/", link
+    page.keyboard.press("Tab")
+    link = focused(page)
     assert link["tag"] == "a" and "/staff/students/" in link["href"], link
     assert_accessible(page, "staff overview")
 

@@ -130,6 +130,15 @@ def test_teacher_and_student_use_every_form_and_download_in_a_moodle_frame(
             tool.get_by_role("link", name="Download CSV").click()
         assert "Sam" in Path(downloading.value.path()).read_text()
 
+        # The completion grid works in the frame too: its links and GET form keep the launch.
+        tool.get_by_role("link", name="CPD course completion").click()
+        tool.wait_for_selector("h1:text-is('CPD course completion')")
+        tool.get_by_label("Search by name").fill("sam")
+        tool.get_by_role("button", name="Apply").click()
+        tool.wait_for_selector("#grid-count:text-is('1 student')")
+        tool.get_by_role("link", name="Back to the class").click()
+        tool.wait_for_selector("h1:text-is('Class')")
+
         # One student's page: a result, a completion, a new attempt.
         tool.get_by_role("link", name="Sam Student").first.click()
         tool.wait_for_selector("text=Record an assessment result")

@@ -1,0 +1,101 @@
+"""Staff completion grid: every student against every CPD course of the course's
+qualification, filtered, searched, sorted and paged on the server (a GET form), and its
+"completion" CSV export with a column per CPD course."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+
+from lti_tool.grading import service as grading
+from lti_tool.grading.completion_grid import (
+    DEFAULT_PAGE_SIZE,
+    PAGE_SIZES,
+    SORTS,
+    STATUS_FILTERS,
+    STATUS_LABELS,
+    STATUS_MARKS,
+    GridQuery,
+)
+from lti_tool.lti.launch_context import Launch
+from lti_tool.web.auth import requires_launch, services
+from lti_tool.web.class_view import SpreadsheetSafeWriter
+
+bp = Blueprint("completion_grid", __name__)
+
+
+def _chosen_group(launch: Launch) -> tuple[list[Any], int | None]:
+    groups = grading.class_groups(services(), launch)
+    group = request.args.get("group", type=int)
+    return groups, group if any(g.pk == group for g in groups) else None
+
+
+@bp.get("/")
+@requires_launch(staff=True)
+def grid(launch: Launch) -> str:
+    groups, group = _chosen_group(launch)
+    columns, rows, groups_of = grading.completion_grid(services(), launch, group)
+    args = request.args
+    query = GridQuery.of(
+        columns, args.get("status"), args.get("course"), args.get("q"), args.get("sort")
+    )
+    rows = query.apply(rows)
+    asked_size = args.get("size", "")
+    size_name = asked_size if asked_size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+    size = PAGE_SIZES[size_name] or max(1, len(rows))
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(1, args.get("page", default=1, type=int) or 1), pages)
+    links = {
+        "group": group,
+        "status": query.status,
+        "course": query.course,
+        "q": query.search or None,
+        "sort": query.sort,
+        "size": size_name,
+    }
+    return render_template(
+        "staff/completion_grid.html",
+        columns=columns,
+        rows=rows[(page - 1) * size : page * size],
+        total=len(rows),
+        page=page,
+        pages=pages,
+        groups=groups,
+        group=group,
+        groups_of=groups_of,
+        query=query,
+        size=size_name,
+        sizes=PAGE_SIZES,
+        sorts=SORTS,
+        status_filters=STATUS_FILTERS,
+        labels=STATUS_LABELS,
+        marks=STATUS_MARKS,
+        links=links,
+        session=launch,
+    )
+
+
+@bp.get("/completion.csv")
+@requires_launch(staff=True)
+def export(launch: Launch) -> Response:
+    """One line per student, a column per CPD course with its status in words."""
+    _, group = _chosen_group(launch)
+    columns, rows, groups_of = grading.completion_grid(services(), launch, group)
+    out = io.StringIO()
+    writer = SpreadsheetSafeWriter(out)
+    writer.writerow(["student", "name", "email", *(c.code for c in columns), "groups"])
+    for row in GridQuery().apply(rows):
+        writer.writerow(
+            [
+                row.sub,
+                row.name,
+                row.email,
+                *(STATUS_LABELS[row.statuses.get(c.code, "missing")] for c in columns),
+                "; ".join(groups_of.get(row.user_pk, [])),
+            ]
+        )
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="completion.csv"'
+    return response
