@@ -14,6 +14,7 @@ from lti_tool.grading import service as grading
 from lti_tool.grading.class_columns import SYNC_LABELS
 from lti_tool.lti.launch_context import Launch
 from lti_tool.web.auth import requires_launch, services
+from lti_tool.web.formatting import plural
 from lti_tool.web.staff import _apply, uploaded_text
 
 bp = Blueprint("class_view", __name__)
@@ -107,12 +108,11 @@ def save_result(sub: str, launch: Launch) -> BaseResponse:
 @bp.post("/results/import")
 @requires_launch(staff=True)
 def import_results(launch: Launch) -> BaseResponse:
-    _apply(
-        lambda: (
-            f"Imported {grading.import_results_csv(services(), launch, uploaded_text())} results."
-        ),
-        None,
-    )
+    def run() -> str:
+        imported = grading.import_results_csv(services(), launch, uploaded_text())
+        return f"Imported {plural(imported, 'result')}."
+
+    _apply(run, None)
     return redirect(url_for("class_view.overview"))
 
 
@@ -127,11 +127,12 @@ def sync(launch: Launch) -> BaseResponse:
 @requires_launch(staff=True)
 def release(launch: Launch) -> BaseResponse:
     module_code = request.form.get("module") or None
-    _apply(
-        lambda: (
-            f"Released {grading.release_results(services(), launch, module_code, None)} "
-            "results; sync grades to send them."
-        ),
-        None,
-    )
+
+    def run() -> str:
+        released = grading.release_results(services(), launch, module_code, None)
+        if not released:
+            return "There are no held results to release."
+        return f"Released {plural(released, 'result')}; send them to the gradebook when ready."
+
+    _apply(run, None)
     return redirect(url_for("class_view.overview"))

@@ -15,6 +15,7 @@ from lti_tool.errors import ToolError
 from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway import service
 from lti_tool.web.auth import requires_launch, services
+from lti_tool.web.formatting import plural
 from lti_tool.web.student import render_checklist
 
 bp = Blueprint("staff", __name__)
@@ -76,7 +77,7 @@ def import_module_starts(launch: Launch) -> Response:
 
     def run() -> str:  # reading the file is inside: an unreadable file is a message too
         rows = service.import_module_starts_csv(services(), launch, uploaded_text())
-        return f"Imported {rows} rows."
+        return f"Imported {plural(rows, 'start date')}."
 
     _apply(run, None)
     return redirect(url_for("staff.overview"))
@@ -101,7 +102,7 @@ def import_completions(launch: Launch) -> Response:
 
     def run() -> str:
         rows = service.import_completions_csv(services(), launch, uploaded_text(), reason)
-        return f"Imported {rows} completion records."
+        return f"Imported {plural(rows, 'completion record')}."
 
     _apply(run, None)
     return redirect(url_for("staff.overview"))

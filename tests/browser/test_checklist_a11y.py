@@ -189,7 +189,7 @@ def test_staff_overview_and_student_preview_in_chromium(
     seed_student_data(live_site)
     page = launch(live_site, browser_context, "Launch as instructor (teacher1)")
 
-    assert page.get_by_role("heading", level=1).inner_text() == "Class overview"
+    assert page.get_by_role("heading", level=1).inner_text() == "Course settings"
     assert page.get_by_role("link", name="Sam Student").is_visible()
     assert page.get_by_label("B832 start").input_value() != ""
     screenshot(page, "staff-overview")

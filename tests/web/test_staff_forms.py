@@ -141,7 +141,7 @@ def test_csv_import_applies_a_good_file(launcher: Launcher) -> None:
         "*,B832,2027-05-30,\n"
         "1001,B833,2027-10-31,late registration\n\n"
     )
-    assert import_csv(teacher, good) == [("status", "Imported 2 rows.")]
+    assert import_csv(teacher, good) == [("status", "Imported 2 start dates.")]
     assert cohort_dates(teacher) == {"B832": "2027-05-30", "B833": None}
     own = student.client.get("/api/me/checklist", headers=student.bearer).get_json()
     assert [(m["start_date"], m["deadline"]) for m in own["modules"]] == [
