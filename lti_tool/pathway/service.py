@@ -117,7 +117,7 @@ def set_student_module_starts(
     body = dict(body) if isinstance(body, Mapping) else {}
     reason = body.pop("reason", None)
     if reason is not None and not isinstance(reason, str):
-        raise InvalidInput("bad_reason", "reason must be text (why the date changes).")
+        raise InvalidInput("bad_reason", "The reason must be text: say why the date changes.")
     with services.db.unit_of_work() as session:
         user = student_in_context(session, context_pk, sub)
         starts = ms.parse_starts(qualification_of(services, session, launch), body)
