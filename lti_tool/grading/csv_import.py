@@ -1,8 +1,8 @@
 """Assessment results from a CSV file: checked whole, written all or nothing.
 
-Columns: ``student`` (LTI user id), ``module``, ``score``, ``outcome`` (pass, fail, referred),
-and optionally ``max`` (default 100), ``comment``, ``released`` (default yes),
-``override_reason``.
+Columns: ``student`` (LMS user id, email or username), ``module``, ``score``, ``outcome``
+(pass, fail, referred), and optionally ``max`` (default 100), ``comment``, ``released``
+(default yes), ``override_reason``.
 """
 
 from __future__ import annotations

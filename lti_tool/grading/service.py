@@ -13,7 +13,7 @@ from lti_tool.grading.class_columns import ClassColumns, class_columns
 from lti_tool.grading.class_view import class_rows
 from lti_tool.grading.sync import start_sync
 from lti_tool.lti.launch_context import Launch
-from lti_tool.pathway.checklist import build_checklist
+from lti_tool.pathway.checklist import build_checklist, student_named_in_file
 from lti_tool.pathway.service import context_pk_of, qualification_of
 from lti_tool.persistence.models import OutboxRow, Registration, SyncJobRow
 
@@ -86,8 +86,15 @@ def import_results_csv(services: Services, launch: Launch, text: str) -> int:
         return import_results(
             session,
             text,
-            lambda module, sub, body: _save(services, session, launch, kind, module, sub, body),
+            lambda module, who, body: _save(
+                services, session, launch, kind, module, _sub_named(session, launch, who), body
+            ),
         )
+
+
+def _sub_named(session: Any, launch: Launch, who: str) -> str:
+    """The LTI user id of the student a CSV row names by id, email or username."""
+    return student_named_in_file(session, context_pk_of(launch), who).sub
 
 
 def _save(

@@ -17,7 +17,7 @@ from lti_tool.audit import audit
 from lti_tool.completion.refresh import store_completions
 from lti_tool.csv_files import check_rows
 from lti_tool.errors import InvalidInput, quoted
-from lti_tool.pathway.checklist import student_in_context
+from lti_tool.pathway.checklist import student_named_in_file
 from lti_tool.pathway.module_starts import parse_date
 from lti_tool.persistence.locks import locked
 from lti_tool.persistence.models import CompletionRecord, User
@@ -134,10 +134,11 @@ def _as_dict(status: str, started: dt.date | None, completed: dt.date | None) ->
 def parse_csv(
     session: Session, qualification: Qualification, context_pk: int, text: str, reason: str
 ) -> list[ManualEntry]:
-    """Columns student (LTI user id), course_code, status, completed_at; checked whole."""
+    """Columns student (LMS user id, email or username), course_code, status, completed_at;
+    checked whole."""
 
     def row(values: dict[str, str]) -> ManualEntry:
-        user = student_in_context(session, context_pk, values["student"])
+        user = student_named_in_file(session, context_pk, values["student"])
         body = {**values, "reason": values.get("reason") or reason}
         return parse_entry(qualification, values["course_code"], body, user.id)
 

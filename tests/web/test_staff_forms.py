@@ -162,14 +162,14 @@ def test_csv_import_applies_a_good_file(launcher: Launcher) -> None:
             "student,module,start_date\n*,B832,2027-05-30\n1001,B833,31-10-2027\n9999,B833,2027-10-31\n",
             [
                 "Line 3: Start date: “31-10-2027” is not a date",
-                "Line 4: No student with that id in this course.",
+                "Line 4: No student “9999” in this course",
             ],
         ),
         (
             "student,module,start_date\n*,B832,2027-05-30\n*,B834,2027-05-30\n",
             ["Line 3: “B834” is not a module"],
         ),
-        ("student,module\n*,B832\n", ["Line 1: missing column(s) start_date."]),
+        ("student,module\n*,B832\n", ["Line 1: missing column(s): start date."]),
         ("student,module,start_date\n", ["The file has no data rows."]),
     ],
     ids=["bad date and unknown student", "unknown module", "missing column", "empty"],
