@@ -77,6 +77,31 @@ def parse_starts(qualification: Qualification, body: Any) -> dict[str, dt.date]:
     return {check_module(qualification, str(k)): parse_date(v, str(k)) for k, v in body.items()}
 
 
+class StartOrderQuestion(InvalidInput):
+    """A later module of the qualification would start before an earlier one: asked, not
+    refused (a cohort may take them out of order), and saved once confirmed."""
+
+    status = 409
+    title = "Please confirm the start dates"
+
+
+def check_start_order(
+    qualification: Qualification, starts: Mapping[str, dt.date], *, confirmed: bool
+) -> None:
+    """Raise ``StartOrderQuestion`` when, in the qualification's module order, a module would
+    start before one listed ahead of it, unless ``confirmed``."""
+    ordered = [(m.code, starts[m.code]) for m in qualification.modules if m.code in starts]
+    for i, (earlier, earlier_start) in enumerate(ordered):
+        for later, later_start in ordered[i + 1 :]:
+            if later_start < earlier_start and not confirmed:
+                raise StartOrderQuestion(
+                    "start_order_unconfirmed",
+                    f"{later} would start on {later_start.strftime('%d/%m/%Y')}, before "
+                    f"{earlier} ({earlier_start.strftime('%d/%m/%Y')}). Is that right? "
+                    "Confirm to save these dates anyway.",
+                )
+
+
 def cohort_starts(session: Session, context_pk: int) -> dict[str, dt.date]:
     rows = session.scalars(
         select(CohortModuleStart).where(CohortModuleStart.context_pk == context_pk)

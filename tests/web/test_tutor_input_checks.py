@@ -112,3 +112,54 @@ def test_completion_import_accepts_uk_dates(launcher: Launcher) -> None:
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "Imported 1 completion record." in page, _alerts(page)
+
+
+def _save_starts(teacher: Opened, **dates: str) -> tuple[int, str]:
+    answer = teacher.client.post(
+        "/staff/module-starts",
+        data={"csrf_token": csrf_token(teacher.page), **dates},
+        follow_redirects=True,
+    )
+    return answer.status_code, answer.get_data(as_text=True)
+
+
+def _cohort(teacher: Opened) -> dict[str, str | None]:
+    body = teacher.client.get("/api/context/module-starts", headers=teacher.bearer).get_json()
+    return {m["code"]: m["start_date"] for m in body["modules"]}
+
+
+def test_a_later_module_starting_first_is_questioned_then_saved_once_confirmed(
+    launcher: Launcher,
+) -> None:
+    teacher = open_tool(launcher, "teacher1")
+    status, page = _save_starts(teacher, B832="2027-05-30", B833="2027-03-01")
+    assert status == 409
+    question = parse_html(page).find("p", id="order-question").text
+    assert question.startswith("B833 would start on 01/03/2027, before B832 (30/05/2027).")
+    # What was typed stays, with a box to confirm it; nothing was saved yet.
+    assert parse_html(page).find("input", id="start-B833").attrs["value"] == "2027-03-01"
+    assert parse_html(page).find("input", id="confirm-order").attrs["type"] == "checkbox"
+    assert _cohort(teacher) == {"B832": None, "B833": None}
+
+    status, page = _save_starts(teacher, B832="2027-05-30", B833="2027-03-01", confirm_order="1")
+    assert status == 200 and "Start dates saved." in page
+    assert _cohort(teacher) == {"B832": "2027-05-30", "B833": "2027-03-01"}
+
+
+def test_the_order_is_judged_with_the_dates_already_saved(launcher: Launcher) -> None:
+    teacher = open_tool(launcher, "teacher1")
+    assert _save_starts(teacher, B832="2027-05-30")[0] == 200
+    assert _save_starts(teacher, B833="2027-10-31")[0] == 200
+    assert _save_starts(teacher, B833="2027-01-31")[0] == 409
+    api = teacher.client.put(
+        "/api/context/module-starts", json={"B833": "2027-01-31"}, headers=teacher.bearer
+    )
+    assert api.status_code == 409
+    assert api.get_json()["error"]["code"] == "start_order_unconfirmed"
+    confirmed = teacher.client.put(
+        "/api/context/module-starts",
+        json={"B833": "2027-01-31", "confirm_order": True},
+        headers=teacher.bearer,
+    )
+    assert confirmed.status_code == 200
+    assert _cohort(teacher)["B833"] == "2027-01-31"
