@@ -199,6 +199,12 @@ def test_staff_overview_and_student_preview_in_chromium(
     link = focused(page)
     assert link["tag"] == "a" and without_binding(link["href"]) == "/staff/class/", link
     assert link["onScreen"] and link["outline"] >= 2, link
+    assert link["text"] == "Students and results", link
+    page.keyboard.press("Tab")
+    link = focused(page)  # the current tab, marked as such
+    assert link["text"] == "Course settings" and without_binding(link["href"]) == "/staff/", link
+    tabs = page.get_by_role("navigation", name="Staff pages")
+    assert tabs.get_by_role("link", name="Course settings").get_attribute("aria-current") == "page"
     page.keyboard.press("Tab")
     link = focused(page)
     assert link["tag"] == "a" and "/staff/students/" in link["href"], link
@@ -220,10 +226,14 @@ def test_staff_overview_and_student_preview_in_chromium(
     assert_accessible(page, "staff student preview")
 
     page.set_viewport_size(PHONE)
-    for path in ("/staff/students/1001", "/staff/"):
+    for path in ("/staff/students/1001", "/staff/class/", "/staff/"):
         goto_bound(page, live_site.tool_url + path)
         assert_no_horizontal_scroll(page)
         assert_accessible(page, f"{path} at 360px")
+        if path == "/staff/class/":
+            screenshot(page, "staff-class-360px")
+            tab = tabs.get_by_role("link", name="Students and results")
+            assert tab.get_attribute("aria-current") == "page" and tab.is_visible()
     screenshot(page, "staff-overview-360px")
 
 
