@@ -65,3 +65,17 @@ def test_sync_status_script_says_nothing_to_send(launcher: Launcher) -> None:
     page = teacher.client.get("/staff/class/?job=abc").get_data(as_text=True)
     assert "nothing to send" in page
     assert '" of " + job.total + " sent"' not in page
+
+
+def test_the_student_preview_names_itself_once_and_leads_back_to_the_class(
+    launcher: Launcher,
+) -> None:
+    open_tool(launcher, "student1")
+    teacher = open_tool(launcher, "teacher1")
+    page = parse_html(teacher.client.get("/staff/students/1001").get_data(as_text=True))
+    assert page.find("h1").text == "Sam Student: pathway"
+    assert _title(page) == "Sam Student: pathway — Students and results"
+    tabs = next(n for n in page.find_all("nav") if n.attrs.get("aria-label") == "Staff pages")
+    assert [a.text for a in tabs.find_all("a")] == ["Students and results", "Course settings"]
+    back = [a for a in page.find_all("a") if a.text == "Back to Students and results"]
+    assert back and back[0].attrs["href"].startswith("/staff/class/")
