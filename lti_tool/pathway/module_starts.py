@@ -73,7 +73,8 @@ def parse_starts(qualification: Qualification, body: Any) -> dict[str, dt.date]:
     """``{module code: "2027-05-30", …}`` checked whole: every key a module of
     ``qualification``, every value a date."""
     if not isinstance(body, Mapping) or not body:
-        raise InvalidInput("bad_body", "Enter a start date for at least one module.")
+        codes = ", ".join(m.code for m in qualification.modules)
+        raise InvalidInput("bad_body", f"Enter a start date for at least one module ({codes}).")
     return {check_module(qualification, str(k)): parse_date(v, str(k)) for k, v in body.items()}
 
 

@@ -74,7 +74,7 @@ def test_staff_set_the_cohort_dates(launcher: Launcher) -> None:
         ({"B832": 20270530}, "bad_date", "B832: “20270530” is not a date"),
         ({"B832": "2028-01-01", "B833": "2027-02-30"}, "bad_date", "B833: “2027-02-30”"),
         ({"B832": "2028-01-01", "b833": "2027-10-31"}, "unknown_module", "“b833” is not a module"),
-        ({}, "bad_body", "Enter a start date for at least one module."),
+        ({}, "bad_body", "Enter a start date for at least one module (B832, B833)."),
         (["B832", "2028-01-01"], "bad_body", "Send an object of module codes to dates"),
     ],
     ids=[

@@ -85,7 +85,7 @@ def test_empty_start_dates_form_asks_for_a_date_without_json(launcher: Launcher)
         data={"csrf_token": csrf_token(teacher.page), "B832": "", "B833": ""},
         follow_redirects=True,
     ).get_data(as_text=True)
-    assert _alerts(page) == ["Enter a start date for at least one module."]
+    assert _alerts(page) == ["Enter a start date for at least one module (B832, B833)."]
 
 
 def test_start_dates_accept_uk_dates(launcher: Launcher) -> None:
