@@ -15,7 +15,7 @@ from lti_tool.grading.sync import start_sync
 from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway.checklist import build_checklist, student_named_in_file
 from lti_tool.pathway.service import context_pk_of, qualification_of
-from lti_tool.persistence.models import OutboxRow, Registration, SyncJobRow
+from lti_tool.persistence.models import Membership, OutboxRow, Registration, SyncJobRow, User
 
 
 def _platform_kind(services: Services, launch: Launch) -> str:
@@ -166,6 +166,15 @@ def job_status(services: Services, launch: Launch, job_id: str) -> dict[str, Any
         if job is None or job.context_pk != context_pk:
             raise NotFound("unknown_job", "No such job in this course.")
         rows = session.scalars(select(OutboxRow).where(OutboxRow.job_id == job_id)).all()
+        # So a failure names the student, not only the LMS user id.
+        names: dict[str, str | None] = {
+            sub: name
+            for sub, name in session.execute(
+                select(User.sub, User.name)
+                .join(Membership, Membership.user_pk == User.id)
+                .where(Membership.context_pk == context_pk)
+            )
+        }
         return {
             "id": job.id,
             "status": job.status,
@@ -176,6 +185,7 @@ def job_status(services: Services, launch: Launch, job_id: str) -> dict[str, Any
             "items": [
                 {
                     "sub": r.payload.get("userId"),
+                    "name": names.get(str(r.payload.get("userId"))),
                     "module": r.module_code,
                     "status": {"sending": "pending"}.get(r.status, r.status),
                     "error": r.last_error,
