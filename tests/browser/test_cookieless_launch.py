@@ -93,7 +93,7 @@ def test_staff_navigate_and_save_forms_without_cookies(
     tool.wait_for_selector("text=Start dates saved.")
     assert tool.input_value("#start-B832") == "2027-05-30"
     tool.get_by_role("link", name="Students and results").click()
-    tool.wait_for_selector("h1:text-is('Class')")
+    tool.wait_for_selector("h1:text-is('Students and results')")
     assert blocking_context.cookies(cross_site.tool_url) == []
     tool.wait_for_load_state("load")
     # Two animation frames: the frame has painted before the picture (a condition, not a sleep).

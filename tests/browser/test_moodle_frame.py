@@ -107,7 +107,7 @@ def test_teacher_and_student_use_every_form_and_download_in_a_moodle_frame(
 
         # The class page: results, release, grade sync, and its CSV download.
         tool.get_by_role("link", name="Students and results").click()
-        tool.wait_for_selector("h1:text-is('Class')")
+        tool.wait_for_selector("h1:text-is('Students and results')")
         tool.locator("summary", has_text="Import results from a CSV file").click()
         tool.set_input_files("#results-file", _file("results.csv", RESULTS_CSV))
         tool.get_by_role("button", name="Import results").click()
