@@ -43,6 +43,9 @@ def test_a_saved_result_and_a_manual_completion_read_as_sentences(launcher: Laun
         s.startswith("Set B832 result for Sam Student: pass 74/100, released") for s in said
     ), said
     assert not [s for s in said if "{" in s or "'" in s], said
+    # The stored values too are in words: yes/no and none, never Python's True/False/None.
+    assert not [s for s in said if "True" in s or "False" in s or "None" in s], said
+    assert any("released: yes" in s for s in said), said
 
 
 def test_changes_and_unknown_actions_in_words() -> None:
