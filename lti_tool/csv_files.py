@@ -58,11 +58,37 @@ def check_rows(
     """``handle`` each non-blank row (values stripped, headers lower-cased); a ``ToolError``
     from it becomes "Line N: …". Raises ``CsvRejected`` listing every bad line, or when the
     file has no data rows, repeats a column, or cannot be read as CSV."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text))
     try:
         return _check_rows(reader, required, handle)
     except csv.Error as exc:  # a cell over the size limit, a broken quote
         raise CsvRejected([f"Line {reader.reader.line_num}: {_csv_problem(exc)}"]) from None
+
+
+def _delimiter(text: str) -> str:
+    """``;`` for a file whose header is separated by semicolons and has no comma (Excel saves
+    CSV so where the decimal separator is a comma); ``,`` otherwise."""
+    header = text.split("\n", 1)[0]
+    return ";" if ";" in header and "," not in header else ","
+
+
+# Column headings as a tutor may write them, for the names the imports use.
+HEADER_ALIASES = {
+    "completed_on": "completed_at",
+    "date_completed": "completed_at",
+    "completion_date": "completed_at",
+    "started_on": "started_at",
+    "course": "course_code",
+    "out_of": "max",
+    "start": "start_date",
+}
+
+
+def _heading(raw: str) -> str:
+    """``Completed on`` → ``completed_at``, ``Override reason`` → ``override_reason``."""
+    name = "_".join(raw.strip().lower().replace("-", " ").split())
+    return HEADER_ALIASES.get(name, name)
 
 
 def _csv_problem(exc: csv.Error) -> str:
@@ -74,10 +100,11 @@ def _csv_problem(exc: csv.Error) -> str:
 def _check_rows(
     reader: csv.DictReader[str], required: Sequence[str], handle: Callable[[dict[str, str]], T]
 ) -> list[T]:
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    header = [_heading(h) for h in (reader.fieldnames or [])]
     missing = [h for h in required if h not in header]
     if missing:
-        raise CsvRejected([f"Line 1: missing column(s) {', '.join(missing)}."])
+        words = ", ".join(h.replace("_", " ") for h in missing)
+        raise CsvRejected([f"Line 1: missing column(s): {words}."])
     repeated = sorted({h for h in header if h and header.count(h) > 1})
     if repeated:
         # DictReader keeps only the last of two same-named columns: which one was meant?

@@ -64,3 +64,33 @@ class UpstreamError(ToolError):
 
     status = 502
     title = "The learning platform did not answer as expected"
+
+
+# What a tutor calls the fields messages name (the JSON API keeps its field names in codes
+# and bodies; the words it shows are the same as the pages').
+FIELD_LABELS = {
+    "completed_at": "Completed on",
+    "started_at": "Started on",
+    "start_date": "Start date",
+    "override_reason": "Override reason",
+    "expected_changed_at": "The time the result was last changed",
+    "max": "Out of",
+    "score": "Score",
+    "outcome": "Outcome",
+    "released": "Released",
+    "comment": "Comment",
+    "reason": "Reason",
+    "status": "Status",
+}
+
+
+def field_label(field: str) -> str:
+    """``completed_at`` → ``Completed on``; a name without a label (a module code) as it is."""
+    return FIELD_LABELS.get(field, field)
+
+
+def quoted(value: object) -> str:
+    """A value as typed, in quotation marks (never Python's ``'…'`` or ``True``)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"“{value}”"

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from lti_tool.admin.audit_words import describe
 from lti_tool.admin.identity import AdminIdentity
 from lti_tool.audit import ADMIN_KEY, audit, registration_subject
 from lti_tool.container import Services
@@ -75,6 +76,7 @@ class AuditRow:
     old: dict[str, Any] | None
     new: dict[str, Any] | None
     reason: str | None
+    summary: str = ""  # what changed, in words, naming the student
 
 
 @dataclass(frozen=True)
@@ -106,13 +108,15 @@ def audit_page(
         filtered.append(AuditEntry.action == action)
     if context_pk is not None:
         filtered.append(AuditEntry.context_pk == context_pk)
+    student = aliased(User)
     with services.db.read_only() as session:
         total = int(session.scalar(select(func.count(AuditEntry.id)).where(*filtered)) or 0)
         pages = max(1, math.ceil(total / per_page))
         page = min(max(1, page), pages)
         found = session.execute(
-            select(AuditEntry, User.name, Context.title, Context.context_id)
+            select(AuditEntry, User.name, Context.title, Context.context_id, student.name)
             .outerjoin(User, User.id == AuditEntry.actor_user_pk)
+            .outerjoin(student, student.id == AuditEntry.subject_user_pk)
             .outerjoin(Context, Context.id == AuditEntry.context_pk)
             .where(*filtered)
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
@@ -130,11 +134,13 @@ def audit_page(
         if identity.registration_pk is not None:
             course_query = course_query.where(Context.id.in_(contexts_of(identity.registration_pk)))
         courses = [(pk, title or cid) for pk, title, cid in session.execute(course_query)]
-    rows = [_row(entry, actor, title or cid) for entry, actor, title, cid in found]
+    rows = [_row(entry, actor, title or cid, about) for entry, actor, title, cid, about in found]
     return AuditPage(rows, page, pages, total, actions, courses)
 
 
-def _row(entry: AuditEntry, actor_name: str | None, course: str | None) -> AuditRow:
+def _row(
+    entry: AuditEntry, actor_name: str | None, course: str | None, student_name: str | None = None
+) -> AuditRow:
     new = dict(entry.new) if entry.new is not None else None
     admin = new.pop(ADMIN_KEY, None) if new is not None else None
     if admin:
@@ -152,4 +158,13 @@ def _row(entry: AuditEntry, actor_name: str | None, course: str | None) -> Audit
         old=entry.old,
         new=new or None,
         reason=entry.reason,
+        summary=describe(
+            entry.action, entry.subject, _student(entry, student_name), entry.old, new
+        ),
     )
+
+
+def _student(entry: AuditEntry, name: str | None) -> str | None:
+    if entry.subject_user_pk is None:
+        return None
+    return name or f"user {entry.subject_user_pk}"

@@ -115,8 +115,8 @@ def _redis_and_jobs(services: Services, report: HealthReport) -> None:
         Check(
             "Background jobs",
             workers > 0,
-            f"{workers} RQ worker(s); {queued} job(s) queued; {failed} failed in the last week"
-            + ("" if workers else ": start `lti-tool worker`"),
+            f"{_count(workers, 'RQ worker')}; {_count(queued, 'job')} queued; "
+            f"{failed} failed in the last week" + ("" if workers else ": start `lti-tool worker`"),
         )
     )
 
@@ -166,7 +166,7 @@ def _sync_problems(session: Session, identity: AdminIdentity) -> list[SyncProble
             SyncProblem(
                 row.updated_at,
                 title or cid,
-                f"{row.module_code} score (outbox row {row.id}, {row.attempts} attempt(s))",
+                f"{row.module_code} score (outbox row {row.id}, {_count(row.attempts, 'attempt')})",
                 row.last_error or "failed",
             )
         )
@@ -209,3 +209,8 @@ def health_report(services: Services, identity: AdminIdentity) -> HealthReport:
         except Exception as exc:
             report.checks.append(Check("Recent errors", False, _error(exc)))
     return report
+
+
+def _count(number: int, word: str) -> str:
+    """``1 attempt``, ``2 attempts``."""
+    return f"{number} {word}{'' if number == 1 else 's'}"

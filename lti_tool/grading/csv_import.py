@@ -1,9 +1,10 @@
 """Assessment results from a CSV file: checked whole, written all or nothing.
 
-Columns: ``student`` (LTI user id), ``module``, ``score``, ``outcome`` (pass, fail, referred),
-and optionally ``max`` (default 100), ``comment``, ``released`` (default yes),
-``override_reason``. A line with neither score nor outcome records nothing (the class
-export lists every student and module, marked or not, so it can be filled in and imported).
+Columns: ``student`` (LMS user id, email or username), ``module``, ``score``, ``outcome``
+(pass, fail, referred), and optionally ``max`` (default 100), ``comment``, ``released``
+(default yes), ``override_reason``. A line with neither score nor outcome records nothing (the
+class export lists every student and module, marked or not, so it can be filled in and
+imported).
 """
 
 from __future__ import annotations

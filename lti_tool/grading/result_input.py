@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from lti_tool.errors import InvalidInput
+from lti_tool.errors import InvalidInput, field_label, quoted
 from lti_tool.rules import AssessmentOutcome
 
 
@@ -33,17 +33,17 @@ def parse_result(body: Any) -> ResultInput:
     last saw, or null for no result yet) makes the write refuse with 409 when someone changed
     the result since."""
     if not isinstance(body, dict):
-        raise InvalidInput("bad_body", "Send an object with score, outcome and optional comment.")
+        raise InvalidInput("bad_body", "Enter a score and an outcome (a comment is optional).")
     max_score = _number(body.get("max", 100), "max")
     if max_score <= 0:
-        raise InvalidInput("bad_max", "max must be greater than 0.")
+        raise InvalidInput("bad_max", "Out of must be more than 0.")
     score = _number(body.get("score"), "score")
     if not 0 <= score <= max_score:
-        raise InvalidInput("bad_score", f"score must be between 0 and {max_score:g}.")
+        raise InvalidInput("bad_score", f"The score must be between 0 and {max_score:g}.")
     try:
         outcome = AssessmentOutcome(str(body.get("outcome", "")).strip().lower())
     except ValueError:
-        raise InvalidInput("bad_outcome", "outcome must be pass, fail or referred.") from None
+        raise InvalidInput("bad_outcome", "Choose an outcome: pass, fail or referred.") from None
     released = _boolean(body.get("released", True), "released")
     comment = _text(body.get("comment"), "comment", 2000)
     override = _text(body.get("override_reason"), "override_reason", 500)
@@ -67,7 +67,8 @@ def _expected_stamp(value: Any) -> dt.datetime | None:
         stamp = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
-            "bad_timestamp", f"expected_changed_at: {value!r} is not an ISO date and time."
+            "bad_timestamp",
+            f"{field_label('expected_changed_at')}: {quoted(value)} is not a date and time.",
         ) from None
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
 
@@ -83,7 +84,9 @@ def _boolean(value: Any, field: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
         return value.strip().lower() in TRUE_WORDS
-    raise InvalidInput("bad_boolean", f"{field} must be true or false, not {value!r}.")
+    raise InvalidInput(
+        "bad_boolean", f"{field_label(field)} must be yes or no, not {quoted(value)}."
+    )
 
 
 def _text(value: Any, field: str, limit: int) -> str | None:
@@ -92,17 +95,19 @@ def _text(value: Any, field: str, limit: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidInput("bad_text", f"{field} must be text, not {type(value).__name__}.")
+        raise InvalidInput("bad_text", f"{field_label(field)} must be text.")
     return value.strip()[:limit] or None
 
 
 def _number(value: Any, field: str) -> float:
     if isinstance(value, bool) or value is None or value == "":
-        raise InvalidInput("bad_number", f"{field} must be a number.")
+        raise InvalidInput("bad_number", f"{field_label(field)} must be a number.")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InvalidInput("bad_number", f"{field} must be a number, not {value!r}.") from None
+        raise InvalidInput(
+            "bad_number", f"{field_label(field)} must be a number, not {quoted(value)}."
+        ) from None
     if not math.isfinite(number):
-        raise InvalidInput("bad_number", f"{field} must be a finite number.")
+        raise InvalidInput("bad_number", f"{field_label(field)} must be an ordinary number.")
     return number

@@ -36,7 +36,7 @@ def roster_student(session: Session, context_pk: int, sub: str) -> User:
         .where(Membership.context_pk == context_pk, User.sub == sub)
     ).first()
     if row is None:
-        raise NotFound("not_in_roster", f"{sub!r} is not in this course's roster.")
+        raise NotFound("not_in_roster", f"No student “{sub}” in this course's roster.")
     user, membership = row
     if membership.status != "active":
         raise InvalidInput("left_course", f"{user.name or sub} has left the course.")
@@ -94,7 +94,7 @@ def save_result(
         raise InvalidInput(
             "cpd_incomplete",
             f"{student.name or sub} has not met the CPD requirement of {module_code}: give an "
-            "override_reason to record a result anyway.",
+            "override reason to record a result anyway.",
         )
     # The row is locked before it is read, so "old" is the value this change replaces and
     # changed_at is taken after every earlier change of this result has committed.

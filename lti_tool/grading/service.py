@@ -16,9 +16,9 @@ from lti_tool.grading.class_view import class_rows
 from lti_tool.grading.completion_grid import GridColumn, GridRow, grid_columns, grid_rows
 from lti_tool.grading.sync import start_sync
 from lti_tool.lti.launch_context import Launch
-from lti_tool.pathway.checklist import build_checklist
+from lti_tool.pathway.checklist import build_checklist, student_named_in_file
 from lti_tool.pathway.service import context_pk_of, qualification_of
-from lti_tool.persistence.models import OutboxRow, Registration, SyncJobRow
+from lti_tool.persistence.models import Membership, OutboxRow, Registration, SyncJobRow, User
 
 
 def _platform_kind(services: Services, launch: Launch) -> str:
@@ -100,8 +100,15 @@ def import_results_csv(services: Services, launch: Launch, text: str) -> int:
         return import_results(
             session,
             text,
-            lambda module, sub, body: _save(services, session, launch, kind, module, sub, body),
+            lambda module, who, body: _save(
+                services, session, launch, kind, module, _sub_named(session, launch, who), body
+            ),
         )
+
+
+def _sub_named(session: Any, launch: Launch, who: str) -> str:
+    """The LTI user id of the student a CSV row names by id, email or username."""
+    return student_named_in_file(session, context_pk_of(launch), who).sub
 
 
 def _save(
@@ -194,6 +201,15 @@ def job_status(services: Services, launch: Launch, job_id: str) -> dict[str, Any
         if job is None or job.context_pk != context_pk:
             raise NotFound("unknown_job", "No such job in this course.")
         rows = session.scalars(select(OutboxRow).where(OutboxRow.job_id == job_id)).all()
+        # So a failure names the student, not only the LMS user id.
+        names: dict[str, str | None] = {
+            sub: name
+            for sub, name in session.execute(
+                select(User.sub, User.name)
+                .join(Membership, Membership.user_pk == User.id)
+                .where(Membership.context_pk == context_pk)
+            )
+        }
         return {
             "id": job.id,
             "status": job.status,
@@ -204,6 +220,7 @@ def job_status(services: Services, launch: Launch, job_id: str) -> dict[str, Any
             "items": [
                 {
                     "sub": r.payload.get("userId"),
+                    "name": names.get(str(r.payload.get("userId"))),
                     "module": r.module_code,
                     "status": {"sending": "pending"}.get(r.status, r.status),
                     "error": r.last_error,

@@ -7,10 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lti_tool.errors import NotFound
+from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.pathway.module_starts import effective_starts
 from lti_tool.persistence.models import (
@@ -130,6 +130,33 @@ def student_in_context(session: Session, context_pk: int, sub: str) -> User:
     if context is None or user is None:
         raise NotFound("unknown_student", "No student with that id in this course.")
     return user
+
+
+def student_named_in_file(session: Session, context_pk: int, who: str) -> User:
+    """A member of the course named in a CSV file by LTI user id, email or the platform's
+    username (``person_sourcedid``); an email or username two members share is refused."""
+    try:
+        return student_in_context(session, context_pk, who)
+    except NotFound:
+        pass
+    base = (
+        select(User)
+        .join(Membership, Membership.user_pk == User.id)
+        .where(Membership.context_pk == context_pk)
+    )
+    for column in (func.lower(User.email), func.lower(User.person_sourcedid)):
+        found = list(session.scalars(base.where(column == who.strip().lower()).limit(2)))
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise InvalidInput(
+                "ambiguous_student",
+                f"“{who}” names more than one student in this course; use the LMS user id.",
+            )
+    raise NotFound(
+        "unknown_student",
+        f"No student “{who}” in this course: give the LMS user id, username or email.",
+    )
 
 
 def members(session: Session, context_pk: int) -> list[Mapping[str, Any]]:

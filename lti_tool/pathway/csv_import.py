@@ -1,6 +1,7 @@
 """Module start dates from a CSV file, validated whole before anything is written.
 
-Columns: ``student`` (the LTI user id, ``sub``), ``module``, ``start_date`` (YYYY-MM-DD),
+Columns: ``student`` (the LMS user id, ``sub``, or the student's email or username),
+``module``, ``start_date`` (31/12/2026 or 2026-12-31),
 ``reason`` (optional). A row whose student is ``*`` sets the cohort's date.
 """
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.csv_files import check_rows
 from lti_tool.pathway import module_starts as ms
-from lti_tool.pathway.checklist import student_in_context
+from lti_tool.pathway.checklist import student_named_in_file
 from lti_tool.rules import Qualification
 
 REQUIRED = ("student", "module", "start_date")
@@ -36,7 +37,7 @@ def parse_rows(
         module = ms.check_module(qualification, values["module"])
         start = ms.parse_date(values["start_date"], "start_date")
         student = values["student"]
-        user_pk = None if student == "*" else student_in_context(session, context_pk, student).id
+        user_pk = None if student == "*" else student_named_in_file(session, context_pk, student).id
         return StartRow(user_pk, module, start, values.get("reason", ""))
 
     return check_rows(text, REQUIRED, row)

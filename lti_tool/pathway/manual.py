@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from lti_tool.audit import audit
 from lti_tool.completion.refresh import store_completions
 from lti_tool.csv_files import check_rows
-from lti_tool.errors import InvalidInput
-from lti_tool.pathway.checklist import student_in_context
+from lti_tool.errors import InvalidInput, quoted
+from lti_tool.pathway.checklist import student_named_in_file
 from lti_tool.pathway.module_starts import parse_date
 from lti_tool.persistence.locks import locked
 from lti_tool.persistence.models import CompletionRecord, User
@@ -37,33 +37,52 @@ class ManualEntry:
 def parse_entry(qualification: Qualification, code: str, body: Any, user_pk: int) -> ManualEntry:
     """Check one record: a code of the qualification, a status, dates that make sense."""
     if not isinstance(body, dict):
-        raise InvalidInput("bad_body", "Send an object with status, completed_at and reason.")
+        raise InvalidInput("bad_body", "Give a status, the date completed and a reason.")
     codes = {c.code for m in qualification.modules for c in m.courses}
     if code not in codes:
         raise InvalidInput(
-            "unknown_course", f"{code!r} is not a CPD course of {qualification.code}."
+            "unknown_course", f"{quoted(code)} is not a CPD course of {qualification.code}."
         )
     try:
-        status = CompletionStatus(str(body.get("status", "")).strip())
+        status = CompletionStatus(_status_word(body.get("status", "")))
     except ValueError:
         raise InvalidInput(
-            "bad_status", "status must be not_started, in_progress or completed."
+            "bad_status",
+            "Status must be one of: not started, in progress, completed.",
         ) from None
     completed_at = _optional_date(body.get("completed_at"), "completed_at")
     started_at = _optional_date(body.get("started_at"), "started_at")
     if status is CompletionStatus.COMPLETED and completed_at is None:
-        raise InvalidInput("missing_date", "A completed course needs completed_at (YYYY-MM-DD).")
+        raise InvalidInput("missing_date", "A completed course needs the date it was completed on.")
     if status is not CompletionStatus.COMPLETED and completed_at is not None:
-        raise InvalidInput("bad_date", "completed_at is only for completed courses.")
+        raise InvalidInput(
+            "bad_date", "Only a completed course has a completion date: leave it empty."
+        )
+    if completed_at and completed_at > _latest_completion_date():
+        raise InvalidInput(
+            "future_date",
+            f"The completion date {completed_at.strftime('%d/%m/%Y')} is in the future: "
+            "record a course once it is completed.",
+        )
     if completed_at and started_at and started_at > completed_at:
-        raise InvalidInput("bad_date", "started_at is after completed_at.")
+        raise InvalidInput("bad_date", "The start date is after the completion date.")
     reason = body.get("reason") or ""
     if not isinstance(reason, str):
-        raise InvalidInput("bad_reason", "reason must be text: say why, in words.")
+        raise InvalidInput("bad_reason", "The reason must be text: say why, in words.")
     reason = reason.strip()
     if not reason:
-        raise InvalidInput("missing_reason", "Say why (reason): it is kept in the audit log.")
+        raise InvalidInput("missing_reason", "Give a reason: it is kept in the audit log.")
     return ManualEntry(user_pk, Completion(code, status, started_at, completed_at, MANUAL), reason)
+
+
+def _status_word(value: Any) -> str:
+    """``completed``, ``In progress``, ``not_started``: the words a tutor writes, as a status."""
+    return "_".join(str(value).strip().lower().replace("-", " ").replace("_", " ").split())
+
+
+def _latest_completion_date() -> dt.date:
+    """Today, with a day's allowance: the tutor's today may be UTC's tomorrow."""
+    return dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
 
 
 def _optional_date(value: Any, field: str) -> dt.date | None:
@@ -115,10 +134,11 @@ def _as_dict(status: str, started: dt.date | None, completed: dt.date | None) ->
 def parse_csv(
     session: Session, qualification: Qualification, context_pk: int, text: str, reason: str
 ) -> list[ManualEntry]:
-    """Columns student (LTI user id), course_code, status, completed_at; checked whole."""
+    """Columns student (LMS user id, email or username), course_code, status, completed_at;
+    checked whole."""
 
     def row(values: dict[str, str]) -> ManualEntry:
-        user = student_in_context(session, context_pk, values["student"])
+        user = student_named_in_file(session, context_pk, values["student"])
         body = {**values, "reason": values.get("reason") or reason}
         return parse_entry(qualification, values["course_code"], body, user.id)
 

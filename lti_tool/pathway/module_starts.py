@@ -4,6 +4,7 @@ resits) whose latest one is in force. These start the six-month clock."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.audit import audit
-from lti_tool.errors import InvalidInput
+from lti_tool.errors import InvalidInput, field_label, quoted
 from lti_tool.persistence.locks import lock_or_insert, locked
 from lti_tool.persistence.models import CohortModuleStart, Membership, StudentModuleStart
 from lti_tool.rules import Qualification
@@ -25,22 +26,37 @@ EARLIEST_DATE = dt.date(2000, 1, 1)
 LATEST_DATE = dt.date(2099, 12, 31)
 
 
+UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
 def parse_date(value: Any, field: str) -> dt.date:
-    """An ISO date (YYYY-MM-DD) between 2000 and 2099, or a clear error naming the field."""
+    """A date between 2000 and 2099, as ISO (2026-12-31) or as UK day/month/year
+    (31/12/2026), or a clear error naming the field in words."""
+    label = field_label(field)
     if isinstance(value, str):
-        try:
-            date = dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-        else:
+        date = _read_date(value.strip())
+        if date is not None:
             if EARLIEST_DATE <= date <= LATEST_DATE:
                 return date
             raise InvalidInput(
                 "date_out_of_range",
-                f"{field}: {value.strip()} is not between {EARLIEST_DATE.year} and "
+                f"{label}: {value.strip()} is not between {EARLIEST_DATE.year} and "
                 f"{LATEST_DATE.year}; check the year.",
             )
-    raise InvalidInput("bad_date", f"{field}: {value!r} is not a date in the form YYYY-MM-DD.")
+    raise InvalidInput(
+        "bad_date",
+        f"{label}: {quoted(value)} is not a date; write it as 31/12/2026 or 2026-12-31.",
+    )
+
+
+def _read_date(text: str) -> dt.date | None:
+    uk = UK_DATE.fullmatch(text)
+    try:
+        if uk:
+            return dt.date(int(uk.group(3)), int(uk.group(2)), int(uk.group(1)))
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def check_module(qualification: Qualification, code: str) -> str:
@@ -48,7 +64,7 @@ def check_module(qualification: Qualification, code: str) -> str:
     if code not in codes:
         raise InvalidInput(
             "unknown_module",
-            f"{code!r} is not a module of {qualification.code} ({', '.join(codes)}).",
+            f"{quoted(code)} is not a module of {qualification.code} ({', '.join(codes)}).",
         )
     return code
 
@@ -57,12 +73,34 @@ def parse_starts(qualification: Qualification, body: Any) -> dict[str, dt.date]:
     """``{module code: "2027-05-30", …}`` checked whole: every key a module of
     ``qualification``, every value a date."""
     if not isinstance(body, Mapping) or not body:
-        example = qualification.modules[0].code if qualification.modules else "<module code>"
-        raise InvalidInput(
-            "bad_body",
-            f'Send an object of module codes to dates, e.g. {{"{example}": "2027-05-30"}}.',
-        )
+        codes = ", ".join(m.code for m in qualification.modules)
+        raise InvalidInput("bad_body", f"Enter a start date for at least one module ({codes}).")
     return {check_module(qualification, str(k)): parse_date(v, str(k)) for k, v in body.items()}
+
+
+class StartOrderQuestion(InvalidInput):
+    """A later module of the qualification would start before an earlier one: asked, not
+    refused (a cohort may take them out of order), and saved once confirmed."""
+
+    status = 409
+    title = "Please confirm the start dates"
+
+
+def check_start_order(
+    qualification: Qualification, starts: Mapping[str, dt.date], *, confirmed: bool
+) -> None:
+    """Raise ``StartOrderQuestion`` when, in the qualification's module order, a module would
+    start before one listed ahead of it, unless ``confirmed``."""
+    ordered = [(m.code, starts[m.code]) for m in qualification.modules if m.code in starts]
+    for i, (earlier, earlier_start) in enumerate(ordered):
+        for later, later_start in ordered[i + 1 :]:
+            if later_start < earlier_start and not confirmed:
+                raise StartOrderQuestion(
+                    "start_order_unconfirmed",
+                    f"{later} would start on {later_start.strftime('%d/%m/%Y')}, before "
+                    f"{earlier} ({earlier_start.strftime('%d/%m/%Y')}). Is that right? "
+                    "Confirm to save these dates anyway.",
+                )
 
 
 def cohort_starts(session: Session, context_pk: int) -> dict[str, dt.date]:
@@ -123,6 +161,8 @@ def preset_from_launch(
         raw = custom.get(f"{module.code.lower()}_start")
         if module.code in existing or not isinstance(raw, str) or not raw.strip():
             continue
+        if UK_DATE.fullmatch(raw.strip()):
+            continue  # a platform's custom value is ISO; d/m/y may be a US m/d/y
         try:
             presets[module.code] = parse_date(raw, f"{module.code.lower()}_start")
         except InvalidInput:

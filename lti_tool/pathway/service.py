@@ -101,10 +101,17 @@ def module_starts_overview(services: Services, launch: Launch) -> dict[str, Any]
 def set_cohort_module_starts(
     services: Services, launch: Launch, body: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """``{module code: "2027-05-30", …}`` for the whole cohort; validated whole before writing."""
+    """``{module code: "2027-05-30", …}`` for the whole cohort; validated whole before writing.
+    A later module starting before an earlier one is saved only with ``confirm_order``."""
     context_pk = context_pk_of(launch)
+    body = dict(body) if isinstance(body, Mapping) else body
+    confirm = body.pop("confirm_order", None) if isinstance(body, dict) else None
+    confirmed = confirm is True or str(confirm).lower() in {"1", "true", "yes", "on"}
     with services.db.unit_of_work() as session:
-        starts = ms.parse_starts(qualification_of(services, session, launch), body)
+        qualification = qualification_of(services, session, launch)
+        starts = ms.parse_starts(qualification, body)
+        after = {**ms.cohort_starts(session, context_pk), **starts}
+        ms.check_start_order(qualification, after, confirmed=confirmed)
         ms.set_cohort_starts(session, context_pk, starts, launch.user_pk)
     return module_starts_overview(services, launch)
 
@@ -117,7 +124,7 @@ def set_student_module_starts(
     body = dict(body) if isinstance(body, Mapping) else {}
     reason = body.pop("reason", None)
     if reason is not None and not isinstance(reason, str):
-        raise InvalidInput("bad_reason", "reason must be text (why the date changes).")
+        raise InvalidInput("bad_reason", "The reason must be text: say why the date changes.")
     with services.db.unit_of_work() as session:
         user = student_in_context(session, context_pk, sub)
         starts = ms.parse_starts(qualification_of(services, session, launch), body)

@@ -16,6 +16,7 @@ from lti_tool.grading.class_columns import SYNC_LABELS
 from lti_tool.lti.launch_context import Launch
 from lti_tool.web.auth import requires_launch, services
 from lti_tool.web.class_refresh_view import refresh_view
+from lti_tool.web.formatting import plural
 from lti_tool.web.staff import _apply, render_preview, uploaded_text
 
 bp = Blueprint("class_view", __name__)
@@ -145,12 +146,11 @@ def _class_view_args(form: Any) -> dict[str, Any]:
 @bp.post("/results/import")
 @requires_launch(staff=True)
 def import_results(launch: Launch) -> BaseResponse:
-    _apply(
-        lambda: (
-            f"Imported {grading.import_results_csv(services(), launch, uploaded_text())} results."
-        ),
-        None,
-    )
+    def run() -> str:
+        imported = grading.import_results_csv(services(), launch, uploaded_text())
+        return f"Imported {plural(imported, 'result')}."
+
+    _apply(run, None)
     return redirect(url_for("class_view.overview"))
 
 
@@ -177,8 +177,10 @@ def release(launch: Launch) -> BaseResponse | str:
         )
 
     def run() -> str:
-        count = grading.release_results(services(), launch, module_code, None)
-        return f"Released {count} result{'' if count == 1 else 's'}; sync grades to send them."
+        released = grading.release_results(services(), launch, module_code, None)
+        if not released:
+            return "There are no held results to release."
+        return f"Released {plural(released, 'result')}; send them to the gradebook when ready."
 
     _apply(run, None)
     return redirect(url_for("class_view.overview"))

@@ -71,6 +71,21 @@ def respond() -> Response:
     launch = _authenticated_launch()
     form = request.form
     keys = [] if form.get("cancel") else form.getlist("item")
+    if not form.get("cancel") and not keys:
+        # "Place in the course" with nothing chosen: ask, rather than send an empty answer
+        # (which the platform takes as a cancel).
+        offers = placements(services(), launch.launch)
+        picker = deep_linking.reopen_picker(services(), launch, offers)
+        page = render_template(
+            "lti/deep_link_picker.html",
+            picker=picker,
+            session=launch.launch,
+            launch_token=form.get("launch_token", ""),
+            nothing_chosen=True,
+            title=form.get("title", ""),
+            text=form.get("text", ""),
+        )
+        return Response(page, status=422, mimetype="text/html")
     result = deep_linking.respond(
         services(),
         launch,

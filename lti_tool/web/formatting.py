@@ -32,5 +32,12 @@ def long_date(value: str | dt.date | None) -> str:
     return str(format_date(date, format="long", locale=_locale()))
 
 
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """``1 result``, ``2 results``, ``0 results``; ``many`` for irregular words
+    (``plural(n, "person", "people")``)."""
+    return f"{count} {singular if count == 1 else (many or singular + 's')}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["long_date"] = long_date
+    app.jinja_env.filters["plural"] = plural

@@ -14,7 +14,9 @@ from lti_tool.csv_files import decode_upload
 from lti_tool.errors import ToolError
 from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway import service
+from lti_tool.pathway.module_starts import StartOrderQuestion
 from lti_tool.web.auth import requires_launch, services
+from lti_tool.web.formatting import plural
 from lti_tool.web.student import render_checklist
 
 bp = Blueprint("staff", __name__)
@@ -60,7 +62,16 @@ def render_preview(launch: Launch, sub: str, **extra: Any) -> str:
 @requires_launch(staff=True)
 def save_module_starts(launch: Launch) -> Response:
     body = {k: v for k, v in request.form.items() if k != "csrf_token" and v.strip()}
-    _apply(lambda: service.set_cohort_module_starts(services(), launch, body), "Start dates saved.")
+    try:
+        service.set_cohort_module_starts(services(), launch, body)
+    except StartOrderQuestion as question:
+        # Asked on the page itself, with the dates as typed and a box to confirm them.
+        page = render_overview(launch, typed=body, order_question=question.message)
+        return Response(page, status=question.status, mimetype="text/html")
+    except ToolError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Start dates saved.", "ok")
     return redirect(url_for("staff.overview"))
 
 
@@ -82,7 +93,7 @@ def import_module_starts(launch: Launch) -> Response:
 
     def run() -> str:  # reading the file is inside: an unreadable file is a message too
         rows = service.import_module_starts_csv(services(), launch, uploaded_text())
-        return f"Imported {rows} rows."
+        return f"Imported {plural(rows, 'start date')}."
 
     _apply(run, None)
     return redirect(url_for("staff.overview"))
@@ -107,7 +118,7 @@ def import_completions(launch: Launch) -> Response:
 
     def run() -> str:
         rows = service.import_completions_csv(services(), launch, uploaded_text(), reason)
-        return f"Imported {rows} completion records."
+        return f"Imported {plural(rows, 'completion record')}."
 
     _apply(run, None)
     return redirect(url_for("staff.overview"))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lti_tool.pathway.module_starts import set_cohort_starts
@@ -189,7 +190,7 @@ def test_staff_overview_and_student_preview_in_chromium(
     seed_student_data(live_site)
     page = launch(live_site, browser_context, "Launch as instructor (teacher1)")
 
-    assert page.get_by_role("heading", level=1).inner_text() == "Class overview"
+    assert page.get_by_role("heading", level=1).inner_text() == "Course settings"
     assert page.get_by_role("link", name="Sam Student").is_visible()
     assert page.get_by_label("B832 start").input_value() != ""
     screenshot(page, "staff-overview")
@@ -199,6 +200,12 @@ def test_staff_overview_and_student_preview_in_chromium(
     link = focused(page)
     assert link["tag"] == "a" and without_binding(link["href"]) == "/staff/class/", link
     assert link["onScreen"] and link["outline"] >= 2, link
+    assert link["text"] == "Students and results", link
+    page.keyboard.press("Tab")
+    link = focused(page)  # the current tab, marked as such
+    assert link["text"] == "Course settings" and without_binding(link["href"]) == "/staff/", link
+    tabs = page.get_by_role("navigation", name="Staff pages")
+    assert tabs.get_by_role("link", name="Course settings").get_attribute("aria-current") == "page"
     page.keyboard.press("Tab")
     link = focused(page)
     assert without_binding(link["href"]) == "/staff/class/completion/", link
@@ -223,11 +230,34 @@ def test_staff_overview_and_student_preview_in_chromium(
     assert_accessible(page, "staff student preview")
 
     page.set_viewport_size(PHONE)
-    for path in ("/staff/students/1001", "/staff/"):
+    for path in ("/staff/students/1001", "/staff/class/", "/staff/"):
         goto_bound(page, live_site.tool_url + path)
         assert_no_horizontal_scroll(page)
         assert_accessible(page, f"{path} at 360px")
+        if path == "/staff/class/":
+            screenshot(page, "staff-class-360px")
+            tab = tabs.get_by_role("link", name="Students and results")
+            assert tab.get_attribute("aria-current") == "page" and tab.is_visible()
+            # Both tabs on one row at 360 px.
+            other = tabs.get_by_role("link", name="Course settings").bounding_box()
+            current = tab.bounding_box()
+            assert other and current and other["y"] == current["y"], (current, other)
     screenshot(page, "staff-overview-360px")
+
+    # A later module starting before an earlier one is asked about on the page, as typed.
+    page.get_by_label("B832 start").fill("2027-05-30")
+    page.get_by_label("B833 start").fill("2027-03-01")
+    page.get_by_role("button", name="Save start dates").click()
+    question = page.get_by_role("alert").filter(has_text="B833 would start on 01/03/2027")
+    expect(question).to_be_visible()
+    assert page.get_by_label("B833 start").input_value() == "2027-03-01"
+    assert_no_horizontal_scroll(page)
+    assert_accessible(page, "start-order question at 360px")
+    screenshot(page, "staff-start-order-question-360px")
+    page.get_by_label("Yes, these dates are right").check()
+    page.get_by_role("button", name="Save start dates").click()
+    expect(page.get_by_role("status").filter(has_text="Start dates saved.")).to_be_visible()
+    assert page.get_by_label("B833 start").input_value() == "2027-03-01"
 
 
 def test_admin_pages_in_chromium(live_site: LiveSite, browser_context: Any) -> None:

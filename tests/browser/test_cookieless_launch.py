@@ -87,13 +87,13 @@ def test_staff_navigate_and_save_forms_without_cookies(
     page = blocking_context.new_page()
     page.goto(cross_site.sandbox_url + "/course/teacher1?storage=parent")
     tool = _tool_frame(page)
-    tool.wait_for_selector("h1:text('Class overview')")
+    tool.wait_for_selector("h1:text('Course settings')")
     tool.fill("#start-B832", "2027-05-30")
     tool.get_by_role("button", name="Save start dates").click()
     tool.wait_for_selector("text=Start dates saved.")
     assert tool.input_value("#start-B832") == "2027-05-30"
-    tool.get_by_role("link", name="Class results and grade sync").click()
-    tool.wait_for_selector("h1:text-is('Class')")
+    tool.get_by_role("link", name="Students and results").click()
+    tool.wait_for_selector("h1:text-is('Students and results')")
     assert blocking_context.cookies(cross_site.tool_url) == []
     tool.wait_for_load_state("load")
     # Two animation frames: the frame has painted before the picture (a condition, not a sleep).

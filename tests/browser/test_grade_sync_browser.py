@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lti_tool.persistence.models import CompletionRecord, User
@@ -53,12 +54,16 @@ def test_a_result_reaches_the_sandbox_gradebook_in_chromium(live_site: LiveSite,
     page.goto(live_site.sandbox_url + "/")
     page.get_by_role("link", name="Launch as instructor (teacher1)").click()
     page.wait_for_url(live_site.tool_url + "/lti/launch")
-    assert page.get_by_role("heading", level=1).inner_text() == "Class overview"
+    assert page.get_by_role("heading", level=1).inner_text() == "Course settings"
     make_eligible_for_b832(live_site, SAM)
 
-    page.get_by_role("link", name="Class results and grade sync").click()
+    page.get_by_role("link", name="Students and results").click()
     page.wait_for_url(bound_url(live_site.tool_url, "/staff/class/"))
-    assert page.get_by_role("heading", level=1).inner_text() == "Class"
+    assert page.get_by_role("heading", level=1).inner_text() == "Students and results"
+    assert page.title() == "Students and results"
+    tabs = page.get_by_role("navigation", name="Staff pages")
+    tab = tabs.get_by_role("link", name="Students and results")
+    assert tab.get_attribute("aria-current") == "page"
     # Columns and filters come from the course's qualification, in its own words.
     columns = page.get_by_role("columnheader").all_inner_texts()
     assert any(c.startswith("B832") and "Leading health service" in c for c in columns), columns
@@ -92,13 +97,10 @@ def test_a_result_reaches_the_sandbox_gradebook_in_chromium(live_site: LiveSite,
     page.wait_for_url(re.compile(re.escape(live_site.tool_url) + r"/staff/class/\?job=[0-9a-f-]+"))
     progress = page.locator("#sync-status")
     try:
-        page.wait_for_function(
-            "() => /^(done|failed):/.test(document.getElementById('sync-status').textContent)",
-            timeout=20_000,
-        )
+        expect(progress).to_have_text(re.compile(r"^(Finished|Stopped):"), timeout=20_000)
     finally:
         screenshot(page, "grade-sync-class")
-    assert progress.inner_text() == "done: 1 of 1 sent", (
+    assert progress.inner_text() == "Finished: 1 of 1 result sent", (
         progress.inner_text(),
         failed_requests,
         console,

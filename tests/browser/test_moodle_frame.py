@@ -88,7 +88,7 @@ def test_teacher_and_student_use_every_form_and_download_in_a_moodle_frame(
         # The teacher: course settings.
         page.goto(site.sandbox_url + "/course/teacher1?storage=none")
         tool = _tool_frame(page)
-        tool.wait_for_selector("h1:text('Class overview')")
+        tool.wait_for_selector("h1:text('Course settings')")
         tool.fill("#start-B832", "2027-05-30")
         tool.get_by_role("button", name="Save start dates").click()
         _answered(tool, "Start dates saved.")
@@ -96,23 +96,23 @@ def test_teacher_and_student_use_every_form_and_download_in_a_moodle_frame(
 
         tool.set_input_files("#csv-file", _file("starts.csv", STARTS_CSV))
         _form_with(tool, "#csv-file").get_by_role("button", name="Import").click()
-        _answered(tool, "Imported 1 rows.")
+        _answered(tool, "Imported 1 start date.")
 
         tool.set_input_files("#completion-file", _file("completions.csv", COMPLETIONS_CSV))
         tool.fill("#completion-reason", "certificates checked")
         _form_with(tool, "#completion-file").get_by_role("button", name="Import").click()
-        _answered(tool, "Imported 1 completion records.")
+        _answered(tool, "Imported 1 completion record.")
 
         _form_with(tool, "#qualification-code").get_by_role("button", name="Save").click()
         _answered(tool, "This course now tracks the chosen qualification.")
 
         # The class page: results, release, grade sync, and its CSV download.
-        tool.get_by_role("link", name="Class results and grade sync").click()
-        tool.wait_for_selector("h1:text-is('Class')")
+        tool.get_by_role("link", name="Students and results").click()
+        tool.wait_for_selector("h1:text-is('Students and results')")
         tool.locator("summary", has_text="Import results from a CSV file").click()
         tool.set_input_files("#results-file", _file("results.csv", RESULTS_CSV))
         tool.get_by_role("button", name="Import results").click()
-        _answered(tool, "Imported 1 results.")
+        _answered(tool, "Imported 1 result.")
         tool.get_by_role("button", name="Release all held results…").click()
         tool.get_by_role("button", name="Release 1 B833 result to 1 student").click()
         _answered(tool, "Released 1 result;")
@@ -193,7 +193,7 @@ def test_a_browser_keeping_no_cookie_in_the_frame_reaches_the_tool_through_a_new
         with browser.expect_page() as opened:
             way_out.click()
         window = opened.value
-        window.wait_for_selector("h1:text('Class overview')")
+        window.wait_for_selector("h1:text('Course settings')")
         # The new window is a working tool: its forms are accepted.
         window.fill("#start-B832", "2027-05-30")
         window.get_by_role("button", name="Save start dates").click()

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
     ("link", "heading", "name"),
     [
         ("Launch as student (student1)", "My pathway", "Sam Student"),
-        ("Launch as instructor (teacher1)", "Class overview", "Tess Teacher"),
+        ("Launch as instructor (teacher1)", "Course settings", "Tess Teacher"),
     ],
 )
 def test_launch_from_the_sandbox_in_chromium(

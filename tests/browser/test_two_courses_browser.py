@@ -32,7 +32,7 @@ class Course:
         self.tab = context.new_page()
         self.tab.goto(f"{site.sandbox_url}/launch/teacher1?course={course}")
         self.tab.wait_for_url(site.tool_url + "/lti/launch")
-        assert self.tab.get_by_role("heading", level=1).inner_text() == "Class overview"
+        assert self.tab.get_by_role("heading", level=1).inner_text() == "Course settings"
         self.token = self.tab.get_attribute('meta[name="lti-launch-token"]', "content")
         self.binding = self.tab.evaluate(
             "() => document.querySelector('meta[name=\"lti-binding\"]')?.content ?? null"
@@ -62,19 +62,21 @@ def test_each_tab_acts_on_its_own_course(live_site: LiveSite, page: Any) -> None
     assert b.starts()["B832"] is None
     assert a.binding and b.binding and a.binding != b.binding  # each page names its launch
     # B's own links (GETs naming B's launch) still show B, unchanged.
-    course_b.get_by_role("link", name="Class results and grade sync").click()
+    course_b.get_by_role("link", name="Students and results").click()
     course_b.get_by_role("link", name="Course settings").click()
     assert course_b.input_value("#start-B832") == ""
     screenshot(course_a, "two-courses-course-a")
 
     # A's class page: Release and grade sync stay in A; the sync progress script names A.
-    course_a.get_by_role("link", name="Class results and grade sync").click()
+    course_a.get_by_role("link", name="Students and results").click()
     course_a.get_by_role("button", name="Release all held results…").click()
     course_a.wait_for_selector("text=nothing to release")
     course_a.get_by_role("button", name="Send released results to the gradebook").click()
     # A locator wait, not a string predicate: the page's CSP forbids the eval Playwright would
     # need for an expression, and the status element only appears once the page has moved on.
-    expect(course_a.locator("#sync-status")).to_contain_text("of 0 sent", timeout=60_000)
+    expect(course_a.locator("#sync-status")).to_have_text(
+        "Finished: nothing to send", timeout=60_000
+    )
 
     # A script that names no launch gets the plain refusal, never course B.
     refused = course_a.evaluate(

@@ -78,6 +78,8 @@ def test_check_rows_refuses_repeated_columns_and_oversized_cells() -> None:
         ("2027-05-30", dt.date(2027, 5, 30)),
         (" 2000-01-01 ", dt.date(2000, 1, 1)),
         ("2099-12-31", dt.date(2099, 12, 31)),
+        ("30/05/2027", dt.date(2027, 5, 30)),
+        (" 1/2/2027", dt.date(2027, 2, 1)),
     ],
 )
 def test_parse_date_in_range(value: str, expected: dt.date) -> None:
@@ -91,7 +93,10 @@ def test_parse_date_in_range(value: str, expected: dt.date) -> None:
         ("2100-01-01", "date_out_of_range"),
         ("9999-12-31", "date_out_of_range"),
         ("0001-01-01", "date_out_of_range"),
-        ("30/05/2027", "bad_date"),
+        ("31/02/2027", "bad_date"),
+        ("05/30/2027", "bad_date"),
+        ("30.05.2027", "bad_date"),
+        ("31/12/1999", "date_out_of_range"),
         (20270530, "bad_date"),
         (None, "bad_date"),
     ],
@@ -99,7 +104,8 @@ def test_parse_date_in_range(value: str, expected: dt.date) -> None:
 def test_parse_date_refused(value: Any, code: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         parse_date(value, "start_date")
-    assert refused.value.code == code and "start_date" in refused.value.message
+    # The field as the form labels it, never its name in the code.
+    assert refused.value.code == code and refused.value.message.startswith("Start date: ")
 
 
 @pytest.mark.parametrize(
@@ -125,4 +131,5 @@ def test_released_is_a_boolean(released: Any, expected: bool) -> None:
 def test_result_fields_of_the_wrong_type(field: str, value: Any, code: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         parse_result({"score": 1, "outcome": "pass", field: value})
-    assert refused.value.code == code and field in refused.value.message
+    label = {"released": "Released", "comment": "Comment", "override_reason": "Override reason"}
+    assert refused.value.code == code and refused.value.message.startswith(label[field])

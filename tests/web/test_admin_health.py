@@ -35,7 +35,7 @@ def test_health_reports_each_backend(launcher: Launcher, backend: str) -> None:
         assert found["Redis"] == ("OK", "reachable")
         # No `lti-tool worker` runs in the tests: the page says so.
         assert found["Background jobs"][0] == "Problem"
-        assert found["Background jobs"][1].startswith("0 RQ worker(s); 0 job(s) queued")
+        assert found["Background jobs"][1].startswith("0 RQ workers; 0 jobs queued")
     else:
         assert found["Redis"] == ("OK", "not configured: state lives in the database")
         assert found["Background jobs"] == (
@@ -97,7 +97,7 @@ def test_health_lists_sync_and_refresh_errors_in_scope(launcher: Launcher) -> No
         as_text=True
     )
     dashboard = lms_admin.client.get("/admin/").get_data(as_text=True)
-    assert "2 recent grade-sync problem(s), 1 completion-refresh problem(s)" in dashboard
+    assert "2 recent grade-sync problems, 1 completion-refresh problem." in dashboard
 
     # Platform B's admin sees none of platform A's errors.
     b_pk, _ = other_platform(app)

@@ -45,7 +45,7 @@ def test_a_canvas_learner_with_an_institution_instructor_role_gets_the_student_p
     info = student.client.get("/api/session", headers=student.bearer).get_json()
     assert info["is_staff"] is False
     assert 'class="module"' in student.page  # their own checklist
-    assert "Class overview" not in student.page
+    assert "Course settings" not in student.page
     assert student.client.get("/me").status_code == 200
 
 

@@ -165,7 +165,7 @@ def test_data_is_echoed_only_when_the_request_had_it(launcher: Launcher) -> None
     del claims[c.DEEP_LINKING_SETTINGS]["data"]
     page = launcher.post_launch(client, launcher.platform.sign(claims), login.state)
     fields = form_fields(page.get_data(as_text=True))
-    answer = client.post(RESPOND, data={"launch_token": fields["launch_token"]})
+    answer = client.post(RESPOND, data={"launch_token": fields["launch_token"], "cancel": "1"})
     _, token = returned(answer.get_data(as_text=True))
     body = unverified(token)
     assert DL + "data" not in body
@@ -230,7 +230,26 @@ def test_a_student_deep_linking_launch_is_refused(launcher: Launcher) -> None:
     assert "Choose what to place" not in page
 
 
-@pytest.mark.parametrize("form", [{}, {"cancel": "1", "item": "B832"}])
+@pytest.mark.parametrize("multiple", [True, False])
+def test_placing_with_nothing_chosen_asks_to_choose(launcher: Launcher, multiple: bool) -> None:
+    client = launcher.app.test_client()
+    response, _ = open_picker(launcher, client, settings={"accept_multiple": multiple})
+    token = form_fields(response.get_data(as_text=True))["launch_token"]
+    answer = client.post(RESPOND, data={"launch_token": token, "title": "Week 1"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert "to place in the course, or press Cancel." in page
+    assert 'role="alert"' in page and "Choose what to place" in page
+    assert 'value="Week 1"' in page  # what was typed stays
+    assert returns(launcher).placed == []
+    # The picker still works: a choice now is placed.
+    fields = form_fields(page)
+    placed = client.post(RESPOND, data={"launch_token": fields["launch_token"], "item": "B832"})
+    _, jwt_value = returned(placed.get_data(as_text=True))
+    assert len(unverified(jwt_value)[DL + "content_items"]) == 1
+
+
+@pytest.mark.parametrize("form", [{"cancel": "1"}, {"cancel": "1", "item": "B832"}])
 def test_an_empty_choice_sends_an_empty_content_items_array(
     launcher: Launcher, form: dict[str, str]
 ) -> None:
@@ -293,8 +312,8 @@ def test_forged_unknown_or_used_launch_tokens_are_refused(launcher: Launcher) ->
         )
         assert bearer.status_code == 401
     # The form token works from a browser without the session cookie, and only once.
-    assert stranger.post(RESPOND, data={"launch_token": token}).status_code == 200
-    again = stranger.post(RESPOND, data={"launch_token": token})
+    assert stranger.post(RESPOND, data={"launch_token": token, "cancel": "1"}).status_code == 200
+    again = stranger.post(RESPOND, data={"launch_token": token, "cancel": "1"})
     assert again.status_code == 401
     assert "already sent" in again.get_data(as_text=True)
 

@@ -108,7 +108,7 @@ def test_a_browser_keeping_no_cookie_in_the_frame_gets_a_new_window_with_the_hin
     redirect = past_cookie_check(window, window.get(url.path, query_string=url.query))
     landing = _to_platform(launcher, window, redirect)
     assert landing.status_code == 200, landing.get_data(as_text=True)
-    assert "Class overview" in landing.get_data(as_text=True)
+    assert "Course settings" in landing.get_data(as_text=True)
     assert len(launcher.platform.spent_hints) == 1
 
 

@@ -85,6 +85,11 @@ def test_results_arrive_in_the_gradebook_exactly_once(launcher: Launcher, ags: A
     _result(client, headers, "1002", 41)
     job = _sync(client, headers)
     assert (job["status"], job["total"], job["done"], job["failed"]) == ("done", 2, 2, 0)
+    # Each item names the student, so a failure can be shown with the student's name.
+    assert sorted((i["sub"], i["name"]) for i in job["items"]) == [
+        ("1001", "Sam Student"),
+        ("1002", "Priya Patel"),
+    ]
     assert len(ags.lineitem_creates) == 1
     created = ags.lineitem_creates[0]
     assert created.resource_id == "B832" and created.tag == "B832"

@@ -40,7 +40,7 @@ def test_instructor_launch_is_staff_and_records_user_context_link(launcher: Laun
     client = launcher.app.test_client()
     response = launcher.through_sandbox(client, "teacher1")
     assert response.status_code == 200
-    assert "Class overview" in response.get_data(as_text=True)
+    assert "Course settings" in response.get_data(as_text=True)
     info = client.get("/api/session").get_json()  # the session cookie works too
     assert info["is_staff"] is True
     assert info["roles"] == ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]

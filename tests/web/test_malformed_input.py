@@ -339,7 +339,7 @@ def test_csv_released_takes_yes_or_no_words(launcher: Launcher, word: str, relea
 def test_csv_released_that_is_not_a_boolean_is_refused(launcher: Launcher) -> None:
     teacher = _teacher(launcher)
     raw = b"student,module,score,outcome,released,override_reason\n1001,B832,60,pass,later,A\n"
-    _refused(_import(teacher, raw), 422, "csv_invalid", "Line 2", "released must be true or false")
+    _refused(_import(teacher, raw), 422, "csv_invalid", "Line 2", "Released must be yes or no")
     assert _comments(launcher) == []
 
 
@@ -385,7 +385,7 @@ def test_the_three_import_forms_refuse_a_file_not_in_utf8(
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("student,module,start_date\n*,B832,0207-05-30\n", "Line 2: start_date: 0207-05-30"),
+        ("student,module,start_date\n*,B832,0207-05-30\n", "Line 2: Start date: 0207-05-30"),
         ("student,module,start_date,Module\n*,B832,2027-05-30,B833\n", "more than once"),
     ],
     ids=["year typo", "repeated column"],

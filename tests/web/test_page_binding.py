@@ -293,7 +293,7 @@ def test_a_launch_token_from_another_site_is_refused(launcher: Launcher) -> None
         answer = victim.get(url, headers=headers)
         assert answer.status_code == 403, headers
         assert "launch_token_not_from_tool" in answer.get_data(as_text=True), headers
-        assert "Class overview" not in answer.get_data(as_text=True)
+        assert "Course settings" not in answer.get_data(as_text=True)
     # A form planted elsewhere, posting the token as a field, is refused the same way.
     posted = victim.post(
         "/staff/module-starts",

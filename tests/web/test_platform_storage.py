@@ -177,7 +177,7 @@ def _cookieless_staff_launch(launcher: Launcher) -> tuple[FlaskClient, str]:
     fields["lti_storage_secret"] = login.secret
     landing = cookieless.post("/lti/launch", data=fields)
     page = landing.get_data(as_text=True)
-    assert landing.status_code == 200 and "Class overview" in page, page
+    assert landing.status_code == 200 and "Course settings" in page, page
     # From here on the browser follows the tool's own links and forms, as Chromium says.
     cookieless.environ_base["HTTP_SEC_FETCH_SITE"] = "same-origin"
     return cookieless, page

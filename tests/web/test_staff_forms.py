@@ -42,7 +42,7 @@ def test_forms_post_with_the_csrf_token(launcher: Launcher) -> None:
         follow_redirects=True,
     )
     assert flashes(bad.get_data(as_text=True)) == [
-        ("alert", "B832: 'tomorrow' is not a date in the form YYYY-MM-DD.")
+        ("alert", "B832: “tomorrow” is not a date; write it as 31/12/2026 or 2026-12-31.")
     ]
     assert cohort_dates(teacher)["B832"] == "2027-05-30"
 
@@ -83,7 +83,7 @@ def test_the_attempt_form_reports_on_the_student_preview(launcher: Launcher) -> 
         path, data={**form, "start_date": "2027-13-01"}, follow_redirects=True
     )
     assert flashes(bad.get_data(as_text=True)) == [
-        ("alert", "B832: '2027-13-01' is not a date in the form YYYY-MM-DD.")
+        ("alert", "B832: “2027-13-01” is not a date; write it as 31/12/2026 or 2026-12-31.")
     ]
     good = teacher.client.post(
         path, data={**form, "start_date": "2028-05-30"}, follow_redirects=True
@@ -141,7 +141,7 @@ def test_csv_import_applies_a_good_file(launcher: Launcher) -> None:
         "*,B832,2027-05-30,\n"
         "1001,B833,2027-10-31,late registration\n\n"
     )
-    assert import_csv(teacher, good) == [("status", "Imported 2 rows.")]
+    assert import_csv(teacher, good) == [("status", "Imported 2 start dates.")]
     assert cohort_dates(teacher) == {"B832": "2027-05-30", "B833": None}
     own = student.client.get("/api/me/checklist", headers=student.bearer).get_json()
     assert [(m["start_date"], m["deadline"]) for m in own["modules"]] == [
@@ -159,17 +159,17 @@ def test_csv_import_applies_a_good_file(launcher: Launcher) -> None:
     ("text", "expected"),
     [
         (
-            "student,module,start_date\n*,B832,2027-05-30\n1001,B833,31/10/2027\n9999,B833,2027-10-31\n",
+            "student,module,start_date\n*,B832,2027-05-30\n1001,B833,31-10-2027\n9999,B833,2027-10-31\n",
             [
-                "Line 3: start_date: '31/10/2027' is not a date",
-                "Line 4: No student with that id in this course.",
+                "Line 3: Start date: “31-10-2027” is not a date",
+                "Line 4: No student “9999” in this course",
             ],
         ),
         (
             "student,module,start_date\n*,B832,2027-05-30\n*,B834,2027-05-30\n",
-            ["Line 3: 'B834' is not a module"],
+            ["Line 3: “B834” is not a module"],
         ),
-        ("student,module\n*,B832\n", ["Line 1: missing column(s) start_date."]),
+        ("student,module\n*,B832\n", ["Line 1: missing column(s): start date."]),
         ("student,module,start_date\n", ["The file has no data rows."]),
     ],
     ids=["bad date and unknown student", "unknown module", "missing column", "empty"],

@@ -89,6 +89,22 @@ def open_picker(
     return Picker(settings, list(offers.choices), offers.title)
 
 
+def reopen_picker(services: SigningParts, launch: LaunchSession, offers: Offers) -> Picker:
+    """The picker again, from the settings kept when it opened (after nothing was chosen)."""
+    _require_staff(launch)
+    return Picker(_stored_settings(services, launch), list(offers.choices), offers.title)
+
+
+def _stored_settings(services: SigningParts, launch: LaunchSession) -> DeepLinkingSettings:
+    stored = services.store.get(_STORE_KIND, launch.token_hash)
+    if stored is None:
+        raise NotAuthenticated(
+            "no_deep_linking_request",
+            "This choice has expired or was already sent. Start again from your course.",
+        )
+    return DeepLinkingSettings.from_dict(stored)
+
+
 def respond(
     services: SigningParts,
     launch: LaunchSession,
@@ -100,13 +116,7 @@ def respond(
 ) -> DeepLinkingResponse:
     """Sign the response for the chosen items (none: the spec's cancel). Single use."""
     _require_staff(launch)
-    stored = services.store.get(_STORE_KIND, launch.token_hash)
-    if stored is None:
-        raise NotAuthenticated(
-            "no_deep_linking_request",
-            "This choice has expired or was already sent. Start again from your course.",
-        )
-    settings = DeepLinkingSettings.from_dict(stored)
+    settings = _stored_settings(services, launch)
     chosen = select_choices(offers.choices, keys, settings)
     single = len(chosen) == 1
     launch_url = services.settings.url_for_tool("/lti/launch")

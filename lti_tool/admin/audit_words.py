@@ -1,0 +1,114 @@
+"""Audit entries said in words: who the change was about and what changed, e.g. "Set B832
+result for Sam Student: pass 74/100, released". Entries of actions without their own words
+list their fields in plain labels; the stored old/new values are never rewritten."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from lti_tool.errors import field_label
+
+Values = Mapping[str, Any] | None
+
+
+def describe(
+    action: str, subject: str | None, student: str | None, old: Values, new: Values
+) -> str:
+    """One sentence for one audit entry; ``student`` is the person it is about (or None)."""
+    words = _WORDS.get(action)
+    if words is not None and (new or action == "result.release"):
+        return words(subject or "", student or "a student", old or {}, new or {})
+    return _generic(action, subject, student, old or {}, new or {})
+
+
+def _result(v: Mapping[str, Any]) -> str:
+    if not v:
+        return "no result"
+    text = f"{v.get('outcome')} {_number(v.get('score'))}/{_number(v.get('max'))}"
+    return text + (", released" if v.get("released") else ", held")
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def _date(value: Any) -> str:
+    if not value:
+        return "none"
+    try:
+        return dt.date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
+
+
+def _result_saved(code: str, who: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    if old:
+        return f"Changed {code} result for {who} from {_result(old)} to {_result(new)}"
+    return f"Set {code} result for {who}: {_result(new)}"
+
+
+def _released(code: str, who: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    return f"Released {code} result for {who} to the gradebook"
+
+
+def _completion(code: str, who: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    def state(v: Mapping[str, Any]) -> str:
+        status = str(v.get("status", "")).replace("_", " ")
+        if v.get("completed_at"):
+            return f"{status} on {_date(v['completed_at'])}"
+        return status
+
+    text = f"Recorded {code} for {who} as {state(new)}"
+    return text + (f" (was {state(old)})" if old else "")
+
+
+def _cohort_start(code: str, who: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    text = f"Set the cohort's {code} start to {_date(new.get('start_date'))}"
+    if old.get("start_date"):
+        text += f" (was {_date(old['start_date'])})"
+    return text + (" from the course's launch settings" if new.get("source") == "launch" else "")
+
+
+def _student_start(code: str, who: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    attempt = new.get("attempt")
+    text = f"Set {code} start for {who} to {_date(new.get('start_date'))}"
+    return text + (f" (attempt {attempt})" if attempt else "")
+
+
+def _qualification(code: str, who: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    text = f"This course now tracks {new.get('qualification')}"
+    return text + (f" (was {old['qualification']})" if old.get("qualification") else "")
+
+
+_WORDS: dict[str, Callable[[str, str, Mapping[str, Any], Mapping[str, Any]], str]] = {
+    "result.save": _result_saved,
+    "result.release": _released,
+    "completion.manual": _completion,
+    "module_start.cohort": _cohort_start,
+    "module_start.student": _student_start,
+    "qualification.choose": _qualification,
+}
+
+
+def _generic(
+    action: str, subject: str | None, student: str | None, old: Values, new: Values
+) -> str:
+    """``Changed: Status not started → completed; Completed on none → 01/02/2026``."""
+    about = " ".join(p for p in (subject, f"for {student}" if student else None) if p)
+    changes = []
+    for key in list(dict.fromkeys([*(old or {}), *(new or {})])):
+        before, after = (old or {}).get(key), (new or {}).get(key)
+        if before != after:
+            changes.append(f"{field_label(key)}: {_plain(before)} → {_plain(after)}")
+    head = action.replace("_", " ").replace(".", ": ")
+    return f"{head}{' ' + about if about else ''}" + (f" ({'; '.join(changes)})" if changes else "")
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
