@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from lti_tool.errors import ToolError
+from lti_tool.errors import ToolError, field_label
 from lti_tool.grading import service as grading
 from lti_tool.grading.class_columns import SYNC_LABELS
 from lti_tool.lti.launch_context import Launch
@@ -132,9 +132,11 @@ _FIELD_OF_CODE = {
 
 def result_field(exc: ToolError) -> str | None:
     """The form field a refusal is about (None: the form as a whole)."""
-    if exc.code in {"bad_number", "bad_text"}:  # the message starts with the field's name
-        named = exc.message.split(" ", 1)[0]
-        return named if named in RESULT_FIELDS else None
+    if exc.code in {"bad_number", "bad_text"}:  # the message starts with the field's label
+        for field in RESULT_FIELDS:
+            if exc.message.startswith(field_label(field) + " "):
+                return field
+        return None
     return _FIELD_OF_CODE.get(exc.code)
 
 
@@ -170,7 +172,7 @@ def release(launch: Launch) -> BaseResponse | str:
     if not request.form.get("confirmed"):
         question = grading.release_question(services(), launch, module_code)
         if question is None:
-            flash("No results are held: there is nothing to release.", "ok")
+            flash("There are no held results to release.", "ok")
             return redirect(url_for("class_view.overview"))
         return render_template(
             "staff/confirm_release.html", question=question, module=module_code, session=launch

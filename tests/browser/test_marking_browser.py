@@ -71,7 +71,7 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
         for sub in ("1001", "1002", "1003"):
             make_eligible_for_b832(live_site, sub)
         goto_bound(page, live_site.tool_url + "/staff/class/")
-        expect(page.get_by_role("heading", level=1)).to_have_text("Class")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Students and results")
 
         first = _cell(page, CLASS[0]).get_by_label(f"B832 score for {CLASS[0]}, out of 100")
         first.focus()

@@ -137,7 +137,7 @@ def test_teacher_and_student_use_every_form_and_download_in_a_moodle_frame(
         tool.get_by_role("button", name="Apply").click()
         tool.wait_for_selector("#grid-count:text-is('1 student')")
         tool.get_by_role("link", name="Back to the class").click()
-        tool.wait_for_selector("h1:text-is('Class')")
+        tool.wait_for_selector("h1:text-is('Students and results')")
 
         # One student's page: a result, a completion, a new attempt.
         tool.get_by_role("link", name="Sam Student").first.click()

@@ -70,7 +70,7 @@ def test_each_tab_acts_on_its_own_course(live_site: LiveSite, page: Any) -> None
     # A's class page: Release and grade sync stay in A; the sync progress script names A.
     course_a.get_by_role("link", name="Students and results").click()
     course_a.get_by_role("button", name="Release all held results…").click()
-    course_a.wait_for_selector("text=nothing to release")
+    course_a.wait_for_selector("text=There are no held results to release.")
     course_a.get_by_role("button", name="Send released results to the gradebook").click()
     # A locator wait, not a string predicate: the page's CSP forbids the eval Playwright would
     # need for an expression, and the status element only appears once the page has moved on.

@@ -58,7 +58,7 @@ def test_a_refused_result_keeps_what_was_typed_next_to_its_message(launcher: Lau
     assert score.attrs["aria-describedby"] == "result-score-error"
     assert score.attrs["aria-invalid"] == "true"
     message = page.find(id="result-score-error")
-    assert message.text == "score must be a number, not 'seventy'."
+    assert message.text == "Score must be a number, not “seventy”."
     # The message sits in the score field's own box, next to the field.
     box = next(d for d in page.find_all("div") if score in d.children)
     assert message in box.children
@@ -129,10 +129,12 @@ def test_release_asks_with_its_numbers_first(launcher: Launcher) -> None:
     done = teacher.client.post(
         "/staff/class/release", data={**token, "confirmed": "1"}, follow_redirects=True
     )
-    assert "Released 3 results; sync grades to send them." in done.get_data(as_text=True)
+    assert "Released 3 results; send them to the gradebook when ready." in done.get_data(
+        as_text=True
+    )
     assert all(r for *_, r in _results(launcher))
     again = teacher.client.post("/staff/class/release", data=token, follow_redirects=True)
-    assert "No results are held: there is nothing to release." in again.get_data(as_text=True)
+    assert "There are no held results to release." in again.get_data(as_text=True)
 
 
 def test_bulk_buttons_of_the_class_view_are_not_primary(launcher: Launcher) -> None:

@@ -16,6 +16,11 @@ def _alerts(page: str) -> list[str]:
     return [p.text for p in parse_html(page).find_all("p", cls="error")]
 
 
+def _announced(page: str) -> list[str]:
+    """What a refused result form announces (the message also sits next to its field)."""
+    return [p.text for p in parse_html(page).find_all("p", role="alert")]
+
+
 def _teacher_and_student(launcher: Launcher) -> Opened:
     open_tool(launcher, "student1")
     return open_tool(launcher, "teacher1")
@@ -66,7 +71,7 @@ def test_a_result_refusal_names_no_fields(launcher: Launcher) -> None:
         data={"csrf_token": csrf_token(page), "module": "B832", "score": "74", "outcome": "pass"},
         follow_redirects=True,
     ).get_data(as_text=True)
-    (alert,) = _alerts(answered)
+    (alert,) = _announced(answered)
     assert "has not met the CPD requirement" in alert
     assert "override reason" in alert and "override_reason" not in alert
     bad = teacher.client.post(
@@ -74,7 +79,7 @@ def test_a_result_refusal_names_no_fields(launcher: Launcher) -> None:
         data={"csrf_token": csrf_token(page), "module": "B832", "score": "x", "outcome": "pass"},
         follow_redirects=True,
     ).get_data(as_text=True)
-    (alert,) = _alerts(bad)
+    (alert,) = _announced(bad)
     assert alert == "Score must be a number, not “x”."
 
 
