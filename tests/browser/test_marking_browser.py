@@ -131,7 +131,7 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
         page.keyboard.press("Tab")
         page.keyboard.press("f")
         page.keyboard.press("Enter")
-        expect(b833.locator(".mark-state")).to_have_text("score must be a number, not 'sixty'.")
+        expect(b833.locator(".mark-state")).to_have_text("Score must be a number, not “sixty”.")
         expect(b833.locator("[data-field=score]")).to_have_value("sixty")
         expect(b833.locator("[data-field=score]")).to_have_attribute("aria-invalid", "true")
         expect(b833.locator("[data-field=outcome]")).to_have_value("fail")
