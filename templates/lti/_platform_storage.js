@@ -13,12 +13,21 @@
     if (name === "_parent") { return window.parent; }
     try { return window.parent.frames[name] || null; } catch (e) { return null; }
   }
+  // The platform's frame may still be loading (Canvas's post_message_forwarding frame loads
+  // beside the tool's): a message posted before its listener exists is lost, so ask again
+  // until an answer comes. The questions are idempotent; the first answer wins.
+  var RESEND_MS = 250;
   function ask(win, message, targetOrigin, timeoutMs) {
     return new Promise(function (resolve, reject) {
       if (!win || win === window) { reject(new Error("no platform window")); return; }
       var id = randomId();
       var timer = window.setTimeout(function () { done(); reject(new Error("timeout")); }, timeoutMs);
-      function done() { window.clearTimeout(timer); window.removeEventListener("message", onMessage); }
+      var resend = window.setInterval(function () { win.postMessage(message, targetOrigin); }, RESEND_MS);
+      function done() {
+        window.clearTimeout(timer);
+        window.clearInterval(resend);
+        window.removeEventListener("message", onMessage);
+      }
       function onMessage(event) {
         var data = event.data;
         if (!data || typeof data !== "object" || data.message_id !== id) { return; }

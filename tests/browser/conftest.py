@@ -80,6 +80,12 @@ def live_site(
         yield site
 
 
+# The tool's cross-site frame in one renderer with its course page. With site isolation every
+# login step swaps the frame between processes (tool.test, then the LMS's /auth, then tool.test
+# again), and when the swap back is fast Playwright's frame tree loses the frame for good: it
+# is no longer in page.frames, so a wait on it times out although the page is on screen.
+# Cookies, storage partitions and postMessage do not depend on the process model.
+SAME_PROCESS_FRAMES = ["--disable-site-isolation-trials"]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -138,7 +144,8 @@ def blocking_profile(
         pattern = ",".join(keep_none_in)
         prefs["content_settings"] = {"exceptions": {"cookies": {pattern: {"setting": 2}}}}
     (profile / "Default" / "Preferences").write_text(json.dumps({"profile": prefs}))
-    args = [*CHROMIUM_ARGS, "--ignore-certificate-errors"]  # HTTPS tests: self-signed
+    # --ignore-certificate-errors: the HTTPS tests' certificates are self-signed.
+    args = [*CHROMIUM_ARGS, "--ignore-certificate-errors", *SAME_PROCESS_FRAMES]
     if map_host is not None:
         args.append(f"--host-resolver-rules=MAP {map_host} 127.0.0.1")
     context = driver.chromium.launch_persistent_context(

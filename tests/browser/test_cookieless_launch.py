@@ -81,6 +81,36 @@ def test_canvas_like_storage_frame_launches_without_any_cookie(
     screenshot(page, "cookieless-student")
 
 
+def test_storage_frame_that_loads_after_the_tool_login_still_keeps_the_secret(
+    cross_site: LiveSite, blocking_context: Any
+) -> None:
+    """Canvas's post_message_forwarding frame loads beside the tool's: here it is held until
+    the tool's login page is in its frame, so the first lti.put_data reaches a frame with no
+    listener yet (and is lost). The tool asks again until the storage frame answers."""
+    page = blocking_context.new_page()
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route("**/post_message_forwarding", hold)
+
+    def release(frame: Any) -> None:
+        if "/lti/login" in frame.url:
+            for route in held:
+                route.continue_()
+            held.clear()
+
+    page.on("framenavigated", release)
+    page.goto(cross_site.sandbox_url + "/course/student1?storage=forwarding")
+    page.frame_locator("iframe[name='lti-tool']").locator("h1:text('My pathway')").wait_for()
+    forwarding = page.frame(name="post_message_forwarding")
+    assert forwarding is not None
+    subjects = {e["subject"] for e in _storage_log(forwarding)}
+    assert {"lti.put_data", "lti.get_data"} <= subjects
+    assert blocking_context.cookies(cross_site.tool_url) == []
+
+
 def test_staff_navigate_and_save_forms_without_cookies(
     cross_site: LiveSite, blocking_context: Any
 ) -> None:
