@@ -168,3 +168,13 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def browser_context(chromium: Any) -> Iterator[Any]:
+    """A desktop context for pages checked with axe-core: axe is injected, so the context
+    bypasses the CSP (the tool's own scripts run the same with or without it)."""
+    context = chromium.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)
+    context.set_default_timeout(BROWSER_WAIT_MS)
+    yield context
+    context.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from sqlalchemy import select
 
 from lti_tool.pathway.module_starts import set_cohort_starts
 from lti_tool.persistence.models import Context
-from tests.browser.conftest import BROWSER_WAIT_MS, LiveSite, screenshot
+from tests.browser.conftest import LiveSite, screenshot
 from tests.support.bound_pages import bound_url, goto_bound, without_binding
 from tests.support.pathway_web import add_completions
 
@@ -25,15 +24,6 @@ pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 PHONE = {"width": 360, "height": 740}
-
-
-@pytest.fixture
-def browser_context(chromium: Any) -> Iterator[Any]:
-    """The tool's CSP allows only its own nonce'd scripts, so axe needs the CSP bypassed."""
-    context = chromium.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)
-    context.set_default_timeout(BROWSER_WAIT_MS)
-    yield context
-    context.close()
 
 
 def launch(live_site: LiveSite, context: Any, link: str) -> Any:

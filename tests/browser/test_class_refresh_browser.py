@@ -6,7 +6,6 @@ with axe-core's rules."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,20 +15,11 @@ from sqlalchemy import select
 from lti_tool.completion.class_progress import PROGRESS, PROGRESS_TTL
 from lti_tool.persistence.models import Context
 from lti_tool.sandbox import register_sandbox
-from tests.browser.conftest import BROWSER_WAIT_MS, LiveSite, screenshot
+from tests.browser.conftest import LiveSite, screenshot
 from tests.browser.test_checklist_a11y import PHONE, assert_accessible, launch
 from tests.support.bound_pages import bound_url, goto_bound
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser_context(chromium: Any) -> Iterator[Any]:
-    """axe needs the CSP bypassed; the page's own scripts run with or without it."""
-    context = chromium.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)
-    context.set_default_timeout(BROWSER_WAIT_MS)
-    yield context
-    context.close()
 
 
 def _class_page(live_site: LiveSite, browser_context: Any) -> Any:

@@ -5,7 +5,6 @@ confirms). Then the page at desktop and at 360 px, checked by axe-core."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,15 +28,6 @@ pytestmark = pytest.mark.browser
 CLASS = ("Owen Hughes", "Priya Patel", "Sam Student")
 
 
-@pytest.fixture
-def axe_context(chromium: Any) -> Iterator[Any]:
-    """axe-core is injected, so this context bypasses the CSP (the marking itself does not)."""
-    context = chromium.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)
-    context.set_default_timeout(BROWSER_WAIT_MS)
-    yield context
-    context.close()
-
-
 def _cell(page: Any, who: str) -> Any:
     return page.locator("form.mark[data-module='B832']").filter(
         has=page.get_by_label(f"B832 score for {who}, out of 100")
@@ -55,7 +45,7 @@ def _results(live_site: LiveSite) -> dict[tuple[str, str], tuple[float, str, boo
 
 
 def test_a_tutor_marks_three_students_from_the_keyboard(
-    live_site: LiveSite, chromium: Any, axe_context: Any
+    live_site: LiveSite, chromium: Any, browser_context: Any
 ) -> None:
     context = chromium.new_context(viewport={"width": 1024, "height": 768})
     context.set_default_timeout(BROWSER_WAIT_MS)
@@ -144,7 +134,7 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
         context.close()
 
     # Reloaded, the table shows what was saved; axe-core at desktop and at 360 px.
-    page = launch(live_site, axe_context, "Launch as instructor (teacher1)")
+    page = launch(live_site, browser_context, "Launch as instructor (teacher1)")
     goto_bound(page, live_site.tool_url + "/staff/class/")
     expect(_cell(page, CLASS[1]).locator("[data-field=comment]")).to_have_value("Well argued")
     expect(_cell(page, CLASS[0]).locator("[data-field=score]")).to_have_value("72")
