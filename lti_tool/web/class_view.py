@@ -26,6 +26,10 @@ PAGE_SIZE = 50
 @bp.get("/")
 @requires_launch(staff=True)
 def overview(launch: Launch) -> str:
+    # The class refresh's progress before the table: a refresh that finishes while the table
+    # is read then shows as running (the page asks again and reloads), never as "done" over
+    # rows read before it wrote them (it writes the rows, then says it is done).
+    refresh = refresh_view(services(), launch)
     groups = grading.class_groups(services(), launch)
     group = request.args.get("group", type=int)
     group = group if any(g.pk == group for g in groups) else None
@@ -54,7 +58,7 @@ def overview(launch: Launch) -> str:
         group=group,
         session=launch,
         job_id=request.args.get("job"),
-        **refresh_view(services(), launch),
+        **refresh,
     )
 
 

@@ -152,6 +152,34 @@ def test_the_class_view_shows_when_each_student_was_read(
     assert "150/" in page  # Sam's hours, read from Moodle
 
 
+def test_a_refresh_finishing_while_the_table_is_read_leaves_the_page_following_it(
+    with_moodle: Launcher, moodle: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page must not say "done" over a table read before the refresh wrote it: the
+    progress it shows is read before the table, so it asks again and reloads."""
+    from lti_tool.grading import service as grading
+
+    launcher = with_moodle
+    client, headers = _staff(launcher)
+    done = _finished(client, headers)
+    services = launcher.app.extensions["lti_tool"]
+    (key,) = _progress_rows(services)
+    running = dict(done, status="running", done=1, failed=0, finished_at=None)
+    services.store.put("class_refresh", key, running, 3600)
+    table = grading.class_overview
+
+    def refresh_finishes_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        rows = table(*args, **kwargs)
+        services.store.put("class_refresh", key, done, 3600)  # after the table was read
+        return rows
+
+    monkeypatch.setattr(grading, "class_overview", refresh_finishes_meanwhile)
+    page = client.get("/staff/class/", headers=headers).get_data(as_text=True)
+    assert "Reading completion from Moodle: 1 of 3 students" in page
+    assert "location.reload()" in page
+    assert "Completion as of" not in page
+
+
 def _finish_b832_in_moodle(moodle: Any) -> None:
     stamp = int(dt.datetime(2026, 7, 10, 12, tzinfo=dt.UTC).timestamp())
     for code in ("GB085", "GB086"):
