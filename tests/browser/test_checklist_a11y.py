@@ -34,6 +34,18 @@ def launch(live_site: LiveSite, context: Any, link: str) -> Any:
     return page
 
 
+def staff_page_after_a_student(live_site: LiveSite, chromium: Any, staff_context: Any) -> Any:
+    """Sam launches once (so the tool knows him), gets completions and cohort dates, then the
+    instructor launches in ``staff_context``: the staff page, ready."""
+    student_context = chromium.new_context()
+    try:
+        launch(live_site, student_context, "Launch as student (student1)")
+    finally:
+        student_context.close()
+    seed_student_data(live_site)
+    return launch(live_site, staff_context, "Launch as instructor (teacher1)")
+
+
 def seed_student_data(live_site: LiveSite) -> None:
     """Some completions for Sam (sub 1001) and cohort dates that give deadlines."""
     app = live_site.app
@@ -172,13 +184,7 @@ def test_student_checklist_in_chromium(live_site: LiveSite, browser_context: Any
 def test_staff_overview_and_student_preview_in_chromium(
     live_site: LiveSite, chromium: Any, browser_context: Any
 ) -> None:
-    student_context = chromium.new_context()
-    try:
-        launch(live_site, student_context, "Launch as student (student1)")
-    finally:
-        student_context.close()
-    seed_student_data(live_site)
-    page = launch(live_site, browser_context, "Launch as instructor (teacher1)")
+    page = staff_page_after_a_student(live_site, chromium, browser_context)
 
     assert page.get_by_role("heading", level=1).inner_text() == "Course settings"
     assert page.get_by_role("link", name="Sam Student").is_visible()

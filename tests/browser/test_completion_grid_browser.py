@@ -15,8 +15,7 @@ from tests.browser.test_checklist_a11y import (
     PHONE,
     assert_accessible,
     assert_no_horizontal_scroll,
-    launch,
-    seed_student_data,
+    staff_page_after_a_student,
 )
 from tests.support.bound_pages import bound_url
 
@@ -35,13 +34,7 @@ def staff_context(chromium: Any) -> Iterator[Any]:
 def test_the_completion_grid_in_chromium(
     live_site: LiveSite, chromium: Any, staff_context: Any
 ) -> None:
-    student_context = chromium.new_context()
-    try:
-        launch(live_site, student_context, "Launch as student (student1)")
-    finally:
-        student_context.close()
-    seed_student_data(live_site)
-    page = launch(live_site, staff_context, "Launch as instructor (teacher1)")
+    page = staff_page_after_a_student(live_site, chromium, staff_context)
 
     page.get_by_role("link", name="CPD course completion").click()
     page.wait_for_url(bound_url(live_site.tool_url, "/staff/class/completion/"))
