@@ -27,7 +27,8 @@ class Requirement:
     """One CPD course of a module, as it stands for the student.
 
     ``deadline`` is set only for an outstanding course bound by the six-month rule; ``exempt``
-    marks one the student started before the module start (still required, no deadline).
+    marks one the student started before the module start (still required, no deadline);
+    ``late`` one completed after the module's deadline although bound by it (it still counts).
     """
 
     code: str
@@ -42,6 +43,7 @@ class Requirement:
     at_risk: bool
     overdue: bool
     exempt: bool
+    late: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; dates as ISO strings."""
@@ -58,6 +60,7 @@ class Requirement:
             "at_risk": self.at_risk,
             "overdue": self.overdue,
             "exempt": self.exempt,
+            "late": self.late,
         }
 
 
@@ -130,6 +133,8 @@ class Checklist:
     unknown_codes: tuple[str, ...]
     as_of: date
     plan: StudyPlan
+    # Facts the student cannot act on (a start date staff have not set yet), said quietly.
+    notes: tuple[str, ...] = ()
 
     def module(self, code: str) -> ModuleProgress:
         """The progress of the module with this code (``KeyError`` when there is none)."""
@@ -139,7 +144,8 @@ class Checklist:
         raise KeyError(code)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form for the API; ``plan`` lists the study plan's entries."""
+        """JSON-ready form for the API; ``plan`` lists the study plan's entries, ``notes`` the
+        quiet notes."""
         return {
             "qualification": self.qualification.to_dict(),
             "modules": [module.to_dict() for module in self.modules],
@@ -148,4 +154,5 @@ class Checklist:
             "as_of": self.as_of.isoformat(),
             "plan": [entry.to_dict() for entry in self.plan.entries],
             "plan_notes": list(self.plan.notes),
+            "notes": list(self.notes),
         }

@@ -10,7 +10,7 @@ from lti_tool.rules.model import Qualification
 from lti_tool.rules.planner import plan_from_progress
 from lti_tool.rules.progress import merge_completions, module_progress
 from lti_tool.rules.records import AssessmentResult, Completion
-from lti_tool.rules.steps import next_steps
+from lti_tool.rules.steps import next_steps, quiet_notes
 
 
 def evaluate(
@@ -56,4 +56,5 @@ def evaluate(
         unknown_codes=unknown,
         as_of=today,
         plan=plan,
+        notes=quiet_notes(modules),
     )

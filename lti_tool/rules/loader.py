@@ -14,26 +14,13 @@ from lti_tool.rules.model import Course, Module, MonthDay, OptionalGroup, Qualif
 T = TypeVar("T")
 
 _TOP_KEYS = {"code", "title", "credits_required", "time_rules", "modules"}
+_OPTIONAL_TIME_KEYS = {"min_remaining_weeks"}
 _TIME_KEYS = {
-    "course_weeks_min",
-    "course_weeks_max",
-    "course_weeks_nominal",
-    "deadline_months",
-    "at_risk_weeks",
-    "max_parallel_courses",
-    "module_start_dates",
-}
-_MODULE_KEYS = {
-    "code",
-    "title",
-    "credits",
-    "cpd_hours",
-    "courses",
-    "compulsory",
-    "optional_groups",
-    "pass_mark",
+    *("course_weeks_min", "course_weeks_max", "course_weeks_nominal", "deadline_months"),
+    *("at_risk_weeks", "max_parallel_courses", "module_start_dates", *_OPTIONAL_TIME_KEYS),
 }
 _OPTIONAL_MODULE_KEYS = {"compulsory", "optional_groups", "pass_mark"}
+_MODULE_KEYS = {"code", "title", "credits", "cpd_hours", "courses", *_OPTIONAL_MODULE_KEYS}
 _COURSE_KEYS = {"code", "title", "hours"}
 _GROUP_KEYS = {"choose", "courses"}
 
@@ -158,7 +145,7 @@ class _Reader:
 
     def time_rules(self, data: Any) -> TimeRules:
         key = "time_rules"
-        table = self.table(data, key, _TIME_KEYS)
+        table = self.table(data, key, _TIME_KEYS, _OPTIONAL_TIME_KEYS)
         weeks = {
             name: self.count(table, name, f"{key}.{name}")
             for name in ("course_weeks_min", "course_weeks_nominal", "course_weeks_max")
@@ -183,7 +170,18 @@ class _Reader:
                 table, "max_parallel_courses", f"{key}.max_parallel_courses"
             ),
             module_start_dates=tuple(sorted(starts, key=lambda s: (s.month, s.day))),
+            min_remaining_weeks=self.remaining(table, weeks["course_weeks_max"]),
         )
+
+    def remaining(self, table: dict[str, Any], most: int) -> int:
+        """Optional ``min_remaining_weeks``: 1 up to the longest course (default 2, or less)."""
+        name = "min_remaining_weeks"
+        if name not in table:
+            return min(TimeRules.min_remaining_weeks, most)
+        value = self.count(table, name, f"time_rules.{name}")
+        if value > most:
+            raise self.fail(f"time_rules.{name}", f"must not be above course_weeks_max ({most})")
+        return value
 
     def month_day(self, value: str, key: str) -> MonthDay:
         month, _, day = value.partition("-")

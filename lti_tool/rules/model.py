@@ -74,6 +74,8 @@ class TimeRules:
     at_risk_weeks: int
     max_parallel_courses: int
     module_start_dates: tuple[MonthDay, ...]
+    # A course in progress is never planned to end sooner than this many weeks from today.
+    min_remaining_weeks: int = 2
 
 
 @dataclass(frozen=True)

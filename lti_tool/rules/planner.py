@@ -1,9 +1,10 @@
-"""Propose dates for each module's outstanding CPD courses that meet the six-month rule."""
+"""One study plan across every unpassed module, meeting each six-month deadline where it can."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 
 from lti_tool.rules.checklist import ModuleProgress, Requirement
 from lti_tool.rules.dates import next_start_after, spoken
@@ -12,6 +13,7 @@ from lti_tool.rules.progress import merge_completions, module_progress
 from lti_tool.rules.records import AssessmentResult, Completion
 from lti_tool.rules.records import CompletionStatus as Status
 from lti_tool.rules.study_plan import ModulePlan, PlanEntry, StudyPlan
+from lti_tool.rules.timeline import Slot, Task, overlapping, schedule
 
 _NUMBERS = {2: "two", 3: "three", 4: "four"}
 
@@ -23,14 +25,17 @@ def plan_study(
     today: date,
     assessments: Mapping[str, AssessmentResult] | None = None,
 ) -> StudyPlan:
-    """Plan every unpassed module's outstanding CPD courses from ``today``.
+    """Plan every unpassed module's outstanding CPD courses from ``today``, as one plan.
 
-    Courses already in progress finish first; then compulsory courses in file order, then as
-    many optional courses as each group still needs. One course at a time at the nominal length
-    when that meets the deadline, else up to ``max_parallel_courses`` at once, else both at the
-    shortest length; failing all that, the fastest plan is shown with the next start to
-    register for. Every course, even one planned before the module start (which the rule would
-    exempt), is planned to finish by the deadline, so the plan holds whatever happens.
+    Courses in progress keep their start and finish at the nominal length, never sooner than
+    ``min_remaining_weeks`` from today; the others follow, earliest module deadline first
+    (modules without a start date last), compulsory courses in file order, then as many
+    optional ones as each group still needs. One course at a time at the nominal length when
+    that meets every deadline, else up to ``max_parallel_courses`` at once across modules,
+    shortening a late module's courses to the shortest length; a module still late is shown
+    at its fastest with the next start to register for. Every course, even one planned
+    before the module start (which the rule would exempt), is planned to finish by the
+    deadline, so the plan holds whatever happens.
     """
     records, _ = merge_completions(completions, qualification.course_codes())
     assessments = assessments or {}
@@ -52,65 +57,132 @@ def plan_from_progress(
     qualification: Qualification, progress: tuple[ModuleProgress, ...], today: date
 ) -> StudyPlan:
     """Plan from already evaluated module progress (the engine's way in)."""
+    rules = qualification.time_rules
+    unpassed = [module for module in progress if not module.passed]
+    tasks = [
+        Task(module.code, item, (module.deadline or date.max, index, position))
+        for index, module in enumerate(unpassed)
+        for position, item in enumerate(_outstanding(qualification.module(module.code), module))
+    ]
+    attempt = _Attempt(tasks, unpassed, rules, today)
+    alone = attempt.run(1, frozenset())
+    planned, short = alone, frozenset[str]()
+    if alone.missed:
+        planned = attempt.run(rules.max_parallel_courses, short)
+        while planned.missed - short:
+            # Shorten the courses of the first module (by deadline) still late, then look again:
+            # the modules planned after it may then fit at the nominal length.
+            short = short | {min(planned.missed - short, key=attempt.deadline_rank)}
+            planned = attempt.run(rules.max_parallel_courses, short)
+    parallel = overlapping(planned.slots, today)
     plans = tuple(
-        _plan_module(qualification.module(module.code), module, qualification.time_rules, today)
-        for module in progress
-        if not module.passed
+        _module_plan(module, tasks, planned, alone.missed, short, parallel, rules, today)
+        for module in unpassed
     )
-    notes = [note for plan in plans for note in plan.notes]
-    return StudyPlan(as_of=today, modules=plans, notes=tuple(notes + _overlaps(plans)))
+    return StudyPlan(as_of=today, modules=plans, notes=tuple(n for p in plans for n in p.notes))
 
 
-def _plan_module(
-    module: Module, progress: ModuleProgress, rules: TimeRules, today: date
+@dataclass(frozen=True)
+class _Planned:
+    slots: dict[str, Slot]
+    missed: frozenset[str]
+
+
+class _Attempt:
+    """Runs the timeline for one limit on courses at once and one set of shortened modules."""
+
+    def __init__(
+        self, tasks: list[Task], modules: list[ModuleProgress], rules: TimeRules, today: date
+    ) -> None:
+        self.tasks, self.rules, self.today = tasks, rules, today
+        self.deadlines = {module.code: module.deadline for module in modules}
+        self.order = {module.code: index for index, module in enumerate(modules)}
+
+    def deadline_rank(self, code: str) -> tuple[date, int]:
+        return (self.deadlines[code] or date.max, self.order[code])
+
+    def run(self, slots: int, short: frozenset[str]) -> _Planned:
+        planned = schedule(self.tasks, self.rules, self.today, slots, short)
+        missed = frozenset(
+            task.module
+            for task in self.tasks
+            if (deadline := self.deadlines[task.module]) is not None
+            and not task.item.exempt
+            and planned[task.item.code].finish > deadline
+        )
+        return _Planned(planned, missed)
+
+
+def _module_plan(
+    module: ModuleProgress,
+    tasks: list[Task],
+    planned: _Planned,
+    needs_parallel: frozenset[str],
+    short: frozenset[str],
+    parallel: set[str],
+    rules: TimeRules,
+    today: date,
 ) -> ModulePlan:
-    started, new = _outstanding(module, progress)
-    deadline = progress.deadline
-    if not started and not new:
-        return ModulePlan(module.code, deadline, True, rules.course_weeks_nominal, (), ())
+    code, deadline = module.code, module.deadline
+    weeks = rules.course_weeks_min if code in short else rules.course_weeks_nominal
+    mine = sorted(
+        (task for task in tasks if task.module == code),
+        key=lambda task: (planned.slots[task.item.code].start, task.rank),
+    )
+    entries = tuple(
+        PlanEntry(
+            task.item.code,
+            task.item.title,
+            code,
+            planned.slots[task.item.code].start,
+            planned.slots[task.item.code].finish,
+            task.item.code in parallel,
+            task.in_progress,
+        )
+        for task in mine
+    )
+    if not entries:
+        return ModulePlan(code, deadline, True, weeks, (), ())
+    together = any(entry.parallel for entry in entries)
+    many = _NUMBERS.get(rules.max_parallel_courses, str(rules.max_parallel_courses))
     if deadline is None:
-        entries = _schedule(
-            module.code, started, new, rules, rules.course_weeks_nominal, None, today
+        how = (
+            f"allows {weeks} weeks for each course, up to {many} at the same time where the plan"
+            " says so"
+            if together
+            else f"takes one course at a time, {weeks} weeks each"
         )
         note = (
-            f"Your {module.code} start date is not set yet, so there is no six-month deadline:"
-            f" this plan takes one course at a time, {rules.course_weeks_nominal} weeks each"
+            f"Your {code} start date is not set yet, so there is no six-month deadline: this plan"
+            f" {how}"
         )
-        return ModulePlan(
-            module.code, None, True, rules.course_weeks_nominal, entries or (), (note,)
+        return ModulePlan(code, None, True, weeks, entries, (note,))
+    if code in planned.missed:
+        next_start = next_start_after(
+            rules.module_start_dates, max(today, module.start_date or today)
         )
-    for weeks in dict.fromkeys((rules.course_weeks_nominal, rules.course_weeks_min)):
-        entries = _schedule(module.code, started, new, rules, weeks, deadline, today)
-        if entries is not None:
-            note = _feasible_note(module.code, deadline, entries, weeks, rules)
-            return ModulePlan(module.code, deadline, True, weeks, entries, (note,))
-    fastest = _schedule(
-        module.code, started, new, rules, rules.course_weeks_min, None, today, fastest=True
+        note = (
+            f"The {spoken(deadline)} deadline for {code} can no longer be met, even studying"
+            f" {many} courses at a time at the shortest length ({rules.course_weeks_min} weeks):"
+            f" the dates shown are the earliest you could finish. You can register for the next"
+            f" {code} start on {spoken(next_start)} instead: courses you start before then are"
+            " not bound by its six-month deadline"
+        )
+        return ModulePlan(code, deadline, False, weeks, entries, (note,), next_start)
+    finish = max(entry.finish for entry in entries)
+    note = _feasible_note(
+        code, deadline, finish, together, code in needs_parallel, code in short, weeks, many
     )
-    next_start = next_start_after(
-        rules.module_start_dates, max(today, progress.start_date or today)
-    )
-    many = _NUMBERS.get(rules.max_parallel_courses, str(rules.max_parallel_courses))
-    note = (
-        f"The {spoken(deadline)} deadline for {module.code} can no longer be met, even studying"
-        f" {many} courses at a time at the shortest length ({rules.course_weeks_min} weeks): the"
-        " dates shown are the earliest you could finish. You can register for the next"
-        f" {module.code} start on {spoken(next_start)} instead: courses you start before then"
-        " are not bound by its six-month deadline"
-    )
-    return ModulePlan(
-        module.code, deadline, False, rules.course_weeks_min, fastest or (), (note,), next_start
-    )
+    return ModulePlan(code, deadline, True, weeks, entries, (note,))
 
 
-def _outstanding(
-    module: Module, progress: ModuleProgress
-) -> tuple[list[Requirement], list[Requirement]]:
-    """Courses to plan: those in progress, then those not started, as many as still needed."""
+def _outstanding(module: Module, progress: ModuleProgress) -> list[Requirement]:
+    """Courses to plan: compulsory ones in file order, then as many optional ones as needed
+    (those in progress before those not started)."""
     by_code = {requirement.code: requirement for requirement in progress.requirements}
-    compulsory = [by_code[code] for code in module.compulsory]
-    started = [item for item in compulsory if item.status is Status.IN_PROGRESS]
-    new = [item for item in compulsory if item.status is Status.NOT_STARTED]
+    wanted = [
+        by_code[code] for code in module.compulsory if by_code[code].status is not Status.COMPLETED
+    ]
     for group in module.optional_groups:
         members = [by_code[code] for code in group.courses]
         needed = group.choose - sum(item.status is Status.COMPLETED for item in members)
@@ -120,110 +192,30 @@ def _outstanding(
             (item for item in members if item.status is Status.IN_PROGRESS),
             key=lambda item: (item.started_at or date.max, item.code),
         )[:needed]
-        started.extend(going)
         waiting = [item for item in members if item.status is Status.NOT_STARTED]
-        new.extend(waiting[: needed - len(going)])
-    return started, new
-
-
-def _schedule(
-    module: str,
-    started: list[Requirement],
-    new: list[Requirement],
-    rules: TimeRules,
-    weeks: int,
-    deadline: date | None,
-    today: date,
-    fastest: bool = False,
-) -> tuple[PlanEntry, ...] | None:
-    """Dates at ``weeks`` per course, or None when ``deadline`` cannot be met that way.
-
-    New courses go in consecutive slots after the courses in progress; when there are fewer
-    slots before the deadline than courses, the earliest slots take two (or more) courses.
-    """
-    length = timedelta(weeks=weeks)
-    entries: list[PlanEntry] = []
-    cursor = today
-    for item in started:
-        begun = item.started_at or today
-        # A course already past its nominal length is planned to finish now, not in the past.
-        finish = max(begun + length, today)
-        if deadline is not None and not item.exempt and finish > deadline:
-            return None
-        entries.append(_entry(module, item, begun, finish, len(started) > 1, True))
-        cursor = max(cursor, finish)
-    if not new:
-        return tuple(entries)
-    least = -(-len(new) // rules.max_parallel_courses)
-    if fastest:
-        slots = least
-    elif deadline is None:
-        slots = len(new)
-    else:
-        room = max((deadline - cursor).days // length.days, 0)
-        if room < least:
-            return None
-        slots = min(room, len(new))
-    waiting = iter(new)
-    for index, size in enumerate(_spread(len(new), slots)):
-        start = cursor + index * length
-        for _ in range(size):
-            entries.append(_entry(module, next(waiting), start, start + length, size > 1))
-    return tuple(entries)
-
-
-def _spread(count: int, slots: int) -> list[int]:
-    """Split ``count`` courses over ``slots`` as evenly as possible, larger slots first."""
-    base, extra = divmod(count, slots)
-    return [base + 1] * extra + [base] * (slots - extra)
-
-
-def _entry(
-    module: str,
-    item: Requirement,
-    start: date,
-    finish: date,
-    parallel: bool,
-    in_progress: bool = False,
-) -> PlanEntry:
-    return PlanEntry(item.code, item.title, module, start, finish, parallel, in_progress)
+        wanted.extend(going + waiting[: needed - len(going)])
+    return wanted
 
 
 def _feasible_note(
-    code: str, deadline: date, entries: tuple[PlanEntry, ...], weeks: int, rules: TimeRules
+    code: str,
+    deadline: date,
+    finish: date,
+    together: bool,
+    needs_parallel: bool,
+    short: bool,
+    weeks: int,
+    many: str,
 ) -> str:
-    finish = max(entry.finish for entry in entries)
-    parallel = any(entry.parallel for entry in entries)
-    short = weeks < rules.course_weeks_nominal
-    if not parallel and not short:
-        return (
-            f"Your {code} plan takes one course at a time and finishes on {spoken(finish)},"
-            f" before the {spoken(deadline)} deadline"
-        )
+    before = f"finishes on {spoken(finish)}, before the {spoken(deadline)} deadline"
+    if not together and not short:
+        return f"Your {code} plan takes one course at a time and {before}"
+    if not short and not needs_parallel:
+        together_words = f"up to {many} courses at the same time where the plan says so"
+        return f"Your {code} plan {before}, with {together_words}"
     how = []
-    if parallel:
-        many = _NUMBERS.get(rules.max_parallel_courses, str(rules.max_parallel_courses))
+    if together:
         how.append(f"study up to {many} courses at the same time where the plan says so")
     if short:
         how.append(f"finish each course in the shortest time, {weeks} weeks")
     return f"To finish {code} by the {spoken(deadline)} deadline you need to " + " and ".join(how)
-
-
-def _overlaps(plans: tuple[ModulePlan, ...]) -> list[str]:
-    """Warn when two modules' plans would have the student studying for both at once."""
-    spans = [
-        (plan.module, min(e.start for e in plan.entries), max(e.finish for e in plan.entries))
-        for plan in plans
-        if plan.entries
-    ]
-    notes = []
-    for index, (first, first_start, first_end) in enumerate(spans):
-        for second, second_start, second_end in spans[index + 1 :]:
-            if first_start < second_end and second_start < first_end:
-                notes.append(
-                    f"Your {first} and {second} plans overlap between"
-                    f" {spoken(max(first_start, second_start))} and"
-                    f" {spoken(min(first_end, second_end))}: speak to your tutor if studying for"
-                    " both modules at once is too much"
-                )
-    return notes

@@ -68,6 +68,8 @@ def module_progress(
             and (compulsory or course.code not in satisfied_groups)
         )
         exempt = _started_before(record, start)
+        finished = record.completed_at if record and status is Status.COMPLETED else None
+        late = finished is not None and deadline is not None and not exempt and finished > deadline
         course_deadline = deadline if outstanding and not exempt else None
         overdue = course_deadline is not None and today > course_deadline
         at_risk = (
@@ -90,6 +92,7 @@ def module_progress(
                 at_risk=at_risk,
                 overdue=overdue,
                 exempt=exempt,
+                late=late,
             )
         )
     compulsory_done = all(code in counting for code in module.compulsory)

@@ -1,27 +1,35 @@
-"""Next steps in plain English, most urgent first."""
+"""Next steps in plain English: at most three, the most urgent first, dated as the plan is.
+
+Overdue courses make one step (who to speak to); a module whose deadline the plan cannot meet
+makes one (the next start to register for); then assessment news; then the plan's next courses
+to finish or start, on the plan's own dates. What the student cannot act on (a start date not
+set yet) is a quiet note instead (``quiet_notes``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import IntEnum
+from itertools import groupby
 
 from lti_tool.rules.checklist import ModuleProgress, Requirement
 from lti_tool.rules.dates import spoken
-from lti_tool.rules.model import Module, OptionalGroup, Qualification
+from lti_tool.rules.model import Qualification
 from lti_tool.rules.records import AssessmentOutcome
 from lti_tool.rules.records import CompletionStatus as Status
-from lti_tool.rules.study_plan import StudyPlan
+from lti_tool.rules.study_plan import ModulePlan, PlanEntry, StudyPlan
+
+MAX_STEPS = 3
 
 
 class Urgency(IntEnum):
     """Sort order of steps: a lower value comes first."""
 
     OVERDUE = 0
-    AT_RISK = 1
+    LATE_PLAN = 1
     ASSESSMENT = 2
-    DATED = 3
-    UNDATED = 4
+    PLANNED = 3
 
 
 @dataclass(frozen=True, order=True)
@@ -36,193 +44,157 @@ def next_steps(
     qualification: Qualification,
     modules: tuple[ModuleProgress, ...],
     today: date,
-    plan: StudyPlan | None = None,
+    plan: StudyPlan,
 ) -> tuple[str, ...]:
-    """Steps for every module; overdue, then at risk, then assessments, then by date.
-
-    With a ``plan``, a module whose deadline can no longer be met gets the plan's advice as an
-    at-risk step, and one that needs courses in parallel or shortened says so before its dated
-    steps: the per-course "start by" dates alone would not show either.
-    """
+    """The student's next steps, at most ``MAX_STEPS`` (the checklist shows every course)."""
     if modules and all(module.passed for module in modules):
         return (
             f"You have passed every module: your {qualification.title}"
             f" ({qualification.credits_required} credits) is complete",
         )
     steps: list[_Step] = []
-    for progress in modules:
-        writer = _ModuleSteps(qualification, progress, today, order=len(steps))
-        steps.extend(writer.steps())
-    for module_plan in plan.modules if plan else ():
-        pressed = module_plan.course_weeks < qualification.time_rules.course_weeks_nominal or any(
-            entry.parallel and not entry.in_progress for entry in module_plan.entries
-        )
-        if not module_plan.feasible or pressed:
-            urgency = Urgency.DATED if module_plan.feasible else Urgency.AT_RISK
-            steps.extend(_Step(urgency, today, len(steps), note) for note in module_plan.notes)
-    return tuple(step.text for step in sorted(steps))
+
+    def add(urgency: Urgency, due: date, text: str) -> None:
+        steps.append(_Step(urgency, due, len(steps), text))
+
+    open_modules = [module for module in modules if not module.passed]
+    overdue = [r for m in open_modules for r in m.requirements if _outstanding_overdue(r)]
+    late_plans = [module_plan for module_plan in plan.modules if not module_plan.feasible]
+    covered = {code for module in open_modules for code in _overdue_modules(module)}
+    if overdue:
+        folded = [module_plan for module_plan in late_plans if module_plan.module in covered]
+        add(Urgency.OVERDUE, today, _overdue_step(overdue, folded))
+    for module_plan in late_plans:
+        if module_plan.module not in covered and module_plan.next_start and module_plan.deadline:
+            add(Urgency.LATE_PLAN, today, _late_plan_step(module_plan))
+    for module in open_modules:
+        text = _assessment_step(module)
+        if text:
+            add(Urgency.ASSESSMENT, today, text)
+    skipped = {requirement.code for requirement in overdue}
+    for due, text in _planned_steps(qualification, modules, plan, today, skipped):
+        add(Urgency.PLANNED, due, text)
+    return tuple(step.text for step in sorted(steps)[:MAX_STEPS])
 
 
-class _ModuleSteps:
-    """Writes the steps of one module, numbering them so ties keep the file's order."""
+def quiet_notes(modules: tuple[ModuleProgress, ...]) -> tuple[str, ...]:
+    """Facts for the student that only staff can change: a module start not set yet."""
+    return tuple(
+        f"Your {module.code} start date is not set yet: CPD course deadlines will appear once it is"
+        for module in modules
+        if not module.passed and not module.cpd_complete and module.start_date is None
+    )
 
-    def __init__(
-        self, qualification: Qualification, progress: ModuleProgress, today: date, order: int
-    ) -> None:
-        self.module: Module = qualification.module(progress.code)
-        self.rules = qualification.time_rules
-        self.progress = progress
-        self.today = today
-        self.order = order
-        self.found: list[_Step] = []
 
-    def add(self, urgency: Urgency, due: date | None, text: str) -> None:
-        self.found.append(_Step(urgency, due or date.max, self.order + len(self.found), text))
+def _outstanding_overdue(requirement: Requirement) -> bool:
+    return requirement.overdue and requirement.status is not Status.COMPLETED
 
-    def steps(self) -> list[_Step]:
-        progress, code = self.progress, self.progress.code
-        if progress.passed:
-            return []
-        self.assessment_step()
-        if progress.cpd_complete:
-            return self.found
-        if progress.start_date is None:
-            self.add(
-                Urgency.UNDATED,
-                None,
-                f"Your {code} start date is not set yet: CPD course deadlines will appear once"
-                " it is",
-            )
-        requirements = {requirement.code: requirement for requirement in progress.requirements}
-        for course in self.module.compulsory:
-            self.course_step(requirements[course])
-        for group in self.module.optional_groups:
-            self.group_steps(group, [requirements[course] for course in group.courses])
-        return self.found
 
-    def assessment_step(self) -> None:
-        progress, code = self.progress, self.progress.code
-        outcome = progress.assessment.outcome if progress.assessment else None
-        if outcome is AssessmentOutcome.FAIL:
-            self.add(
-                Urgency.ASSESSMENT,
-                None,
-                f"You did not pass the {code} assessment, so its {progress.credits} credits are"
-                " not awarded: speak to your tutor about taking the module again",
-            )
-        elif outcome is AssessmentOutcome.REFERRED:
-            self.add(
-                Urgency.ASSESSMENT,
-                None,
-                f"Your {code} assessment was referred: resubmit it as your tutor advises to earn"
-                f" its {progress.credits} credits",
-            )
-        elif progress.cpd_complete:
-            self.add(
-                Urgency.ASSESSMENT,
-                None,
-                f"You have completed every CPD course for {code}: you are eligible for its"
-                " assessment",
-            )
+def _overdue_modules(module: ModuleProgress) -> set[str]:
+    return {module.code} if any(map(_outstanding_overdue, module.requirements)) else set()
 
-    def course_step(self, requirement: Requirement) -> None:
-        name = f"{requirement.code} {requirement.title}"
-        deadline = requirement.deadline
-        if requirement.status is Status.COMPLETED:
-            return
-        if requirement.status is Status.IN_PROGRESS:
-            self.finish_step(requirement, name)
-        elif deadline is None:
-            self.add(Urgency.UNDATED, None, f"Start {name}")
-        elif requirement.overdue:
-            self.add(
-                Urgency.OVERDUE,
-                deadline,
-                f"{name} is overdue: it had to be finished by {spoken(deadline)}; speak to your"
-                " tutor about your options",
-            )
-        elif requirement.at_risk:
-            self.add(Urgency.AT_RISK, deadline, f"{name} is at risk: {self.too_late(deadline)}")
-        else:
-            start_by = self.start_by(deadline)
-            when = "now" if start_by == self.today else f"by {spoken(start_by)}"
-            self.add(
-                Urgency.DATED,
-                start_by,
-                f"Start {name} {when} to finish before the {spoken(deadline)} deadline",
-            )
 
-    def finish_step(self, requirement: Requirement, name: str) -> None:
-        deadline = requirement.deadline
-        if requirement.exempt:
-            self.add(
-                Urgency.UNDATED,
-                None,
-                f"Finish {name}: you started it before your {self.progress.code} start, so the"
-                " six-month deadline does not apply",
-            )
-        elif deadline is None:
-            self.add(Urgency.UNDATED, None, f"Finish {name}")
-        elif requirement.overdue:
-            self.add(
-                Urgency.OVERDUE,
-                deadline,
-                f"Finish {name} as soon as you can: it was due by {spoken(deadline)}; speak to"
-                " your tutor about your options",
-            )
-        else:
-            self.add(Urgency.DATED, deadline, f"Finish {name} by {spoken(deadline)}")
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
-    def group_steps(self, group: OptionalGroup, members: list[Requirement]) -> None:
-        done = sum(member.status is Status.COMPLETED for member in members)
-        if done >= group.choose:
-            return
-        started = [member for member in members if member.status is Status.IN_PROGRESS]
-        for member in started:
-            self.finish_step(member, f"{member.code} {member.title}")
-        still = group.choose - done - len(started)
-        options = [member for member in members if member.status is Status.NOT_STARTED]
-        if still <= 0 or not options:
-            return
-        more = " more" if done or started else ""
-        plural = "s" if still > 1 else ""
-        codes = ", ".join(option.code for option in options)
-        text = f"Choose {still}{more} optional course{plural} from {codes}"
-        deadline = options[0].deadline
-        if deadline is None:
-            self.add(Urgency.UNDATED, None, text)
-        elif options[0].overdue:
-            self.add(
-                Urgency.OVERDUE,
-                deadline,
-                f"{text}: the {spoken(deadline)} deadline has passed; speak to your tutor about"
-                " your options",
-            )
-        elif options[0].at_risk:
-            self.add(Urgency.AT_RISK, deadline, f"{text}: {self.too_late(deadline)}")
-        else:
-            start_by = self.start_by(deadline)
-            when = "now" if start_by == self.today else f"by {spoken(start_by)}"
-            pronoun = "them" if still > 1 else "it"
-            self.add(
-                Urgency.DATED,
-                start_by,
-                f"{text}, and start {pronoun} {when} to finish before the {spoken(deadline)}"
-                " deadline",
-            )
 
-    def start_by(self, deadline: date) -> date:
-        """Latest start that lets even the longest course finish by the deadline."""
-        return max(self.today, deadline - timedelta(weeks=self.rules.course_weeks_max))
+def _overdue_step(overdue: list[Requirement], late_plans: list[ModulePlan]) -> str:
+    names = _names([f"{item.code} {item.title}" for item in overdue])
+    deadlines = _names(
+        [spoken(day) for day in sorted({item.deadline for item in overdue if item.deadline})]
+    )
+    verb = "is" if len(overdue) == 1 else "are"
+    text = f"Speak to your tutor: {names} {verb} overdue (due by {deadlines})"
+    starts = [
+        f"the next {plan.module} start on {spoken(plan.next_start)}"
+        for plan in late_plans
+        if plan.next_start
+    ]
+    if starts:
+        text += f"; you could register for {_names(starts)} instead"
+    return text
 
-    def too_late(self, deadline: date) -> str:
-        days = (deadline - self.today).days
-        if days == 0:
-            left = f"the {spoken(deadline)} deadline is today"
-        else:
-            remain = "only 1 day remains" if days == 1 else f"only {days} days remain"
-            left = f"{remain} before the {spoken(deadline)} deadline"
+
+def _late_plan_step(plan: ModulePlan) -> str:
+    assert plan.deadline is not None and plan.next_start is not None
+    return (
+        f"Speak to your tutor about registering for the next {plan.module} start on"
+        f" {spoken(plan.next_start)}: your courses cannot all be finished by the"
+        f" {spoken(plan.deadline)} deadline"
+    )
+
+
+def _assessment_step(module: ModuleProgress) -> str | None:
+    outcome = module.assessment.outcome if module.assessment else None
+    if outcome is AssessmentOutcome.FAIL:
         return (
-            f"{left}, less than the {self.rules.course_weeks_min} weeks even the shortest course"
-            " takes; speak to your tutor now"
+            f"You did not pass the {module.code} assessment, so its {module.credits} credits are"
+            " not awarded: speak to your tutor about taking the module again"
         )
+    if outcome is AssessmentOutcome.REFERRED:
+        return (
+            f"Your {module.code} assessment was referred: resubmit it as your tutor advises to"
+            f" earn its {module.credits} credits"
+        )
+    if module.cpd_complete:
+        return (
+            f"You have completed every CPD course for {module.code}: you are eligible for its"
+            " assessment"
+        )
+    return None
+
+
+def _planned_steps(
+    qualification: Qualification,
+    modules: tuple[ModuleProgress, ...],
+    plan: StudyPlan,
+    today: date,
+    skipped: set[str],
+) -> list[tuple[date, str]]:
+    """The plan's courses as steps: those in progress (by finish), then those to start, the
+    courses starting and finishing on the same days in one step."""
+    by_code = {r.code: r for m in modules for r in m.requirements}
+    entries = [entry for entry in plan.entries if entry.code not in skipped]
+    found: list[tuple[date, str]] = []
+    for entry in sorted((e for e in entries if e.in_progress), key=lambda e: e.finish):
+        text = f"Finish {entry.code} {entry.title} by {spoken(entry.finish)}"
+        if by_code[entry.code].exempt:
+            text += (
+                f": you started it before your {entry.module} start, so the six-month deadline"
+                " does not apply"
+            )
+        found.append((today, text))
+    waiting = [entry for entry in entries if not entry.in_progress]
+    for (start, finish), group in groupby(waiting, key=lambda e: (e.start, e.finish)):
+        together = list(group)
+        when = "now" if start <= today else f"on {spoken(start)}"
+        names = _names([f"{entry.code} {entry.title}" for entry in together])
+        text = f"Start {names} {when}, to finish by {spoken(finish)}"
+        others = _other_options(qualification, together, by_code, plan)
+        if others:
+            text += f" (instead of an optional course you may choose {_names(others)})"
+        found.append((start, text))
+    return found
+
+
+def _other_options(
+    qualification: Qualification,
+    entries: list[PlanEntry],
+    by_code: dict[str, Requirement],
+    plan: StudyPlan,
+) -> list[str]:
+    """Optional courses not planned that could replace one of ``entries``."""
+    planned = {entry.code for entry in plan.entries}
+    others: list[str] = []
+    for entry in entries:
+        module = qualification.module(entry.module)
+        for group in module.optional_groups:
+            if entry.code in group.courses:
+                others += [
+                    code
+                    for code in group.courses
+                    if code not in planned
+                    and code not in others
+                    and by_code[code].status is Status.NOT_STARTED
+                ]
+    return others

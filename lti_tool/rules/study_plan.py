@@ -24,13 +24,15 @@ class PlanEntry:
     in_progress: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: ``{code, module, start, finish, parallel}``."""
+        """JSON-ready form: ``{code, title, module, start, finish, parallel, in_progress}``."""
         return {
             "code": self.code,
+            "title": self.title,
             "module": self.module,
             "start": self.start.isoformat(),
             "finish": self.finish.isoformat(),
             "parallel": self.parallel,
+            "in_progress": self.in_progress,
         }
 
 

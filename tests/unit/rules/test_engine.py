@@ -64,8 +64,9 @@ def test_no_data_everything_outstanding() -> None:
     assert statuses == {CompletionStatus.NOT_STARTED}
     assert checklist.module("B832").deadline == DEADLINE
     assert {r.deadline for r in checklist.module("B832").requirements} == {DEADLINE}
-    assert checklist.next_steps[0].startswith("Start GB080 What is clinical leadership? by")
-    assert "Choose 2 optional courses from GB090, GB091, GB092" in " ".join(checklist.next_steps)
+    assert checklist.next_steps[0].startswith("Start GB080 What is clinical leadership? and GB081")
+    assert len(checklist.next_steps) == 3
+    assert checklist.notes == ()
     assert checklist.unknown_codes == ()
 
 
@@ -129,9 +130,13 @@ def test_one_optional_course_is_not_enough() -> None:
 
     assert b833.hours_completed == 150
     assert not b833.cpd_complete
-    steps = " | ".join(checklist.next_steps)
-    assert "Finish GB090 Innovating across boundaries by 30 April 2028" in steps
-    assert "Choose 1 more optional course from GB091, GB092, and start it by" in steps
+    # The step's date is the plan's: ten weeks from 1 November 2027 would pass the deadline of
+    # the courses that follow, so GB090 is planned at eight.
+    (entry,) = [e for e in checklist.plan.entries if e.code == "GB090"]
+    assert entry.finish == date(2027, 12, 27)
+    assert f"Finish GB090 Innovating across boundaries by {spoken(entry.finish)}" in (
+        checklist.next_steps
+    )
 
 
 def test_completion_before_the_module_start_counts() -> None:
@@ -188,39 +193,47 @@ def test_at_risk_and_overdue(today: date, status: str, at_risk: bool, overdue: b
     assert (item["at_risk"], item["overdue"]) == (at_risk, overdue)
 
 
-def test_overdue_and_at_risk_come_first_in_next_steps() -> None:
-    # B832 is overdue; B833 (start 31 October 2027, deadline 30 April 2028) is at risk.
+def test_overdue_and_late_plans_come_first_in_next_steps() -> None:
+    # B832 is overdue; B833 (start 31 October 2027, deadline 30 April 2028) can no longer fit.
     today = date(2028, 3, 20)
     checklist = run([done(code) for code in B832_CODES[:6]], today=today)
-    steps = checklist.next_steps
 
-    assert steps[0] == (
-        "GB086 Developing options for service improvement is overdue: it had to be finished by"
-        " 30 November 2027; speak to your tutor about your options"
+    assert checklist.next_steps == (
+        "Speak to your tutor: GB086 Developing options for service improvement is overdue (due"
+        " by 30 November 2027); you could register for the next B832 start on 30 May 2028"
+        " instead",
+        "Speak to your tutor about registering for the next B833 start on 30 May 2028: your"
+        " courses cannot all be finished by the 30 April 2028 deadline",
+        "Start GB087 Understanding service innovation now, to finish by 15 May 2028",
     )
-    at_risk = steps.index(
-        "GB087 Understanding service innovation is at risk: only 41 days remain before the"
-        " 30 April 2028 deadline, less than the 8 weeks even the shortest course takes; speak"
-        " to your tutor now"
-    )
-    choose = next(i for i, step in enumerate(steps) if step.startswith("Choose 2 optional"))
-    assert 0 < at_risk < choose
-    assert "the 30 April 2028 deadline" in steps[choose]
-    # The planner's advice for the missed B832 deadline is among the urgent steps.
-    assert any(
-        "deadline for B832 can no longer be met" in step and "30 May 2028" in step
-        for step in steps[:at_risk]
-    )
+    # One plan note per module that cannot be finished in time, none repeated as a step.
+    assert [plan.feasible for plan in checklist.plan.modules] == [False, False]
+    assert len(checklist.plan.notes) == 2
+    assert not set(checklist.plan.notes) & set(checklist.next_steps)
 
 
-def test_start_by_date_leaves_room_for_the_longest_course() -> None:
+def test_several_overdue_courses_are_one_step() -> None:
+    checklist = run([done(code) for code in B832_CODES[:4]], today=DEADLINE + timedelta(days=3))
+
+    overdue = [step for step in checklist.next_steps if "overdue" in step]
+    assert overdue == [
+        "Speak to your tutor: GB084 Your service: assessing quality, GB085 Evaluating the flow"
+        " of activities and GB086 Developing options for service improvement are overdue (due"
+        " by 30 November 2027); you could register for the next B832 start on 30 May 2028"
+        " instead"
+    ]
+    assert len(checklist.next_steps) <= 3
+
+
+def test_start_step_uses_the_plans_dates() -> None:
     checklist = run(
         [done(code) for code in B832_CODES[1:]], starts={"B832": START}, today=date(2027, 6, 1)
     )
 
+    (entry,) = checklist.plan.module("B832").entries
+    assert (entry.start, entry.finish) == (date(2027, 6, 1), date(2027, 8, 10))
     assert checklist.next_steps[0] == (
-        "Start GB080 What is clinical leadership? by 7 September 2027 to finish before the"
-        " 30 November 2027 deadline"
+        "Start GB080 What is clinical leadership? now, to finish by 10 August 2027"
     )
 
 
@@ -257,7 +270,9 @@ def test_a_failed_assessment_without_the_cpd_still_lists_the_courses() -> None:
 
     assert checklist.module("B832").credits_earned == 0
     assert any(s.startswith("You did not pass the B832 assessment") for s in checklist.next_steps)
-    assert any(step.startswith("Start GB080") for step in checklist.next_steps)
+    # Both plans are too late to meet their deadlines: those steps come first, three at most.
+    assert len(checklist.next_steps) == 3
+    assert "GB080" in " ".join(e.code for e in checklist.plan.entries)
 
 
 def test_both_modules_passed_completes_the_certificate() -> None:
@@ -306,11 +321,16 @@ def test_without_a_start_date_there_are_no_deadlines() -> None:
     assert not any(
         r.deadline or r.overdue or r.at_risk for m in checklist.modules for r in m.requirements
     )
-    assert checklist.next_steps[0] == (
-        "Your B832 start date is not set yet: CPD course deadlines will appear once it is"
+    # Staff set start dates: a quiet note, not a step the student cannot act on.
+    assert checklist.notes == (
+        "Your B832 start date is not set yet: CPD course deadlines will appear once it is",
+        "Your B833 start date is not set yet: CPD course deadlines will appear once it is",
     )
-    assert "Start GB080 What is clinical leadership?" in checklist.next_steps
-    assert "Your B833 start date is not set yet" in " ".join(checklist.next_steps)
+    assert checklist.to_dict()["notes"] == list(checklist.notes)
+    assert not any("start date" in step for step in checklist.next_steps)
+    assert checklist.next_steps[0] == (
+        "Start GB080 What is clinical leadership? now, to finish by 12 March 2030"
+    )
 
 
 @pytest.mark.parametrize(
@@ -380,6 +400,7 @@ def test_to_dict_is_json_ready_and_has_the_agreed_shape() -> None:
         "deadline",
         "at_risk",
         "overdue",
+        "late",
     }
     assert requirement(checklist, "GB090")["kind"] == "optional"
     assert requirement(checklist, "GB080")["kind"] == "compulsory"
@@ -387,14 +408,17 @@ def test_to_dict_is_json_ready_and_has_the_agreed_shape() -> None:
     assert data["plan"] == [entry.to_dict() for entry in checklist.plan.entries]
     assert data["plan"][0] == {
         "code": "GB081",
+        "title": "Developing yourself for clinical leadership",
         "module": "B832",
         "start": "2027-06-15",
         "finish": "2027-08-10",
         "parallel": True,
+        "in_progress": False,
     }
     assert [entry["start"] for entry in data["plan"]] == sorted(e["start"] for e in data["plan"])
     assert all(
-        set(entry) == {"code", "module", "start", "finish", "parallel"} for entry in data["plan"]
+        set(entry) == {"code", "title", "module", "start", "finish", "parallel", "in_progress"}
+        for entry in data["plan"]
     )
 
 
@@ -411,7 +435,10 @@ def test_a_new_qualification_needs_no_new_code() -> None:
     assert (x100.hours_completed, x100.hours_required, x100.cpd_complete) == (60, 60, True)
     assert x200.deadline == date(2028, 4, 15)
     assert x200.hours_completed == 0
-    assert "Choose 2 more optional courses from T6, T7, T8" in " ".join(checklist.next_steps)
+    assert (
+        "Start T6 Queues and T7 Browsers now, to finish by 7 March 2028 (instead of an optional"
+        " course you may choose T8)"
+    ) in checklist.next_steps
     assert checklist.qualification.credits_required == 45
 
 

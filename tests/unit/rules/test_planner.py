@@ -15,6 +15,7 @@ from lti_tool.rules import (
     evaluate,
     plan_study,
 )
+from lti_tool.rules.dates import spoken
 from tests.unit.rules.support import (
     B832_CODES,
     B833_COMPULSORY,
@@ -59,12 +60,12 @@ def test_plenty_of_time_one_course_after_another() -> None:
 
 
 def test_tight_time_two_courses_in_parallel() -> None:
-    # 394 days before the deadline: five ten-week slots for seven courses.
+    # 394 days before the deadline: one at a time (70 weeks) misses it, two at a time fits.
     plan = plan_b832([], date(2026, 11, 1))
 
     assert plan.feasible
     assert plan.course_weeks == 10
-    assert [e.parallel for e in plan.entries] == [True] * 4 + [False] * 3
+    assert [e.parallel for e in plan.entries] == [True] * 6 + [False]
     assert plan.entries[0].start == plan.entries[1].start == date(2026, 11, 1)
     assert max(e.finish for e in plan.entries) <= DEADLINE
     assert [e.code for e in plan.entries] == list(B832_CODES)
@@ -196,13 +197,14 @@ def test_passed_module_is_not_planned() -> None:
     assert {e.module for e in plan.entries} == {"B833"}
 
 
-def test_overlapping_module_plans_are_pointed_out() -> None:
+def test_both_modules_share_one_plan_without_an_overlap_note() -> None:
     plan = plan_study(pgcert(), [], {}, date(2027, 1, 4))
 
-    assert plan.notes[-1] == (
-        "Your B832 and B833 plans overlap between 4 January 2027 and 20 December 2027: speak to"
-        " your tutor if studying for both modules at once is too much"
-    )
+    assert not any("overlap" in note for note in plan.notes)
+    assert len(plan.notes) == 2
+    # Without deadlines, one course at a time: B833's courses follow B832's.
+    b832_end = max(e.finish for e in plan.module("B832").entries)
+    assert min(e.start for e in plan.module("B833").entries) == b832_end
     assert [e.start for e in plan.entries] == sorted(e.start for e in plan.entries)
 
 
@@ -210,12 +212,13 @@ def test_made_up_qualification_plans_three_at_once() -> None:
     # X200: choose 3 of 4 five-week courses within three months of 15 January 2028.
     start = date(2028, 1, 15)
 
-    plan = plan_study(made_up(), [], {"X100": start, "X200": start}, start).module("X200")
+    x100_done = [done(code) for code in ("T1", "T2", "T3")]
+    plan = plan_study(made_up(), x100_done, {"X100": start, "X200": start}, start).module("X200")
 
     assert dates(plan) == [
         ("T5", start, date(2028, 2, 19), True),
         ("T6", start, date(2028, 2, 19), True),
-        ("T7", date(2028, 2, 19), date(2028, 3, 25), False),
+        ("T7", start, date(2028, 2, 19), True),
     ]
     assert "up to three courses at the same time" in plan.notes[0]
 
@@ -229,7 +232,9 @@ def test_checklist_carries_the_same_plan() -> None:
     assert checklist.plan == plan_study(pgcert(), B833_DONE, starts, today)
     assert isinstance(checklist.plan, StudyPlan)
     assert checklist.to_dict()["plan_notes"] == list(checklist.plan.notes)
-    # A plan that needs parallel study is also a next step, ahead of the dated ones.
-    steps = checklist.next_steps
-    advice = steps.index(checklist.plan.module("B832").notes[0])
-    assert advice < min(i for i, step in enumerate(steps) if step.startswith("Start GB08"))
+    # The plan's advice is a plan note, not repeated as a step; the steps follow its dates.
+    assert checklist.plan.module("B832").notes[0] not in checklist.next_steps
+    first = checklist.plan.entries[0]
+    (step,) = [s for s in checklist.next_steps if s.startswith("Start")][:1]
+    assert step.startswith(f"Start {first.code} {first.title}")
+    assert f"finish by {spoken(first.finish)}" in step
