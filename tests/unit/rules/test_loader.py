@@ -53,6 +53,12 @@ def test_real_time_rules() -> None:
     assert rules.at_risk_weeks == 8
     assert rules.max_parallel_courses == 2
     assert rules.module_start_dates == (MonthDay(5, 30), MonthDay(10, 31))
+    assert rules.min_remaining_weeks == 2
+
+
+def test_min_remaining_weeks_is_optional() -> None:
+    # The made-up diploma leaves it out: the default, two weeks.
+    assert made_up().time_rules.min_remaining_weeks == 2
 
 
 def test_load_all_reads_the_config_folder() -> None:
@@ -293,6 +299,18 @@ B832_COMPULSORY = 'compulsory = ["GB080", "GB081", "GB082", "GB083", "GB084", "G
             "time_rules.course_weeks_nominal",
             "must not be below course_weeks_min",
             id="nominal-below-min",
+        ),
+        pytest.param(
+            [("min_remaining_weeks = 2", "min_remaining_weeks = 13")],
+            "time_rules.min_remaining_weeks",
+            "must not be above course_weeks_max (12)",
+            id="min-remaining-above-max",
+        ),
+        pytest.param(
+            [("min_remaining_weeks = 2", "min_remaining_weeks = 0")],
+            "time_rules.min_remaining_weeks",
+            "must be at least 1, not 0",
+            id="min-remaining-zero",
         ),
         pytest.param(
             [("[time_rules]", "[time_rules")],
