@@ -1,6 +1,6 @@
 """The completion grid: every student of the course against every CPD course of its
 qualification (like Moodle's course completion report), each cell completed, in progress,
-late, missing or not needed.
+completed late, late, missing or not needed.
 
 Built like the class view, from one query per kind for the whole course (students,
 completion copies, module starts), then the pure rules engine per student.
@@ -23,6 +23,7 @@ from lti_tool.rules import CompletionStatus, Module, Qualification, evaluate
 from lti_tool.rules.checklist import ModuleProgress, Requirement
 
 COMPLETED = "completed"
+COMPLETED_LATE = "completed_late"  # after the module's six-month deadline, though bound by it
 IN_PROGRESS = "in_progress"
 LATE = "late"
 MISSING = "missing"
@@ -31,12 +32,23 @@ NOT_NEEDED = "not_needed"
 # Each status in words, and a mark that tells them apart without colour.
 STATUS_LABELS = {
     COMPLETED: "completed",
+    COMPLETED_LATE: "completed late",
     IN_PROGRESS: "in progress",
     LATE: "late",
     MISSING: "missing",
     NOT_NEEDED: "not needed",
 }
-STATUS_MARKS = {COMPLETED: "✔", IN_PROGRESS: "◐", LATE: "!", MISSING: "○", NOT_NEEDED: "\u2013"}
+STATUS_MARKS = {
+    COMPLETED: "✔",
+    COMPLETED_LATE: "✔!",
+    IN_PROGRESS: "◐",
+    LATE: "!",
+    MISSING: "○",
+    NOT_NEEDED: "\u2013",
+}
+# Statuses counted as done, and as late, in the row counts and sort orders.
+DONE = (COMPLETED, COMPLETED_LATE)
+LATE_ONES = (LATE, COMPLETED_LATE)
 
 
 @dataclass(frozen=True)
@@ -59,8 +71,13 @@ class GridRow:
     email: str
     statuses: dict[str, str]
 
-    def count(self, status: str) -> int:
-        return sum(1 for value in self.statuses.values() if value == status)
+    def count(self, *statuses: str) -> int:
+        return sum(1 for value in self.statuses.values() if value in statuses)
+
+    @property
+    def completed(self) -> int:
+        """Courses completed, in time or late."""
+        return self.count(*DONE)
 
 
 def grid_columns(qualification: Qualification) -> tuple[GridColumn, ...]:
@@ -135,7 +152,7 @@ def _optional_groups_done(module: Module, progress: ModuleProgress) -> set[str]:
 
 def _status(requirement: Requirement) -> str:
     if requirement.status is CompletionStatus.COMPLETED:
-        return COMPLETED
+        return COMPLETED_LATE if requirement.late else COMPLETED
     if requirement.overdue:
         return LATE
     if requirement.status is CompletionStatus.IN_PROGRESS:
@@ -193,11 +210,11 @@ class GridQuery:
         if self.sort == "name_desc":
             return sorted(kept, key=key, reverse=True)
         if self.sort == "most_completed":
-            return sorted(kept, key=lambda r: (-r.count(COMPLETED), key(r)))
+            return sorted(kept, key=lambda r: (-r.completed, key(r)))
         if self.sort == "fewest_completed":
-            return sorted(kept, key=lambda r: (r.count(COMPLETED), key(r)))
+            return sorted(kept, key=lambda r: (r.completed, key(r)))
         if self.sort == "most_late":
-            return sorted(kept, key=lambda r: (-r.count(LATE), key(r)))
+            return sorted(kept, key=lambda r: (-r.count(*LATE_ONES), key(r)))
         return sorted(kept, key=key)
 
     def _keeps(self, row: GridRow, words: list[str]) -> bool:

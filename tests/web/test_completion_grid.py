@@ -5,6 +5,7 @@ queries, and its completion CSV."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import threading
 from collections.abc import Iterator
@@ -240,6 +241,41 @@ def test_the_completion_csv_has_a_column_per_course(two_qualifications: Launcher
     ]
     priya = next(line for line in lines if line["student"] == "1002")
     assert (priya["T1"], priya["T6"], priya["T5"]) == ("late", "in progress", "missing")
+
+
+def test_a_completion_after_the_deadline_shows_as_completed_late(
+    two_qualifications: Launcher,
+) -> None:
+    # X100 began on 15 January 2026: its three-month deadline was 15 April 2026.
+    teacher = diploma(two_qualifications)
+    add_completions(
+        two_qualifications.app,
+        "1002",
+        {
+            "T2": ("completed", dt.date(2026, 2, 1), dt.date(2026, 5, 1)),  # after: late
+            "T3": ("completed", dt.date(2026, 2, 1), dt.date(2026, 4, 15)),  # on the day
+            "T4": ("completed", dt.date(2025, 12, 1), dt.date(2026, 6, 1)),  # begun before
+        },
+    )
+    page = grid(teacher)
+    priya = cells(page, "Priya Patel")
+    assert priya["T2"] == "✔! completed late"
+    assert (priya["T3"], priya["T4"]) == ("✔ completed", "✔ completed")
+    legend = page.find("ul", cls="legend")
+    assert "✔! completed late" in [item.text for item in legend.find_all("li")]
+    row = next(tr for tr in page.find("tbody").find_all("tr") if "Priya" in tr.find("th").text)
+    assert "3 of 8 completed" in row.find("th").text  # a late completion is still complete
+    late_ones = grid(teacher, "?status=completed_late")
+    assert students(late_ones) == ["Priya Patel"]
+    lines = csv.DictReader(
+        io.StringIO(
+            teacher.client.get(GRID + "completion.csv", headers=teacher.bearer).get_data(
+                as_text=True
+            )
+        )
+    )
+    priya_line = next(line for line in lines if line["student"] == "1002")
+    assert priya_line["T2"] == "completed late"
 
 
 def test_staff_pages_link_to_the_grid(launcher: Launcher) -> None:
