@@ -190,3 +190,52 @@ def test_next_steps_first_then_outstanding_then_completed_folded(launcher: Launc
     assert summary.startswith("Completed courses: 2 of 5 complete")
     notes = [s.text for s in b833.find("details", cls="done").find_all("span", cls="muted")]
     assert notes[0] == "Optional: choose 2 of 3 · counts toward the hours"
+
+
+def test_the_page_shows_what_the_planner_adds(launcher: Launcher) -> None:
+    """The planner's additions (quiet notes, late completions, plan titles and courses in
+    progress) and a long list of steps: the page keeps three steps, the notes below them as
+    notes, and says "Completed late" in words, for the student and in the staff preview."""
+    from lti_tool.web.student import render_checklist
+    from tests.support.launches import a_launch
+
+    student = open_tool(launcher)
+    add_completions(
+        launcher.app, "1001", {"GB080": ("completed", dt.date(2026, 1, 5), dt.date(2026, 3, 1))}
+    )
+    checklist = student.client.get("/api/me/checklist", headers=student.bearer).get_json()
+    checklist["next_steps"] = ["First", "Second", "Third", "Fourth"]
+    checklist["notes"] = ["Your B832 start date is not set yet: your course team sets it."]
+    b832 = checklist["modules"][0]
+    for course in (b832["requirements"][0], b832["done"][0]):  # one dict before JSON
+        assert course["code"] == "GB080"
+        course["late"] = True
+    checklist["plan"] = [
+        {
+            "code": "GB081",
+            "title": "Developing yourself",
+            "module": "B832",
+            "in_progress": True,
+            "start": "2026-12-07",
+            "finish": "2027-02-14",
+            "parallel": False,
+        },
+    ]
+    for staff in (None, {"sub": "1001", "name": "Sam Student", "email": None}):
+        with launcher.app.test_request_context("/me"):
+            extra = {"student": staff, "attempts": []} if staff else {}
+            page = render_checklist(checklist, a_launch(), **extra)
+        root = parse_html(page)
+        assert [li.text for li in root.find("section", cls="next").find_all("li")] == [
+            "First",
+            "Second",
+            "Third",
+        ]
+        main = root.find("main")
+        order = [n for n in main.walk() if "next" in n.classes or "quiet-notes" in n.classes]
+        assert [n.tag for n in order] == ["section", "ul"]  # the notes after the steps
+        assert order[1].text == "Your B832 start date is not set yet: your course team sets it."
+        done = _module(page, "B832").find("details", cls="done")
+        assert "Completed late" in done.find("tbody").text
+        plan = root.find("section", **{"aria-labelledby": "plan"}).find("tbody").text
+        assert plan.startswith("GB081 Developing yourself ◐ In progress")
