@@ -106,6 +106,12 @@ def check_student_page(page: Any, name: str) -> None:
     assert completed.get_by_role("row").count() == 2  # header and GB080
     page.keyboard.press("Enter")
     expect(completed).to_be_hidden()
+    # Printing shows every folded list, and folds them again afterwards.
+    page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+    expect(completed).to_be_visible()
+    assert page.locator("details.done:not([open])").count() == 0
+    page.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
+    expect(completed).to_be_hidden()
     assert_accessible(page, name)
 
 
@@ -146,5 +152,6 @@ def test_staff_preview_shows_the_held_result_as_held(
     b833 = page.get_by_role("region", name="B833 Leading healthcare innovation")
     expect(b833.locator(".result")).to_contain_text("Held: not released to the student yet")
     expect(b833.locator(".result .score")).to_have_text("68 out of 100 · Passed")
+    expect(b833.get_by_text("no more CPD courses are needed")).to_be_visible()
     assert_accessible(page, "staff preview with results")
     screenshot(page, "staff-preview-results")
