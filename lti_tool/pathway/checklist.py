@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.lti.claims import normalise_roles
+from lti_tool.pathway.checklist_view import add_page_facts
 from lti_tool.pathway.module_starts import effective_starts
 from lti_tool.persistence.models import (
     AssessmentResultRow,
@@ -83,7 +84,9 @@ def build_checklist(
     include_held: bool = False,
 ) -> dict[str, Any]:
     """The checklist as the JSON API and the page show it. Results held for the exam board
-    count only in staff views (``include_held``)."""
+    count only in staff views (``include_held``); the student is told only that one is held.
+    Each requirement carries its LMS ``link``, each module its ``result`` and its courses
+    grouped (``checklist_view.add_page_facts``)."""
     completions, sources = completions_of(session, user_pk)
     starts = effective_starts(session, context_pk, user_pk) if context_pk is not None else {}
     assessments = (
@@ -102,6 +105,7 @@ def build_checklist(
         }
         for s in sources
     ]
+    add_page_facts(session, data, qualification, context_pk, user_pk, include_held)
     return data
 
 

@@ -133,7 +133,9 @@ def read_checklist_page(page: str) -> ChecklistPage:
         bar = section.find("progress")
         statuses: dict[str, str] = {}
         notes: dict[str, str] = {}
-        for row in section.find("tbody").find_all("tr"):
+        # Outstanding courses first, then the completed ones folded under their summary.
+        rows = [row for body in section.find_all("tbody") for row in body.find_all("tr")]
+        for row in rows:
             course = row.find("span", cls="code").text
             status_cell = row.find_all("td")[1]
             statuses[course] = BADGE_STATUS[

@@ -1,0 +1,157 @@
+"""What the student's page adds to the rules' checklist: where each CPD course is done in the
+LMS, assessment results as released (a held one says only that it is held), and per module
+the courses still needed, those done, and how many of an optional group are needed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.lms.links import CourseLink, allowed_link_hosts, course_link
+from lti_tool.persistence.models import (
+    AssessmentResultRow,
+    CompletionSourceConfig,
+    Context,
+    CourseMappingRow,
+    Deployment,
+    Registration,
+)
+from lti_tool.rules import Qualification
+
+OUTCOME_WORDS = {"pass": "Passed", "fail": "Not passed", "referred": "Referred"}
+
+
+def add_page_facts(
+    session: Session,
+    data: dict[str, Any],
+    qualification: Qualification,
+    context_pk: int | None,
+    user_pk: int,
+    include_held: bool,
+) -> None:
+    """Add ``link`` to each requirement, ``result`` and the course grouping to each module of
+    ``data`` (the rules' checklist as a dict)."""
+    links = course_links(session, context_pk) if context_pk is not None else {}
+    results = (
+        result_views(session, context_pk, user_pk, include_held) if context_pk is not None else {}
+    )
+    for module in data["modules"]:
+        for requirement in module["requirements"]:
+            link = links.get(requirement["code"])
+            requirement["link"] = link.to_dict() if link else None
+        module["result"] = results.get(module["code"])
+        try:
+            spec = qualification.module(module["code"])
+        except KeyError:
+            continue
+        arrange_courses(module, [(g.choose, g.courses) for g in spec.optional_groups])
+
+
+def arrange_courses(module: dict[str, Any], groups: list[tuple[int, tuple[str, ...]]]) -> None:
+    """Split a module's requirements into ``outstanding`` (still needed) and ``done``
+    (completed, or an optional course whose group is already complete), count the courses
+    needed and completed, and say for each optional course how many of its group to choose."""
+    by_code = {r["code"]: r for r in module["requirements"]}
+    satisfied: set[str] = set()
+    module["groups"] = []
+    for choose, codes in groups:
+        done = sum(1 for c in codes if c in by_code and by_code[c]["status"] == "completed")
+        module["groups"].append(
+            {"choose": choose, "of": len(codes), "courses": list(codes), "completed": done}
+        )
+        for code in codes:
+            if code in by_code:
+                by_code[code]["choose"] = {"choose": choose, "of": len(codes)}
+        if done >= choose:
+            satisfied |= set(codes)
+    compulsory = [r for r in module["requirements"] if r["kind"] != "optional"]
+    needed = len(compulsory) + sum(choose for choose, _ in groups)
+    completed = [r for r in module["requirements"] if r["status"] == "completed"]
+    module["courses_needed"] = needed
+    module["courses_completed"] = min(needed, sum(1 for r in completed if r["counts"]))
+    module["hours_in_completed"] = sum(r["hours"] for r in completed)
+    # Once the module is passed nothing more is needed for it.
+    passed = (module.get("assessment") or {}).get("outcome") == "pass"
+    module["outstanding"] = [
+        r
+        for r in module["requirements"]
+        if r["status"] != "completed"
+        and not passed
+        and (r["kind"] != "optional" or r["code"] not in satisfied)
+    ]
+    kept = {r["code"] for r in module["outstanding"]}
+    module["done"] = [r for r in module["requirements"] if r["code"] not in kept]
+
+
+def course_links(session: Session, context_pk: int) -> dict[str, CourseLink]:
+    """Course code → where it is done, from the course's registration's CPD mappings and its
+    completion source; empty for AGS and manual sources or when nothing is mapped."""
+    row = session.execute(
+        select(Registration, CompletionSourceConfig)
+        .join(Deployment, Deployment.registration_id == Registration.id)
+        .join(Context, Context.deployment_pk == Deployment.id)
+        .join(CompletionSourceConfig, CompletionSourceConfig.registration_pk == Registration.id)
+        .where(Context.id == context_pk)
+    ).first()
+    if row is None:
+        return {}
+    registration, source = row
+    hosts = allowed_link_hosts(
+        [
+            registration.issuer,
+            registration.auth_login_url,
+            registration.auth_token_url,
+            registration.key_set_url,
+            registration.auth_audience,
+        ],
+        source.kind,
+        source.endpoint_url,
+    )
+    links: dict[str, CourseLink] = {}
+    mappings = session.scalars(
+        select(CourseMappingRow).where(CourseMappingRow.registration_pk == registration.id)
+    )
+    for mapping in mappings:
+        link = course_link(
+            source.kind, source.endpoint_url, mapping.course_id, mapping.activity_id, hosts
+        )
+        if link is not None:
+            links[mapping.course_code] = link
+    return links
+
+
+def result_views(
+    session: Session, context_pk: int, user_pk: int, include_held: bool
+) -> dict[str, dict[str, Any]]:
+    """Module code → the result as the page shows it. A held result, for the student
+    (``include_held`` False), is ``{"held": True}`` and nothing else: no score, outcome or
+    comment leaves the tool before release."""
+    rows = session.scalars(
+        select(AssessmentResultRow).where(
+            AssessmentResultRow.context_pk == context_pk, AssessmentResultRow.user_pk == user_pk
+        )
+    )
+    views: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if not row.released and not include_held:
+            views[row.module_code] = {"held": True}
+            continue
+        views[row.module_code] = {
+            "held": not row.released,
+            "score": score_text(row.score),
+            "max_score": score_text(row.max_score),
+            "outcome": row.outcome,
+            "outcome_words": OUTCOME_WORDS.get(row.outcome, row.outcome),
+            "comment": (row.comment or "").strip() or None,
+        }
+    return views
+
+
+def score_text(value: float | None) -> str:
+    """A score as the LMS gradebook shows it: 68, 68.5, 68.25 (never 68.0 or 68.499999)."""
+    if value is None:
+        return ""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in {"-0", ""} else text
