@@ -149,3 +149,23 @@ def test_storage_launch_in_the_frame_reloads_through_the_tabs_own_token(
         _reload_frame(page, tool)
         expect(tool.locator("h1")).to_have_text("Your data in this tool")
         screenshot(page, "reload-storage-frame")
+        # Its link back carries the launch (here its token) to the pathway page.
+        tool.get_by_role("link", name="Back to My pathway").click()
+        expect(tool.locator("h1")).to_have_text("My pathway")
+
+
+@pytest.mark.parametrize("width", [1024, 360])
+def test_a_reload_without_its_launch_says_to_open_the_tool_again(
+    live_site: LiveSite, browser_context: Any, width: int
+) -> None:
+    """What a page reloaded with no launch to find shows (another browser, an expired
+    launch): plain words, axe-core clean, at desktop and phone widths."""
+    from tests.browser.test_checklist_a11y import run_axe
+
+    page = browser_context.new_page()
+    page.set_viewport_size({"width": width, "height": 700})
+    answer = page.goto(live_site.tool_url + "/me?lti_binding=someLaunch1")
+    assert answer is not None and answer.status == 401
+    expect(page.locator("h1")).to_have_text("Open the tool again from your course")
+    assert run_axe(page, f"reopen-{width}") == []
+    screenshot(page, f"reload-reopen-{width}px")
