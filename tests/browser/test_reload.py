@@ -114,6 +114,13 @@ def test_cookie_launch_at_the_top_level_reloads_to_the_same_page(
     expect(page.locator("main")).to_contain_text("Sam Student")
     print("cookie top-level reload:", seen.after(mark))
     assert [m for m, _, _ in seen.after(mark)] == ["GET"]
+    # The privacy page, on a phone, and its way back to the pathway page.
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.get_by_role("link", name="Your data in this tool").click()
+    expect(page.locator("h1")).to_have_text("Your data in this tool")
+    screenshot(page, "privacy-360px")
+    page.get_by_role("link", name="Back to My pathway").click()
+    expect(page.locator("h1")).to_have_text("My pathway")
 
 
 def test_storage_launch_in_the_frame_reloads_through_the_tabs_own_token(
