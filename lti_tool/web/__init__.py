@@ -21,6 +21,7 @@ from lti_tool.web import (
     privacy,
     rate_limit,
     register,
+    reload,
     request_input,
     security,
     staff,
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     launch_token.init_app(app)
     page_binding.init_app(app)
+    reload.init_app(app)
     app.register_blueprint(ops.bp)
     app.register_blueprint(lti.bp)
     app.register_blueprint(deep_linking.bp, url_prefix="/lti/deep-link")

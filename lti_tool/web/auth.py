@@ -7,12 +7,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import current_app, g, request
+from flask import Response, after_this_request, current_app, g, request
 
 from lti_tool.container import Services
 from lti_tool.errors import Forbidden, NotAuthenticated
 from lti_tool.lti.sessions import LaunchSession, resolve_session
-from lti_tool.web import page_binding
+from lti_tool.web import page_binding, reload
 from lti_tool.web.launch_token import carry, page_token
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -78,23 +78,34 @@ def _find_launch() -> LaunchSession | None:
     return launch
 
 
+def _no_store(response: Response) -> Response:
+    """A launch's pages and answers are personal: no cache keeps them (a reload asks again)."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def requires_launch(*, staff: bool = False) -> Callable[[F], F]:
     """The view gets the request's launch as its ``launch`` argument, and its page speaks
     the launch's locale. 401 without a valid launch session (or the reason
     ``page_binding.refusal`` gives: 403 for a launch token from another site, 409 for a page
     of another launch); with ``staff=True``, 403 unless the launch's roles in its course
-    make the user staff."""
+    make the user staff. A page reloaded without its launch gets ``reload.reopen_page``.
+    Every answer is ``Cache-Control: no-store``."""
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             found = current_launch()
             if found is None:
-                raise page_binding.refusal() or NotAuthenticated(
+                refused = page_binding.refusal() or NotAuthenticated(
                     "no_session",
                     "No valid launch session: the token is missing, forged or expired. "
                     "Open the tool again from your course.",
                 )
+                if reload.can_reopen(refused):
+                    return reload.reopen_page(refused)
+                raise refused
+            after_this_request(_no_store)
             if staff and not found.is_staff:
                 raise Forbidden("staff_only", "This is for course staff only.")
             g.locale = found.launch.locale

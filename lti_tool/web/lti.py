@@ -36,6 +36,7 @@ from lti_tool.web import page_binding
 from lti_tool.web.auth import services
 from lti_tool.web.errors import correlation_id
 from lti_tool.web.launch_token import carry
+from lti_tool.web.reload import set_reload_url
 from lti_tool.web.request_input import limit_body
 from lti_tool.web.security import allow_framing_by
 from lti_tool.web.student import render_checklist
@@ -113,13 +114,24 @@ def launch() -> Response:
         # yet still gets its refusal shown in the platform's frame.
         allow_framing_by(refused.frame_origins)
         raise
-    if outcome.launch.binding == "platform_storage":
-        carry(outcome.token)
     # The landing page's links and forms name this launch (web/page_binding.py).
     page_binding.bind(outcome.binding_id)
-    page = render_landing_page(outcome.launch, outcome.token)
-    response = _no_store(Response(page, mimetype="text/html"))
-    _set_session_cookie(response, outcome.token, outcome.binding_id)
+    landing = landing_url(outcome.launch)
+    if landing is not None and outcome.launch.binding != "platform_storage":
+        # Post/redirect/get: a reload shows the page again instead of posting the spent
+        # id_token once more.
+        response = Response(status=303)
+        response.headers["Location"] = landing
+    else:
+        # Rendered here: a one-shot flow (Deep Linking, Data Privacy), or a launch bound
+        # through platform storage, whose pages carry the token (no cookie will come back).
+        # The page's script turns a reload into a GET of its page (web/reload.py).
+        set_reload_url(landing or _one_shot_reload_url(outcome.launch))
+        if outcome.launch.binding == "platform_storage":
+            carry(outcome.token)
+        response = Response(render_landing_page(outcome.launch, outcome.token))
+    response.mimetype = "text/html"
+    _set_session_cookie(_no_store(response), outcome.token, outcome.binding_id)
     return response
 
 
@@ -166,6 +178,30 @@ def render_landing_page(launch: Launch, token: str) -> str:
         checklist = service.my_checklist(services(), launch)
         return render_checklist(checklist, launch, launch_token=token, focus_module=focus)
     return render_template("lti/launched.html", session=launch, launch_token=token)
+
+
+def landing_url(launch: Launch) -> str | None:
+    """The GET page a launch lands on, naming the launch: students their checklist (at the
+    module of a placed assessment link), staff the class overview, or, outside a course,
+    what the launch granted. None for the one-shot flows a POST renders itself (Deep
+    Linking, Data Privacy)."""
+    if launch.message_type == c.DEEP_LINKING_REQUEST or (
+        launch.message_type in c.DATA_PRIVACY_REQUESTS
+    ):
+        return None
+    if launch.is_staff and launch.context is None:
+        return url_for("student.launched_page")
+    focus = focus_module(launch.custom)
+    endpoint = "staff.overview" if launch.is_staff else "student.my_checklist_page"
+    return url_for(endpoint, module=focus) if focus else url_for(endpoint)
+
+
+def _one_shot_reload_url(launch: Launch) -> str | None:
+    """A Data Privacy launch's page is also a GET page; the deep-linking picker is not (its
+    reload posts the spent launch again and is refused in plain words)."""
+    if launch.message_type in c.DATA_PRIVACY_REQUESTS:
+        return url_for("privacy.overview")
+    return None
 
 
 def _set_session_cookie(response: Response, token: str, binding_id: str) -> None:

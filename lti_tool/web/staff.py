@@ -29,18 +29,21 @@ def uploaded_text() -> str:
 
 
 def render_overview(launch: Launch, **extra: Any) -> str:
+    """The staff home page; ``focus_module`` counts only when it is one of the course's
+    qualification's modules."""
+    overview = service.staff_overview(services(), launch)
+    asked = extra.pop("focus_module", None)
+    focus = next((m["code"] for m in overview["modules"] if m["code"] == asked), None)
     return render_template(
-        "staff/overview.html",
-        overview=service.staff_overview(services(), launch),
-        session=launch,
-        **extra,
+        "staff/overview.html", overview=overview, session=launch, focus_module=focus, **extra
     )
 
 
 @bp.get("/")
 @requires_launch(staff=True)
 def overview(launch: Launch) -> str:
-    return render_overview(launch)
+    """The staff home page; ``module=B832`` is a placed assessment link's landing."""
+    return render_overview(launch, focus_module=request.args.get("module"))
 
 
 @bp.get("/students/<sub>")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from lti_tool.pathway.module_starts import set_cohort_starts
 from lti_tool.persistence.models import Context
 from tests.browser.conftest import LiveSite, screenshot
-from tests.support.bound_pages import bound_url, goto_bound, without_binding
+from tests.support.bound_pages import bound_url, goto_bound, landed, without_binding
 from tests.support.pathway_web import add_completions
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ def launch(live_site: LiveSite, context: Any, link: str) -> Any:
     page = context.new_page()
     page.goto(live_site.sandbox_url + "/")
     page.get_by_role("link", name=link).click()
-    page.wait_for_url(live_site.tool_url + "/lti/launch")
+    page.wait_for_url(landed(live_site.tool_url))
     return page
 
 

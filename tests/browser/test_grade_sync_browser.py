@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from lti_tool.persistence.models import CompletionRecord, User
 from tests.browser.conftest import LiveSite, screenshot
-from tests.support.bound_pages import bound_url, goto_bound
+from tests.support.bound_pages import bound_url, goto_bound, landed
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +53,7 @@ def test_a_result_reaches_the_sandbox_gradebook_in_chromium(live_site: LiveSite,
 
     page.goto(live_site.sandbox_url + "/")
     page.get_by_role("link", name="Launch as instructor (teacher1)").click()
-    page.wait_for_url(live_site.tool_url + "/lti/launch")
+    page.wait_for_url(landed(live_site.tool_url))
     assert page.get_by_role("heading", level=1).inner_text() == "Course settings"
     make_eligible_for_b832(live_site, SAM)
 

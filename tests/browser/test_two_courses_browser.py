@@ -13,12 +13,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import LiveSite, screenshot
+from tests.support.bound_pages import landed
 
 pytestmark = pytest.mark.browser
 
 # The landing page's script reading its own course's dates with its own launch token.
-_COHORT_STARTS = """async (token) => {
-    const headers = {Authorization: 'Bearer ' + token};
+_COHORT_STARTS = """async (binding) => {
+    const headers = {'X-LTI-Binding': binding};
     const r = await fetch('/api/context/module-starts', {headers: headers});
     const body = await r.json();
     return Object.fromEntries(body.modules.map((m) => [m.code, m.start_date]));
@@ -31,15 +32,14 @@ class Course:
     def __init__(self, context: Any, site: LiveSite, course: str) -> None:
         self.tab = context.new_page()
         self.tab.goto(f"{site.sandbox_url}/launch/teacher1?course={course}")
-        self.tab.wait_for_url(site.tool_url + "/lti/launch")
+        self.tab.wait_for_url(landed(site.tool_url))
         assert self.tab.get_by_role("heading", level=1).inner_text() == "Course settings"
-        self.token = self.tab.get_attribute('meta[name="lti-launch-token"]', "content")
         self.binding = self.tab.evaluate(
             "() => document.querySelector('meta[name=\"lti-binding\"]')?.content ?? null"
         )
 
     def starts(self) -> dict[str, str | None]:
-        return dict(self.tab.evaluate(_COHORT_STARTS, self.token))
+        return dict(self.tab.evaluate(_COHORT_STARTS, self.binding))
 
 
 def test_each_tab_acts_on_its_own_course(live_site: LiveSite, page: Any) -> None:

@@ -14,7 +14,7 @@ from lti_tool.sandbox import register_sandbox
 from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import make_tool
 from tests.support.backends import MigratedBackends, backend_settings
-from tests.support.lti import Launcher, launch_token
+from tests.support.lti import Launcher, launch_cookie
 from tests.support.tooling import add_tool_key
 
 
@@ -50,8 +50,13 @@ def test_login_on_one_instance_launch_on_the_other(
         browser_on_second.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
     token = platform.sign(launcher.claims("student1", login.nonce))
     response = browser_on_second.post("/lti/launch", data={"id_token": token, "state": login.state})
-    assert response.status_code == 200, response.get_data(as_text=True)
-    session_token = launch_token(response.get_data(as_text=True))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    # The redirected page is served by the first instance, from the shared session store.
+    for cookie in browser_on_second._cookies.values():
+        browser_on_first.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
+    page = browser_on_first.get(response.headers["Location"])
+    assert page.status_code == 200 and "Sam Student" in page.get_data(as_text=True)
+    _, session_token, _ = launch_cookie(response)
     info = first.test_client().get(
         "/api/session", headers={"Authorization": f"Bearer {session_token}"}
     )
@@ -79,4 +84,4 @@ def test_a_launch_posted_to_both_instances_at_once_succeeds_exactly_once(
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             statuses = sorted(pool.map(post, [first, second, first, second]))
-        assert statuses == [200, 400, 400, 400]
+        assert statuses == [303, 400, 400, 400]  # one redirect to the launched page

@@ -31,3 +31,9 @@ def without_binding(href: str) -> str:
     path, found, _ = href.partition("?lti_binding=")
     assert found, f"{href} names no launch"
     return path
+
+
+def landed(tool_url: str) -> re.Pattern[str]:
+    """The page a cookie-bound launch redirects to (post/redirect/get): the checklist or the
+    staff overview, naming the launch."""
+    return re.compile("^" + re.escape(tool_url) + r"/(me|staff/)\?lti_binding=[\w-]+$")

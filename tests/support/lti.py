@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from lti_tool.lti.sessions import SESSION_COOKIE_PREFIX
 from lti_tool.sandbox.platform import PlatformKey, SandboxPlatform
 
 _FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
@@ -25,10 +26,44 @@ def form_fields(page: str) -> dict[str, str]:
     return {name: html.unescape(value) for name, value in _FIELD.findall(page)}
 
 
+# Tokens of cookie-bound launches by binding id, as their cookies held them (post_launch).
+_COOKIE_TOKENS: dict[str, str] = {}
+
+
 def launch_token(page: str) -> str:
+    """The launch token of the launch ``page`` belongs to: its ``lti-launch-token`` meta tag
+    (pages that carry the token: platform storage, deep linking), else the token the launch's
+    cookie holds (a cookie-bound launch redirects to its page, which shows no token)."""
     match = _META_TOKEN.search(page)
-    assert match, "launch page carries no lti-launch-token meta tag"
-    return match.group(1)
+    if match:
+        return match.group(1)
+    binding = _META_BINDING.search(page)
+    assert binding and binding.group(1) in _COOKIE_TOKENS, "page of no launch made here"
+    return _COOKIE_TOKENS[binding.group(1)]
+
+
+def launch_cookie(response: TestResponse) -> tuple[str, str, str]:
+    """The binding id, token and full ``Set-Cookie`` line of the launch cookie a launch set."""
+    for line in response.headers.getlist("Set-Cookie"):
+        name, _, rest = line.partition("=")
+        if name.startswith(SESSION_COOKIE_PREFIX) and not rest.startswith(";"):
+            return name[len(SESSION_COOKIE_PREFIX) :], rest.partition(";")[0], line
+    raise AssertionError("the launch set no launch cookie")
+
+
+def follow_landing(client: FlaskClient, response: TestResponse) -> TestResponse:
+    """A launch answered with a 303 to its page (post/redirect/get): record the launch's
+    token (``launch_token``) and GET the page as the browser does; the page's response gets
+    the launch's own as ``launch_post``. Any other answer is returned as it is."""
+    if response.status_code != 303:
+        return response
+    binding, token, _ = launch_cookie(response)
+    _COOKIE_TOKENS[binding] = token
+    target = urlsplit(response.headers["Location"])
+    assert parse_qs(target.query).get("lti_binding") == [binding], target
+    page = client.get(target.path, query_string=target.query, headers={"X-LTI-Binding": binding})
+    page.launch_post = response  # type: ignore[attr-defined]
+    return page
 
 
 def past_cookie_check(client: FlaskClient, response: TestResponse, **kwargs: Any) -> TestResponse:
@@ -112,9 +147,11 @@ class Launcher:
     def post_launch(
         self, client: FlaskClient, id_token: str, state: str, **extra: str
     ) -> TestResponse:
-        """The platform's launch POST; the client then follows the launch it landed on
+        """The platform's launch POST, its redirect followed to the page it lands on
+        (``follow_landing``); the client then follows the launch it landed on
         (``follow_binding``)."""
         response = client.post("/lti/launch", data={"id_token": id_token, "state": state, **extra})
+        response = follow_landing(client, response)
         follow_binding(client, response)
         return response
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -221,7 +222,10 @@ def test_fresh_and_stale_sources(launcher: Launcher) -> None:
     ]
     page = read_checklist_page(student.client.get("/me").get_data(as_text=True))
     assert page.text.count("may be out of date") == 1
-    assert "canvas data fetched " + old.strftime("%Y-%m-%d %H:%M") in page.text
+    # In the institution's time zone (Europe/London), in words: never raw UTC.
+    local = old.astimezone(ZoneInfo("Europe/London"))
+    stamp = f"{local.day} {local:%B %Y}, {local:%H:%M} {local.tzname()}"
+    assert "canvas data fetched " + stamp in page.text
 
 
 def test_a_source_is_stale_after_the_configured_age(sqlite_tool_factory: Any) -> None:

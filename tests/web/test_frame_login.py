@@ -13,7 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.support.lti import Launcher, form_fields, past_cookie_check
+from tests.support.lti import Launcher, follow_landing, form_fields, past_cookie_check
 from tests.support.pathway_web import open_tool
 from tests.support.tooling import captured_logs
 
@@ -41,7 +41,8 @@ def _to_platform(launcher: Launcher, client: FlaskClient, redirect: TestResponse
     assert f"{auth_url.scheme}://{auth_url.netloc}" == launcher.platform.issuer
     auth = launcher.sandbox.get(auth_url.path + "?" + auth_url.query)
     assert auth.status_code == 200, auth.get_data(as_text=True)
-    return client.post("/lti/launch", data=form_fields(auth.get_data(as_text=True)))
+    launched = client.post("/lti/launch", data=form_fields(auth.get_data(as_text=True)))
+    return follow_landing(client, launched)
 
 
 def test_without_platform_storage_the_cookie_is_tested_before_the_platform_is_asked(

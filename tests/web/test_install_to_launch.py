@@ -115,9 +115,13 @@ def _launch_with_partitioned_cookie(launcher: Launcher, item: dict[str, Any]) ->
     assert "Partitioned" in cookie and "SameSite=None" in cookie and "Secure" in cookie
     query = {k: v[0] for k, v in parse_qs(urlsplit(login.headers["Location"]).query).items()}
     id_token = launcher.platform.sign(_claims(launcher, item, query["nonce"]))
-    landing = browser.post(
+    launched = browser.post(
         "/lti/launch", data={"id_token": id_token, "state": query["state"]}, base_url=https
     )
+    assert launched.status_code == 303
+    assert "Partitioned" in launched.headers["Set-Cookie"]
+    # The partitioned launch cookie takes the browser to the launch's page.
+    landing = browser.get(launched.headers["Location"], base_url=https)
     page = landing.get_data(as_text=True)
     assert landing.status_code == 200, page
     return page

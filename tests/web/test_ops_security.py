@@ -79,7 +79,9 @@ def test_session_cookie_of_a_launch_over_https(sqlite_tool_factory: Any) -> None
     response = client.post(
         "/lti/launch", data={"id_token": token, "state": query["state"]}, headers=headers
     )
-    assert response.status_code == 200
+    # Post/redirect/get: the cookie is set on the redirect to the launch's page.
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/me?lti_binding=")
     cookie = response.headers["Set-Cookie"]
     # The launch's own cookie, named after its binding (web/page_binding.py).
     assert cookie.startswith("lti_tool_session_")
