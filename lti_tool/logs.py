@@ -48,5 +48,10 @@ def configure_logging(level: str) -> None:
     _configured = True
 
 
+def request_correlation_id() -> str | None:
+    """The correlation id of the request being served; None outside a request (a job)."""
+    return getattr(g, "correlation_id", None) if has_request_context() else None
+
+
 def log_event(logger: logging.Logger, level: int, msg: str, **fields: Any) -> None:
     logger.log(level, msg, extra={"fields": fields})

@@ -156,7 +156,7 @@ def _sync_problems(session: Session, identity: AdminIdentity) -> list[SyncProble
     rows = session.execute(
         select(OutboxRow, Context.title, Context.context_id)
         .join(Context, Context.id == OutboxRow.context_pk)
-        .where(OutboxRow.status == "failed")
+        .where(OutboxRow.status.in_(["failed", "refused"]))
         .where(_in_scope(identity, OutboxRow.context_pk))
         .order_by(OutboxRow.updated_at.desc())
         .limit(RECENT)

@@ -16,7 +16,7 @@ from lti_tool.admin.audit_log import record_admin_change
 from lti_tool.admin.identity import AdminIdentity
 from lti_tool.admin.platforms import get_registration
 from lti_tool.audit import registration_subject
-from lti_tool.completion.setup import SOURCE_KINDS, SetupError, configure_source
+from lti_tool.completion.setup import SOURCE_KINDS, SetupError, configure_source, moodle_endpoint
 from lti_tool.container import Services
 from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import NotFound
@@ -120,6 +120,8 @@ def stage_source_change(
     if form.kind not in TOKEN_KINDS:
         token = None
     url = form.endpoint_url.strip() if form.kind in TOKEN_KINDS else ""
+    if form.kind == "moodle" and url:
+        url = moodle_endpoint(url)  # the site's address will do
     if (
         token is None
         and form.kind in TOKEN_KINDS

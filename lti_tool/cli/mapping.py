@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 @platform.command("set-completion")
 @click.argument("name")
-@click.option("--moodle-url", help="The site's …/webservice/rest/server.php endpoint.")
+@click.option(
+    "--moodle-url",
+    help="The Moodle site's address (or its …/webservice/rest/server.php endpoint).",
+)
 @click.option("--moodle-token", help="A web-service token of the tool's external service.")
 @click.option("--canvas-url", help="The Canvas site root, e.g. https://school.instructure.com")
 @click.option("--canvas-token", help="A Canvas API access token.")

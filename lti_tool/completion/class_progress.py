@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from lti_tool.container import Services
+from lti_tool.logs import request_correlation_id
 
 PROGRESS = "class_refresh"
 LOCK = "class_refreshing"
@@ -66,7 +67,7 @@ def start_class_refresh(services: Services, context_pk: int, *, only_if_stale: b
         PROGRESS_TTL,
     )
     try:
-        services.queue.enqueue(run_class_refresh, context_pk)
+        services.queue.enqueue(run_class_refresh, context_pk, request_correlation_id())
     except Exception:
         release(services, context_pk)
         raise

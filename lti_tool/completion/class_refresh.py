@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,20 +35,27 @@ from lti_tool.lti.claims import normalise_roles
 from lti_tool.persistence.models import Context, Deployment, Membership, User
 from lti_tool.rules import Completion
 
-log = logging.getLogger("lti_tool.lms")
+log = logging.getLogger("lti_tool.completion")
 
 
 NOT_CONFIGURED = Fetched(RefreshOutcome("not_configured", 0, []), [])
 
 
-def _fetch_quietly(prepared: PreparedSource | None, student: Student) -> Fetched:
+def _fetch_quietly(prepared: PreparedSource | None, student: Student, reference: str) -> Fetched:
     """One student's failure is that student's, not the whole class refresh's."""
     if prepared is None:
         return NOT_CONFIGURED
     try:
-        return fetch_student(prepared, student)
+        return fetch_student(prepared, student, reference)
     except Exception as exc:  # logged and counted; the other students go on
-        log.warning("refresh failed", extra={"fields": {"sub": student.sub, "error": repr(exc)}})
+        fields = {
+            "reference": reference,
+            "registration": student.registration_pk,
+            "course": student.context_pk,
+            "user": student.user_pk,
+            "failure": type(exc).__name__,
+        }
+        log.warning("refresh failed", extra={"fields": fields})
         return Fetched(RefreshOutcome("unavailable", 0, [f"{type(exc).__name__}: {exc}"]), [])
 
 
@@ -60,6 +68,9 @@ class ClassRefresh:
     errors: dict[str, list[str]]
     # Who could not be read and why, in plain words: [{"sub", "name", "reason"}].
     unreadable: list[dict[str, str]]
+    # What was written: students with records stored, and the records.
+    stored_students: int = 0
+    stored_records: int = 0
 
 
 Progress = Callable[[int, int, int], None]  # (read, failed, total)
@@ -72,6 +83,7 @@ def refresh_class(
     concurrency: int = 16,
     batch_size: int = 100,
     progress: Progress | None = None,
+    reference: str = "",
 ) -> ClassRefresh:
     """Refresh every active student of a course, ``concurrency`` students at a time (each
     student's own calls are bounded by the source). Runs as a job for a whole class.
@@ -124,7 +136,7 @@ def refresh_class(
         if student.registration_pk in setup_errors:
             message = setup_errors[student.registration_pk]
             return Fetched(RefreshOutcome("unavailable", 0, [message]), [])
-        return _fetch_quietly(prepared.get(student.registration_pk), student)
+        return _fetch_quietly(prepared.get(student.registration_pk), student, reference)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         for student, fetched in zip(students, pool.map(fetch, students), strict=True):
@@ -143,7 +155,16 @@ def refresh_class(
     writer.flush()
     seconds = time.monotonic() - started
     failed = len(students) - ok
-    return ClassRefresh(len(students), ok, failed, seconds, errors, unreadable)
+    return ClassRefresh(
+        len(students),
+        ok,
+        failed,
+        seconds,
+        errors,
+        unreadable,
+        writer.stored_students,
+        writer.stored_records,
+    )
 
 
 def plain_reason(kind: str, outcome: RefreshOutcome) -> str:
@@ -166,6 +187,8 @@ class _BatchWriter:
         self._size = max(1, size)
         self._rows: dict[str, list[tuple[int, list[Completion]]]] = {}
         self._attempts: dict[str, dict[str, Any]] = {}
+        self.stored_students = 0
+        self.stored_records = 0
 
     def add(self, student: Student, fetched: Fetched, kind: str) -> None:
         if fetched.completions:
@@ -180,6 +203,9 @@ class _BatchWriter:
             with self._services.db.unit_of_work() as session:
                 for kind, batch in self._rows.items():
                     store_many_completions(session, kind, batch)
+            for batch in self._rows.values():
+                self.stored_students += len(batch)
+                self.stored_records += sum(len({c.course_code for c in cs}) for _, cs in batch)
         if self._attempts:
             self._services.store.put_many("refresh", self._attempts, ATTEMPT_TTL)
         self._rows = {}
@@ -187,14 +213,16 @@ class _BatchWriter:
 
 
 @task
-def run_class_refresh(services: Services, context_pk: int) -> None:
+def run_class_refresh(services: Services, context_pk: int, reference: str | None = None) -> None:
     """The job behind "refresh the whole class" (a thread, or an RQ worker), started by a
-    staff launch or the staff button (``class_progress.start_class_refresh``)."""
+    staff launch or the staff button (``class_progress.start_class_refresh``); its log lines
+    carry ``reference`` (the starting request's correlation id) or a job id of its own."""
     from lti_tool.completion.class_progress import ProgressWriter, release
 
+    reference = reference or f"class-refresh-{uuid.uuid4().hex[:16]}"
     writer = ProgressWriter(services, context_pk)
     try:
-        outcome = refresh_class(services, context_pk, progress=writer.update)
+        outcome = refresh_class(services, context_pk, progress=writer.update, reference=reference)
     except Exception as exc:
         writer.fail(f"the class refresh stopped: {type(exc).__name__}")
         raise
@@ -205,9 +233,13 @@ def run_class_refresh(services: Services, context_pk: int) -> None:
         "class refresh done",
         extra={
             "fields": {
-                "context": context_pk,
+                "reference": reference,
+                "course": context_pk,
+                "students": outcome.students,
                 "ok": outcome.ok,
                 "failed": outcome.failed,
+                "stored_students": outcome.stored_students,
+                "stored_records": outcome.stored_records,
                 "seconds": round(outcome.seconds, 2),
             }
         },

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from lti_tool.completion.refresh import RefreshOutcome, Student, refresh_student, remember_attempt
 from lti_tool.container import Services
+from lti_tool.logs import request_correlation_id
 from lti_tool.persistence.models import CompletionRecord, User, utcnow
 
 READ = {"ok", "not_configured"}
@@ -38,7 +39,8 @@ def read_if_stale(
             return True
     custom = {"canvas_user_id": lms_user_id} if lms_user_id else {}
     student = Student(registration_pk, user_pk, sub, custom, context_pk)
-    future = services.jobs.submit(_refresh_quietly, services, student)
+    reference = request_correlation_id()
+    future = services.jobs.submit(_refresh_quietly, services, student, reference)
     try:
         outcome = future.result(timeout=services.settings.completion_first_fetch_wait_seconds)
     except FutureTimeout:
@@ -46,9 +48,9 @@ def read_if_stale(
     return outcome.status in READ
 
 
-def _refresh_quietly(services: Services, student: Student) -> RefreshOutcome:
+def _refresh_quietly(services: Services, student: Student, reference: str | None) -> RefreshOutcome:
     try:
-        return refresh_student(services, student)
+        return refresh_student(services, student, reference)
     except Exception as exc:  # an unreadable secret, a bug in a parser: not readable now
         outcome = RefreshOutcome("unavailable", 0, [f"{type(exc).__name__}: {exc}"])
         remember_attempt(services, student.user_pk, outcome)

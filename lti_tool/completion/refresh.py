@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lti_tool.completion.refresh_log import log_unreadable
 from lti_tool.completion.setup import (
     SourceSettings,
     as_course_mappings,
@@ -37,6 +38,7 @@ from lti_tool.lms.source import (
     SourceError,
     SourceUnavailable,
 )
+from lti_tool.logs import request_correlation_id
 from lti_tool.persistence.models import CompletionRecord, utcnow
 from lti_tool.persistence.upsert import upsert
 from lti_tool.rules import Completion
@@ -151,9 +153,24 @@ def prepare_source(
     return PreparedSource(settings.kind, mapping, build_source(services, settings, context_pk))
 
 
-def fetch_student(prepared: PreparedSource, student: Student) -> Fetched:
-    """Ask the LMS about one student; touches no database (safe to run many at once)."""
+def fetch_student(
+    prepared: PreparedSource, student: Student, reference: str | None = None
+) -> Fetched:
+    """Ask the LMS about one student; touches no database (safe to run many at once). What
+    could not be read is logged (WARNING) under ``reference``: the request's correlation id
+    or the job's id."""
     user = lms_user(prepared.kind, student)
+
+    def unreadable(status: str, errors: list[SourceError]) -> None:
+        log_unreadable(
+            reference,
+            registration_pk=student.registration_pk,
+            context_pk=student.context_pk,
+            source=prepared.kind,
+            status=status,
+            errors=errors,
+        )
+
     if prepared.source is None or user is None:
         problem = (
             "the launch carries no canvas_user_id custom parameter ($Canvas.user.id)"
@@ -164,20 +181,26 @@ def fetch_student(prepared: PreparedSource, student: Student) -> Fetched:
     try:
         result = prepared.source.fetch(user, prepared.mapping)
     except SourceConfigError as exc:
+        unreadable("config", [exc] if exc.course_code else [])
         return Fetched(RefreshOutcome("config", 0, [exc.message]), [])
     except SourceUnavailable as exc:
+        unreadable("unavailable", [exc] if exc.course_code else [])
         return Fetched(RefreshOutcome("unavailable", 0, [exc.message]), [])
     messages = [_describe(e) for e in result.errors]
     status = "partial" if result.errors else "ok"
+    if result.errors:
+        unreadable(status, result.errors)
     return Fetched(RefreshOutcome(status, len(result.completions), messages), result.completions)
 
 
-def refresh_student(services: Services, student: Student) -> RefreshOutcome:
+def refresh_student(
+    services: Services, student: Student, reference: str | None = None
+) -> RefreshOutcome:
     """Fetch and store one student's completion from their platform's source."""
     prepared = prepare_source(services, student.registration_pk, student.context_pk)
     if prepared is None:
         return RefreshOutcome("not_configured", 0, [])
-    fetched = fetch_student(prepared, student)
+    fetched = fetch_student(prepared, student, reference)
     if fetched.completions:
         with services.db.unit_of_work() as session:
             store_completions(session, student.user_pk, prepared.kind, fetched.completions)
@@ -240,7 +263,8 @@ def refresh_on_launch(services: Services, student: Student) -> None:
     # One refresh per student at a time, across workers.
     if not services.store.add("refreshing", str(student.user_pk), {}, 60):
         return
-    future = services.jobs.submit(_refresh_and_release, services, student)
+    reference = request_correlation_id()
+    future = services.jobs.submit(_refresh_and_release, services, student, reference)
     if newest is None:
         try:
             future.result(timeout=services.settings.completion_first_fetch_wait_seconds)
@@ -248,9 +272,11 @@ def refresh_on_launch(services: Services, student: Student) -> None:
             pass  # the page renders with what there is; the fetch goes on
 
 
-def _refresh_and_release(services: Services, student: Student) -> RefreshOutcome:
+def _refresh_and_release(
+    services: Services, student: Student, reference: str | None
+) -> RefreshOutcome:
     try:
-        return refresh_student(services, student)
+        return refresh_student(services, student, reference)
     finally:
         services.store.delete("refreshing", str(student.user_pk))
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.crypto import SecretBox
 from lti_tool.errors import ToolError
+from lti_tool.lms.moodle.site_address import NotAMoodleAddress, moodle_rest_endpoint
 from lti_tool.lms.source import CourseMapping, MappingMode
 from lti_tool.lti.registry import check_platform_url, get_by_name
 from lti_tool.persistence.models import CompletionSourceConfig, CourseMappingRow
@@ -20,6 +21,14 @@ SOURCE_KINDS = ("moodle", "canvas", "ags", "manual")
 class SetupError(ToolError):
     status = 422
     title = "The completion source could not be set up"
+
+
+def moodle_endpoint(url: str) -> str:
+    """The web-service endpoint from a Moodle site's address or the endpoint itself."""
+    try:
+        return moodle_rest_endpoint(url)
+    except NotAMoodleAddress as exc:
+        raise SetupError("bad_moodle_url", f"The Moodle URL is not usable: {exc}.") from None
 
 
 @dataclass(frozen=True)
@@ -57,13 +66,8 @@ def configure_source(
         if not endpoint_url or not token:
             raise SetupError("incomplete", f"a {kind} source needs both a URL and a token")
         endpoint_url = check_platform_url(endpoint_url, development=development, field="URL")
-        if kind == "moodle" and not endpoint_url.rstrip("/").endswith(
-            "/webservice/rest/server.php"
-        ):
-            raise SetupError(
-                "bad_moodle_url",
-                "the Moodle URL must be the site's …/webservice/rest/server.php endpoint",
-            )
+        if kind == "moodle":
+            endpoint_url = moodle_endpoint(endpoint_url)
     registration = get_by_name(session, registration_name)
     row = session.get(CompletionSourceConfig, registration.id)
     if row is None:

@@ -20,6 +20,7 @@ BY_NAME = "name"
 SYNC_LABELS = {
     "delivered": "in gradebook",
     "failed": "sync failed",
+    "refused": "refused by the gradebook",
     "pending": "not sent yet",
     "held": "held",
 }
@@ -147,7 +148,7 @@ def class_columns(qualification: Qualification) -> ClassColumns:
         filters[key] = OUTCOME_LABELS.get(outcome.value, f"A result of {outcome.value}")
     keeps["results_held"] = _any_module(lambda m: _sync(m) == "held")
     filters["results_held"] = "Result held, not released"
-    keeps["sync_failed"] = _any_module(lambda m: _sync(m) == "failed")
+    keeps["sync_failed"] = _any_module(lambda m: _sync(m) in {"failed", "refused"})
     filters["sync_failed"] = "Grade sync failed"
     keeps["not_launched"] = lambda row: not row["launched"]
     filters["not_launched"] = "Has not opened the tool"

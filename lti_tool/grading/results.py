@@ -147,10 +147,14 @@ def save_result(
 
 
 def queue(session: Session, result: AssessmentResultRow, sub: str, platform_kind: str) -> None:
-    """Add the result's current value to the outbox; an older pending value is superseded."""
+    """Add the result's current value to the outbox; an older value still pending, failed or
+    refused is superseded (only the newest value is worth sending)."""
     session.execute(
         update(OutboxRow)
-        .where(OutboxRow.result_pk == result.id, OutboxRow.status == "pending")
+        .where(
+            OutboxRow.result_pk == result.id,
+            OutboxRow.status.in_(["pending", "failed", "refused"]),
+        )
         .values(status="superseded")
     )
     session.add(

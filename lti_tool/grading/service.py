@@ -215,7 +215,7 @@ def job_status(services: Services, launch: Launch, job_id: str) -> dict[str, Any
             "status": job.status,
             "total": job.total,
             "done": sum(1 for r in rows if r.status == "delivered"),
-            "failed": sum(1 for r in rows if r.status == "failed"),
+            "failed": sum(1 for r in rows if r.status in {"failed", "refused"}),
             "error": job.error,
             "items": [
                 {

@@ -7,13 +7,17 @@ half-way leaves rows in "sending"; the next sync takes them back, and resending 
 nothing on the platform (same timestamp: Moodle 409, Canvas 400 — read as "already
 delivered" for a resend). Without a crash every score is posted exactly once; after one, at
 most the rows the workers held (workers x ``CHUNK``) are posted again.
+
+A score the platform refuses for what it is (a 4xx other than 401/403, which are about the
+token, and 408/429, which are about timing) becomes "refused" with the platform's words: the
+same body would be refused again, so later syncs leave it until the result changes (a new row).
+Any other failure is "failed" and the next sync sends it again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import logging
 import threading
 import uuid
@@ -29,12 +33,12 @@ from lti_tool.grading.line_items import (
     AgsEndpoint,
     Column,
     ensure_line_item,
-    scores_url,
 )
+from lti_tool.grading.score_delivery import send_score
 from lti_tool.jobs.tasks import task
 from lti_tool.lti.claims import SCOPE_SCORE
 from lti_tool.lti.platform_services import service_connector
-from lti_tool.lti.service_client import ServiceCallFailed, ToolServiceConnector
+from lti_tool.lti.service_client import ToolServiceConnector
 from lti_tool.persistence.models import (
     Context,
     Deployment,
@@ -45,7 +49,6 @@ from lti_tool.persistence.models import (
     utcnow,
 )
 
-SCORE_MEDIA = "application/vnd.ims.lis.v1.score+json"
 # Rows a worker claims (and then records) per transaction: 2 commits per score became one
 # per CHUNK scores, which was most of a sync's own cost (bench_grades).
 CHUNK = 4
@@ -119,7 +122,7 @@ def run_sync(services: Services, job_id: str, concurrency: int | None = None) ->
             ).all()
         )
         job.done = int(counts.get("delivered", 0))
-        job.failed = int(counts.get("failed", 0))
+        job.failed = int(counts.get("failed", 0)) + int(counts.get("refused", 0))
         job.status, job.error, job.finished_at = status, error, utcnow()
 
 
@@ -205,10 +208,14 @@ def _deliver(
             if not chunk:
                 return
             sent = [
-                (row.id, *_send_one(connector, row, urls[row.module_code]))
+                (row.id, *send_score(connector, row, urls[row.module_code]))
                 for row in chunk
                 if row.id in claimed
             ]
+            by_id = {row.id: row for row in chunk}
+            for row_id, status, _ in sent:
+                if status != "delivered":
+                    _log_failure(job_id, plan, by_id[row_id], status)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for future in [pool.submit(worker) for _ in range(min(workers, len(rows)))]:
@@ -245,28 +252,19 @@ def _record(session: Any, sent: list[tuple[int, str, str | None]]) -> None:
             )
 
 
-def _send_one(
-    connector: ToolServiceConnector, row: OutboxRow, lineitem_url: str
-) -> tuple[str, str | None]:
-    """POST one score: ("delivered", None) or ("failed", the platform's words)."""
-    resend = row.attempts > 0
-    try:
-        connector.make_service_request(
-            [SCOPE_SCORE],
-            scores_url(lineitem_url),
-            is_post=True,
-            data=json.dumps(row.payload),
-            content_type=SCORE_MEDIA,
-        )
-    except ServiceCallFailed as exc:
-        if resend and _already_there(exc):
-            return "delivered", None  # the crashed sync had delivered it: same timestamp
-        return "failed", exc.message
-    return "delivered", None
-
-
-def _already_there(exc: ServiceCallFailed) -> bool:
-    """Moodle: 409 for a timestamp not newer than the stored one. Canvas: 400 naming it."""
-    if exc.http_status == 409:
-        return True
-    return exc.http_status == 400 and "timestamp" in exc.body.lower()
+def _log_failure(job_id: str, plan: SyncPlan, row: OutboxRow, status: str) -> None:
+    """A WARNING an operator can follow up: the job, the registration, the course and the
+    outbox row; no token, no score, no name (the platform's words are on the row)."""
+    log.warning(
+        "score not delivered",
+        extra={
+            "fields": {
+                "job": job_id,
+                "registration": plan.registration_pk,
+                "course": plan.context_pk,
+                "module": row.module_code,
+                "outbox_row": row.id,
+                "status": status,
+            }
+        },
+    )

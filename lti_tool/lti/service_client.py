@@ -43,10 +43,14 @@ TOKEN_MARGIN_SECONDS = 30
 class ServiceCallFailed(UpstreamError):
     """A platform service refused or failed; ``status`` and the platform's own words kept."""
 
-    def __init__(self, message: str, *, http_status: int | None, body: str = "") -> None:
+    def __init__(
+        self, message: str, *, http_status: int | None, body: str = "", words: str = ""
+    ) -> None:
         super().__init__("service_failed", message, status=502)
         self.http_status = http_status
         self.body = body[:2000]  # for the code's own checks; people see ``message`` only
+        # The platform's own explanation alone (an escaped excerpt), without "HTTP 400: ".
+        self.words = words
 
     @property
     def retryable(self) -> bool:
@@ -218,9 +222,7 @@ class ToolServiceConnector(ServiceConnector):
                 continue
             break
         if not response.ok:
-            raise ServiceCallFailed(
-                _platform_message(response), http_status=response.status_code, body=response.text
-            )
+            raise refused(response)
         body: Any = None
         if response.content:
             try:
@@ -249,17 +251,9 @@ class ToolServiceConnector(ServiceConnector):
                 )
                 if not retryable:
                     if response.status_code == 401 and not allow_401 and not response.ok:
-                        raise ServiceCallFailed(
-                            _platform_message(response),
-                            http_status=401,
-                            body=response.text,
-                        )
+                        raise refused(response)
                     return response
-                last = ServiceCallFailed(
-                    _platform_message(response),
-                    http_status=response.status_code,
-                    body=response.text,
-                )
+                last = refused(response)
                 if attempt + 1 < self._backoff.attempts:
                     time.sleep(
                         self._retry.wait(
@@ -276,19 +270,38 @@ class ToolServiceConnector(ServiceConnector):
         ) from last
 
 
-def _platform_message(response: requests.Response) -> str:
-    """The platform's own explanation (staff see it), from the JSON shapes Moodle and Canvas
-    use, as a short escaped excerpt (``outbound/excerpt.py``)."""
+def refused(response: requests.Response) -> ServiceCallFailed:
+    """The ``ServiceCallFailed`` for a platform's error answer, with its own words."""
+    words = platform_words(response)
+    message = f"HTTP {response.status_code}: {words}" if words else f"HTTP {response.status_code}"
+    return ServiceCallFailed(
+        message, http_status=response.status_code, body=response.text, words=words
+    )
+
+
+def platform_words(response: requests.Response) -> str:
+    """The platform's own explanation (staff see it) as a short escaped excerpt
+    (``outbound/excerpt.py``): from the JSON shapes Moodle and Canvas use, else the body's
+    text; when the body says nothing (empty, ``[]``, ``{}``), the HTTP reason phrase, where
+    Moodle puts it for a refused score (``400 Incorrect score received{…}`` with body
+    ``[]``)."""
     try:
         body = response_json(response)
     except ValueError:
         text = excerpt(response.content)
-        return f"HTTP {response.status_code}: {text}" if text else f"HTTP {response.status_code}"
+        return text or _reason_phrase(response)
     if isinstance(body, dict):
         for key in ("reason", "error_description", "message", "error"):
-            if isinstance(body.get(key), str):
-                return f"HTTP {response.status_code}: {excerpt(body[key])}"
+            if isinstance(body.get(key), str) and body[key].strip():
+                return excerpt(body[key])
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            return f"HTTP {response.status_code}: {excerpt(str(errors[0].get('message')))}"
-    return f"HTTP {response.status_code}"
+            return excerpt(str(errors[0].get("message")))
+    return _reason_phrase(response)
+
+
+def _reason_phrase(response: requests.Response) -> str:
+    reason = response.reason
+    if isinstance(reason, bytes):
+        reason = reason.decode("utf-8", errors="replace")
+    return excerpt(reason or "")

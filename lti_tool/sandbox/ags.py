@@ -36,6 +36,7 @@ from lti_tool.sandbox.ags_protocol import (
     json_body,
     paging_links,
     php_json,
+    refusal_in_status_line,
     result_json,
 )
 from lti_tool.sandbox.ags_store import AgsRefused, AgsStore, LineItem, ScorePost, number
@@ -133,7 +134,11 @@ class AgsFake:
             if fault is not None:
                 return fault_page(*fault)
             return self._route("/" + subpath)
-        except (AgsRefused, ServiceRefused) as exc:
+        except AgsRefused as exc:
+            if exc.in_status_line:
+                return refusal_in_status_line(exc.status, exc.reason)
+            return service_error(exc.status, exc.reason)
+        except ServiceRefused as exc:
             return service_error(exc.status, exc.reason)
         finally:
             with self._lock:

@@ -124,3 +124,12 @@ def paging_links(
         links.append((url(start + limit), "next"))
     links.append((url(max(total - limit + 1, 0)), "last"))
     return ", ".join(f"<{link}>; rel=\u201c{rel}\u201d" for link, rel in links)
+
+
+def refusal_in_status_line(status: int, reason: str) -> Response:
+    """Moodle's answer to a refused score: the reason as the HTTP reason phrase (one line of
+    Latin-1, as a status line must be), the body ``[]``."""
+    phrase = " ".join(reason.split()).encode("latin-1", errors="replace").decode("latin-1")
+    response = Response(b"[]", content_type="application/json; charset=utf-8")
+    response.status = f"{status} {phrase}"
+    return response

@@ -20,12 +20,15 @@ from typing import Any
 
 
 class AgsRefused(Exception):
-    """A request the platform refuses: HTTP ``status`` with Moodle's ``reason``."""
+    """A request the platform refuses: HTTP ``status`` with Moodle's ``reason``. With
+    ``in_status_line`` the reason is the HTTP reason phrase and the body is ``[]``, as Moodle
+    answers a score it refuses (``400 Incorrect score received{…}``)."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, *, in_status_line: bool = False) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.in_status_line = in_status_line
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ be known ones, ``scoreGiven`` must lie in 0..scoreMaximum.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import datetime
@@ -48,10 +49,17 @@ def parse_lineitem(body: Any) -> dict[str, Any]:
     return parsed
 
 
+def incorrect_score(body: Any) -> AgsRefused:
+    """Moodle's refusal of a score (``gradebookservices`` ``scores.php``): the words and the
+    score it received in the HTTP reason phrase, the body ``[]``."""
+    received = json.dumps(body, separators=(",", ":")) if body is not None else ""
+    return AgsRefused(400, INCORRECT_SCORE + received, in_status_line=True)
+
+
 def parse_score(body: Any, roster: list[dict[str, Any]]) -> Grade:
     """Validate a score POST against the spec and the course roster (gradable = learner)."""
     if not isinstance(body, dict):
-        raise AgsRefused(400, INCORRECT_SCORE)
+        raise incorrect_score(body)
     user = body.get("userId")
     when = parse_time(body.get("timestamp"))
     given, maximum = body.get("scoreGiven"), body.get("scoreMaximum")
@@ -69,7 +77,7 @@ def parse_score(body: Any, roster: list[dict[str, Any]]) -> Grade:
         or (given is not None and maximum is not None and given > maximum)
         or (comment is not None and not isinstance(comment, str))
     ):
-        raise AgsRefused(400, INCORRECT_SCORE)
+        raise incorrect_score(body)
     graded = body["gradingProgress"] == "FullyGraded"
     return Grade(
         user_id=str(user),

@@ -1,12 +1,15 @@
 """Who may use the admin pages: a tool admin signed in at ``/admin/login``, or an LMS
 administrator's launch session (held to their own registration). Learners and instructors
-get 403; a request with neither session gets 401."""
+get 403. A browser with neither session is sent to the sign-in page, with ``next`` naming the
+admin page it asked for (only ever a path of the admin pages, never another site); an API or
+JSON call, or one carrying a launch token, gets 401."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -29,6 +32,7 @@ from lti_tool.admin.login import (
 )
 from lti_tool.errors import Forbidden, NotAuthenticated, NotFound, ToolError
 from lti_tool.web.auth import bearer_token, current_launch, services
+from lti_tool.web.errors import wants_json
 from lti_tool.web.launch_token import page_token
 
 __all__ = [
@@ -67,6 +71,35 @@ def current_admin() -> AdminIdentity | None:
     return cast(AdminIdentity | None, g.admin_identity)
 
 
+def safe_next(value: str | None) -> str | None:
+    """``value`` when it is a path of the admin pages on this site, else None: never a URL
+    with a scheme or host (``https://evil.example``), nor one the browser reads as another
+    host (``//evil.example``, ``/\\evil.example``), nor anything with control characters."""
+    if not value or len(value) > 2000:
+        return None
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value) or "\\" in value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or value.startswith("//"):
+        return None
+    root = (request.script_root or "") + "/admin"
+    return value if parts.path == root or parts.path.startswith(root + "/") else None
+
+
+def _to_sign_in() -> Response | None:
+    """The redirect to the sign-in page for a browser with no session at all; None for an
+    API/JSON call or one naming a launch session (they get the 401)."""
+    if current_launch() is not None or wants_json():
+        return None
+    if bearer_token() is not None or page_token(request) is not None:
+        return None
+    if request.method in {"GET", "HEAD"}:
+        asked = request.full_path if request.query_string else request.path
+        target = url_for("admin.login", next=safe_next(request.script_root + asked))
+        return redirect(target, 302)
+    return redirect(url_for("admin.login"), 303)
+
+
 def _refuse() -> None:
     if current_launch() is not None:
         raise Forbidden(
@@ -86,6 +119,9 @@ def require_admin(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_admin() is None:
+            sign_in = _to_sign_in()
+            if sign_in is not None:
+                return sign_in
             _refuse()
         return view(*args, **kwargs)
 
@@ -99,6 +135,9 @@ def require_tool_admin(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         identity = current_admin()
         if identity is None:
+            sign_in = _to_sign_in()
+            if sign_in is not None:
+                return sign_in
             _refuse()
         elif not identity.is_tool_admin:
             raise Forbidden("tool_admin_only", "Only a tool administrator may do this.")
@@ -126,6 +165,7 @@ def login_page() -> Response | str:
     error: str | None = None
     status = 200
     username = ""
+    next_page = safe_next(request.values.get("next"))
     if request.method == "POST":
         username = request.form.get("username", "")[:64]
         secret = services().settings.secret_key
@@ -141,12 +181,12 @@ def login_page() -> Response | str:
         except (LoginRefused, LockedOut) as exc:
             error, status = exc.message, exc.status
         else:
-            response = redirect(url_for("admin.dashboard"))
+            response = redirect(next_page or url_for("admin.dashboard"))
             _set_admin_cookie(response, ADMIN_COOKIE, token, SESSION_TTL_SECONDS)
             known = issue_known_client(secret, username, client)
             _set_admin_cookie(response, KNOWN_CLIENT_COOKIE, known, KNOWN_CLIENT_MAX_AGE)
             return response
-    page = render_template("admin/login.html", error=error, username=username)
+    page = render_template("admin/login.html", error=error, username=username, next_page=next_page)
     response = Response(page, status=status, mimetype="text/html")
     if status == 429:
         response.headers["Retry-After"] = str(LOCKOUT_SECONDS)

@@ -40,7 +40,8 @@ def correlation_id() -> str:
     return str(getattr(g, "correlation_id", "") or "")
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """An API call or a client asking for JSON (errors go to it as JSON, not as a page)."""
     if request.path.startswith("/api/") or request.is_json:
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
@@ -54,7 +55,7 @@ def error_response(
     status: int, code: str, title: str, message: str, new_window_url: str | None = None
 ) -> Response:
     cid = correlation_id()
-    if _wants_json():
+    if wants_json():
         body: dict[str, Any] = {
             "code": code,
             "title": title,

@@ -434,7 +434,14 @@ def test_score_needs_its_scope_and_media_type(
 )
 def test_incorrect_scores_are_refused(sandbox: Sandbox, fields: dict[str, Any]) -> None:
     item = sandbox.create()
-    refused(sandbox.score(item["id"], **fields), 400, "Incorrect score received")
+    response = sandbox.score(item["id"], **fields)
+    # As Moodle: the words and the score received in the reason phrase, the body "[]".
+    assert response.status_code == 400 and response.get_data() == b"[]"
+    phrase = response.status.split(" ", 1)[1]
+    assert phrase.startswith("Incorrect score received{")
+    received = json.loads(phrase.removeprefix("Incorrect score received"))
+    sent = score_body(**fields)
+    assert received.keys() == sent.keys() and received.get("userId") == sent.get("userId")
     assert sandbox.ags.gradebook == {}
     assert [p.status for p in sandbox.ags.score_posts] == [400]
 

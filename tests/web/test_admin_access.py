@@ -1,9 +1,11 @@
-"""Who may use the admin pages: nobody without a session (401), not Learners or Instructors
+"""Who may use the admin pages: nobody without a session (sent to sign in; 401 for API calls),
+not Learners or Instructors
 (403), LMS admins only for their own platform, tool admins for every platform."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -67,10 +69,74 @@ ADMIN_PAGES = ["/admin/", "/admin/registrations", "/admin/keys", "/admin/audit",
 
 
 @pytest.mark.parametrize("path", ADMIN_PAGES)
-def test_no_session_is_401(launcher: Launcher, path: str) -> None:
-    response = launcher.app.test_client().get(path)
+def test_no_session_is_sent_to_sign_in_and_back(launcher: Launcher, path: str) -> None:
+    with launcher.app.extensions["lti_tool"].db.unit_of_work() as session:
+        create_admin(session, "root", PASSWORD)
+    client = launcher.app.test_client()
+    response = client.get(path)
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/admin/login" and parse_qs(location.query) == {"next": [path]}
+    form = client.get(response.headers["Location"]).get_data(as_text=True)
+    kept = parse_html(form).find("input", name="next")
+    assert kept.attrs["value"] == path
+    signed_in = client.post(
+        "/admin/login",
+        data={
+            "csrf_token": csrf_token(form),
+            "username": "root",
+            "password": PASSWORD,
+            "next": str(kept.attrs["value"]),
+        },
+    )
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == path
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_an_api_call_without_a_session_is_401_json(launcher: Launcher, path: str) -> None:
+    response = launcher.app.test_client().get(path, headers={"Accept": "application/json"})
     assert response.status_code == 401
-    assert "/admin/login" in response.get_data(as_text=True)
+    assert response.get_json()["error"]["code"] == "no_admin_session"
+
+
+def test_a_query_string_survives_the_sign_in(launcher: Launcher) -> None:
+    response = launcher.app.test_client().get("/admin/audit?page=2")
+    assert parse_qs(urlsplit(response.headers["Location"]).query) == {
+        "next": ["/admin/audit?page=2"]
+    }
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example",
+        "//evil.example",
+        "//evil.example/admin/",
+        "/\\evil.example",
+        "https://evil.example/admin/",
+        "/admin/\r\nLocation: https://evil.example",
+        "/student/",
+        "javascript:alert(1)",
+        "",
+    ],
+)
+def test_next_elsewhere_is_ignored(launcher: Launcher, target: str) -> None:
+    with launcher.app.extensions["lti_tool"].db.unit_of_work() as session:
+        create_admin(session, "root", PASSWORD)
+    client = launcher.app.test_client()
+    page = client.get("/admin/login", query_string={"next": target}).get_data(as_text=True)
+    assert "evil.example" not in page and 'name="next"' not in page
+    signed_in = client.post(
+        "/admin/login",
+        query_string={"next": target},
+        data={
+            "csrf_token": csrf_token(page),
+            "username": "root",
+            "password": PASSWORD,
+            "next": target,
+        },
+    )
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/admin/"
 
 
 @pytest.mark.parametrize("user", ["student1", "teacher1"])

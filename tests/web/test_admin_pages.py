@@ -145,13 +145,13 @@ def test_changing_the_completion_source_is_confirmed_and_masked(launcher: Launch
         data={
             "csrf_token": token,
             "kind": "moodle",
-            "endpoint_url": launcher.platform.issuer + "/moodle/",
+            "endpoint_url": launcher.platform.issuer + "/moodle/login/index.php",
             "token": "secret-token-1",
             "mode": "course",
         },
     )
     assert bad.status_code == 422
-    assert "webservice/rest/server.php" in bad.get_data(as_text=True)
+    assert "is a page of the site, not its address" in bad.get_data(as_text=True)
     assert "secret-token-1" not in bad.get_data(as_text=True)
 
     url = launcher.platform.issuer + "/moodle/webservice/rest/server.php"

@@ -5,17 +5,19 @@ has been read and when, and a result is judged on completion that was actually r
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from lti_tool.persistence.models import CompletionRecord, User
 from lti_tool.sandbox import SandboxServer, register_sandbox
 from lti_tool.sandbox.demo_data import COMPLETE, COMPLETE_PASS, STUDENT1, log_cmid, quiz_cmid
+from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN
 from tests.support.lti import Launcher, launch_token
 
 STUDENTS = ("1001", "1002", "1003")
@@ -233,3 +235,61 @@ def test_an_unreadable_lms_asks_for_a_reason_instead_of_saying_not_met(
     )
     assert response.status_code == 422
     assert "has not met" in response.get_json()["error"]["message"]
+
+
+def _record(caplog: pytest.LogCaptureFixture, message: str) -> list[logging.LogRecord]:
+    """The log records of ``message``, waiting for the job to write them."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = [r for r in caplog.records if r.getMessage() == message]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def test_the_class_refresh_log_line_counts_what_was_stored(
+    with_moodle: Launcher, moodle: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    launcher = with_moodle
+    with caplog.at_level(logging.INFO, logger="lti_tool.completion"):
+        client, headers = _staff(launcher)
+        _finished(client, headers)
+        [done] = _record(caplog, "class refresh done")
+    assert done.name == "lti_tool.completion"
+    fields = done.fields  # type: ignore[attr-defined]
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        stored = session.scalar(
+            select(func.count())
+            .select_from(CompletionRecord)
+            .where(CompletionRecord.source == "moodle")
+        )
+    assert (fields["students"], fields["ok"], fields["failed"]) == (3, 3, 0)
+    assert fields["stored_students"] == 3 and fields["stored_records"] == stored > 0
+    assert isinstance(fields["course"], int) and fields["reference"]
+
+
+def test_an_unreadable_class_writes_warnings_without_tokens_or_names(
+    with_moodle: Launcher, moodle: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    launcher = with_moodle
+    moodle.fail_next(10_000, status=503)  # Moodle is down for the whole refresh
+    with caplog.at_level(logging.INFO, logger="lti_tool.completion"):
+        client, headers = _staff(launcher)
+        _finished(client, headers)
+        [done] = _record(caplog, "class refresh done")
+    warnings = [
+        r.fields  # type: ignore[attr-defined]
+        for r in caplog.records
+        if r.name == "lti_tool.completion" and r.levelno == logging.WARNING
+    ]
+    assert len(warnings) == 3  # one per student
+    reference = done.fields["reference"]  # type: ignore[attr-defined]
+    assert {w["reference"] for w in warnings} == {reference}
+    assert {w["status"] for w in warnings} == {"unavailable"}
+    assert all(
+        isinstance(w["registration"], int) and isinstance(w["course"], int) for w in warnings
+    )
+    assert done.fields["stored_records"] == 0  # type: ignore[attr-defined]
+    logged = caplog.text + repr(warnings)
+    assert SANDBOX_TOKEN not in logged and "wstoken" not in logged
+    assert not any(name in logged for name in ("Sam Student", "Priya Patel", "Owen Hughes"))

@@ -4,6 +4,7 @@ once, failures explained, a crashed sync resumed without changing anything twice
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -151,10 +152,78 @@ def test_a_refused_score_is_failed_with_the_platforms_words_and_the_rest_go_on(
     launcher.platform.roster = [m for m in launcher.platform.roster if m["user_id"] != "1002"]
     job = _sync(client, headers)
     assert (job["status"], job["done"], job["failed"]) == ("done", 1, 1)
-    failed = next(i for i in job["items"] if i["status"] == "failed")
-    assert failed["sub"] == "1002" and failed["error"].startswith("HTTP 4")
+    refused = next(i for i in job["items"] if i["status"] == "refused")
+    # Moodle's words come in the HTTP reason phrase, the body being "[]".
+    assert refused["sub"] == "1002"
+    assert refused["error"].startswith("The gradebook refused this score: Incorrect score received")
     rows = {r["sub"]: r for r in client.get("/api/context/students", headers=headers).json}
-    assert rows["1002"]["modules"][0]["result"]["sync"]["status"] == "failed"
+    assert rows["1002"]["modules"][0]["result"]["sync"]["status"] == "refused"
+
+
+def test_a_refused_score_waits_for_its_result_to_change_and_is_sent_once_then(
+    launcher: Launcher, ags: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    client, headers = _staff(launcher)
+    _eligible(launcher, "1002")
+    _result(client, headers, "1002", 70)
+    roster = list(launcher.platform.roster)
+    launcher.platform.roster = [m for m in roster if m["user_id"] != "1002"]
+    with caplog.at_level(logging.WARNING, logger="lti_tool.grading"):
+        first = _sync(client, headers)
+    assert (first["done"], first["failed"]) == (0, 1)
+    refusals = [p for p in ags.score_posts if p.user_id == "1002"]
+    assert [p.status for p in refusals] == [400]
+    # One WARNING naming the job, registration and course; no token, no name.
+    lines = [r for r in caplog.records if r.getMessage() == "score not delivered"]
+    assert len(lines) == 1
+    fields = lines[0].fields  # type: ignore[attr-defined]
+    assert fields["job"] == first["id"] and fields["status"] == "refused"
+    assert isinstance(fields["registration"], int) and isinstance(fields["course"], int)
+    tokens = list(launcher.platform.access_tokens)
+    logged = caplog.text + repr(fields)
+    assert tokens and not any(token in logged for token in tokens)
+    assert "Priya" not in logged and "Bearer" not in logged
+    # The staff class page says why, in words.
+    page = client.get("/staff/class/", headers=headers).get_data(as_text=True)
+    assert "The gradebook refused this score: Incorrect score received" in page
+    assert "refused by the gradebook" in page
+
+    # The platform takes the student back, but the same score is not sent again by itself.
+    launcher.platform.roster = roster
+    again = _sync(client, headers)
+    assert again["total"] == 0
+    assert len([p for p in ags.score_posts if p.user_id == "1002"]) == 1
+    # Once the result changes, its new value is sent, once.
+    _result(client, headers, "1002", 74)
+    changed = _sync(client, headers)
+    assert (changed["total"], changed["done"], changed["failed"]) == (1, 1, 0)
+    assert _sync(client, headers)["total"] == 0
+    posts = [p for p in ags.score_posts if p.user_id == "1002"]
+    assert [(p.status, p.body["scoreGiven"]) for p in posts] == [(400, 70), (200, 74)]
+    rows = {r["sub"]: r for r in client.get("/api/context/students", headers=headers).json}
+    assert rows["1002"]["modules"][0]["result"]["sync"] == {
+        **rows["1002"]["modules"][0]["result"]["sync"],
+        "status": "delivered",
+        "error": None,
+    }
+
+
+def test_a_failure_that_is_not_about_the_score_is_sent_again_next_time(
+    launcher: Launcher, ags: Any
+) -> None:
+    client, headers = _staff(launcher)
+    _eligible(launcher, "1001", "1002")
+    _result(client, headers, "1002", 70)
+    _sync(client, headers)  # the column exists from here on
+    _result(client, headers, "1001", 66)
+    attempts = launcher.app.extensions["lti_tool"].settings.http_retries + 1
+    ags.fail_next(attempts, status=503)  # every try of this sync meets the outage
+    first = _sync(client, headers)
+    assert (first["done"], first["failed"]) == (0, 1)
+    assert first["items"][0]["status"] == "failed"
+    second = _sync(client, headers)
+    assert (second["total"], second["done"]) == (1, 1)
+    assert len(ags.accepted_scores(user_id="1001")) == 1
 
 
 def test_a_crashed_sync_resumes_and_the_resend_changes_nothing(

@@ -28,7 +28,12 @@ from lti_tool.lti.deeplink.response import (
     response_claims,
     select_choices,
 )
-from lti_tool.lti.deeplink.settings import DeepLinkingRefused, DeepLinkingSettings, trimmed_text
+from lti_tool.lti.deeplink.settings import (
+    DeepLinkingRefused,
+    DeepLinkingSettings,
+    own_title,
+    trimmed_text,
+)
 from lti_tool.lti.keys import ALGORITHM, active_signing_key, private_pem
 from lti_tool.lti.sessions import LaunchSession
 
@@ -125,7 +130,7 @@ def respond(
             choice,
             launch_url,
             settings,
-            title=trimmed_text(title, 255) if single else None,
+            title=own_title(title) if single else None,
             text=trimmed_text(text) if single else None,
         )
         for choice in chosen

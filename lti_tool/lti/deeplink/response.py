@@ -63,6 +63,12 @@ def select_choices(
     return [choice for key, choice in by_key.items() if key in wanted]
 
 
+def default_title(choice: Choice) -> str:
+    """The item's own name: the gradebook column's label when it has one."""
+    label = (choice.line_item or {}).get("label")
+    return label if isinstance(label, str) and label.strip() else choice.title
+
+
 def content_item(
     choice: Choice,
     launch_url: str,
@@ -71,10 +77,11 @@ def content_item(
     title: str | None = None,
     text: str | None = None,
 ) -> dict[str, Any]:
-    """The ``ltiResourceLink`` item for ``choice``."""
+    """The ``ltiResourceLink`` item for ``choice``; without a ``title`` of its own it is
+    named as the item (an assessment module's link as its gradebook column)."""
     item: dict[str, Any] = {
         "type": RESOURCE_LINK_ITEM,
-        "title": title or choice.title,
+        "title": title or default_title(choice),
         "text": text or choice.text,
         "url": launch_url,
         "custom": dict(choice.custom),

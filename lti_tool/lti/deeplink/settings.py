@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lti_tool.errors import ToolError
+from lti_tool.lti.dynreg.request import CLIENT_NAME
 
 RESOURCE_LINK_ITEM = "ltiResourceLink"
 
@@ -29,6 +30,20 @@ def _flag(value: Any, default: bool | None) -> bool | None:
 def trimmed_text(value: Any, limit: int = 1000) -> str | None:
     """A text setting or form field, stripped and cut to ``limit``; None when empty."""
     return value.strip()[:limit] if isinstance(value, str) and value.strip() else None
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def own_title(value: Any, limit: int = 255) -> str | None:
+    """A link title someone chose: None when empty or when it is only the tool's own name
+    (Moodle suggests the tool's name when the activity has none, and a link named after the
+    tool says nothing of what it opens), so the placed item keeps its own title."""
+    title = trimmed_text(value, limit)
+    if title is None or _words(title) == _words(CLIENT_NAME):
+        return None
+    return title
 
 
 @dataclass(frozen=True)
@@ -69,7 +84,7 @@ class DeepLinkingSettings:
             accept_multiple=bool(_flag(claim.get("accept_multiple"), False)),
             accept_lineitem=_flag(claim.get("accept_lineitem"), None),
             auto_create=bool(_flag(claim.get("auto_create"), False)),
-            title=trimmed_text(claim.get("title")),
+            title=own_title(claim.get("title")),
             text=trimmed_text(claim.get("text")),
             has_data="data" in claim,
             data=claim.get("data"),

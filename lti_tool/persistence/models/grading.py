@@ -38,8 +38,9 @@ class AssessmentResultRow(Base):
 class OutboxRow(Base):
     """One score to deliver, written in the same transaction as the result change it carries.
 
-    ``status``: pending → sending → delivered | failed; a newer change of the same result
-    supersedes a pending row. ``payload`` is the exact AGS score body, timestamp included, so a
+    ``status``: pending → sending → delivered | failed | refused (a 4xx about the score
+    itself: not sent again); a newer change of the same result supersedes a row not yet
+    delivered. ``payload`` is the exact AGS score body, timestamp included, so a
     resend after a crash carries the same timestamp and changes nothing on the platform.
     """
 

@@ -1,0 +1,51 @@
+"""One score POST through AGS and how its answer is read: delivered, refused for good (the
+platform will refuse the same body again) or failed (worth another sync)."""
+
+from __future__ import annotations
+
+import json
+
+from lti_tool.grading.line_items import scores_url
+from lti_tool.lti.claims import SCOPE_SCORE
+from lti_tool.lti.service_client import ServiceCallFailed, ToolServiceConnector
+from lti_tool.persistence.models import OutboxRow
+
+SCORE_MEDIA = "application/vnd.ims.lis.v1.score+json"
+# 4xx answers about the token or the timing, not the score: worth sending again later.
+_NOT_ABOUT_THE_SCORE = frozenset({401, 403, 408, 429})
+REFUSED_PREFIX = "The gradebook refused this score: "
+
+
+def send_score(
+    connector: ToolServiceConnector, row: OutboxRow, lineitem_url: str
+) -> tuple[str, str | None]:
+    """POST one score: ("delivered", None), or ("refused" | "failed", the platform's words)."""
+    resend = row.attempts > 0
+    try:
+        connector.make_service_request(
+            [SCOPE_SCORE],
+            scores_url(lineitem_url),
+            is_post=True,
+            data=json.dumps(row.payload),
+            content_type=SCORE_MEDIA,
+        )
+    except ServiceCallFailed as exc:
+        if resend and already_there(exc):
+            return "delivered", None  # the crashed sync had delivered it: same timestamp
+        if refused_for_good(exc):
+            return "refused", REFUSED_PREFIX + (exc.words or f"HTTP {exc.http_status}")
+        return "failed", exc.message
+    return "delivered", None
+
+
+def refused_for_good(exc: ServiceCallFailed) -> bool:
+    """A 4xx about the score itself: sending the same body again would be refused again."""
+    status = exc.http_status
+    return status is not None and 400 <= status < 500 and status not in _NOT_ABOUT_THE_SCORE
+
+
+def already_there(exc: ServiceCallFailed) -> bool:
+    """Moodle: 409 for a timestamp not newer than the stored one. Canvas: 400 naming it."""
+    if exc.http_status == 409:
+        return True
+    return exc.http_status == 400 and "timestamp" in exc.body.lower()

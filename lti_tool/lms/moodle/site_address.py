@@ -1,0 +1,59 @@
+"""Where the tool calls a Moodle site's web services, from what an administrator gives: the
+site address (``https://moodle.example.ac.uk``, or with a sub-path such as
+``https://example.ac.uk/moodle/``) or the full ``…/webservice/rest/server.php`` endpoint.
+Any other page of the site (``…/login/index.php``, ``…/my/``) is refused with words saying
+what to give instead."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+REST_PATH = "/webservice/rest/server.php"
+# Moodle's own top-level folders: a path through one of them is a page, not the site root.
+_MOODLE_FOLDERS = frozenset(
+    {
+        "admin",
+        "auth",
+        "blocks",
+        "calendar",
+        "course",
+        "enrol",
+        "grade",
+        "lib",
+        "local",
+        "login",
+        "message",
+        "mod",
+        "my",
+        "theme",
+        "user",
+        "webservice",
+    }
+)
+
+
+class NotAMoodleAddress(ValueError):
+    """The URL is neither a Moodle site address nor its REST endpoint; ``str()`` says why."""
+
+
+def moodle_rest_endpoint(url: str) -> str:
+    """The ``…/webservice/rest/server.php`` endpoint of the site at ``url`` (its address or
+    the endpoint itself); ``NotAMoodleAddress`` for another page of the site."""
+    text = url.strip()
+    parts = urlsplit(text)
+    if parts.query or parts.fragment:
+        raise NotAMoodleAddress(
+            "give the Moodle site's address without anything after '?' or '#' "
+            "(for example https://moodle.example.ac.uk)"
+        )
+    path = parts.path.rstrip("/")
+    if path.endswith(REST_PATH):
+        return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    segments = [s for s in path.split("/") if s]
+    if any("." in s or s.lower() in _MOODLE_FOLDERS for s in segments):
+        raise NotAMoodleAddress(
+            f"{text} is a page of the site, not its address: give the site's address (the "
+            "start of its pages, for example https://moodle.example.ac.uk or "
+            "https://example.ac.uk/moodle) or its …/webservice/rest/server.php endpoint"
+        )
+    return urlunsplit((parts.scheme, parts.netloc, path + REST_PATH, "", ""))
