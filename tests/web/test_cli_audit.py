@@ -172,6 +172,7 @@ def test_registering_and_renaming_are_audited_too(sqlite_tool_factory: Any) -> N
         "key_set_url": site + "/mod/lti/certs.php",
         "auth_audience": None,
         "deployment_ids": ["4"],
+        "new_deployments": "hold",
         "admin": actor,
     }
     assert renamed["action"] == "registration.rename"
