@@ -28,6 +28,7 @@ from lti_tool.lti.registry_cache import RegistrationRow, platform_origins
 log = logging.getLogger("lti_tool.launch")
 # The admin page of a registration (the admin blueprint is mounted at /admin).
 REGISTRATION_PAGE = "/admin/registrations/{pk}"
+DEPLOYMENT_ID_MAX = 255  # models.Deployment.deployment_id
 
 
 def check_message_claims(body: Mapping[str, Any]) -> None:
@@ -53,6 +54,12 @@ def check_message_claims(body: Mapping[str, Any]) -> None:
     deployment_id = body.get(c.DEPLOYMENT_ID)
     if not isinstance(deployment_id, str) or not deployment_id.strip():
         raise LaunchRefused("missing_deployment_id", "The launch has no deployment_id claim.")
+    if len(deployment_id) > DEPLOYMENT_ID_MAX:
+        # A new one is recorded: longer than its column holds, PostgreSQL would refuse it.
+        raise LaunchRefused(
+            "bad_deployment_id",
+            f"The launch's deployment_id claim is longer than {DEPLOYMENT_ID_MAX} characters.",
+        )
     link = body.get(c.RESOURCE_LINK)
     if message_type == c.RESOURCE_LINK_REQUEST and (
         not isinstance(link, dict) or not isinstance(link.get("id"), str) or not link["id"]
@@ -119,8 +126,8 @@ def refusal_words(
     if switched_off:
         return (
             "This course's learning platform is connected to the tool, but this installation "
-            f"of it (deployment {deployment_id}) has been switched off by the tool's "
-            f"administrator. Ask the tool's administrator to switch it back on at {page}."
+            f"of it (deployment {deployment_id}) has been switched off by an administrator. "
+            f"Ask the tool's administrator to switch it back on at {page}."
         )
     return (
         "This course's learning platform is connected to the tool, but this installation of "

@@ -137,6 +137,7 @@ REFUSALS: list[tuple[str, Forge, int, str]] = [
     ("no sub", _changed(sub=REMOVE), 400, "(sub)"),
     ("empty sub", _changed(sub=""), 400, "(sub)"),
     ("no deployment_id", _changed(deployment_id=REMOVE), 400, "deployment_id"),
+    ("deployment_id past 255", _changed(deployment_id="d" * 256), 400, "deployment_id"),
     ("context without id", _changed(context={"title": "x"}), 400, "context"),
 ]
 

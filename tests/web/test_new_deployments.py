@@ -153,7 +153,7 @@ def test_a_deactivated_deployment_stays_refused_under_accept(launcher: Launcher)
     refused = launcher.launch(app.test_client())  # at once: the cache forgot it
     assert refused.status_code == 403
     text = " ".join(parse_html(refused.get_data(as_text=True)).text.split())
-    assert f"(deployment {current}) has been switched off by the tool's administrator" in text
+    assert f"(deployment {current}) has been switched off by an administrator" in text
     assert f"{TOOL_URL}/admin/registrations/{pk}" in text
     assert deployments(app)[current] is False
 
