@@ -18,6 +18,11 @@ def registration_subject(registration_pk: int, detail: str | None = None) -> str
     return f"{base}/{detail}" if detail else base
 
 
+def deployment_subject(registration_pk: int, deployment_pk: int) -> str:
+    """The ``subject`` of a change to one deployment: ``registration:3/deployment:7``."""
+    return registration_subject(registration_pk, f"deployment:{deployment_pk}")
+
+
 def audit(
     session: Session,
     *,

@@ -82,6 +82,25 @@ def _qualification(code: str, who: str, old: Mapping[str, Any], new: Mapping[str
     return text + (f" (was {old['qualification']})" if old.get("qualification") else "")
 
 
+def _new_deployment(_: str, __: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    what = f"new deployment {new.get('deployment_id')} of {new.get('registration')}"
+    if new.get("active"):
+        return f"Accepted {what} on its first launch"
+    return f"Held {what} for a tool administrator's approval"
+
+
+_POLICY_WORDS = {"accept": "allowed on their first launch", "hold": "held for approval"}
+
+
+def _policy(_: str, __: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    def words(v: Mapping[str, Any]) -> str:
+        value = str(v.get("new_deployments"))
+        return _POLICY_WORDS.get(value, value)
+
+    text = f"New deployments of {new.get('registration')} are now {words(new)}"
+    return text + (f" (were {words(old)})" if old else "")
+
+
 _WORDS: dict[str, Callable[[str, str, Mapping[str, Any], Mapping[str, Any]], str]] = {
     "result.save": _result_saved,
     "result.release": _released,
@@ -89,6 +108,9 @@ _WORDS: dict[str, Callable[[str, str, Mapping[str, Any], Mapping[str, Any]], str
     "module_start.cohort": _cohort_start,
     "module_start.student": _student_start,
     "qualification.choose": _qualification,
+    "deployment.accepted": _new_deployment,
+    "deployment.held": _new_deployment,
+    "registration.new_deployments": _policy,
 }
 
 

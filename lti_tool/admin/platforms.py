@@ -1,8 +1,10 @@
 """Registrations and their deployments as admins see and change them.
 
 A deployment is *waiting for approval* when it is inactive and no admin ever deactivated it:
-Dynamic Registration in ``approve`` mode and a launch from an unknown deployment both record
-deployments that way (``lti/dynreg/flow.py``, ``registry.record_unknown_deployment``).
+Dynamic Registration in ``approve`` mode and the first launch from a deployment of a
+registration that holds new deployments both record deployments that way
+(``lti/dynreg/flow.py``, ``lti/deployment_policy.py``). What a registration does with new
+deployments is changed in ``admin/new_deployments.py``.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from lti_tool.admin.audit_log import record_admin_change
 from lti_tool.admin.identity import AdminIdentity, check_scope, require_tool_admin
-from lti_tool.audit import registration_subject
+from lti_tool.audit import deployment_subject, registration_subject
 from lti_tool.container import Services
 from lti_tool.errors import Forbidden, NotFound
+from lti_tool.lti import deployment_policy as policy
 from lti_tool.lti import registry
 from lti_tool.persistence.models import (
     AuditEntry,
@@ -26,8 +29,8 @@ from lti_tool.persistence.models import (
     Registration,
 )
 
-DEACTIVATE = "deployment.deactivate"
-ACTIVATE = "deployment.activate"
+DEACTIVATE = policy.DEPLOYMENT_DEACTIVATED
+ACTIVATE = policy.DEPLOYMENT_ACTIVATED
 ADD = "registration.add"
 RENAME = "registration.rename"
 
@@ -51,14 +54,11 @@ class RegistrationView:
     created_at: dt.datetime
     source_kind: str | None
     deployments: list[DeploymentView]
+    new_deployments: str = policy.HOLD  # "accept" or "hold"
 
     @property
     def awaiting_approval(self) -> list[DeploymentView]:
         return [d for d in self.deployments if d.awaiting_approval]
-
-
-def deployment_subject(registration_pk: int, deployment_pk: int) -> str:
-    return registration_subject(registration_pk, f"deployment:{deployment_pk}")
 
 
 def _view(session: Session, row: Registration, deactivated: set[str]) -> RegistrationView:
@@ -82,6 +82,7 @@ def _view(session: Session, row: Registration, deactivated: set[str]) -> Registr
             )
             for d in row.deployments
         ],
+        new_deployments=row.new_deployments,
     )
 
 
@@ -219,6 +220,7 @@ def add_registration(
                 "client_id": row.client_id,
                 **registry.endpoints_of(row),
                 "deployment_ids": [d.deployment_id for d in row.deployments],
+                "new_deployments": row.new_deployments,
             },
         )
         pk = row.id

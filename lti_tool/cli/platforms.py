@@ -89,6 +89,7 @@ def platform_list(as_json: bool) -> None:
                 "auth_token_url": r.auth_token_url,
                 "auth_audience": r.auth_audience,
                 "key_set_url": r.key_set_url,
+                "new_deployments": r.new_deployments,
                 "deployments": [
                     {"deployment_id": d.deployment_id, "active": d.active} for d in r.deployments
                 ],
@@ -101,7 +102,10 @@ def platform_list(as_json: bool) -> None:
     if not rows:
         click.echo("no platforms registered")
     for r in rows:
-        click.echo(f"{r['name']} [{r['kind']}] issuer={r['issuer']} client_id={r['client_id']}")
+        click.echo(
+            f"{r['name']} [{r['kind']}] issuer={r['issuer']} client_id={r['client_id']} "
+            f"new deployments: {r['new_deployments']}"
+        )
         for d in r["deployments"]:
             state = "active" if d["active"] else "INACTIVE"
             click.echo(f"    deployment {d['deployment_id']}: {state}")
@@ -132,6 +136,26 @@ def activate_deployment(name: str, deployment_id: str) -> None:
 def deactivate_deployment(name: str, deployment_id: str) -> None:
     """Refuse launches from DEPLOYMENT_ID of registration NAME."""
     _set_deployment(name, deployment_id, False)
+
+
+@platform.command("set-deployment-policy")
+@click.argument("name")
+@click.argument("policy", type=click.Choice(["accept", "hold"]))
+def set_deployment_policy(name: str, policy: str) -> None:
+    """What registration NAME does with a deployment it has never seen: accept (allowed on
+    its first signed launch) or hold (refused until activated). Audited."""
+    from lti_tool.admin.identity import command_line_identity
+    from lti_tool.admin.new_deployments import set_new_deployments
+    from lti_tool.admin.platforms import registration_pk_by_name
+
+    identity = command_line_identity()
+    with admin_services() as services:
+        pk = registration_pk_by_name(services, identity, name)
+        changed = set_new_deployments(services, identity, pk, policy)
+    if not changed:
+        click.echo(f"registration {name}: new deployments already {policy}")
+    else:
+        click.echo(f"registration {name}: new deployments {policy}")
 
 
 @platform.command("set-endpoints")

@@ -4,22 +4,31 @@ Two checks, run in this order after the signature:
 - ``check_message_claims``: the claims every launch message must carry, in the shape the tool
   reads them (LTI version, a known message type, ``sub``, ``roles``, ``deployment_id``, a
   resource link for a resource-link launch, a context with an id when there is a context);
-- ``active_deployment_pk``: the deployment the launch names is known and active; an unknown one
-  is recorded inactive for an administrator to activate, and both are refused.
+- ``active_deployment_pk``: the deployment the launch names is known and active. One never
+  seen before is recorded (and audited) as its registration's ``new_deployments`` policy says:
+  active under ``accept`` (the launch goes on), inactive under ``hold`` (refused until an
+  administrator approves it). A known inactive one is refused whatever the policy.
 
 Every failure is a plain-words ``LaunchRefused``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from lti_tool.errors import LaunchRefused
+from lti_tool.logs import log_event
 from lti_tool.lti import claims as c
-from lti_tool.lti import registry
 from lti_tool.lti.collaborators import LoginParts
+from lti_tool.lti.deployment_policy import record_seen_deployment
 from lti_tool.lti.registry_cache import RegistrationRow, platform_origins
+
+log = logging.getLogger("lti_tool.launch")
+# The admin page of a registration (the admin blueprint is mounted at /admin).
+REGISTRATION_PAGE = "/admin/registrations/{pk}"
+DEPLOYMENT_ID_MAX = 255  # models.Deployment.deployment_id
 
 
 def check_message_claims(body: Mapping[str, Any]) -> None:
@@ -45,6 +54,12 @@ def check_message_claims(body: Mapping[str, Any]) -> None:
     deployment_id = body.get(c.DEPLOYMENT_ID)
     if not isinstance(deployment_id, str) or not deployment_id.strip():
         raise LaunchRefused("missing_deployment_id", "The launch has no deployment_id claim.")
+    if len(deployment_id) > DEPLOYMENT_ID_MAX:
+        # A new one is recorded: longer than its column holds, PostgreSQL would refuse it.
+        raise LaunchRefused(
+            "bad_deployment_id",
+            f"The launch's deployment_id claim is longer than {DEPLOYMENT_ID_MAX} characters.",
+        )
     link = body.get(c.RESOURCE_LINK)
     if message_type == c.RESOURCE_LINK_REQUEST and (
         not isinstance(link, dict) or not isinstance(link.get("id"), str) or not link["id"]
@@ -58,27 +73,64 @@ def check_message_claims(body: Mapping[str, Any]) -> None:
 def active_deployment_pk(parts: LoginParts, row: RegistrationRow, deployment_id: str) -> int:
     """The primary key of the registration's active deployment ``deployment_id``.
 
-    An unknown deployment is recorded (inactive) so that an administrator can activate it; an
-    unknown or inactive one is refused with a page the platform may frame, since the launch's
-    signature is verified by now.
+    Runs only after the launch's signature, issuer, audience, nonce and claims are verified:
+    nothing is recorded for a launch that fails any of them. A deployment never seen before
+    is recorded as the registration's policy says (``deployment_policy.record_seen_deployment``); an
+    inactive one is refused with a page the platform may frame, saying who must approve it
+    where.
     """
     pk = parts.registry_cache.active_deployment_pk(row.pk, deployment_id)
-    active = pk is not None
-    if pk is None:
-        with parts.db.unit_of_work() as session:
-            deployment = registry.find_deployment(session, row.pk, deployment_id)
-            if deployment is None:
-                registry.record_unknown_deployment(session, row.pk, deployment_id)
-            else:
-                pk = deployment.id
-    if pk is None or not active:
-        raise LaunchRefused(
-            "inactive_deployment" if pk else "unknown_deployment",
-            f"Deployment {deployment_id!r} of platform {row.name!r} is not active "
-            "yet. An administrator of the tool must activate it "
-            f"(lti-tool platform activate-deployment {row.name} {deployment_id}).",
-            status=403,
-            # The signature is verified by now: this platform may show the refusal.
-            frame_origins=platform_origins(row.kind, row.issuer, row.auth_login_url),
+    if pk is not None:
+        return pk
+    with parts.db.unit_of_work() as session:
+        seen = record_seen_deployment(session, row.pk, deployment_id)
+    if seen.created and seen.active:
+        # The registration may have had no active deployment until now: it may frame the
+        # tool from this launch on, and its next launch finds the deployment in the cache.
+        parts.registry_cache.clear()
+        log_event(
+            log,
+            logging.INFO,
+            "new deployment accepted",
+            registration=row.name,
+            deployment_id=deployment_id,
         )
-    return pk
+    if seen.active:
+        return seen.pk
+    log_event(
+        log,
+        logging.WARNING,
+        "deployment not active",
+        registration=row.name,
+        deployment_id=deployment_id,
+        first_seen=seen.created,
+        switched_off=seen.deactivated,
+        # For the people who run the tool; the page shows the admin page's address instead.
+        command=f"lti-tool platform activate-deployment {row.name} {deployment_id}",
+    )
+    raise LaunchRefused(
+        "inactive_deployment" if seen.deactivated else "deployment_not_approved",
+        refusal_words(parts, row, deployment_id, switched_off=seen.deactivated),
+        status=403,
+        # The signature is verified by now: this platform may show the refusal.
+        frame_origins=platform_origins(row.kind, row.issuer, row.auth_login_url),
+    )
+
+
+def refusal_words(
+    parts: LoginParts, row: RegistrationRow, deployment_id: str, *, switched_off: bool
+) -> str:
+    """What the person launching reads, to pass on to whoever can act: an LMS administrator's
+    words and the address of the registration's admin page, never a command."""
+    page = parts.settings.url_for_tool(REGISTRATION_PAGE.format(pk=row.pk))
+    if switched_off:
+        return (
+            "This course's learning platform is connected to the tool, but this installation "
+            f"of it (deployment {deployment_id}) has been switched off by an administrator. "
+            f"Ask the tool's administrator to switch it back on at {page}."
+        )
+    return (
+        "This course's learning platform is connected to the tool, but this installation of "
+        f"it (deployment {deployment_id}) has not been approved yet. Ask the tool's "
+        f"administrator to approve it at {page}."
+    )

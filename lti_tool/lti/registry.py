@@ -1,4 +1,6 @@
-"""Platform registrations and deployments: add, find, activate."""
+"""Platform registrations and deployments: add, find, activate. What a registration does with a
+deployment it has never seen (``new_deployments``: accept or hold) is in
+``deployment_policy.py``."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import NotFound, ToolError
+from lti_tool.lti.deployment_policy import HOLD, check_policy
 from lti_tool.persistence.models import Deployment, Registration
 
 PLATFORM_KINDS = ("moodle", "canvas", "generic")
@@ -32,6 +35,7 @@ class PlatformSpec:
     auth_audience: str | None = None
     kind: str = "generic"
     deployment_ids: Sequence[str] = ()
+    new_deployments: str = HOLD
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -66,6 +70,7 @@ def add_platform(session: Session, spec: PlatformSpec, *, development: bool) -> 
     """Register a platform with its deployments (all active: an admin named them)."""
     if spec.kind not in PLATFORM_KINDS:
         raise RegistryError("bad_kind", f"kind must be one of {', '.join(PLATFORM_KINDS)}")
+    check_policy(spec.new_deployments)
     if not spec.name.strip():
         raise RegistryError("bad_name", "a registration needs a name")
     if not spec.client_id.strip():
@@ -88,6 +93,7 @@ def add_platform(session: Session, spec: PlatformSpec, *, development: bool) -> 
             spec.key_set_url, development=development, field="key set URL"
         ),
         auth_audience=spec.auth_audience or None,
+        new_deployments=spec.new_deployments,
     )
     for deployment_id in dict.fromkeys(d.strip() for d in spec.deployment_ids if d.strip()):
         registration.deployments.append(Deployment(deployment_id=deployment_id, active=True))
@@ -218,7 +224,7 @@ def find_deployment(
 
 
 def record_unknown_deployment(session: Session, registration_pk: int, deployment_id: str) -> None:
-    """Remember a deployment seen in a signed launch, inactive until an admin activates it.
+    """Remember a deployment, inactive until an admin activates it (tests and fixtures).
     Idempotent under concurrency: a racing insert of the same row is ignored."""
     if find_deployment(session, registration_pk, deployment_id) is not None:
         return

@@ -2,8 +2,10 @@
 
 Every login and launch needs them; reading them from the database each time was a third of
 a launch's cost. Entries live ``ttl`` seconds, so an admin's change (deactivating a deployment,
-editing a registration) takes effect everywhere within that time. Unknown and inactive
-deployments are never remembered: activating one works at once.
+editing a registration) takes effect everywhere within that time; in the process that made the
+change at once, since every change clears the cache (``clear``), and a value read before a
+``clear`` is not kept after it. Unknown and inactive deployments are never remembered:
+activating one, or accepting a new one on its first launch, works at once.
 """
 
 from __future__ import annotations
@@ -55,18 +57,22 @@ class RegistryCache:
         self._ttl = ttl
         self._entries: dict[tuple[object, ...], tuple[float, object]] = {}
         self._lock = threading.Lock()
+        # Bumped by ``clear``: a value loaded across a clear may predate the change.
+        self._generation = 0
 
     def _remembered(self, key: tuple[object, ...], load: Callable[[Session], T | None]) -> T | None:
         now = time.monotonic()
         with self._lock:
             hit = self._entries.get(key)
+            generation = self._generation
         if hit is not None and hit[0] > now:
             return hit[1]  # type: ignore[return-value]
         with self._db.read_only() as session:
             value = load(session)
         if value is not None:
             with self._lock:
-                self._entries[key] = (now + self._ttl, value)
+                if generation == self._generation:
+                    self._entries[key] = (now + self._ttl, value)
         return value
 
     def registration(
@@ -136,3 +142,4 @@ class RegistryCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._generation += 1

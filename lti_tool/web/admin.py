@@ -19,12 +19,14 @@ from lti_tool.admin import (
     erasure,
     health,
     keys,
+    new_deployments,
     pages,
     platforms,
     registration_endpoints,
 )
 from lti_tool.errors import ToolError
 from lti_tool.lti import registry
+from lti_tool.lti.deployment_policy import ACCEPT
 from lti_tool.web.admin_auth import (
     add_login_routes,
     admin,
@@ -76,6 +78,25 @@ def registration(pk: int) -> str:
 def activate_deployment(pk: int, dep: int) -> Response:
     done = platforms.set_deployment_active(services(), admin(), pk, dep, True)
     flash(f"Deployment {done.deployment_id} is active: its launches are accepted.", "ok")
+    return redirect(url_for("admin.registration", pk=pk))
+
+
+@bp.post("/registrations/<int:pk>/new-deployments")
+@require_admin
+def set_new_deployments(pk: int) -> Response:
+    """Accept new deployments on their first signed launch, or hold them for approval."""
+    policy = request.form.get("policy", "")
+    try:
+        changed = new_deployments.set_new_deployments(services(), admin(), pk, policy)
+    except ToolError as exc:
+        flash(form_refusal(exc), "error")
+        return redirect(url_for("admin.registration", pk=pk))
+    if not changed:
+        flash("Nothing was changed.", "ok")
+    elif policy == ACCEPT:
+        flash("New deployments are now allowed on their first launch.", "ok")
+    else:
+        flash("New deployments now wait for a tool administrator's approval.", "ok")
     return redirect(url_for("admin.registration", pk=pk))
 
 

@@ -105,6 +105,11 @@ def test_each_command_writes_the_row_the_admin_page_writes(sqlite_tool_factory: 
         data={**fields, "key_set_url": new_jwks, "step": "apply"},
     )
     assert applied.status_code == 302, applied.get_data(as_text=True)
+    token = csrf_token(client.get(f"/admin/registrations/{pk}").get_data(as_text=True))
+    policy = client.post(
+        f"/admin/registrations/{pk}/new-deployments", data={"csrf_token": token, "policy": "accept"}
+    )
+    assert policy.status_code == 302
 
     run = cli(app)
     commands: list[tuple[str, ...]] = [
@@ -116,6 +121,7 @@ def test_each_command_writes_the_row_the_admin_page_writes(sqlite_tool_factory: 
         ("platform", "activate-deployment", "sandbox", platform.deployment_id),
         ("keys", "rotate"),
         ("platform", "set-endpoints", "sandbox", "--key-set-url", new_jwks),
+        ("platform", "set-deployment-policy", "sandbox", "accept"),
     ]  # fmt: skip
     outputs = []
     for command in commands:
@@ -123,6 +129,8 @@ def test_each_command_writes_the_row_the_admin_page_writes(sqlite_tool_factory: 
         outputs.append(run(*command).output)
         assert len(new_rows(app, before)) == 1, (command, outputs[-1])
     assert "checked: " in outputs[1]  # set-completion still checks the Moodle service
+    again = run("platform", "set-deployment-policy", "sandbox", "accept").output
+    assert "already accept" in again  # and no second audit row (counted below)
     assert "stored 13 mappings" in outputs[2]
 
     page_rows, cli_rows = audit_rows(page_app), audit_rows(app)
@@ -134,6 +142,7 @@ def test_each_command_writes_the_row_the_admin_page_writes(sqlite_tool_factory: 
         "deployment.activate",
         "keys.rotate",
         "registration.endpoints",
+        "registration.new_deployments",
     ]
     assert {r["new"]["admin"] for r in page_rows} == {PAGE_ADMIN}
     assert {r["new"]["admin"] for r in cli_rows} == {command_line_identity().label}
@@ -172,6 +181,7 @@ def test_registering_and_renaming_are_audited_too(sqlite_tool_factory: Any) -> N
         "key_set_url": site + "/mod/lti/certs.php",
         "auth_audience": None,
         "deployment_ids": ["4"],
+        "new_deployments": "hold",
         "admin": actor,
     }
     assert renamed["action"] == "registration.rename"
@@ -211,6 +221,8 @@ def test_a_refused_command_writes_nothing(sqlite_tool_factory: Any) -> None:
         ["platform", "rename", "sandbox", "  "],
         ["mapping", "discover", "sandbox"],
         ["platform", "activate-deployment", "nope", "1"],
+        ["platform", "set-deployment-policy", "sandbox", "open"],
+        ["platform", "set-deployment-policy", "nope", "accept"],
     ):
         result = CliRunner().invoke(main, command, env=env)
         assert result.exit_code != 0, command

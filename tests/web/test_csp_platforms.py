@@ -114,7 +114,7 @@ def test_a_verified_launch_from_a_platform_awaiting_approval_may_show_its_refusa
 
     refused = launcher.launch(app.test_client())
     assert refused.status_code == 403, refused.get_data(as_text=True)
-    assert "is not active" in refused.get_data(as_text=True)
+    assert "has not been approved yet" in refused.get_data(as_text=True)
     ancestors = refused.headers["Content-Security-Policy"].split("frame-ancestors ")[1].split()
     assert lms.moodle_host in ancestors
 

@@ -162,7 +162,7 @@ def test_canvas_round_trip_with_the_issuer_on_another_domain(tool: Flask, lms: L
     }
 
 
-def test_canvas_without_a_deployment_id_keeps_the_page_open(
+def test_canvas_without_a_deployment_id_needs_nothing_more_in_open_mode(
     sqlite_tool_factory: Any, lms: Lms
 ) -> None:
     app = sqlite_tool_factory().app
@@ -170,7 +170,20 @@ def test_canvas_without_a_deployment_id_keeps_the_page_open(
     _, done = install(app.test_client(), lms.canvas_start())
     text = done.get_data(as_text=True)
     assert done.status_code == 200, text
-    assert "did not say which deployment" in text and 'data-autoclose="false"' in text
+    assert "did not say which deployment" in text and "nothing more is needed" in text
+    assert 'data-autoclose="true"' in text
+    assert registrations(app)[f"canvas-localhost:{lms.port}"]["deployments"] == {}
+
+
+def test_canvas_without_a_deployment_id_keeps_the_page_open_in_approve_mode(
+    sqlite_tool_factory: Any, lms: Lms
+) -> None:
+    app = sqlite_tool_factory(dynamic_registration="approve").app
+    lms.canvas.return_deployment_id = False
+    _, done = install(app.test_client(), lms.canvas_start())
+    text = done.get_data(as_text=True)
+    assert done.status_code == 200, text
+    assert "will be refused and recorded" in text and 'data-autoclose="false"' in text
     assert registrations(app)[f"canvas-localhost:{lms.port}"]["deployments"] == {}
 
 
@@ -342,7 +355,7 @@ def test_approve_mode_keeps_the_deployment_inactive_until_an_admin_activates_it(
     launcher = Launcher(app, moodle, create_sandbox_app(moodle))
     refused = launcher.launch(app.test_client())
     assert refused.status_code == 403, refused.get_data(as_text=True)
-    assert "is not active" in refused.get_data(as_text=True)
+    assert "has not been approved yet" in refused.get_data(as_text=True)
     with app.extensions["lti_tool"].db.unit_of_work() as session:
         registry.set_deployment_active(session, name, "2")
     launched = launcher.launch(app.test_client())

@@ -137,6 +137,7 @@ REFUSALS: list[tuple[str, Forge, int, str]] = [
     ("no sub", _changed(sub=REMOVE), 400, "(sub)"),
     ("empty sub", _changed(sub=""), 400, "(sub)"),
     ("no deployment_id", _changed(deployment_id=REMOVE), 400, "deployment_id"),
+    ("deployment_id past 255", _changed(deployment_id="d" * 256), 400, "deployment_id"),
     ("context without id", _changed(context={"title": "x"}), 400, "context"),
 ]
 
@@ -243,7 +244,8 @@ def test_unknown_deployment_is_recorded_inactive_refused_then_activated(
     refused = launcher.launch(client, changes={c.DEPLOYMENT_ID: "new-deployment-7"})
     assert refused.status_code == 403
     page = refused.get_data(as_text=True)
-    assert "not active" in page and "activate-deployment sandbox new-deployment-7" in page
+    assert "deployment new-deployment-7) has not been approved yet" in page
+    assert "lti-tool" not in page  # the command is for the server's log, not the page
     with db.read_only() as session:
         row = session.scalar(
             select(Deployment).where(Deployment.deployment_id == "new-deployment-7")
@@ -268,7 +270,7 @@ def test_deactivated_deployment_is_refused(launcher: Launcher) -> None:
         set_deployment_active(session, "sandbox", launcher.platform.deployment_id, active=False)
     response = launcher.launch(launcher.app.test_client())
     assert response.status_code == 403
-    assert "not active" in response.get_data(as_text=True)
+    assert "has not been approved yet" in response.get_data(as_text=True)
 
 
 def test_login_from_an_unregistered_platform_is_refused(launcher: Launcher) -> None:

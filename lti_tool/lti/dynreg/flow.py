@@ -7,8 +7,9 @@ token stay on the server between the two requests. The calls to the platform are
 ``http``, what is stored in ``records``.
 
 Whoever reaches ``/lti/register`` can run this flow, so it only ever creates a new
-registration (inactive until approved in ``approve`` mode) and says nothing about the
-registrations the tool already has; an answer naming an existing issuer + client_id is
+registration (inactive until approved in ``approve`` mode; its policy for new deployments
+as ``records.new_deployments_policy`` says) and says nothing about the registrations the tool
+already has; an answer naming an existing issuer + client_id is
 refused and audited (``dynreg.refused``), a new registration audited (``dynreg.created``).
 """
 
@@ -18,7 +19,7 @@ import hmac
 import logging
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lti_tool.audit import ADMIN_KEY, audit, registration_subject
@@ -30,6 +31,7 @@ from lti_tool.lti.dynreg.configuration import PlatformConfiguration, Registratio
 from lti_tool.lti.dynreg.http import fetch_configuration, register_with_platform
 from lti_tool.lti.dynreg.records import (
     REGISTRATION_EXISTS,
+    InstallOutcome,
     existing_registration_pk,
     save_registration,
 )
@@ -93,32 +95,6 @@ class PendingInstall:
             registration_token=data.get("registration_token"),
             form_token=str(data.get("form_token", "")),
         )
-
-
-@dataclass(frozen=True)
-class InstallOutcome:
-    """What happened, for the done page."""
-
-    name: str
-    config: PlatformConfiguration
-    client_id: str
-    deployment_id: str | None
-    active: bool
-    requested_scopes: tuple[str, ...]
-    granted_scopes: tuple[str, ...] | None = field(default=None)
-
-    @property
-    def scopes_refused(self) -> list[str]:
-        """Scopes asked for that the platform did not grant (it may narrow them)."""
-        if self.granted_scopes is None:
-            return []
-        return [s for s in self.requested_scopes if s not in self.granted_scopes]
-
-    @property
-    def needs_attention(self) -> bool:
-        """Something is left for an admin (approval, an unknown deployment, fewer scopes):
-        the done page then stays open instead of closing the LMS's frame at once."""
-        return not (self.active and self.deployment_id) or bool(self.scopes_refused)
 
 
 def ensure_enabled(settings: Settings) -> str:
@@ -210,9 +186,9 @@ def complete_install(
     try:
         with services.db.unit_of_work() as session:
             registration, active = save_registration(
-                session, config, result, active=mode == "open", development=settings.is_development
+                session, config, result, mode=mode, development=settings.is_development
             )
-            name = registration.name
+            name, policy = registration.name, registration.new_deployments
             audit(
                 session,
                 action=CREATED,
@@ -226,6 +202,7 @@ def complete_install(
                     "auth_token_url": config.token_endpoint,
                     "key_set_url": config.jwks_uri,
                     "active": active,
+                    "new_deployments": policy,
                 },
             )
     except RegistrationRefused as exc:
@@ -253,6 +230,7 @@ def complete_install(
         active=active,
         requested_scopes=tuple(pending.scopes),
         granted_scopes=result.granted_scopes,
+        new_deployments=policy,
     )
 
 

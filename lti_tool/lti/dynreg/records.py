@@ -1,22 +1,54 @@
 """LTI Dynamic Registration, what the tool stores: the new registration the platform made and
-its deployment, under a free name. Never an existing registration: whoever can reach
-``/lti/register`` can run this, so changing a registration's endpoints or keys is a tool
-administrator's act (``admin/registration_endpoints.py``, ``lti-tool platform set-endpoints``).
+its deployment, under a free name, and what the done page says of it (``InstallOutcome``).
+Never an existing registration: whoever can reach ``/lti/register`` can run this, so
+changing a registration's endpoints or keys is a tool administrator's act
+(``admin/registration_endpoints.py``, ``lti-tool platform set-endpoints``).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti import registry
+from lti_tool.lti.deployment_policy import ACCEPT, HOLD
 from lti_tool.lti.dynreg.configuration import PlatformConfiguration, RegistrationRefused
 from lti_tool.lti.dynreg.response import RegistrationResult
 from lti_tool.persistence.models import Deployment, Registration
 
 _NAME_SAFE = re.compile(r"[^a-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class InstallOutcome:
+    """What happened, for the done page."""
+
+    name: str
+    config: PlatformConfiguration
+    client_id: str
+    deployment_id: str | None
+    active: bool
+    requested_scopes: tuple[str, ...]
+    granted_scopes: tuple[str, ...] | None = field(default=None)
+    new_deployments: str = HOLD
+
+    @property
+    def scopes_refused(self) -> list[str]:
+        """Scopes asked for that the platform did not grant (it may narrow them)."""
+        if self.granted_scopes is None:
+            return []
+        return [s for s in self.requested_scopes if s not in self.granted_scopes]
+
+    @property
+    def needs_attention(self) -> bool:
+        """Something is left for an admin (approval, a deployment not named yet that its first
+        launch will not let in, fewer scopes): the done page then stays open instead of
+        closing the LMS's frame at once."""
+        waits = not self.active if self.deployment_id else self.new_deployments != ACCEPT
+        return waits or bool(self.scopes_refused)
 
 
 def registration_base_name(config: PlatformConfiguration) -> str:
@@ -68,13 +100,15 @@ def save_registration(
     config: PlatformConfiguration,
     result: RegistrationResult,
     *,
-    active: bool,
+    mode: str,
     development: bool,
 ) -> tuple[Registration, bool]:
-    """Store a NEW registration and its deployment; returns it and whether the deployment is
-    active. An unauthenticated visitor runs this flow, so a registration the tool already
-    has (same issuer and client_id, active or not) is never changed: that is refused with
-    ``registration_exists`` and left to a tool administrator (admin page or CLI)."""
+    """Store a NEW registration (with its policy for deployments it has not seen yet:
+    ``new_deployments_policy``) and its deployment, active in ``open`` mode; returns it and
+    whether the deployment is active. An unauthenticated visitor
+    runs this flow, so a registration the tool already has (same issuer and client_id, active
+    or not) is never changed: that is refused with ``registration_exists`` and left to a tool
+    administrator (admin page or CLI)."""
     if existing_registration_pk(session, config.issuer, result.client_id) is not None:
         raise registration_exists(config)
     try:
@@ -88,6 +122,7 @@ def save_registration(
                 auth_token_url=config.token_endpoint,
                 key_set_url=config.jwks_uri,
                 kind=config.kind,
+                new_deployments=new_deployments_policy(config, mode),
             ),
             development=development,
         )
@@ -98,9 +133,20 @@ def save_registration(
     deployment_active = False
     if result.deployment_id:
         deployment = Deployment(
-            registration_id=registration.id, deployment_id=result.deployment_id, active=active
+            registration_id=registration.id,
+            deployment_id=result.deployment_id,
+            active=mode == "open",
         )
         session.add(deployment)
         session.flush()
         deployment_active = deployment.active
     return registration, deployment_active
+
+
+def new_deployments_policy(config: PlatformConfiguration, mode: str) -> str:
+    """What a registration made by Dynamic Registration does with deployments it has not
+    seen: Canvas's come after the registration, when its administrator installs the app, so
+    they are accepted in ``open`` mode. In ``approve`` mode nothing a visitor of
+    ``/lti/register`` set up is let in without a tool administrator (a product family is
+    only what the configuration claims), and Moodle names its one deployment in its answer."""
+    return ACCEPT if config.kind == "canvas" and mode == "open" else HOLD

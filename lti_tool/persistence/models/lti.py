@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.expression import false as sa_false
 
@@ -28,10 +37,19 @@ class SigningKey(Base):
 
 
 class Registration(Base):
-    """A platform registration: one issuer + client_id pair (Canvas shares one issuer)."""
+    """A platform registration: one issuer + client_id pair (Canvas shares one issuer).
+
+    ``new_deployments`` decides what a validly signed launch from a deployment never seen
+    before does: ``accept`` records it active and lets the launch in, ``hold`` records it
+    inactive and refuses the launch until an administrator approves it."""
 
     __tablename__ = "registrations"
-    __table_args__ = (UniqueConstraint("issuer", "client_id", name="uq_registration_iss_client"),)
+    __table_args__ = (
+        UniqueConstraint("issuer", "client_id", name="uq_registration_iss_client"),
+        CheckConstraint(
+            "new_deployments IN ('accept', 'hold')", name="ck_registration_new_deployments"
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="generic")
@@ -41,6 +59,7 @@ class Registration(Base):
     auth_token_url: Mapped[str] = mapped_column(String(1024))
     auth_audience: Mapped[str | None] = mapped_column(String(1024), default=None)
     key_set_url: Mapped[str] = mapped_column(String(1024))
+    new_deployments: Mapped[str] = mapped_column(String(8), default="hold", server_default="hold")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     deployments: Mapped[list[Deployment]] = relationship(
         back_populates="registration", cascade="all, delete-orphan", order_by="Deployment.id"
@@ -48,8 +67,9 @@ class Registration(Base):
 
 
 class Deployment(Base):
-    """A deployment of a registration. Unknown deployments are recorded inactive on first
-    sight and refused until an admin activates them."""
+    """A deployment of a registration. A deployment first seen in a signed launch is recorded
+    then, active or not as its registration's ``new_deployments`` says; an inactive one is
+    refused until an admin activates it. ``created_at`` is when it was first seen."""
 
     __tablename__ = "deployments"
     __table_args__ = (
