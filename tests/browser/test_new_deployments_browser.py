@@ -32,8 +32,13 @@ def test_a_held_deployment_is_explained_and_the_policy_changes_on_the_page(
     live_site.platform.deployment_id = "canvas-sub-account-7"
 
     # The course opens the tool from an installation the tool has not approved yet.
-    page = launch(live_site, browser_context, "Launch as student (student1)")
-    expect(page.get_by_role("heading", level=1)).to_have_text("This launch was refused")
+    # A refused launch stays on the POST's answer (no redirect to a page), so no `launch()`.
+    page = browser_context.new_page()
+    page.goto(live_site.sandbox_url + "/")
+    page.get_by_role("link", name="Launch as student (student1)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "This launch was refused", timeout=60_000
+    )
     address = f"{live_site.tool_url}/admin/registrations/{pk}"
     expect(page.locator("main")).to_contain_text(
         "this installation of it (deployment canvas-sub-account-7) has not been approved yet. "
