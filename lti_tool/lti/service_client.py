@@ -32,8 +32,7 @@ from lti_tool.crypto import SecretBox, SecretUnreadable
 from lti_tool.errors import UpstreamError
 from lti_tool.lti.service_hosts import registration_hosts, service_url_refusal
 from lti_tool.lti.store import EphemeralStore
-from lti_tool.outbound.answers import parse_json, response_json
-from lti_tool.outbound.excerpt import excerpt
+from lti_tool.outbound.answers import parse_json, platform_words, response_json
 from lti_tool.outbound.links import next_link
 from lti_tool.outbound.retry import MAX_RETRY_AFTER_SECONDS, TRANSIENT_STATUSES, Backoff, RetryRule
 
@@ -277,31 +276,3 @@ def refused(response: requests.Response) -> ServiceCallFailed:
     return ServiceCallFailed(
         message, http_status=response.status_code, body=response.text, words=words
     )
-
-
-def platform_words(response: requests.Response) -> str:
-    """The platform's own explanation (staff see it) as a short escaped excerpt
-    (``outbound/excerpt.py``): from the JSON shapes Moodle and Canvas use, else the body's
-    text; when the body says nothing (empty, ``[]``, ``{}``), the HTTP reason phrase, where
-    Moodle puts it for a refused score (``400 Incorrect score received{…}`` with body
-    ``[]``)."""
-    try:
-        body = response_json(response)
-    except ValueError:
-        text = excerpt(response.content)
-        return text or _reason_phrase(response)
-    if isinstance(body, dict):
-        for key in ("reason", "error_description", "message", "error"):
-            if isinstance(body.get(key), str) and body[key].strip():
-                return excerpt(body[key])
-        errors = body.get("errors")
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            return excerpt(str(errors[0].get("message")))
-    return _reason_phrase(response)
-
-
-def _reason_phrase(response: requests.Response) -> str:
-    reason = response.reason
-    if isinstance(reason, bytes):
-        reason = reason.decode("utf-8", errors="replace")
-    return excerpt(reason or "")

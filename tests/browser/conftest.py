@@ -80,6 +80,21 @@ def live_site(
         yield site
 
 
+# A host name for the tool that is not the LMS's: its frame in the course page is cross-site.
+CROSS_SITE_TOOL_HOST = "tool.test"
+
+
+@pytest.fixture
+def cross_site(
+    tmp_path: Path, migrated: MigratedBackends, tool_key_template: SigningKey
+) -> Iterator[LiveSite]:
+    """The tool on its own host name (``tool.test``) beside the sandbox LMS on 127.0.0.1."""
+    with running_site(
+        tmp_path, migrated, tool_key_template, tool_host=CROSS_SITE_TOOL_HOST
+    ) as site:
+        yield site
+
+
 # The tool's cross-site frame in one renderer with its course page. With site isolation every
 # login step swaps the frame between processes (tool.test, then the LMS's /auth, then tool.test
 # again), and when the swap back is fast Playwright's frame tree loses the frame for good: it

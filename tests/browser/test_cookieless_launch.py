@@ -15,6 +15,7 @@ import pytest
 
 from lti_tool.persistence.models import SigningKey
 from tests.browser.conftest import (
+    CROSS_SITE_TOOL_HOST,
     LiveSite,
     blocking_profile,
     running_site,
@@ -24,15 +25,7 @@ from tests.support.backends import MigratedBackends
 
 pytestmark = pytest.mark.browser
 
-TOOL_HOST = "tool.test"
-
-
-@pytest.fixture
-def cross_site(
-    tmp_path: Path, migrated: MigratedBackends, tool_key_template: SigningKey
-) -> Iterator[LiveSite]:
-    with running_site(tmp_path, migrated, tool_key_template, tool_host=TOOL_HOST) as site:
-        yield site
+TOOL_HOST = CROSS_SITE_TOOL_HOST
 
 
 @pytest.fixture

@@ -17,12 +17,18 @@ import pytest
 from playwright.sync_api import expect
 
 from lti_tool.persistence.models import SigningKey
-from tests.browser.conftest import LiveSite, blocking_profile, running_site, screenshot
+from tests.browser.conftest import (
+    CROSS_SITE_TOOL_HOST,
+    LiveSite,
+    blocking_profile,
+    running_site,
+    screenshot,
+)
 from tests.support.backends import MigratedBackends
 
 pytestmark = pytest.mark.browser
 
-TOOL_HOST = "tool.test"
+TOOL_HOST = CROSS_SITE_TOOL_HOST
 
 
 @pytest.fixture
@@ -30,14 +36,6 @@ def moodle_like(
     tmp_path: Path, migrated: MigratedBackends, tool_key_template: SigningKey
 ) -> Iterator[LiveSite]:
     with running_site(tmp_path, migrated, tool_key_template, tool_host=TOOL_HOST, tls=True) as site:
-        yield site
-
-
-@pytest.fixture
-def cross_site(
-    tmp_path: Path, migrated: MigratedBackends, tool_key_template: SigningKey
-) -> Iterator[LiveSite]:
-    with running_site(tmp_path, migrated, tool_key_template, tool_host=TOOL_HOST) as site:
         yield site
 
 
