@@ -3,6 +3,7 @@ Canvas-like platforms served on a loopback port, which check what the tool sends
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -26,6 +27,7 @@ from lti_tool.settings import SettingsError, load_settings
 from tests.conftest import TOOL_URL
 from tests.support.dynreg import Lms
 from tests.support.lti import Launcher, form_fields
+from tests.support.pathway_web import parse_html
 
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
@@ -56,6 +58,12 @@ def registrations(app: Flask) -> dict[str, dict[str, Any]]:
             for r in registry.list_registrations(session)
             if r.name != "sandbox"
         }
+
+
+def registration_pk(app: Flask, name: str) -> int:
+    with app.extensions["lti_tool"].db.read_only() as session:
+        [pk] = [r.id for r in registry.list_registrations(session) if r.name == name]
+    return pk
 
 
 def test_moodle_round_trip_registers_and_stores_an_active_deployment(tool: Flask, lms: Lms) -> None:
@@ -184,7 +192,12 @@ def test_canvas_without_a_deployment_id_keeps_the_page_open_in_approve_mode(
     text = done.get_data(as_text=True)
     assert done.status_code == 200, text
     assert "will be refused and recorded" in text and 'data-autoclose="false"' in text
-    assert registrations(app)[f"canvas-localhost:{lms.port}"]["deployments"] == {}
+    name = f"canvas-localhost:{lms.port}"
+    assert registrations(app)[name]["deployments"] == {}
+    words = parse_html(text).find(id="approval-needed").text
+    assert "until an administrator of this tool approves" in words
+    assert f"{TOOL_URL}/admin/registrations/{registration_pk(app, name)}" in words
+    assert "lti-tool" not in text
 
 
 def test_another_registration_for_the_same_issuer_is_added_without_naming_the_others(
@@ -334,15 +347,24 @@ def test_dynamic_registration_off_answers_403(sqlite_tool_factory: Any, lms: Lms
 
 
 def test_approve_mode_keeps_the_deployment_inactive_until_an_admin_activates_it(
-    sqlite_tool_factory: Any, lms: Lms
+    sqlite_tool_factory: Any, lms: Lms, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = sqlite_tool_factory(dynamic_registration="approve").app
-    page, done = install(app.test_client(), lms.moodle_start())
+    with caplog.at_level(logging.INFO, logger="lti_tool.dynamic_registration"):
+        page, done = install(app.test_client(), lms.moodle_start())
     assert "must approve the new deployment" in page
     text = done.get_data(as_text=True)
     assert done.status_code == 200, text
     name = f"moodle-127.0.0.1:{lms.port}"
-    assert f"lti-tool platform activate-deployment {name} 2" in text
+    # The LMS admin reading this runs no commands: words, and the registration's admin page.
+    words = parse_html(text).find(id="approval-needed").text
+    assert "An administrator of this tool must approve this installation" in words
+    pk = registration_pk(app, name)
+    assert f"{TOOL_URL}/admin/registrations/{pk}" in words
+    assert "lti-tool" not in text
+    # The command stays for the people who run the server: in its log.
+    [logged] = [r for r in caplog.records if r.getMessage() == "dynamic registration"]
+    assert getattr(logged, "fields")["command"] == f"lti-tool platform activate-deployment {name} 2"
     assert 'data-autoclose="false"' in text
     assert registrations(app)[name]["deployments"] == {"2": False}
 

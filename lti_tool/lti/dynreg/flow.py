@@ -27,6 +27,7 @@ from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import Forbidden
 from lti_tool.logs import log_event
 from lti_tool.lti import claims as c
+from lti_tool.lti.deployment_policy import ACCEPT
 from lti_tool.lti.dynreg.configuration import PlatformConfiguration, RegistrationRefused
 from lti_tool.lti.dynreg.http import fetch_configuration, register_with_platform
 from lti_tool.lti.dynreg.records import (
@@ -43,6 +44,7 @@ from lti_tool.lti.dynreg.request import (
     custom_parameters,
     requested_scopes,
 )
+from lti_tool.lti.launch_checks import REGISTRATION_PAGE
 from lti_tool.settings import Settings
 
 if TYPE_CHECKING:
@@ -189,6 +191,7 @@ def complete_install(
                 session, config, result, mode=mode, development=settings.is_development
             )
             name, policy = registration.name, registration.new_deployments
+            registration_pk = registration.id
             audit(
                 session,
                 action=CREATED,
@@ -221,6 +224,8 @@ def complete_install(
         client_id=result.client_id,
         deployment_id=result.deployment_id,
         active=active,
+        # For the people who run the server; the done page names the admin page instead.
+        command=_approval_command(name, result.deployment_id, active, policy),
     )
     return InstallOutcome(
         name=name,
@@ -231,7 +236,17 @@ def complete_install(
         requested_scopes=tuple(pending.scopes),
         granted_scopes=result.granted_scopes,
         new_deployments=policy,
+        admin_page=settings.url_for_tool(REGISTRATION_PAGE.format(pk=registration_pk)),
     )
+
+
+def _approval_command(name: str, deployment_id: str | None, active: bool, policy: str) -> str:
+    """The command that lets the new deployment in, when one is needed (else empty)."""
+    if deployment_id and not active:
+        return f"lti-tool platform activate-deployment {name} {deployment_id}"
+    if not deployment_id and policy != ACCEPT:
+        return f"lti-tool platform activate-deployment {name} DEPLOYMENT_ID"
+    return ""
 
 
 def _audit_refusal(

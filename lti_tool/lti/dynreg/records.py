@@ -34,6 +34,9 @@ class InstallOutcome:
     requested_scopes: tuple[str, ...]
     granted_scopes: tuple[str, ...] | None = field(default=None)
     new_deployments: str = HOLD
+    # The address of the registration's page in the tool's admin: the done page names it
+    # when a tool administrator must approve (the LMS admin reading it runs no commands).
+    admin_page: str = ""
 
     @property
     def scopes_refused(self) -> list[str]:
