@@ -27,7 +27,11 @@ class SandboxRefused(RuntimeError):
 def platform_for(settings: Settings) -> SandboxPlatform:
     if not settings.is_development:
         raise SandboxRefused("the sandbox LMS never runs with LTI_TOOL_ENV=production")
-    return SandboxPlatform(issuer=settings.sandbox_url.rstrip("/"), tool_url=settings.base_url)
+    return SandboxPlatform(
+        issuer=settings.sandbox_url.rstrip("/"),
+        tool_url=settings.base_url,
+        tool_registration_mode=settings.dynamic_registration_mode,
+    )
 
 
 def register_sandbox(

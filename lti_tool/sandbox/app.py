@@ -21,6 +21,7 @@ from lti_tool.sandbox.course_frame import placed_link_claims, register_course_fr
 from lti_tool.sandbox.deep_linking import register_deep_linking
 from lti_tool.sandbox.demo_data import demo_lms
 from lti_tool.sandbox.demo_people import COURSES, DEMO_CONTEXT, DEMO_USERS
+from lti_tool.sandbox.dynreg_page import register_dynreg_page
 from lti_tool.sandbox.groups import register_groups
 from lti_tool.sandbox.moodle_ws import register_moodle_ws
 from lti_tool.sandbox.platform import SandboxPlatform
@@ -47,6 +48,8 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
     register_deep_linking(app, platform)
     register_course_frame(app, platform)
     register_groups(app, platform)
+    # "Register a tool by URL": Dynamic Registration in a Moodle and a Canvas style.
+    register_dynreg_page(app, platform)
     issued_tokens: dict[str, float] = {}
 
     @app.errorhandler(SandboxError)

@@ -35,6 +35,8 @@ CANVAS_CONFIG_PATH = "/api/lti/security/openid-configuration"
 CANVAS_REGISTRATION_PATH = "/api/lti/registrations"
 CANVAS_ISSUER = "https://canvas.instructure.com"
 CANVAS_SSO = "https://sso.canvaslms.com"
+CANVAS_AUTHORIZE_PATH = "/api/lti/authorize_redirect"
+CANVAS_JWKS_PATH = "/api/lti/security/jwks"
 CANVAS_SCOPES = [
     AGS + "lineitem",
     AGS + "lineitem.readonly",
@@ -54,6 +56,9 @@ class CanvasLikeRegistration(FakePlatform):
     # Recent Canvas answers with the deployment it made; older Canvas with none.
     return_deployment_id: bool = True
     next_key: int = 1
+    # Canvas keeps keys, tokens and the authorization endpoint on sso.canvaslms.com; the
+    # sandbox LMS serves them on its own host instead, where its launches can reach them.
+    sso_on_host: bool = False
 
     def issue_token(self, ttl: int = 3600) -> str:
         now = int(time.time())
@@ -68,9 +73,9 @@ class CanvasLikeRegistration(FakePlatform):
         }
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
-    def start_url(self, tool_register_url: str, host_url: str) -> str:
+    def start_url(self, tool_register_url: str, host_url: str, token: str | None = None) -> str:
         """Canvas's iframe URL: the configuration URL carries the token in its query too."""
-        token = self.issue_token()
+        token = token or self.issue_token()
         configuration = (
             host_url.rstrip("/")
             + CANVAS_CONFIG_PATH
@@ -81,13 +86,14 @@ class CanvasLikeRegistration(FakePlatform):
         return f"{tool_register_url}?{urlencode(query)}"
 
     def configuration(self, host_url: str) -> dict[str, Any]:
+        sso = host_url.rstrip("/") if self.sso_on_host else CANVAS_SSO
         return self._apply(
             {
                 "issuer": CANVAS_ISSUER,
-                "authorization_endpoint": CANVAS_SSO + "/api/lti/authorize_redirect",
+                "authorization_endpoint": sso + CANVAS_AUTHORIZE_PATH,
                 "registration_endpoint": host_url.rstrip("/") + CANVAS_REGISTRATION_PATH,
-                "jwks_uri": CANVAS_SSO + "/api/lti/security/jwks",
-                "token_endpoint": CANVAS_SSO + "/login/oauth2/token",
+                "jwks_uri": sso + CANVAS_JWKS_PATH,
+                "token_endpoint": sso + "/login/oauth2/token",
                 "token_endpoint_auth_methods_supported": ["private_key_jwt"],
                 "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
                 "scopes_supported": list(CANVAS_SCOPES),

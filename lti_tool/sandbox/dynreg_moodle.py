@@ -75,11 +75,11 @@ class MoodleLikeRegistration(FakePlatform):
         }
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
-    def start_url(self, tool_register_url: str, host_url: str) -> str:
+    def start_url(self, tool_register_url: str, host_url: str, token: str | None = None) -> str:
         """Where Moodle sends the admin's browser: the tool's URL + both parameters."""
         query = {
             "openid_configuration": self.site(host_url) + MOODLE_CONFIG_PATH,
-            "registration_token": self.issue_token(),
+            "registration_token": token or self.issue_token(),
         }
         return f"{tool_register_url}?{urlencode(query)}"
 

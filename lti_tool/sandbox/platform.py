@@ -82,6 +82,9 @@ class SandboxPlatform:
     # a second use is answered with an OpenID error (invalid_request).
     single_use_hints: bool = False
     spent_hints: set[str] = field(default_factory=set)
+    # The tool's Dynamic Registration mode (open, approve, off): the sandbox's "Register a
+    # tool by URL" page says what it means for the new registration's first launch.
+    tool_registration_mode: str = "open"
 
     @property
     def signing_key(self) -> PlatformKey:
