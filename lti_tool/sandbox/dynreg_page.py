@@ -80,6 +80,8 @@ def register_dynreg_page(app: Flask, platform: SandboxPlatform) -> SandboxInstal
         return render_template(
             "sandbox/register_tool.html",
             tools=installs.all(),
+            # Back from Moodle's dialog: the tool that just registered, if it did.
+            just_registered=installs.get(request.args.get("registered", "")),
             tool_url=default_tool_url(),
             mode=platform.tool_registration_mode,
             styles=STYLES,
@@ -105,7 +107,11 @@ def register_dynreg_page(app: Flask, platform: SandboxPlatform) -> SandboxInstal
         # Both start from the sandbox's own address, so the Moodle-like issuer is stable.
         frame_url = fake.start_url(tool_url, platform.issuer, token=token)
         token_id = SandboxInstalls.token_id(style, token)
-        after = f"{PAGE}#tool-{token_id}" if style == MOODLE else f"{PAGE}/canvas/review/{token_id}"
+        after = (
+            f"{PAGE}?registered={token_id}#tool-{token_id}"
+            if style == MOODLE
+            else f"{PAGE}/canvas/review/{token_id}"
+        )
         return render_template(
             "sandbox/register_dialog.html",
             style=style,

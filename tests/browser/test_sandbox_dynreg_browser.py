@@ -91,8 +91,10 @@ def test_moodle_style_registration_is_pending_until_activated_then_launches(
 ) -> None:
     page = browser_context.new_page()
     _install_in_the_dialog(page, live_site, "Moodle-style", "Add LTI Advantage")
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Register a tool by URL", timeout=BROWSER_WAIT_MS
+    expect(page.get_by_role("status")).to_have_text(
+        "Clinical leadership pathway registered itself. Like Moodle, this LMS lists it as "
+        "pending: activate it below before courses can use it.",
+        timeout=BROWSER_WAIT_MS,
     )
     [(client_id, deployments)] = _registrations(live_site).items()
     assert deployments == {"2": True}  # Moodle names its deployment; open mode keeps it active
@@ -103,6 +105,11 @@ def test_moodle_style_registration_is_pending_until_activated_then_launches(
     refused = page.request.get(f"{live_site.sandbox_url}/register-tool/launch/{client_id}/student1")
     assert refused.status == 409 and "Moodle lists this tool as pending" in refused.text()
     screenshot(page, "sandbox-dynreg-moodle-pending")
+    page.set_viewport_size(PHONE)
+    assert_no_horizontal_scroll(page)
+    assert_accessible(page, "a pending Moodle-style tool at 360px")
+    screenshot(page, "sandbox-dynreg-moodle-pending-360px")
+    page.set_viewport_size({"width": 1024, "height": 768})
     tool.get_by_role("button", name="Activate Clinical leadership pathway").click()
     tool = page.locator(f"#tool-{client_id}")
     expect(tool).to_contain_text("Ready")
