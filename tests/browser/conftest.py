@@ -50,16 +50,25 @@ def running_site(
     tool_host: str = "127.0.0.1",
     register: bool = True,
     tls: bool = False,
+    settings: dict[str, Any] | None = None,
 ) -> Iterator[LiveSite]:
     """The tool at http://``tool_host``:port (a name the browser maps to loopback, or
     127.0.0.1) and the sandbox LMS at http://127.0.0.1:port, both served in threads;
-    ``register=False`` leaves the sandbox unregistered (for Dynamic Registration)."""
+    ``register=False`` leaves the sandbox unregistered (for Dynamic Registration);
+    ``settings`` are the tool's setting overrides."""
     port = _free_port()
     tool_url = f"{'https' if tls else 'http'}://{tool_host}:{port}"
-    app = make_tool({"database_url": migrated.sqlite_url(tmp_path), "base_url": tool_url}, tmp_path)
+    app = make_tool(
+        {"database_url": migrated.sqlite_url(tmp_path), "base_url": tool_url, **(settings or {})},
+        tmp_path,
+    )
     services = app.extensions["lti_tool"]
     add_tool_key(services, key)
-    platform = SandboxPlatform(issuer="http://127.0.0.1:0", tool_url=tool_url)
+    platform = SandboxPlatform(
+        issuer="http://127.0.0.1:0",
+        tool_url=tool_url,
+        tool_registration_mode=app.extensions["lti_tool"].settings.dynamic_registration_mode,
+    )
     if tool_host != "127.0.0.1":
         # The sandbox fetches the tool's JWKS itself and cannot resolve the browser's name.
         platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json

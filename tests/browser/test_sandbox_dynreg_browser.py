@@ -6,14 +6,18 @@ The page at desktop and 360 px, checked by axe-core."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from lti_tool.lti import registry
-from tests.browser.conftest import BROWSER_WAIT_MS, LiveSite, screenshot
+from lti_tool.persistence.models import SigningKey
+from tests.browser.conftest import BROWSER_WAIT_MS, LiveSite, running_site, screenshot
 from tests.browser.test_checklist_a11y import PHONE, assert_accessible, assert_no_horizontal_scroll
+from tests.support.backends import MigratedBackends
 from tests.support.bound_pages import landed
 
 pytestmark = pytest.mark.browser
@@ -26,6 +30,12 @@ def _registrations(site: LiveSite) -> dict[str, dict[str, bool]]:
             for r in registry.list_registrations(session)
             if r.name != "sandbox"
         }
+
+
+def _registration_pk(site: LiveSite, client_id: str) -> int:
+    with site.app.extensions["lti_tool"].db.read_only() as session:
+        [pk] = [r.id for r in registry.list_registrations(session) if r.client_id == client_id]
+    return pk
 
 
 def _install_in_the_dialog(page: Any, site: LiveSite, style: str, button: str) -> None:
@@ -114,3 +124,63 @@ def test_moodle_style_registration_is_pending_until_activated_then_launches(
     tool = page.locator(f"#tool-{client_id}")
     expect(tool).to_contain_text("Ready")
     _launch_as_student(page, live_site, tool)
+    page.goto(f"{live_site.sandbox_url}/register-tool")
+    page.locator(f"#tool-{client_id}").get_by_role(
+        "link", name="Launch as instructor (Tess Teacher)"
+    ).click()
+    page.wait_for_url(landed(live_site.tool_url), timeout=BROWSER_WAIT_MS)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Course settings")
+    expect(page.locator("main")).to_contain_text("Tess Teacher")
+
+
+@pytest.fixture
+def approving_site(
+    tmp_path: Path, migrated: MigratedBackends, tool_key_template: SigningKey
+) -> Iterator[LiveSite]:
+    """The tool in ``approve`` mode (production's default) beside the sandbox LMS."""
+    with running_site(
+        tmp_path, migrated, tool_key_template, settings={"dynamic_registration": "approve"}
+    ) as site:
+        yield site
+
+
+def test_in_approve_mode_the_pages_say_who_must_approve_and_the_first_launch_is_held(
+    approving_site: LiveSite, browser_context: Any
+) -> None:
+    site = approving_site
+    page = browser_context.new_page()
+    page.goto(site.sandbox_url + "/register-tool")
+    expect(page.locator("#approval-note")).to_contain_text(
+        "its first launch through the new registration is refused, until the tool's "
+        "administrator approves the installation"
+    )
+    _install_in_the_dialog(page, site, "Canvas-style", "Continue")
+    # The tool's page stays open: the LMS admin reads who must approve, and where.
+    done = page.frame_locator("#tool-frame")
+    # Shown once the install is done, so the registration exists by then.
+    expect(done.locator("#approval-needed")).to_contain_text(
+        "ask the administrator of this tool to approve it on the registration's page",
+        timeout=BROWSER_WAIT_MS,
+    )
+    [client_id] = _registrations(site)
+    pk = _registration_pk(site, client_id)
+    expect(done.locator("#approval-needed")).to_contain_text(
+        f"{site.tool_url}/admin/registrations/{pk}"
+    )
+    screenshot(page, "sandbox-dynreg-approve-done")
+    done.get_by_role("button", name="Return to Canvas").click()
+    page.get_by_role("button", name="Enable & Close").click()
+    page.locator(f"#tool-{client_id}").get_by_role(
+        "button", name="Install the app in the course"
+    ).click()
+    tool = page.locator(f"#tool-{client_id}")
+    expect(tool).to_contain_text("until its administrator approves this installation")
+    tool.get_by_role("link", name="Launch as student (Sam Student)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "This launch was refused", timeout=BROWSER_WAIT_MS
+    )
+    expect(page.locator("main")).to_contain_text(
+        f"Ask the tool's administrator to approve it at {site.tool_url}/admin/registrations/{pk}"
+    )
+    [deployments] = [d for c, d in _registrations(site).items() if c == client_id]
+    assert list(deployments.values()) == [False]  # recorded, waiting for approval
