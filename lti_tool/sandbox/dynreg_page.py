@@ -40,8 +40,11 @@ from lti_tool.sandbox.platform import SandboxPlatform
 
 PAGE = "/register-tool"
 STYLES = {MOODLE: "Moodle-style", CANVAS: "Canvas-style"}
-ACTIONS = {"activate": SandboxInstalls.activate, "enable": SandboxInstalls.enable}
-ACTIONS["install"] = SandboxInstalls.install
+ACTIONS = {
+    "activate": SandboxInstalls.activate,
+    "enable": SandboxInstalls.enable,
+    "install": SandboxInstalls.install,
+}
 LAUNCH_AS = {"student1": "student", "teacher1": "instructor"}
 SCOPE_WORDS = {
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem": "add and change grade columns",
