@@ -16,6 +16,7 @@ from tests.conftest import TOOL_URL
 from tests.support.lti import Launcher
 from tests.support.pathway_web import audit_rows, csrf_token, open_tool, parse_html
 from tests.web.test_admin_access import other_platform, sandbox_pk, tool_admin
+from tests.web.test_cli_audit import cli
 
 NEW = "/admin/registrations/new"
 SITE = "https://moodle.example.ac.uk"
@@ -286,3 +287,41 @@ def test_only_a_signed_in_tool_admin_with_the_csrf_token_may_add(launcher: Launc
         assert "The form expired" in refused.get_data(as_text=True)
     assert "stranger" not in registrations(app)
     assert [r for r in audit_rows(app) if r["action"] == "registration.add"] == []
+
+
+def test_the_command_line_prints_what_the_page_shows_and_keeps_the_same_rules(
+    launcher: Launcher,
+) -> None:
+    app = launcher.app
+    run = cli(app)
+    site = "https://canvas.instructure.com"
+    sso = "https://sso.canvaslms.com"
+    added = run(
+        "platform", "add", "--name", "canvas-cli", "--kind", "canvas", "--issuer", site,
+        "--client-id", "1700", "--auth-login-url", sso + "/api/lti/authorize_redirect",
+        "--auth-token-url", sso + "/login/oauth2/token",
+        "--key-set-url", sso + "/api/lti/security/jwks",
+    )  # fmt: skip
+    pk = registrations(app)["canvas-cli"].id
+    page = tool_admin(app).get(f"/admin/registrations/{pk}/setup").get_data(as_text=True)
+    shown = {
+        i.attrs["value"]
+        for i in parse_html(page).find_all("input")
+        if i.attrs.get("readonly") is not None and i.attrs["id"] != "paste-register"
+    }
+    printed = {line.rsplit(": ", 1)[1] for line in added.output.splitlines()[1:]}
+    assert printed == shown and f"{TOOL_URL}/lti/canvas.json" in printed
+    # The page's rules are the command line's: the same issuer + client ID is refused.
+    again = run(
+        "platform", "add", "--name", "canvas-cli-2", "--issuer", site, "--client-id", "1700",
+        "--auth-login-url", sso + "/a", "--auth-token-url", sso + "/t", "--key-set-url", sso + "/k",
+        check=False,
+    )  # fmt: skip
+    assert again.exit_code != 0 and "already exists" in again.output
+    script = run(
+        "platform", "add", "--name", "js", "--issuer", "javascript:alert(1)", "--client-id", "c",
+        "--auth-login-url", sso + "/a", "--auth-token-url", sso + "/t", "--key-set-url", sso + "/k",
+        check=False,
+    )  # fmt: skip
+    assert script.exit_code != 0 and "issuer" in script.output
+    assert set(registrations(app)) >= {"canvas-cli"} and "js" not in registrations(app)
