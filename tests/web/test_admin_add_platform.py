@@ -63,6 +63,7 @@ def test_a_tool_admin_adds_a_moodle_site_from_its_address_and_sees_what_to_paste
     client = tool_admin(app)
     listing = client.get("/admin/registrations").get_data(as_text=True)
     assert f'href="{NEW}"' in listing and "Add a platform" in listing
+    assert f'href="{NEW}"' in client.get("/admin/").get_data(as_text=True)
     first = client.get(NEW).get_data(as_text=True)
     assert "Moodle site address" in first and "Other LTI 1.3 platform" in first
 
@@ -267,7 +268,7 @@ def test_only_a_signed_in_tool_admin_with_the_csrf_token_may_add(launcher: Launc
 
     lms_admin = open_tool(launcher, "admin").client
     listing = lms_admin.get("/admin/registrations").get_data(as_text=True)
-    assert NEW not in listing
+    assert NEW not in listing and NEW not in lms_admin.get("/admin/").get_data(as_text=True)
     assert lms_admin.get(NEW).status_code == 403
     step_two = {"step": "details", "kind": "generic"}
     assert lms_admin.get(NEW, query_string=step_two).status_code == 403
