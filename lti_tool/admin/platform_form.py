@@ -17,6 +17,7 @@ from lti_tool.container import Services
 from lti_tool.errors import InvalidInput
 from lti_tool.lms.moodle.site_address import NotAMoodleAddress, moodle_site_root
 from lti_tool.lti import platform_spec, registry
+from lti_tool.lti.dynreg.records import unique_name
 from lti_tool.persistence.models import Registration
 
 KINDS = {"moodle": "Moodle", "canvas": "Canvas", "generic": "Other LTI 1.3 platform"}
@@ -123,15 +124,9 @@ def _name_base(kind: str, address: str) -> str:
 
 
 def _free_name(services: Services, base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``… (as Dynamic Registration names them)."""
     with services.db.read_only() as session:
-        taken = set(
-            session.scalars(select(Registration.name).where(Registration.name.like(base + "%")))
-        )
-    number = 2
-    name = base
-    while name in taken:
-        name, number = f"{base}-{number}", number + 1
-    return name
+        return unique_name(session, base)
 
 
 def preset(services: Services, identity: AdminIdentity, form: PlatformForm) -> PlatformForm:

@@ -136,6 +136,8 @@ def test_canvas_test_site_preset_and_no_deployment_yet(launcher: Launcher) -> No
     assert row.kind == "canvas" and row.deployments == []
     setup = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert f"{TOOL_URL}/lti/canvas.json" in setup and "Developer Keys" in setup
+    # A second key on the same Canvas site gets a free name of its own.
+    assert details(client, kind="canvas", canvas_site="test")["name"] == "canvas-test-2"
 
 
 def test_other_platform_fields_by_hand_and_plain_words_beside_each_field(
