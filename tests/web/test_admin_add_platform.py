@@ -170,6 +170,10 @@ def test_other_platform_fields_by_hand_and_plain_words_beside_each_field(
     assert [r for r in audit_rows(app) if r["action"] == "registration.add"] == []
     # What was typed is kept, so nothing needs typing again.
     assert inputs(page)["key_set_url"] == "https://lms.example.org/jwks"
+    unknown = client.post(NEW, data={**inputs(page), "kind": "blackboard", "client_id": "c"})
+    assert unknown.status_code == 422
+    assert "Choose Moodle, Canvas or another LTI 1.3 platform." in unknown.get_data(as_text=True)
+    assert set(registrations(app)) == before
 
 
 def test_a_page_of_the_moodle_site_is_refused_in_words(launcher: Launcher) -> None:
