@@ -26,17 +26,23 @@ class PasteValue:
     hint: str = ""
 
 
-def paste_values(settings: Settings, registration_pk: int, kind: str) -> list[PasteValue]:
+def paste_values(settings: Settings, registration_pk: int | None, kind: str) -> list[PasteValue]:
     """The values the LMS administrator of a ``kind`` platform (moodle, canvas, generic)
-    pastes, in the order its form asks for them."""
+    pastes, in the order its form asks for them; without a registration (the platform is set
+    up before it is added here: Moodle and Canvas give the client ID only then) all but the
+    registration's own login URL."""
     launch = settings.url_for_tool(LAUNCH)
     login = settings.url_for_tool(LOGIN)
-    own_login = PasteValue(
-        "login-own",
-        "Initiate login URL for this registration only",
-        settings.url_for_tool(f"{LOGIN}/{registration_pk}"),
-        "Use this one instead only if the platform sends no client ID when a person signs in.",
-    )
+    own_login = [
+        PasteValue(
+            "login-own",
+            "Initiate login URL for this registration only",
+            settings.url_for_tool(f"{LOGIN}/{registration_pk}"),
+            "Use this one instead only if the platform sends no client ID when a person signs in.",
+        )
+    ]
+    if registration_pk is None:
+        own_login = []
     jwks = settings.url_for_tool(JWKS)
     if kind == "canvas":
         return [
@@ -44,7 +50,7 @@ def paste_values(settings: Settings, registration_pk: int, kind: str) -> list[Pa
             PasteValue("target", "Target Link URI", launch),
             PasteValue("login", "OpenID Connect Initiation URL", login),
             PasteValue("jwks", "Public JWK URL (JWK Method: Public JWK URL)", jwks),
-            own_login,
+            *own_login,
             PasteValue(
                 "canvas-json",
                 "JSON URL (Method: Enter URL)",
@@ -57,7 +63,7 @@ def paste_values(settings: Settings, registration_pk: int, kind: str) -> list[Pa
         PasteValue("login", "Initiate login URL", login),
         PasteValue("redirect", "Redirection URI(s)", launch),
         PasteValue("jwks", "Public keyset URL (public key type: Keyset URL)", jwks),
-        own_login,
+        *own_login,
     ]
 
 

@@ -69,7 +69,24 @@ def lms_setup_page(pk: int) -> str:
     return render_template(
         "admin/lms_setup.html",
         registration=registration,
+        kind=registration.kind,
         values=lms_setup.paste_values(settings, pk, registration.kind),
+        dynamic_registration=lms_setup.dynamic_registration_url(settings),
+    )
+
+
+@require_tool_admin
+def lms_setup_first() -> str:
+    """What to paste into a platform not added yet (Moodle and Canvas give the client ID only
+    once the tool is set up in them)."""
+    kind = request.args.get("kind", "")
+    kind = kind if kind in platform_form.KINDS else "generic"
+    settings = services().settings
+    return render_template(
+        "admin/lms_setup.html",
+        registration=None,
+        kind=kind,
+        values=lms_setup.paste_values(settings, None, kind),
         dynamic_registration=lms_setup.dynamic_registration_url(settings),
     )
 
@@ -77,3 +94,4 @@ def lms_setup_page(pk: int) -> str:
 def add_register_routes(bp: Blueprint) -> None:
     bp.add_url_rule("/registrations/new", "new_platform", new_platform, methods=["GET", "POST"])
     bp.add_url_rule("/registrations/<int:pk>/setup", "lms_setup_page", lms_setup_page)
+    bp.add_url_rule("/registrations/new/setup", "lms_setup_first", lms_setup_first)

@@ -170,6 +170,7 @@ def test_a_tool_admin_installs_a_moodle_site_from_the_admin_pages(
             "add-platform-canvas",
         ),
         (f"/admin/registrations/{pk}/setup", "lms-setup"),
+        ("/admin/registrations/new/setup?kind=canvas", "lms-setup-before-adding-canvas"),
         (f"/admin/registrations/{pk}", "registration-next-steps"),
     ):
         checked.set_viewport_size({"width": 1024, "height": 768})

@@ -68,6 +68,15 @@ def test_a_tool_admin_adds_a_moodle_site_from_its_address_and_sees_what_to_paste
     assert "Moodle site address" in first and "Other LTI 1.3 platform" in first
 
     form = details(client, kind="moodle", site_address=SITE + "/")
+    step_two = client.get(
+        NEW, query_string={"step": "details", "kind": "moodle", "site_address": SITE}
+    ).get_data(as_text=True)
+    # Moodle gives the client ID only once the tool is set up in it: what to paste comes first.
+    assert "/admin/registrations/new/setup?kind=moodle" in step_two
+    first_setup = client.get("/admin/registrations/new/setup?kind=moodle")
+    first_text = first_setup.get_data(as_text=True)
+    assert first_setup.status_code == 200 and f"{TOOL_URL}/.well-known/jwks.json" in first_text
+    assert "paste-login-own" not in first_text and "Manage tools" in first_text
     assert form["issuer"] == SITE
     assert form["auth_login_url"] == SITE + "/mod/lti/auth.php"
     assert form["auth_token_url"] == SITE + "/mod/lti/token.php"
@@ -280,6 +289,7 @@ def test_only_a_signed_in_tool_admin_with_the_csrf_token_may_add(launcher: Launc
     assert lms_admin.get(NEW, query_string=step_two).status_code == 403
     token = csrf_token(lms_admin.get(f"/admin/registrations/{pk}/mapping").get_data(as_text=True))
     assert lms_admin.post(NEW, data={**attack, "csrf_token": token}).status_code == 403
+    assert lms_admin.get(NEW + "/setup?kind=moodle").status_code == 403
     # An LMS administrator sees what to paste for their own platform, not for another.
     own = lms_admin.get(f"/admin/registrations/{pk}/setup")
     assert own.status_code == 200 and f"/lti/login/{pk}" in own.get_data(as_text=True)
