@@ -101,6 +101,14 @@ def _policy(_: str, __: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> 
     return text + (f" (were {words(old)})" if old else "")
 
 
+def _registered(_: str, __: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    deployments = ", ".join(str(d) for d in new.get("deployment_ids") or []) or "none yet"
+    return (
+        f"Registered the platform {new.get('registration')} ({new.get('kind')}): issuer "
+        f"{new.get('issuer')}, client ID {new.get('client_id')}, deployments {deployments}"
+    )
+
+
 _WORDS: dict[str, Callable[[str, str, Mapping[str, Any], Mapping[str, Any]], str]] = {
     "result.save": _result_saved,
     "result.release": _released,
@@ -111,6 +119,7 @@ _WORDS: dict[str, Callable[[str, str, Mapping[str, Any], Mapping[str, Any]], str
     "deployment.accepted": _new_deployment,
     "deployment.held": _new_deployment,
     "registration.new_deployments": _policy,
+    "registration.add": _registered,
 }
 
 

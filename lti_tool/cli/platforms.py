@@ -46,6 +46,7 @@ def platform_add(
 ) -> None:
     """Register a platform and print the URLs to paste into the LMS (audited)."""
     from lti_tool.admin.identity import command_line_identity
+    from lti_tool.admin.lms_setup import command_line_lines
     from lti_tool.admin.platforms import add_registration
     from lti_tool.lti import registry
 
@@ -62,13 +63,10 @@ def platform_add(
     )
     with admin_services() as services:
         pk = add_registration(services, command_line_identity(), spec)
-        settings = services.settings
+        lines = command_line_lines(services.settings, pk, kind)
     click.echo(f"Registered {name!r} (id {pk}). Paste these into the platform:")
-    click.echo(f"  Tool URL / target link URI : {settings.url_for_tool('/lti/launch')}")
-    click.echo(f"  Initiate login URL          : {settings.url_for_tool('/lti/login')}")
-    click.echo(f"    (or, if it sends no client_id: {settings.url_for_tool(f'/lti/login/{pk}')})")
-    click.echo(f"  Redirection URI(s)          : {settings.url_for_tool('/lti/launch')}")
-    click.echo(f"  Public keyset (JWKS) URL    : {settings.url_for_tool('/.well-known/jwks.json')}")
+    for line in lines:
+        click.echo(line)
 
 
 @platform.command("list")

@@ -1,98 +1,41 @@
 """Platform registrations and deployments: add, find, activate. What a registration does with a
 deployment it has never seen (``new_deployments``: accept or hold) is in
-``deployment_policy.py``."""
+``deployment_policy.py``; what a new registration must be (the rules of the command line and
+the admin page alike) in ``platform_spec.py``."""
 
 from __future__ import annotations
-
-import ipaddress
-from collections.abc import Sequence
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lti_tool.errors import NotFound, ToolError
-from lti_tool.lti.deployment_policy import HOLD, check_policy
+from lti_tool.errors import NotFound
+from lti_tool.lti.deployment_policy import check_policy
+from lti_tool.lti.platform_spec import PLATFORM_KINDS as PLATFORM_KINDS
+from lti_tool.lti.platform_spec import PlatformSpec as PlatformSpec
+from lti_tool.lti.platform_spec import RegistryError as RegistryError
+from lti_tool.lti.platform_spec import check_platform_url as check_platform_url
+from lti_tool.lti.platform_spec import is_loopback_host as is_loopback_host
+from lti_tool.lti.platform_spec import platform_spec_problems
 from lti_tool.persistence.models import Deployment, Registration
-
-PLATFORM_KINDS = ("moodle", "canvas", "generic")
-
-
-class RegistryError(ToolError):
-    """A registration command could not be carried out."""
-
-
-@dataclass(frozen=True)
-class PlatformSpec:
-    name: str
-    issuer: str
-    client_id: str
-    auth_login_url: str
-    auth_token_url: str
-    key_set_url: str
-    auth_audience: str | None = None
-    kind: str = "generic"
-    deployment_ids: Sequence[str] = ()
-    new_deployments: str = HOLD
-
-
-def is_loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_platform_url(url: str, *, development: bool, field: str) -> str:
-    """https everywhere; plain http only for loopback hosts in development."""
-    parts = urlsplit(url.strip())
-    if parts.scheme == "https" and parts.netloc:
-        return url.strip()
-    if parts.scheme == "http" and parts.netloc:
-        if development and is_loopback_host(parts.hostname):
-            return url.strip()
-        reason = (
-            "plain http is accepted only for loopback hosts in development"
-            if development
-            else "production accepts only https platform URLs"
-        )
-        raise RegistryError("insecure_url", f"{field}: {url!r} refused ({reason})")
-    raise RegistryError("bad_url", f"{field}: {url!r} is not an absolute http(s) URL")
 
 
 def add_platform(session: Session, spec: PlatformSpec, *, development: bool) -> Registration:
     """Register a platform with its deployments (all active: an admin named them)."""
-    if spec.kind not in PLATFORM_KINDS:
-        raise RegistryError("bad_kind", f"kind must be one of {', '.join(PLATFORM_KINDS)}")
     check_policy(spec.new_deployments)
-    if not spec.name.strip():
-        raise RegistryError("bad_name", "a registration needs a name")
-    if not spec.client_id.strip():
-        raise RegistryError("bad_client_id", "client_id must not be empty")
+    problems = platform_spec_problems(spec, development=development)
+    if problems:
+        raise next(iter(problems.values()))
     issuer = spec.issuer.strip()
-    if not issuer:
-        raise RegistryError("bad_issuer", "issuer must not be empty")
     registration = Registration(
         name=spec.name.strip(),
         kind=spec.kind,
         issuer=issuer,
         client_id=spec.client_id.strip(),
-        auth_login_url=check_platform_url(
-            spec.auth_login_url, development=development, field="auth login URL"
-        ),
-        auth_token_url=check_platform_url(
-            spec.auth_token_url, development=development, field="auth token URL"
-        ),
-        key_set_url=check_platform_url(
-            spec.key_set_url, development=development, field="key set URL"
-        ),
-        auth_audience=spec.auth_audience or None,
+        auth_login_url=spec.auth_login_url.strip(),
+        auth_token_url=spec.auth_token_url.strip(),
+        key_set_url=spec.key_set_url.strip(),
+        auth_audience=(spec.auth_audience or "").strip() or None,
         new_deployments=spec.new_deployments,
     )
     for deployment_id in dict.fromkeys(d.strip() for d in spec.deployment_ids if d.strip()):

@@ -1,6 +1,7 @@
 """Tool administration pages under ``/admin``: registrations and deployments, keys, the audit
 log, health and erasure requests; a registration's completion source and CPD mappings are in
-``web/admin_completion.py``, the sign-in in ``web/admin_auth.py`` (both on this blueprint).
+``web/admin_completion.py``, adding a platform and what to paste into the LMS in
+``web/admin_register.py``, the sign-in in ``web/admin_auth.py`` (all on this blueprint).
 
 Every state change is a POST with a CSRF token; destructive ones (deactivating a deployment,
 rotating the key, changing a completion source) first show a confirmation page that works
@@ -36,11 +37,13 @@ from lti_tool.web.admin_auth import (
     require_tool_admin,
 )
 from lti_tool.web.admin_completion import add_completion_routes
+from lti_tool.web.admin_register import add_register_routes
 from lti_tool.web.auth import services
 
 bp = Blueprint("admin", __name__)
 add_login_routes(bp)
 add_completion_routes(bp)
+add_register_routes(bp)
 
 
 @bp.context_processor

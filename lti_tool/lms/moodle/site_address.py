@@ -36,9 +36,10 @@ class NotAMoodleAddress(ValueError):
     """The URL is neither a Moodle site address nor its REST endpoint; ``str()`` says why."""
 
 
-def moodle_rest_endpoint(url: str) -> str:
-    """The ``…/webservice/rest/server.php`` endpoint of the site at ``url`` (its address or
-    the endpoint itself); ``NotAMoodleAddress`` for another page of the site."""
+def moodle_site_root(url: str) -> str:
+    """The site address (Moodle's ``wwwroot``: no trailing slash) of the site at ``url``, its
+    address or its REST endpoint; ``NotAMoodleAddress`` for another page of the site. The
+    site address is also the site's LTI issuer."""
     text = url.strip()
     parts = urlsplit(text)
     if parts.query or parts.fragment:
@@ -48,7 +49,7 @@ def moodle_rest_endpoint(url: str) -> str:
         )
     path = parts.path.rstrip("/")
     if path.endswith(REST_PATH):
-        return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+        return urlunsplit((parts.scheme, parts.netloc, path[: -len(REST_PATH)], "", ""))
     segments = [s for s in path.split("/") if s]
     if any("." in s or s.lower() in _MOODLE_FOLDERS for s in segments):
         raise NotAMoodleAddress(
@@ -56,4 +57,10 @@ def moodle_rest_endpoint(url: str) -> str:
             "start of its pages, for example https://moodle.example.ac.uk or "
             "https://example.ac.uk/moodle) or its …/webservice/rest/server.php endpoint"
         )
-    return urlunsplit((parts.scheme, parts.netloc, path + REST_PATH, "", ""))
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def moodle_rest_endpoint(url: str) -> str:
+    """The ``…/webservice/rest/server.php`` endpoint of the site at ``url`` (its address or
+    the endpoint itself); ``NotAMoodleAddress`` for another page of the site."""
+    return moodle_site_root(url) + REST_PATH

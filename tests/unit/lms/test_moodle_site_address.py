@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from lti_tool.lms.moodle.site_address import NotAMoodleAddress, moodle_rest_endpoint
+from lti_tool.lms.moodle.site_address import (
+    NotAMoodleAddress,
+    moodle_rest_endpoint,
+    moodle_site_root,
+)
 
 ENDPOINT = "https://moodle.example.ac.uk/webservice/rest/server.php"
 SUB_PATH_ENDPOINT = "https://example.ac.uk/moodle/webservice/rest/server.php"
@@ -45,3 +49,16 @@ def test_another_page_of_the_site_is_refused_in_words(given: str) -> None:
     with pytest.raises(NotAMoodleAddress) as refused:
         moodle_rest_endpoint(given)
     assert "address" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "root"),
+    [
+        ("https://moodle.example.ac.uk/", "https://moodle.example.ac.uk"),
+        (ENDPOINT, "https://moodle.example.ac.uk"),
+        ("https://example.ac.uk/moodle/", "https://example.ac.uk/moodle"),
+        (SUB_PATH_ENDPOINT, "https://example.ac.uk/moodle"),
+    ],
+)
+def test_the_site_root_is_moodles_wwwroot_the_lti_issuer(given: str, root: str) -> None:
+    assert moodle_site_root(given) == root
