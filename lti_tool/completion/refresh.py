@@ -33,7 +33,7 @@ from lti_tool.lms.source import (
 from lti_tool.logs import request_correlation_id
 from lti_tool.persistence.models import CompletionRecord, utcnow
 from lti_tool.persistence.upsert import upsert
-from lti_tool.rules import Completion
+from lti_tool.rules import Completion, CompletionStatus
 
 
 @dataclass(frozen=True)
@@ -170,11 +170,39 @@ def store_many_completions(
         for user_pk, completions in batch
         for item in {c.course_code: c for c in completions}.values()
     ]
+    rows = _keep_known_completions(session, source, rows)
     if not rows:
         return
     # One multi-row upsert: a statement per course was most of a class refresh's cost.
     columns = ("status", "started_at", "completed_at", "fetched_at")
     upsert(session, CompletionRecord, rows, ["user_pk", "course_code", "source"], columns)
+
+
+def _keep_known_completions(
+    session: Session, source: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``rows`` less the ``untrackable`` ones that would overwrite a stored completion: a course
+    the LMS once reported completed stays completed when it can no longer tell (its completion
+    criteria removed); unknown never erases what was known."""
+    unknown = CompletionStatus.UNTRACKABLE.value
+    asked = {row["user_pk"] for row in rows if row["status"] == unknown}
+    if not asked:
+        return rows
+    completed = {
+        (pk, code)
+        for pk, code in session.execute(
+            select(CompletionRecord.user_pk, CompletionRecord.course_code).where(
+                CompletionRecord.source == source,
+                CompletionRecord.status == CompletionStatus.COMPLETED.value,
+                CompletionRecord.user_pk.in_(asked),
+            )
+        ).all()
+    }
+    return [
+        row
+        for row in rows
+        if row["status"] != unknown or (row["user_pk"], row["course_code"]) not in completed
+    ]
 
 
 def last_fetched(session: Session, user_pk: int) -> dt.datetime | None:

@@ -6,6 +6,7 @@ preview and the class refresh's result; the student's other courses read as usua
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 import time
@@ -180,3 +181,39 @@ def test_once_criteria_are_set_the_course_reads_again(
 
     _, after = _student(with_moodle)
     assert _requirement(after, "GB085")["status"] == "in_progress"
+
+
+def test_a_course_once_read_as_completed_stays_completed_when_it_cannot_be_tracked(
+    with_moodle: Launcher, gb085_without_criteria: Any
+) -> None:
+    from sqlalchemy import select, update
+
+    from lti_tool.completion.refresh import Student, refresh_student
+    from lti_tool.persistence.models import CompletionRecord, User
+
+    _, first = _student(with_moodle)  # GB085 untrackable, GB084 completed (both from Moodle)
+    assert _requirement(first, "GB084")["status"] == "completed"
+    services = with_moodle.app.extensions["lti_tool"]
+    with services.db.unit_of_work() as session:
+        user = session.scalars(select(User).where(User.sub == "1001")).one()
+        student = Student(user.registration_id, user.id, user.sub, {}, None)
+        # Moodle had reported GB085 completed before its criteria were removed.
+        session.execute(
+            update(CompletionRecord)
+            .where(CompletionRecord.user_pk == user.id, CompletionRecord.course_code == "GB085")
+            .values(status="completed", completed_at=dt.date(2026, 7, 31))
+        )
+
+    assert refresh_student(services, student).status == "untrackable"
+
+    with services.db.read_only() as session:
+        stored = session.scalars(
+            select(CompletionRecord).where(
+                CompletionRecord.user_pk == student.user_pk,
+                CompletionRecord.course_code.in_(["GB085", "GB086"]),
+            )
+        ).all()
+        assert {r.course_code: r.status for r in stored} == {
+            "GB085": "completed",  # unknown never erases what was known
+            "GB086": "not_started",
+        }
