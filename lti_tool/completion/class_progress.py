@@ -27,7 +27,8 @@ WRITE_EVERY_SECONDS = 0.5
 def progress_of(services: Services, context_pk: int) -> dict[str, Any] | None:
     """The course's running or last class refresh: ``status`` ("running" | "done"),
     ``total``, ``done``, ``failed``, ``started_at``/``finished_at`` (epoch seconds) and
-    ``unreadable`` (``[{"sub", "name", "reason"}]``, plain words)."""
+    ``unreadable`` (``[{"sub", "name", "reason"}]``, plain words) and ``untrackable``
+    (``[{"code", "cause"}]``: CPD courses the LMS cannot track, and what a teacher must set)."""
     return services.store.get(PROGRESS, str(context_pk))
 
 
@@ -86,7 +87,7 @@ class ProgressWriter:
         self._key = str(context_pk)
         self._record: dict[str, Any] = dict(progress_of(services, context_pk) or {})
         self._record.setdefault("started_at", time.time())
-        self._record.update(status="running", finished_at=None, unreadable=[])
+        self._record.update(status="running", finished_at=None, unreadable=[], untrackable=[])
         self._written = 0.0
 
     def update(self, done: int, failed: int, total: int) -> None:
@@ -94,7 +95,13 @@ class ProgressWriter:
         if done + failed in {0, total} or time.monotonic() - self._written >= WRITE_EVERY_SECONDS:
             self._write()
 
-    def finish(self, total: int, failed: int, unreadable: list[dict[str, str]]) -> None:
+    def finish(
+        self,
+        total: int,
+        failed: int,
+        unreadable: list[dict[str, str]],
+        untrackable: dict[str, str] | None = None,
+    ) -> None:
         self._record.update(
             status="done",
             total=total,
@@ -102,6 +109,9 @@ class ProgressWriter:
             failed=failed,
             finished_at=time.time(),
             unreadable=unreadable[:200],
+            untrackable=[
+                {"code": code, "cause": cause} for code, cause in (untrackable or {}).items()
+            ][:50],
         )
         self._write()
 

@@ -13,13 +13,14 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
 from lti_tool.completion.refresh import (
     ATTEMPT_TTL,
+    READ,
     Fetched,
     PreparedSource,
     RefreshOutcome,
@@ -71,6 +72,8 @@ class ClassRefresh:
     # What was written: students with records stored, and the records.
     stored_students: int = 0
     stored_records: int = 0
+    # CPD course code → why the LMS cannot track it (once for the class, not per student).
+    untrackable: dict[str, str] = field(default_factory=dict)
 
 
 Progress = Callable[[int, int, int], None]  # (read, failed, total)
@@ -127,6 +130,7 @@ def refresh_class(
             setup_errors[registration_pk] = f"{type(exc).__name__}: {exc}"
     errors: dict[str, list[str]] = {}
     unreadable: list[dict[str, str]] = []
+    untrackable: dict[str, str] = {}
     ok = 0
     if progress is not None:
         progress(0, 0, len(students))
@@ -142,7 +146,8 @@ def refresh_class(
         for student, fetched in zip(students, pool.map(fetch, students), strict=True):
             source = prepared.get(student.registration_pk)
             writer.add(student, fetched, source.kind if source else "")
-            if fetched.outcome.status in {"ok", "not_configured"}:
+            untrackable.update(fetched.outcome.untrackable)
+            if fetched.outcome.status in READ:
                 ok += 1
             else:
                 errors[student.sub] = fetched.outcome.errors
@@ -164,6 +169,7 @@ def refresh_class(
         unreadable,
         writer.stored_students,
         writer.stored_records,
+        dict(sorted(untrackable.items())),
     )
 
 
@@ -228,7 +234,7 @@ def run_class_refresh(services: Services, context_pk: int, reference: str | None
         raise
     finally:
         release(services, context_pk)
-    writer.finish(outcome.students, outcome.failed, outcome.unreadable)
+    writer.finish(outcome.students, outcome.failed, outcome.unreadable, outcome.untrackable)
     log.info(
         "class refresh done",
         extra={

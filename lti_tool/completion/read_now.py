@@ -8,12 +8,16 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from sqlalchemy import func, select
 
-from lti_tool.completion.refresh import RefreshOutcome, Student, refresh_student, remember_attempt
+from lti_tool.completion.refresh import (
+    READ,
+    RefreshOutcome,
+    Student,
+    refresh_student,
+    remember_attempt,
+)
 from lti_tool.container import Services
 from lti_tool.logs import request_correlation_id
 from lti_tool.persistence.models import CompletionRecord, User, utcnow
-
-READ = {"ok", "not_configured"}
 
 
 def read_if_stale(

@@ -1,39 +1,31 @@
 """Keeping each student's completion copy fresh, without ever losing the last good data.
 
 A fetch that fails leaves the stored rows as they were; a fetch that fails for some courses
-updates only the others. The outcome of the latest attempt (when, and what went wrong) is
-kept in the shared store so pages can say "as of … — the LMS did not answer".
+updates only the others (``Student`` and the clients are built in ``sources``). The outcome
+of the latest attempt (when, what went wrong, which courses the LMS cannot track) is kept in
+the shared store so pages can say "as of … — the LMS did not answer".
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.completion.refresh_log import log_unreadable
-from lti_tool.completion.setup import (
-    SourceSettings,
-    as_course_mappings,
-    mappings_of,
-    source_settings,
-)
+from lti_tool.completion.setup import as_course_mappings, mappings_of, source_settings
+from lti_tool.completion.sources import Student as Student  # re-exported: callers import it here
+from lti_tool.completion.sources import build_source, cpd_codes, lms_user
 from lti_tool.container import Services
-from lti_tool.lms.canvas.client import CanvasRestClient
-from lti_tool.lms.canvas.source import CanvasCompletionSource
-from lti_tool.lms.moodle.client import MoodleWsClient
-from lti_tool.lms.moodle.source import MoodleCompletionSource
 from lti_tool.lms.source import (
     CompletionSource,
     CourseMapping,
-    LmsUser,
+    CourseUntrackable,
     SourceConfigError,
     SourceError,
     SourceUnavailable,
@@ -41,84 +33,21 @@ from lti_tool.lms.source import (
 from lti_tool.logs import request_correlation_id
 from lti_tool.persistence.models import CompletionRecord, utcnow
 from lti_tool.persistence.upsert import upsert
-from lti_tool.rules import Completion
-
-
-@dataclass(frozen=True)
-class Student:
-    """Who to refresh: the tool's user row and what the LMS calls them."""
-
-    registration_pk: int
-    user_pk: int
-    sub: str
-    custom: Mapping[str, Any]
-    context_pk: int | None = None
+from lti_tool.rules import Completion, CompletionStatus
 
 
 @dataclass(frozen=True)
 class RefreshOutcome:
-    status: str  # "ok" | "partial" | "unavailable" | "config" | "not_configured"
+    # "ok" | "untrackable" (all read, but the LMS cannot track some courses) | "partial" |
+    # "unavailable" | "config" | "not_configured"
+    status: str
     fetched: int
     errors: list[str]
+    # CPD course code → why the LMS cannot track it (for staff), when it cannot.
+    untrackable: dict[str, str] = field(default_factory=dict)
 
 
-def build_source(
-    services: Services, settings: SourceSettings, context_pk: int | None = None
-) -> CompletionSource | None:
-    """The client for a registration's configured source (None for manual records)."""
-    tz = ZoneInfo(services.settings.timezone)
-    if settings.kind == "ags":
-        return _ags_source(services, settings, context_pk, tz)
-    timeout = services.settings.http_timeout_seconds
-    if settings.kind == "moodle" and settings.endpoint_url and settings.token:
-        client = MoodleWsClient(
-            settings.endpoint_url, settings.token, services.lms_http, timeout=timeout
-        )
-        return MoodleCompletionSource(client, settings.mode, tz=tz)
-    if settings.kind == "canvas" and settings.endpoint_url and settings.token:
-        canvas = CanvasRestClient(
-            settings.endpoint_url, settings.token, services.lms_http, timeout=timeout
-        )
-        return CanvasCompletionSource(canvas, settings.mode, tz=tz)
-    return None
-
-
-def _ags_source(
-    services: Services, settings: SourceSettings, context_pk: int | None, tz: Any
-) -> CompletionSource | None:
-    from lti_tool.lms.ags_results import AgsResultsSource
-    from lti_tool.lti.platform_services import service_connector
-    from lti_tool.persistence.models import Context
-
-    if context_pk is None:
-        return None
-    with services.db.read_only() as session:
-        context = session.get(Context, context_pk)
-        url = context.ags_lineitems_url if context else None
-    if not url:
-        return None
-    connector = service_connector(services, settings.registration_pk)
-    return AgsResultsSource(connector, url, settings.ags_threshold, tz)
-
-
-def _cpd_codes(services: Services) -> list[CourseMapping]:
-    codes: dict[str, CourseMapping] = {}
-    for qualification in services.catalog.qualifications.values():
-        for module in qualification.modules:
-            for course in module.courses:
-                codes.setdefault(course.code, CourseMapping(course.code, "-"))
-    return list(codes.values())
-
-
-def lms_user(kind: str, student: Student) -> LmsUser | None:
-    """Moodle's LTI ``sub`` is its user id; Canvas needs the ``canvas_user_id`` custom
-    parameter ($Canvas.user.id) since its ``sub`` is opaque."""
-    if kind == "canvas":
-        value = student.custom.get("canvas_user_id")
-        if not isinstance(value, str) or not value.strip() or value.startswith("$"):
-            return None
-        return LmsUser(value)
-    return LmsUser(student.sub)
+READ = frozenset({"ok", "untrackable", "not_configured"})  # every course that can be read was
 
 
 @dataclass(frozen=True)
@@ -147,7 +76,7 @@ def prepare_source(
         settings = source_settings(session, services.secrets, registration_pk)
         mapping = as_course_mappings(mappings_of(session, registration_pk))
     if settings is not None and settings.kind == "ags" and not mapping:
-        mapping = _cpd_codes(services)  # AGS columns are found by resourceId/tag = CPD code
+        mapping = cpd_codes(services)  # AGS columns are found by resourceId/tag = CPD code
     if settings is None or settings.kind in {"manual"} or not mapping:
         return None
     return PreparedSource(settings.kind, mapping, build_source(services, settings, context_pk))
@@ -187,10 +116,18 @@ def fetch_student(
         unreadable("unavailable", [exc] if exc.course_code else [])
         return Fetched(RefreshOutcome("unavailable", 0, [exc.message]), [])
     messages = [_describe(e) for e in result.errors]
-    status = "partial" if result.errors else "ok"
+    untrackable = {
+        e.course_code: e.message
+        for e in result.errors
+        if isinstance(e, CourseUntrackable) and e.course_code
+    }
+    status = "ok"
     if result.errors:
+        only_untrackable = all(isinstance(e, CourseUntrackable) for e in result.errors)
+        status = "untrackable" if only_untrackable else "partial"
         unreadable(status, result.errors)
-    return Fetched(RefreshOutcome(status, len(result.completions), messages), result.completions)
+    outcome = RefreshOutcome(status, len(result.completions), messages, untrackable)
+    return Fetched(outcome, result.completions)
 
 
 def refresh_student(
@@ -233,11 +170,39 @@ def store_many_completions(
         for user_pk, completions in batch
         for item in {c.course_code: c for c in completions}.values()
     ]
+    rows = _keep_known_completions(session, source, rows)
     if not rows:
         return
     # One multi-row upsert: a statement per course was most of a class refresh's cost.
     columns = ("status", "started_at", "completed_at", "fetched_at")
     upsert(session, CompletionRecord, rows, ["user_pk", "course_code", "source"], columns)
+
+
+def _keep_known_completions(
+    session: Session, source: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``rows`` less the ``untrackable`` ones that would overwrite a stored completion: a course
+    the LMS once reported completed stays completed when it can no longer tell (its completion
+    criteria removed); unknown never erases what was known."""
+    unknown = CompletionStatus.UNTRACKABLE.value
+    asked = {row["user_pk"] for row in rows if row["status"] == unknown}
+    if not asked:
+        return rows
+    completed = {
+        (pk, code)
+        for pk, code in session.execute(
+            select(CompletionRecord.user_pk, CompletionRecord.course_code).where(
+                CompletionRecord.source == source,
+                CompletionRecord.status == CompletionStatus.COMPLETED.value,
+                CompletionRecord.user_pk.in_(asked),
+            )
+        ).all()
+    }
+    return [
+        row
+        for row in rows
+        if row["status"] != unknown or (row["user_pk"], row["course_code"]) not in completed
+    ]
 
 
 def last_fetched(session: Session, user_pk: int) -> dt.datetime | None:
@@ -285,7 +250,12 @@ ATTEMPT_TTL = 7 * 24 * 3600
 
 
 def attempt_record(outcome: RefreshOutcome) -> dict[str, Any]:
-    return {"status": outcome.status, "errors": outcome.errors[:10], "at": time.time()}
+    return {
+        "status": outcome.status,
+        "errors": outcome.errors[:10],
+        "untrackable": sorted(outcome.untrackable)[:50],
+        "at": time.time(),
+    }
 
 
 def remember_attempt(services: Services, user_pk: int, outcome: RefreshOutcome) -> None:

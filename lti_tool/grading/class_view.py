@@ -80,6 +80,8 @@ def class_rows(
                     "hours_completed": module.hours_completed,
                     "hours_required": module.hours_required,
                     "cpd_complete": module.cpd_complete,
+                    # False while a course it needs cannot be tracked by the LMS.
+                    "fully_known": module.fully_known,
                     "at_risk": any(r.at_risk for r in module.requirements),
                     "overdue": any(r.overdue for r in module.requirements),
                     "result": _result(held, sync.get(held.id) if held else None),

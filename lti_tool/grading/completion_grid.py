@@ -1,6 +1,6 @@
 """The completion grid: every student of the course against every CPD course of its
 qualification (like Moodle's course completion report), each cell completed, in progress,
-completed late, late, missing or not needed.
+completed late, late, missing, not needed or can't be tracked (the LMS cannot tell).
 
 Built like the class view, from one query per kind for the whole course (students,
 completion copies, module starts), then the pure rules engine per student.
@@ -28,6 +28,7 @@ IN_PROGRESS = "in_progress"
 LATE = "late"
 MISSING = "missing"
 NOT_NEEDED = "not_needed"
+UNTRACKABLE = "untrackable"  # the LMS cannot track the course: unknown, not missing
 
 # Each status in words, and a mark that tells them apart without colour.
 STATUS_LABELS = {
@@ -37,6 +38,7 @@ STATUS_LABELS = {
     LATE: "late",
     MISSING: "missing",
     NOT_NEEDED: "not needed",
+    UNTRACKABLE: "can't be tracked",
 }
 STATUS_MARKS = {
     COMPLETED: "✔",
@@ -45,6 +47,7 @@ STATUS_MARKS = {
     LATE: "!",
     MISSING: "○",
     NOT_NEEDED: "\u2013",
+    UNTRACKABLE: "?",
 }
 # Statuses counted as done, and as late, in the row counts and sort orders.
 DONE = (COMPLETED, COMPLETED_LATE)
@@ -153,6 +156,8 @@ def _optional_groups_done(module: Module, progress: ModuleProgress) -> set[str]:
 def _status(requirement: Requirement) -> str:
     if requirement.status is CompletionStatus.COMPLETED:
         return COMPLETED_LATE if requirement.late else COMPLETED
+    if requirement.status is CompletionStatus.UNTRACKABLE:
+        return UNTRACKABLE
     if requirement.overdue:
         return LATE
     if requirement.status is CompletionStatus.IN_PROGRESS:
@@ -164,6 +169,7 @@ ANY = "any"
 STATUS_FILTERS = {
     ANY: "Any status",
     **{key: f"Has a course {v}" for key, v in STATUS_LABELS.items()},
+    UNTRACKABLE: "Has a course that can't be tracked",
 }
 SORTS = {
     "name": "Name, A to Z",

@@ -69,6 +69,15 @@ def class_layout(services: Services, launch: Launch) -> ClassColumns:
         return class_columns(qualification_of(services, session, launch))
 
 
+def untrackable_courses(services: Services, launch: Launch) -> list[Any]:
+    """The CPD courses the LMS cannot track for this course's students, each with what a
+    teacher must set up there (``completion.untrackable``)."""
+    from lti_tool.completion.untrackable import untrackable_in_context
+
+    with services.db.read_only() as session:
+        return untrackable_in_context(session, context_pk_of(launch))
+
+
 def class_groups(services: Services, launch: Launch) -> list[Any]:
     """The course's tutor groups (LTI Course Groups service), for the class view's filter."""
     from lti_tool.pathway.groups import group_choices

@@ -5,7 +5,8 @@ others, so :class:`FetchResult` carries both. Two kinds of failure are worth tel
 :class:`SourceUnavailable` (try again later: the LMS is down, slow or throttling) and
 :class:`SourceConfigError` (an administrator must change something; the message says what).
 A ``SourceConfigError`` without a course code concerns the whole source (a bad token) and is
-raised from ``fetch``; errors about one course are returned in ``FetchResult.errors``.
+raised from ``fetch``; errors about one course are returned in ``FetchResult.errors``. A
+:class:`CourseUntrackable` error comes with an ``untrackable`` completion for its course.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class SourceError(Exception):
 
     def for_course(self, code: str) -> SourceError:
         """The same failure, attributed to CPD course ``code`` (keeps the error's kind)."""
-        for kind in (SourceUnavailable, SourceConfigError):
+        for kind in (SourceUnavailable, CourseUntrackable, SourceConfigError):
             if isinstance(self, kind):
                 return kind(self.message, course_code=code)
         return SourceError(self.message, course_code=code)
@@ -83,6 +84,15 @@ class SourceConfigError(SourceError):
     """An administrator must fix something (token, permissions, service functions, mapping).
 
     The message is written for them: it names the setting, course or capability to change.
+    """
+
+
+class CourseUntrackable(SourceConfigError):
+    """The LMS answered for this course, and its answer is that it cannot tell: the course
+    (or activity) is set up without completion tracking, e.g. a Moodle course without
+    completion criteria. The source also returns an ``untrackable`` completion for the course,
+    so the student sees "can't be tracked yet" rather than "not started"; the message tells
+    staff what a teacher must set up in the LMS.
     """
 
 

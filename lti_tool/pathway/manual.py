@@ -45,6 +45,8 @@ def parse_entry(qualification: Qualification, code: str, body: Any, user_pk: int
         )
     try:
         status = CompletionStatus(_status_word(body.get("status", "")))
+        if status is CompletionStatus.UNTRACKABLE:
+            raise ValueError(status)  # only an LMS says it cannot track a course
     except ValueError:
         raise InvalidInput(
             "bad_status",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lti_tool.completion.refresh import last_attempt
+from lti_tool.completion.refresh import READ, last_attempt
+from lti_tool.completion.untrackable import untrackable_courses
 from lti_tool.container import Services
 from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.lti.launch_context import Launch
@@ -54,7 +56,7 @@ def refresh_status(services: Services, user_pk: int, *, detailed: bool) -> dict[
     status = str(attempt.get("status"))
     return {
         "status": status,
-        "ok": status in {"ok", "not_configured"},
+        "ok": status in READ,
         "at": dt.datetime.fromtimestamp(float(attempt.get("at", 0)), dt.UTC).isoformat(),
         "errors": list(attempt.get("errors", [])) if detailed else [],
     }
@@ -76,6 +78,10 @@ def student_checklist(services: Services, launch: Launch, sub: str) -> dict[str,
         )
         data["student"] = {"sub": user.sub, "name": user.name, "email": user.email}
         data["refresh"] = refresh_status(services, user.id, detailed=True)
+        # Staff only: the courses the LMS cannot track for this student, and why.
+        data["untrackable"] = [
+            asdict(course) for course in untrackable_courses(session, context_pk, [user.id])
+        ]
         data["attempts"] = [a.to_dict() for a in ms.student_attempts(session, context_pk, user.id)]
         return data
 

@@ -79,6 +79,14 @@ class ModuleProgress:
     start_date: date | None
     deadline: date | None
     requirements: tuple[Requirement, ...]
+    # Courses still needed whose progress the LMS cannot track: hours and eligibility may be
+    # more than shown until it can.
+    unknown_courses: tuple[str, ...] = ()
+
+    @property
+    def fully_known(self) -> bool:
+        """Whether every course the module still needs can be tracked."""
+        return not self.unknown_courses
 
     @property
     def passed(self) -> bool:
@@ -86,7 +94,8 @@ class ModuleProgress:
         return self.assessment is not None and self.assessment.outcome is AssessmentOutcome.PASS
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form; dates as ISO strings, ``assessment`` null while pending."""
+        """JSON-ready form; dates as ISO strings, ``assessment`` null while pending;
+        ``fully_known`` false while a course it needs cannot be tracked (``unknown_courses``)."""
         return {
             "code": self.code,
             "title": self.title,
@@ -99,6 +108,8 @@ class ModuleProgress:
             "start_date": _iso(self.start_date),
             "deadline": _iso(self.deadline),
             "requirements": [requirement.to_dict() for requirement in self.requirements],
+            "fully_known": self.fully_known,
+            "unknown_courses": list(self.unknown_courses),
         }
 
 

@@ -178,10 +178,14 @@ def _module_plan(
 
 def _outstanding(module: Module, progress: ModuleProgress) -> list[Requirement]:
     """Courses to plan: compulsory ones in file order, then as many optional ones as needed
-    (those in progress before those not started)."""
+    (those in progress before those not started). A course the LMS cannot track is left out:
+    it may be done already, so it is never planned as one to start."""
     by_code = {requirement.code: requirement for requirement in progress.requirements}
+    # A course the LMS cannot track is neither done nor to start: its progress is unknown.
     wanted = [
-        by_code[code] for code in module.compulsory if by_code[code].status is not Status.COMPLETED
+        by_code[code]
+        for code in module.compulsory
+        if by_code[code].status not in (Status.COMPLETED, Status.UNTRACKABLE)
     ]
     for group in module.optional_groups:
         members = [by_code[code] for code in group.courses]

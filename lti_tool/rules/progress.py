@@ -11,7 +11,8 @@ from lti_tool.rules.model import Module, TimeRules
 from lti_tool.rules.records import AssessmentOutcome, AssessmentResult, Completion
 from lti_tool.rules.records import CompletionStatus as Status
 
-_RANK = {Status.NOT_STARTED: 0, Status.IN_PROGRESS: 1, Status.COMPLETED: 2}
+# Any real answer beats "the LMS cannot track it" (another source may know).
+_RANK = {Status.UNTRACKABLE: -1, Status.NOT_STARTED: 0, Status.IN_PROGRESS: 1, Status.COMPLETED: 2}
 
 
 def merge_completions(
@@ -56,6 +57,7 @@ def module_progress(
     passed = assessment is not None and assessment.outcome is AssessmentOutcome.PASS
     counting, satisfied_groups, hours = _counting_courses(module, records)
     requirements: list[Requirement] = []
+    unknown: list[str] = []
     for course in module.courses:
         record = records.get(course.code)
         status = record.status if record else Status.NOT_STARTED
@@ -67,11 +69,18 @@ def module_progress(
             and not passed
             and (compulsory or course.code not in satisfied_groups)
         )
+        if outstanding and status is Status.UNTRACKABLE:
+            unknown.append(course.code)
         exempt = _started_before(record, start)
         finished = record.completed_at if record and status is Status.COMPLETED else None
         late = finished is not None and deadline is not None and not exempt and finished > deadline
         course_deadline = deadline if outstanding and not exempt else None
-        overdue = course_deadline is not None and today > course_deadline
+        # Progress the LMS cannot track is unknown, not missing: never called overdue.
+        overdue = (
+            course_deadline is not None
+            and today > course_deadline
+            and status is not Status.UNTRACKABLE
+        )
         at_risk = (
             course_deadline is not None
             and status is Status.NOT_STARTED
@@ -109,6 +118,7 @@ def module_progress(
         start_date=start,
         deadline=deadline,
         requirements=tuple(requirements),
+        unknown_courses=tuple(unknown),
     )
 
 

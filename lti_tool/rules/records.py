@@ -13,6 +13,9 @@ class CompletionStatus(StrEnum):
     NOT_STARTED = "not_started"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+    # The LMS answered that it cannot tell (a Moodle course without completion criteria): the
+    # student's progress is unknown, not missing, so it is neither counted nor planned.
+    UNTRACKABLE = "untrackable"
 
 
 class AssessmentOutcome(StrEnum):

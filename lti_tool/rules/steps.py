@@ -78,12 +78,21 @@ def next_steps(
 
 
 def quiet_notes(modules: tuple[ModuleProgress, ...]) -> tuple[str, ...]:
-    """Facts for the student that only staff can change: a module start not set yet."""
-    return tuple(
+    """Facts for the student that only staff can change: a module start not set yet, a course
+    whose progress the LMS cannot track."""
+    starts = [
         f"Your {module.code} start date is not set yet: CPD course deadlines will appear once it is"
         for module in modules
         if not module.passed and not module.cpd_complete and module.start_date is None
-    )
+    ]
+    unknown = [
+        f"Your progress on {_names(list(module.unknown_courses))} can't be tracked yet, and your"
+        f" tutor has been told: until it can, your {module.code} hours and eligibility may be"
+        " more than shown here"
+        for module in modules
+        if module.unknown_courses
+    ]
+    return tuple(starts + unknown)
 
 
 def _outstanding_overdue(requirement: Requirement) -> bool:

@@ -58,6 +58,7 @@ def overview(launch: Launch) -> str:
         group=group,
         session=launch,
         job_id=request.args.get("job"),
+        untrackable=grading.untrackable_courses(services(), launch),
         **refresh,
     )
 

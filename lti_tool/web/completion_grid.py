@@ -73,6 +73,7 @@ def grid(launch: Launch) -> str:
         labels=STATUS_LABELS,
         marks=STATUS_MARKS,
         links=links,
+        untrackable=grading.untrackable_courses(services(), launch),
         session=launch,
     )
 

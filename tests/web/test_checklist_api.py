@@ -261,6 +261,8 @@ def test_staff_preview_shows_what_the_student_sees(launcher: Launcher) -> None:
         "email": "sam.student@example.org",
     }
     assert preview.pop("attempts") == []
+    assert preview.pop("untrackable") == []  # staff only: courses the LMS cannot track, and why
+    assert "untrackable" not in own
     assert preview == own
     page = read_checklist_page(teacher.client.get("/staff/students/1001").get_data(as_text=True))
     assert page.root.find("h1").text == "Sam Student: pathway"

@@ -2,7 +2,9 @@
 
 Moodle answers errors with HTTP 200 and ``{exception, errorcode, message}``. Some concern the
 whole source (the token, the external service) and some one course (no completion criteria, a
-wrong course id, a missing capability there). Each message says what to change and where.
+wrong course id, a missing capability there). Each message says what to change and where. A
+course without completion criteria (or an activity without completion tracking) is a
+``CourseUntrackable``: Moodle answered, and cannot tell.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import requests
 
 from lti_tool.lms.moodle.parsing import MoodleWsError
-from lti_tool.lms.source import SourceConfigError, SourceError
+from lti_tool.lms.source import CourseUntrackable, SourceConfigError, SourceError
 
 _WS_ADMIN = "Site administration > Server > Web services"
 _USER_CANNOT_LOG_IN = frozenset(
@@ -85,12 +87,8 @@ def course_problem(
             "different Moodle site from the one the student launched from."
         )
     if code == "nocriteriaset":
-        message = (
-            f"Moodle course {course_id} (mapped for {mapped}) has no course completion "
-            "criteria: set them in the course (More > Course completion), or map the CPD "
-            "course to an activity instead."
-        )
-    elif code in _NO_COURSE:
+        return [no_criteria(c, course_id) for c in codes]
+    if code in _NO_COURSE:
         message = (
             f"Moodle has no course with id {course_id} (mapped for {mapped}), or the "
             "web-service user cannot see it: correct the course mapping."
@@ -106,6 +104,26 @@ def course_problem(
     else:
         return [SourceError(f"{error.message} (course {course_id})", course_code=c) for c in codes]
     return [SourceConfigError(message, course_code=c) for c in codes]
+
+
+def no_criteria(code: str, course_id: int) -> CourseUntrackable:
+    """``nocriteriaset``: Moodle cannot say whether anyone completed the course."""
+    return CourseUntrackable(
+        f"{code}'s Moodle course has no completion criteria set: a Moodle teacher must set "
+        f"them in Course completion settings (course id {course_id}: More > Course "
+        "completion), or map the CPD course to an activity instead.",
+        course_code=code,
+    )
+
+
+def tracking_off(code: str, course_id: int, cmid: int) -> CourseUntrackable:
+    """A mapped activity with completion tracking off: Moodle leaves it out of the statuses."""
+    return CourseUntrackable(
+        f"{code}'s Moodle activity has completion tracking off: a Moodle teacher must turn it "
+        f"on in the activity's settings (Completion conditions; course id {course_id}, "
+        f"activity cmid {cmid}).",
+        course_code=code,
+    )
 
 
 def http_problem(url: str, response: requests.Response) -> SourceError:

@@ -12,13 +12,17 @@
   ``completed`` flag → completed, dated by the latest criterion ``timecompleted`` (Moodle has no
   course-level date). **In progress** = at least one completion criterion met but not the
   course. None met → not started. ``usernotenroled``/``notenroled`` → not started.
-  ``nocriteriaset`` → a ``SourceConfigError`` naming the course.
+  ``nocriteriaset`` → **untrackable** (Moodle cannot tell), with a ``CourseUntrackable``
+  error telling staff to set the course's completion criteria.
 - **activity** (each CPD course is an activity of one Moodle course; ``activity_id`` = cmid):
   one ``core_completion_get_activities_completion_status`` call per Moodle course. States 1
   and 2 → completed on ``timecompleted``; 3 (complete-fail) → **in progress** (attempted, not
   passed); 0 → **in progress** only when Moodle holds evidence of work (a dated completion
   record, e.g. viewed or unticked, or one of the activity's rules met), else not started. A
-  user Moodle does not track there (not enrolled: ``istrackeduser`` false) → not started.
+  user Moodle does not track there (not enrolled: ``istrackeduser`` false) → not started. A
+  mapped activity with completion tracking off is absent from Moodle's statuses (as a wrong
+  cmid is): ``core_course_get_contents`` tells them apart, and tracking off → **untrackable**
+  with a ``CourseUntrackable`` error; a cmid not in the course stays a mapping error.
 
 ``started_at`` is the earliest dated evidence (first criterion met, or the activity's date): the
 student began no later than that. Dates are Unix seconds turned into dates in ``tz``
@@ -34,10 +38,11 @@ from zoneinfo import ZoneInfo
 from lti_tool.lms.moodle.activity_completion import activity_record
 from lti_tool.lms.moodle.client import COMPLETION_FUNCTIONS, MoodleWsClient, encode_params
 from lti_tool.lms.moodle.course_completion import course_record
-from lti_tool.lms.moodle.errors import course_problem
+from lti_tool.lms.moodle.errors import course_problem, tracking_off
 from lti_tool.lms.moodle.parsing import MoodleWsError
 from lti_tool.lms.source import (
     CourseMapping,
+    CourseUntrackable,
     FetchResult,
     FetchUnit,
     LmsUser,
@@ -110,7 +115,7 @@ class MoodleCompletionSource:
             except MoodleWsError as exc:
                 if exc.errorcode in NOT_ENROLLED:
                     return FetchResult([self._not_started(item.code)])
-                return FetchResult(errors=course_problem(exc, course_id, [item.code], user_id))
+                return self._problems(course_problem(exc, course_id, [item.code], user_id))
             return FetchResult([course_record(item.code, status, self.tz, self.source_name)])
 
         return FetchUnit((item.code,), run)
@@ -127,19 +132,53 @@ class MoodleCompletionSource:
             except MoodleWsError as exc:
                 if exc.errorcode in NOT_ENROLLED:
                     return FetchResult([self._not_started(code) for code in codes])
-                return FetchResult(errors=course_problem(exc, course_id, codes, user_id))
-            by_cmid = {status.cmid: status for status in statuses}
+                return self._problems(course_problem(exc, course_id, codes, user_id))
+            by_cmid = {status.cmid: status for status in statuses if status.tracking}
             result = FetchResult()
+            missing = []
             for item in items:
                 found = by_cmid.get(_number(item.activity_id or "") or -1)
                 if found is None:
-                    result.errors.append(_missing_activity(item))
+                    missing.append(item)
                 else:
                     record = activity_record(item.code, found, self.tz, self.source_name)
                     result.completions.append(record)
+            if missing:
+                problems = self._missing_activities(course_id, missing)
+                result.completions.extend(self._problems(problems).completions)
+                result.errors.extend(problems)
             return result
 
         return FetchUnit(tuple(codes), run)
+
+    def _missing_activities(self, course_id: int, items: list[CourseMapping]) -> list[SourceError]:
+        """Why mapped activities are not among the statuses. Moodle leaves out an activity
+        with completion tracking off (recorded: the tool's own activity, ``completion`` 0 in
+        ``core_course_get_contents``, is absent from the statuses), exactly as it leaves out a
+        cmid that is not in the course: the course contents tell the two apart."""
+        try:
+            modules = {m.cmid: m for m in self.client.get_course_contents(course_id)}
+        except SourceError:
+            modules = {}  # cannot tell: say what both would need
+        errors: list[SourceError] = []
+        for item in items:
+            cmid = _number(item.activity_id or "")
+            module = modules.get(cmid) if cmid is not None else None
+            if cmid is not None and module is not None and module.completion == 0:
+                errors.append(tracking_off(item.code, course_id, cmid))
+            else:
+                errors.append(_missing_activity(item))
+        return errors
+
+    def _problems(self, errors: list[SourceError]) -> FetchResult:
+        """``errors``, with an ``untrackable`` completion for each course Moodle cannot
+        track (the student then reads "can't be tracked yet", not "not started")."""
+        untrackable = [
+            Completion(e.course_code, CompletionStatus.UNTRACKABLE, source=self.source_name)
+            for e in errors
+            if isinstance(e, CourseUntrackable) and e.course_code
+        ]
+        return FetchResult(untrackable, list(errors))
 
     def _not_started(self, code: str) -> Completion:
         return Completion(code, CompletionStatus.NOT_STARTED, source=self.source_name)

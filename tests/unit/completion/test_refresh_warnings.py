@@ -13,6 +13,7 @@ from lti_tool.lms.source import (
     CourseMapping,
     FetchResult,
     LmsUser,
+    MappingMode,
     SourceConfigError,
     SourceUnavailable,
 )
@@ -89,3 +90,44 @@ def test_a_readable_student_writes_no_warning(caplog: pytest.LogCaptureFixture) 
     with caplog.at_level(logging.WARNING, logger="lti_tool.completion"):
         fetch_student(PreparedSource("moodle", [], AllRead()), STUDENT, reference="r")
     assert _fields(caplog) == []
+
+
+def test_a_course_moodle_cannot_track_is_stored_as_untrackable_and_warned(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tests.unit.lms.moodle.test_untrackable import NO_CRITERIA, source_over
+    from tests.unit.lms.recorded import exchange
+
+    course = "core_completion_get_course_completion_status"
+    complete = exchange("ws-get_course_completion_status-GB080-student1-complete.json")
+    moodle, _ = source_over(
+        {(course, 2): exchange(NO_CRITERIA)["body"], (course, 3): complete["body"]},
+        MappingMode.COURSE,
+    )
+    mapping = [CourseMapping("GB085", "2"), CourseMapping("GB080", "3")]
+    prepared = PreparedSource("moodle", mapping, moodle)
+
+    with caplog.at_level(logging.WARNING, logger="lti_tool.completion"):
+        fetched = fetch_student(prepared, STUDENT, reference="cid-77")
+
+    # Everything that can be read was: not "partial", and the other course is stored as read.
+    assert fetched.outcome.status == "untrackable"
+    assert {c.course_code: c.status.value for c in fetched.completions} == {
+        "GB085": "untrackable",
+        "GB080": "completed",
+    }
+    assert list(fetched.outcome.untrackable) == ["GB085"]
+    assert fetched.outcome.untrackable["GB085"].startswith(
+        "GB085's Moodle course has no completion criteria set: a Moodle teacher must set them "
+        "in Course completion settings"
+    )
+    [line] = _fields(caplog)
+    assert line == {
+        "reference": "cid-77",
+        "registration": 7,
+        "course": 12,
+        "source": "moodle",
+        "status": "untrackable",
+        "cpd_course": "GB085",
+        "failure": "CourseUntrackable",
+    }

@@ -11,6 +11,7 @@ import requests
 from lti_tool.lms.moodle.source import MoodleCompletionSource, MoodleWsClient
 from lti_tool.lms.source import (
     CourseMapping,
+    CourseUntrackable,
     LmsUser,
     MappingMode,
     SourceConfigError,
@@ -210,10 +211,43 @@ def test_no_criteria_names_the_course_and_keeps_the_rest(
 
     result = source(lms, http).fetch(LmsUser("1001"), mapping)
 
-    assert [c.course_code for c in result.completions] == ["GB080"]
+    # PROG reads "can't be tracked", not "not started"; GB080 reads as usual.
+    assert summary(result.completions) == {
+        "GB080": (Status.COMPLETED, date(2026, 1, 16), date(2026, 1, 23)),
+        "PROG": (Status.UNTRACKABLE, None, None),
+    }
     (error,) = result.errors
-    assert isinstance(error, SourceConfigError) and error.course_code == "PROG"
-    assert "Moodle course 2 (mapped for PROG) has no course completion criteria" in error.message
+    assert isinstance(error, CourseUntrackable) and error.course_code == "PROG"
+    assert error.message.startswith(
+        "PROG's Moodle course has no completion criteria set: a Moodle teacher must set them "
+        "in Course completion settings"
+    )
+
+
+def test_activity_with_tracking_off_is_untrackable_and_a_wrong_cmid_is_not(
+    lms: LiveLms, http: requests.Session
+) -> None:
+    # cmid 40 is the tool's own activity, completion tracking off (as in the recorded site):
+    # Moodle leaves it out of the statuses, as it leaves out a cmid not in the course.
+    programme = str(demo.PROGRAMME_COURSE_ID)
+    mapping = [
+        ACTIVITY_MAPPING[0],
+        CourseMapping("TOOL", programme, "40"),
+        CourseMapping("GB099", programme, "77"),
+    ]
+
+    result = source(lms, http, MappingMode.ACTIVITY).fetch(LmsUser("1001"), mapping)
+
+    assert summary(result.completions) == {
+        "GB080": (Status.COMPLETED, date(2026, 1, 23), date(2026, 1, 23)),
+        "TOOL": (Status.UNTRACKABLE, None, None),
+    }
+    tool, wrong = result.errors
+    assert isinstance(tool, CourseUntrackable) and tool.course_code == "TOOL"
+    assert "TOOL's Moodle activity has completion tracking off" in tool.message
+    assert not isinstance(wrong, CourseUntrackable) and wrong.course_code == "GB099"
+    assert "cmid 77" in wrong.message
+    assert lms.moodle.calls_to("core_course_get_contents") == 1
 
 
 def test_unknown_course_and_bad_course_id(lms: LiveLms, http: requests.Session) -> None:

@@ -13,7 +13,7 @@ from lti_tool.lms.moodle.activity_completion import activity_record, parse_activ
 from lti_tool.lms.moodle.client import encode_params, rest_endpoint
 from lti_tool.lms.moodle.course_completion import course_record, parse_course_completion
 from lti_tool.lms.moodle.errors import course_problem, service_problem
-from lti_tool.lms.source import SourceConfigError, SourceError
+from lti_tool.lms.source import CourseUntrackable, SourceConfigError, SourceError
 from lti_tool.rules.records import CompletionStatus
 from tests.unit.lms.recorded import body
 
@@ -230,8 +230,12 @@ def test_no_criteria_names_the_course_and_each_code() -> None:
     )
 
     assert [e.course_code for e in errors] == ["GB080", "GB081"]
-    assert all(isinstance(e, SourceConfigError) for e in errors)
-    assert "Moodle course 2" in errors[0].message and "Course completion" in errors[0].message
+    assert all(isinstance(e, CourseUntrackable) for e in errors)
+    assert errors[0].message.startswith(
+        "GB080's Moodle course has no completion criteria set: a Moodle teacher must set them "
+        "in Course completion settings (course id 2"
+    )
+    assert errors[1].message.startswith("GB081's Moodle course")
 
 
 def test_unknown_course_and_unknown_user() -> None:

@@ -1,0 +1,88 @@
+"""Who a refresh is for, and the client that reads their completion: one per source kind
+(Moodle web services, Canvas REST, the platform's AGS gradebook)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lti_tool.completion.setup import SourceSettings
+from lti_tool.container import Services
+from lti_tool.lms.canvas.client import CanvasRestClient
+from lti_tool.lms.canvas.source import CanvasCompletionSource
+from lti_tool.lms.moodle.client import MoodleWsClient
+from lti_tool.lms.moodle.source import MoodleCompletionSource
+from lti_tool.lms.source import CompletionSource, CourseMapping, LmsUser
+
+
+@dataclass(frozen=True)
+class Student:
+    """Who to refresh: the tool's user row and what the LMS calls them."""
+
+    registration_pk: int
+    user_pk: int
+    sub: str
+    custom: Mapping[str, Any]
+    context_pk: int | None = None
+
+
+def build_source(
+    services: Services, settings: SourceSettings, context_pk: int | None = None
+) -> CompletionSource | None:
+    """The client for a registration's configured source (None for manual records)."""
+    tz = ZoneInfo(services.settings.timezone)
+    if settings.kind == "ags":
+        return _ags_source(services, settings, context_pk, tz)
+    timeout = services.settings.http_timeout_seconds
+    if settings.kind == "moodle" and settings.endpoint_url and settings.token:
+        client = MoodleWsClient(
+            settings.endpoint_url, settings.token, services.lms_http, timeout=timeout
+        )
+        return MoodleCompletionSource(client, settings.mode, tz=tz)
+    if settings.kind == "canvas" and settings.endpoint_url and settings.token:
+        canvas = CanvasRestClient(
+            settings.endpoint_url, settings.token, services.lms_http, timeout=timeout
+        )
+        return CanvasCompletionSource(canvas, settings.mode, tz=tz)
+    return None
+
+
+def _ags_source(
+    services: Services, settings: SourceSettings, context_pk: int | None, tz: Any
+) -> CompletionSource | None:
+    from lti_tool.lms.ags_results import AgsResultsSource
+    from lti_tool.lti.platform_services import service_connector
+    from lti_tool.persistence.models import Context
+
+    if context_pk is None:
+        return None
+    with services.db.read_only() as session:
+        context = session.get(Context, context_pk)
+        url = context.ags_lineitems_url if context else None
+    if not url:
+        return None
+    connector = service_connector(services, settings.registration_pk)
+    return AgsResultsSource(connector, url, settings.ags_threshold, tz)
+
+
+def cpd_codes(services: Services) -> list[CourseMapping]:
+    """Every CPD code of the catalogue, unmapped (AGS finds columns by code)."""
+    codes: dict[str, CourseMapping] = {}
+    for qualification in services.catalog.qualifications.values():
+        for module in qualification.modules:
+            for course in module.courses:
+                codes.setdefault(course.code, CourseMapping(course.code, "-"))
+    return list(codes.values())
+
+
+def lms_user(kind: str, student: Student) -> LmsUser | None:
+    """Moodle's LTI ``sub`` is its user id; Canvas needs the ``canvas_user_id`` custom
+    parameter ($Canvas.user.id) since its ``sub`` is opaque."""
+    if kind == "canvas":
+        value = student.custom.get("canvas_user_id")
+        if not isinstance(value, str) or not value.strip() or value.startswith("$"):
+            return None
+        return LmsUser(value)
+    return LmsUser(student.sub)

@@ -1,0 +1,109 @@
+"""Which CPD courses the LMS cannot track for a course's students, and why, for staff.
+
+A refresh stores ``untrackable`` for a course the LMS answered it cannot tell about (a Moodle
+course without completion criteria, a Moodle activity with completion tracking off). The
+staff pages (class view, completion grid, student preview) say once per CPD course what a
+teacher must set up in the LMS, from the stored records and the registration's mapping, so
+the words stay after the refresh's own record has expired.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.lms.moodle.errors import no_criteria, tracking_off
+from lti_tool.persistence.models import (
+    CompletionRecord,
+    CompletionSourceConfig,
+    Context,
+    CourseMappingRow,
+    Deployment,
+    Membership,
+)
+from lti_tool.rules import CompletionStatus
+
+
+@dataclass(frozen=True)
+class UntrackableCourse:
+    """A CPD course the LMS cannot track, for how many of the students asked about, and why."""
+
+    code: str
+    students: int
+    cause: str
+
+
+def untrackable_in_context(session: Session, context_pk: int) -> list[UntrackableCourse]:
+    """``untrackable_courses`` for everyone in the course."""
+    members = session.scalars(
+        select(Membership.user_pk).where(Membership.context_pk == context_pk)
+    ).all()
+    return untrackable_courses(session, context_pk, list(members))
+
+
+def untrackable_courses(
+    session: Session, context_pk: int | None, user_pks: Sequence[int]
+) -> list[UntrackableCourse]:
+    """The CPD courses stored as untrackable for any of ``user_pks`` (a manual record for a
+    student replaces the LMS's word), by code, each with what a teacher must change."""
+    if not user_pks:
+        return []
+    untrackable = CompletionStatus.UNTRACKABLE.value
+    rows = session.execute(
+        select(CompletionRecord.user_pk, CompletionRecord.course_code, CompletionRecord.source)
+        .where(CompletionRecord.user_pk.in_(list(user_pks)))
+        .where((CompletionRecord.status == untrackable) | (CompletionRecord.source == "manual"))
+    ).all()
+    corrected = {(pk, code) for pk, code, source in rows if source == "manual"}
+    counts = Counter(
+        code for pk, code, source in rows if source != "manual" and (pk, code) not in corrected
+    )
+    if not counts:
+        return []
+    causes = _causes(session, context_pk, sorted(counts))
+    return [UntrackableCourse(code, counts[code], causes[code]) for code in sorted(counts)]
+
+
+def _causes(session: Session, context_pk: int | None, codes: list[str]) -> dict[str, str]:
+    """What a teacher must set for each code, in the words the refresh used."""
+    source = None
+    mappings: dict[str, CourseMappingRow] = {}
+    if context_pk is not None:
+        found = session.execute(
+            select(CompletionSourceConfig)
+            .join(Deployment, Deployment.registration_id == CompletionSourceConfig.registration_pk)
+            .join(Context, Context.deployment_pk == Deployment.id)
+            .where(Context.id == context_pk)
+        ).scalar_one_or_none()
+        if found is not None:
+            source = found
+            mappings = {
+                m.course_code: m
+                for m in session.scalars(
+                    select(CourseMappingRow).where(
+                        CourseMappingRow.registration_pk == found.registration_pk,
+                        CourseMappingRow.course_code.in_(codes),
+                    )
+                )
+            }
+    return {code: _cause(code, source, mappings.get(code)) for code in codes}
+
+
+def _cause(
+    code: str, source: CompletionSourceConfig | None, mapping: CourseMappingRow | None
+) -> str:
+    if source is not None and source.kind == "moodle" and mapping is not None:
+        course_id = mapping.course_id.strip()
+        activity_id = (mapping.activity_id or "").strip()
+        if source.mode == "activity" and course_id.isdigit() and activity_id.isdigit():
+            return tracking_off(code, int(course_id), int(activity_id)).message
+        if source.mode != "activity" and course_id.isdigit():
+            return no_criteria(code, int(course_id)).message
+    return (
+        f"{code}'s course in the LMS cannot report completion: a teacher must turn on "
+        "completion tracking for it there."
+    )
