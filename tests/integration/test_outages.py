@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -197,6 +198,30 @@ def test_redis_stopped_gives_503_pages_and_json_then_heals(outage: Outage) -> No
     recovered = [line for line in log_lines(stream) if line.get("code") == "dependency_available"]
     assert [line["dependency"] for line in recovered] == ["store"]  # logged once
     assert outage.client().get("/readyz").status_code == 200
+
+
+def test_redis_not_answering_gives_503_within_its_deadlines(outage: Outage) -> None:
+    client, token = launched(outage)
+    process = outage.redis.process
+    assert process is not None
+    process.send_signal(signal.SIGSTOP)  # connections are accepted; nothing is answered
+    try:
+        with captured_logs() as stream:
+            page, page_seconds = timed(lambda: client.get("/me"))
+            api, api_seconds = timed(
+                lambda: client.get("/api/session", headers={"Authorization": f"Bearer {token}"})
+            )
+        ready, ready_seconds = timed(lambda: outage.client().get("/readyz"))
+    finally:
+        process.send_signal(signal.SIGCONT)
+    assert page_seconds < FAST and api_seconds < FAST and ready_seconds < FAST
+    assert_unavailable_page(page)
+    assert_unavailable_json(api)
+    assert ready.status_code == 503 and ready.get_json()["checks"]["redis"].startswith("error")
+    refused = refusals(log_lines(stream), "store")
+    assert [line["error"] for line in refused] == ["TimeoutError", "TimeoutError"]
+    # Redis kept its data: the same launch works again, without a restart of the tool.
+    assert client.get("/me").status_code == 200
 
 
 def checklist(client: FlaskClient, token: str) -> TestResponse:
