@@ -15,6 +15,7 @@ import os
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,7 +65,9 @@ class ConnectionWatchdog:
     parent's thread does not exist)."""
 
     def __init__(self) -> None:
-        self._armed: dict[int, tuple[float, int]] = {}
+        # id(connection) → (deadline, socket number, the connection weakly: a stale entry
+        # whose connection has since closed, its number maybe reused, is dropped, not cut).
+        self._armed: dict[int, tuple[float, int, weakref.ref[Any]]] = {}
         self._pid = 0
         self._wake = threading.Condition()
         self._starting = threading.Lock()
@@ -74,9 +77,13 @@ class ConnectionWatchdog:
         fd = _socket_fd(dbapi_connection)
         if fd is None:
             return
+        try:
+            ref = weakref.ref(dbapi_connection)
+        except TypeError:
+            return
         self._ensure_thread()
         with self._wake:
-            self._armed[id(dbapi_connection)] = (time.monotonic() + seconds, fd)
+            self._armed[id(dbapi_connection)] = (time.monotonic() + seconds, fd, ref)
             self._wake.notify()
 
     def disarm(self, dbapi_connection: Any) -> None:
@@ -108,14 +115,17 @@ class ConnectionWatchdog:
         while True:
             with wake:
                 now = time.monotonic()
-                for key, (due, fd) in list(self._armed.items()):
-                    if due <= now:
-                        # Under the lock: the connection cannot be disarmed (and its socket
-                        # closed and the number reused) while it is being cut.
-                        del self._armed[key]
+                for key, (due, fd, ref) in list(self._armed.items()):
+                    if due > now:
+                        continue
+                    del self._armed[key]
+                    # Under the lock: the connection cannot be disarmed (and its socket closed
+                    # and the number reused) while it is being cut.
+                    connection = ref()
+                    if connection is not None and _socket_fd(connection) == fd:
                         _cut(fd)
                         self.cuts += 1
-                upcoming = [due for due, _ in self._armed.values()]
+                upcoming = [entry[0] for entry in self._armed.values()]
                 wake.wait(max(0.01, min(upcoming) - now) if upcoming else None)
 
 
@@ -164,9 +174,15 @@ def install_watchdog(engine: Engine, deadlines: DatabaseDeadlines) -> None:
 
     @event.listens_for(engine, "handle_error")
     def _disarm_on_error(context: Any) -> None:
+        # Called before SQLAlchemy invalidates a connection the error broke; an entry left
+        # behind anyway is dropped when due (its connection closed: nothing is cut).
         connection = context.connection
-        if connection is not None and not connection.invalidated:
-            WATCHDOG.disarm(connection.connection.dbapi_connection)
+        try:
+            dbapi_connection = connection.connection.dbapi_connection
+        except Exception:
+            return
+        if dbapi_connection is not None:
+            WATCHDOG.disarm(dbapi_connection)
 
     @event.listens_for(engine, "checkin")
     def _disarm_on_checkin(dbapi_connection: Any, _record: Any) -> None:

@@ -82,11 +82,17 @@ def _is_redis_outage(exc: BaseException) -> bool:
 
 def is_unreachable(exc: BaseException) -> bool:
     """Whether ``exc`` says the server could not be reached at all (so reaching it again is
-    a recovery), not that one statement ran out of time on a server that answers."""
-    while exc is not None:
-        if isinstance(exc, DBAPIError):
-            return getattr(exc.orig, "sqlstate", None) != _CANCELLED
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    a recovery), not that a server that answers was too busy (a statement cancelled by its
+    deadline, no pooled connection free in time)."""
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            break
+        if isinstance(current, PoolTimeoutError):
+            return False
+        if isinstance(current, DBAPIError):
+            return getattr(current.orig, "sqlstate", None) != _CANCELLED
+        current = current.__cause__ or current.__context__
     return True
 
 

@@ -19,14 +19,20 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from werkzeug.test import TestResponse
 
+from lti_tool.persistence.db import Database
+from lti_tool.persistence.deadlines import DatabaseDeadlines
 from lti_tool.persistence.models import SigningKey
 from lti_tool.sandbox import register_sandbox
 from lti_tool.sandbox.app import create_sandbox_app
 from lti_tool.sandbox.platform import SandboxPlatform
+from lti_tool.settings import normalise_database_url
+from lti_tool.web.outages import DATABASE, unavailable_dependency
 from tests.conftest import TOOL_URL, make_tool
-from tests.support.backends import MigratedBackends
+from tests.support.backends import PG_URL, MigratedBackends
 from tests.support.lti import Launcher, launch_token
 from tests.support.outage_servers import PostgresProxy, RedisServer
 from tests.support.tooling import add_tool_key, captured_logs
@@ -281,3 +287,25 @@ def test_postgres_hanging_gives_503_within_the_deadlines_then_heals(outage: Outa
     recovered = [line for line in log_lines(stream) if line.get("code") == "dependency_available"]
     assert [line["dependency"] for line in recovered] == ["database"]
     assert outage.client().get("/readyz").status_code == 200
+
+
+def test_a_connection_that_stops_answering_mid_transaction_is_cut() -> None:
+    """The watchdog: the server's own statement deadline cannot help when its answers stop
+    reaching the tool; the connection is cut at the deadline plus a second."""
+    with PostgresProxy(PG_URL) as proxy:
+        db = Database(normalise_database_url(proxy.url), deadlines=DatabaseDeadlines(2, 1.0, 1.0))
+        try:
+            with db.read_only() as session:
+                assert session.execute(text("SELECT 1")).scalar() == 1
+                proxy.hang()  # the transaction's connection is open: no ping, no connect
+                started = time.monotonic()
+                with pytest.raises(OperationalError) as caught:
+                    session.execute(text("SELECT 2"))
+                elapsed = time.monotonic() - started
+            assert elapsed < FAST
+            assert unavailable_dependency(caught.value) == DATABASE
+            proxy.restore()
+            with db.read_only() as session:
+                assert session.execute(text("SELECT 3")).scalar() == 3
+        finally:
+            db.dispose()

@@ -82,6 +82,7 @@ def test_a_cancelled_statement_is_not_an_unreachable_server() -> None:
     assert not is_unreachable(wrapped(pg_errors.QueryCanceled("statement timeout")))
     assert is_unreachable(wrapped(psycopg.OperationalError("connection refused")))
     assert is_unreachable(redis.ConnectionError("refused"))
+    assert not is_unreachable(PoolTimeoutError("QueuePool limit reached"))
 
 
 class Clock:
