@@ -246,6 +246,9 @@ def test_postgres_refusing_gives_503_then_heals(outage: Outage) -> None:
     assert max(launch_seconds, api_seconds, page_seconds) < FAST
     assert_unavailable_page(launch)
     assert_unavailable_page(page)
+    # Still shown inside the LMS frame: the platforms' origins, without the database.
+    ancestors = launch.headers["Content-Security-Policy"].split("frame-ancestors")[1]
+    assert outage.launcher.platform.issuer in ancestors.split(";")[0]
     assert_unavailable_json(api)
     lines = log_lines(stream)
     assert len(refusals(lines, "database")) == 3
