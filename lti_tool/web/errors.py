@@ -94,12 +94,11 @@ def _render_error_page(page: dict[str, Any]) -> str:
         try:
             return render_template("errors/error.html", **page)
         except Exception as exc:
-            log_event(
-                log,
-                logging.WARNING,
+            dependency = outages.unavailable_dependency(exc)
+            log.warning(
                 "error page rendered plainly",
-                error=type(exc).__name__,
-                dependency=outages.unavailable_dependency(exc),
+                exc_info=None if dependency else exc,  # a fault of the tool's own: its trace
+                extra={"fields": {"error": type(exc).__name__, "dependency": dependency}},
             )
     template = current_app.jinja_env.get_template("errors/error.html")
     return template.render(request=request, g=g, **page)
