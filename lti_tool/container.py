@@ -15,6 +15,8 @@ from lti_tool.lti.store_purge import purge_store
 from lti_tool.outbound.http import OutboundSession
 from lti_tool.outbound.policy import OutboundPolicy
 from lti_tool.persistence.db import Database
+from lti_tool.persistence.deadlines import DatabaseDeadlines
+from lti_tool.redis_connection import settings_redis_client
 from lti_tool.rules.catalog import Catalog
 from lti_tool.settings import Settings
 
@@ -55,7 +57,7 @@ class Services:
             self.settings, allowed_hosts="", max_body_bytes=1024 * 1024
         )
         if self.settings.redis_url:
-            self.queue = RqQueue(self.settings.redis_url, self.settings.redis_prefix)
+            self.queue = RqQueue(settings_redis_client(self.settings), self.settings.redis_prefix)
         else:
             self.queue = ThreadQueue(self.jobs, self)
         self.maintenance = MaintenanceSchedule(
@@ -100,8 +102,8 @@ def outbound_session(
 def build_services(settings: Settings) -> Services:
     """Connect nothing yet: engines and clients connect lazily on first use. The
     qualification rules are read and validated here, so a bad rules file stops start-up."""
-    db = Database(settings.sqlalchemy_url)
-    store = make_store(db, settings.redis_url, settings.redis_prefix)
+    db = Database(settings.sqlalchemy_url, deadlines=DatabaseDeadlines.from_settings(settings))
+    store = make_store(db, settings)
     http = outbound_session(settings, max_body_bytes=1024 * 1024)
     platform_keys = PlatformKeys(
         store,

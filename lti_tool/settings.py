@@ -32,6 +32,15 @@ class Settings:
     database_url: str = "sqlite:///var/lti_tool.sqlite3"
     redis_url: str = ""
     redis_prefix: str = "lti_tool"
+    # Deadlines on the tool's own dependencies (a request that needs one that is down or not
+    # answering gets a 503 page within them, not a hang): PostgreSQL connect, one statement
+    # (0 = none; migrations have none) and the wait for a free pooled connection; Redis
+    # connect and each command's answer. SQLite has none of them.
+    database_connect_timeout_seconds: int = 5
+    database_statement_timeout_seconds: float = 10.0
+    database_pool_timeout_seconds: float = 5.0
+    redis_connect_timeout_seconds: float = 3.0
+    redis_timeout_seconds: float = 5.0
     secret_key: str = ""
     trusted_proxies: str = ""
     instance_dir: str = "var"
@@ -190,6 +199,19 @@ def load_settings(
         raise SettingsError(
             "outbound_allow_loopback is for development only; in production list the hosts "
             "you trust in outbound_allowed_hosts"
+        )
+    for name in (
+        "database_connect_timeout_seconds",
+        "database_pool_timeout_seconds",
+        "redis_connect_timeout_seconds",
+        "redis_timeout_seconds",
+    ):
+        if not getattr(settings, name) > 0:
+            raise SettingsError(f"{name} must be more than 0, got {getattr(settings, name)}")
+    if settings.database_statement_timeout_seconds < 0:
+        raise SettingsError(
+            "database_statement_timeout_seconds must be 0 (none) or more, "
+            f"got {settings.database_statement_timeout_seconds}"
         )
     for name in ("rate_limit_register_per_minute", "rate_limit_login_per_minute"):
         if getattr(settings, name) < 1:

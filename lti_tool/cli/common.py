@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -36,7 +37,9 @@ def admin_services() -> Iterator[Services]:
     A refusal becomes the command's error message."""
     from lti_tool.container import build_services
 
-    services = build_services(settings())
+    # An operator's command may run one long statement (a retention purge, an export): it gets
+    # the connect and pool deadlines, not the statement deadline meant for requests and jobs.
+    services = build_services(replace(settings(), database_statement_timeout_seconds=0))
     try:
         yield services
     except ToolError as exc:

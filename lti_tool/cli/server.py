@@ -102,18 +102,20 @@ def sandbox(port: int | None) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker for grade syncs and class refreshes (needs LTI_TOOL_REDIS_URL)."""
-    import redis
     from rq import Queue, Worker
 
     from lti_tool.container import TASK_MODULES, build_services
     from lti_tool.jobs.tasks import load_tasks, provide_services
+    from lti_tool.redis_connection import settings_redis_client
 
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException(
             "LTI_TOOL_REDIS_URL is not set: jobs run inside the web process, no worker is needed"
         )
-    connection = redis.Redis.from_url(settings.redis_url)
+    # Deadlines from the settings; RQ itself raises the answer deadline above its own blocking
+    # wait for the next job.
+    connection = settings_redis_client(settings)
     queue = Queue(settings.redis_prefix, connection=connection)
     load_tasks(TASK_MODULES)
     provide_services(lambda: build_services(settings))

@@ -38,11 +38,11 @@ class ThreadQueue:
 class RqQueue:
     backend = "rq"
 
-    def __init__(self, redis_url: str, name: str = QUEUE_NAME) -> None:
-        import redis
+    def __init__(self, connection: Any, name: str = QUEUE_NAME) -> None:
         from rq import Queue
 
-        self._queue = Queue(name, connection=redis.Redis.from_url(redis_url))
+        # ``connection``: from lti_tool/redis_connection.py (connect and answer deadlines).
+        self._queue = Queue(name, connection=connection)
 
     def work_in_process(self, services: Any) -> None:
         """Drain the queue here, without forking (tests and the demo use it)."""

@@ -139,6 +139,13 @@ class RegistryCache:
 
         return self._remembered(("frames",), load) or ()
 
+    def last_frame_origins(self) -> tuple[str, ...]:
+        """``frame_origins`` as last read, however old, without the database (for the
+        answers given while it is down); none if never read."""
+        with self._lock:
+            hit = self._entries.get(("frames",))
+        return hit[1] if hit is not None else ()  # type: ignore[return-value]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

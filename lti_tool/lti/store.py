@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from lti_tool.persistence.db import Database
 from lti_tool.persistence.models import Ephemeral, utcnow
 from lti_tool.persistence.upsert import upsert
+from lti_tool.redis_connection import settings_redis_client
+from lti_tool.settings import Settings
 
 
 class EphemeralStore(Protocol):
@@ -163,12 +165,11 @@ class RedisStore:
 
     backend = "redis"
 
-    def __init__(self, url: str, prefix: str = "lti_tool") -> None:
+    def __init__(self, client: Any, prefix: str = "lti_tool") -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(
-            url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
-        )
+        # Made by lti_tool/redis_connection.py: connect and answer deadlines, one retry.
+        self._redis = client
         self._prefix = prefix
         self._errors = redis.exceptions
 
@@ -230,8 +231,8 @@ def _decode(raw: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def make_store(db: Database, redis_url: str, redis_prefix: str = "lti_tool") -> EphemeralStore:
+def make_store(db: Database, settings: Settings) -> EphemeralStore:
     """Redis when configured, the database otherwise."""
-    if redis_url:
-        return RedisStore(redis_url, redis_prefix)
+    if settings.redis_url:
+        return RedisStore(settings_redis_client(settings), settings.redis_prefix)
     return DatabaseStore(db)

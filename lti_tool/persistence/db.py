@@ -11,13 +11,20 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from lti_tool.persistence.deadlines import DatabaseDeadlines, install_watchdog
+
 
 class Database:
     """One engine and session factory per application."""
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, echo: bool = False, deadlines: DatabaseDeadlines | None = None
+    ) -> None:
+        """``deadlines``: PostgreSQL's connect, statement and pool deadlines (the tool's
+        services have them; migrations and one-off commands that open the database
+        themselves wait as long as it takes)."""
         self.url = url
-        self.engine: Engine = _make_engine(url, echo)
+        self.engine: Engine = _make_engine(url, echo, deadlines)
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -48,7 +55,7 @@ class Database:
         self.engine.dispose()
 
 
-def _make_engine(url: str, echo: bool) -> Engine:
+def _make_engine(url: str, echo: bool, deadlines: DatabaseDeadlines | None = None) -> Engine:
     parsed = make_url(url)
     # hide_parameters: a database error's message (logged) leaves out the values (names,
     # emails, free text) it was sent.
@@ -75,4 +82,10 @@ def _make_engine(url: str, echo: bool) -> Engine:
 
         return engine
     kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
-    return create_engine(url, **kwargs)
+    if deadlines is None:
+        return create_engine(url, **kwargs)
+    url_options = parsed.query.get("options")
+    kwargs.update(deadlines.engine_options(url_options if isinstance(url_options, str) else None))
+    engine = create_engine(url, **kwargs)
+    install_watchdog(engine, deadlines)
+    return engine

@@ -8,7 +8,7 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -16,12 +16,17 @@ from werkzeug.exceptions import HTTPException
 from lti_tool.errors import ToolError
 from lti_tool.logs import log_event
 from lti_tool.persistence.locks import CONFLICT_MESSAGE, WriteConflict
+from lti_tool.web import outages
 
 log = logging.getLogger("lti_tool.web")
 access_log = logging.getLogger("lti_tool.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # PostgreSQL: serialization failure, deadlock, lock not available, unique violation.
 _CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "23505"})
+# How long a client is asked to wait before retrying when a dependency is down.
+RETRY_AFTER_SECONDS = 30
+UNAVAILABLE_TITLE = "Briefly unavailable"
+UNAVAILABLE_MESSAGE = "The tool is briefly unavailable. Please try again in a minute."
 
 
 def is_write_conflict(exc: DBAPIError) -> bool:
@@ -66,25 +71,71 @@ def error_response(
             body["new_window_url"] = new_window_url
         response = jsonify({"error": body})
     else:
-        response = Response(
-            render_template(
-                "errors/error.html",
-                status=status,
-                code=code,
-                title=title,
-                message=message,
-                correlation_id=cid,
-                new_window_url=new_window_url,
-            ),
-            mimetype="text/html",
-        )
+        page = {
+            "status": status,
+            "code": code,
+            "title": title,
+            "message": message,
+            "correlation_id": cid,
+            "new_window_url": new_window_url,
+        }
+        response = Response(_render_error_page(page), mimetype="text/html")
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="lti-tool"'
     return response
 
 
+def _render_error_page(page: dict[str, Any]) -> str:
+    """The error page. With a dependency down, or when the usual rendering fails (a context
+    processor that asks the store for the signed-in administrator), without the context
+    processors: the page that says the tool is unavailable needs nothing that is."""
+    if outages.unavailable_now() is None:
+        try:
+            return render_template("errors/error.html", **page)
+        except Exception as exc:
+            dependency = outages.unavailable_dependency(exc)
+            log.warning(
+                "error page rendered plainly",
+                exc_info=None if dependency else exc,  # a fault of the tool's own: its trace
+                extra={"fields": {"error": type(exc).__name__, "dependency": dependency}},
+            )
+    template = current_app.jinja_env.get_template("errors/error.html")
+    return template.render(request=request, g=g, **page)
+
+
+def dependency_unavailable_response(exc: BaseException, dependency: str) -> Response:
+    """503 with ``Retry-After``: the page (or JSON) saying the tool is briefly unavailable.
+    One warning line per refused request; the traceback at most once a minute per
+    dependency (web/outages.py)."""
+    g.dependency_unavailable = dependency
+    record = outages.outages()
+    with_traceback = record.failed(dependency, unreachable=outages.is_unreachable(exc))
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    log.warning(
+        "request refused: %s unavailable",
+        dependency,
+        exc_info=exc if with_traceback else None,
+        extra={
+            "fields": {
+                "code": "dependency_unavailable",
+                "dependency": dependency,
+                "status": 503,
+                "path": request.path,
+                "error": type(exc).__name__,
+                "reason": reason[0][:200] if reason else "",
+            }
+        },
+    )
+    response = error_response(503, "dependency_unavailable", UNAVAILABLE_TITLE, UNAVAILABLE_MESSAGE)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
+    outages.init_app(app)
+
     @app.before_request
     def _assign_correlation_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")
@@ -147,6 +198,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
+        # Flask wraps what escaped the request's own handling (the session opening, an error
+        # in an error handler) in a 500; a dependency outage there is still a 503.
+        original = getattr(exc, "original_exception", None)
+        dependency = outages.unavailable_dependency(original) if original else None
+        if original is not None and dependency is not None:
+            return dependency_unavailable_response(original, dependency)
         status = exc.code or 500
         return error_response(
             status, exc.name.lower().replace(" ", "_"), exc.name, exc.description or exc.name
@@ -162,6 +219,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
+        dependency = outages.unavailable_dependency(exc)
+        if dependency is not None:
+            return dependency_unavailable_response(exc, dependency)
         log.exception("unhandled error", extra={"fields": {"path": request.path}})
         return error_response(
             500,

@@ -14,12 +14,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Flask, Request, Response, g
+from flask import Flask, Request, Response, g, request
 from flask.sessions import SecureCookieSession
 from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from lti_tool.cookies import FrameSessionInterface
+from lti_tool.web import outages
 from lti_tool.web.page_binding import from_tool_pages
 
 PARAM = "launch_token"
@@ -79,7 +80,15 @@ class LaunchTokenSessionInterface(FrameSessionInterface):
         if token is None or len(token) > 128 or not from_tool_pages(request):
             # A token from elsewhere is refused by web/auth.py; it opens nothing here.
             return super().open_session(app, request)
-        data = _store(app).get(_SESSION_KIND, _hash(token))
+        try:
+            data = _store(app).get(_SESSION_KIND, _hash(token))
+        except Exception as exc:
+            if outages.unavailable_dependency(exc) is None:
+                raise
+            # Raised again by the first before_request hook, where the error handlers (and
+            # the request's correlation id) turn it into the 503 page.
+            g.session_store_error = exc
+            data = None
         return TokenSession(data or {})
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
@@ -88,6 +97,8 @@ class LaunchTokenSessionInterface(FrameSessionInterface):
         token = carried()
         if token is None and isinstance(session, TokenSession):
             return
+        if outages.unavailable_now() is not None:
+            return  # the 503 page of an outage: the store may be what is down
         if token is None:
             super().save_session(app, session, response)
             return
@@ -108,6 +119,13 @@ def _hash(token: str) -> str:
 
 def init_app(app: Flask) -> None:
     app.session_interface = LaunchTokenSessionInterface()
+
+    @app.before_request
+    def _store_failed_at_session_open() -> None:
+        failure = g.pop("session_store_error", None)
+        if failure is not None and request.blueprint != "ops":
+            raise failure
+
     app.url_defaults(_add_token)
     app.jinja_env.globals["launch_token_field"] = launch_token_field
     app.jinja_env.globals["carried_launch_token"] = carried

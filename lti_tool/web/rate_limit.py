@@ -23,6 +23,7 @@ from flask import Flask, Response, request
 from lti_tool.container import Services
 from lti_tool.logs import log_event
 from lti_tool.web.errors import error_response
+from lti_tool.web.outages import unavailable_dependency
 
 log = logging.getLogger("lti_tool.rate_limit")
 WINDOW_SECONDS = 60
@@ -106,7 +107,9 @@ def init_app(app: Flask) -> None:
         try:
             count = counter.hit(f"{limit.name}:{client_key(request.remote_addr)}", window)
         except Exception as exc:  # Redis down: let the request through, say so in the log
-            log_event(log, logging.WARNING, "rate limit unavailable", error=type(exc).__name__)
+            if unavailable_dependency(exc) is None:
+                log_event(log, logging.WARNING, "rate limit unavailable", error=type(exc).__name__)
+            # Redis down: the page needs it too and its 503 is logged; one line is enough.
             return None
         if count <= limit.per_minute(services):
             return None

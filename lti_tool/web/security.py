@@ -108,14 +108,23 @@ def allow_form_to(url: str) -> None:
 
 
 def _platform_origins() -> list[str]:
-    """The origins of registrations with an active deployment; none when the database is
-    down (that must not turn every answer, even /healthz, into a 500)."""
-    from flask import current_app
+    """The origins of registrations with an active deployment; when the database is down, the
+    ones last read (that must not turn every answer into a 500, nor wait for it)."""
+    from flask import current_app, request
 
+    from lti_tool.web.outages import DATABASE, unavailable_now
+
+    if request.blueprint == "ops":
+        return []  # the probes' JSON is never framed, and /healthz must not need the database
+    cache = current_app.extensions["lti_tool"].registry_cache
+    if unavailable_now() == DATABASE:
+        # The 503 page of a database outage: the origins last read, so the page still shows
+        # inside the LMS frame, without waiting for the database again.
+        return list(cache.last_frame_origins())
     try:
-        return list(current_app.extensions["lti_tool"].registry_cache.frame_origins())
+        return list(cache.frame_origins())
     except SQLAlchemyError:
-        return []
+        return list(cache.last_frame_origins())
 
 
 def content_security_policy() -> str:

@@ -327,7 +327,7 @@ def test_canvas_dynamic_registration_then_the_first_launch_needs_no_step_on_the_
         keys=platform.keys,
     )
     launcher = Launcher(tool, canvas, create_sandbox_app(canvas))
-    before = _frame_ancestors(tool.test_client().get("/healthz"))
+    before = _frame_ancestors(tool.test_client().get("/no-such-page"))
     assert "https://*.instructure.com" not in before  # no active deployment yet
     launched = launcher.launch(tool.test_client())
     assert launched.status_code == 200, launched.get_data(as_text=True)
