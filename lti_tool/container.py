@@ -12,6 +12,7 @@ from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.registry_cache import RegistryCache
 from lti_tool.lti.store import EphemeralStore, make_store
 from lti_tool.lti.store_purge import purge_store
+from lti_tool.outages import OutageClock
 from lti_tool.outbound.http import OutboundSession
 from lti_tool.outbound.policy import OutboundPolicy
 from lti_tool.persistence.db import Database
@@ -49,8 +50,11 @@ class Services:
     registration_http: OutboundSession = field(init=False)
     queue: JobQueue = field(init=False)
     maintenance: MaintenanceSchedule = field(init=False)
+    # When each dependency that is down now went down (the health page shows it).
+    outages: OutageClock = field(init=False)
 
     def __post_init__(self) -> None:
+        self.outages = OutageClock(self.settings.redis_url, self.settings.redis_prefix)
         self.registration_http = outbound_session(
             self.settings, allowed_hosts="", max_body_bytes=1024 * 1024
         )

@@ -103,9 +103,10 @@ def sandbox(port: int | None) -> None:
 def worker(burst: bool) -> None:
     """Run an RQ worker for grade syncs and class refreshes (needs LTI_TOOL_REDIS_URL)."""
     import redis
-    from rq import Queue, Worker
+    from rq import Queue
 
     from lti_tool.container import TASK_MODULES, build_services
+    from lti_tool.jobs.heartbeat import ToolWorker, WorkerHeartbeat
     from lti_tool.jobs.tasks import load_tasks, provide_services
 
     settings = _settings()
@@ -118,4 +119,11 @@ def worker(burst: bool) -> None:
     load_tasks(TASK_MODULES)
     provide_services(lambda: build_services(settings))
     click.echo(f"worker on queue {settings.redis_prefix!r}")
-    Worker([queue], connection=connection).work(burst=burst)
+    rq_worker = ToolWorker([queue], connection=connection)
+    # Its own key, written every few seconds: the health page judges workers by it.
+    heartbeat = WorkerHeartbeat(connection, settings.redis_prefix, rq_worker.name)
+    heartbeat.start()
+    try:
+        rq_worker.work(burst=burst)
+    finally:
+        heartbeat.stop()

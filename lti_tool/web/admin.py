@@ -33,6 +33,7 @@ from lti_tool.web.admin_auth import (
     current_admin,
     form_refusal,
     require_admin,
+    require_admin_even_in_outage,
     require_tool_admin,
 )
 from lti_tool.web.admin_completion import add_completion_routes
@@ -202,7 +203,7 @@ def audit() -> str:
 
 
 @bp.get("/health")
-@require_admin
+@require_admin_even_in_outage
 def health_page() -> str:
     return render_template("admin/health.html", report=health.health_report(services(), admin()))
 

@@ -28,9 +28,11 @@ from lti_tool.admin.login import (
     LoginRefused,
     log_in,
     log_out,
+    outage_admin,
     resolve_admin_session,
 )
 from lti_tool.errors import Forbidden, NotAuthenticated, NotFound, ToolError
+from lti_tool.outages import dependency_down
 from lti_tool.web.auth import bearer_token, current_launch, services
 from lti_tool.web.errors import wants_json
 from lti_tool.web.launch_token import page_token
@@ -41,6 +43,7 @@ __all__ = [
     "current_admin",
     "form_refusal",
     "require_admin",
+    "require_admin_even_in_outage",
     "require_tool_admin",
 ]
 
@@ -51,24 +54,31 @@ ADMIN_COOKIE = "lti_tool_admin"
 def current_admin() -> AdminIdentity | None:
     """The admin behind this request (a tool-admin session first), looked up once."""
     if "admin_identity" not in g:
-        identity = None
-        # A launch token sent with the request decides alone: the admin cookie must not lend
-        # its rights to a request that names another session (defence in depth beside
-        # SameSite=Strict).
-        if bearer_token() is None and page_token(request) is None:
-            identity = resolve_admin_session(services(), request.cookies.get(ADMIN_COOKIE))
-        if identity is None:
-            found = current_launch()
-            if found is not None and found.launch.is_admin:
-                launch = found.launch
-                identity = AdminIdentity(
-                    name=launch.user.name or f"user {launch.sub}",
-                    kind="lms_admin",
-                    registration_pk=launch.registration.pk,
-                    user_pk=launch.user_pk,
-                )
-        g.admin_identity = identity
+        # Looked up once: when the store or database is down the lookup raises, and the error
+        # page that follows (which asks again, for its header) must not raise a second time.
+        g.admin_identity = None
+        g.admin_identity = _find_admin()
     return cast(AdminIdentity | None, g.admin_identity)
+
+
+def _find_admin() -> AdminIdentity | None:
+    identity = None
+    # A launch token sent with the request decides alone: the admin cookie must not lend
+    # its rights to a request that names another session (defence in depth beside
+    # SameSite=Strict).
+    if bearer_token() is None and page_token(request) is None:
+        identity = resolve_admin_session(services(), request.cookies.get(ADMIN_COOKIE))
+    if identity is None:
+        found = current_launch()
+        if found is not None and found.launch.is_admin:
+            launch = found.launch
+            identity = AdminIdentity(
+                name=launch.user.name or f"user {launch.sub}",
+                kind="lms_admin",
+                registration_pk=launch.registration.pk,
+                user_pk=launch.user_pk,
+            )
+    return identity
 
 
 def safe_next(value: str | None) -> str | None:
@@ -124,6 +134,29 @@ def require_admin(view: F) -> F:
                 return sign_in
             _refuse()
         return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def require_admin_even_in_outage(view: F) -> F:
+    """As ``require_admin``; and while the store or database cannot be reached, a tool admin
+    whose signed session cookie checks out without them (``outage_admin``). Only for the
+    read-only health page: every other page waits for the store to decide."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            current_admin()
+        except Exception as exc:
+            if dependency_down(exc) is None:
+                raise
+            identity = None
+            if bearer_token() is None and page_token(request) is None:
+                identity = outage_admin(services(), request.cookies.get(ADMIN_COOKIE))
+            if identity is None:
+                raise  # no valid signed cookie: the outage's error page, no health data
+            g.admin_identity = identity
+        return require_admin(view)(*args, **kwargs)
 
     return cast(F, wrapper)
 
