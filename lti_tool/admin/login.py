@@ -19,7 +19,7 @@ The token is also signed with the tool's secret key (random part, account, time 
 ``itsdangerous``). While the store answers, only the store decides: a token it does not hold
 (signed out, expired, forged) is refused. While the store cannot be reached, the health page,
 and nothing else, accepts a token whose signature is valid and younger than a session
-(``outage_admin``): the one page an administrator needs during an outage
+(``health_page_admin``): the one page an administrator needs during an outage
 (docs/security.md, "Admin sign-in during a store outage").
 """
 
@@ -28,17 +28,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from lti_tool.admin import bounded
 from lti_tool.admin.accounts import authenticate
 from lti_tool.admin.identity import AdminIdentity
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
 from lti_tool.logs import log_event
-from lti_tool.outages import REDIS, dependency_down
+from lti_tool.outages import dependency_down
 from lti_tool.persistence.models import ToolAdmin
 
 log = logging.getLogger("lti_tool.admin")
@@ -53,6 +55,7 @@ MAX_FAILURES_ANYWHERE = 20  # per username, for browsers that are not known clie
 LOCKOUT_SECONDS = 15 * 60
 WAIT = "Wait 15 minutes and try again."
 MAX_TOKEN_LENGTH = 256
+SIGN_IN_SECONDS = 2.0  # each step of the health page's sign-in check
 _TOKEN_SALT = "lti-tool admin session"  # noqa: S105 (a namespace for the signature, no secret)
 
 
@@ -203,31 +206,28 @@ def resolve_admin_session(services: Services, token: str | None) -> AdminIdentit
     return _identity(account)
 
 
-def outage_admin(services: Services, token: str | None) -> AdminIdentity | None:
-    """For the health page only, while the store or the database cannot be reached: the
-    tool admin the session token names, or None.
+def health_page_admin(services: Services, token: str | None) -> AdminIdentity | None:
+    """The tool admin a session token belongs to, for the health page only: it works while
+    the store or the database is down or hangs. Each step has its own deadline
+    (``SIGN_IN_SECONDS``); nothing here raises for a dependency that is down.
 
-    When the store answers it still decides alone (a signed-out token stays refused). When
-    it does not, the token's signature (the tool's secret key) and age (at most a session's
-    lifetime) stand in for it, and the account is checked in the database if that answers.
-    Raises nothing: a dependency that is down just means less can be checked."""
+    When the store answers it decides alone, as everywhere (a signed-out token stays
+    refused). When it does not, the token's signature (the tool's secret key) and age (at
+    most a session's lifetime) stand in for it. The account is then checked in the database
+    (still there, still active) when the database answers; when it does not, the store's
+    record or the signature is all there is."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     try:
-        data = services.store.get(SESSION_KIND, _hash(token))
-    except Exception as exc:
-        if dependency_down(exc) != REDIS:
-            return None
+        data = _answer("sign-in store", services.store.get, SESSION_KIND, _hash(token))
+    except _Unanswered:
         data = _signed(services.settings.secret_key, token)
     if data is None:
         return None
     account_pk = int(data.get("account_pk", 0))
     try:
-        with services.db.read_only() as session:
-            account = session.get(ToolAdmin, account_pk)
-    except Exception as exc:
-        if dependency_down(exc) is None:
-            return None
+        account = _answer("sign-in database", _account, services, account_pk)
+    except _Unanswered:
         name = str(data.get("username") or f"account {account_pk}")
         return AdminIdentity(
             name=name, kind="tool_admin", registration_pk=None, account_pk=account_pk
@@ -235,6 +235,26 @@ def outage_admin(services: Services, token: str | None) -> AdminIdentity | None:
     if account is None or not account.active:
         return None
     return _identity(account)
+
+
+class _Unanswered(Exception):
+    """A dependency is down or did not answer before the deadline."""
+
+
+def _answer(slots: str, fn: Any, *args: Any) -> Any:
+    try:
+        return bounded.start(slots, fn, *args).result(time.monotonic() + SIGN_IN_SECONDS)
+    except bounded.NotAnswering:
+        raise _Unanswered from None
+    except Exception as exc:
+        if dependency_down(exc) is None:
+            raise
+        raise _Unanswered from exc
+
+
+def _account(services: Services, account_pk: int) -> ToolAdmin | None:
+    with services.db.read_only() as session:
+        return session.get(ToolAdmin, account_pk)
 
 
 def _signed(secret_key: str, token: str) -> dict[str, Any] | None:

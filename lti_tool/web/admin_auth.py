@@ -26,13 +26,12 @@ from lti_tool.admin.login import (
     SESSION_TTL_SECONDS,
     LockedOut,
     LoginRefused,
+    health_page_admin,
     log_in,
     log_out,
-    outage_admin,
     resolve_admin_session,
 )
 from lti_tool.errors import Forbidden, NotAuthenticated, NotFound, ToolError
-from lti_tool.outages import dependency_down
 from lti_tool.web.auth import bearer_token, current_launch, services
 from lti_tool.web.errors import wants_json
 from lti_tool.web.launch_token import page_token
@@ -139,23 +138,18 @@ def require_admin(view: F) -> F:
 
 
 def require_admin_even_in_outage(view: F) -> F:
-    """As ``require_admin``; and while the store or database cannot be reached, a tool admin
-    whose signed session cookie checks out without them (``outage_admin``). Only for the
-    read-only health page: every other page waits for the store to decide."""
+    """As ``require_admin``, for the read-only health page: a tool admin's session cookie is
+    checked in a way that works while the store or the database is down or hangs
+    (``health_page_admin``). Every other page waits for the store to decide."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            current_admin()
-        except Exception as exc:
-            if dependency_down(exc) is None:
-                raise
-            identity = None
-            if bearer_token() is None and page_token(request) is None:
-                identity = outage_admin(services(), request.cookies.get(ADMIN_COOKIE))
-            if identity is None:
-                raise  # no valid signed cookie: the outage's error page, no health data
-            g.admin_identity = identity
+        if "admin_identity" not in g and bearer_token() is None and page_token(request) is None:
+            identity = health_page_admin(services(), request.cookies.get(ADMIN_COOKIE))
+            if identity is not None:
+                g.admin_identity = identity
+        # Otherwise as every admin page: an LMS admin's launch, the sign-in page, or (the
+        # store being down) the outage's error page, with no health data.
         return require_admin(view)(*args, **kwargs)
 
     return cast(F, wrapper)
