@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lti_tool.crypto import SecretBox
@@ -52,6 +53,8 @@ class Services:
     maintenance: MaintenanceSchedule = field(init=False)
     # When each dependency that is down now went down (the health page shows it).
     outages: OutageClock = field(init=False)
+    # More work for the maintenance tick, each called with these services.
+    upkeep: list[Callable[[Services], object]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.outages = OutageClock(self.settings.redis_url, self.settings.redis_prefix)
@@ -62,9 +65,16 @@ class Services:
             self.queue = RqQueue(self.settings.redis_url, self.settings.redis_prefix)
         else:
             self.queue = ThreadQueue(self.jobs, self)
-        self.maintenance = MaintenanceSchedule(
-            self.settings.store_purge_seconds, lambda: self.queue.enqueue(purge_store)
-        )
+        self.maintenance = MaintenanceSchedule(self.settings.store_purge_seconds, self._upkeep)
+
+    def _upkeep(self) -> None:
+        """The maintenance tick: the features' upkeep (``web/__init__.py`` adds the sweep of grade
+        syncs the queue lost), then the store purge."""
+        try:
+            for chore in self.upkeep:
+                chore(self)
+        finally:
+            self.queue.enqueue(purge_store)
 
     def start_maintenance(self) -> None:
         """Purge expired store rows on a schedule (the web app calls it; CLI commands that
