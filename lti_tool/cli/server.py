@@ -106,7 +106,7 @@ def worker(burst: bool) -> None:
     from rq import Queue
 
     from lti_tool.container import TASK_MODULES, build_services
-    from lti_tool.jobs.heartbeat import ToolWorker, WorkerHeartbeat
+    from lti_tool.jobs.heartbeat import run_worker
     from lti_tool.jobs.tasks import load_tasks, provide_services
 
     settings = _settings()
@@ -119,11 +119,6 @@ def worker(burst: bool) -> None:
     load_tasks(TASK_MODULES)
     provide_services(lambda: build_services(settings))
     click.echo(f"worker on queue {settings.redis_prefix!r}")
-    rq_worker = ToolWorker([queue], connection=connection)
-    # Its own key, written every few seconds: the health page judges workers by it.
-    heartbeat = WorkerHeartbeat(connection, settings.redis_prefix, rq_worker.name)
-    heartbeat.start()
-    try:
-        rq_worker.work(burst=burst)
-    finally:
-        heartbeat.stop()
+    # With its own heartbeat key (the health page judges workers by it), started again if
+    # a Redis outage makes RQ's worker quit.
+    run_worker(connection, queue, settings.redis_prefix, burst=burst)

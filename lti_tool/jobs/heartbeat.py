@@ -12,6 +12,11 @@ Two remedies:
 - ``ToolWorker``: RQ's worker, which registers itself again when its heartbeat finds the
   registration gone (so RQ's own tools count it too), and retries a lost Redis every few
   seconds rather than backing off to a minute.
+
+RQ's worker quits when Redis fails it anywhere but while it waits for a job (a job finishing
+during the outage, a heartbeat while one runs). ``run_worker`` then starts a new one once
+Redis answers, so ``lti-tool worker`` runs on through an outage; it stops for good only when
+asked to (a signal) or in burst mode.
 """
 
 from __future__ import annotations
@@ -99,6 +104,36 @@ def live_workers(client: Any, prefix: str) -> list[dict[str, Any]]:
         if isinstance(value, dict):
             found.append(value)
     return found
+
+
+RESTART_PAUSE_SECONDS = 2.0
+
+
+def run_worker(connection: Any, queue: Any, prefix: str, burst: bool = False) -> None:
+    """Run ``ToolWorker``s on ``queue`` with a heartbeat, one after another if Redis makes
+    one quit, until a worker is asked to stop (or the queue is empty, in burst mode)."""
+    while True:
+        worker = ToolWorker([queue], connection=connection)
+        heartbeat = WorkerHeartbeat(connection, prefix, worker.name)
+        heartbeat.start()
+        try:
+            worker.work(burst=burst)
+        except Exception as exc:  # the teardown's own Redis calls during an outage
+            log.warning("worker stopped: %s", type(exc).__name__)
+        finally:
+            heartbeat.stop()
+        if burst or worker._stop_requested:
+            return
+        log.warning("worker quit without being asked to (Redis lost?): starting a new one")
+        _wait_for_redis(connection)
+
+
+def _wait_for_redis(connection: Any) -> None:
+    while True:
+        time.sleep(RESTART_PAUSE_SECONDS)
+        with contextlib.suppress(Exception):  # still down: the heartbeat has said so already
+            connection.ping()
+            return
 
 
 class ToolWorker(Worker):

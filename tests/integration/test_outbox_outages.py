@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -21,7 +25,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from lti_tool.grading.sync import run_sync
+from lti_tool.admin.health import health_report
+from lti_tool.admin.identity import command_line_identity
+from lti_tool.grading.sync import run_sync, start_sync
 from lti_tool.grading.sync_sweep import requeue_lost_syncs
 from lti_tool.lti.keys import SigningKey
 from lti_tool.persistence.models import (
@@ -210,3 +216,85 @@ def test_a_database_outage_mid_sync_posts_no_score_twice(
     with services.db.read_only() as session:
         assert set(session.scalars(select(OutboxRow.status))) == {"delivered"}
         assert set(session.scalars(select(SyncJobRow.status))) == {"done"}
+
+
+def _worker_env(launcher: Launcher, tmp_path: Path) -> dict[str, str]:
+    settings = launcher.app.extensions["lti_tool"].settings
+    return {
+        **os.environ,
+        "LTI_TOOL_ENV": "development",
+        "LTI_TOOL_OUTBOUND_ALLOW_LOOPBACK": "1",
+        "LTI_TOOL_BASE_URL": settings.base_url,
+        "LTI_TOOL_DATABASE_URL": settings.database_url,
+        "LTI_TOOL_REDIS_URL": settings.redis_url,
+        "LTI_TOOL_REDIS_PREFIX": settings.redis_prefix,
+        "LTI_TOOL_SECRET_KEY": settings.secret_key,
+        "LTI_TOOL_INSTANCE_DIR": str(tmp_path / "worker"),
+        "LTI_TOOL_LOG_LEVEL": "WARNING",
+    }
+
+
+def test_a_worker_busy_when_redis_stops_runs_on_and_nothing_is_lost(
+    launcher: Launcher, redis_server: RedisServer, ags: Any, tmp_path: Path
+) -> None:
+    students = 24
+    services = launcher.app.extensions["lti_tool"]
+    staff, headers = _results_for(launcher, students)
+    ags.reset(latency=0.5)
+    assert staff.post("/api/context/grade-sync", headers=headers).status_code == 202
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "lti_tool.cli", "worker"],
+        env=_worker_env(launcher, tmp_path),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait(lambda: len(ags.score_posts) >= 4, "the worker to start sending scores")
+        redis_server.stop()  # the job's record, its result and the worker's registration go
+        with services.db.read_only() as session:
+            context_pk = session.scalar(select(OutboxRow.context_pk).limit(1))
+        _wait(
+            lambda: _settled(services),
+            "the sync to finish its rows during the outage",
+        )
+        time.sleep(3)  # RQ's worker meets the outage when the job ends
+        redis_server.start()
+        _wait(lambda: _live_worker_count(services) == 1, "the health page to see the worker")
+        assert worker.poll() is None, "lti-tool worker quit during the outage"
+
+        # What failed during the outage is sent by the next sync; nothing twice.
+        assert context_pk is not None
+        start_sync(services, context_pk)
+        _wait(lambda: _all_delivered(services), "the next sync to deliver the rest")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    per_student = _posts_per_student(ags)
+    assert sorted(per_student) == sorted(f"s{n:03d}" for n in range(students))
+    resent = [sub for sub, count in per_student.items() if count > 1]
+    for sub in resent:  # only a score the platform had answered "already there" for
+        assert sum(1 for p in ags.score_posts if p.user_id == sub and p.status == 200) == 1
+
+
+def _settled(services: Any) -> bool:
+    with services.db.read_only() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxRow)
+                .where(OutboxRow.status.in_(["pending", "sending"]))
+            )
+            == 0
+        )
+
+
+def _all_delivered(services: Any) -> bool:
+    with services.db.read_only() as session:
+        return set(session.scalars(select(OutboxRow.status))) == {"delivered"}
+
+
+def _live_worker_count(services: Any) -> int:
+    report = health_report(services, command_line_identity("test"))
+    check = next(c for c in report.checks if c.name == "Background jobs")
+    return int(check.detail.split(" ", 1)[0]) if check.detail[0].isdigit() else 0
