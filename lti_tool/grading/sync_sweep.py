@@ -27,6 +27,7 @@ from lti_tool.jobs.queue import RqQueue
 from lti_tool.persistence.models import OutboxRow, SyncJobRow, utcnow
 
 log = logging.getLogger("lti_tool.grading")
+SWEEP_KIND = "sync_requeued"
 
 
 def requeue_lost_syncs(services: Services) -> int:
@@ -44,7 +45,13 @@ def requeue_lost_syncs(services: Services) -> int:
                 )
             )
         )
-    lost = [job_id for job_id in candidates if not queue.is_waiting_or_running(queue_key(job_id))]
+    lost = [
+        job_id
+        for job_id in candidates
+        if not queue.is_waiting_or_running(queue_key(job_id))
+        # Every web process runs the sweep: one of them queues each lost job.
+        and services.store.add(SWEEP_KIND, job_id, {}, services.settings.sync_stale_seconds)
+    ]
     for job_id in lost:
         with services.db.unit_of_work() as session:
             session.execute(
