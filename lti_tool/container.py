@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lti_tool.crypto import SecretBox
@@ -12,6 +13,7 @@ from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.registry_cache import RegistryCache
 from lti_tool.lti.store import EphemeralStore, make_store
 from lti_tool.lti.store_purge import purge_store
+from lti_tool.outages import OutageClock
 from lti_tool.outbound.http import OutboundSession
 from lti_tool.outbound.policy import OutboundPolicy
 from lti_tool.persistence.db import Database
@@ -51,8 +53,13 @@ class Services:
     registration_http: OutboundSession = field(init=False)
     queue: JobQueue = field(init=False)
     maintenance: MaintenanceSchedule = field(init=False)
+    # When each dependency that is down now went down (the health page shows it).
+    outages: OutageClock = field(init=False)
+    # More work for the maintenance tick, each called with these services.
+    upkeep: list[Callable[[Services], object]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.outages = OutageClock(self.settings.redis_url, self.settings.redis_prefix)
         self.registration_http = outbound_session(
             self.settings, allowed_hosts="", max_body_bytes=1024 * 1024
         )
@@ -60,9 +67,16 @@ class Services:
             self.queue = RqQueue(settings_redis_client(self.settings), self.settings.redis_prefix)
         else:
             self.queue = ThreadQueue(self.jobs, self)
-        self.maintenance = MaintenanceSchedule(
-            self.settings.store_purge_seconds, lambda: self.queue.enqueue(purge_store)
-        )
+        self.maintenance = MaintenanceSchedule(self.settings.store_purge_seconds, self._upkeep)
+
+    def _upkeep(self) -> None:
+        """The maintenance tick: the features' upkeep (``web/__init__.py`` adds the sweep of grade
+        syncs the queue lost), then the store purge."""
+        try:
+            for chore in self.upkeep:
+                chore(self)
+        finally:
+            self.queue.enqueue(purge_store)
 
     def start_maintenance(self) -> None:
         """Purge expired store rows on a schedule (the web app calls it; CLI commands that

@@ -14,6 +14,13 @@ the limits. Per 15 minutes:
 
 A success frees the slots of that browser (or username and address) only, so the admin's own
 sign-in does not hand a guesser a fresh allowance.
+
+The token is also signed with the tool's secret key (random part, account, time of issue:
+``itsdangerous``). While the store answers, only the store decides: a token it does not hold
+(signed out, expired, forged) is refused. While the store cannot be reached, the health page,
+and nothing else, accepts a token whose signature is valid and younger than a session
+(``health_page_admin``): the one page an administrator needs during an outage
+(docs/security.md, "Admin sign-in during a store outage").
 """
 
 from __future__ import annotations
@@ -21,14 +28,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from lti_tool.admin import bounded
 from lti_tool.admin.accounts import authenticate
 from lti_tool.admin.identity import AdminIdentity
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
 from lti_tool.logs import log_event
+from lti_tool.outages import unavailable_dependency
 from lti_tool.persistence.models import ToolAdmin
 
 log = logging.getLogger("lti_tool.admin")
@@ -42,6 +54,9 @@ MAX_FAILURES_PER_ADDRESS = 10  # per address, whatever the usernames
 MAX_FAILURES_ANYWHERE = 20  # per username, for browsers that are not known clients
 LOCKOUT_SECONDS = 15 * 60
 WAIT = "Wait 15 minutes and try again."
+MAX_TOKEN_LENGTH = 256
+SIGN_IN_SECONDS = 2.0  # each step of the health page's sign-in check
+_TOKEN_SALT = "lti-tool admin session"  # noqa: S105 (a namespace for the signature, no secret)
 
 
 class LoginRefused(ToolError):
@@ -148,7 +163,7 @@ def log_in(
     # Only this browser's own count (or this username at this address) starts again.
     own = buckets[0] if known_client is not None else buckets[1]
     _free_slots(services, own.key, own.limit)
-    token = secrets.token_urlsafe(32)
+    token = _new_token(services.settings.secret_key, identity)
     services.store.put(
         SESSION_KIND,
         _hash(token),
@@ -165,10 +180,21 @@ def _identity(account: ToolAdmin) -> AdminIdentity:
     )
 
 
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=_TOKEN_SALT)
+
+
+def _new_token(secret_key: str, identity: AdminIdentity) -> str:
+    """A random token that also carries, signed, the account it was issued to."""
+    value = {"r": secrets.token_urlsafe(32), "a": identity.account_pk}
+    return str(_serializer(secret_key).dumps(value))
+
+
 def resolve_admin_session(services: Services, token: str | None) -> AdminIdentity | None:
     """The tool admin a session token belongs to; None when it is missing, forged, expired or
-    the account was deactivated since."""
-    if not token or len(token) > 128:
+    the account was deactivated since. Raises the store's or database's error when either
+    cannot be reached."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     data: dict[str, Any] | None = services.store.get(SESSION_KIND, _hash(token))
     if data is None:
@@ -180,7 +206,70 @@ def resolve_admin_session(services: Services, token: str | None) -> AdminIdentit
     return _identity(account)
 
 
+def health_page_admin(services: Services, token: str | None) -> AdminIdentity | None:
+    """The tool admin a session token belongs to, for the health page only: it works while
+    the store or the database is down or hangs. Each step has its own deadline
+    (``SIGN_IN_SECONDS``); nothing here raises for a dependency that is down.
+
+    When the store answers it decides alone, as everywhere (a signed-out token stays
+    refused). When it does not, the token's signature (the tool's secret key) and age (at
+    most a session's lifetime) stand in for it. The account is then checked in the database
+    (still there, still active) when the database answers; when it does not, the store's
+    record or the signature is all there is."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        data = _answer("sign-in store", services.store.get, SESSION_KIND, _hash(token))
+    except _Unanswered:
+        data = _signed(services.settings.secret_key, token)
+    if data is None:
+        return None
+    account_pk = int(data.get("account_pk", 0))
+    try:
+        account = _answer("sign-in database", _account, services, account_pk)
+    except _Unanswered:
+        name = str(data.get("username") or f"account {account_pk}")
+        return AdminIdentity(
+            name=name, kind="tool_admin", registration_pk=None, account_pk=account_pk
+        )
+    if account is None or not account.active:
+        return None
+    return _identity(account)
+
+
+class _Unanswered(Exception):
+    """A dependency is down or did not answer before the deadline."""
+
+
+def _answer(slots: str, fn: Any, *args: Any) -> Any:
+    try:
+        return bounded.start(slots, fn, *args).result(time.monotonic() + SIGN_IN_SECONDS)
+    except bounded.NotAnswering:
+        raise _Unanswered from None
+    except Exception as exc:
+        if unavailable_dependency(exc) is None:
+            raise
+        raise _Unanswered from exc
+
+
+def _account(services: Services, account_pk: int) -> ToolAdmin | None:
+    with services.db.read_only() as session:
+        return session.get(ToolAdmin, account_pk)
+
+
+def _signed(secret_key: str, token: str) -> dict[str, Any] | None:
+    """The account a token was issued to, when its signature is ours and it is younger than
+    a session; None for a forged, altered, expired or old-style (unsigned) token."""
+    try:
+        value = _serializer(secret_key).loads(token, max_age=SESSION_TTL_SECONDS)
+    except BadSignature:  # also SignatureExpired
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("a"), int):
+        return None
+    return {"account_pk": value["a"]}
+
+
 def log_out(services: Services, token: str | None) -> None:
     """End the session (a missing or unknown token is fine)."""
-    if token and len(token) <= 128:
+    if token and len(token) <= MAX_TOKEN_LENGTH:
         services.store.delete(SESSION_KIND, _hash(token))

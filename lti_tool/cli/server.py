@@ -102,9 +102,10 @@ def sandbox(port: int | None) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker for grade syncs and class refreshes (needs LTI_TOOL_REDIS_URL)."""
-    from rq import Queue, Worker
+    from rq import Queue
 
     from lti_tool.container import TASK_MODULES, build_services
+    from lti_tool.jobs.heartbeat import run_worker
     from lti_tool.jobs.tasks import load_tasks, provide_services
     from lti_tool.redis_connection import settings_redis_client
 
@@ -120,4 +121,6 @@ def worker(burst: bool) -> None:
     load_tasks(TASK_MODULES)
     provide_services(lambda: build_services(settings))
     click.echo(f"worker on queue {settings.redis_prefix!r}")
-    Worker([queue], connection=connection).work(burst=burst)
+    # With its own heartbeat key (the health page judges workers by it), started again if
+    # a Redis outage makes RQ's worker quit.
+    run_worker(connection, queue, settings.redis_prefix, burst=burst)

@@ -12,6 +12,10 @@ A score the platform refuses for what it is (a 4xx other than 401/403, which are
 token, and 408/429, which are about timing) becomes "refused" with the platform's words: the
 same body would be refused again, so later syncs leave it until the result changes (a new row).
 Any other failure is "failed" and the next sync sends it again.
+
+A database outage mid-sync: each worker keeps the scores it has sent and waits for the
+database to record them (``_record_and_claim``), so they are not posted again; a sync whose
+job the queue lost (a Redis restart) is queued again by ``grading/sync_sweep.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import datetime as dt
 import itertools
 import logging
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,6 +44,7 @@ from lti_tool.jobs.tasks import task
 from lti_tool.lti.claims import SCOPE_SCORE
 from lti_tool.lti.platform_services import service_connector
 from lti_tool.lti.service_client import ToolServiceConnector
+from lti_tool.outages import DATABASE, unavailable_dependency
 from lti_tool.persistence.models import (
     Context,
     Deployment,
@@ -52,6 +58,9 @@ from lti_tool.persistence.models import (
 # Rows a worker claims (and then records) per transaction: 2 commits per score became one
 # per CHUNK scores, which was most of a sync's own cost (bench_grades).
 CHUNK = 4
+# How long a sync waits for the database to record scores it has sent (a failover, a
+# restart). Past it the job fails; its rows left "sending" are sent again by a later sync.
+RECORD_PATIENCE_SECONDS = 300.0
 log = logging.getLogger("lti_tool.grading")
 
 
@@ -91,8 +100,13 @@ def start_sync(services: Services, context_pk: int) -> str:
         job = session.get(SyncJobRow, job_id)
         assert job is not None
         job.total = total
-    services.queue.enqueue(run_sync, job_id)
+    services.queue.enqueue(run_sync, job_id, job_key=queue_key(job_id))
     return job_id
+
+
+def queue_key(job_id: str) -> str:
+    """The name of a sync's job in the queue (``grading/sync_sweep.py`` looks for it)."""
+    return f"sync-{job_id}"
 
 
 @task
@@ -202,9 +216,7 @@ def _deliver(
         sent: list[tuple[int, str, str | None]] = []
         while True:
             chunk = next_chunk()
-            with services.db.unit_of_work() as session:
-                _record(session, sent)
-                claimed = _claim(session, chunk)
+            claimed = _record_and_claim(services, sent, chunk)
             if not chunk:
                 return
             sent = [
@@ -220,6 +232,30 @@ def _deliver(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for future in [pool.submit(worker) for _ in range(min(workers, len(rows)))]:
             future.result()
+
+
+def _record_and_claim(
+    services: Services, sent: list[tuple[int, str, str | None]], chunk: list[OutboxRow]
+) -> set[int]:
+    """Record what was sent and claim the next rows, in one transaction. While the database
+    is down this waits for it (up to ``RECORD_PATIENCE_SECONDS``): the scores just sent are
+    known only here, and giving up would leave them "sending", to be posted again."""
+    deadline = time.monotonic() + RECORD_PATIENCE_SECONDS
+    pause = 0.5
+    while True:
+        try:
+            with services.db.unit_of_work() as session:
+                _record(session, sent)
+                return _claim(session, chunk)
+        except Exception as exc:
+            if unavailable_dependency(exc) != DATABASE or time.monotonic() + pause > deadline:
+                raise
+            log.warning(
+                "grade sync waits for the database",
+                extra={"fields": {"scores_to_record": len(sent), "error": type(exc).__name__}},
+            )
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)
 
 
 def _claim(session: Any, chunk: list[OutboxRow]) -> set[int]:

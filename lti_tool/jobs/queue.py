@@ -20,8 +20,9 @@ QUEUE_NAME = "lti-tool"
 class JobQueue(Protocol):
     backend: str
 
-    def enqueue(self, task: Task, *args: Any) -> None:
-        """Run ``task(services, *args)`` in the background."""
+    def enqueue(self, task: Task, *args: Any, job_key: str | None = None) -> None:
+        """Run ``task(services, *args)`` in the background (``job_key``: a name the queue
+        may keep it under)."""
 
 
 class ThreadQueue:
@@ -31,7 +32,7 @@ class ThreadQueue:
         self._runner = runner
         self._services = services
 
-    def enqueue(self, task: Task, *args: Any) -> None:
+    def enqueue(self, task: Task, *args: Any, job_key: str | None = None) -> None:
         self._runner.submit(resolve(task_name(task)), self._services, *args)
 
 
@@ -51,12 +52,27 @@ class RqQueue:
         provide_services(lambda: services)
         SimpleWorker([self._queue], connection=self._queue.connection).work(burst=True)
 
-    def enqueue(self, task: Task, *args: Any) -> None:
+    def enqueue(self, task: Task, *args: Any, job_key: str | None = None) -> None:
+        """``job_key`` names the RQ job, so ``is_waiting_or_running`` can find it later."""
         self._queue.enqueue(
             "lti_tool.jobs.tasks.run_task",
             task_name(task),
             *args,
+            job_id=job_key,
             job_timeout=3600,
             result_ttl=3600,
             failure_ttl=7 * 24 * 3600,
         )
+
+    def is_waiting_or_running(self, job_key: str) -> bool:
+        """False when RQ no longer holds the job as queued or started: it finished, failed,
+        or was lost with Redis (a restart keeps nothing)."""
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job, JobStatus
+
+        try:
+            job = Job.fetch(job_key, connection=self._queue.connection)
+        except NoSuchJobError:
+            return False
+        alive = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+        return job.get_status(refresh=False) in alive

@@ -30,6 +30,10 @@ from lti_tool.web import (
 
 
 def init_app(app: Flask) -> None:
+    from lti_tool.grading.sync_sweep import requeue_lost_syncs
+
+    # The maintenance tick queues again the grade syncs whose queued job Redis lost.
+    app.extensions["lti_tool"].upkeep.append(requeue_lost_syncs)
     errors.init_app(app)
     rate_limit.init_app(app)  # after the correlation id, before any view
     request_input.init_app(app)

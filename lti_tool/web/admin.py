@@ -34,6 +34,7 @@ from lti_tool.web.admin_auth import (
     current_admin,
     form_refusal,
     require_admin,
+    require_admin_even_in_outage,
     require_tool_admin,
 )
 from lti_tool.web.admin_completion import add_completion_routes
@@ -205,7 +206,7 @@ def audit() -> str:
 
 
 @bp.get("/health")
-@require_admin
+@require_admin_even_in_outage
 def health_page() -> str:
     return render_template("admin/health.html", report=health.health_report(services(), admin()))
 

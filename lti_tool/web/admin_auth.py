@@ -26,6 +26,7 @@ from lti_tool.admin.login import (
     SESSION_TTL_SECONDS,
     LockedOut,
     LoginRefused,
+    health_page_admin,
     log_in,
     log_out,
     resolve_admin_session,
@@ -41,6 +42,7 @@ __all__ = [
     "current_admin",
     "form_refusal",
     "require_admin",
+    "require_admin_even_in_outage",
     "require_tool_admin",
 ]
 
@@ -51,24 +53,31 @@ ADMIN_COOKIE = "lti_tool_admin"
 def current_admin() -> AdminIdentity | None:
     """The admin behind this request (a tool-admin session first), looked up once."""
     if "admin_identity" not in g:
-        identity = None
-        # A launch token sent with the request decides alone: the admin cookie must not lend
-        # its rights to a request that names another session (defence in depth beside
-        # SameSite=Strict).
-        if bearer_token() is None and page_token(request) is None:
-            identity = resolve_admin_session(services(), request.cookies.get(ADMIN_COOKIE))
-        if identity is None:
-            found = current_launch()
-            if found is not None and found.launch.is_admin:
-                launch = found.launch
-                identity = AdminIdentity(
-                    name=launch.user.name or f"user {launch.sub}",
-                    kind="lms_admin",
-                    registration_pk=launch.registration.pk,
-                    user_pk=launch.user_pk,
-                )
-        g.admin_identity = identity
+        # Looked up once: when the store or database is down the lookup raises, and the error
+        # page that follows (which asks again, for its header) must not raise a second time.
+        g.admin_identity = None
+        g.admin_identity = _find_admin()
     return cast(AdminIdentity | None, g.admin_identity)
+
+
+def _find_admin() -> AdminIdentity | None:
+    identity = None
+    # A launch token sent with the request decides alone: the admin cookie must not lend
+    # its rights to a request that names another session (defence in depth beside
+    # SameSite=Strict).
+    if bearer_token() is None and page_token(request) is None:
+        identity = resolve_admin_session(services(), request.cookies.get(ADMIN_COOKIE))
+    if identity is None:
+        found = current_launch()
+        if found is not None and found.launch.is_admin:
+            launch = found.launch
+            identity = AdminIdentity(
+                name=launch.user.name or f"user {launch.sub}",
+                kind="lms_admin",
+                registration_pk=launch.registration.pk,
+                user_pk=launch.user_pk,
+            )
+    return identity
 
 
 def safe_next(value: str | None) -> str | None:
@@ -124,6 +133,24 @@ def require_admin(view: F) -> F:
                 return sign_in
             _refuse()
         return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def require_admin_even_in_outage(view: F) -> F:
+    """As ``require_admin``, for the read-only health page: a tool admin's session cookie is
+    checked in a way that works while the store or the database is down or hangs
+    (``health_page_admin``). Every other page waits for the store to decide."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if "admin_identity" not in g and bearer_token() is None and page_token(request) is None:
+            identity = health_page_admin(services(), request.cookies.get(ADMIN_COOKIE))
+            if identity is not None:
+                g.admin_identity = identity
+        # Otherwise as every admin page: an LMS admin's launch, the sign-in page, or (the
+        # store being down) the outage's error page, with no health data.
+        return require_admin(view)(*args, **kwargs)
 
     return cast(F, wrapper)
 

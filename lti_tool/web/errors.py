@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -15,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from lti_tool.errors import ToolError
 from lti_tool.logs import log_event
+from lti_tool.outages import unavailable_dependency
 from lti_tool.persistence.locks import CONFLICT_MESSAGE, WriteConflict
 from lti_tool.web import outages
 
@@ -94,7 +96,7 @@ def _render_error_page(page: dict[str, Any]) -> str:
         try:
             return render_template("errors/error.html", **page)
         except Exception as exc:
-            dependency = outages.unavailable_dependency(exc)
+            dependency = unavailable_dependency(exc)
             log.warning(
                 "error page rendered plainly",
                 exc_info=None if dependency else exc,  # a fault of the tool's own: its trace
@@ -111,6 +113,13 @@ def dependency_unavailable_response(exc: BaseException, dependency: str) -> Resp
     g.dependency_unavailable = dependency
     record = outages.outages()
     with_traceback = record.failed(dependency, unreachable=outages.is_unreachable(exc))
+    if with_traceback:
+        # The health page's "down since" starts at the first refused request (at most once
+        # a minute per dependency: for the database it is shared through Redis).
+        clock = getattr(current_app.extensions.get("lti_tool"), "outages", None)
+        if clock is not None:
+            with contextlib.suppress(Exception):
+                clock.note_down(dependency)
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     log.warning(
         "request refused: %s unavailable",
@@ -201,7 +210,7 @@ def init_app(app: Flask) -> None:
         # Flask wraps what escaped the request's own handling (the session opening, an error
         # in an error handler) in a 500; a dependency outage there is still a 503.
         original = getattr(exc, "original_exception", None)
-        dependency = outages.unavailable_dependency(original) if original else None
+        dependency = unavailable_dependency(original) if original else None
         if original is not None and dependency is not None:
             return dependency_unavailable_response(original, dependency)
         status = exc.code or 500
@@ -219,7 +228,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
-        dependency = outages.unavailable_dependency(exc)
+        dependency = unavailable_dependency(exc)
         if dependency is not None:
             return dependency_unavailable_response(exc, dependency)
         log.exception("unhandled error", extra={"fields": {"path": request.path}})

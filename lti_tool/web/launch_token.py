@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from lti_tool.cookies import FrameSessionInterface
+from lti_tool.outages import unavailable_dependency
 from lti_tool.web import outages
 from lti_tool.web.page_binding import from_tool_pages
 
@@ -83,7 +84,7 @@ class LaunchTokenSessionInterface(FrameSessionInterface):
         try:
             data = _store(app).get(_SESSION_KIND, _hash(token))
         except Exception as exc:
-            if outages.unavailable_dependency(exc) is None:
+            if unavailable_dependency(exc) is None:
                 raise
             # Raised again by the first before_request hook, where the error handlers (and
             # the request's correlation id) turn it into the 503 page.

@@ -18,66 +18,15 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from lti_tool.logs import log_event
+from lti_tool.outages import DATABASE, STATEMENT_CANCELLED, STORE
 
 log = logging.getLogger("lti_tool.web")
-DATABASE = "database"
-STORE = "store"
 TRACEBACK_INTERVAL_SECONDS = 60.0
-# SQLSTATE classes of a server that cannot serve now: connection exception (08), insufficient
-# resources (53: too many connections, disk full), operator intervention (57: shutdown,
-# starting up, statement cancelled by statement_timeout).
-_UNAVAILABLE_CLASSES = frozenset({"08", "53", "57"})
-_CANCELLED = "57014"
 _EXTENSION = "lti_tool.outages"
-
-
-def unavailable_dependency(exc: BaseException) -> str | None:
-    """``DATABASE`` or ``STORE`` when ``exc`` (or what it was raised from) means that
-    dependency is down or did not answer in time; None for anything else (a bug, a write
-    conflict, bad input)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen and len(seen) < 10:
-        seen.add(id(current))
-        found = _classify(current)
-        if found is not None:
-            return found
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def _classify(exc: BaseException) -> str | None:
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
-            return DATABASE
-        state = getattr(exc.orig, "sqlstate", None)
-        if state:
-            # Conflicts (40001, 40P01, 55P03, 23505) are other classes: they stay conflicts.
-            return DATABASE if str(state)[:2] in _UNAVAILABLE_CLASSES else None
-        # No SQLSTATE from psycopg: the client could not reach the server (refused, timed
-        # out, connection lost). SQLite's errors (a locked file, a missing table) are not it.
-        return DATABASE if type(exc.orig).__module__.startswith("psycopg") else None
-    if isinstance(exc, PoolTimeoutError | DisconnectionError):
-        return DATABASE  # no pooled connection came free in time; a dead connection
-    return STORE if _is_redis_outage(exc) else None
-
-
-def _is_redis_outage(exc: BaseException) -> bool:
-    try:
-        from redis import exceptions as redis_errors
-    except ImportError:  # pragma: no cover - redis is installed with the tool
-        return False
-    return isinstance(
-        exc,
-        redis_errors.ConnectionError  # refused, reset, still loading its data
-        | redis_errors.TimeoutError
-        | redis_errors.ReadOnlyError  # a replica during a failover
-        | redis_errors.MasterDownError,
-    )
 
 
 def is_unreachable(exc: BaseException) -> bool:
@@ -91,7 +40,7 @@ def is_unreachable(exc: BaseException) -> bool:
         if isinstance(current, PoolTimeoutError):
             return False
         if isinstance(current, DBAPIError):
-            return getattr(current.orig, "sqlstate", None) != _CANCELLED
+            return getattr(current.orig, "sqlstate", None) != STATEMENT_CANCELLED
         current = current.__cause__ or current.__context__
     return True
 

@@ -22,8 +22,8 @@ from flask import Flask, Response, request
 
 from lti_tool.container import Services
 from lti_tool.logs import log_event
+from lti_tool.outages import unavailable_dependency
 from lti_tool.web.errors import error_response
-from lti_tool.web.outages import unavailable_dependency
 
 log = logging.getLogger("lti_tool.rate_limit")
 WINDOW_SECONDS = 60

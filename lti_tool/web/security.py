@@ -112,7 +112,8 @@ def _platform_origins() -> list[str]:
     ones last read (that must not turn every answer into a 500, nor wait for it)."""
     from flask import current_app, request
 
-    from lti_tool.web.outages import DATABASE, unavailable_now
+    from lti_tool.outages import DATABASE
+    from lti_tool.web.outages import unavailable_now
 
     if request.blueprint == "ops":
         return []  # the probes' JSON is never framed, and /healthz must not need the database

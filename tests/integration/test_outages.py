@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from werkzeug.test import TestResponse
 
+from lti_tool.outages import DATABASE, unavailable_dependency
 from lti_tool.persistence.db import Database
 from lti_tool.persistence.deadlines import DatabaseDeadlines
 from lti_tool.persistence.models import SigningKey
@@ -30,7 +31,6 @@ from lti_tool.sandbox import register_sandbox
 from lti_tool.sandbox.app import create_sandbox_app
 from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.settings import normalise_database_url
-from lti_tool.web.outages import DATABASE, unavailable_dependency
 from tests.conftest import TOOL_URL, make_tool
 from tests.support.backends import PG_URL, MigratedBackends
 from tests.support.lti import Launcher, launch_token

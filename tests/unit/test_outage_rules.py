@@ -13,16 +13,11 @@ from psycopg import errors as pg_errors
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from lti_tool.outages import DATABASE, STORE, unavailable_dependency
 from lti_tool.persistence.deadlines import DatabaseDeadlines
 from lti_tool.settings import SettingsError, load_settings
 from lti_tool.web.errors import is_write_conflict
-from lti_tool.web.outages import (
-    DATABASE,
-    STORE,
-    DependencyOutages,
-    is_unreachable,
-    unavailable_dependency,
-)
+from lti_tool.web.outages import DependencyOutages, is_unreachable
 
 
 def wrapped(orig: Exception) -> DBAPIError:

@@ -35,7 +35,7 @@ def test_health_reports_each_backend(launcher: Launcher, backend: str) -> None:
         assert found["Redis"] == ("OK", "reachable")
         # No `lti-tool worker` runs in the tests: the page says so.
         assert found["Background jobs"][0] == "Problem"
-        assert found["Background jobs"][1].startswith("0 RQ workers; 0 jobs queued")
+        assert found["Background jobs"][1].startswith("0 workers running; 0 jobs queued")
     else:
         assert found["Redis"] == ("OK", "not configured: state lives in the database")
         assert found["Background jobs"] == (

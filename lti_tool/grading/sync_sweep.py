@@ -1,0 +1,68 @@
+"""Grade syncs whose job the queue lost: queue them again, so a grade queued before an outage
+still reaches the gradebook without anyone pressing "Sync" again.
+
+With RQ the queue lives in Redis: a Redis restart forgets every job waiting there, and a sync
+that died on a database outage is left "failed" in RQ while its row still says queued or
+running. The outbox rows (in the database) still hold every score. The maintenance tick of
+the web process (``container.py``, every ``store_purge_seconds``) calls
+``requeue_lost_syncs``: a sync still queued or running in the database, older than
+``sync_stale_seconds``, that RQ no longer holds as queued or started is queued again under
+the same job. Its rows left "sending" go back to pending first; a row whose score had already
+reached the platform is answered "already there" (same timestamp) and changes nothing.
+
+A sync job runs safely more than once: each row is claimed atomically before it is sent
+(``sync._claim``), so two runs never post the same row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import select, update
+
+from lti_tool.container import Services
+from lti_tool.grading.sync import queue_key, run_sync
+from lti_tool.jobs.queue import RqQueue
+from lti_tool.persistence.models import OutboxRow, SyncJobRow, utcnow
+
+log = logging.getLogger("lti_tool.grading")
+SWEEP_KIND = "sync_requeued"
+
+
+def requeue_lost_syncs(services: Services) -> int:
+    """Queue again the syncs the queue lost; how many. Nothing to do without RQ (a thread
+    job dies only with its process, and the next sync of the course picks its rows up)."""
+    queue = services.queue
+    if not isinstance(queue, RqQueue):
+        return 0
+    cutoff = utcnow() - dt.timedelta(seconds=services.settings.sync_stale_seconds)
+    with services.db.read_only() as session:
+        candidates = list(
+            session.scalars(
+                select(SyncJobRow.id).where(
+                    SyncJobRow.status.in_(["queued", "running"]), SyncJobRow.created_at < cutoff
+                )
+            )
+        )
+    lost = [
+        job_id
+        for job_id in candidates
+        if not queue.is_waiting_or_running(queue_key(job_id))
+        # Every web process runs the sweep: one of them queues each lost job.
+        and services.store.add(SWEEP_KIND, job_id, {}, services.settings.sync_stale_seconds)
+    ]
+    for job_id in lost:
+        with services.db.unit_of_work() as session:
+            session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.job_id == job_id,
+                    OutboxRow.status == "sending",
+                    OutboxRow.updated_at < cutoff,
+                )
+                .values(status="pending")
+            )
+        queue.enqueue(run_sync, job_id, job_key=queue_key(job_id))
+        log.warning("grade sync queued again", extra={"fields": {"job": job_id}})
+    return len(lost)

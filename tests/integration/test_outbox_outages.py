@@ -1,0 +1,300 @@
+"""Nothing is lost across an outage, and each grade reaches the gradebook once: the outbox
+across a Redis restart (the queued sync job is lost with Redis; the maintenance sweep queues
+it again) and across a database outage in the middle of a sync (the workers wait to record
+the scores they sent, so none is posted twice). Real servers: a Redis of the test's own and
+the suite's PostgreSQL behind a proxy that refuses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from lti_tool.admin.health import health_report
+from lti_tool.admin.identity import command_line_identity
+from lti_tool.grading.sync import run_sync, start_sync
+from lti_tool.grading.sync_sweep import requeue_lost_syncs
+from lti_tool.lti.keys import SigningKey
+from lti_tool.persistence.models import (
+    AssessmentResultRow,
+    CompletionRecord,
+    OutboxRow,
+    SyncJobRow,
+    User,
+)
+from lti_tool.sandbox import SandboxServer, register_sandbox
+from lti_tool.sandbox.app import create_sandbox_app
+from lti_tool.sandbox.platform import SandboxPlatform
+from tests.conftest import make_tool
+from tests.support.backends import MigratedBackends
+from tests.support.lti import Launcher, launch_token
+from tests.support.outage_servers import PostgresProxy, RedisServer
+from tests.support.tooling import add_tool_key
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
+B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+WAIT_SECONDS = 60.0
+
+
+def _wait(predicate: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out after {WAIT_SECONDS:.0f} s: {what}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    with RedisServer(tmp_path / "redis") as server:
+        yield server
+
+
+@pytest.fixture
+def proxy(migrated: MigratedBackends) -> Iterator[PostgresProxy]:
+    with PostgresProxy(migrated.postgres_url()) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def launcher(
+    tmp_path: Path,
+    proxy: PostgresProxy,
+    redis_server: RedisServer,
+    platform: SandboxPlatform,
+    tool_key_template: SigningKey,
+) -> Iterator[Launcher]:
+    """The production shape (PostgreSQL through the proxy, Redis of the test's own, RQ),
+    registered with the sandbox platform."""
+    app: Flask = make_tool(
+        {
+            "database_url": proxy.url,
+            "redis_url": redis_server.url,
+            "redis_prefix": "t_" + uuid.uuid4().hex[:10],
+        },
+        tmp_path,
+    )
+    services = app.extensions["lti_tool"]
+    add_tool_key(services, tool_key_template)
+    register_sandbox(services.db, platform, development=True)
+    platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
+    yield Launcher(app, platform, create_sandbox_app(platform))
+    proxy.restore()
+    services.close()
+
+
+@pytest.fixture
+def ags(sandbox_server: SandboxServer) -> Iterator[Any]:
+    fake = sandbox_server.app.extensions["ags"]
+    fake.reset()
+    yield fake
+    fake.reset()
+
+
+def _results_for(launcher: Launcher, students: int) -> tuple[FlaskClient, dict[str, str]]:
+    """``students`` eligible students with a released B832 result each (in the outbox)."""
+    app, platform = launcher.app, launcher.platform
+    platform.roster = [m for m in platform.roster if m["user_id"] not in {"1001", "1002", "1003"}]
+    platform.roster += [
+        {"status": "Active", "user_id": f"s{n:03d}", "name": f"Student {n:03d}", "roles": [LEARNER]}
+        for n in range(students)
+    ]
+    staff = app.test_client()
+    token = launch_token(launcher.launch(staff, "teacher1").get_data(as_text=True))
+    headers = {"Authorization": f"Bearer {token}"}
+    with app.extensions["lti_tool"].db.unit_of_work() as session:
+        for user_pk in session.scalars(select(User.id).where(User.sub.like("s%"))):
+            for code in B832_CODES:
+                session.add(
+                    CompletionRecord(
+                        user_pk=user_pk,
+                        course_code=code,
+                        status="completed",
+                        completed_at=dt.date(2026, 6, 1),
+                        source="manual",
+                    )
+                )
+    for n in range(students):
+        response = staff.put(
+            f"/api/context/results/B832/s{n:03d}",
+            json={"score": 50 + n % 50, "outcome": "pass"},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+    return staff, headers
+
+
+def _posts_per_student(ags: Any) -> Counter[str]:
+    return Counter(p.user_id for p in ags.score_posts if p.user_id and p.user_id.startswith("s"))
+
+
+def test_a_sync_queued_before_a_redis_restart_is_delivered_once(
+    launcher: Launcher, redis_server: RedisServer, ags: Any
+) -> None:
+    services = launcher.app.extensions["lti_tool"]
+    assert services.queue.backend == "rq"
+    assert requeue_lost_syncs in services.upkeep  # the maintenance tick runs the sweep
+    staff, headers = _results_for(launcher, 3)
+    started = staff.post("/api/context/grade-sync", headers=headers)
+    assert started.status_code == 202
+    job_id = started.get_json()["job_id"]
+
+    redis_server.stop()  # the queued job goes with Redis
+    redis_server.start()
+    with services.db.read_only() as session:
+        assert session.scalar(select(func.count()).select_from(AssessmentResultRow)) == 3
+        assert set(session.scalars(select(OutboxRow.status))) == {"pending"}
+        assert session.get(SyncJobRow, job_id).status == "queued"  # type: ignore[union-attr]
+    services.queue.work_in_process(services)
+    assert ags.score_posts == []  # nothing left in the queue to run: the job is lost
+
+    time.sleep(1.1)  # settings.sync_stale_seconds = 1 in the tests' tool
+    assert requeue_lost_syncs(services) == 1
+    services.queue.work_in_process(services)
+
+    assert _posts_per_student(ags) == {"s000": 1, "s001": 1, "s002": 1}
+    assert {p.user_id for p in ags.accepted_scores()} >= {"s000", "s001", "s002"}
+    with services.db.read_only() as session:
+        assert set(session.scalars(select(OutboxRow.status))) == {"delivered"}
+        assert session.get(SyncJobRow, job_id).status == "done"  # type: ignore[union-attr]
+    time.sleep(1.1)
+    assert requeue_lost_syncs(services) == 0  # a finished sync is left alone
+
+
+def test_a_database_outage_mid_sync_posts_no_score_twice(
+    launcher: Launcher, proxy: PostgresProxy, ags: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    students = 40
+    services = launcher.app.extensions["lti_tool"]
+    staff, headers = _results_for(launcher, students)
+    ags.reset(latency=0.2)
+    started = staff.post("/api/context/grade-sync", headers=headers)
+    assert started.status_code == 202
+    job_id = started.get_json()["job_id"]
+    caplog.set_level(logging.WARNING, logger="lti_tool.grading")
+
+    errors: list[BaseException] = []
+
+    def work() -> None:  # what the RQ worker runs for the job (RQ needs the main thread)
+        try:
+            run_sync(services, job_id)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    _wait(lambda: len(ags.accepted_scores()) >= 8, "the sync to deliver 8 scores")
+    proxy.refuse()  # mid-sync: the workers cannot record what they sent
+    assert len(ags.accepted_scores()) < students, "the sync finished first; slow the fake"
+    _wait(
+        lambda: any("waits for the database" in r.getMessage() for r in caplog.records),
+        "a worker to wait for the database",
+    )
+    time.sleep(2)
+    proxy.restore()
+    worker.join(WAIT_SECONDS)
+    assert not worker.is_alive() and errors == []
+
+    per_student = _posts_per_student(ags)
+    assert sorted(per_student) == sorted(f"s{n:03d}" for n in range(students))
+    assert set(per_student.values()) == {1}, per_student.most_common(3)
+    with services.db.read_only() as session:
+        assert set(session.scalars(select(OutboxRow.status))) == {"delivered"}
+        assert set(session.scalars(select(SyncJobRow.status))) == {"done"}
+
+
+def _worker_env(launcher: Launcher, tmp_path: Path) -> dict[str, str]:
+    settings = launcher.app.extensions["lti_tool"].settings
+    return {
+        **os.environ,
+        "LTI_TOOL_ENV": "development",
+        "LTI_TOOL_OUTBOUND_ALLOW_LOOPBACK": "1",
+        "LTI_TOOL_BASE_URL": settings.base_url,
+        "LTI_TOOL_DATABASE_URL": settings.database_url,
+        "LTI_TOOL_REDIS_URL": settings.redis_url,
+        "LTI_TOOL_REDIS_PREFIX": settings.redis_prefix,
+        "LTI_TOOL_SECRET_KEY": settings.secret_key,
+        "LTI_TOOL_INSTANCE_DIR": str(tmp_path / "worker"),
+        "LTI_TOOL_LOG_LEVEL": "WARNING",
+    }
+
+
+def test_a_worker_busy_when_redis_stops_runs_on_and_nothing_is_lost(
+    launcher: Launcher, redis_server: RedisServer, ags: Any, tmp_path: Path
+) -> None:
+    students = 24
+    services = launcher.app.extensions["lti_tool"]
+    staff, headers = _results_for(launcher, students)
+    ags.reset(latency=0.5)
+    assert staff.post("/api/context/grade-sync", headers=headers).status_code == 202
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "lti_tool.cli", "worker"],
+        env=_worker_env(launcher, tmp_path),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait(lambda: len(ags.score_posts) >= 4, "the worker to start sending scores")
+        redis_server.stop()  # the job's record, its result and the worker's registration go
+        with services.db.read_only() as session:
+            context_pk = session.scalar(select(OutboxRow.context_pk).limit(1))
+        _wait(
+            lambda: _settled(services),
+            "the sync to finish its rows during the outage",
+        )
+        time.sleep(3)  # RQ's worker meets the outage when the job ends
+        redis_server.start()
+        _wait(lambda: _live_worker_count(services) == 1, "the health page to see the worker")
+        assert worker.poll() is None, "lti-tool worker quit during the outage"
+
+        # What failed during the outage is sent by the next sync; nothing twice.
+        assert context_pk is not None
+        start_sync(services, context_pk)
+        _wait(lambda: _all_delivered(services), "the next sync to deliver the rest")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    per_student = _posts_per_student(ags)
+    assert sorted(per_student) == sorted(f"s{n:03d}" for n in range(students))
+    resent = [sub for sub, count in per_student.items() if count > 1]
+    for sub in resent:  # only a score the platform had answered "already there" for
+        assert sum(1 for p in ags.score_posts if p.user_id == sub and p.status == 200) == 1
+
+
+def _settled(services: Any) -> bool:
+    with services.db.read_only() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxRow)
+                .where(OutboxRow.status.in_(["pending", "sending"]))
+            )
+            == 0
+        )
+
+
+def _all_delivered(services: Any) -> bool:
+    with services.db.read_only() as session:
+        return set(session.scalars(select(OutboxRow.status))) == {"delivered"}
+
+
+def _live_worker_count(services: Any) -> int:
+    report = health_report(services, command_line_identity("test"))
+    check = next(c for c in report.checks if c.name == "Background jobs")
+    return int(check.detail.split(" ", 1)[0]) if check.detail[0].isdigit() else 0

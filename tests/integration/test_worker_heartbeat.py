@@ -1,0 +1,128 @@
+"""A running ``lti-tool worker`` is never shown missing: after Redis restarts (empty, as an
+outage leaves it) the health page sees the worker again within a minute, RQ counts it again,
+and it runs the next job."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from rq import Queue, Worker
+
+from lti_tool.admin.health import health_report
+from lti_tool.admin.identity import command_line_identity
+from lti_tool.lti.store_purge import purge_store
+from tests.conftest import make_tool
+from tests.support.backends import MigratedBackends
+from tests.support.outage_servers import RedisServer
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
+WAIT_SECONDS = 60.0
+
+
+def _wait(predicate: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out after {WAIT_SECONDS:.0f} s: {what}"
+        time.sleep(0.25)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    with RedisServer(tmp_path / "redis") as server:
+        yield server
+
+
+@pytest.fixture
+def tool(tmp_path: Path, migrated: MigratedBackends, redis_server: RedisServer) -> Iterator[Flask]:
+    app = make_tool(
+        {
+            "database_url": migrated.postgres_url(),
+            "redis_url": redis_server.url,
+            "redis_prefix": "t_" + uuid.uuid4().hex[:10],
+        },
+        tmp_path,
+    )
+    yield app
+    app.extensions["lti_tool"].close()
+
+
+@pytest.fixture
+def worker(tool: Flask, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    settings = tool.extensions["lti_tool"].settings
+    env = {
+        **os.environ,
+        "LTI_TOOL_ENV": "development",
+        "LTI_TOOL_BASE_URL": settings.base_url,
+        "LTI_TOOL_DATABASE_URL": settings.database_url,
+        "LTI_TOOL_REDIS_URL": settings.redis_url,
+        "LTI_TOOL_REDIS_PREFIX": settings.redis_prefix,
+        "LTI_TOOL_SECRET_KEY": settings.secret_key,
+        "LTI_TOOL_INSTANCE_DIR": str(tmp_path / "worker"),
+        "LTI_TOOL_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lti_tool.cli", "worker"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield process
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def test_worker_is_seen_again_after_a_redis_restart(
+    tool: Flask, worker: subprocess.Popen[bytes], redis_server: RedisServer
+) -> None:
+    services = tool.extensions["lti_tool"]
+    prefix = services.settings.redis_prefix
+
+    def jobs_check() -> tuple[str, str]:
+        report = health_report(services, command_line_identity("test"))
+        check = next(c for c in report.checks if c.name == "Background jobs")
+        return ("OK" if check.ok else "Problem"), check.detail
+
+    def rq_workers() -> int:
+        connection = redis.Redis.from_url(redis_server.url, socket_timeout=2)
+        try:
+            return int(
+                Worker.count(connection=connection, queue=Queue(prefix, connection=connection))
+            )
+        finally:
+            connection.close()
+
+    _wait(lambda: jobs_check()[0] == "OK", "the health page to see the worker")
+    assert jobs_check()[1].startswith("1 worker running")
+    assert worker.poll() is None
+
+    redis_server.stop()
+    assert jobs_check() == ("Problem", "Redis is not answering")
+    time.sleep(2)  # an outage of a few seconds, as in the reliability test
+    redis_server.start()  # empty: RQ's registration of the worker is gone
+    assert rq_workers() == 0
+
+    _wait(lambda: jobs_check()[0] == "OK", "the health page to see the worker again")
+    assert jobs_check()[1].startswith("1 worker running")
+    _wait(lambda: rq_workers() == 1, "the worker to register with RQ again")
+    assert worker.poll() is None  # the same process ran on through the outage
+
+    # And it runs jobs: the next one queued is taken and finished.
+    services.queue.enqueue(purge_store)
+    connection = redis.Redis.from_url(redis_server.url, socket_timeout=2)
+    queue = Queue(prefix, connection=connection)
+    _wait(
+        lambda: queue.count == 0 and queue.finished_job_registry.count == 1,
+        "the worker to run a job after the outage",
+    )
+    connection.close()
