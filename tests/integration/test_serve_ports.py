@@ -167,6 +167,16 @@ def sandbox_registration(tmp_path: Path) -> tuple[str, ...]:
     return (*rows[0], repr(sources))
 
 
+def whole_database(tmp_path: Path) -> str:
+    with sqlite3.connect(tmp_path / "var" / "lti_tool.sqlite3") as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return "\n".join(
+            f"{table}: {row!r}"
+            for table in tables
+            for row in db.execute(f'SELECT * FROM "{table}"')
+        )
+
+
 def test_the_sandbox_follows_the_ports_across_two_runs(tmp_path: Path) -> None:
     env = environment(tmp_path)
     init = subprocess.run(
@@ -204,6 +214,14 @@ def test_the_sandbox_follows_the_ports_across_two_runs(tmp_path: Path) -> None:
     registered = sandbox_registration(tmp_path)
     assert all(sandbox in url for url in registered[:4]), registered
     assert not wrong_ports(" ".join(registered), old)
+    # Every row but the first run's launch sessions (they record launches made on its ports,
+    # and expire): courses, service URLs, completion sources and the registration moved on.
+    everything = "\n".join(
+        line for line in whole_database(tmp_path).splitlines() if not line.startswith("ephemeral:")
+    )
+    assert not wrong_ports(everything, old), "\n".join(
+        line[:300] for line in everything.splitlines() if wrong_ports(line, old)
+    )
 
 
 def test_a_taken_or_invalid_port_is_said_in_words(tmp_path: Path) -> None:
