@@ -63,9 +63,9 @@ def serve(
         require_free(sandbox_host, sandbox_at, "--sandbox-port", "The sandbox LMS")
         try:
             platform = platform_for(settings)
+            register_sandbox(_db(settings), platform, settings.is_development, settings.secret_key)
         except SandboxRefused as exc:
             raise click.ClickException(str(exc)) from exc
-        register_sandbox(_db(settings), platform, settings.is_development, settings.secret_key)
         try:
             SandboxServer(platform, sandbox_host, sandbox_at).start()
         except OSError as exc:
@@ -137,13 +137,13 @@ def sandbox(port: int | None) -> None:
         settings = dataclasses.replace(
             settings, sandbox_url=follow_port(settings.sandbox_url, port)
         )
+    sandbox_host, sandbox_at = _sandbox_address(settings, port)
     try:
         platform = platform_for(settings)
+        require_free(sandbox_host, sandbox_at, "--port", "The sandbox LMS")
+        register_sandbox(_db(settings), platform, settings.is_development, settings.secret_key)
     except SandboxRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    sandbox_host, sandbox_at = _sandbox_address(settings, port)
-    require_free(sandbox_host, sandbox_at, "--port", "The sandbox LMS")
-    register_sandbox(_db(settings), platform, settings.is_development, settings.secret_key)
     try:
         server = SandboxServer(platform, sandbox_host, sandbox_at)
     except OSError as exc:

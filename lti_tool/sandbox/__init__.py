@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -74,7 +75,17 @@ def _follow_platform(
     session: Any, found: Registration, platform: SandboxPlatform, development: bool
 ) -> None:
     """The sandbox registration names this run's issuer and endpoints (its own, on whatever
-    port the sandbox now listens); its deployment is the sandbox's."""
+    port the sandbox now listens); its deployment is the sandbox's. Only a registration that
+    is the sandbox's (its client id, an issuer on this machine) is moved: one of a real
+    platform that happens to be called "sandbox" is never taken over."""
+    if found.client_id != platform.client_id or not registry.is_loopback_host(
+        urlsplit(found.issuer).hostname
+    ):
+        raise SandboxRefused(
+            f"the database already has a registration called {SANDBOX_REGISTRATION!r} for "
+            f"another platform ({found.issuer}); the sandbox LMS leaves it alone. Rename that "
+            "registration or give the sandbox its own database (LTI_TOOL_DATABASE_URL)"
+        )
     found.issuer = platform.issuer
     found.client_id = platform.client_id
     registry.replace_endpoints(
