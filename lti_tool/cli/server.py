@@ -56,6 +56,8 @@ def serve(
     from lti_tool.sandbox import SandboxRefused, SandboxServer, platform_for, register_sandbox
 
     settings = _settings()
+    if sandbox and not settings.is_development:
+        raise click.ClickException("the sandbox LMS never runs with LTI_TOOL_ENV=production")
     if sandbox:
         settings = _sandbox_ports(settings, port, sandbox_port)
         sandbox_host, sandbox_at = _sandbox_address(settings, sandbox_port)

@@ -247,6 +247,16 @@ def test_a_taken_or_invalid_port_is_said_in_words(tmp_path: Path) -> None:
             assert done.returncode == 1, said
             assert f"port {port} is already in use" in said and option in said, said
             assert "Traceback" not in said
+    (same,) = free_ports(1)
+    done = subprocess.run(
+        lti_tool("serve", "--sandbox", "--port", str(same), "--sandbox-port", str(same)),
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1 and f"both want port {same}" in done.stderr, done.stderr
     for bad in ("0", "70000", "eighty"):
         done = subprocess.run(
             lti_tool("serve", "--port", bad),
