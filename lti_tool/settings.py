@@ -149,8 +149,12 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
     config_file: Path | None = None,
+    *,
+    require_secret: bool = True,
 ) -> Settings:
-    """Build the settings: TOML defaults, then environment variables, then explicit overrides."""
+    """Build the settings: TOML defaults, then environment variables, then explicit overrides.
+    ``require_secret=False`` is for commands that seal and sign nothing (tool-admin accounts):
+    in production they then run without LTI_TOOL_SECRET_KEY, with an empty ``secret_key``."""
     environ = os.environ if environ is None else environ
     if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
         config_file = Path(environ[ENV_PREFIX + "CONFIG"])
@@ -216,7 +220,7 @@ def load_settings(
     for name in ("rate_limit_register_per_minute", "rate_limit_login_per_minute"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"{name} must be 1 or more, got {getattr(settings, name)}")
-    if not settings.secret_key:
+    if not settings.secret_key and (require_secret or settings.is_development):
         settings = dataclasses.replace(settings, secret_key=_development_secret(settings))
     return settings
 

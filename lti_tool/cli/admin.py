@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from lti_tool.cli.common import admin_services
+from lti_tool.cli.common import admin_services, require_existing_database
 from lti_tool.cli.common import database as _db
 from lti_tool.cli.common import settings as _settings
 from lti_tool.cli.main import main
@@ -36,7 +36,10 @@ def _change(action: str, username: str, password: str | None = None) -> None:
     from lti_tool.admin.identity import command_line_identity
 
     identity = command_line_identity()
-    with admin_services() as services:
+    # Accounts are password hashes in the database: nothing is sealed or signed, so these
+    # commands need no LTI_TOOL_SECRET_KEY (set-password also needs Redis, if the tool uses
+    # it, to end the account's sessions).
+    with admin_services(needs_secret=False) as services:
         if action == "create":
             assert password is not None
             account_changes.create_account(services, identity, username, password)
@@ -61,7 +64,9 @@ def admin_list() -> None:
     """List tool admins."""
     from lti_tool.admin.accounts import list_admins
 
-    with _db(_settings()).read_only() as session:
+    current = _settings(needs_secret=False)
+    require_existing_database(current)
+    with _db(current).read_only() as session:
         rows = [(a.username, a.active, a.created_at, a.last_login_at) for a in list_admins(session)]
     if not rows:
         click.echo("no tool admins: create one with lti-tool admin create USERNAME")

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 
-@click.group()
+class _ToolCommands(click.Group):
+    """Database errors (no tables yet, server down, wrong password) reach the operator as one
+    plain sentence naming the setting to check, not as a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            from lti_tool.cli.common import explain_database_error
+
+            raise click.ClickException(explain_database_error(exc)) from exc
+
+
+@click.group(cls=_ToolCommands)
 def main() -> None:
     """Clinical-leadership pathway tool (LTI 1.3)."""

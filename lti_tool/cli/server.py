@@ -7,6 +7,8 @@ import click
 from lti_tool.cli.common import database as _db
 from lti_tool.cli.common import settings as _settings
 from lti_tool.cli.main import main
+from lti_tool.cli.ports import PORT, follow_port, listen_error, require_free, url_port
+from lti_tool.settings import Settings
 
 
 @main.command()
@@ -28,7 +30,13 @@ def init() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=PORT)
+@click.option(
+    "--sandbox-port",
+    default=None,
+    type=PORT,
+    help="Port of the sandbox LMS with --sandbox (default: the one in LTI_TOOL_SANDBOX_URL).",
+)
 @click.option(
     "--workers",
     default=1,
@@ -40,23 +48,38 @@ def init() -> None:
 @click.option(
     "--sandbox/--no-sandbox", default=False, help="Also start the sandbox LMS (development only)."
 )
-def serve(host: str, port: int, workers: int, threads: int, sandbox: bool) -> None:
+def serve(
+    host: str, port: int, sandbox_port: int | None, workers: int, threads: int, sandbox: bool
+) -> None:
     """Serve the tool (gunicorn when --workers > 1)."""
     from lti_tool import create_app
     from lti_tool.sandbox import SandboxRefused, SandboxServer, platform_for, register_sandbox
 
     settings = _settings()
+    if sandbox and not settings.is_development:
+        raise click.ClickException("the sandbox LMS never runs with LTI_TOOL_ENV=production")
     if sandbox:
+        settings = _sandbox_ports(settings, port, sandbox_port)
+        sandbox_host, sandbox_at = _sandbox_address(settings, sandbox_port)
+        require_free(host, port, "--port", "The tool")
+        require_free(sandbox_host, sandbox_at, "--sandbox-port", "The sandbox LMS")
         try:
             platform = platform_for(settings)
+            register_sandbox(_db(settings), platform, settings.is_development, settings.secret_key)
         except SandboxRefused as exc:
             raise click.ClickException(str(exc)) from exc
-        register_sandbox(_db(settings), platform, settings.is_development, settings.secret_key)
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(platform.issuer)
-        SandboxServer(platform, parts.hostname or "127.0.0.1", parts.port or 5001).start()
-        click.echo(f"Sandbox LMS: {platform.issuer}/  (launch as student / instructor there)")
+        try:
+            SandboxServer(platform, sandbox_host, sandbox_at).start()
+        except OSError as exc:
+            raise click.ClickException(
+                listen_error(exc, sandbox_host, sandbox_at, "--sandbox-port", "The sandbox LMS")
+            ) from exc
+        click.echo(
+            f"Open the sandbox LMS: {platform.issuer}/  → 'Launch as student' or "
+            "'Launch as instructor'"
+        )
+    else:
+        require_free(host, port, "--port", "The tool")
     click.echo(
         f"Tool: http://{host}:{port}/  (JWKS {settings.url_for_tool('/.well-known/jwks.json')})"
     )
@@ -74,22 +97,61 @@ def serve(host: str, port: int, workers: int, threads: int, sandbox: bool) -> No
         app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
+def _sandbox_ports(settings: Settings, port: int, sandbox_port: int | None) -> Settings:
+    """With the sandbox (development, everything on this machine), the tool's and the
+    sandbox's URLs follow the ports they are served on: what the sandbox registers, what its
+    pages post to and what is printed. The environment carries them to gunicorn's workers."""
+    import dataclasses
+    import os
+
+    base_url = follow_port(settings.base_url, port)
+    sandbox_url = settings.sandbox_url
+    if sandbox_port is not None:
+        sandbox_url = follow_port(sandbox_url, sandbox_port)
+    if url_port(sandbox_url) == port:
+        raise click.ClickException(
+            f"The tool and the sandbox LMS both want port {port}: give the sandbox another "
+            "port with --sandbox-port."
+        )
+    os.environ["LTI_TOOL_BASE_URL"] = base_url
+    os.environ["LTI_TOOL_SANDBOX_URL"] = sandbox_url
+    return dataclasses.replace(settings, base_url=base_url, sandbox_url=sandbox_url)
+
+
+def _sandbox_address(settings: Settings, port: int | None) -> tuple[str, int]:
+    """Where the sandbox listens: its URL's host, on ``port`` or its URL's port."""
+    from urllib.parse import urlsplit
+
+    hostname = urlsplit(settings.sandbox_url).hostname or "127.0.0.1"
+    return hostname, port or url_port(settings.sandbox_url) or 5001
+
+
 @main.command()
-@click.option("--port", default=None, type=int, help="Port (default: from sandbox_url).")
+@click.option("--port", default=None, type=PORT, help="Port (default: from sandbox_url).")
 def sandbox(port: int | None) -> None:
     """Run only the sandbox LMS, registered with the tool (development only)."""
+    import dataclasses
+
     from lti_tool.sandbox import SandboxRefused, SandboxServer, platform_for, register_sandbox
 
     settings = _settings()
+    if port is not None:
+        settings = dataclasses.replace(
+            settings, sandbox_url=follow_port(settings.sandbox_url, port)
+        )
+    sandbox_host, sandbox_at = _sandbox_address(settings, port)
     try:
         platform = platform_for(settings)
+        require_free(sandbox_host, sandbox_at, "--port", "The sandbox LMS")
+        register_sandbox(_db(settings), platform, settings.is_development, settings.secret_key)
     except SandboxRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    register_sandbox(_db(settings), platform, settings.is_development, settings.secret_key)
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(platform.issuer)
-    server = SandboxServer(platform, parts.hostname or "127.0.0.1", port or parts.port or 5001)
+    try:
+        server = SandboxServer(platform, sandbox_host, sandbox_at)
+    except OSError as exc:
+        raise click.ClickException(
+            listen_error(exc, sandbox_host, sandbox_at, "--port", "The sandbox LMS")
+        ) from exc
     click.echo(f"Sandbox LMS on {platform.issuer}/ (Ctrl-C to stop)")
     server.start()
     try:

@@ -78,7 +78,8 @@ def _miss_reason(iss: str, client_id: str | None, registration_pk: int | None) -
     if client_id:
         return (
             f"No platform is registered with issuer {iss!r} and client_id {client_id!r}. "
-            "The tool's administrator must register it (admin pages: Registrations, Add a platform)."
+            "The tool's administrator must register it "
+            "(admin pages: Registrations, Add a platform)."
         )
     if registration_pk is not None:
         return f"Registration {registration_pk} does not exist or has another issuer than {iss!r}."

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from lti_tool.completion.setup import configure_source, set_mapping
 from lti_tool.crypto import SecretBox
 from lti_tool.lti import registry
 from lti_tool.persistence.db import Database
+from lti_tool.persistence.models import Registration
 from lti_tool.sandbox.app import create_sandbox_app
 from lti_tool.sandbox.demo_data import CPD_COURSES, course_id
 from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN as MOODLE_TOKEN
@@ -38,12 +41,16 @@ def register_sandbox(
     db: Database, platform: SandboxPlatform, development: bool, secret_key: str | None = None
 ) -> None:
     """Register the sandbox platform with the tool (idempotent); with ``secret_key``, also
-    read completion from its Moodle web services, one Moodle course per CPD course."""
+    read completion from its Moodle web services, one Moodle course per CPD course. A
+    registration from an earlier run on another port is moved to this run's URLs."""
     with db.unit_of_work() as session:
         found = registry.find_registration(session, platform.issuer, platform.client_id)
+        if found is None:
+            found = session.scalar(
+                select(Registration).where(Registration.name == SANDBOX_REGISTRATION)
+            )
         if found is not None:
-            if found.key_set_url != platform.jwks_url:
-                found.key_set_url = platform.jwks_url
+            _follow_platform(session, found, platform, development)
         else:
             _add_sandbox(session, platform, development)
         if secret_key is not None:
@@ -66,6 +73,35 @@ def register_sandbox(
                     label=CPD_COURSES[code],
                     origin="sandbox",
                 )
+
+
+def _follow_platform(
+    session: Any, found: Registration, platform: SandboxPlatform, development: bool
+) -> None:
+    """The sandbox registration names this run's issuer and endpoints (its own, on whatever
+    port the sandbox now listens); its deployment is the sandbox's. Only a registration that
+    is the sandbox's (its client id, an issuer on this machine) is moved: one of a real
+    platform that happens to be called "sandbox" is never taken over."""
+    if found.client_id != platform.client_id or not registry.is_loopback_host(
+        urlsplit(found.issuer).hostname
+    ):
+        raise SandboxRefused(
+            f"the database already has a registration called {SANDBOX_REGISTRATION!r} for "
+            f"another platform ({found.issuer}); the sandbox LMS leaves it alone. Rename that "
+            "registration or give the sandbox its own database (LTI_TOOL_DATABASE_URL)"
+        )
+    found.issuer = platform.issuer
+    found.client_id = platform.client_id
+    registry.replace_endpoints(
+        session,
+        found,
+        {
+            "auth_login_url": platform.auth_url,
+            "auth_token_url": platform.token_url,
+            "key_set_url": platform.jwks_url,
+        },
+        development=development,
+    )
 
 
 def _add_sandbox(session: Any, platform: SandboxPlatform, development: bool) -> None:

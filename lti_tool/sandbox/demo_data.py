@@ -91,6 +91,9 @@ CPD_COURSES = {
 }
 PROGRAMME_COURSE_ID = 2
 STUDENT1, STUDENT2, STUDENT3, OUTSIDER, TEACHER, ADMIN = 1001, 1002, 1003, 1004, 2001, 3001
+STUDENT4 = 1005
+# B832's compulsory CPD courses (config/qualifications), all of which student4 has completed.
+B832_COMPULSORY = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
 _LONDON = ZoneInfo("Europe/London")
 
 
@@ -126,11 +129,12 @@ def stamp(day: str, time: str = "14:30") -> int:
 
 def demo_lms() -> LmsData:
     """A fresh copy of the demo site (tests may change it freely)."""
-    learners = {STUDENT1, STUDENT2, STUDENT3}
+    learners = {STUDENT1, STUDENT2, STUDENT3, STUDENT4}
     users = {
         STUDENT1: User("student1", "Sam", "Student"),
         STUDENT2: User("student2", "Priya", "Patel"),
         STUDENT3: User("student3", "Owen", "Hughes"),
+        STUDENT4: User("student4", "Grace", "Okafor"),
         OUTSIDER: User("outsider", "Olive", "Outsider"),
         TEACHER: User("teacher1", "Tess", "Teacher"),
         ADMIN: User("admin", "Ada", "Admin"),
@@ -180,7 +184,7 @@ def demo_lms() -> LmsData:
 
 def _record_demo_progress(data: LmsData) -> None:
     """student1: GB080-GB084 done, half of GB085; student2: GB080 done, half of GB081, GB082's
-    quiz failed; student3: nothing yet."""
+    quiz failed; student3: nothing yet; student4: every compulsory course of B832 done."""
     finished = {
         STUDENT1: {
             "GB080": ("2026-01-16", "2026-01-23"),
@@ -190,6 +194,15 @@ def _record_demo_progress(data: LmsData) -> None:
             "GB084": ("2026-06-05", "2026-06-12"),
         },
         STUDENT2: {"GB080": ("2026-03-06", "2026-03-13")},
+        STUDENT4: {
+            "GB080": ("2025-03-14", "2025-03-21"),
+            "GB081": ("2025-03-28", "2025-04-04"),
+            "GB082": ("2025-06-06", "2025-06-13"),
+            "GB083": ("2025-06-20", "2025-06-27"),
+            "GB084": ("2025-09-05", "2025-09-12"),
+            "GB085": ("2025-11-14", "2025-11-21"),
+            "GB086": ("2026-01-23", "2026-01-30"),
+        },
     }
     for user, courses in finished.items():
         for code, (log_day, quiz_day) in courses.items():

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lti_tool.lti.claims import role_name
+
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
 
@@ -27,6 +29,45 @@ class DemoUser:
     @property
     def name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+    @property
+    def roles_in_words(self) -> str:
+        """The person's roles as the sandbox's home page shows them: "Student"."""
+        return ", ".join(dict.fromkeys(role_in_words(role) for role in self.roles))
+
+
+# An LTI role in the words an LMS shows it in, by (vocabulary, principal role) of role_name.
+_ROLE_WORDS = {
+    ("membership", "Learner"): "Student",
+    ("membership", "Instructor"): "Teacher/Instructor",
+    ("membership", "ContentDeveloper"): "Course designer",
+    ("membership", "Administrator"): "Course administrator",
+    ("membership", "Mentor"): "Mentor (e.g. a parent or an advisor)",
+    ("membership", "Manager"): "Course manager",
+    ("membership", "Member"): "Course member",
+    ("membership", "Officer"): "Course officer",
+    ("institution", "Administrator"): "Site administrator",
+    ("institution", "Instructor"): "Teacher at the institution",
+    ("institution", "Faculty"): "Teacher at the institution",
+    ("institution", "Learner"): "Student at the institution",
+    ("institution", "Student"): "Student at the institution",
+    ("institution", "Staff"): "Staff at the institution",
+    ("system", "SysAdmin"): "System administrator",
+    ("system", "Administrator"): "System administrator",
+}
+
+
+def role_in_words(role: str) -> str:
+    """An LTI role (a URI or a simple name) in plain words: membership#Learner is "Student",
+    membership#Instructor "Teacher/Instructor"; a teaching assistant is named as one; a role
+    with no words here is its last part, never the URI."""
+    if role.strip().endswith("#TeachingAssistant"):
+        return "Teaching assistant"
+    words = _ROLE_WORDS.get(role_name(role))
+    if words:
+        return words
+    last = role.strip().rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    return last or "Unknown role"
 
 
 DEMO_USERS: dict[str, DemoUser] = {
@@ -54,6 +95,15 @@ DEMO_USERS: dict[str, DemoUser] = {
             "Owen",
             "Hughes",
             "owen.hughes@example.org",
+            (MEMBERSHIP + "Learner",),
+        ),
+        # B832's seven compulsory CPD courses all complete: a B832 result needs no override.
+        DemoUser(
+            "student4",
+            "1005",
+            "Grace",
+            "Okafor",
+            "grace.okafor@example.org",
             (MEMBERSHIP + "Learner",),
         ),
         DemoUser(

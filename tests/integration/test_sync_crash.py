@@ -50,7 +50,9 @@ def test_killing_a_worker_mid_sync_loses_nothing(
     ags.reset(latency=0.05)
     platform = launcher.platform
     learner = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
-    platform.roster = [m for m in platform.roster if m["user_id"] not in {"1001", "1002", "1003"}]
+    platform.roster = [
+        m for m in platform.roster if m["user_id"] not in {"1001", "1002", "1003", "1005"}
+    ]
     platform.roster += [
         {"status": "Active", "user_id": f"s{n:03d}", "name": f"Student {n:03d}", "roles": [learner]}
         for n in range(STUDENTS)

@@ -20,7 +20,7 @@ from lti_tool.sandbox.demo_data import COMPLETE, COMPLETE_PASS, STUDENT1, log_cm
 from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN
 from tests.support.lti import Launcher, launch_token
 
-STUDENTS = ("1001", "1002", "1003")
+STUDENTS = ("1001", "1002", "1003", "1005")
 
 
 @pytest.fixture
@@ -74,13 +74,15 @@ def test_a_tutor_launch_reads_every_roster_member_once(with_moodle: Launcher, mo
     launcher = with_moodle
     client, headers = _staff(launcher)
     progress = _finished(client, headers)
-    assert (progress["total"], progress["done"], progress["failed"]) == (3, 3, 0)
+    assert (progress["total"], progress["done"], progress["failed"]) == (4, 4, 0)
     # None of the students has launched; each one's copy is what Moodle says.
-    sam, priya, owen = (_statuses(launcher, sub) for sub in STUDENTS)
+    sam, priya, owen, grace = (_statuses(launcher, sub) for sub in STUDENTS)
     assert [sam[c] for c in ("GB080", "GB081", "GB082", "GB083", "GB084")] == ["completed"] * 5
     assert sam["GB085"] == "in_progress" and sam["GB086"] == "not_started"
     assert priya["GB080"] == "completed" and priya["GB081"] == "in_progress"
     assert "completed" not in owen.values() and owen
+    b832 = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
+    assert [grace[c] for c in b832] == ["completed"] * 7
     # Another staff launch while the copy is fresh starts no second refresh...
     calls = moodle.call_count
     _staff(launcher)
@@ -127,17 +129,18 @@ def test_the_class_view_says_not_read_yet_and_who_could_not_be_read(
     moodle.fail_next(10_000, status=503)  # Moodle is down for the whole refresh
     client, headers = _staff(launcher)
     progress = _finished(client, headers)
-    assert progress["failed"] == 3
+    assert progress["failed"] == 4
     assert {p["name"] for p in progress["unreadable"]} == {
         "Sam Student",
         "Priya Patel",
         "Owen Hughes",
+        "Grace Okafor",
     }
     assert all(p["reason"].startswith("the LMS did not answer") for p in progress["unreadable"])
     page = client.get("/staff/class/", headers=headers).get_data(as_text=True)
-    assert page.count("not read yet") >= 3
+    assert page.count("not read yet") >= 4
     assert "0/" not in page  # never read is not a zero
-    assert "3 students could not be read" in page
+    assert "4 students could not be read" in page
     assert "Owen Hughes: the LMS did not answer" in page
 
 
@@ -149,8 +152,8 @@ def test_the_class_view_shows_when_each_student_was_read(
     _finished(client, headers)
     page = client.get("/staff/class/", headers=headers).get_data(as_text=True)
     assert "not read yet" not in page
-    assert page.count("as of ") >= 4  # the class, then each of the three students
-    assert "Completion as of" in page and "for 3 of 3 students" in page
+    assert page.count("as of ") >= 5  # the class, then each of the four students
+    assert "Completion as of" in page and "for 4 of 4 students" in page
     assert "150/" in page  # Sam's hours, read from Moodle
 
 
@@ -177,7 +180,7 @@ def test_a_refresh_finishing_while_the_table_is_read_leaves_the_page_following_i
 
     monkeypatch.setattr(grading, "class_overview", refresh_finishes_meanwhile)
     page = client.get("/staff/class/", headers=headers).get_data(as_text=True)
-    assert "Reading completion from Moodle: 1 of 3 students" in page
+    assert "Reading completion from Moodle: 1 of 4 students" in page
     assert "location.reload()" in page
     assert "Completion as of" not in page
 
@@ -263,8 +266,8 @@ def test_the_class_refresh_log_line_counts_what_was_stored(
             .select_from(CompletionRecord)
             .where(CompletionRecord.source == "moodle")
         )
-    assert (fields["students"], fields["ok"], fields["failed"]) == (3, 3, 0)
-    assert fields["stored_students"] == 3 and fields["stored_records"] == stored > 0
+    assert (fields["students"], fields["ok"], fields["failed"]) == (4, 4, 0)
+    assert fields["stored_students"] == 4 and fields["stored_records"] == stored > 0
     assert isinstance(fields["course"], int) and fields["reference"]
 
 
@@ -282,7 +285,7 @@ def test_an_unreadable_class_writes_warnings_without_tokens_or_names(
         for r in caplog.records
         if r.name == "lti_tool.completion" and r.levelno == logging.WARNING
     ]
-    assert len(warnings) == 3  # one per student
+    assert len(warnings) == 4  # one per student
     reference = done.fields["reference"]  # type: ignore[attr-defined]
     assert {w["reference"] for w in warnings} == {reference}
     assert {w["status"] for w in warnings} == {"unavailable"}

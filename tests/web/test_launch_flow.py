@@ -57,7 +57,7 @@ def test_instructor_launch_is_staff_and_records_user_context_link(launcher: Laun
         membership = session.scalar(select(Membership).where(Membership.user_pk == user.id))
         assert membership is not None and membership.last_launch_at is not None
         # The first staff launch fetched the NRPS roster: students who never launched are known.
-        assert session.scalar(select(func.count()).select_from(Membership)) == 5
+        assert session.scalar(select(func.count()).select_from(Membership)) == 6
         sam = session.scalar(select(User).where(User.sub == "1001"))
         assert sam is not None and sam.name == "Sam Student"
 

@@ -189,9 +189,10 @@ def test_a_changed_result_supersedes_its_pending_sync(launcher: Launcher) -> Non
 def test_class_overview_lists_the_roster_with_paging(launcher: Launcher) -> None:
     client, headers = _staff(launcher)
     everyone = client.get("/api/context/students", headers=headers).get_json()
-    assert [s["sub"] for s in everyone] == ["1003", "1002", "1001"]  # Hughes, Patel, Student
+    # Hughes, Okafor, Patel, Student
+    assert [s["sub"] for s in everyone] == ["1003", "1005", "1002", "1001"]
     assert all(len(s["modules"]) == 2 for s in everyone)
-    page = client.get("/api/context/students?offset=1&limit=1", headers=headers).get_json()
+    page = client.get("/api/context/students?offset=2&limit=1", headers=headers).get_json()
     assert [s["sub"] for s in page] == ["1002"]
     assert everyone[0]["launched"] is False and everyone[0]["status"] == "active"
 
