@@ -100,31 +100,38 @@ def test_one_traceback_per_dependency_per_minute() -> None:
     assert record.failed(DATABASE)
 
 
-def test_recovery_is_logged_once_and_only_after_a_failure(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+class _Lines(logging.Handler):
+    """The messages this thread logs on one logger (each record once, whatever other
+    handlers earlier tests left on the root or parent loggers)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.thread = threading.get_ident()
+        self.said: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.said.append(record.getMessage())
+
+
+def test_recovery_is_logged_once_and_only_after_a_failure() -> None:
     record = DependencyOutages()
-    logger = logging.getLogger("lti_tool")
-    logger.propagate, was = True, logger.propagate  # caplog listens at the root
+    logger = logging.getLogger("lti_tool.web")
+    lines = _Lines()
+    logger.addHandler(lines)
+    level, logger.level = logger.level, logging.INFO
     try:
-        with caplog.at_level(logging.INFO, logger="lti_tool.web"):
-            record.reached(DATABASE)  # never down: nothing to say
-            record.failed(DATABASE)
-            assert DATABASE in record.down()
-            record.reached(DATABASE)
-            record.reached(DATABASE)
-            record.failed(DATABASE, unreachable=False)  # a slow statement: not "down"
-            record.reached(DATABASE)
+        record.reached(DATABASE)  # never down: nothing to say
+        record.failed(DATABASE)
+        assert DATABASE in record.down()
+        record.reached(DATABASE)
+        record.reached(DATABASE)
+        record.failed(DATABASE, unreachable=False)  # a slow statement: not "down"
+        record.reached(DATABASE)
     finally:
-        logger.propagate = was
-    # This record's lines only (this thread): a tool left running by an earlier test in the
-    # same process may log its own recovery meanwhile.
-    said = [
-        r.getMessage()
-        for r in caplog.records
-        if r.name == "lti_tool.web" and r.thread == threading.get_ident()
-    ]
-    assert said == ["database available again"]
+        logger.removeHandler(lines)
+        logger.setLevel(level)
+    assert lines.said == ["database available again"]
     assert record.down() == {}
 
 
