@@ -17,9 +17,12 @@ shared machine the wall-clock figures swing with the other processes' load, CPU 
 
 Targets (issue 14): each page's median and p95 < 300 ms, each CSV < 1 s.
 
-Measured on the shared 2-core machine, one run each, SQLite, 500 students (median / p95 ms):
-before this work class view 567 / 640, grid 322 / 364, class CSV 574 / 640, completion CSV
-305 / 335. The figures after it are in the docstring's last paragraph.
+Measured on the shared 2-core machine, 500 students, median / p95 ms (CPU ms), one run each,
+the code before and after the page-first reads back to back: SQLite, class view 338 / 425 (336)
+-> 51 / 75 (51), grid 313 / 423 (312) -> 43 / 64 (42), class CSV 326 / 428 -> 301 / 426,
+completion CSV 314 / 423 -> 275 / 393; PostgreSQL, class view 448 / 617 (423) -> 103 / 126 (90),
+grid 342 / 494 (321) -> 70 / 82 (54), class CSV 346 / 508 -> 272 / 414, completion CSV
+354 / 490 -> 248 / 335. The CSVs run the rules for every student (they list everyone).
 
 This is a benchmark, not a test: it exits 0 when targets are missed, and says so.
 """
