@@ -50,6 +50,8 @@ CSV_HEADER = (
 )
 
 Row = dict[str, Any]
+# The filters that read only a row's person (not its modules).
+_PERSON_FILTERS = frozenset({ALL, "not_launched"})
 Keep = Callable[[Row], bool]
 
 
@@ -92,6 +94,12 @@ class ClassColumns:
         """Whether ``row`` is shown under the filter ``filter_name`` (unknown: everyone)."""
         test = self._keeps.get(filter_name)
         return True if test is None else test(row)
+
+    def needs_modules(self, filter_name: str, sort_name: str) -> bool:
+        """Whether the filter or the order reads the rows' ``modules`` (the rules engine's
+        verdicts); else they read only who the students are, and a page of the class can be
+        chosen before the rules run for the students it shows."""
+        return filter_name not in _PERSON_FILTERS or sort_name != BY_NAME
 
     def sort_key(self, sort_name: str) -> Callable[[Row], Any]:
         """A key for ``sorted``: most hours of a module first, or family name then name."""

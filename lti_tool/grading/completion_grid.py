@@ -3,22 +3,25 @@ qualification (like Moodle's course completion report), each cell completed, in 
 completed late, late, missing, not needed or can't be tracked (the LMS cannot tell).
 
 Built like the class view, from one query per kind for the whole course (students,
-completion copies, module starts), then the pure rules engine per student.
+completion copies, module starts), then the pure rules engine per student: for the
+students of the page only when the filter and order need no statuses (``grid_page``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.lti.claims import normalise_roles
-from lti_tool.pathway.checklist import completions_of_many
+from lti_tool.pathway.checklist import (
+    CompletionCopy,
+    completion_copies_of_many,
+    completions_in_force,
+)
+from lti_tool.pathway.class_list import Student, students_of
 from lti_tool.pathway.module_starts import effective_starts_of_many
-from lti_tool.persistence.models import Membership, User
 from lti_tool.rules import CompletionStatus, Module, Qualification, evaluate
 from lti_tool.rules.checklist import ModuleProgress, Requirement
 
@@ -96,35 +99,103 @@ def grid_columns(qualification: Qualification) -> tuple[GridColumn, ...]:
     return tuple(columns)
 
 
+@dataclass(frozen=True)
+class GridData:
+    """What the grid reads of some students of a course, one query per kind: their
+    completion copies and module starts."""
+
+    qualification: Qualification
+    today: dt.date
+    # Every stored copy: a student's completions are made when their rules run.
+    completions: dict[int, list[CompletionCopy]]
+    starts: dict[int, dict[str, dt.date]]
+
+
+def load_grid(
+    session: Session, qualification: Qualification, context_pk: int, today: dt.date, ids: list[int]
+) -> GridData:
+    """The grid data (``GridData``) of the students ``ids``; no rules are run yet."""
+    return GridData(
+        qualification,
+        today,
+        completion_copies_of_many(session, ids),
+        effective_starts_of_many(session, context_pk, ids),
+    )
+
+
 def grid_rows(
     session: Session, qualification: Qualification, context_pk: int, today: dt.date
 ) -> list[GridRow]:
     """One row per student of the course (staff left out), by family name then name."""
-    people = session.execute(
-        select(User, Membership)
-        .join(Membership, Membership.user_pk == User.id)
-        .where(Membership.context_pk == context_pk)
-        .order_by(User.family_name, User.name, User.sub)
-    ).all()
-    students = [
-        user for user, membership in people if not normalise_roles(membership.roles or []).is_staff
-    ]
-    ids = [user.id for user in students]
-    completions = completions_of_many(session, ids)
-    starts = effective_starts_of_many(session, context_pk, ids)
-    rows = []
-    for user in students:
-        checklist = evaluate(qualification, completions[user.id], starts[user.id], today)
-        rows.append(
-            GridRow(
-                user_pk=user.id,
-                sub=user.sub,
-                name=user.name or f"User {user.sub}",
-                email=user.email or "",
-                statuses=course_statuses(qualification, checklist.modules),
-            )
-        )
-    return rows
+    students = students_of(session, context_pk)
+    data = load_grid(session, qualification, context_pk, today, [s.pk for s in students])
+    return [with_statuses(data, person_row(student)) for student in students]
+
+
+def person_row(user: Student) -> GridRow:
+    """A student's row with no statuses yet (``with_statuses`` adds them): what the name
+    orders and the search need, no rules run."""
+    return GridRow(
+        user_pk=user.pk,
+        sub=user.sub,
+        name=user.name or f"User {user.sub}",
+        email=user.email or "",
+        statuses={},
+    )
+
+
+def with_statuses(data: GridData, row: GridRow) -> GridRow:
+    """``row`` with its courses' statuses: the rules engine run on the student's data."""
+    checklist = evaluate(
+        data.qualification,
+        completions_in_force(data.completions.get(row.user_pk, [])),
+        data.starts[row.user_pk],
+        data.today,
+    )
+    return replace(row, statuses=course_statuses(data.qualification, checklist.modules))
+
+
+@dataclass(frozen=True)
+class GridPage:
+    """One page of the grid: its rows, how many students the query keeps, the page shown
+    (asked pages are kept within range) and how many pages there are."""
+
+    rows: list[GridRow]
+    total: int
+    page: int
+    pages: int
+
+
+def grid_page(
+    session: Session,
+    qualification: Qualification,
+    context_pk: int,
+    today: dt.date,
+    query: GridQuery,
+    page: int,
+    size: int | None,
+    members: set[int] | None,
+) -> GridPage:
+    """Page ``page`` of the rows ``query`` keeps (``size`` a page, None: all on one), only
+    ``members``' when given. The grid data is read and the rules engine run for everyone
+    only when the query's filter or order needs the statuses; else for the page's students
+    only, whatever the size of the class."""
+    rows = [person_row(student) for student in students_of(session, context_pk)]
+    if members is not None:
+        rows = [row for row in rows if row.user_pk in members]
+    everyone = query.needs_statuses
+    if everyone:
+        data = load_grid(session, qualification, context_pk, today, [r.user_pk for r in rows])
+        rows = [with_statuses(data, row) for row in rows]
+    rows = query.apply(rows)
+    size = size or max(1, len(rows))
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(1, page), pages)
+    shown = rows[(page - 1) * size : page * size]
+    if not everyone:
+        data = load_grid(session, qualification, context_pk, today, [r.user_pk for r in shown])
+        shown = [with_statuses(data, row) for row in shown]
+    return GridPage(shown, len(rows), page, pages)
 
 
 def course_statuses(
@@ -178,6 +249,7 @@ SORTS = {
     "fewest_completed": "Fewest courses completed",
     "most_late": "Most courses late",
 }
+_NAME_SORTS = ("name", "name_desc")
 PAGE_SIZES = {"25": 25, "50": 50, "100": 100, "all": None}
 DEFAULT_PAGE_SIZE = "50"
 
@@ -207,6 +279,12 @@ class GridQuery:
             search=(search or "").strip()[:100],
             sort=sort if sort in SORTS else "name",
         )
+
+    @property
+    def needs_statuses(self) -> bool:
+        """Whether the filter or the order reads the rows' statuses (else only names and
+        email addresses: a page can be chosen before the rules run)."""
+        return self.status != ANY or self.sort not in _NAME_SORTS
 
     def apply(self, rows: Iterable[GridRow]) -> list[GridRow]:
         """The rows this query keeps, in its order."""

@@ -12,8 +12,17 @@ from lti_tool.container import Services
 from lti_tool.errors import NotFound
 from lti_tool.grading import results as results_mod
 from lti_tool.grading.class_columns import ClassColumns, class_columns
-from lti_tool.grading.class_view import class_rows
-from lti_tool.grading.completion_grid import GridColumn, GridRow, grid_columns, grid_rows
+from lti_tool.grading.class_view import ClassPage, class_rows
+from lti_tool.grading.class_view import class_page as page_of_class
+from lti_tool.grading.completion_grid import (
+    GridColumn,
+    GridPage,
+    GridQuery,
+    GridRow,
+    grid_columns,
+    grid_page,
+    grid_rows,
+)
 from lti_tool.grading.sync import start_sync
 from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway.checklist import build_checklist, student_named_in_file
@@ -46,16 +55,53 @@ def class_overview(
         rows = class_rows(session, qualification, context_pk, services.settings.today())
         groups = groups_by_user(session, context_pk)
         members = members_of(session, context_pk, group_pk) if group_pk is not None else None
+    if members is not None:
+        rows = [r for r in rows if r["user_pk"] in members]
+    end = None if limit is None else offset + limit
+    return _shown(rows, groups)[offset:end]
+
+
+def class_page(
+    services: Services,
+    launch: Launch,
+    *,
+    filter_name: str,
+    sort_name: str,
+    page: int,
+    size: int,
+    group_pk: int | None = None,
+) -> ClassPage:
+    """One page of the class view (``grading.class_view.class_page``) with each student's
+    tutor groups; only one group's students with ``group_pk``."""
+    from lti_tool.pathway.groups import groups_by_user, members_of
+
+    context_pk = context_pk_of(launch)
+    with services.db.read_only() as session:
+        qualification = qualification_of(services, session, launch)
+        groups = groups_by_user(session, context_pk)
+        found = page_of_class(
+            session,
+            qualification,
+            context_pk,
+            services.settings.today(),
+            filter_name=filter_name,
+            sort_name=sort_name,
+            page=page,
+            size=size,
+            members=members_of(session, context_pk, group_pk) if group_pk is not None else None,
+        )
+    return ClassPage(_shown(found.rows, groups), found.total, found.page, found.pages)
+
+
+def _shown(rows: list[dict[str, Any]], groups: dict[int, list[str]]) -> list[dict[str, Any]]:
+    """Rows as pages and the API show them: tutor groups added, times in UTC, and without
+    the tool's own key."""
     for row in rows:
         row["groups"] = groups.get(row["user_pk"], [])
         read_at = row["read_at"]
         row["read_at"] = None if read_at is None else _utc(read_at).isoformat()
-    if members is not None:
-        rows = [r for r in rows if r["user_pk"] in members]
-    for row in rows:
         del row["user_pk"]  # the tool's own key: not for pages or the API
-    end = None if limit is None else offset + limit
-    return rows[offset:end]
+    return rows
 
 
 def _utc(stamp: dt.datetime) -> dt.datetime:
@@ -256,3 +302,32 @@ def completion_grid(
             members = members_of(session, context_pk, group_pk)
             rows = [row for row in rows if row.user_pk in members]
     return grid_columns(qualification), rows, groups
+
+
+def completion_grid_page(
+    services: Services,
+    launch: Launch,
+    query: GridQuery,
+    page: int,
+    size: int | None,
+    group_pk: int | None = None,
+) -> tuple[tuple[GridColumn, ...], GridPage, dict[int, list[str]]]:
+    """One page of the completion grid (``grading.completion_grid.grid_page``): the
+    qualification's CPD courses, the page, and each student's tutor groups; only one tutor
+    group's students with ``group_pk``."""
+    from lti_tool.pathway.groups import groups_by_user, members_of
+
+    context_pk = context_pk_of(launch)
+    with services.db.read_only() as session:
+        qualification = qualification_of(services, session, launch)
+        groups = groups_by_user(session, context_pk)
+        members = members_of(session, context_pk, group_pk) if group_pk is not None else None
+        today = services.settings.today()
+        found = grid_page(session, qualification, context_pk, today, query, page, size, members)
+    return grid_columns(qualification), found, groups
+
+
+def completion_columns(services: Services, launch: Launch) -> tuple[GridColumn, ...]:
+    """The completion grid's columns: the CPD courses of the course's qualification."""
+    with services.db.read_only() as session:
+        return grid_columns(qualification_of(services, session, launch))

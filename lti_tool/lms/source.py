@@ -11,8 +11,10 @@ raised from ``fetch``; errors about one course are returned in ``FetchResult.err
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -163,18 +165,19 @@ def gather(
     partial answer worth showing. Results come back in the order of the codes in ``order``.
     """
     result = FetchResult(errors=list(initial_errors))
-    if units:
-        pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(units))))
-        try:
-            futures: dict[Future[FetchResult], FetchUnit] = {
-                pool.submit(unit.run): unit for unit in units
-            }
-            for future in as_completed(futures):
-                _merge(result, futures[future], future)
-        finally:
-            # On a source-wide error the calls still running finish on their own (each has a
-            # timeout); the ones not started are dropped.
-            pool.shutdown(wait=False, cancel_futures=True)
+    waiting = list(reversed(units))
+    running: dict[Future[FetchResult], FetchUnit] = {}
+    # The units run on threads shared by every fetch (a pool per fetch started threads for
+    # each student of a class refresh), at most ``max_workers`` of this fetch at a time. On
+    # a source-wide error the calls still running finish on their own (each has a timeout);
+    # the ones not started are dropped.
+    while waiting or running:
+        while waiting and len(running) < max(1, max_workers):
+            unit = waiting.pop()
+            running[_unit_threads().submit(unit.run)] = unit
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            _merge(result, running.pop(future), future)
     position = {code: index for index, code in enumerate(order)}
     result.completions.sort(key=lambda c: position.get(c.course_code, len(position)))
     result.errors.sort(key=lambda e: position.get(e.course_code or "", len(position)))
@@ -185,6 +188,23 @@ def gather(
     ):
         raise SourceUnavailable(result.errors[0].message)
     return result
+
+
+# At most this many LMS calls at once in a process, across all fetches (a class refresh makes
+# 16 students x 4 calls at a time by default).
+UNIT_THREADS = 64
+_units: tuple[int, ThreadPoolExecutor] | None = None
+_units_lock = threading.Lock()
+
+
+def _unit_threads() -> ThreadPoolExecutor:
+    """The process's threads for fetch units, made on first use (and again in a forked
+    child: threads do not survive a fork)."""
+    global _units
+    with _units_lock:
+        if _units is None or _units[0] != os.getpid():
+            _units = (os.getpid(), ThreadPoolExecutor(UNIT_THREADS, thread_name_prefix="lms-call"))
+        return _units[1]
 
 
 def _merge(result: FetchResult, unit: FetchUnit, future: Future[FetchResult]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextvars
+import heapq
 import socket
 import threading
 import time
@@ -39,6 +40,15 @@ _CHUNK = 16384
 _RESOLVERS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="resolve")
 
 
+# A host's vetted addresses are kept this long for new connections (as a DNS cache would):
+# the connection still goes to an address the policy checked, never re-resolved after the
+# check, and a refusal is never kept. A server that closes every connection (or calls
+# beyond the kept connections) otherwise costs a lookup, on a resolver thread, per call.
+VETTED_SECONDS = 10.0
+_VETTED: dict[tuple[OutboundPolicy, str, int], tuple[float, list[tuple[int, tuple[object, ...]]]]]
+_VETTED = {}
+
+
 class OutboundTimeout(requests.exceptions.Timeout):
     """The call did not finish (connect, headers and body) within its total deadline."""
 
@@ -58,8 +68,6 @@ class _Call:
         self._connections: list[HTTPConnection] = []
         self._lock = threading.Lock()
         self._done = False
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -68,14 +76,15 @@ class _Call:
         return self.fired or self.remaining() <= 0
 
     def start(self) -> None:
-        self._timer.start()
+        _WATCHDOG.watch(self)
 
     def watch(self, connection: HTTPConnection) -> None:
         with self._lock:
             if not any(c is connection for c in self._connections):
                 self._connections.append(connection)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
+        """The deadline passed: shut the call's sockets (nothing once it has finished)."""
         with self._lock:
             if self._done:
                 return
@@ -92,7 +101,47 @@ class _Call:
     def finish(self) -> None:
         with self._lock:
             self._done = True
-        self._timer.cancel()
+            self._connections = []  # the pool keeps them; the watchdog's entry stays small
+
+
+class _Watchdog:
+    """One thread for every call's deadline (a thread of its own per call was most of a
+    call's CPU when a class refresh makes thousands): a heap of deadlines, the earliest
+    first. A finished call's entry stays until its deadline and then does nothing."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._due: list[tuple[float, int, _Call]] = []
+        self._count = 0
+        self._thread: threading.Thread | None = None
+
+    def watch(self, call: _Call) -> None:
+        with self._wake:
+            self._count += 1
+            heapq.heappush(self._due, (call.deadline, self._count, call))
+            if self._thread is None or not self._thread.is_alive():  # also after a fork
+                self._thread = threading.Thread(
+                    target=self._run, name="outbound-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif self._due[0][2] is call:
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due:
+                    self._wake.wait()
+                deadline = self._due[0][0]
+                left = deadline - time.monotonic()
+                if left > 0:
+                    self._wake.wait(left)
+                    continue
+                call = heapq.heappop(self._due)[2]
+            call.expire()
+
+
+_WATCHDOG = _Watchdog()
 
 
 _CURRENT: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
@@ -133,13 +182,21 @@ class _PinnedConnection(HTTPConnection):
         raise last
 
     def _vetted(self, call: _Call | None) -> list[tuple[int, tuple[object, ...]]]:
+        key = (self.outbound_policy, self._dns_host, int(self.port))
+        kept = _VETTED.get(key)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
         lookup = _RESOLVERS.submit(
             self.outbound_policy.vetted_addresses, self._dns_host, int(self.port)
         )
         try:
-            return lookup.result(timeout=None if call is None else max(0.01, call.remaining()))
+            found = lookup.result(timeout=None if call is None else max(0.01, call.remaining()))
         except concurrent.futures.TimeoutError as exc:
             raise OutboundTimeout(f"looking up {self._dns_host} took too long") from exc
+        if len(_VETTED) > 1000:
+            _VETTED.clear()
+        _VETTED[key] = (time.monotonic() + VETTED_SECONDS, found)
+        return found
 
     def connect(self) -> None:
         # Watched from the start: a TLS handshake trickled byte by byte is cut off too.
@@ -172,7 +229,10 @@ def _pools(policy: OutboundPolicy) -> dict[str, type[HTTPConnectionPool]]:
 class _PinnedAdapter(HTTPAdapter):
     def __init__(self, policy: OutboundPolicy) -> None:
         self._policy = policy
-        super().__init__(max_retries=0, pool_connections=20, pool_maxsize=50)
+        # Kept connections per host: as many as LMS calls may run at once in a process
+        # (lms.source.UNIT_THREADS); a call over the limit would connect, and look the
+        # host up, again.
+        super().__init__(max_retries=0, pool_connections=20, pool_maxsize=64)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)

@@ -34,20 +34,23 @@ def overview(launch: Launch) -> str:
     group = request.args.get("group", type=int)
     group = group if any(g.pk == group for g in groups) else None
     layout = grading.class_layout(services(), launch)
-    rows = grading.class_overview(services(), launch, group_pk=group)
     chosen = layout.filter_name(request.args.get("filter"))
     sort = layout.sort_name(request.args.get("sort"))
-    rows = [r for r in rows if layout.keep(r, chosen)]
-    rows.sort(key=layout.sort_key(sort))
-    page = max(1, request.args.get("page", default=1, type=int) or 1)
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    found = grading.class_page(
+        services(),
+        launch,
+        filter_name=chosen,
+        sort_name=sort,
+        page=max(1, request.args.get("page", default=1, type=int) or 1),
+        size=PAGE_SIZE,
+        group_pk=group,
+    )
     return render_template(
         "staff/class.html",
-        rows=shown,
-        total=len(rows),
-        page=min(page, pages),
-        pages=pages,
+        rows=found.rows,
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
         columns=layout.columns,
         filters=layout.filters,
         sorts=layout.sorts,

@@ -36,17 +36,20 @@ def _chosen_group(launch: Launch) -> tuple[list[Any], int | None]:
 @requires_launch(staff=True)
 def grid(launch: Launch) -> str:
     groups, group = _chosen_group(launch)
-    columns, rows, groups_of = grading.completion_grid(services(), launch, group)
     args = request.args
     query = GridQuery.of(
-        columns, args.get("status"), args.get("course"), args.get("q"), args.get("sort")
+        grading.completion_columns(services(), launch),
+        args.get("status"),
+        args.get("course"),
+        args.get("q"),
+        args.get("sort"),
     )
-    rows = query.apply(rows)
     asked_size = args.get("size", "")
     size_name = asked_size if asked_size in PAGE_SIZES else DEFAULT_PAGE_SIZE
-    size = PAGE_SIZES[size_name] or max(1, len(rows))
-    pages = max(1, -(-len(rows) // size))
-    page = min(max(1, args.get("page", default=1, type=int) or 1), pages)
+    asked_page = args.get("page", default=1, type=int) or 1
+    columns, found, groups_of = grading.completion_grid_page(
+        services(), launch, query, asked_page, PAGE_SIZES[size_name], group
+    )
     links = {
         "group": group,
         "status": query.status,
@@ -58,10 +61,10 @@ def grid(launch: Launch) -> str:
     return render_template(
         "staff/completion_grid.html",
         columns=columns,
-        rows=rows[(page - 1) * size : page * size],
-        total=len(rows),
-        page=page,
-        pages=pages,
+        rows=found.rows,
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
         groups=groups,
         group=group,
         groups_of=groups_of,

@@ -171,14 +171,14 @@ def test_a_refresh_finishing_while_the_table_is_read_leaves_the_page_following_i
     (key,) = _progress_rows(services)
     running = dict(done, status="running", done=1, failed=0, finished_at=None)
     services.store.put("class_refresh", key, running, 3600)
-    table = grading.class_overview
+    table = grading.class_page
 
     def refresh_finishes_meanwhile(*args: Any, **kwargs: Any) -> Any:
         rows = table(*args, **kwargs)
         services.store.put("class_refresh", key, done, 3600)  # after the table was read
         return rows
 
-    monkeypatch.setattr(grading, "class_overview", refresh_finishes_meanwhile)
+    monkeypatch.setattr(grading, "class_page", refresh_finishes_meanwhile)
     page = client.get("/staff/class/", headers=headers).get_data(as_text=True)
     assert "Reading completion from Moodle: 1 of 4 students" in page
     assert "location.reload()" in page

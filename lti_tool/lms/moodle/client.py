@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -25,6 +26,7 @@ from lti_tool.outbound.answers import response_json
 from lti_tool.outbound.retry import TRANSIENT_STATUSES, Backoff
 
 REST_PATH = "/webservice/rest/server.php"
+FORM = "application/x-www-form-urlencoded"
 COMPLETION_FUNCTIONS = (
     "core_webservice_get_site_info",
     "core_course_get_courses_by_field",
@@ -115,10 +117,13 @@ class MoodleWsClient:
         try:
             response = self._http.post(
                 self.endpoint_url,
-                data=fields,
+                # Encoded here, as requests would: handed a list, requests runs a dozen
+                # isinstance checks against typing protocols per call (slow, and a class
+                # refresh makes thousands of calls).
+                data=urlencode(fields),
                 timeout=self.timeout,
                 allow_redirects=False,
-                headers={"Accept": "application/json"},
+                headers={"Accept": "application/json", "Content-Type": FORM},
             )
         except requests.RequestException as exc:
             raise transport_failure(
