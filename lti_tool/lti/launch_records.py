@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, literal, select
+from sqlalchemy import and_, bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti import claims as c
@@ -56,15 +56,21 @@ class _Row:
         return ["id", *self.values, *self.touch]
 
 
-def _read(session: Session, rows: dict[str, _Row]) -> dict[str, Mapping[str, Any] | None]:
-    """What the rows hold now, in one statement: each found by its unique key (a left join
-    from a one-row select, so a missing row reads as NULLs), the membership by the user's and
-    the course's ids. None for a row that does not exist."""
+# The read statement of each shape of launch (which rows, which columns), built once per
+# process: building it (aliases, joins) cost more than running it.
+_READS: dict[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...], Any] = {}
+
+
+def _read_statement(rows: dict[str, _Row]) -> Any:
+    shape = tuple((name, tuple(row.keys), tuple(row.columns)) for name, row in rows.items())
+    statement = _READS.get(shape)
+    if statement is not None:
+        return statement
     joined: Any = select(literal(1).label("one")).subquery("launch_one")
     tables: dict[str, Any] = {}
     columns: list[Any] = []
-    for name, row in rows.items():
-        table = row.model.__table__.alias(f"launch_{name}")
+    for name, keys, names in shape:
+        table = rows[name].model.__table__.alias(f"launch_{name}")
         tables[name] = table
         if name == "membership":
             condition = and_(
@@ -72,10 +78,25 @@ def _read(session: Session, rows: dict[str, _Row]) -> dict[str, Mapping[str, Any
                 table.c.user_pk == tables["user"].c.id,
             )
         else:
-            condition = and_(*(table.c[key] == value for key, value in row.keys.items()))
+            condition = and_(*(table.c[key] == bindparam(f"{name}__{key}") for key in keys))
         joined = joined.outerjoin(table, condition)
-        columns += [table.c[column].label(f"{name}__{column}") for column in row.columns]
-    found = session.execute(select(*columns).select_from(joined)).one()._mapping
+        columns += [table.c[column].label(f"{name}__{column}") for column in names]
+    statement = select(*columns).select_from(joined)
+    _READS[shape] = statement
+    return statement
+
+
+def _read(session: Session, rows: dict[str, _Row]) -> dict[str, Mapping[str, Any] | None]:
+    """What the rows hold now, in one statement: each found by its unique key (a left join
+    from a one-row select, so a missing row reads as NULLs), the membership by the user's and
+    the course's ids. None for a row that does not exist."""
+    params = {
+        f"{name}__{key}": value
+        for name, row in rows.items()
+        if name != "membership"
+        for key, value in row.keys.items()
+    }
+    found = session.execute(_read_statement(rows), params).one()._mapping
     current: dict[str, Mapping[str, Any] | None] = {}
     for name, row in rows.items():
         held = {column: found[f"{name}__{column}"] for column in row.columns}

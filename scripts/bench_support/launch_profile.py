@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import cProfile
 import io
+import os
 import pstats
 import time
 from collections import Counter
@@ -189,7 +190,11 @@ def profile_launches(
             steps[step].cpu_seconds += time.process_time() - cpu
             meter.step = None
 
-    def profiled(_step: str, call: Callable[[], TestResponse]) -> TestResponse:
+    only = os.environ.get("BENCH_PROFILE_STEP")  # e.g. "launch POST": profile that step only
+
+    def profiled(step: str, call: Callable[[], TestResponse]) -> TestResponse:
+        if only and step != only:
+            return call()
         profiler.enable()
         try:
             return call()
@@ -232,6 +237,9 @@ def profile_launches(
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("tottime").print_stats(25)
+    if os.environ.get("BENCH_PROFILE_CUMULATIVE"):
+        stats.sort_stats("cumulative").print_stats("lti_tool|jinja2|flask|jwt|sqlalchemy", 60)
+        stats.print_callees("_read")
     chosen: dict[str, list[str]] = {
         who: traces[who] for who in ("student1", "teacher1") if who in traces
     }
