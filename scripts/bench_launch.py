@@ -1,19 +1,54 @@
 """Benchmark: full LTI 1.3 OIDC login + launch against ``lti-tool serve --workers 2``, next to a
-minimal reference tool written the way pylti1p3's README / Flask example do it.
+minimal reference tool written the way pylti1p3's README / Flask example do it, and a floor: a
+null tool that only verifies the id_token against the same emulator (bench_support/null_tool.py).
 
     .venv/bin/python scripts/bench_launch.py            # full run (PostgreSQL + Redis)
     .venv/bin/python scripts/bench_launch.py --quick    # short smoke run
+    .venv/bin/python scripts/bench_launch.py --profile  # and the per-launch breakdown
+    .venv/bin/python scripts/bench_launch.py --profile-only   # only the breakdown, no servers
     .venv/bin/python scripts/bench_launch.py --db sqlite --store database
 
 Each launch is one browser (a fresh ``requests.Session``): POST the platform's login initiation
 to the tool's /lti/login, take the state and nonce from the redirect to the platform's /auth,
-have the sandbox platform sign the id_token, POST it with the state to /lti/launch. The
+have the sandbox platform sign the id_token, POST it with the state to /lti/launch and, when
+the tool answers 303 (post/redirect/get), GET the page it leads to: both count. The
 platform's answer is signed in-process by this script (the same claims and key the sandbox's
 /auth endpoint uses; the warm-up goes through /auth once per tool to prove the two agree), or
-through /auth for every launch with ``--via-auth``. Both tools get exactly the same journey.
+through /auth for every launch with ``--via-auth``. All tools get exactly the same journey.
+With 4 or more CPUs the servers and this client are pinned to separate ones (``taskset``).
+Besides launches/s and latency it reports each server's CPU time per launch (from /proc):
+on a shared machine that is the figure that does not depend on the load.
+
+``--profile`` drives launches in-process (bench_support/launch_profile.py) and prints, per
+step, SQL statements, commits, Redis round trips and commands, template and CPU time, the
+statements of one student's and one staff member's launch in order, and a cProfile
+(``BENCH_PROFILE_STEP="launch POST"`` profiles one step, ``BENCH_PROFILE_CUMULATIVE=1`` adds
+cumulative times).
 
 It also shows two security differences: a replayed launch POST and a forged id_token.
 This is a benchmark, not a test: it exits 0 when targets are missed, and says so.
+
+Figures (issue 14; 2 shared CPUs, load average 6-7 from other work, so absolute figures are
+noisy; one full run each, PostgreSQL + Redis, gunicorn 2 workers x 8 threads):
+
+    c=8               before (merge24)        after
+    ours launches/s   23.8                    38.2
+    ours/reference    0.25x (94.8/s)          0.52x (73.0/s)
+    ours/floor        16% (151.9/s)           38% (101.9/s)
+    ours p95          530 ms                  327 ms
+    errors at c=32    0                       0
+    server CPU ms per launch (ours / reference / floor)
+                      29.0 / 6.1 / 2.9        16.9 / 7.0 / 3.3
+    per launch, in-process (login + launch POST + landing GET, returning users):
+    SQL statements    11.2 (4 INSERT upserts, 1 SET LOCAL)   7.2 (1 record read)
+    commits           1.0                                     1.0 (read-only when unchanged)
+    Redis round trips 10.6                                    9.65
+    CPU ms            23.1 (launch POST 10.3)                 20.8 (launch POST 6.2)
+
+The goal (>= 2x the example, >= 80% of the floor, p95 < 60 ms) is not met: our launch is four
+requests (login, cookie check, launch POST, its page) against the example's two, and its page
+reads the checklist (5.8 statements); per launch the server spends ~17 ms CPU against the
+example's ~7 and the floor's ~3, so on two CPUs it cannot reach 80% of the floor's rate.
 """
 
 from __future__ import annotations
@@ -33,6 +68,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import requests
 from bench_support.journeys import (
@@ -59,6 +95,7 @@ WORKERS = 2
 # Targets for our tool (the reference measured ~90 launches/s, p95 ~110 ms at c=8 on 2 cores).
 TARGET_RATIO_C8 = 2.0
 TARGET_P95_MS_C8 = 60.0
+TARGET_FLOOR_SHARE_C8 = 0.8
 
 
 @dataclass(frozen=True)
@@ -75,6 +112,9 @@ class Options:
     via_auth: bool
     pg_url: str
     redis_url: str
+    profile: bool
+    profile_only: bool
+    pin: bool
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -116,6 +156,21 @@ def parse_args(argv: list[str] | None = None) -> Options:
         action="store_true",
         help="get every id_token from the sandbox /auth endpoint instead of signing in-process",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after the load levels, profile launches in-process: SQL statements, commits, "
+        "Redis round trips, template and CPU time per step, cProfile hot spots",
+    )
+    parser.add_argument(
+        "--profile-only", action="store_true", help="only the in-process profile (no servers)"
+    )
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="do not pin the client and the servers to separate CPUs (taskset) even when the "
+        "machine has 4 or more",
+    )
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args(argv)
@@ -135,6 +190,9 @@ def parse_args(argv: list[str] | None = None) -> Options:
         via_auth=args.via_auth,
         pg_url=args.pg_url,
         redis_url=args.redis_url,
+        profile=args.profile or args.profile_only,
+        profile_only=args.profile_only,
+        pin=not args.no_pin,
     )
 
 
@@ -184,13 +242,14 @@ def redis_prefix(options: Options) -> Iterator[str]:
             client.close()
 
 
-def start_our_tool(
+def prepare_our_tool(
     options: Options, stack: contextlib.ExitStack, folder: Path, platform: SandboxPlatform
-) -> ServerProcess:
+) -> dict[str, str]:
+    """A fresh database (migrated, with a tool key) and Redis prefix with ``platform``
+    registered; returns the tool's environment."""
     from lti_tool.persistence.db import Database
     from lti_tool.settings import normalise_database_url
 
-    port = int(platform.tool_url.rsplit(":", 1)[1])
     db_url = stack.enter_context(database_url(options, folder))
     prefix = stack.enter_context(redis_prefix(options))
     env = clean_environ(
@@ -214,9 +273,23 @@ def start_our_tool(
         register_sandbox(db, platform, development=True)
     finally:
         db.dispose()
+    return env
+
+
+def start_our_tool(
+    options: Options,
+    stack: contextlib.ExitStack,
+    folder: Path,
+    platform: SandboxPlatform,
+    pin: list[str],
+) -> ServerProcess:
+    port = int(platform.tool_url.rsplit(":", 1)[1])
+    env = prepare_our_tool(options, stack, folder, platform)
+    cli = [sys.executable, "-m", "lti_tool.cli"]
     server = ServerProcess(
         "lti-tool serve",
         [
+            *pin,
             *cli,
             "serve",
             "--host",
@@ -237,7 +310,11 @@ def start_our_tool(
 
 
 def start_reference_tool(
-    options: Options, stack: contextlib.ExitStack, folder: Path, platform: SandboxPlatform
+    options: Options,
+    stack: contextlib.ExitStack,
+    folder: Path,
+    platform: SandboxPlatform,
+    pin: list[str],
 ) -> ServerProcess:
     port = int(platform.tool_url.rsplit(":", 1)[1])
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -266,6 +343,7 @@ def start_reference_tool(
         }
     )
     argv = [
+        *pin,
         sys.executable,
         "-m",
         "gunicorn",
@@ -293,6 +371,137 @@ def start_reference_tool(
     return server.start()
 
 
+def start_null_tool(
+    options: Options,
+    stack: contextlib.ExitStack,
+    folder: Path,
+    platform: SandboxPlatform,
+    pin: list[str],
+) -> ServerProcess:
+    """The floor: verifies the id_token and nothing else (bench_support/null_tool.py), on the
+    same gunicorn set-up as ours."""
+    port = int(platform.tool_url.rsplit(":", 1)[1])
+    env = clean_environ(
+        {
+            "NULL_TOOL_ISSUER": platform.issuer,
+            "NULL_TOOL_CLIENT_ID": platform.client_id,
+            "NULL_TOOL_AUTH_LOGIN_URL": platform.auth_url,
+            "NULL_TOOL_KEY_SET_URL": platform.jwks_url,
+            "NULL_TOOL_LAUNCH_URL": platform.launch_url,
+        }
+    )
+    argv = [
+        *pin,
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(WORKERS),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(options.threads),
+        "--timeout",
+        "30",
+        "--pythonpath",
+        str(SUPPORT_DIR),
+    ]
+    server = ServerProcess(
+        "null tool (gunicorn)",
+        [*argv, "null_tool:app"],
+        env,
+        folder / "floor.log",
+        f"{platform.tool_url}/healthz",
+    )
+    stack.callback(server.stop)
+    return server.start()
+
+
+def cpu_split(options: Options) -> tuple[list[str], str]:
+    """Pin the servers and this client to separate CPUs when the machine has 4 or more (a
+    quarter, at least one, for the client); returns the servers' ``taskset`` prefix and a
+    line saying what was done."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return [], "client shares the CPUs with the servers (no CPU affinity here)"
+    if not options.pin:
+        return [], "client shares the CPUs with the servers (--no-pin)"
+    if len(cpus) < 4 or shutil.which("taskset") is None:
+        return [], (
+            f"client shares the {len(cpus)} CPUs with the servers (pinning needs 4 or more "
+            "and taskset)"
+        )
+    client = cpus[-max(1, len(cpus) // 4) :]
+    servers = [cpu for cpu in cpus if cpu not in client]
+    os.sched_setaffinity(0, set(client))
+    listed = ",".join(str(cpu) for cpu in servers)
+    return ["taskset", "-c", listed], (
+        f"servers pinned to CPUs {listed}, this client (and the platform emulators) to "
+        f"{','.join(str(cpu) for cpu in client)}"
+    )
+
+
+def run_profile(options: Options, stack: contextlib.ExitStack, folder: Path) -> None:
+    """The in-process profile of launches (bench_support/launch_profile.py) on a database and
+    Redis prefix of its own, the same backends as the served tool."""
+    from bench_support.launch_profile import print_profile, profile_launches
+
+    from lti_tool import create_app
+    from lti_tool.settings import load_settings
+
+    platform = SandboxPlatform(
+        issuer=f"http://127.0.0.1:{free_port()}", tool_url=f"http://127.0.0.1:{free_port()}"
+    )
+    stack.enter_context(
+        SandboxServer(platform, "127.0.0.1", int(platform.issuer.rsplit(":", 1)[1]))
+    )
+    profile_folder = folder / "profile"
+    profile_folder.mkdir()
+    log("profiling launches in-process ...")
+    env = prepare_our_tool(options, stack, profile_folder, platform)
+    env["LTI_TOOL_LOG_LEVEL"] = "WARNING"
+    app = create_app(load_settings(environ=env))
+    stack.callback(app.extensions["lti_tool"].close)
+
+    # The emulator checks the tool's client assertions (roster, grades) against its JWKS.
+    def tool_jwks() -> dict[str, Any]:
+        return dict(app.test_client().get("/.well-known/jwks.json").json or {})
+
+    platform.tool_jwks_source = tool_jwks
+    print_profile(profile_launches(app, platform))
+
+
+def server_times(log_path: Path) -> list[tuple[str, int, float, float]]:
+    """(method and path, requests, mean ms, p95 ms) from our tool's access log lines: the
+    server's own time per step, next to the journey the client timed."""
+    import json
+
+    times: dict[str, list[float]] = {}
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        if not line.startswith("{") or '"request"' not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("msg") == "request" and isinstance(entry.get("ms"), int | float):
+            path = str(entry.get("path", ""))
+            times.setdefault(f"{entry.get('method', '')} {path}", []).append(float(entry["ms"]))
+    rows = []
+    for name, values in sorted(times.items(), key=lambda item: -len(item[1])):
+        values.sort()
+        p95 = values[min(len(values) - 1, int(0.95 * (len(values) - 1) + 0.5))]
+        rows.append((name, len(values), sum(values) / len(values), p95))
+    return rows
+
+
 # -- output ----------------------------------------------------------------------------------
 
 
@@ -310,17 +519,19 @@ def error_text(result: LevelResult) -> str:
 def print_table(results: list[LevelResult]) -> None:
     header = (
         f"{'tool':<10} {'conc':>4} {'launches':>8} {'ok':>5} {'launches/s':>10} "
-        f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'client CPU':>10}  errors"
+        f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'client CPU':>10} "
+        f"{'server CPU ms/launch':>20}  errors"
     )
     print(header)
     print("-" * len(header))
-    for tool in ("ours", "reference"):
+    for tool in ("ours", "reference", "floor"):
         for r in (r for r in results if r.tool == tool):
             cpu = f"{r.client_cpu_seconds / r.wall_seconds:.0%}" if r.wall_seconds else "-"
             print(
                 f"{r.tool:<10} {r.concurrency:>4} {r.launches:>8} {r.ok:>5} "
                 f"{r.per_second:>10.1f} {fmt_ms(r.p(0.50)):>8} {fmt_ms(r.p(0.95)):>8} "
-                f"{fmt_ms(r.p(0.99)):>8} {cpu:>10}  {error_text(r)}"
+                f"{fmt_ms(r.p(0.99)):>8} {cpu:>10} "
+                f"{r.server_cpu_seconds * 1000 / max(1, r.launches):>20.1f}  {error_text(r)}"
             )
 
 
@@ -331,9 +542,12 @@ def print_ratios_and_targets(results: list[LevelResult], levels: tuple[int, ...]
         ours, ref = by_key[("ours", c)], by_key[("reference", c)]
         ratio = ours.per_second / ref.per_second if ref.per_second else float("inf")
         marker = "   <- headline" if c == 8 else ""
+        floor = by_key[("floor", c)]
+        of_floor = ours.per_second / floor.per_second if floor.per_second else float("inf")
         print(
-            f"ours/reference launches/s at c={c:<2}: {ratio:.2f}x  "
-            f"({ours.per_second:.1f} vs {ref.per_second:.1f}){marker}"
+            f"at c={c:<2}: ours/reference {ratio:.2f}x, ours/floor {of_floor:.0%}  "
+            f"({ours.per_second:.1f} vs {ref.per_second:.1f} vs {floor.per_second:.1f} "
+            f"launches/s){marker}"
         )
     print()
     if 8 in levels:
@@ -350,6 +564,13 @@ def print_ratios_and_targets(results: list[LevelResult], levels: tuple[int, ...]
             f">= {TARGET_RATIO_C8:.0f}x reference launches/s at c=8",
             f"{ratio:.2f}x",
             ratio >= TARGET_RATIO_C8,
+        )
+        floor = by_key[("floor", 8)]
+        of_floor = ours.per_second / floor.per_second if floor.per_second else float("inf")
+        verdict(
+            f">= {TARGET_FLOOR_SHARE_C8:.0%} of the floor's launches/s at c=8",
+            f"{of_floor:.0%}",
+            of_floor >= TARGET_FLOOR_SHARE_C8,
         )
         p95 = ours.p(0.95)
         verdict(
@@ -439,6 +660,10 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         folder = Path(tempfile.mkdtemp(prefix="bench-launch-"))
         stack.callback(shutil.rmtree, folder, True)
+        if options.profile_only:
+            run_profile(options, stack, folder)
+            return 0
+        pin, placement = cpu_split(options)
 
         our_platform = SandboxPlatform(
             issuer=f"http://127.0.0.1:{free_port()}",
@@ -450,20 +675,33 @@ def main(argv: list[str] | None = None) -> int:
             client_id="reference-tool",
             deployment_id="reference-deployment-1",
         )
-        for plat in (our_platform, ref_platform):
+        null_platform = SandboxPlatform(
+            issuer=f"http://127.0.0.1:{free_port()}",
+            tool_url=f"http://127.0.0.1:{free_port()}",
+            client_id="null-tool",
+            deployment_id="null-deployment-1",
+        )
+        for plat in (our_platform, ref_platform, null_platform):
             port = int(plat.issuer.rsplit(":", 1)[1])
             stack.enter_context(SandboxServer(plat, "127.0.0.1", port))
 
         log(f"preparing our tool ({options.db}, store {options.store}) ...")
-        ours_server = start_our_tool(options, stack, folder, our_platform)
-        log("starting the reference tool ...")
-        ref_server = start_reference_tool(options, stack, folder, ref_platform)
-        ours_server.wait_ready()
-        ref_server.wait_ready()
+        ours_server = start_our_tool(options, stack, folder, our_platform, pin)
+        log("starting the reference tool and the null tool ...")
+        ref_server = start_reference_tool(options, stack, folder, ref_platform, pin)
+        null_server = start_null_tool(options, stack, folder, null_platform, pin)
+        for server in (ours_server, ref_server, null_server):
+            server.wait_ready()
 
         ours = Target("ours", our_platform)
         reference = Target("reference", ref_platform)
-        for target, server in ((ours, ours_server), (reference, ref_server)):
+        floor = Target("floor", null_platform)
+        servers = {"ours": ours_server, "reference": ref_server, "floor": null_server}
+        for target, server in (
+            (ours, ours_server),
+            (reference, ref_server),
+            (floor, null_server),
+        ):
             errors = warm_up(target, options.warmup)
             if errors:
                 log(f"warm-up of {target.name} saw errors: {errors[:5]}\n{server.log_tail()}")
@@ -471,8 +709,10 @@ def main(argv: list[str] | None = None) -> int:
         results: list[LevelResult] = []
         for c in options.levels:
             launches = options.launches_serial if c == 1 else options.launches
-            for target in (ours, reference):
-                result = run_level(target, c, launches, options.via_auth)
+            for target in (ours, reference, floor):
+                result = run_level(
+                    target, c, launches, options.via_auth, servers[target.name].cpu_seconds
+                )
                 log(
                     f"  {target.name:<9} c={c:<2} {result.ok}/{launches} ok, "
                     f"{result.per_second:.1f}/s, {result.wall_seconds:.1f} s"
@@ -484,7 +724,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(
             f"LTI 1.3 login+launch benchmark - {os.cpu_count()} CPUs, Python "
-            f"{pyplatform.python_version()}; client shares the machine with the servers"
+            f"{pyplatform.python_version()}; {placement}"
         )
         store = f"Redis ({options.redis_url})" if options.store == "redis" else "the database"
         db = "PostgreSQL (fresh schema)" if options.db == "postgres" else "SQLite (fresh file)"
@@ -501,6 +741,11 @@ def main(argv: list[str] | None = None) -> int:
             f"(CACHE_THRESHOLD {options.ref_cache_threshold or '0 = unbounded'}), "
             "public key caching 7200 s"
         )
+        print(
+            f"floor:     a null tool that only verifies the id_token (signature, iss, aud, exp) "
+            f"against the same emulator, gunicorn --workers {WORKERS} gthread --threads "
+            f"{options.threads} (bench_support/null_tool.py)"
+        )
         answer = (
             "fetched from the sandbox /auth endpoint (GET)"
             if options.via_auth
@@ -509,16 +754,28 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             "journey:   fresh cookie jar; POST /lti/login -> 302; platform id_token "
-            f"{answer}; POST /lti/launch -> 200 with the lti-launch-token meta tag"
+            f"{answer}; POST /lti/launch -> 200 with the lti-launch-token meta tag, or a 303 "
+            "whose GET (counted) answers the launch's page"
         )
         print(
             "latency:   whole journey of successful launches; launches/s = successful "
-            "launches / wall time; client CPU = bench process CPU / wall time"
+            "launches / wall time; client CPU = bench process CPU / wall time; server CPU = "
+            "the server's processes' CPU time (from /proc) / launches: the load-independent "
+            "cost of a launch"
         )
         print()
         print_table(results)
         print_ratios_and_targets(results, options.levels)
         print_security(rows)
+        times = server_times(ours_server.log_path)
+        if times:
+            print()
+            print("Our tool's own time per request, all levels (its access log):")
+            for name, count, mean, p95 in times[:8]:
+                print(f"  {name:<28} {count:>6} requests  mean {mean:7.1f} ms  p95 {p95:7.1f} ms")
+        if options.profile:
+            sys.stdout.flush()
+            run_profile(options, stack, folder)
     return 0
 
 

@@ -73,11 +73,15 @@ def validate_launch(services: LaunchParts) -> ValidatedLaunch:
 def record(session: Session, validated: ValidatedLaunch) -> Launch:
     """Record what the launch says (user, context, resource link, membership) in the
     caller's transaction, and return the launch a session will grant."""
-    if session.get_bind().dialect.name == "postgresql":
-        # These rows are re-derived by the next launch; not waiting for the WAL flush
-        # halves the commit latency, and a crash can lose at most this launch's upsert.
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    return launch_of(validated, record_launch(session, validated))
+
+    def relaxed_commit() -> None:
+        if session.get_bind().dialect.name == "postgresql":
+            # These rows are re-derived by the next launch; not waiting for the WAL flush
+            # halves the commit latency, and a crash can lose at most this launch's upsert.
+            # Only when the launch writes: a returning person's usually writes nothing.
+            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+    return launch_of(validated, record_launch(session, validated, relaxed_commit))
 
 
 def open_session(services: LaunchParts, launch: Launch) -> LaunchOutcome:

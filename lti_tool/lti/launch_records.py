@@ -1,15 +1,24 @@
 """What a validated launch tells the tool about its user, context and resource link.
 
-Each row is written with one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` (PostgreSQL and
-SQLite both have it): no read-then-write, no race between two first launches of the same
-person, and four statements per launch.
+The four rows are first read together (one ``SELECT``, each by its unique key); only a row
+that is missing or whose values differ from what the launch says is written, with one
+``INSERT … ON CONFLICT DO UPDATE … RETURNING`` (PostgreSQL and SQLite both have it), so two
+first launches of the same person cannot collide. A returning person whose details did not
+change writes nothing: a whole class launching at once does not queue on its course's
+``contexts`` row lock, and no row is rewritten only to move its ``updated_at`` (which now
+says when a value last changed).
+A membership's ``last_launch_at`` is kept to the hour (``LAUNCH_STAMP_EVERY``): it is only
+moved when it is older than that.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import and_, bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti import claims as c
@@ -25,13 +34,100 @@ def _text(value: Any, limit: int = 255) -> str | None:
     return None
 
 
-def _upsert(
-    session: Session, model: type[Base], keys: dict[str, Any], values: dict[str, Any]
-) -> int:
-    """Insert or update the row identified by ``keys``; return its id."""
-    table: Any = model.__table__
-    result = upsert(session, table, [{**keys, **values}], list(keys), values, [table.c.id])
-    return int(result.scalar_one())
+# How stale a membership's ``last_launch_at`` may get before a launch moves it (what reads it
+# needs days: "has launched", the retention clock, the privacy export).
+LAUNCH_STAMP_EVERY = dt.timedelta(hours=1)
+
+
+@dataclass
+class _Row:
+    """One row a launch records: found by ``keys``; written with ``values`` and ``touch``
+    when it is missing, when one of ``values`` differs from what it holds, or when
+    ``stale(row)`` says so. ``touch`` alone (a time stamp) never causes a write."""
+
+    model: type[Base]
+    keys: dict[str, Any]
+    values: dict[str, Any]
+    touch: dict[str, Any] = field(default_factory=dict)
+    stale: Callable[[Mapping[str, Any]], bool] | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return ["id", *self.values, *self.touch]
+
+
+# The read statement of each shape of launch (which rows, which columns), built once per
+# process: building it (aliases, joins) cost more than running it.
+_READS: dict[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...], Any] = {}
+
+
+def _read_statement(rows: dict[str, _Row]) -> Any:
+    shape = tuple((name, tuple(row.keys), tuple(row.columns)) for name, row in rows.items())
+    statement = _READS.get(shape)
+    if statement is not None:
+        return statement
+    joined: Any = select(literal(1).label("one")).subquery("launch_one")
+    tables: dict[str, Any] = {}
+    columns: list[Any] = []
+    for name, keys, names in shape:
+        table = rows[name].model.__table__.alias(f"launch_{name}")
+        tables[name] = table
+        if name == "membership":
+            condition = and_(
+                table.c.context_pk == tables["context"].c.id,
+                table.c.user_pk == tables["user"].c.id,
+            )
+        else:
+            condition = and_(*(table.c[key] == bindparam(f"{name}__{key}") for key in keys))
+        joined = joined.outerjoin(table, condition)
+        columns += [table.c[column].label(f"{name}__{column}") for column in names]
+    statement = select(*columns).select_from(joined)
+    _READS[shape] = statement
+    return statement
+
+
+def _read(session: Session, rows: dict[str, _Row]) -> dict[str, Mapping[str, Any] | None]:
+    """What the rows hold now, in one statement: each found by its unique key (a left join
+    from a one-row select, so a missing row reads as NULLs), the membership by the user's and
+    the course's ids. None for a row that does not exist."""
+    params = {
+        f"{name}__{key}": value
+        for name, row in rows.items()
+        if name != "membership"
+        for key, value in row.keys.items()
+    }
+    found = session.execute(_read_statement(rows), params).one()._mapping
+    current: dict[str, Mapping[str, Any] | None] = {}
+    for name, row in rows.items():
+        held = {column: found[f"{name}__{column}"] for column in row.columns}
+        current[name] = held if held["id"] is not None else None
+    return current
+
+
+class _Writer:
+    """Writes a row only when it changed. ``before_first_write`` runs once, before the first
+    write of the launch (nothing is run when nothing is written)."""
+
+    def __init__(self, session: Session, before_first_write: Callable[[], None]) -> None:
+        self._session = session
+        self._before = before_first_write
+        self.writes = 0
+
+    def record(self, row: _Row, current: Mapping[str, Any] | None) -> int:
+        """The row's id, after writing it if it is missing, changed or stale."""
+        if current is not None:
+            unchanged = all(current[name] == value for name, value in row.values.items())
+            if unchanged and not (row.stale is not None and row.stale(current)):
+                return int(current["id"])
+        if self.writes == 0:
+            self._before()
+        self.writes += 1
+        table: Any = row.model.__table__
+        written = {**row.values, **row.touch}
+        result = upsert(
+            self._session, table, [{**row.keys, **written}], list(row.keys), written, [table.c.id]
+        )
+        return int(result.scalar_one())
 
 
 def _user_values(claims: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,7 +142,6 @@ def _user_values(claims: Mapping[str, Any]) -> dict[str, Any]:
         "family_name": family,
         "email": _text(claims.get("email"), 320),
         "person_sourcedid": _text(lis.get("person_sourcedid")) if isinstance(lis, dict) else None,
-        "updated_at": utcnow(),
     }
     # Kept so a class refresh can name students to Canvas's API ($Canvas.user.id), unless
     # the platform left the variable unsubstituted.
@@ -61,7 +156,6 @@ def _context_values(claims: Mapping[str, Any], context_claim: Mapping[str, Any])
         "title": _text(context_claim.get("title")),
         "label": _text(context_claim.get("label")),
         "types": [str(t) for t in types] if isinstance(types, list) else [],
-        "updated_at": utcnow(),
     }
     nrps = claims.get(c.NRPS)
     if isinstance(nrps, dict) and _text(nrps.get("context_memberships_url"), 1024):
@@ -84,49 +178,52 @@ def _context_values(claims: Mapping[str, Any], context_claim: Mapping[str, Any])
     return values
 
 
-def record_launch(session: Session, launch: ValidatedLaunch) -> dict[str, Any]:
-    """Upsert user, context, resource link and membership; return their keys for the session."""
-    claims: Mapping[str, Any] = launch.claims
-    user_values = _user_values(claims)
-    user_pk = _upsert(
-        session,
-        User,
-        {"registration_id": launch.registration_pk, "sub": str(claims["sub"])},
-        user_values,
-    )
+def _nothing() -> None:
+    return None
 
-    context: dict[str, Any] | None = None
+
+def record_launch(
+    session: Session,
+    launch: ValidatedLaunch,
+    before_first_write: Callable[[], None] = _nothing,
+) -> dict[str, Any]:
+    """Record user, context, resource link and membership: one read of the four, then a
+    write of each only when it is new or changed (see the module's note); return their keys
+    for the session."""
+    claims: Mapping[str, Any] = launch.claims
+    now = utcnow()
+    stamp = {"updated_at": now}
+    user_values = _user_values(claims)
+    rows = {
+        "user": _Row(
+            User,
+            {"registration_id": launch.registration_pk, "sub": str(claims["sub"])},
+            user_values,
+            stamp,
+        )
+    }
     context_claim = claims.get(c.CONTEXT)
+    context_id: str | None = None
     if isinstance(context_claim, dict) and context_claim.get("id"):
-        values = _context_values(claims, context_claim)
         context_id = str(context_claim["id"])[:255]
-        context_pk = _upsert(
-            session,
+        rows["context"] = _Row(
             Context,
             {"deployment_pk": launch.deployment_pk, "context_id": context_id},
-            values,
+            _context_values(claims, context_claim),
+            stamp,
         )
-        context = {
-            "pk": context_pk,
-            "id": context_id,
-            "title": values["title"],
-            "label": values["label"],
-        }
-
-    link_pk: int | None = None
     link_claim = claims.get(c.RESOURCE_LINK)
     if isinstance(link_claim, dict) and link_claim.get("id"):
         ags = claims.get(c.AGS)
         custom = claims.get(c.CUSTOM)
-        link_pk = _upsert(
-            session,
+        rows["link"] = _Row(
             ResourceLink,
             {
                 "deployment_pk": launch.deployment_pk,
                 "resource_link_id": str(link_claim["id"])[:255],
             },
             {
-                "context_pk": context["pk"] if context else None,
+                "context_pk": None,  # the context's id, once known
                 "title": _text(link_claim.get("title")),
                 "ags_lineitem_url": (
                     _text(ags.get("lineitem"), 1024) if isinstance(ags, dict) else None
@@ -134,18 +231,41 @@ def record_launch(session: Session, launch: ValidatedLaunch) -> dict[str, Any]:
                 "custom": (
                     {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {}
                 ),
-                "updated_at": utcnow(),
             },
+            stamp,
+        )
+    if "context" in rows:
+        roles = [str(r) for r in claims.get(c.ROLES, []) if isinstance(r, str)]
+        rows["membership"] = _Row(
+            Membership,
+            {"context_pk": None, "user_pk": None},  # the ids, once known
+            {"roles": roles, "status": "active"},
+            {"last_launch_at": now},
+            lambda row: (
+                row["last_launch_at"] is None or row["last_launch_at"] <= now - LAUNCH_STAMP_EVERY
+            ),
         )
 
+    current = _read(session, rows)
+    writer = _Writer(session, before_first_write)
+    user_pk = writer.record(rows["user"], current["user"])
+    context: dict[str, Any] | None = None
+    if context_id is not None:
+        values = rows["context"].values
+        context = {
+            "pk": writer.record(rows["context"], current["context"]),
+            "id": context_id,
+            "title": values["title"],
+            "label": values["label"],
+        }
+    link_pk: int | None = None
+    if "link" in rows:
+        rows["link"].values["context_pk"] = context["pk"] if context else None
+        link_pk = writer.record(rows["link"], current["link"])
     if context is not None:
-        roles = [str(r) for r in claims.get(c.ROLES, []) if isinstance(r, str)]
-        _upsert(
-            session,
-            Membership,
-            {"context_pk": context["pk"], "user_pk": user_pk},
-            {"roles": roles, "last_launch_at": utcnow(), "status": "active"},
-        )
+        membership = rows["membership"]
+        membership.keys.update(context_pk=context["pk"], user_pk=user_pk)
+        writer.record(membership, current["membership"])
     return {
         "user_pk": user_pk,
         "name": user_values["name"],

@@ -196,8 +196,11 @@ class ToolOIDCLogin(FlaskOIDCLogin):
             "login": {name: value for name in LOGIN_PARAMS if (value := self._param(name))},
         }
         store = self._services.store
-        store.put("state", state, record, settings.state_ttl_seconds)
-        store.put("nonce", nonce, {"state": state}, settings.state_ttl_seconds)
+        # State and nonce together: one Redis round trip (or one transaction).
+        store.put_entries(
+            [("state", state, record), ("nonce", nonce, {"state": state})],
+            settings.state_ttl_seconds,
+        )
         self._cookies.set_cookie(state, browser_secret, settings.state_ttl_seconds)
         params = {
             "scope": "openid",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
@@ -33,6 +33,10 @@ class EphemeralStore(Protocol):
 
     def put_many(self, kind: str, values: dict[str, dict[str, Any]], ttl: int) -> None:
         """``put`` for several keys at once (one transaction, or one Redis round trip)."""
+
+    def put_entries(self, entries: Sequence[tuple[str, str, dict[str, Any]]], ttl: int) -> None:
+        """``put`` for several (kind, key, value) at once, of any kinds (one transaction, or
+        one Redis round trip): a login's state and nonce."""
 
     def add(self, kind: str, key: str, value: dict[str, Any], ttl: int) -> bool:
         """Store ``value`` only if no live value exists; True when stored."""
@@ -70,15 +74,20 @@ class DatabaseStore:
         self.put_many(kind, {key: value}, ttl)
 
     def put_many(self, kind: str, values: dict[str, dict[str, Any]], ttl: int) -> None:
-        if not values:
+        self.put_entries([(kind, key, value) for key, value in values.items()], ttl)
+
+    def put_entries(self, entries: Sequence[tuple[str, str, dict[str, Any]]], ttl: int) -> None:
+        if not entries:
             return
         expires = utcnow() + dt.timedelta(seconds=ttl)
+        # The last value of a (kind, key) given twice wins, as with one put after another.
+        latest = {(kind, key): value for kind, key, value in entries}
         with self._db.unit_of_work() as session:
             # One upsert: two writers of the same key must not collide (a read-then-insert
             # "merge" did, under concurrent sign-in attempts).
             rows = [
                 {"kind": kind, "key": key, "value": value, "expires_at": expires}
-                for key, value in values.items()
+                for (kind, key), value in latest.items()
             ]
             upsert(session, Ephemeral, rows, ["kind", "key"], ["value", "expires_at"])
 
@@ -180,8 +189,13 @@ class RedisStore:
         self._redis.set(self._key(kind, key), json.dumps(value), ex=max(1, ttl))
 
     def put_many(self, kind: str, values: dict[str, dict[str, Any]], ttl: int) -> None:
+        self.put_entries([(kind, key, value) for key, value in values.items()], ttl)
+
+    def put_entries(self, entries: Sequence[tuple[str, str, dict[str, Any]]], ttl: int) -> None:
+        if not entries:
+            return
         pipeline = self._redis.pipeline(transaction=False)
-        for key, value in values.items():
+        for kind, key, value in entries:
             pipeline.set(self._key(kind, key), json.dumps(value), ex=max(1, ttl))
         pipeline.execute()
 

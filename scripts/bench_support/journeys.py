@@ -8,6 +8,7 @@ import re
 import resource
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,9 @@ from lti_tool.sandbox.platform import PlatformKey, SandboxPlatform, new_platform
 
 USERS = ("student1", "student2", "student3", "teacher1", "admin")
 SUCCESS_MARKER = b'<meta name="lti-launch-token" content="'
+# A cookie-bound launch of our tool answers 303 (post/redirect/get); the page it lands on names
+# the launch with this tag instead of carrying the token.
+BINDING_MARKER = b'<meta name="lti-binding" content="'
 TIMEOUT = 30.0
 _FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
@@ -107,6 +111,24 @@ def post_launch(
     )
 
 
+def land(http: requests.Session, response: requests.Response) -> requests.Response:
+    """Post/redirect/get: a launch answered with a 303 is only done when the page it
+    redirects to has come back (the browser's GET with the launch cookie). Any other answer
+    is returned as it is."""
+    if response.status_code != 303:
+        return response
+    location = response.headers.get("Location", "")
+    return http.get(urljoin(response.url, location), allow_redirects=False, timeout=TIMEOUT)
+
+
+def landed(response: requests.Response) -> bool:
+    """A launch page: 200 with the launch token (rendered by the POST) or the launch's
+    binding (the GET a 303 led to)."""
+    return response.status_code == 200 and (
+        SUCCESS_MARKER in response.content or BINDING_MARKER in response.content
+    )
+
+
 @dataclass(frozen=True)
 class Outcome:
     ok: bool
@@ -115,12 +137,13 @@ class Outcome:
 
 
 def launch_once(target: Target, user: str, via_auth: bool) -> Outcome:
-    """One browser (a fresh cookie jar): login, platform answer, launch. Timed end to end."""
+    """One browser (a fresh cookie jar): login, platform answer, launch, and the GET of the
+    page a 303 leads to. Timed end to end."""
     start = time.perf_counter()
     try:
         with requests.Session() as http:
             state, id_token = login(http, target, user, via_auth)
-            response = post_launch(http, target, state, id_token)
+            response = land(http, post_launch(http, target, state, id_token))
     except JourneyError as exc:
         return Outcome(False, time.perf_counter() - start, exc.kind)
     except requests.RequestException as exc:
@@ -128,8 +151,8 @@ def launch_once(target: Target, user: str, via_auth: bool) -> Outcome:
     seconds = time.perf_counter() - start
     if response.status_code != 200:
         return Outcome(False, seconds, f"launch {response.status_code}")
-    if SUCCESS_MARKER not in response.content:
-        return Outcome(False, seconds, "launch page without token")
+    if not landed(response):
+        return Outcome(False, seconds, "launch page without token or binding")
     return Outcome(True, seconds)
 
 
@@ -150,6 +173,7 @@ class LevelResult:
     launches: int
     wall_seconds: float
     client_cpu_seconds: float
+    server_cpu_seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)  # successful journeys, sorted
     errors: Counter[str] = field(default_factory=Counter)
 
@@ -174,8 +198,15 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_level(target: Target, concurrency: int, launches: int, via_auth: bool) -> LevelResult:
-    """``launches`` journeys, ``concurrency`` at a time, users taken in turn."""
+def run_level(
+    target: Target,
+    concurrency: int,
+    launches: int,
+    via_auth: bool,
+    server_cpu: Callable[[], float] = lambda: 0.0,
+) -> LevelResult:
+    """``launches`` journeys, ``concurrency`` at a time, users taken in turn; ``server_cpu``
+    reads the CPU seconds the server has used so far."""
 
     def one(index: int) -> Outcome:
         return launch_once(target, USERS[index % len(USERS)], via_auth)
@@ -184,11 +215,13 @@ def run_level(target: Target, concurrency: int, launches: int, via_auth: bool) -
         # Start the threads before the clock does.
         list(pool.map(lambda _: None, range(concurrency)))
         cpu_before = _cpu_seconds()
+        server_before = server_cpu()
         start = time.perf_counter()
         outcomes = list(pool.map(one, range(launches)))
         wall = time.perf_counter() - start
         cpu = _cpu_seconds() - cpu_before
-    result = LevelResult(target.name, concurrency, launches, wall, cpu)
+        server = server_cpu() - server_before
+    result = LevelResult(target.name, concurrency, launches, wall, cpu, server)
     result.latencies_ms = sorted(o.seconds * 1000.0 for o in outcomes if o.ok)
     result.errors = Counter(o.error for o in outcomes if not o.ok)
     return result
@@ -214,10 +247,10 @@ def warm_up(target: Target, launches: int) -> list[str]:
 
 def replay_probe(target: Target) -> tuple[int, int]:
     """A valid launch, then the very same POST again (same state, id_token and cookies).
-    Returns (first status, replay status)."""
+    Returns (status of the first launch's page, after a 303 to it, replay status)."""
     with requests.Session() as http:
         state, id_token = login(http, target, "student1", via_auth=False)
-        first = post_launch(http, target, state, id_token)
+        first = land(http, post_launch(http, target, state, id_token))
         again = post_launch(http, target, state, id_token)
     return first.status_code, again.status_code
 

@@ -96,6 +96,26 @@ class ServerProcess:
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} not ready after {timeout:.0f} s:\n{self.log_tail()}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server's processes have used so far: the gunicorn
+        master and its live workers (its process group), read from /proc; 0 without it."""
+        if self._proc is None:
+            return 0.0
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # The command may hold spaces and brackets: the fields follow its last ")".
+            fields = stat[stat.rfind(")") + 2 :].split()
+            if int(fields[2]) == self._proc.pid:  # process group
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             text = self.log_path.read_text(errors="replace")
