@@ -24,7 +24,7 @@ from lti_tool.sandbox.demo_people import COURSES, DEMO_CONTEXT, DEMO_USERS
 from lti_tool.sandbox.dynreg_page import register_dynreg_page
 from lti_tool.sandbox.groups import register_groups
 from lti_tool.sandbox.moodle_ws import register_moodle_ws
-from lti_tool.sandbox.platform import SandboxPlatform
+from lti_tool.sandbox.platform import SandboxPlatform, oidc_request_problem
 from lti_tool.sandbox.service_auth import ServiceRefused, require_scope, service_error
 
 
@@ -103,14 +103,9 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
     def auth() -> str:
         """Step 3: the OIDC authorization endpoint answers with the signed id_token."""
         params = request.values
-        for name, expected in (
-            ("scope", "openid"),
-            ("response_type", "id_token"),
-            ("response_mode", "form_post"),
-            ("prompt", "none"),
-        ):
-            if params.get(name) != expected:
-                raise SandboxError(400, "invalid_request", f"{name} must be {expected!r}")
+        problem = oidc_request_problem(params)
+        if problem:
+            raise SandboxError(400, "invalid_request", problem)
         if params.get("client_id") != platform.client_id:
             raise SandboxError(400, "unauthorized_client", "unknown client_id")
         if params.get("redirect_uri") != platform.launch_url:

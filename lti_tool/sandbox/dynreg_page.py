@@ -36,7 +36,7 @@ from lti_tool.sandbox.dynreg_installs import (
     InstallRefused,
     SandboxInstalls,
 )
-from lti_tool.sandbox.platform import SandboxPlatform
+from lti_tool.sandbox.platform import SandboxPlatform, oidc_request_problem
 
 PAGE = "/register-tool"
 STYLES = {MOODLE: "Moodle-style", CANVAS: "Canvas-style"}
@@ -190,14 +190,9 @@ def register_dynreg_page(app: Flask, platform: SandboxPlatform) -> SandboxInstal
         """The OIDC authorization endpoint of a tool registered here: checked as ``/auth``
         checks the sandbox's own registration, against what this tool registered."""
         params = request.values
-        for name, expected in (
-            ("scope", "openid"),
-            ("response_type", "id_token"),
-            ("response_mode", "form_post"),
-            ("prompt", "none"),
-        ):
-            if params.get(name) != expected:
-                return _oidc_error(400, "invalid_request", f"{name} must be {expected!r}")
+        problem = oidc_request_problem(params)
+        if problem:
+            return _oidc_error(400, "invalid_request", problem)
         tool = installs.get(params.get("client_id", ""))
         if tool is None or tool.style != style:
             return _oidc_error(400, "unauthorized_client", "unknown client_id")

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,3 +204,22 @@ class SandboxPlatform:
         header = {"kid": key.kid, **(headers or {})}
         # The key object, not its PEM: parsing a PEM costs ~60 ms per token.
         return jwt.encode(claims, key.private_key, algorithm=algorithm, headers=header)
+
+
+# What an OIDC authentication request to an LTI 1.3 platform must carry (LTI 1.3 Security
+# Framework, 5.1.1.2): the sandbox's own /auth and the tools registered on its "Register a
+# tool by URL" page check them alike.
+OIDC_REQUEST_VALUES = (
+    ("scope", "openid"),
+    ("response_type", "id_token"),
+    ("response_mode", "form_post"),
+    ("prompt", "none"),
+)
+
+
+def oidc_request_problem(params: Mapping[str, str]) -> str | None:
+    """What is wrong with an authentication request's fixed values, or None."""
+    for name, expected in OIDC_REQUEST_VALUES:
+        if params.get(name) != expected:
+            return f"{name} must be {expected!r}"
+    return None

@@ -6,7 +6,6 @@ the suite's PostgreSQL behind a proxy that refuses."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import signal
@@ -22,7 +21,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from lti_tool.admin.health import health_report
@@ -32,23 +30,20 @@ from lti_tool.grading.sync_sweep import requeue_lost_syncs
 from lti_tool.lti.keys import SigningKey
 from lti_tool.persistence.models import (
     AssessmentResultRow,
-    CompletionRecord,
     OutboxRow,
     SyncJobRow,
-    User,
 )
 from lti_tool.sandbox import SandboxServer, register_sandbox
 from lti_tool.sandbox.app import create_sandbox_app
 from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import make_tool
 from tests.support.backends import MigratedBackends
-from tests.support.lti import Launcher, launch_token
+from tests.support.class_results import class_with_released_results
+from tests.support.lti import Launcher
 from tests.support.outage_servers import PostgresProxy, RedisServer
 from tests.support.tooling import add_tool_key
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
-B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
-LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 WAIT_SECONDS = 60.0
 
 
@@ -106,39 +101,6 @@ def ags(sandbox_server: SandboxServer) -> Iterator[Any]:
     fake.reset()
 
 
-def _results_for(launcher: Launcher, students: int) -> tuple[FlaskClient, dict[str, str]]:
-    """``students`` eligible students with a released B832 result each (in the outbox)."""
-    app, platform = launcher.app, launcher.platform
-    platform.roster = [m for m in platform.roster if m["user_id"] not in {"1001", "1002", "1003"}]
-    platform.roster += [
-        {"status": "Active", "user_id": f"s{n:03d}", "name": f"Student {n:03d}", "roles": [LEARNER]}
-        for n in range(students)
-    ]
-    staff = app.test_client()
-    token = launch_token(launcher.launch(staff, "teacher1").get_data(as_text=True))
-    headers = {"Authorization": f"Bearer {token}"}
-    with app.extensions["lti_tool"].db.unit_of_work() as session:
-        for user_pk in session.scalars(select(User.id).where(User.sub.like("s%"))):
-            for code in B832_CODES:
-                session.add(
-                    CompletionRecord(
-                        user_pk=user_pk,
-                        course_code=code,
-                        status="completed",
-                        completed_at=dt.date(2026, 6, 1),
-                        source="manual",
-                    )
-                )
-    for n in range(students):
-        response = staff.put(
-            f"/api/context/results/B832/s{n:03d}",
-            json={"score": 50 + n % 50, "outcome": "pass"},
-            headers=headers,
-        )
-        assert response.status_code == 200, response.get_data(as_text=True)
-    return staff, headers
-
-
 def _posts_per_student(ags: Any) -> Counter[str]:
     return Counter(p.user_id for p in ags.score_posts if p.user_id and p.user_id.startswith("s"))
 
@@ -149,7 +111,7 @@ def test_a_sync_queued_before_a_redis_restart_is_delivered_once(
     services = launcher.app.extensions["lti_tool"]
     assert services.queue.backend == "rq"
     assert requeue_lost_syncs in services.upkeep  # the maintenance tick runs the sweep
-    staff, headers = _results_for(launcher, 3)
+    staff, headers = class_with_released_results(launcher, 3)
     started = staff.post("/api/context/grade-sync", headers=headers)
     assert started.status_code == 202
     job_id = started.get_json()["job_id"]
@@ -181,7 +143,7 @@ def test_a_database_outage_mid_sync_posts_no_score_twice(
 ) -> None:
     students = 40
     services = launcher.app.extensions["lti_tool"]
-    staff, headers = _results_for(launcher, students)
+    staff, headers = class_with_released_results(launcher, students)
     ags.reset(latency=0.2)
     started = staff.post("/api/context/grade-sync", headers=headers)
     assert started.status_code == 202
@@ -239,7 +201,7 @@ def test_a_worker_busy_when_redis_stops_runs_on_and_nothing_is_lost(
 ) -> None:
     students = 24
     services = launcher.app.extensions["lti_tool"]
-    staff, headers = _results_for(launcher, students)
+    staff, headers = class_with_released_results(launcher, students)
     ags.reset(latency=0.5)
     assert staff.post("/api/context/grade-sync", headers=headers).status_code == 202
     worker = subprocess.Popen(

@@ -3,7 +3,6 @@ are sent twice, and each repeat carries the same timestamp (so it changes nothin
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import subprocess
@@ -17,13 +16,13 @@ import pytest
 from sqlalchemy import select
 
 from lti_tool.grading.sync import CHUNK
-from lti_tool.persistence.models import CompletionRecord, OutboxRow, User
+from lti_tool.persistence.models import OutboxRow
 from lti_tool.sandbox import SandboxServer
 from lti_tool.settings import normalise_database_url
-from tests.support.lti import Launcher, launch_token
+from tests.support.class_results import class_with_released_results
+from tests.support.lti import Launcher
 
 STUDENTS = 40
-B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
 pytestmark = pytest.mark.slow
 
 
@@ -48,37 +47,7 @@ def test_killing_a_worker_mid_sync_loses_nothing(
     assert services.queue.backend == "rq"
     ags = sandbox_server.app.extensions["ags"]
     ags.reset(latency=0.05)
-    platform = launcher.platform
-    learner = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
-    platform.roster = [
-        m for m in platform.roster if m["user_id"] not in {"1001", "1002", "1003", "1005"}
-    ]
-    platform.roster += [
-        {"status": "Active", "user_id": f"s{n:03d}", "name": f"Student {n:03d}", "roles": [learner]}
-        for n in range(STUDENTS)
-    ]
-    staff = app.test_client()
-    token = launch_token(launcher.launch(staff, "teacher1").get_data(as_text=True))
-    headers = {"Authorization": f"Bearer {token}"}
-    with services.db.unit_of_work() as session:
-        for user_pk in session.scalars(select(User.id).where(User.sub.like("s%"))):
-            for code in B832_CODES:
-                session.add(
-                    CompletionRecord(
-                        user_pk=user_pk,
-                        course_code=code,
-                        status="completed",
-                        completed_at=dt.date(2026, 6, 1),
-                        source="manual",
-                    )
-                )
-    for n in range(STUDENTS):
-        response = staff.put(
-            f"/api/context/results/B832/s{n:03d}",
-            json={"score": 50 + n % 50, "outcome": "pass"},
-            headers=headers,
-        )
-        assert response.status_code == 200, response.get_data(as_text=True)
+    staff, headers = class_with_released_results(launcher, STUDENTS)
     assert staff.post("/api/context/grade-sync", headers=headers).status_code == 202
 
     env = {
