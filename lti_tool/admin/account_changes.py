@@ -32,12 +32,13 @@ def create_account(
 
 
 def deactivate_account(services: Services, identity: AdminIdentity, username: str) -> None:
-    """The account can no longer sign in; its open sessions end at their next request."""
+    """The account can no longer sign in; its open sessions end at once."""
     require_tool_admin(identity, "Deactivating a tool-admin account")
     with services.db.unit_of_work() as session:
         existing = accounts.find_admin(session, username)
         was = existing.active if existing is not None else None
-        name = accounts.deactivate_admin(session, username).username
+        row = accounts.deactivate_admin(session, username)
+        account_pk, name = row.id, row.username
         record_admin_change(
             session,
             identity,
@@ -46,6 +47,9 @@ def deactivate_account(services: Services, identity: AdminIdentity, username: st
             old={"active": was},
             new={"active": False},
         )
+    # Its sessions end at once: the health page trusts an open session when the database
+    # does not answer (admin/login.py health_page_admin).
+    services.store.delete_matching(SESSION_KIND, lambda data: data.get("account_pk") == account_pk)
 
 
 def set_account_password(

@@ -26,6 +26,11 @@ class NotAnswering(Exception):
         self.dependency = dependency
 
 
+class Busy(NotAnswering):
+    """Not started: every slot of the dependency was taken (by earlier, still-running
+    checks)."""
+
+
 class Pending:
     """A check started on its own thread."""
 
@@ -58,18 +63,20 @@ class Pending:
 
 class _Refused(Pending):
     def result(self, deadline: float) -> Any:
-        raise NotAnswering(self.dependency)
+        raise Busy(self.dependency)
 
 
 _slots: dict[str, threading.BoundedSemaphore] = {}
 _slots_lock = threading.Lock()
 
 
-def start(dependency: str, fn: Callable[..., Any], *args: Any) -> Pending:
-    """Start ``fn(*args)`` on a thread counted against ``dependency``'s slots."""
+def start(dependency: str, fn: Callable[..., Any], *args: Any, wait: float = 0.0) -> Pending:
+    """Start ``fn(*args)`` on a thread counted against ``dependency``'s slots, waiting up to
+    ``wait`` seconds for a free one (by default none: the check is reported busy at once)."""
     with _slots_lock:
         slot = _slots.setdefault(dependency, threading.BoundedSemaphore(SLOTS_PER_DEPENDENCY))
-    if not slot.acquire(blocking=False):
+    free = slot.acquire(timeout=wait) if wait > 0 else slot.acquire(blocking=False)
+    if not free:
         return _Refused(dependency)
     pending = Pending(dependency)
     thread = threading.Thread(

@@ -211,23 +211,32 @@ def health_page_admin(services: Services, token: str | None) -> AdminIdentity | 
     the store or the database is down or hangs. Each step has its own deadline
     (``SIGN_IN_SECONDS``); nothing here raises for a dependency that is down.
 
-    When the store answers it decides alone, as everywhere (a signed-out token stays
-    refused). When it does not, the token's signature (the tool's secret key) and age (at
-    most a session's lifetime) stand in for it. The account is then checked in the database
-    (still there, still active) when the database answers; when it does not, the store's
-    record or the signature is all there is."""
+    When the store answers it decides whether the session is open, as everywhere (a
+    signed-out token, or one of a deactivated account, whose sessions are deleted, stays
+    refused); the account is then checked in the database when it answers. When the store
+    does not answer, the token's signature (the tool's secret key) and age (at most a
+    session's lifetime) stand in for it, and then the database MUST answer that the account
+    is there and active: neither the store nor the database vouching means no entry. Busy
+    checks (every slot taken, as a flood of requests could make them) never count as a
+    dependency that is down."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     try:
         data = _answer("sign-in store", services.store.get, SESSION_KIND, _hash(token))
+        vouched_by_store = True
+    except _Busy:
+        return None
     except _Unanswered:
         data = _signed(services.settings.secret_key, token)
+        vouched_by_store = False
     if data is None:
         return None
     account_pk = int(data.get("account_pk", 0))
     try:
         account = _answer("sign-in database", _account, services, account_pk)
-    except _Unanswered:
+    except (_Busy, _Unanswered):
+        if not vouched_by_store:
+            return None
         name = str(data.get("username") or f"account {account_pk}")
         return AdminIdentity(
             name=name, kind="tool_admin", registration_pk=None, account_pk=account_pk
@@ -241,9 +250,17 @@ class _Unanswered(Exception):
     """A dependency is down or did not answer before the deadline."""
 
 
+class _Busy(Exception):
+    """No slot came free for the check before the deadline: nothing is known."""
+
+
 def _answer(slots: str, fn: Any, *args: Any) -> Any:
+    deadline = time.monotonic() + SIGN_IN_SECONDS
     try:
-        return bounded.start(slots, fn, *args).result(time.monotonic() + SIGN_IN_SECONDS)
+        pending = bounded.start(slots, fn, *args, wait=SIGN_IN_SECONDS)
+        return pending.result(deadline)
+    except bounded.Busy:
+        raise _Busy from None
     except bounded.NotAnswering:
         raise _Unanswered from None
     except Exception as exc:
