@@ -8,8 +8,8 @@ call it as one) that, on every call:
   certificate for the URL's host name (SNI and Host are the name, not the address);
 - follows no redirect and uses no proxy from the environment;
 - holds the call to one **total** deadline, connect + headers + every read of the body: a
-  watchdog shuts the socket when the deadline passes, so a server that trickles a byte a
-  second cannot hold the thread (a per-read timeout never fires against it);
+  watchdog (``deadline.py``) shuts the socket when the deadline passes, so a server that
+  trickles a byte a second cannot hold the thread (a per-read timeout never fires against it);
 - reads the body here, streaming, up to a size cap, so callers get ``.content``/``.json()``
   as usual. No retries: the callers that may retry do so with ``retry.py``.
 """
@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextvars
-import heapq
 import socket
-import threading
 import time
 from typing import Any
 
@@ -30,6 +28,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util import connection as urllib3_connection
 
+from lti_tool.outbound.deadline import DeadlineCall
 from lti_tool.outbound.policy import OutboundPolicy, OutboundRefused
 
 USER_AGENT = "clinical-leadership-pathway-tool/0.1 (+LTI 1.3)"
@@ -57,94 +56,7 @@ class OutboundTooLarge(requests.exceptions.ContentDecodingError):
     """The answer's body is larger than the call accepts."""
 
 
-class _Call:
-    """One outbound call's deadline and the connections it used, for the watchdog."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.deadline = time.monotonic() + seconds
-        self.refusal: OutboundRefused | None = None
-        self.fired = False
-        self._connections: list[HTTPConnection] = []
-        self._lock = threading.Lock()
-        self._done = False
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-    def expired(self) -> bool:
-        return self.fired or self.remaining() <= 0
-
-    def start(self) -> None:
-        _WATCHDOG.watch(self)
-
-    def watch(self, connection: HTTPConnection) -> None:
-        with self._lock:
-            if not any(c is connection for c in self._connections):
-                self._connections.append(connection)
-
-    def expire(self) -> None:
-        """The deadline passed: shut the call's sockets (nothing once it has finished)."""
-        with self._lock:
-            if self._done:
-                return
-            self.fired = True
-            for connection in self._connections:
-                sock = getattr(connection, "sock", None)
-                if sock is not None:
-                    try:
-                        # socket.socket's own shutdown (not SSLSocket's): wakes a blocked read.
-                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-
-    def finish(self) -> None:
-        with self._lock:
-            self._done = True
-            self._connections = []  # the pool keeps them; the watchdog's entry stays small
-
-
-class _Watchdog:
-    """One thread for every call's deadline (a thread of its own per call was most of a
-    call's CPU when a class refresh makes thousands): a heap of deadlines, the earliest
-    first. A finished call's entry stays until its deadline and then does nothing."""
-
-    def __init__(self) -> None:
-        self._wake = threading.Condition()
-        self._due: list[tuple[float, int, _Call]] = []
-        self._count = 0
-        self._thread: threading.Thread | None = None
-
-    def watch(self, call: _Call) -> None:
-        with self._wake:
-            self._count += 1
-            heapq.heappush(self._due, (call.deadline, self._count, call))
-            if self._thread is None or not self._thread.is_alive():  # also after a fork
-                self._thread = threading.Thread(
-                    target=self._run, name="outbound-deadlines", daemon=True
-                )
-                self._thread.start()
-            elif self._due[0][2] is call:
-                self._wake.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                while not self._due:
-                    self._wake.wait()
-                deadline = self._due[0][0]
-                left = deadline - time.monotonic()
-                if left > 0:
-                    self._wake.wait(left)
-                    continue
-                call = heapq.heappop(self._due)[2]
-            call.expire()
-
-
-_WATCHDOG = _Watchdog()
-
-
-_CURRENT: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
+_CURRENT: contextvars.ContextVar[DeadlineCall | None] = contextvars.ContextVar(
     "outbound_call", default=None
 )
 
@@ -181,7 +93,7 @@ class _PinnedConnection(HTTPConnection):
         assert last is not None
         raise last
 
-    def _vetted(self, call: _Call | None) -> list[tuple[int, tuple[object, ...]]]:
+    def _vetted(self, call: DeadlineCall | None) -> list[tuple[int, tuple[object, ...]]]:
         key = (self.outbound_policy, self._dns_host, int(self.port))
         kept = _VETTED.get(key)
         if kept is not None and kept[0] > time.monotonic():
@@ -278,7 +190,7 @@ class OutboundSession(requests.Session):
         cap = self.max_body_bytes if max_body_bytes is None else max_body_bytes
         kwargs["stream"] = True
         kwargs["allow_redirects"] = False  # a redirect would skip the URL check and the token
-        call = _Call(seconds)
+        call = DeadlineCall(seconds)
         token = _CURRENT.set(call)
         call.start()
         try:
@@ -301,7 +213,7 @@ class OutboundSession(requests.Session):
         return response
 
 
-def _read_body(response: requests.Response, call: _Call, cap: int) -> bytes:
+def _read_body(response: requests.Response, call: DeadlineCall, cap: int) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > cap:
         raise OutboundTooLarge(f"the answer is larger than {cap} bytes")

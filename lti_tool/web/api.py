@@ -43,6 +43,6 @@ def my_checklist(launch: Launch) -> Response:
 @bp.get("/jobs/<job_id>")
 @requires_launch(staff=True)
 def job(job_id: str, launch: Launch) -> Response:
-    from lti_tool.grading.service import job_status
+    from lti_tool.grading.marking import job_status
 
     return jsonify(job_status(services(), launch, job_id))

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from lti_tool.errors import ToolError, field_label
+from lti_tool.grading import marking
 from lti_tool.grading import service as grading
 from lti_tool.grading.class_columns import SYNC_LABELS
 from lti_tool.lti.launch_context import Launch
@@ -115,7 +116,7 @@ def save_result(sub: str, launch: Launch) -> BaseResponse | tuple[str, int]:
     body["outcome_confirmed"] = "true" if form.get("outcome_confirmed") else "false"
     module_code = typed["module"]
     try:
-        grading.save_result(services(), launch, module_code, sub, body)
+        marking.save_result(services(), launch, module_code, sub, body)
     except ToolError as exc:
         values = {**typed, "released": bool(form.get("released"))}
         error = {"field": result_field(exc), "message": exc.message, "code": exc.code}
@@ -157,7 +158,7 @@ def _class_view_args(form: Any) -> dict[str, Any]:
 @requires_launch(staff=True)
 def import_results(launch: Launch) -> BaseResponse:
     def run() -> str:
-        imported = grading.import_results_csv(services(), launch, uploaded_text())
+        imported = marking.import_results_csv(services(), launch, uploaded_text())
         return f"Imported {plural(imported, 'result')}."
 
     _apply(run, None)
@@ -167,7 +168,7 @@ def import_results(launch: Launch) -> BaseResponse:
 @bp.post("/sync")
 @requires_launch(staff=True)
 def sync(launch: Launch) -> BaseResponse:
-    job_id = grading.sync_grades(services(), launch)
+    job_id = marking.sync_grades(services(), launch)
     return redirect(url_for("class_view.overview", job=job_id))
 
 
@@ -178,7 +179,7 @@ def release(launch: Launch) -> BaseResponse | str:
     release itself."""
     module_code = request.form.get("module") or None
     if not request.form.get("confirmed"):
-        question = grading.release_question(services(), launch, module_code)
+        question = marking.release_question(services(), launch, module_code)
         if question is None:
             flash("There are no held results to release.", "ok")
             return redirect(url_for("class_view.overview"))
@@ -187,7 +188,7 @@ def release(launch: Launch) -> BaseResponse | str:
         )
 
     def run() -> str:
-        released = grading.release_results(services(), launch, module_code, None)
+        released = marking.release_results(services(), launch, module_code, None)
         if not released:
             return "There are no held results to release."
         return f"Released {plural(released, 'result')}; send them to the gradebook when ready."

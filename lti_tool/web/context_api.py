@@ -84,7 +84,7 @@ def students(launch: Launch) -> Response:
 @bp.put("/results/<module_code>/<sub>")
 @requires_launch(staff=True)
 def put_result(module_code: str, sub: str, launch: Launch) -> Response:
-    from lti_tool.grading.service import save_result
+    from lti_tool.grading.marking import save_result
 
     return jsonify(save_result(services(), launch, module_code, sub, json_object()))
 
@@ -92,7 +92,7 @@ def put_result(module_code: str, sub: str, launch: Launch) -> Response:
 @bp.post("/results/release")
 @requires_launch(staff=True)
 def release_results(launch: Launch) -> Response:
-    from lti_tool.grading.service import release_results
+    from lti_tool.grading.marking import release_results
 
     # No body at all releases every held result of the course.
     body = (
@@ -108,7 +108,7 @@ def release_results(launch: Launch) -> Response:
 @bp.post("/grade-sync")
 @requires_launch(staff=True)
 def grade_sync(launch: Launch) -> Response:
-    from lti_tool.grading.service import sync_grades
+    from lti_tool.grading.marking import sync_grades
 
     response = jsonify({"job_id": sync_grades(services(), launch)})
     response.status_code = 202
@@ -145,7 +145,7 @@ def roster_refresh(launch: Launch) -> Response:
 @requires_launch(staff=True)
 def import_results(launch: Launch) -> Response:
     """CSV body (text/csv) or a multipart ``file``; all rows or none."""
-    from lti_tool.grading.service import import_results_csv
+    from lti_tool.grading.marking import import_results_csv
 
     upload = request.files.get("file")
     raw = upload.read() if upload else request.get_data()
