@@ -57,14 +57,15 @@ def tracked_files() -> list[Path]:
 @pytest.mark.parametrize(
     ("sample", "found"),
     [
-        ('FIXTURES = Path("/work/shared/fixtures/moodle-4.5.6")', True),
-        ("see /root/notes.txt", True),
-        ("cp /home/alice/key.pem .", True),
-        ("open('/tmp/lti-debug.log')", True),
-        ("/Users/bob/src/tool", True),
-        ('Path(__file__).parent / "../shared/LTI-NOTES.md"', True),
-        ("copied from shared/fixtures/moodle", True),
-        (r"C:\Users\carol\tool", True),
+        # Built from parts so that this file names no such path itself.
+        ('FIXTURES = Path("/' + "work/" + "shared/" + 'fixtures/moodle-4.5.6")', True),
+        ("see /" + "root/notes.txt", True),
+        ("cp /" + "home/alice/key.pem .", True),
+        ("open('/" + "tmp/lti-debug.log')", True),
+        ("/" + "Users/bob/src/tool", True),
+        ('Path(__file__).parent / "../' + 'shared/LTI-NOTES.md"', True),
+        ("copied from " + "shared/" + "fixtures/moodle", True),
+        ("C:" + "\\Users\\carol\\tool", True),
         ("https://moodle.example.org/home/index.php", False),
         ("https://lms.example/work/123", False),
         ("/etc/lti-tool/env; /srv/lti-tool/.venv/bin/lti-tool purge", False),
@@ -81,8 +82,8 @@ def test_no_tracked_file_names_a_developer_machine_path() -> None:
     assert len(files) > 50, "the repository's files were not found"
     offenders = []
     for path in files:
-        if path.resolve() == Path(__file__).resolve() or not path.is_file():
-            continue  # this file names the patterns on purpose
+        if not path.is_file():
+            continue
         text = path.read_bytes().decode("utf-8", errors="replace")
         for line_number, line in enumerate(text.splitlines(), start=1):
             if hits := machine_paths(line):
