@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.persistence.deadlines import DatabaseDeadlines, install_watchdog
+from lti_tool.persistence.liveness import install_quick_ping
 
 
 class Database:
@@ -82,10 +83,13 @@ def _make_engine(url: str, echo: bool, deadlines: DatabaseDeadlines | None = Non
 
         return engine
     kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
-    if deadlines is None:
-        return create_engine(url, **kwargs)
-    url_options = parsed.query.get("options")
-    kwargs.update(deadlines.engine_options(url_options if isinstance(url_options, str) else None))
+    if deadlines is not None:
+        url_options = parsed.query.get("options")
+        options = url_options if isinstance(url_options, str) else None
+        kwargs.update(deadlines.engine_options(options))
     engine = create_engine(url, **kwargs)
-    install_watchdog(engine, deadlines)
+    if deadlines is not None:
+        install_watchdog(engine, deadlines)
+    # After the watchdog: a ping that is sent keeps its deadline.
+    install_quick_ping(engine)
     return engine
