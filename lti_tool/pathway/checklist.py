@@ -213,20 +213,27 @@ def student_named_in_file(session: Session, context_pk: int, who: str) -> User:
 def members(session: Session, context_pk: int) -> list[Mapping[str, Any]]:
     """Everyone the course knows: people who launched and the NRPS roster."""
     rows = session.execute(
-        select(User, Membership)
+        select(
+            User.sub,
+            User.name,
+            User.email,
+            Membership.roles,
+            Membership.status,
+            Membership.last_launch_at.is_not(None),
+        )
         .join(Membership, Membership.user_pk == User.id)
         .where(Membership.context_pk == context_pk)
         .order_by(User.family_name, User.name, User.sub)
     )
     return [
         {
-            "sub": user.sub,
-            "name": user.name,
-            "email": user.email,
-            "roles": membership.roles,
-            "is_staff": normalise_roles(membership.roles).is_staff,
-            "status": membership.status,
-            "launched": membership.last_launch_at is not None,
+            "sub": sub,
+            "name": name,
+            "email": email,
+            "roles": roles,
+            "is_staff": normalise_roles(roles).is_staff,
+            "status": status,
+            "launched": bool(launched),
         }
-        for user, membership in rows
+        for sub, name, email, roles, status, launched in rows
     ]

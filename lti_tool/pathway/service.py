@@ -89,19 +89,24 @@ def student_checklist(services: Services, launch: Launch, sub: str) -> dict[str,
 def module_starts_overview(services: Services, launch: Launch) -> dict[str, Any]:
     context_pk = context_pk_of(launch)
     with services.db.read_only() as session:
-        qualification = qualification_of(services, session, launch)
-        cohort = ms.cohort_starts(session, context_pk)
-        return {
-            "qualification": qualification.code,
-            "modules": [
-                {
-                    "code": m.code,
-                    "title": m.title,
-                    "start_date": cohort[m.code].isoformat() if m.code in cohort else None,
-                }
-                for m in qualification.modules
-            ],
-        }
+        return _module_starts(session, qualification_of(services, session, launch), context_pk)
+
+
+def _module_starts(
+    session: Session, qualification: Qualification, context_pk: int
+) -> dict[str, Any]:
+    cohort = ms.cohort_starts(session, context_pk)
+    return {
+        "qualification": qualification.code,
+        "modules": [
+            {
+                "code": m.code,
+                "title": m.title,
+                "start_date": cohort[m.code].isoformat() if m.code in cohort else None,
+            }
+            for m in qualification.modules
+        ],
+    }
 
 
 def set_cohort_module_starts(
@@ -161,7 +166,7 @@ def staff_overview(services: Services, launch: Launch) -> dict[str, Any]:
     with services.db.read_only() as session:
         qualification = qualification_of(services, session, launch)
         people = members(session, context_pk)
-    overview = module_starts_overview(services, launch)
+        overview = _module_starts(session, qualification, context_pk)
     overview.update(
         qualification_title=qualification.title,
         qualifications=[

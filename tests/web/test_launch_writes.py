@@ -5,33 +5,22 @@ and a membership's last launch time is kept to the hour (lti/launch_records.py).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from lti_tool.lti.launch_records import LAUNCH_STAMP_EVERY
 from lti_tool.persistence.models import Context, Membership, User, utcnow
 from tests.support.lti import Launcher
+from tests.support.statements import sql_statements
 
 RECORD_TABLES = ("users", "contexts", "resource_links", "memberships")
 
 
-@contextmanager
-def statements(launcher: Launcher) -> Iterator[list[str]]:
+def statements(launcher: Launcher) -> AbstractContextManager[list[str]]:
     """The SQL statements the tool runs inside the block."""
-    engine = launcher.app.extensions["lti_tool"].db.engine
-    seen: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        seen.append(" ".join(sql.split()).lower())
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+    return sql_statements(launcher.app)
 
 
 def writes_to_records(seen: list[str]) -> list[str]:
