@@ -17,9 +17,16 @@ class _ToolServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        import gc
+
         from lti_tool import create_app
 
-        return create_app()
+        app = create_app()
+        # What the app keeps for the worker's life leaves the collector's generations: a full
+        # collection no longer walks it (a ~60 ms pause every few hundred requests).
+        gc.collect()
+        gc.freeze()
+        return app
 
 
 def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
