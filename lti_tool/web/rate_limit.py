@@ -44,7 +44,13 @@ LIMITS = (
     ),
     Limit(
         "login",
-        lambda path: path.rstrip("/") == "/lti/login" or path.startswith("/lti/login/"),
+        # Not the cookie check's second step (/lti/login/continue): it only goes on with a
+        # login counted here (its single-use record), so counting it too would spend two of
+        # an address's logins on one launch and a round trip to Redis more.
+        lambda path: (
+            (path.rstrip("/") == "/lti/login" or path.startswith("/lti/login/"))
+            and not path.startswith("/lti/login/continue")
+        ),
         lambda s: s.settings.rate_limit_login_per_minute,
     ),
 )
@@ -63,11 +69,12 @@ class WindowCounter:
         """Count one hit of ``key`` in ``window``; the count so far."""
         if self._redis is not None:
             name = f"{self._prefix}:ratelimit:{key}:{window}"
-            pipeline = self._redis.pipeline(transaction=False)  # type: ignore[attr-defined]
-            pipeline.incr(name)
-            pipeline.expire(name, WINDOW_SECONDS * 2)
-            count, _ = pipeline.execute()
-            return int(count)
+            count = int(self._redis.incr(name))  # type: ignore[attr-defined]
+            if count == 1:
+                # The window's first hit sets its lifetime; later hits are one command each.
+                # (Were this lost, the key names a past window: it is only never reused.)
+                self._redis.expire(name, WINDOW_SECONDS * 2)  # type: ignore[attr-defined]
+            return count
         with self._lock:
             if len(self._local) > 50_000:  # drop finished windows
                 self._local = {k: v for k, v in self._local.items() if k[1] >= window}

@@ -208,3 +208,21 @@ def test_production_refuses_loopback_as_a_setting(tmp_path: Any) -> None:
             overrides={"env": "production", "secret_key": "k", "outbound_allow_loopback": True},
             environ={"LTI_TOOL_INSTANCE_DIR": str(tmp_path)},
         )
+
+
+def test_a_launch_spends_one_login_of_the_limit_not_two(sqlite_tool_factory: Any) -> None:
+    """The cookie check's second step (/lti/login/continue) goes on only with a login counted
+    already: three launches' logins and their checks all get through a limit of three."""
+    launcher = sqlite_tool_factory(rate_limit_login_per_minute=3)
+    client = launcher.app.test_client()
+    params = launcher.platform.login_params("student1")
+    for _ in range(3):
+        first = client.post("/lti/login", data=params)
+        assert first.status_code == 303, first.status_code
+        # A fresh browser each time: the check cookie is not kept between launches.
+        client.delete_cookie("lti_cookie_check")
+        fresh = launcher.app.test_client()
+        fresh.set_cookie("lti_cookie_check", "1")
+        continued = fresh.get(first.headers["Location"])
+        assert continued.status_code == 302, continued.status_code
+    assert client.post("/lti/login", data=params).status_code == 429
