@@ -79,6 +79,8 @@ def serve(
             "'Launch as instructor'"
         )
     else:
+        if settings.is_development:
+            settings = _tool_port(settings, port)
         require_free(host, port, "--port", "The tool")
     click.echo(
         f"Tool: http://{host}:{port}/  (JWKS {settings.url_for_tool('/.well-known/jwks.json')})"
@@ -116,6 +118,20 @@ def _sandbox_ports(settings: Settings, port: int, sandbox_port: int | None) -> S
     os.environ["LTI_TOOL_BASE_URL"] = base_url
     os.environ["LTI_TOOL_SANDBOX_URL"] = sandbox_url
     return dataclasses.replace(settings, base_url=base_url, sandbox_url=sandbox_url)
+
+
+def _tool_port(settings: Settings, port: int) -> Settings:
+    """In development without the sandbox, a loopback tool URL follows ``--port`` too (what
+    the tool prints and registers names the port it is served on); a tunnel's or proxy's
+    URL is kept. The environment carries it to gunicorn's workers."""
+    import dataclasses
+    import os
+
+    base_url = follow_port(settings.base_url, port)
+    if base_url == settings.base_url:
+        return settings
+    os.environ["LTI_TOOL_BASE_URL"] = base_url
+    return dataclasses.replace(settings, base_url=base_url)
 
 
 def _sandbox_address(settings: Settings, port: int | None) -> tuple[str, int]:

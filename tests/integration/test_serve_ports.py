@@ -269,3 +269,24 @@ def test_a_taken_or_invalid_port_is_said_in_words(tmp_path: Path) -> None:
         said = done.stdout + done.stderr
         assert done.returncode == 2 and "Invalid value for '--port'" in said, said
         assert "Traceback" not in said
+
+
+def test_without_the_sandbox_a_loopback_tool_url_follows_the_port(tmp_path: Path) -> None:
+    """Development without --sandbox: the JWKS and login URLs the tool prints and serves name
+    the port it listens on; a URL that is not this machine's (a tunnel) is kept."""
+    (port,) = free_ports(1)
+    env = environment(tmp_path, LTI_TOOL_BASE_URL="http://127.0.0.1:5000")
+    subprocess.run(lti_tool("init"), env=env, cwd=tmp_path, check=True, timeout=180)
+    with serving(tmp_path, ["--port", str(port), "--workers", "2"], env, [port]) as log:
+        printed = log.read_text()
+        config = requests.get(f"http://127.0.0.1:{port}/lti/canvas.json", timeout=60)
+    assert f"http://127.0.0.1:{port}/.well-known/jwks.json" in printed, printed
+    assert not wrong_ports(printed, (":5000",)), printed
+    assert config.status_code == 200, config.text
+    assert f"http://127.0.0.1:{port}/lti/launch" in config.text
+    assert not wrong_ports(config.text, (":5000",))
+
+    tunnel = environment(tmp_path, LTI_TOOL_BASE_URL="https://tool.example.org")
+    with serving(tmp_path, ["--port", str(port)], tunnel, [port]) as log:
+        printed = log.read_text()
+    assert "https://tool.example.org/.well-known/jwks.json" in printed, printed
