@@ -1,7 +1,8 @@
 """Which CPD courses the LMS cannot track for a course's students, and why, for staff.
 
 A refresh stores ``untrackable`` for a course the LMS answered it cannot tell about (a Moodle
-course without completion criteria, a Moodle activity with completion tracking off). The
+course without completion criteria, a Moodle activity with completion tracking off, a Canvas
+course or module without completion requirements). The
 staff pages (class view, completion grid, student preview) say once per CPD course what a
 teacher must set up in the LMS, from the stored records and the registration's mapping, so
 the words stay after the refresh's own record has expired.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.lms.canvas.source import course_without_requirements, module_without_requirements
 from lti_tool.lms.moodle.errors import no_criteria, tracking_off
 from lti_tool.persistence.models import (
     CompletionRecord,
@@ -103,6 +105,12 @@ def _cause(
             return tracking_off(code, int(course_id), int(activity_id)).message
         if source.mode != "activity" and course_id.isdigit():
             return no_criteria(code, int(course_id)).message
+    if source is not None and source.kind == "canvas" and mapping is not None:
+        course_id = mapping.course_id.strip()
+        if source.mode == "activity" and mapping.activity_id:
+            return module_without_requirements(code, course_id, mapping.activity_id.strip()).message
+        if source.mode != "activity":
+            return course_without_requirements(code, course_id).message
     return (
         f"{code}'s course in the LMS cannot report completion: a teacher must turn on "
         "completion tracking for it there."

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from lti_tool.rules.records import Completion
+from lti_tool.rules.records import Completion, CompletionStatus
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,18 @@ def check_mode(mode: MappingMode, mapping: Sequence[CourseMapping]) -> list[Sour
                 )
             )
     return errors
+
+
+def with_untrackable(errors: Sequence[SourceError], source_name: str) -> FetchResult:
+    """``errors``, with an ``untrackable`` completion for each course the LMS said it cannot
+    track (``CourseUntrackable``): the student then reads "can't be tracked yet", not "not
+    started"."""
+    untrackable = [
+        Completion(e.course_code, CompletionStatus.UNTRACKABLE, source=source_name)
+        for e in errors
+        if isinstance(e, CourseUntrackable) and e.course_code
+    ]
+    return FetchResult(untrackable, list(errors))
 
 
 def gather(

@@ -46,6 +46,9 @@ class Course:
     activities: list[Activity] = field(default_factory=list)
     criteria: list[int] = field(default_factory=list)
     students: set[int] = field(default_factory=set)
+    # Enrolled in another role (teacher, observer): Canvas finds them in the course but keeps
+    # no progress for them.
+    other_roles: set[int] = field(default_factory=set)
     modules: dict[int, str] = field(default_factory=dict)  # Canvas module id -> name
     completion_enabled: bool = True
     category: int = 2

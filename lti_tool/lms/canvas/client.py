@@ -83,6 +83,7 @@ class CanvasRestClient:
         self._pause_until = 0.0
         self._lock = threading.Lock()
         self._known_courses: set[str] = set()
+        self._requirements: dict[str, bool] = {}
 
     def get(self, path_or_url: str, params: Params | None = None) -> Page:
         """GET one resource (retrying transient failures and throttling), decoded."""
@@ -131,6 +132,25 @@ class CanvasRestClient:
         path = f"/api/v1/courses/{_segment(course_id)}/modules"
         params = {"student_id": student_id, "include[]": ["items"]}
         return parse.parse_modules(self.get_all(path, params))
+
+    def course_has_requirements(self, course_id: str) -> bool | None:
+        """Whether any module item of the course carries a completion requirement (the
+        course's own view, no student): None when Canvas left some module's items out. An
+        answer is remembered for this client's life (one class refresh asks once a course)."""
+        if course_id in self._requirements:
+            return self._requirements[course_id]
+        path = f"/api/v1/courses/{_segment(course_id)}/modules"
+        modules = parse.parse_modules(self.get_all(path, {"include[]": ["items"]}))
+        if any(module.has_requirements for module in modules):
+            answer: bool | None = True
+        elif any(module.has_requirements is None for module in modules):
+            answer = None
+        else:
+            answer = False
+        if answer is not None:
+            with self._lock:
+                self._requirements[course_id] = answer
+        return answer
 
     def course_exists(self, course_id: str) -> bool:
         """Whether the token can see course ``course_id`` (remembered once true)."""

@@ -7,12 +7,16 @@ throttling. ``CanvasCompletionSource`` reads, for the student named by the custo
 - **course** mode (one Canvas course per CPD course): ``GET /api/v1/courses/:id/users/:uid/
   progress``. ``completed_at`` set (or every requirement met) → completed; **in progress** = at
   least one module requirement met (``requirement_completed_count`` > 0); none → not started.
-  A course without completion requirements → ``SourceConfigError`` naming the course.
+  Canvas answers "no progress available" both for a course without completion requirements
+  and for a user who is not a student there: the course's own modules tell them apart (one
+  call, only then). No requirements → **untrackable** (Canvas cannot tell), with a
+  ``CourseUntrackable`` error; requirements → not started, like a user not in the course.
 - **activity** mode (one Canvas module per CPD course; ``activity_id`` = module id):
   ``GET /api/v1/courses/:id/modules?student_id=…&include[]=items``, one paged call per course.
   Module ``state`` completed → completed on ``completed_at``; **in progress** = ``started``;
   ``unlocked``/``locked`` → not started. A module whose items carry no completion requirement
-  → ``SourceConfigError`` (Canvas would call it completed as soon as it is unlocked).
+  → **untrackable** with a ``CourseUntrackable`` error (Canvas would call it completed as soon
+  as it is unlocked).
 
 A 404 for a student means "not in this course" (not started) once the course itself is known to
 exist; otherwise it is a mapping error. Canvas gives no start dates: ``started_at`` is ``None``.
@@ -31,6 +35,7 @@ from lti_tool.lms.canvas.client import CanvasRestClient
 from lti_tool.lms.canvas.parsing import CanvasApiError
 from lti_tool.lms.source import (
     CourseMapping,
+    CourseUntrackable,
     FetchResult,
     FetchUnit,
     LmsUser,
@@ -39,6 +44,7 @@ from lti_tool.lms.source import (
     SourceError,
     check_mode,
     gather,
+    with_untrackable,
 )
 from lti_tool.rules.records import Completion, CompletionStatus
 
@@ -113,7 +119,13 @@ class CanvasCompletionSource:
                 if module is None:
                     result.errors.append(_config(item, _NO_MODULE.format(item=item)))
                 elif module.has_requirements is False:
-                    result.errors.append(_config(item, _NO_REQUIREMENTS.format(item=item)))
+                    problem = module_without_requirements(
+                        item.code, course_id, item.activity_id or ""
+                    )
+                    result.completions.extend(
+                        with_untrackable([problem], self.source_name).completions
+                    )
+                    result.errors.append(problem)
                 elif module.state is None:
                     result.errors.append(_config(item, _NO_STATE.format(item=item)))
                 else:
@@ -132,7 +144,7 @@ class CanvasCompletionSource:
                 return FetchResult([self._not_started(item.code) for item in items])
             template = _NO_COURSE
         elif exc.no_progress:
-            template = _NOT_MODULE_BASED
+            return self._no_progress(exc, course_id, items)
         elif exc.status in (401, 403):
             template = _NO_PERMISSION
         else:
@@ -141,6 +153,26 @@ class CanvasCompletionSource:
             )
         return FetchResult(
             errors=[_config(item, template.format(item=item, exc=exc)) for item in items]
+        )
+
+    def _no_progress(
+        self, exc: CanvasApiError, course_id: str, items: Sequence[CourseMapping]
+    ) -> FetchResult:
+        """ "No progress available": a course without completion requirements (untrackable),
+        or a user who is not a student there (not started); the course's modules tell."""
+        try:
+            has_requirements = self.client.course_has_requirements(course_id)
+        except CanvasApiError:
+            has_requirements = None
+        if has_requirements is True:
+            return FetchResult([self._not_started(item.code) for item in items])
+        if has_requirements is False:
+            problems: list[SourceError] = [
+                course_without_requirements(item.code, course_id) for item in items
+            ]
+            return with_untrackable(problems, self.source_name)
+        return FetchResult(
+            errors=[_config(item, _NOT_MODULE_BASED.format(item=item, exc=exc)) for item in items]
         )
 
     def _not_started(self, code: str) -> Completion:
@@ -168,12 +200,30 @@ _NO_MODULE = (
     "Canvas course {item.course_id} has no module {item.activity_id} (mapped for {item.code}): "
     "correct the mapping (the module id is in the module's URL)."
 )
-_NO_REQUIREMENTS = (
-    "Canvas module {item.activity_id} of course {item.course_id} (mapped for {item.code}) has "
-    "no completion requirements: add them, or Canvas counts it complete once unlocked."
-)
 _NO_STATE = (
     "Canvas returned module {item.activity_id} of course {item.course_id} (mapped for "
     "{item.code}) without a completion state: the token's user needs permission to view "
     "students' progress."
 )
+
+
+def course_without_requirements(code: str, course_id: str) -> CourseUntrackable:
+    """A Canvas course whose modules carry no completion requirement: Canvas keeps no
+    progress for anyone in it."""
+    return CourseUntrackable(
+        f"{code}'s Canvas course has no module completion requirements: a Canvas teacher must "
+        f"add them (course {course_id}: Modules > a module's menu > Edit > Add requirement), "
+        "or map the CPD course to a module instead.",
+        course_code=code,
+    )
+
+
+def module_without_requirements(code: str, course_id: str, module_id: str) -> CourseUntrackable:
+    """A mapped Canvas module whose items carry no completion requirement: Canvas would call
+    it completed as soon as it is unlocked."""
+    return CourseUntrackable(
+        f"{code}'s Canvas module has no completion requirements: a Canvas teacher must add "
+        f"them (course {course_id}, module {module_id}: the module's menu > Edit > Add "
+        "requirement); until then Canvas would count it complete as soon as it is unlocked.",
+        course_code=code,
+    )

@@ -42,7 +42,6 @@ from lti_tool.lms.moodle.errors import course_problem, tracking_off
 from lti_tool.lms.moodle.parsing import MoodleWsError
 from lti_tool.lms.source import (
     CourseMapping,
-    CourseUntrackable,
     FetchResult,
     FetchUnit,
     LmsUser,
@@ -51,6 +50,7 @@ from lti_tool.lms.source import (
     SourceError,
     check_mode,
     gather,
+    with_untrackable,
 )
 from lti_tool.rules.records import Completion, CompletionStatus
 
@@ -171,14 +171,7 @@ class MoodleCompletionSource:
         return errors
 
     def _problems(self, errors: list[SourceError]) -> FetchResult:
-        """``errors``, with an ``untrackable`` completion for each course Moodle cannot
-        track (the student then reads "can't be tracked yet", not "not started")."""
-        untrackable = [
-            Completion(e.course_code, CompletionStatus.UNTRACKABLE, source=self.source_name)
-            for e in errors
-            if isinstance(e, CourseUntrackable) and e.course_code
-        ]
-        return FetchResult(untrackable, list(errors))
+        return with_untrackable(errors, self.source_name)
 
     def _not_started(self, code: str) -> Completion:
         return Completion(code, CompletionStatus.NOT_STARTED, source=self.source_name)

@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 from lti_tool.lms.canvas.source import CanvasCompletionSource, CanvasRestClient
 from lti_tool.lms.source import (
     CourseMapping,
+    CourseUntrackable,
     LmsUser,
     MappingMode,
     SourceConfigError,
@@ -224,17 +225,42 @@ def test_unknown_course_is_a_mapping_error(lms: LiveLms, http: requests.Session)
     assert "no course 999" in error.message
 
 
-def test_course_without_requirements(lms: LiveLms, http: requests.Session) -> None:
-    lms.data.courses[16] = demo.Course(16, "EMPTY", "No requirements", students={1001})
+def test_course_without_requirements_is_untrackable(lms: LiveLms, http: requests.Session) -> None:
+    """Canvas's "no progress available" for a student of a course whose modules carry no
+    completion requirement: untrackable, with what a Canvas teacher must add; the course's
+    modules are asked about once for the whole class."""
+    lms.data.courses[16] = demo.Course(16, "EMPTY", "No requirements", students={1001, 1002})
+    canvas = source(lms, http)
 
-    result = source(lms, http).fetch(LmsUser("1001"), [CourseMapping("GB099", "16")])
+    first = canvas.fetch(LmsUser("1001"), [CourseMapping("GB099", "16")])
+    second = canvas.fetch(LmsUser("1002"), [CourseMapping("GB099", "16")])
 
-    (error,) = result.errors
-    assert isinstance(error, SourceConfigError)
-    assert "not module based" in error.message and "Add module completion" in error.message
+    for result in (first, second):
+        (error,) = result.errors
+        assert isinstance(error, CourseUntrackable) and error.course_code == "GB099"
+        assert "no module completion requirements" in error.message
+        assert "Add requirement" in error.message and "course 16" in error.message
+        assert [(c.course_code, c.status) for c in result.completions] == [
+            ("GB099", Status.UNTRACKABLE)
+        ]
+    assert lms.canvas.calls_to("/courses/16/modules") == 1
 
 
-def test_module_problems_are_config_errors(lms: LiveLms, http: requests.Session) -> None:
+def test_no_progress_for_a_user_who_is_not_a_student_there_is_not_started(
+    lms: LiveLms, http: requests.Session
+) -> None:
+    """The same Canvas answer for someone enrolled in another role, in a course that has
+    requirements: not started, as for someone not in the course; no error."""
+    course = lms.data.courses[demo.course_id("GB080")]
+    course.other_roles.add(1009)
+
+    result = source(lms, http).fetch(LmsUser("1009"), COURSE_MAPPING[:1])
+
+    assert result.errors == []
+    assert [c.status for c in result.completions] == [Status.NOT_STARTED]
+
+
+def test_module_problems(lms: LiveLms, http: requests.Session) -> None:
     mapping = [
         MODULE_MAPPING[0],
         CourseMapping("WELCOME", str(demo.PROGRAMME_COURSE_ID), "200"),  # no requirements
@@ -243,12 +269,16 @@ def test_module_problems_are_config_errors(lms: LiveLms, http: requests.Session)
 
     result = source(lms, http, MappingMode.ACTIVITY).fetch(LmsUser("1001"), mapping)
 
-    assert summary(result.completions) == {"GB080": STUDENT1_DONE["GB080"]}
+    assert summary(result.completions) == {
+        "GB080": STUDENT1_DONE["GB080"],
+        "WELCOME": (Status.UNTRACKABLE, None),
+    }
     assert [(type(e), e.course_code) for e in result.errors] == [
-        (SourceConfigError, "WELCOME"),
+        (CourseUntrackable, "WELCOME"),
         (SourceConfigError, "MISSING"),
     ]
     assert "no completion requirements" in result.errors[0].message
+    assert "module 200" in result.errors[0].message
     assert "no module 299" in result.errors[1].message
 
 
