@@ -1,6 +1,6 @@
 """Which outside dependency an error says is down, and since when each has been down.
 
-The health page (``admin/health.py``) records the first failure it sees per dependency and
+The health page (``admin/health_checks.py``) records the first failure it sees per dependency and
 clears it when the dependency answers again. The time is kept in this process and, for the
 database, also in Redis (``SET NX``: the earliest process to notice wins), so the web
 processes of one tool agree on when a database outage began. A Redis outage is timed per

@@ -9,15 +9,8 @@ from lti_tool.container import Services
 from lti_tool.grading.class_columns import ClassColumns, class_columns
 from lti_tool.grading.class_view import ClassPage, class_rows
 from lti_tool.grading.class_view import class_page as page_of_class
-from lti_tool.grading.completion_grid import (
-    GridColumn,
-    GridPage,
-    GridQuery,
-    GridRow,
-    grid_columns,
-    grid_page,
-    grid_rows,
-)
+from lti_tool.grading.completion_grid import GridColumn, GridRow, grid_columns, grid_rows
+from lti_tool.grading.completion_grid_page import GridPage, GridQuery, grid_page
 from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway.service import context_pk_of, qualification_of
 
@@ -143,7 +136,7 @@ def completion_grid_page(
     size: int | None,
     group_pk: int | None = None,
 ) -> tuple[tuple[GridColumn, ...], GridPage, dict[int, list[str]]]:
-    """One page of the completion grid (``grading.completion_grid.grid_page``): the
+    """One page of the completion grid (``grading.completion_grid_page.grid_page``): the
     qualification's CPD courses, the page, and each student's tutor groups; only one tutor
     group's students with ``group_pk``."""
     from lti_tool.pathway.groups import groups_by_user, members_of

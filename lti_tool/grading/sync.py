@@ -14,8 +14,9 @@ same body would be refused again, so later syncs leave it until the result chang
 Any other failure is "failed" and the next sync sends it again.
 
 A database outage mid-sync: each worker keeps the scores it has sent and waits for the
-database to record them (``_record_and_claim``), so they are not posted again; a sync whose
-job the queue lost (a Redis restart) is queued again by ``grading/sync_sweep.py``.
+database to record them (``grading/sync_records.py``, which claims and records the rows), so
+they are not posted again; a sync whose job the queue lost (a Redis restart) is queued again
+by ``grading/sync_sweep.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import datetime as dt
 import itertools
 import logging
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,11 +40,11 @@ from lti_tool.grading.line_items import (
     ensure_line_item,
 )
 from lti_tool.grading.score_delivery import send_score
+from lti_tool.grading.sync_records import record_and_claim
 from lti_tool.jobs.tasks import task
 from lti_tool.lti.claims import SCOPE_SCORE
 from lti_tool.lti.platform_services import service_connector
 from lti_tool.lti.service_client import ToolServiceConnector
-from lti_tool.outages import DATABASE, unavailable_dependency
 from lti_tool.persistence.models import (
     Context,
     Deployment,
@@ -58,9 +58,6 @@ from lti_tool.persistence.models import (
 # Rows a worker claims (and then records) per transaction: 2 commits per score became one
 # per CHUNK scores, which was most of a sync's own cost (bench_grades).
 CHUNK = 4
-# How long a sync waits for the database to record scores it has sent (a failover, a
-# restart). Past it the job fails; its rows left "sending" are sent again by a later sync.
-RECORD_PATIENCE_SECONDS = 300.0
 log = logging.getLogger("lti_tool.grading")
 
 
@@ -216,7 +213,7 @@ def _deliver(
         sent: list[tuple[int, str, str | None]] = []
         while True:
             chunk = next_chunk()
-            claimed = _record_and_claim(services, sent, chunk)
+            claimed = record_and_claim(services, sent, chunk)
             if not chunk:
                 return
             sent = [
@@ -232,60 +229,6 @@ def _deliver(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for future in [pool.submit(worker) for _ in range(min(workers, len(rows)))]:
             future.result()
-
-
-def _record_and_claim(
-    services: Services, sent: list[tuple[int, str, str | None]], chunk: list[OutboxRow]
-) -> set[int]:
-    """Record what was sent and claim the next rows, in one transaction. While the database
-    is down this waits for it (up to ``RECORD_PATIENCE_SECONDS``): the scores just sent are
-    known only here, and giving up would leave them "sending", to be posted again."""
-    deadline = time.monotonic() + RECORD_PATIENCE_SECONDS
-    pause = 0.5
-    while True:
-        try:
-            with services.db.unit_of_work() as session:
-                _record(session, sent)
-                return _claim(session, chunk)
-        except Exception as exc:
-            if unavailable_dependency(exc) != DATABASE or time.monotonic() + pause > deadline:
-                raise
-            log.warning(
-                "grade sync waits for the database",
-                extra={"fields": {"scores_to_record": len(sent), "error": type(exc).__name__}},
-            )
-            time.sleep(pause)
-            pause = min(pause * 2, 10.0)
-
-
-def _claim(session: Any, chunk: list[OutboxRow]) -> set[int]:
-    """Mark still-pending rows "sending"; the ids this worker may now send."""
-    if not chunk:
-        return set()
-    claimed = session.scalars(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_([r.id for r in chunk]), OutboxRow.status == "pending")
-        .values(status="sending", attempts=OutboxRow.attempts + 1)
-        .returning(OutboxRow.id)
-    )
-    return set(claimed)
-
-
-def _record(session: Any, sent: list[tuple[int, str, str | None]]) -> None:
-    delivered = [row_id for row_id, status, _ in sent if status == "delivered"]
-    if delivered:
-        session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id.in_(delivered))
-            .values(status="delivered", last_error=None, delivered_at=utcnow())
-        )
-    for row_id, status, error in sent:
-        if status != "delivered":
-            session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == row_id)
-                .values(status=status, last_error=error, delivered_at=None)
-            )
 
 
 def _log_failure(job_id: str, plan: SyncPlan, row: OutboxRow, status: str) -> None:

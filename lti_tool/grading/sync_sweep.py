@@ -11,7 +11,7 @@ the same job. Its rows left "sending" go back to pending first; a row whose scor
 reached the platform is answered "already there" (same timestamp) and changes nothing.
 
 A sync job runs safely more than once: each row is claimed atomically before it is sent
-(``sync._claim``), so two runs never post the same row.
+(``grading/sync_records.py``), so two runs never post the same row.
 """
 
 from __future__ import annotations

@@ -10,13 +10,12 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 
 from lti_tool.grading import service as grading
-from lti_tool.grading.completion_grid import (
+from lti_tool.grading.completion_grid import STATUS_LABELS, STATUS_MARKS
+from lti_tool.grading.completion_grid_page import (
     DEFAULT_PAGE_SIZE,
     PAGE_SIZES,
     SORTS,
     STATUS_FILTERS,
-    STATUS_LABELS,
-    STATUS_MARKS,
     GridQuery,
 )
 from lti_tool.lti.launch_context import Launch

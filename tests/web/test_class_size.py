@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from lti_tool.grading.class_columns import class_columns
 from lti_tool.grading.class_view import class_page, class_rows
-from lti_tool.grading.completion_grid import GridQuery, grid_page, grid_rows
+from lti_tool.grading.completion_grid import grid_rows
+from lti_tool.grading.completion_grid_page import GridQuery, grid_page
 from lti_tool.persistence.models import (
     AssessmentResultRow,
     CompletionRecord,

@@ -11,11 +11,11 @@ from lti_tool.grading.completion_grid import (
     LATE,
     MISSING,
     NOT_NEEDED,
-    GridQuery,
     GridRow,
     course_statuses,
     grid_columns,
 )
+from lti_tool.grading.completion_grid_page import GridQuery
 from lti_tool.rules import evaluate
 from tests.unit.rules.support import done, going, made_up, pgcert
 
