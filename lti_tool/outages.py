@@ -50,12 +50,22 @@ def _classify(exc: BaseException) -> str | None:
         if state:
             # Conflicts (40001, 40P01, 55P03, 23505) are other classes: they stay conflicts.
             return DATABASE if str(state)[:2] in _UNAVAILABLE_CLASSES else None
-        # No SQLSTATE from psycopg: the client could not reach the server (refused, timed
-        # out, connection lost). SQLite's errors (a locked file, a missing table) are not it.
-        return DATABASE if type(exc.orig).__module__.startswith("psycopg") else None
+        # No SQLSTATE: psycopg's own connection errors mean the client could not reach the
+        # server (refused, timed out, connection lost or closed). Its other client-side
+        # errors are not outages: a NUL byte in a text value (DataError), a wrong parameter
+        # count (ProgrammingError). SQLite's errors (a locked file, a missing table) are not.
+        return DATABASE if _psycopg_connection_error(exc.orig) else None
     if isinstance(exc, PoolTimeoutError | DisconnectionError):
         return DATABASE  # no pooled connection came free in time; a dead connection
     return STORE if _is_redis_outage(exc) else None
+
+
+def _psycopg_connection_error(error: BaseException | None) -> bool:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is installed with the tool
+        return False
+    return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
 
 
 def _is_redis_outage(exc: BaseException) -> bool:

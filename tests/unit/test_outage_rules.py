@@ -47,6 +47,10 @@ def wrapped(orig: Exception) -> DBAPIError:
         (wrapped(pg_errors.DeadlockDetected("deadlock detected")), None),
         (wrapped(pg_errors.UniqueViolation("duplicate key")), None),
         (wrapped(pg_errors.UndefinedTable("relation does not exist")), None),
+        (wrapped(psycopg.InterfaceError("the connection is closed")), DATABASE),
+        # psycopg's client-side refusals of a value or a statement are bugs or bad data.
+        (wrapped(psycopg.DataError("PostgreSQL text fields cannot contain NUL bytes")), None),
+        (wrapped(psycopg.ProgrammingError("the query has 1 placeholder but 2 params")), None),
         (wrapped(sqlite3.OperationalError("database is locked")), None),
         (wrapped(sqlite3.OperationalError("no such table: users")), None),
         (redis.ResponseError("WRONGTYPE"), None),
