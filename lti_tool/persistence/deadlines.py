@@ -11,6 +11,7 @@ SQLAlchemy drops the connection, and the request gets its 503 page.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import threading
@@ -71,6 +72,9 @@ class ConnectionWatchdog:
         self._pid = 0
         self._wake = threading.Condition()
         self._starting = threading.Lock()
+        # When the thread wakes next by itself: an entry due later needs no wake-up call
+        # (waking it on every statement was a thread switch per statement).
+        self._wake_at = math.inf
         self.cuts = 0
 
     def arm(self, dbapi_connection: Any, seconds: float) -> None:
@@ -82,9 +86,12 @@ class ConnectionWatchdog:
         except TypeError:
             return
         self._ensure_thread()
+        due = time.monotonic() + seconds
         with self._wake:
-            self._armed[id(dbapi_connection)] = (time.monotonic() + seconds, fd, ref)
-            self._wake.notify()
+            self._armed[id(dbapi_connection)] = (due, fd, ref)
+            if due < self._wake_at:
+                self._wake_at = due
+                self._wake.notify()
 
     def disarm(self, dbapi_connection: Any) -> None:
         with self._wake:
@@ -107,6 +114,7 @@ class ConnectionWatchdog:
             # A fresh condition too: a fork may have copied the parent's while it was held.
             self._wake = threading.Condition()
             self._armed = {}
+            self._wake_at = math.inf
             threading.Thread(target=self._run, name="db-deadline-watchdog", daemon=True).start()
             self._pid = os.getpid()
 
@@ -126,7 +134,12 @@ class ConnectionWatchdog:
                         _cut(fd)
                         self.cuts += 1
                 upcoming = [entry[0] for entry in self._armed.values()]
-                wake.wait(max(0.01, min(upcoming) - now) if upcoming else None)
+                if upcoming:
+                    self._wake_at = max(now + 0.01, min(upcoming))
+                    wake.wait(self._wake_at - now)
+                else:
+                    self._wake_at = math.inf
+                    wake.wait()
 
 
 def _socket_fd(dbapi_connection: Any) -> int | None:
