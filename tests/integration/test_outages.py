@@ -32,7 +32,7 @@ from lti_tool.sandbox.app import create_sandbox_app
 from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.settings import normalise_database_url
 from tests.conftest import TOOL_URL, make_tool
-from tests.support.backends import PG_URL, MigratedBackends
+from tests.support.backends import PG_URL
 from tests.support.lti import Launcher, launch_token
 from tests.support.outage_servers import PostgresProxy, RedisServer
 from tests.support.tooling import add_tool_key, captured_logs
@@ -66,34 +66,30 @@ class Outage:
 def outage(
     tmp_path: Path,
     platform: SandboxPlatform,
-    migrated: MigratedBackends,
     tool_key_template: SigningKey,
+    proxy: PostgresProxy,
+    redis_server: RedisServer,
 ) -> Iterator[Outage]:
     """The tool on PostgreSQL through the proxy, with a Redis of its own."""
-    with (
-        PostgresProxy(migrated.postgres_url()) as proxy,
-        RedisServer(tmp_path / "redis") as redis_server,
-    ):
-        app = make_tool(
-            {
-                "database_url": proxy.url,
-                "redis_url": redis_server.url,
-                "log_level": "INFO",
-                **DEADLINES,
-            },
-            tmp_path,
-        )
-        services = app.extensions["lti_tool"]
-        add_tool_key(services, tool_key_template)
-        register_sandbox(services.db, platform, development=True)
-        platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
-        try:
-            yield Outage(
-                app, Launcher(app, platform, create_sandbox_app(platform)), proxy, redis_server
-            )
-        finally:
-            proxy.restore()
-            services.close()
+    app = make_tool(
+        {
+            "database_url": proxy.url,
+            "redis_url": redis_server.url,
+            "log_level": "INFO",
+            **DEADLINES,
+        },
+        tmp_path,
+    )
+    services = app.extensions["lti_tool"]
+    add_tool_key(services, tool_key_template)
+    register_sandbox(services.db, platform, development=True)
+    platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
+    try:
+        launcher = Launcher(app, platform, create_sandbox_app(platform))
+        yield Outage(app, launcher, proxy, redis_server)
+    finally:
+        proxy.restore()
+        services.close()
 
 
 def timed(call: Any) -> tuple[TestResponse, float]:

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,33 +37,17 @@ from lti_tool.sandbox import SandboxServer, register_sandbox
 from lti_tool.sandbox.app import create_sandbox_app
 from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import make_tool
-from tests.support.backends import MigratedBackends
 from tests.support.class_results import class_with_released_results
 from tests.support.lti import Launcher
-from tests.support.outage_servers import PostgresProxy, RedisServer
+from tests.support.outage_servers import (
+    CONDITION_SECONDS,
+    PostgresProxy,
+    RedisServer,
+    wait_until,
+)
 from tests.support.tooling import add_tool_key
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
-WAIT_SECONDS = 60.0
-
-
-def _wait(predicate: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out after {WAIT_SECONDS:.0f} s: {what}"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    with RedisServer(tmp_path / "redis") as server:
-        yield server
-
-
-@pytest.fixture
-def proxy(migrated: MigratedBackends) -> Iterator[PostgresProxy]:
-    with PostgresProxy(migrated.postgres_url()) as proxy:
-        yield proxy
 
 
 @pytest.fixture
@@ -160,16 +144,16 @@ def test_a_database_outage_mid_sync_posts_no_score_twice(
 
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
-    _wait(lambda: len(ags.accepted_scores()) >= 8, "the sync to deliver 8 scores")
+    wait_until(lambda: len(ags.accepted_scores()) >= 8, "the sync to deliver 8 scores")
     proxy.refuse()  # mid-sync: the workers cannot record what they sent
     assert len(ags.accepted_scores()) < students, "the sync finished first; slow the fake"
-    _wait(
+    wait_until(
         lambda: any("waits for the database" in r.getMessage() for r in caplog.records),
         "a worker to wait for the database",
     )
     time.sleep(2)
     proxy.restore()
-    worker.join(WAIT_SECONDS)
+    worker.join(CONDITION_SECONDS)
     assert not worker.is_alive() and errors == []
 
     per_student = _posts_per_student(ags)
@@ -212,23 +196,23 @@ def test_a_worker_busy_when_redis_stops_runs_on_and_nothing_is_lost(
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait(lambda: len(ags.score_posts) >= 4, "the worker to start sending scores")
+        wait_until(lambda: len(ags.score_posts) >= 4, "the worker to start sending scores")
         redis_server.stop()  # the job's record, its result and the worker's registration go
         with services.db.read_only() as session:
             context_pk = session.scalar(select(OutboxRow.context_pk).limit(1))
-        _wait(
+        wait_until(
             lambda: _settled(services),
             "the sync to finish its rows during the outage",
         )
         time.sleep(3)  # RQ's worker meets the outage when the job ends
         redis_server.start()
-        _wait(lambda: _live_worker_count(services) == 1, "the health page to see the worker")
+        wait_until(lambda: _live_worker_count(services) == 1, "the health page to see the worker")
         assert worker.poll() is None, "lti-tool worker quit during the outage"
 
         # What failed during the outage is sent by the next sync; nothing twice.
         assert context_pk is not None
         start_sync(services, context_pk)
-        _wait(lambda: _all_delivered(services), "the next sync to deliver the rest")
+        wait_until(lambda: _all_delivered(services), "the next sync to deliver the rest")
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)

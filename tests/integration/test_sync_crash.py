@@ -10,7 +10,6 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from lti_tool.sandbox import SandboxServer
 from lti_tool.settings import normalise_database_url
 from tests.support.class_results import class_with_released_results
 from tests.support.lti import Launcher
+from tests.support.outage_servers import wait_until
 
 STUDENTS = 40
 pytestmark = pytest.mark.slow
@@ -29,13 +29,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def backend() -> str:  # this test needs the production path: PostgreSQL + Redis + RQ
     return "postgres+redis"
-
-
-def _wait(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_killing_a_worker_mid_sync_loses_nothing(
@@ -71,7 +64,7 @@ def test_killing_a_worker_mid_sync_loses_nothing(
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait(lambda: len(ags.accepted_scores()) >= 10, 60, "the worker to deliver 10 scores")
+        wait_until(lambda: len(ags.accepted_scores()) >= 10, "the worker to deliver 10 scores")
     finally:
         os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work-horse, mid-sync
         worker.wait(timeout=10)

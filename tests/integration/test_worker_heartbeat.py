@@ -23,23 +23,13 @@ from lti_tool.admin.identity import command_line_identity
 from lti_tool.lti.store_purge import purge_store
 from tests.conftest import make_tool
 from tests.support.backends import MigratedBackends
-from tests.support.outage_servers import RedisServer
+from tests.support.outage_servers import RedisServer, wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
-WAIT_SECONDS = 60.0
 
 
-def _wait(predicate: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out after {WAIT_SECONDS:.0f} s: {what}"
-        time.sleep(0.25)
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    with RedisServer(tmp_path / "redis") as server:
-        yield server
+def _wait(condition: Callable[[], bool], what: str) -> None:
+    wait_until(condition, what, interval=0.25)  # each check reads the health report
 
 
 @pytest.fixture
