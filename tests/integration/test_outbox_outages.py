@@ -7,10 +7,6 @@ the suite's PostgreSQL behind a proxy that refuses."""
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -46,6 +42,7 @@ from tests.support.outage_servers import (
     wait_until,
 )
 from tests.support.tooling import add_tool_key
+from tests.support.workers import running_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 
@@ -164,22 +161,6 @@ def test_a_database_outage_mid_sync_posts_no_score_twice(
         assert set(session.scalars(select(SyncJobRow.status))) == {"done"}
 
 
-def _worker_env(launcher: Launcher, tmp_path: Path) -> dict[str, str]:
-    settings = launcher.app.extensions["lti_tool"].settings
-    return {
-        **os.environ,
-        "LTI_TOOL_ENV": "development",
-        "LTI_TOOL_OUTBOUND_ALLOW_LOOPBACK": "1",
-        "LTI_TOOL_BASE_URL": settings.base_url,
-        "LTI_TOOL_DATABASE_URL": settings.database_url,
-        "LTI_TOOL_REDIS_URL": settings.redis_url,
-        "LTI_TOOL_REDIS_PREFIX": settings.redis_prefix,
-        "LTI_TOOL_SECRET_KEY": settings.secret_key,
-        "LTI_TOOL_INSTANCE_DIR": str(tmp_path / "worker"),
-        "LTI_TOOL_LOG_LEVEL": "WARNING",
-    }
-
-
 def test_a_worker_busy_when_redis_stops_runs_on_and_nothing_is_lost(
     launcher: Launcher, redis_server: RedisServer, ags: Any, tmp_path: Path
 ) -> None:
@@ -188,14 +169,7 @@ def test_a_worker_busy_when_redis_stops_runs_on_and_nothing_is_lost(
     staff, headers = class_with_released_results(launcher, students)
     ags.reset(latency=0.5)
     assert staff.post("/api/context/grade-sync", headers=headers).status_code == 202
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "lti_tool.cli", "worker"],
-        env=_worker_env(launcher, tmp_path),
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with running_worker(services.settings, tmp_path / "worker") as worker:
         wait_until(lambda: len(ags.score_posts) >= 4, "the worker to start sending scores")
         redis_server.stop()  # the job's record, its result and the worker's registration go
         with services.db.read_only() as session:
@@ -213,9 +187,6 @@ def test_a_worker_busy_when_redis_stops_runs_on_and_nothing_is_lost(
         assert context_pk is not None
         start_sync(services, context_pk)
         wait_until(lambda: _all_delivered(services), "the next sync to deliver the rest")
-    finally:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
     per_student = _posts_per_student(ags)
     assert sorted(per_student) == sorted(f"s{n:03d}" for n in range(students))
     resent = [sub for sub, count in per_student.items() if count > 1]
