@@ -27,15 +27,13 @@ from lti_tool.outages import DATABASE, unavailable_dependency
 from lti_tool.persistence.db import Database
 from lti_tool.persistence.deadlines import DatabaseDeadlines
 from lti_tool.persistence.models import SigningKey
-from lti_tool.sandbox import register_sandbox
-from lti_tool.sandbox.app import create_sandbox_app
 from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.settings import normalise_database_url
 from tests.conftest import TOOL_URL, make_tool
 from tests.support.backends import PG_URL
 from tests.support.lti import Launcher, launch_token
 from tests.support.outage_servers import PostgresProxy, RedisServer
-from tests.support.tooling import add_tool_key, captured_logs
+from tests.support.tooling import captured_logs, sandbox_launcher
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -80,16 +78,11 @@ def outage(
         },
         tmp_path,
     )
-    services = app.extensions["lti_tool"]
-    add_tool_key(services, tool_key_template)
-    register_sandbox(services.db, platform, development=True)
-    platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
     try:
-        launcher = Launcher(app, platform, create_sandbox_app(platform))
-        yield Outage(app, launcher, proxy, redis_server)
+        yield Outage(app, sandbox_launcher(app, platform, tool_key_template), proxy, redis_server)
     finally:
         proxy.restore()
-        services.close()
+        app.extensions["lti_tool"].close()
 
 
 def timed(call: Any) -> tuple[TestResponse, float]:

@@ -29,8 +29,7 @@ from lti_tool.persistence.models import (
     OutboxRow,
     SyncJobRow,
 )
-from lti_tool.sandbox import SandboxServer, register_sandbox
-from lti_tool.sandbox.app import create_sandbox_app
+from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import make_tool
 from tests.support.class_results import class_with_released_results
@@ -41,7 +40,7 @@ from tests.support.outage_servers import (
     RedisServer,
     wait_until,
 )
-from tests.support.tooling import add_tool_key
+from tests.support.tooling import sandbox_launcher
 from tests.support.workers import running_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
@@ -65,13 +64,9 @@ def launcher(
         },
         tmp_path,
     )
-    services = app.extensions["lti_tool"]
-    add_tool_key(services, tool_key_template)
-    register_sandbox(services.db, platform, development=True)
-    platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
-    yield Launcher(app, platform, create_sandbox_app(platform))
+    yield sandbox_launcher(app, platform, tool_key_template)
     proxy.restore()
-    services.close()
+    app.extensions["lti_tool"].close()
 
 
 @pytest.fixture
