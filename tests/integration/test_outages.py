@@ -27,15 +27,13 @@ from lti_tool.outages import DATABASE, unavailable_dependency
 from lti_tool.persistence.db import Database
 from lti_tool.persistence.deadlines import DatabaseDeadlines
 from lti_tool.persistence.models import SigningKey
-from lti_tool.sandbox import register_sandbox
-from lti_tool.sandbox.app import create_sandbox_app
 from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.settings import normalise_database_url
 from tests.conftest import TOOL_URL, make_tool
-from tests.support.backends import PG_URL, MigratedBackends
+from tests.support.backends import PG_URL
 from tests.support.lti import Launcher, launch_token
 from tests.support.outage_servers import PostgresProxy, RedisServer
-from tests.support.tooling import add_tool_key, captured_logs
+from tests.support.tooling import captured_logs, sandbox_launcher
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -66,34 +64,25 @@ class Outage:
 def outage(
     tmp_path: Path,
     platform: SandboxPlatform,
-    migrated: MigratedBackends,
     tool_key_template: SigningKey,
+    proxy: PostgresProxy,
+    redis_server: RedisServer,
 ) -> Iterator[Outage]:
     """The tool on PostgreSQL through the proxy, with a Redis of its own."""
-    with (
-        PostgresProxy(migrated.postgres_url()) as proxy,
-        RedisServer(tmp_path / "redis") as redis_server,
-    ):
-        app = make_tool(
-            {
-                "database_url": proxy.url,
-                "redis_url": redis_server.url,
-                "log_level": "INFO",
-                **DEADLINES,
-            },
-            tmp_path,
-        )
-        services = app.extensions["lti_tool"]
-        add_tool_key(services, tool_key_template)
-        register_sandbox(services.db, platform, development=True)
-        platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
-        try:
-            yield Outage(
-                app, Launcher(app, platform, create_sandbox_app(platform)), proxy, redis_server
-            )
-        finally:
-            proxy.restore()
-            services.close()
+    app = make_tool(
+        {
+            "database_url": proxy.url,
+            "redis_url": redis_server.url,
+            "log_level": "INFO",
+            **DEADLINES,
+        },
+        tmp_path,
+    )
+    try:
+        yield Outage(app, sandbox_launcher(app, platform, tool_key_template), proxy, redis_server)
+    finally:
+        proxy.restore()
+        app.extensions["lti_tool"].close()
 
 
 def timed(call: Any) -> tuple[TestResponse, float]:

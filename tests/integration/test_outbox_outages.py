@@ -7,15 +7,11 @@ the suite's PostgreSQL behind a proxy that refuses."""
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,37 +29,21 @@ from lti_tool.persistence.models import (
     OutboxRow,
     SyncJobRow,
 )
-from lti_tool.sandbox import SandboxServer, register_sandbox
-from lti_tool.sandbox.app import create_sandbox_app
+from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import make_tool
-from tests.support.backends import MigratedBackends
 from tests.support.class_results import class_with_released_results
 from tests.support.lti import Launcher
-from tests.support.outage_servers import PostgresProxy, RedisServer
-from tests.support.tooling import add_tool_key
+from tests.support.outage_servers import (
+    CONDITION_SECONDS,
+    PostgresProxy,
+    RedisServer,
+    wait_until,
+)
+from tests.support.tooling import sandbox_launcher
+from tests.support.workers import running_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
-WAIT_SECONDS = 60.0
-
-
-def _wait(predicate: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out after {WAIT_SECONDS:.0f} s: {what}"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    with RedisServer(tmp_path / "redis") as server:
-        yield server
-
-
-@pytest.fixture
-def proxy(migrated: MigratedBackends) -> Iterator[PostgresProxy]:
-    with PostgresProxy(migrated.postgres_url()) as proxy:
-        yield proxy
 
 
 @pytest.fixture
@@ -84,13 +64,9 @@ def launcher(
         },
         tmp_path,
     )
-    services = app.extensions["lti_tool"]
-    add_tool_key(services, tool_key_template)
-    register_sandbox(services.db, platform, development=True)
-    platform.tool_jwks_source = lambda: app.test_client().get("/.well-known/jwks.json").json
-    yield Launcher(app, platform, create_sandbox_app(platform))
+    yield sandbox_launcher(app, platform, tool_key_template)
     proxy.restore()
-    services.close()
+    app.extensions["lti_tool"].close()
 
 
 @pytest.fixture
@@ -160,16 +136,16 @@ def test_a_database_outage_mid_sync_posts_no_score_twice(
 
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
-    _wait(lambda: len(ags.accepted_scores()) >= 8, "the sync to deliver 8 scores")
+    wait_until(lambda: len(ags.accepted_scores()) >= 8, "the sync to deliver 8 scores")
     proxy.refuse()  # mid-sync: the workers cannot record what they sent
     assert len(ags.accepted_scores()) < students, "the sync finished first; slow the fake"
-    _wait(
+    wait_until(
         lambda: any("waits for the database" in r.getMessage() for r in caplog.records),
         "a worker to wait for the database",
     )
     time.sleep(2)
     proxy.restore()
-    worker.join(WAIT_SECONDS)
+    worker.join(CONDITION_SECONDS)
     assert not worker.is_alive() and errors == []
 
     per_student = _posts_per_student(ags)
@@ -180,22 +156,6 @@ def test_a_database_outage_mid_sync_posts_no_score_twice(
         assert set(session.scalars(select(SyncJobRow.status))) == {"done"}
 
 
-def _worker_env(launcher: Launcher, tmp_path: Path) -> dict[str, str]:
-    settings = launcher.app.extensions["lti_tool"].settings
-    return {
-        **os.environ,
-        "LTI_TOOL_ENV": "development",
-        "LTI_TOOL_OUTBOUND_ALLOW_LOOPBACK": "1",
-        "LTI_TOOL_BASE_URL": settings.base_url,
-        "LTI_TOOL_DATABASE_URL": settings.database_url,
-        "LTI_TOOL_REDIS_URL": settings.redis_url,
-        "LTI_TOOL_REDIS_PREFIX": settings.redis_prefix,
-        "LTI_TOOL_SECRET_KEY": settings.secret_key,
-        "LTI_TOOL_INSTANCE_DIR": str(tmp_path / "worker"),
-        "LTI_TOOL_LOG_LEVEL": "WARNING",
-    }
-
-
 def test_a_worker_busy_when_redis_stops_runs_on_and_nothing_is_lost(
     launcher: Launcher, redis_server: RedisServer, ags: Any, tmp_path: Path
 ) -> None:
@@ -204,34 +164,24 @@ def test_a_worker_busy_when_redis_stops_runs_on_and_nothing_is_lost(
     staff, headers = class_with_released_results(launcher, students)
     ags.reset(latency=0.5)
     assert staff.post("/api/context/grade-sync", headers=headers).status_code == 202
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "lti_tool.cli", "worker"],
-        env=_worker_env(launcher, tmp_path),
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait(lambda: len(ags.score_posts) >= 4, "the worker to start sending scores")
+    with running_worker(services.settings, tmp_path / "worker") as worker:
+        wait_until(lambda: len(ags.score_posts) >= 4, "the worker to start sending scores")
         redis_server.stop()  # the job's record, its result and the worker's registration go
         with services.db.read_only() as session:
             context_pk = session.scalar(select(OutboxRow.context_pk).limit(1))
-        _wait(
+        wait_until(
             lambda: _settled(services),
             "the sync to finish its rows during the outage",
         )
         time.sleep(3)  # RQ's worker meets the outage when the job ends
         redis_server.start()
-        _wait(lambda: _live_worker_count(services) == 1, "the health page to see the worker")
+        wait_until(lambda: _live_worker_count(services) == 1, "the health page to see the worker")
         assert worker.poll() is None, "lti-tool worker quit during the outage"
 
         # What failed during the outage is sent by the next sync; nothing twice.
         assert context_pk is not None
         start_sync(services, context_pk)
-        _wait(lambda: _all_delivered(services), "the next sync to deliver the rest")
-    finally:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
+        wait_until(lambda: _all_delivered(services), "the next sync to deliver the rest")
     per_student = _posts_per_student(ags)
     assert sorted(per_student) == sorted(f"s{n:03d}" for n in range(students))
     resent = [sub for sub, count in per_student.items() if count > 1]

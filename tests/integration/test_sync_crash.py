@@ -3,14 +3,9 @@ are sent twice, and each repeat carries the same timestamp (so it changes nothin
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -21,6 +16,8 @@ from lti_tool.sandbox import SandboxServer
 from lti_tool.settings import normalise_database_url
 from tests.support.class_results import class_with_released_results
 from tests.support.lti import Launcher
+from tests.support.outage_servers import wait_until
+from tests.support.workers import running_worker
 
 STUDENTS = 40
 pytestmark = pytest.mark.slow
@@ -29,13 +26,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def backend() -> str:  # this test needs the production path: PostgreSQL + Redis + RQ
     return "postgres+redis"
-
-
-def _wait(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_killing_a_worker_mid_sync_loses_nothing(
@@ -50,31 +40,11 @@ def test_killing_a_worker_mid_sync_loses_nothing(
     staff, headers = class_with_released_results(launcher, STUDENTS)
     assert staff.post("/api/context/grade-sync", headers=headers).status_code == 202
 
-    env = {
-        **os.environ,
-        "LTI_TOOL_ENV": "development",
-        "LTI_TOOL_OUTBOUND_ALLOW_LOOPBACK": "1",
-        "LTI_TOOL_BASE_URL": settings.base_url,
-        "LTI_TOOL_DATABASE_URL": settings.database_url,
-        "LTI_TOOL_REDIS_URL": settings.redis_url,
-        "LTI_TOOL_REDIS_PREFIX": settings.redis_prefix,
-        "LTI_TOOL_SECRET_KEY": settings.secret_key,
-        "LTI_TOOL_INSTANCE_DIR": str(tmp_path),
-        "LTI_TOOL_LOG_LEVEL": "WARNING",
-    }
-    assert normalise_database_url(env["LTI_TOOL_DATABASE_URL"]).startswith("postgresql+psycopg")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "lti_tool.cli", "worker", "--burst"],
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait(lambda: len(ags.accepted_scores()) >= 10, 60, "the worker to deliver 10 scores")
-    finally:
-        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work-horse, mid-sync
-        worker.wait(timeout=10)
+    # The worker is given the tool's database URL (tests/support/workers.py).
+    assert normalise_database_url(settings.database_url).startswith("postgresql+psycopg")
+    with running_worker(settings, tmp_path, "--burst"):
+        wait_until(lambda: len(ags.accepted_scores()) >= 10, "the worker to deliver 10 scores")
+    # Leaving the block killed the worker and its work-horse, mid-sync.
     delivered_before = len(ags.accepted_scores())
     assert delivered_before < STUDENTS, "the sync finished before the crash; slow the fake"
     with services.db.read_only() as session:

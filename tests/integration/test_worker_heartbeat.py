@@ -4,10 +4,7 @@ and it runs the next job."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,23 +20,14 @@ from lti_tool.admin.identity import command_line_identity
 from lti_tool.lti.store_purge import purge_store
 from tests.conftest import make_tool
 from tests.support.backends import MigratedBackends
-from tests.support.outage_servers import RedisServer
+from tests.support.outage_servers import RedisServer, wait_until
+from tests.support.workers import running_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
-WAIT_SECONDS = 60.0
 
 
-def _wait(predicate: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out after {WAIT_SECONDS:.0f} s: {what}"
-        time.sleep(0.25)
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    with RedisServer(tmp_path / "redis") as server:
-        yield server
+def _wait(condition: Callable[[], bool], what: str) -> None:
+    wait_until(condition, what, interval=0.25)  # each check reads the health report
 
 
 @pytest.fixture
@@ -58,28 +46,8 @@ def tool(tmp_path: Path, migrated: MigratedBackends, redis_server: RedisServer) 
 
 @pytest.fixture
 def worker(tool: Flask, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    settings = tool.extensions["lti_tool"].settings
-    env = {
-        **os.environ,
-        "LTI_TOOL_ENV": "development",
-        "LTI_TOOL_BASE_URL": settings.base_url,
-        "LTI_TOOL_DATABASE_URL": settings.database_url,
-        "LTI_TOOL_REDIS_URL": settings.redis_url,
-        "LTI_TOOL_REDIS_PREFIX": settings.redis_prefix,
-        "LTI_TOOL_SECRET_KEY": settings.secret_key,
-        "LTI_TOOL_INSTANCE_DIR": str(tmp_path / "worker"),
-        "LTI_TOOL_LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lti_tool.cli", "worker"],
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    yield process
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
+    with running_worker(tool.extensions["lti_tool"].settings, tmp_path / "worker") as process:
+        yield process
 
 
 def test_worker_is_seen_again_after_a_redis_restart(

@@ -11,6 +11,9 @@ Outages are driven against real servers, not mocks:
   when the server is down); ``hang()`` keeps accepting but forwards nothing, on new and open
   connections alike (a network partition or a failover: the client waits for an answer that
   never comes); ``restore()`` passes traffic again.
+
+:func:`wait_until` is how the outage tests wait for what follows: on a condition, never a
+fixed sleep. The fixtures ``redis_server`` and ``proxy`` are in tests/integration/conftest.py.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 WAIT_SECONDS = 30.0
+# What a test waits for while servers come and go: generous, for a busy 2-core machine.
+CONDITION_SECONDS = 60.0
 
 
 def free_port() -> int:
@@ -235,13 +240,14 @@ class PostgresProxy:
         self.close()
 
 
-@contextlib.contextmanager
-def redis_server(workdir: Path) -> Iterator[RedisServer]:
-    with RedisServer(workdir) as server:
-        yield server
-
-
-@contextlib.contextmanager
-def postgres_proxy(upstream_url: str) -> Iterator[PostgresProxy]:
-    with PostgresProxy(upstream_url) as proxy:
-        yield proxy
+def wait_until(
+    condition: Callable[[], bool],
+    what: str,
+    timeout: float = CONDITION_SECONDS,
+    interval: float = 0.05,
+) -> None:
+    """Poll ``condition`` until it holds; fail the test, naming ``what``, after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout:g} s: {what}"
+        time.sleep(interval)

@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from lti_tool.resources import resource_dir
 from lti_tool.sandbox.dynreg import register_dynreg
+from tests.support.class_refresh import with_moodle_source
 from tests.support.dynreg import Lms
 from tests.support.lti import Launcher
 from tests.unit.rules.support import MADE_UP_FILE
@@ -42,3 +43,9 @@ def two_qualifications(tmp_path: Path, sqlite_tool_factory: Any) -> Launcher:
     shutil.copy(MADE_UP_FILE, folder)
     launcher: Launcher = sqlite_tool_factory(qualifications_dir=str(folder))
     return launcher
+
+
+@pytest.fixture
+def with_moodle(launcher: Launcher) -> Launcher:
+    """The tool reading completion from the sandbox Moodle."""
+    return with_moodle_source(launcher)

@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from lti_tool.persistence.models import CompletionRecord, User
-from lti_tool.sandbox import SandboxServer, register_sandbox
+from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.demo_data import COMPLETE, COMPLETE_PASS, STUDENT1, log_cmid, quiz_cmid
 from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN
+from tests.support.class_refresh import finished_refresh, staff_launch
 from tests.support.lti import Launcher, launch_token
 
 STUDENTS = ("1001", "1002", "1003", "1005")
@@ -34,35 +34,6 @@ def moodle(sandbox_server: SandboxServer) -> Iterator[Any]:
     fake.data.states.update(states)  # the sandbox is shared by the whole session
 
 
-@pytest.fixture
-def with_moodle(launcher: Launcher) -> Launcher:
-    services = launcher.app.extensions["lti_tool"]
-    register_sandbox(
-        services.db, launcher.platform, development=True, secret_key=services.settings.secret_key
-    )
-    return launcher
-
-
-def _staff(launcher: Launcher) -> tuple[FlaskClient, dict[str, str]]:
-    client = launcher.app.test_client()
-    token = launch_token(launcher.launch(client, "teacher1").get_data(as_text=True))
-    return client, {"Authorization": f"Bearer {token}"}
-
-
-def _finished(client: FlaskClient, headers: dict[str, str]) -> dict[str, Any]:
-    """Wait for the course's class refresh to finish; its last progress."""
-    services = client.application.extensions["lti_tool"]
-    if services.queue.backend == "rq":
-        services.queue.work_in_process(services)
-    deadline = time.monotonic() + 30
-    while True:
-        progress = dict(client.get("/api/context/completions/refresh", headers=headers).get_json())
-        if progress.get("status") == "done":
-            return progress
-        assert time.monotonic() < deadline, progress
-        time.sleep(0.05)
-
-
 def _statuses(launcher: Launcher, sub: str) -> dict[str, str]:
     with launcher.app.extensions["lti_tool"].db.read_only() as session:
         user_pk = session.scalar(select(User.id).where(User.sub == sub))
@@ -72,8 +43,8 @@ def _statuses(launcher: Launcher, sub: str) -> dict[str, str]:
 
 def test_a_tutor_launch_reads_every_roster_member_once(with_moodle: Launcher, moodle: Any) -> None:
     launcher = with_moodle
-    client, headers = _staff(launcher)
-    progress = _finished(client, headers)
+    client, headers = staff_launch(launcher)
+    progress = finished_refresh(client, headers)
     assert (progress["total"], progress["done"], progress["failed"]) == (4, 4, 0)
     # None of the students has launched; each one's copy is what Moodle says.
     sam, priya, owen, grace = (_statuses(launcher, sub) for sub in STUDENTS)
@@ -85,7 +56,7 @@ def test_a_tutor_launch_reads_every_roster_member_once(with_moodle: Launcher, mo
     assert [grace[c] for c in b832] == ["completed"] * 7
     # Another staff launch while the copy is fresh starts no second refresh...
     calls = moodle.call_count
-    _staff(launcher)
+    staff_launch(launcher)
     assert client.get("/api/context/completions/refresh", headers=headers).get_json() == progress
     # ...and a student's own first launch finds a fresh copy: no call to Moodle either.
     student = launcher.app.test_client()
@@ -101,15 +72,15 @@ def test_a_stale_class_copy_is_read_again_at_the_next_staff_launch(
     with_moodle: Launcher, moodle: Any
 ) -> None:
     launcher = with_moodle
-    client, headers = _staff(launcher)
-    first = _finished(client, headers)
+    client, headers = staff_launch(launcher)
+    first = finished_refresh(client, headers)
     services = launcher.app.extensions["lti_tool"]
     old = dict(first, finished_at=time.time() - 2 * 3600)  # read two hours ago
     [key] = _progress_rows(services)
     services.store.put("class_refresh", key, old, 3600)
     calls = moodle.call_count
-    client2, headers2 = _staff(launcher)
-    second = _finished(client2, headers2)
+    client2, headers2 = staff_launch(launcher)
+    second = finished_refresh(client2, headers2)
     assert second["finished_at"] > first["finished_at"]
     assert moodle.call_count > calls
 
@@ -127,8 +98,8 @@ def test_the_class_view_says_not_read_yet_and_who_could_not_be_read(
 ) -> None:
     launcher = with_moodle
     moodle.fail_next(10_000, status=503)  # Moodle is down for the whole refresh
-    client, headers = _staff(launcher)
-    progress = _finished(client, headers)
+    client, headers = staff_launch(launcher)
+    progress = finished_refresh(client, headers)
     assert progress["failed"] == 4
     assert {p["name"] for p in progress["unreadable"]} == {
         "Sam Student",
@@ -148,8 +119,8 @@ def test_the_class_view_shows_when_each_student_was_read(
     with_moodle: Launcher, moodle: Any
 ) -> None:
     launcher = with_moodle
-    client, headers = _staff(launcher)
-    _finished(client, headers)
+    client, headers = staff_launch(launcher)
+    finished_refresh(client, headers)
     page = client.get("/staff/class/", headers=headers).get_data(as_text=True)
     assert "not read yet" not in page
     assert page.count("as of ") >= 5  # the class, then each of the four students
@@ -165,8 +136,8 @@ def test_a_refresh_finishing_while_the_table_is_read_leaves_the_page_following_i
     from lti_tool.grading import service as grading
 
     launcher = with_moodle
-    client, headers = _staff(launcher)
-    done = _finished(client, headers)
+    client, headers = staff_launch(launcher)
+    done = finished_refresh(client, headers)
     services = launcher.app.extensions["lti_tool"]
     (key,) = _progress_rows(services)
     running = dict(done, status="running", done=1, failed=0, finished_at=None)
@@ -196,8 +167,8 @@ def test_a_result_for_a_student_who_never_launched_is_judged_on_fresh_completion
     with_moodle: Launcher, moodle: Any
 ) -> None:
     launcher = with_moodle
-    client, headers = _staff(launcher)
-    _finished(client, headers)  # Sam had not finished B832 then
+    client, headers = staff_launch(launcher)
+    finished_refresh(client, headers)  # Sam had not finished B832 then
     _finish_b832_in_moodle(moodle)
     services = launcher.app.extensions["lti_tool"]
     with services.db.unit_of_work() as session:  # the class copy is an hour old now
@@ -218,8 +189,8 @@ def test_an_unreadable_lms_asks_for_a_reason_instead_of_saying_not_met(
 ) -> None:
     launcher = with_moodle
     moodle.fail_next(10_000, status=503)
-    client, headers = _staff(launcher)
-    _finished(client, headers)
+    client, headers = staff_launch(launcher)
+    finished_refresh(client, headers)
     body = {"score": 70, "outcome": "pass"}
     response = client.put("/api/context/results/B832/1001", json=body, headers=headers)
     assert response.status_code == 422
@@ -255,8 +226,8 @@ def test_the_class_refresh_log_line_counts_what_was_stored(
 ) -> None:
     launcher = with_moodle
     with caplog.at_level(logging.INFO, logger="lti_tool.completion"):
-        client, headers = _staff(launcher)
-        _finished(client, headers)
+        client, headers = staff_launch(launcher)
+        finished_refresh(client, headers)
         [done] = _record(caplog, "class refresh done")
     assert done.name == "lti_tool.completion"
     fields = done.fields  # type: ignore[attr-defined]
@@ -277,8 +248,8 @@ def test_an_unreadable_class_writes_warnings_without_tokens_or_names(
     launcher = with_moodle
     moodle.fail_next(10_000, status=503)  # Moodle is down for the whole refresh
     with caplog.at_level(logging.INFO, logger="lti_tool.completion"):
-        client, headers = _staff(launcher)
-        _finished(client, headers)
+        client, headers = staff_launch(launcher)
+        finished_refresh(client, headers)
         [done] = _record(caplog, "class refresh done")
     warnings = [
         r.fields  # type: ignore[attr-defined]

@@ -4,7 +4,10 @@ the ``…/webservice/rest/server.php`` endpoint; another page of the site is ref
 
 from __future__ import annotations
 
+from click.testing import Result
 from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from lti_tool.completion.setup import source_settings
 from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN
@@ -20,22 +23,40 @@ def _saved_endpoint(app: Flask) -> str | None:
     return None if saved is None else saved.endpoint_url
 
 
-def test_the_admin_page_takes_the_site_address(launcher: Launcher) -> None:
+def _send_site_address(launcher: Launcher, address: str) -> tuple[FlaskClient, TestResponse, str]:
+    """A tool admin sends the sandbox's completion-source form with ``address`` as Moodle's:
+    the admin's client, the answer and the form's CSRF token."""
     app = launcher.app
     client = tool_admin(app)
     path = f"/admin/registrations/{sandbox_pk(app)}/source"
     form = client.get(path).get_data(as_text=True)
     token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    staged = client.post(
+    response = client.post(
         path,
         data={
             "csrf_token": token,
             "kind": "moodle",
-            "endpoint_url": launcher.platform.issuer + "/moodle/",
+            "endpoint_url": address,
             "token": "ws-token",
             "mode": "course",
         },
     )
+    return client, response, token
+
+
+def _set_completion(launcher: Launcher, address: str, check: bool = True) -> Result:
+    """``lti-tool platform set-completion sandbox --moodle-url address``."""
+    run = cli(launcher.app)
+    result: Result = run(
+        "platform", "set-completion", "sandbox", "--moodle-url", address,
+        "--moodle-token", SANDBOX_TOKEN, check=check,
+    )  # fmt: skip
+    return result
+
+
+def test_the_admin_page_takes_the_site_address(launcher: Launcher) -> None:
+    app = launcher.app
+    client, staged, token = _send_site_address(launcher, launcher.platform.issuer + "/moodle/")
     assert staged.status_code == 302, staged.get_data(as_text=True)
     confirm = client.get(staged.headers["Location"]).get_data(as_text=True)
     endpoint = launcher.platform.issuer + "/moodle/webservice/rest/server.php"
@@ -46,20 +67,7 @@ def test_the_admin_page_takes_the_site_address(launcher: Launcher) -> None:
 
 def test_the_admin_page_refuses_another_page_of_the_site(launcher: Launcher) -> None:
     app = launcher.app
-    client = tool_admin(app)
-    path = f"/admin/registrations/{sandbox_pk(app)}/source"
-    form = client.get(path).get_data(as_text=True)
-    token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    refused = client.post(
-        path,
-        data={
-            "csrf_token": token,
-            "kind": "moodle",
-            "endpoint_url": launcher.platform.issuer + "/login/index.php",
-            "token": "ws-token",
-            "mode": "course",
-        },
-    )
+    _, refused, _ = _send_site_address(launcher, launcher.platform.issuer + "/login/index.php")
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
     assert "is a page of the site, not its address" in page and "ws-token" not in page
@@ -68,24 +76,17 @@ def test_the_admin_page_refuses_another_page_of_the_site(launcher: Launcher) -> 
 
 def test_the_command_line_takes_the_site_address(launcher: Launcher) -> None:
     app = launcher.app
-    run = cli(app)
     site = launcher.platform.issuer + "/moodle/"
-    result = run(
-        "platform", "set-completion", "sandbox", "--moodle-url", site,
-        "--moodle-token", SANDBOX_TOKEN,
-    )  # fmt: skip
+    result = _set_completion(launcher, site)
     assert result.exit_code == 0, result.output
     assert "checked: " in result.output  # the site answered at the endpoint
     assert _saved_endpoint(app) == launcher.platform.issuer + "/moodle/webservice/rest/server.php"
 
 
 def test_the_command_line_refuses_another_page_of_the_site(launcher: Launcher) -> None:
-    run = cli(launcher.app)
-    result = run(
-        "platform", "set-completion", "sandbox", "--moodle-url",
-        launcher.platform.issuer + "/moodle/login/index.php", "--moodle-token", SANDBOX_TOKEN,
-        check=False,
-    )  # fmt: skip
+    result = _set_completion(
+        launcher, launcher.platform.issuer + "/moodle/login/index.php", check=False
+    )
     assert result.exit_code != 0
     assert "is a page of the site, not its address" in result.output
     assert _saved_endpoint(launcher.app) is None

@@ -9,15 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 
-from lti_tool.sandbox import SandboxServer, register_sandbox
+from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.demo_data import course_id
+from tests.support.class_refresh import finished_refresh, staff_launch
 from tests.support.lti import Launcher, launch_token
 
 CAUSE = (
@@ -40,15 +39,6 @@ def gb085_without_criteria(sandbox_server: SandboxServer) -> Iterator[Any]:
     fake.reset_faults()
 
 
-@pytest.fixture
-def with_moodle(launcher: Launcher) -> Launcher:
-    services = launcher.app.extensions["lti_tool"]
-    register_sandbox(
-        services.db, launcher.platform, development=True, secret_key=services.settings.secret_key
-    )
-    return launcher
-
-
 def _student(launcher: Launcher) -> tuple[str, dict[str, Any]]:
     client = launcher.app.test_client()
     page = launcher.launch(client, "student1").get_data(as_text=True)
@@ -61,25 +51,6 @@ def _student(launcher: Launcher) -> tuple[str, dict[str, Any]]:
 
 def _requirement(checklist: dict[str, Any], code: str) -> dict[str, Any]:
     return next(r for m in checklist["modules"] for r in m["requirements"] if r["code"] == code)
-
-
-def _staff(launcher: Launcher) -> tuple[FlaskClient, dict[str, str]]:
-    client = launcher.app.test_client()
-    token = launch_token(launcher.launch(client, "teacher1").get_data(as_text=True))
-    return client, {"Authorization": f"Bearer {token}"}
-
-
-def _finished(client: FlaskClient, headers: dict[str, str]) -> dict[str, Any]:
-    services = client.application.extensions["lti_tool"]
-    if services.queue.backend == "rq":
-        services.queue.work_in_process(services)
-    deadline = time.monotonic() + 60
-    while True:
-        progress = dict(client.get("/api/context/completions/refresh", headers=headers).get_json())
-        if progress.get("status") == "done":
-            return progress
-        assert time.monotonic() < deadline, progress
-        time.sleep(0.05)
 
 
 def test_the_student_reads_cant_be_tracked_and_no_start_step(
@@ -131,8 +102,8 @@ def test_the_student_reads_cant_be_tracked_and_no_start_step(
 def test_staff_read_the_cause_everywhere(
     with_moodle: Launcher, gb085_without_criteria: Any
 ) -> None:
-    client, headers = _staff(with_moodle)
-    progress = _finished(client, headers)
+    client, headers = staff_launch(with_moodle)
+    progress = finished_refresh(client, headers)
 
     # Every student was read: none is "could not be read" because of GB085.
     assert (progress["done"], progress["failed"]) == (4, 0)

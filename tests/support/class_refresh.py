@@ -1,0 +1,45 @@
+"""The sandbox Moodle as the tool's completion source, and a tutor's class refresh against it:
+the set-up of the tests that read a whole class's completion from the (sandbox) Moodle."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from lti_tool.sandbox import register_sandbox
+from tests.support.lti import Launcher, launch_token
+
+REFRESH_SECONDS = 60.0  # generous: the refresh reads four students on a busy machine
+
+
+def with_moodle_source(launcher: Launcher) -> Launcher:
+    """``launcher``'s tool reading completion from the sandbox Moodle: the registration, its
+    Moodle completion source and one Moodle course mapped to each CPD course."""
+    services = launcher.app.extensions["lti_tool"]
+    register_sandbox(
+        services.db, launcher.platform, development=True, secret_key=services.settings.secret_key
+    )
+    return launcher
+
+
+def staff_launch(launcher: Launcher) -> tuple[FlaskClient, dict[str, str]]:
+    """A tutor's launch (``teacher1``): the client and the headers of its API calls."""
+    client = launcher.app.test_client()
+    token = launch_token(launcher.launch(client, "teacher1").get_data(as_text=True))
+    return client, {"Authorization": f"Bearer {token}"}
+
+
+def finished_refresh(client: FlaskClient, headers: dict[str, str]) -> dict[str, Any]:
+    """Wait for the course's class refresh to finish; its last progress."""
+    services = client.application.extensions["lti_tool"]
+    if services.queue.backend == "rq":
+        services.queue.work_in_process(services)
+    deadline = time.monotonic() + REFRESH_SECONDS
+    while True:
+        progress = dict(client.get("/api/context/completions/refresh", headers=headers).get_json())
+        if progress.get("status") == "done":
+            return progress
+        assert time.monotonic() < deadline, progress
+        time.sleep(0.05)
