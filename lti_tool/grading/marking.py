@@ -83,6 +83,7 @@ def _save(
         student.id,
         services.settings.today(),
         services.settings.completion_max_age,
+        with_links=False,
     )
     complete = any(m["code"] == module_code and m["cpd_complete"] for m in checklist["modules"])
     result = results_mod.save_result(

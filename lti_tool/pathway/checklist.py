@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 
 from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.lti.claims import normalise_roles
-from lti_tool.pathway.checklist_view import add_page_facts
+from lti_tool.pathway.checklist_view import add_page_facts, result_rows
 from lti_tool.pathway.module_starts import effective_starts
 from lti_tool.persistence.models import (
-    AssessmentResultRow,
     CompletionRecord,
     Context,
     Membership,
@@ -65,9 +64,7 @@ def as_completion(record: CompletionRecord | CompletionCopy) -> Completion:
 
 def completions_of(session: Session, user_pk: int) -> tuple[list[Completion], list[dict[str, Any]]]:
     """The stored completion records and, per source, when they were fetched."""
-    rows = in_force(
-        session.scalars(select(CompletionRecord).where(CompletionRecord.user_pk == user_pk))
-    )
+    rows = in_force(completion_copies_of_many(session, [user_pk]).get(user_pk, []))
     completions = [as_completion(r) for r in rows]
     fetched: dict[str, dt.datetime] = {}
     for row in rows:
@@ -129,18 +126,21 @@ def build_checklist(
     today: dt.date,
     stale_after: dt.timedelta,
     include_held: bool = False,
+    with_links: bool = True,
 ) -> dict[str, Any]:
     """The checklist as the JSON API and the page show it. Results held for the exam board
     count only in staff views (``include_held``); the student is told only that one is held.
     Each requirement carries its LMS ``link``, each module its ``result`` and its courses
-    grouped (``checklist_view.add_page_facts``)."""
+    grouped (``checklist_view.add_page_facts``); ``with_links`` False leaves the links out
+    (a caller that only needs the rules' verdict)."""
     completions, sources = completions_of(session, user_pk)
     starts = effective_starts(session, context_pk, user_pk) if context_pk is not None else {}
-    assessments = (
-        recorded_results(session, context_pk, user_pk, include_held)
-        if context_pk is not None
-        else {}
-    )
+    results = result_rows(session, context_pk, user_pk) if context_pk is not None else []
+    assessments = {
+        r.module_code: AssessmentResult(AssessmentOutcome(r.outcome), r.score, r.max_score)
+        for r in results
+        if r.released or include_held
+    }
     checklist = evaluate(qualification, completions, starts, today, assessments)
     data = checklist.to_dict()
     now = utcnow()
@@ -152,22 +152,8 @@ def build_checklist(
         }
         for s in sources
     ]
-    add_page_facts(session, data, qualification, context_pk, user_pk, include_held)
+    add_page_facts(session, data, qualification, context_pk, results, include_held, with_links)
     return data
-
-
-def recorded_results(
-    session: Session, context_pk: int, user_pk: int, include_held: bool
-) -> dict[str, AssessmentResult]:
-    query = select(AssessmentResultRow).where(
-        AssessmentResultRow.context_pk == context_pk, AssessmentResultRow.user_pk == user_pk
-    )
-    if not include_held:
-        query = query.where(AssessmentResultRow.released.is_(True))
-    return {
-        r.module_code: AssessmentResult(AssessmentOutcome(r.outcome), r.score, r.max_score)
-        for r in session.scalars(query)
-    }
 
 
 def student_in_context(session: Session, context_pk: int, sub: str) -> User:

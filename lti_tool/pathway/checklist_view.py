@@ -4,7 +4,8 @@ the courses still needed, those done, and how many of an optional group are need
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,20 +29,19 @@ def add_page_facts(
     data: dict[str, Any],
     qualification: Qualification,
     context_pk: int | None,
-    user_pk: int,
+    results: Sequence[ResultRow],
     include_held: bool,
+    with_links: bool = True,
 ) -> None:
     """Add ``link`` to each requirement, ``result`` and the course grouping to each module of
-    ``data`` (the rules' checklist as a dict)."""
-    links = course_links(session, context_pk) if context_pk is not None else {}
-    results = (
-        result_views(session, context_pk, user_pk, include_held) if context_pk is not None else {}
-    )
+    ``data`` (the rules' checklist as a dict); ``results`` are the student's ``result_rows``."""
+    links = course_links(session, context_pk) if context_pk is not None and with_links else {}
+    views = result_views(results, include_held)
     for module in data["modules"]:
         for requirement in module["requirements"]:
             link = links.get(requirement["code"])
             requirement["link"] = link.to_dict() if link else None
-        module["result"] = results.get(module["code"])
+        module["result"] = views.get(module["code"])
         try:
             spec = qualification.module(module["code"])
         except KeyError:
@@ -87,54 +87,77 @@ def arrange_courses(module: dict[str, Any], groups: list[tuple[int, tuple[str, .
 
 def course_links(session: Session, context_pk: int) -> dict[str, CourseLink]:
     """Course code → where it is done, from the course's registration's CPD mappings and its
-    completion source; empty for AGS and manual sources or when nothing is mapped."""
-    row = session.execute(
-        select(Registration, CompletionSourceConfig)
+    completion source; empty for AGS and manual sources or when nothing is mapped. One
+    statement: the registration and its source, once per mapping (once with none)."""
+    rows = session.execute(
+        select(
+            Registration.issuer,
+            Registration.auth_login_url,
+            Registration.auth_token_url,
+            Registration.key_set_url,
+            Registration.auth_audience,
+            CompletionSourceConfig.kind,
+            CompletionSourceConfig.endpoint_url,
+            CourseMappingRow.course_code,
+            CourseMappingRow.course_id,
+            CourseMappingRow.activity_id,
+        )
         .join(Deployment, Deployment.registration_id == Registration.id)
         .join(Context, Context.deployment_pk == Deployment.id)
         .join(CompletionSourceConfig, CompletionSourceConfig.registration_pk == Registration.id)
+        .outerjoin(CourseMappingRow, CourseMappingRow.registration_pk == Registration.id)
         .where(Context.id == context_pk)
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         return {}
-    registration, source = row
-    hosts = allowed_link_hosts(
-        [
-            registration.issuer,
-            registration.auth_login_url,
-            registration.auth_token_url,
-            registration.key_set_url,
-            registration.auth_audience,
-        ],
-        source.kind,
-        source.endpoint_url,
-    )
+    first = rows[0]
+    kind, endpoint_url = first[5], first[6]
+    hosts = allowed_link_hosts(list(first[:5]), kind, endpoint_url)
     links: dict[str, CourseLink] = {}
-    mappings = session.scalars(
-        select(CourseMappingRow).where(CourseMappingRow.registration_pk == registration.id)
-    )
-    for mapping in mappings:
-        link = course_link(
-            source.kind, source.endpoint_url, mapping.course_id, mapping.activity_id, hosts
-        )
+    for *_, course_code, course_id, activity_id in rows:
+        if course_code is None:
+            continue
+        link = course_link(kind, endpoint_url, course_id, activity_id, hosts)
         if link is not None:
-            links[mapping.course_code] = link
+            links[course_code] = link
     return links
 
 
-def result_views(
-    session: Session, context_pk: int, user_pk: int, include_held: bool
-) -> dict[str, dict[str, Any]]:
-    """Module code → the result as the page shows it. A held result, for the student
-    (``include_held`` False), is ``{"held": True}`` and nothing else: no score, outcome or
-    comment leaves the tool before release."""
-    rows = session.scalars(
-        select(AssessmentResultRow).where(
+class ResultRow(NamedTuple):
+    """The columns of one recorded assessment result (``AssessmentResultRow``)."""
+
+    module_code: str
+    outcome: str
+    score: float
+    max_score: float
+    released: bool
+    comment: str | None
+
+
+def result_rows(session: Session, context_pk: int, user_pk: int) -> list[ResultRow]:
+    """One student's recorded results in the course, released or held, in one statement:
+    the rules and the page both work from these."""
+    rows = session.execute(
+        select(
+            AssessmentResultRow.module_code,
+            AssessmentResultRow.outcome,
+            AssessmentResultRow.score,
+            AssessmentResultRow.max_score,
+            AssessmentResultRow.released,
+            AssessmentResultRow.comment,
+        ).where(
             AssessmentResultRow.context_pk == context_pk, AssessmentResultRow.user_pk == user_pk
         )
     )
+    return [ResultRow(*row) for row in rows]
+
+
+def result_views(results: Sequence[ResultRow], include_held: bool) -> dict[str, dict[str, Any]]:
+    """Module code → the result as the page shows it. A held result, for the student
+    (``include_held`` False), is ``{"held": True}`` and nothing else: no score, outcome or
+    comment leaves the tool before release."""
     views: dict[str, dict[str, Any]] = {}
-    for row in rows:
+    for row in results:
         if not row.released and not include_held:
             views[row.module_code] = {"held": True}
             continue
