@@ -28,27 +28,30 @@ cumulative times, ``BENCH_PROFILE_LAUNCHES=200`` counts more launches than the d
 It also shows two security differences: a replayed launch POST and a forged id_token.
 This is a benchmark, not a test: it exits 0 when targets are missed, and says so.
 
-Figures (issue 14; 2 shared CPUs, load average 6-7 from other work, so absolute figures are
-noisy; one full run each, PostgreSQL + Redis, gunicorn 2 workers x 8 threads):
+Figures (issue 14; one full run each, PostgreSQL + Redis, gunicorn 2 workers x 8 threads, 2
+shared CPUs; the first two columns under load average 6-7 from other work, the last on an idle
+machine, so compare ratios and server CPU, not absolute rates):
 
-    c=8               before (merge24)        after
-    ours launches/s   23.8                    38.2
-    ours/reference    0.25x (94.8/s)          0.52x (73.0/s)
-    ours/floor        16% (151.9/s)           38% (101.9/s)
-    ours p95          530 ms                  327 ms
-    errors at c=32    0                       0
+    c=8               before (merge24)        after (merge24)         now (400d749, idle)
+    ours launches/s   23.8                    38.2                    74.6
+    ours/reference    0.25x (94.8/s)          0.52x (73.0/s)          0.32x (232.2/s)
+    ours/floor        16% (151.9/s)           38% (101.9/s)           20% (371.3/s)
+    ours p95          530 ms                  327 ms                  146 ms
+    errors at c=32    0                       0                       0
     server CPU ms per launch (ours / reference / floor)
-                      29.0 / 6.1 / 2.9        16.9 / 7.0 / 3.3
+                      29.0 / 6.1 / 2.9        16.9 / 7.0 / 3.3        14.7 / 4.6 / 1.8
     per launch, in-process (login + launch POST + landing GET, returning users):
-    SQL statements    11.2 (4 INSERT upserts, 1 SET LOCAL)   7.2 (1 record read)
-    commits           1.0                                     1.0 (read-only when unchanged)
-    Redis round trips 10.6                                    9.65
-    CPU ms            23.1 (launch POST 10.3)                 20.8 (launch POST 6.2)
+    SQL statements    11.2 (4 INSERT upserts)  7.2 (1 record read)    5.6 (student page 5)
+    commits           1.0                     1.0 (read-only when unchanged)  1.0
+    Redis round trips 10.6                    9.65                    8.6
+    CPU ms            23.1 (launch POST 10.3) 20.8 (launch POST 6.2)  11.5-13.1 (POST ~4)
 
-The goal (>= 2x the example, >= 80% of the floor, p95 < 60 ms) is not met: our launch is four
+The goal (>= 2x the example, >= 80% of the floor, p95 < 60 ms) is not met. On this machine the
+floor itself is only ~1.6x the example (the client, sharing the two CPUs, is the limit: 96%
+client CPU at the floor), so ">= 2x the example" asks for more than the floor. Our launch is four
 requests (login, cookie check, launch POST, its page) against the example's two, and its page
-reads the checklist (5.8 statements); per launch the server spends ~17 ms CPU against the
-example's ~7 and the floor's ~3, so on two CPUs it cannot reach 80% of the floor's rate.
+reads and renders the checklist; per launch the server spends ~12-15 ms CPU against the
+example's ~5 and the floor's ~2, so on two CPUs it cannot reach 80% of the floor's rate.
 """
 
 from __future__ import annotations
