@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import Integer, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from lti_tool.audit import audit
@@ -261,28 +261,22 @@ def starts_in_force(
 
 
 def effective_starts(session: Session, context_pk: int, user_pk: int) -> dict[str, dt.date]:
-    """The start dates in force for one student, in one statement: the cohort's dates (as
-    attempt 0) and the student's attempts (numbered from 1); the latest of each module wins."""
-    rows = session.execute(
-        union_all(
-            select(CohortModuleStart.module_code, CohortModuleStart.start_date, literal(0)).where(
-                CohortModuleStart.context_pk == context_pk
-            ),
-            select(
-                StudentModuleStart.module_code,
-                StudentModuleStart.start_date,
-                StudentModuleStart.attempt,
-            ).where(
-                StudentModuleStart.context_pk == context_pk,
-                StudentModuleStart.user_pk == user_pk,
-            ),
-        )
-    )
+    """The start dates in force for one student (``starts_in_force``), in one statement: the
+    cohort's dates (attempt NULL) and the student's own attempts."""
+    cohort = select(
+        CohortModuleStart.module_code, CohortModuleStart.start_date, literal(None, Integer)
+    ).where(CohortModuleStart.context_pk == context_pk)
+    own = select(
+        StudentModuleStart.module_code, StudentModuleStart.start_date, StudentModuleStart.attempt
+    ).where(StudentModuleStart.context_pk == context_pk, StudentModuleStart.user_pk == user_pk)
+    dates: dict[str, dt.date] = {}
     latest: dict[str, tuple[int, dt.date]] = {}
-    for code, start, attempt in rows:
-        if code not in latest or attempt > latest[code][0]:
+    for code, start, attempt in session.execute(union_all(cohort, own)):
+        if attempt is None:
+            dates[code] = start
+        elif code not in latest or attempt > latest[code][0]:
             latest[code] = (attempt, start)
-    return {code: start for code, (_, start) in latest.items()}
+    return {**dates, **{code: start for code, (_, start) in latest.items()}}
 
 
 def effective_starts_of_many(

@@ -1,5 +1,6 @@
 """The class view's batch reads give each student what the single-student checklist does:
-a manual record beats the LMS, and a student's latest attempt beats the cohort's start."""
+a manual record beats the LMS, and a student's latest attempt beats the cohort's start
+(whatever its number)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ MAY, JUNE, JULY, AUGUST = (dt.date(2027, m, 1) for m in (5, 6, 7, 8))
 
 
 def _course(db: Database) -> tuple[int, list[int]]:
-    """A course with four students: LMS only, manual over LMS, manual only, nothing at all."""
+    """A course with four students: LMS only, manual over LMS, manual only, and none (but a
+    start attempt numbered by hand)."""
     with db.unit_of_work() as session:
         registration = Registration(
             name="batch",
@@ -42,7 +44,7 @@ def _course(db: Database) -> tuple[int, list[int]]:
         users = [User(registration_id=registration.id, sub=f"s{n}") for n in range(4)]
         session.add_all([context, *users])
         session.flush()
-        lms, corrected, manual, _ = (u.id for u in users)
+        lms, corrected, manual, nothing = (u.id for u in users)
 
         def record(user_pk: int, code: str, status: str, source: str) -> CompletionRecord:
             return CompletionRecord(user_pk=user_pk, course_code=code, status=status, source=source)
@@ -76,6 +78,8 @@ def _course(db: Database) -> tuple[int, list[int]]:
                 attempt(corrected, "B832", 1, JULY),
                 attempt(manual, "B833", 1, JULY),
                 attempt(manual, "B834", 1, AUGUST),
+                # Written by hand (the tool numbers from 1): still the student's own date.
+                attempt(nothing, "B833", 0, AUGUST),
             ]
         )
         return context.id, [u.id for u in users]
@@ -108,7 +112,8 @@ def test_effective_starts_of_many_agrees_with_effective_starts(db: Database) -> 
         single = {pk: effective_starts(session, context_pk, pk) for pk in students}
 
     assert many == single
-    lms, corrected, manual, _ = students
+    lms, corrected, manual, nothing = students
     assert many[lms] == {"B832": MAY, "B833": JUNE}
+    assert many[nothing] == {"B832": MAY, "B833": AUGUST}
     assert many[corrected] == {"B832": AUGUST, "B833": JUNE}
     assert many[manual] == {"B832": MAY, "B833": JULY, "B834": AUGUST}
