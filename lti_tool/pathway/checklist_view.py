@@ -111,15 +111,22 @@ def course_links(session: Session, context_pk: int) -> dict[str, CourseLink]:
     if not rows:
         return {}
     first = rows[0]
-    kind, endpoint_url = first[5], first[6]
-    hosts = allowed_link_hosts(list(first[:5]), kind, endpoint_url)
+    kind, endpoint_url = first.kind, first.endpoint_url
+    registration_urls = [
+        first.issuer,
+        first.auth_login_url,
+        first.auth_token_url,
+        first.key_set_url,
+        first.auth_audience,
+    ]
+    hosts = allowed_link_hosts(registration_urls, kind, endpoint_url)
     links: dict[str, CourseLink] = {}
-    for *_, course_code, course_id, activity_id in rows:
-        if course_code is None:
+    for row in rows:
+        if row.course_code is None:  # the registration has no mappings
             continue
-        link = course_link(kind, endpoint_url, course_id, activity_id, hosts)
+        link = course_link(kind, endpoint_url, row.course_id, row.activity_id, hosts)
         if link is not None:
-            links[course_code] = link
+            links[row.course_code] = link
     return links
 
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Integer, func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -247,12 +247,23 @@ def student_attempts(session: Session, context_pk: int, user_pk: int) -> list[At
     return [Attempt(r.module_code, r.attempt, r.start_date, r.reason, r.created_at) for r in rows]
 
 
+class _Dated(Protocol):
+    """A student's start attempt as ``starts_in_force`` needs it (a row, an ``Attempt``)."""
+
+    @property
+    def module_code(self) -> str: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def start_date(self) -> dt.date: ...
+
+
 def starts_in_force(
-    cohort: Mapping[str, dt.date], attempts: Iterable[StudentModuleStart | Attempt]
+    cohort: Mapping[str, dt.date], attempts: Iterable[_Dated]
 ) -> dict[str, dt.date]:
     """The cohort dates, replaced per module by the student's latest attempt (one student's
     attempts, in any order)."""
-    latest: dict[str, StudentModuleStart | Attempt] = {}
+    latest: dict[str, _Dated] = {}
     for attempt in attempts:
         held = latest.get(attempt.module_code)
         if held is None or attempt.attempt > held.attempt:
@@ -263,20 +274,17 @@ def starts_in_force(
 def effective_starts(session: Session, context_pk: int, user_pk: int) -> dict[str, dt.date]:
     """The start dates in force for one student (``starts_in_force``), in one statement: the
     cohort's dates (attempt NULL) and the student's own attempts."""
-    cohort = select(
-        CohortModuleStart.module_code, CohortModuleStart.start_date, literal(None, Integer)
+    cohort_rows = select(
+        CohortModuleStart.module_code,
+        CohortModuleStart.start_date,
+        literal(None, Integer).label("attempt"),
     ).where(CohortModuleStart.context_pk == context_pk)
-    own = select(
+    own_rows = select(
         StudentModuleStart.module_code, StudentModuleStart.start_date, StudentModuleStart.attempt
     ).where(StudentModuleStart.context_pk == context_pk, StudentModuleStart.user_pk == user_pk)
-    dates: dict[str, dt.date] = {}
-    latest: dict[str, tuple[int, dt.date]] = {}
-    for code, start, attempt in session.execute(union_all(cohort, own)):
-        if attempt is None:
-            dates[code] = start
-        elif code not in latest or attempt > latest[code][0]:
-            latest[code] = (attempt, start)
-    return {**dates, **{code: start for code, (_, start) in latest.items()}}
+    rows = session.execute(union_all(cohort_rows, own_rows)).all()
+    cohort = {row.module_code: row.start_date for row in rows if row.attempt is None}
+    return starts_in_force(cohort, [row for row in rows if row.attempt is not None])
 
 
 def effective_starts_of_many(

@@ -67,7 +67,7 @@ def tracked_files() -> list[Path]:
         ("copied from " + "shared/" + "fixtures/moodle", True),
         ("C:" + "\\Users\\carol\\tool", True),
         ("https://moodle.example.org/home/index.php", False),
-        ("https://lms.example/work/123", False),
+        ("https://lms.example/" + "work/123", False),
         ("/etc/lti-tool/env; /srv/lti-tool/.venv/bin/lti-tool purge", False),
         ("tests/fixtures/moodle-4.5.6/ws-get_site_info.json", False),
         ("tmp_path / 'home' / 'x'", False),
