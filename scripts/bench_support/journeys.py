@@ -136,12 +136,22 @@ class Outcome:
     error: str = ""
 
 
-def launch_once(target: Target, user: str, via_auth: bool) -> Outcome:
-    """One browser (a fresh cookie jar): login, platform answer, launch, and the GET of the
-    page a 303 leads to. Timed end to end."""
+# What a browser kept from an earlier launch: the cookies in its jar, per user.
+KeptCookies = dict[str, requests.cookies.RequestsCookieJar]
+
+
+def launch_once(
+    target: Target, user: str, via_auth: bool, kept: KeptCookies | None = None
+) -> Outcome:
+    """One browser: login, platform answer, launch, and the GET of the page a 303 leads to.
+    Timed end to end. The jar is fresh (a first launch in this browser) unless ``kept`` holds
+    what the user's browser kept from an earlier launch (a returning browser: for our tool the
+    cookie check's cookie, so the login skips that round trip, and the earlier session)."""
     start = time.perf_counter()
     try:
         with requests.Session() as http:
+            if kept is not None and user in kept:
+                http.cookies.update(kept[user].copy())
             state, id_token = login(http, target, user, via_auth)
             response = land(http, post_launch(http, target, state, id_token))
     except JourneyError as exc:
@@ -204,12 +214,13 @@ def run_level(
     launches: int,
     via_auth: bool,
     server_cpu: Callable[[], float] = lambda: 0.0,
+    kept: KeptCookies | None = None,
 ) -> LevelResult:
     """``launches`` journeys, ``concurrency`` at a time, users taken in turn; ``server_cpu``
-    reads the CPU seconds the server has used so far."""
+    reads the CPU seconds the server has used so far; ``kept``: returning browsers."""
 
     def one(index: int) -> Outcome:
-        return launch_once(target, USERS[index % len(USERS)], via_auth)
+        return launch_once(target, USERS[index % len(USERS)], via_auth, kept)
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="launch") as pool:
         # Start the threads before the clock does.
@@ -221,7 +232,8 @@ def run_level(
         wall = time.perf_counter() - start
         cpu = _cpu_seconds() - cpu_before
         server = server_cpu() - server_before
-    result = LevelResult(target.name, concurrency, launches, wall, cpu, server)
+    name = target.name if kept is None else f"{target.name}, back"
+    result = LevelResult(name, concurrency, launches, wall, cpu, server)
     result.latencies_ms = sorted(o.seconds * 1000.0 for o in outcomes if o.ok)
     result.errors = Counter(o.error for o in outcomes if not o.ok)
     return result
@@ -240,6 +252,19 @@ def warm_up(target: Target, launches: int) -> list[str]:
         )
         errors.extend(o.error for o in outcomes if not o.ok)
     return errors
+
+
+def kept_cookies(target: Target) -> KeptCookies:
+    """Each user's browser after one launch: the cookies its jar kept (a returning browser)."""
+    kept: KeptCookies = {}
+    for user in USERS:
+        with requests.Session() as http:
+            state, id_token = login(http, target, user, via_auth=False)
+            response = land(http, post_launch(http, target, state, id_token))
+            if not landed(response):
+                raise JourneyError(f"returning browser's first launch {response.status_code}")
+            kept[user] = http.cookies.copy()
+    return kept
 
 
 # -- security probes ------------------------------------------------------------------------
