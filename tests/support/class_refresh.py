@@ -9,7 +9,9 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from lti_tool.sandbox import register_sandbox
-from tests.support.lti import Launcher, launch_token
+from tests.support.lti import Launcher, staff_launch
+
+__all__ = ["finished_refresh", "staff_launch", "with_moodle_source"]
 
 REFRESH_SECONDS = 60.0  # generous: the refresh reads four students on a busy machine
 
@@ -22,13 +24,6 @@ def with_moodle_source(launcher: Launcher) -> Launcher:
         services.db, launcher.platform, development=True, secret_key=services.settings.secret_key
     )
     return launcher
-
-
-def staff_launch(launcher: Launcher) -> tuple[FlaskClient, dict[str, str]]:
-    """A tutor's launch (``teacher1``): the client and the headers of its API calls."""
-    client = launcher.app.test_client()
-    token = launch_token(launcher.launch(client, "teacher1").get_data(as_text=True))
-    return client, {"Authorization": f"Bearer {token}"}
 
 
 def finished_refresh(client: FlaskClient, headers: dict[str, str]) -> dict[str, Any]:

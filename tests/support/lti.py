@@ -191,3 +191,10 @@ class Launcher:
         assert auth.status_code == 200, auth.get_data(as_text=True)
         form = form_fields(auth.get_data(as_text=True))
         return self.post_launch(client, form["id_token"], form["state"])
+
+
+def staff_launch(launcher: Launcher) -> tuple[FlaskClient, dict[str, str]]:
+    """A tutor's launch (``teacher1``): the client and the headers of its API calls."""
+    client = launcher.app.test_client()
+    token = launch_token(launcher.launch(client, "teacher1").get_data(as_text=True))
+    return client, {"Authorization": f"Bearer {token}"}

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select, update
 
 from lti_tool.persistence.models import CompletionRecord
-from lti_tool.sandbox import SandboxServer, register_sandbox
+from lti_tool.sandbox import SandboxServer
+from tests.support.class_refresh import with_moodle_source as moodle_source
 from tests.support.lti import Launcher, launch_token
 
 
@@ -25,11 +26,7 @@ def moodle(sandbox_server: SandboxServer) -> Iterator[Any]:
 
 @pytest.fixture
 def with_moodle_source(launcher: Launcher) -> Launcher:
-    services = launcher.app.extensions["lti_tool"]
-    register_sandbox(
-        services.db, launcher.platform, development=True, secret_key=services.settings.secret_key
-    )
-    return launcher
+    return moodle_source(launcher)
 
 
 def _checklist(launcher: Launcher, client: Any, token: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from lti_tool.persistence.models import CompletionRecord, OutboxRow, User
 from lti_tool.sandbox import SandboxServer
-from tests.support.lti import Launcher, launch_token
+from tests.support.lti import Launcher, staff_launch
 
 B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
 
@@ -26,12 +26,6 @@ def ags(sandbox_server: SandboxServer) -> Iterator[Any]:
     fake.reset()
     yield fake
     fake.reset()
-
-
-def _staff(launcher: Launcher) -> tuple[FlaskClient, dict[str, str]]:
-    client = launcher.app.test_client()
-    token = launch_token(launcher.launch(client, "teacher1").get_data(as_text=True))
-    return client, {"Authorization": f"Bearer {token}"}
 
 
 def _eligible(launcher: Launcher, *subs: str) -> None:
@@ -80,7 +74,7 @@ def _sync(client: FlaskClient, headers: dict[str, str]) -> dict[str, Any]:
 
 
 def test_results_arrive_in_the_gradebook_exactly_once(launcher: Launcher, ags: Any) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _eligible(launcher, "1001", "1002")
     _result(client, headers, "1001", 72, comment="Well argued")
     _result(client, headers, "1002", 41)
@@ -109,7 +103,7 @@ def test_results_arrive_in_the_gradebook_exactly_once(launcher: Launcher, ags: A
 
 
 def test_a_changed_result_is_sent_with_a_newer_timestamp(launcher: Launcher, ags: Any) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _eligible(launcher, "1001")
     _result(client, headers, "1001", 45)
     _sync(client, headers)
@@ -123,7 +117,7 @@ def test_a_changed_result_is_sent_with_a_newer_timestamp(launcher: Launcher, ags
 
 def test_an_existing_column_is_found_not_duplicated(launcher: Launcher, ags: Any) -> None:
     ags.add_lineitem("B832 (made by hand)", 100, resource_id="B832", tag="B832")
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _eligible(launcher, "1001")
     _result(client, headers, "1001", 80)
     assert _sync(client, headers)["done"] == 1
@@ -131,7 +125,7 @@ def test_an_existing_column_is_found_not_duplicated(launcher: Launcher, ags: Any
 
 
 def test_transient_failures_are_retried(launcher: Launcher, ags: Any) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _eligible(launcher, "1001")
     _result(client, headers, "1001", 66)
     ags.fail_next(2, status=503)
@@ -144,7 +138,7 @@ def test_transient_failures_are_retried(launcher: Launcher, ags: Any) -> None:
 def test_a_refused_score_is_failed_with_the_platforms_words_and_the_rest_go_on(
     launcher: Launcher, ags: Any
 ) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _eligible(launcher, "1001", "1002")
     _result(client, headers, "1001", 66)
     _result(client, headers, "1002", 70)
@@ -163,7 +157,7 @@ def test_a_refused_score_is_failed_with_the_platforms_words_and_the_rest_go_on(
 def test_a_refused_score_waits_for_its_result_to_change_and_is_sent_once_then(
     launcher: Launcher, ags: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _eligible(launcher, "1002")
     _result(client, headers, "1002", 70)
     roster = list(launcher.platform.roster)
@@ -211,7 +205,7 @@ def test_a_refused_score_waits_for_its_result_to_change_and_is_sent_once_then(
 def test_a_failure_that_is_not_about_the_score_is_sent_again_next_time(
     launcher: Launcher, ags: Any
 ) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _eligible(launcher, "1001", "1002")
     _result(client, headers, "1002", 70)
     _sync(client, headers)  # the column exists from here on
@@ -229,7 +223,7 @@ def test_a_failure_that_is_not_about_the_score_is_sent_again_next_time(
 def test_a_crashed_sync_resumes_and_the_resend_changes_nothing(
     launcher: Launcher, ags: Any
 ) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _eligible(launcher, "1001", "1002")
     _result(client, headers, "1001", 61)
     _result(client, headers, "1002", 62)

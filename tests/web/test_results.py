@@ -5,19 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from lti_tool.persistence.models import AuditEntry, CompletionRecord, OutboxRow, User
-from tests.support.lti import Launcher, launch_token
+from tests.support.lti import Launcher, launch_token, staff_launch
 
 B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
-
-
-def _staff(launcher: Launcher) -> tuple[FlaskClient, dict[str, str]]:
-    client = launcher.app.test_client()
-    token = launch_token(launcher.launch(client, "teacher1").get_data(as_text=True))
-    return client, {"Authorization": f"Bearer {token}"}
 
 
 def _complete_b832(launcher: Launcher, sub: str) -> None:
@@ -44,7 +37,7 @@ def _count(launcher: Launcher, model: Any) -> int:
 
 
 def test_result_needs_the_cpd_requirement_or_an_override(launcher: Launcher) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     refused = client.put(
         "/api/context/results/B832/1001", json={"score": 70, "outcome": "pass"}, headers=headers
     )
@@ -83,7 +76,7 @@ def test_result_needs_the_cpd_requirement_or_an_override(launcher: Launcher) -> 
 def test_bad_results_are_refused(
     launcher: Launcher, body: dict[str, Any], status: int, code: str
 ) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _complete_b832(launcher, "1001")
     response = client.put("/api/context/results/B832/1001", json=body, headers=headers)
     assert response.status_code == status
@@ -92,7 +85,7 @@ def test_bad_results_are_refused(
 
 
 def test_a_pass_with_a_low_score_needs_confirming(launcher: Launcher) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _complete_b832(launcher, "1001")
     url = "/api/context/results/B832/1001"
     refused = client.put(url, json={"score": 30, "outcome": "pass"}, headers=headers)
@@ -105,7 +98,7 @@ def test_a_pass_with_a_low_score_needs_confirming(launcher: Launcher) -> None:
 
 
 def test_results_only_for_students_of_the_roster(launcher: Launcher) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     body = {"score": 50, "outcome": "fail", "override_reason": "x"}
     assert (
         client.put("/api/context/results/B832/9999", json=body, headers=headers).status_code == 404
@@ -132,7 +125,7 @@ def test_students_never_touch_results(launcher: Launcher) -> None:
 
 
 def test_held_results_are_not_queued_until_released(launcher: Launcher) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _complete_b832(launcher, "1001")
     _complete_b832(launcher, "1002")
     for sub in ("1001", "1002"):
@@ -166,7 +159,7 @@ def test_held_results_are_not_queued_until_released(launcher: Launcher) -> None:
 
 
 def test_a_changed_result_supersedes_its_pending_sync(launcher: Launcher) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _complete_b832(launcher, "1001")
     for score in (40, 45):
         assert (
@@ -187,7 +180,7 @@ def test_a_changed_result_supersedes_its_pending_sync(launcher: Launcher) -> Non
 
 
 def test_class_overview_lists_the_roster_with_paging(launcher: Launcher) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     everyone = client.get("/api/context/students", headers=headers).get_json()
     # Hughes, Okafor, Patel, Student
     assert [s["sub"] for s in everyone] == ["1003", "1005", "1002", "1001"]
@@ -200,7 +193,7 @@ def test_class_overview_lists_the_roster_with_paging(launcher: Launcher) -> None
 def test_cookie_authenticated_writes_need_csrf_even_with_an_empty_bearer(
     launcher: Launcher,
 ) -> None:
-    client, _ = _staff(launcher)  # the launch also set the session cookie
+    client, _ = staff_launch(launcher)  # the launch also set the session cookie
     body = {"score": 50, "outcome": "fail", "override_reason": "x"}
     for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer  "}):
         response = client.put("/api/context/results/B832/1001", json=body, headers=headers)
@@ -210,7 +203,7 @@ def test_cookie_authenticated_writes_need_csrf_even_with_an_empty_bearer(
 
 
 def test_results_csv_is_checked_whole_and_written_all_or_nothing(launcher: Launcher) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _complete_b832(launcher, "1001")
     _complete_b832(launcher, "1002")
     bad = (

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from lti_tool.lti.claims import normalise_roles
-from lti_tool.sandbox import SandboxServer, register_sandbox
+from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.demo_data import B832_COMPULSORY, COMPLETE, demo_lms
 from lti_tool.sandbox.demo_people import DEMO_USERS, role_in_words
+from tests.support.class_refresh import with_moodle_source as moodle_source
 from tests.support.lti import Launcher, launch_token
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
@@ -54,11 +55,7 @@ def test_student4_has_every_compulsory_b832_course_complete_in_the_demo_lms() ->
 
 @pytest.fixture
 def with_moodle_source(launcher: Launcher) -> Launcher:
-    services = launcher.app.extensions["lti_tool"]
-    register_sandbox(
-        services.db, launcher.platform, development=True, secret_key=services.settings.secret_key
-    )
-    return launcher
+    return moodle_source(launcher)
 
 
 def test_b832_cpd_complete_and_a_result_without_override(with_moodle_source: Launcher) -> None:

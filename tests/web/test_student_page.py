@@ -7,22 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask.testing import FlaskClient
-
 from lti_tool.completion.setup import configure_source, set_mapping
 from lti_tool.persistence.models import CompletionRecord
 from lti_tool.sandbox import SANDBOX_REGISTRATION
-from tests.support.lti import Launcher, launch_token
+from tests.support.lti import Launcher, staff_launch
 from tests.support.pathway_web import Node, add_completions, open_tool, parse_html, user_pk
 
 B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
 COMMENT = "Good reflection.\nWork on <b>evidence</b> & references."
-
-
-def _staff(launcher: Launcher) -> tuple[FlaskClient, dict[str, str]]:
-    client = launcher.app.test_client()
-    token = launch_token(launcher.launch(client, "teacher1").get_data(as_text=True))
-    return client, {"Authorization": f"Bearer {token}"}
 
 
 def _complete(launcher: Launcher, sub: str, codes: tuple[str, ...]) -> None:
@@ -58,7 +50,7 @@ def _source(launcher: Launcher, kind: str, endpoint: str | None, mapped: dict[st
 
 
 def _record_result(launcher: Launcher, released: bool) -> None:
-    client, headers = _staff(launcher)
+    client, headers = staff_launch(launcher)
     _complete(launcher, "1001", B832_CODES)
     response = client.put(
         "/api/context/results/B832/1001",
@@ -158,7 +150,7 @@ def test_a_held_result_says_only_that_it_is_held(launcher: Launcher) -> None:
     for leak in ('"68"', ": 68", ":68", 'pass"', "reflection", "evidence"):
         assert leak not in raw, leak
     # Staff see it, marked as held.
-    client, _ = _staff(launcher)
+    client, _ = staff_launch(launcher)
     preview = client.get("/staff/students/1001").get_data(as_text=True)
     staff_result = _module(preview, "B832").find("div", cls="result")
     assert "Held: not released to the student yet" in staff_result.text
