@@ -231,7 +231,7 @@ class ToolServiceConnector(ServiceConnector):
         return {
             "headers": response.headers if case_insensitive_headers else dict(response.headers),
             "body": body,
-            "next_page_url": next_link(response.headers.get("Link")),
+            "next_page_url": next_link(response.headers.get("Link"), response.url or url),
         }
 
     def _send(

@@ -9,11 +9,14 @@ pylti1p3 lower-cases the whole header (breaking case-sensitive URLs) and only ma
 - Moodle's AGS also HTML-escapes the URL: ``?type_id=1&amp;limit=1``.
 - Canvas joins links with ``,`` and no space and sends ``current``/``first``/``last`` too.
 - ``rel`` may hold several space-separated values and its case varies; the URL's case is kept.
+- The target may be relative (``</memberships?from=2>``): ``next_link`` resolves it against the
+  URL of the page it came in. The caller's host check still applies to the result.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 _LINK = re.compile(r"<([^>]*)>([^<]*)")
 _AMP = re.compile(r"&amp;", re.IGNORECASE)
@@ -33,9 +36,12 @@ def parse_link_header(value: str | None) -> dict[str, str]:
     return links
 
 
-def next_link(value: str | None) -> str | None:
-    """The ``rel="next"`` URL of a ``Link`` header, or ``None`` on the last page."""
-    return parse_link_header(value).get("next")
+def next_link(value: str | None, base: str) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header, or ``None`` on the last page. A relative
+    target is resolved against ``base``, the URL of the response the header came in (RFC 8288
+    section 3.2, RFC 3986 section 5): a platform may page with ``</memberships?page=2>``."""
+    link = parse_link_header(value).get("next")
+    return urljoin(base, link) if link else None
 
 
 def _rels(params: str) -> list[str]:

@@ -228,7 +228,8 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
         response.headers["Content-Type"] = NRPS_MEDIA_TYPE
         if start + limit < len(members):
             query = urlencode({**request.args, "limit": limit, "from": start + limit})
-            response.headers["Link"] = f'<{request.base_url}?{query}>; rel="next"'
+            target = request.path if platform.relative_links else request.base_url
+            response.headers["Link"] = f'<{target}?{query}>; rel="next"'
         return response
 
     return app

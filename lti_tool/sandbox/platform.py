@@ -67,6 +67,9 @@ class SandboxPlatform:
     keys: list[PlatformKey] = field(default_factory=lambda: [new_platform_key()])
     # The course roster NRPS serves; tests change it to see joiners and leavers.
     roster: list[dict[str, Any]] = field(default_factory=lambda: demo_roster())
+    # NRPS pages link to the next one by an absolute URL, as Moodle does; True: by a relative
+    # one (``</api/nrps/...?from=2>``), which RFC 8288 allows and other platforms send.
+    relative_links: bool = False
     # The Course Groups service's groups; tests change or empty it.
     groups: list[dict[str, Any]] = field(default_factory=lambda: demo_groups())
     group_sets: list[dict[str, Any]] = field(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
+from lti_tool.lti import claims as c
 from lti_tool.persistence.models import Context, Membership, ResourceLink, User
 from tests.support.lti import Launcher, launch_token
 
@@ -60,6 +62,23 @@ def test_instructor_launch_is_staff_and_records_user_context_link(launcher: Laun
         assert session.scalar(select(func.count()).select_from(Membership)) == 6
         sam = session.scalar(select(User).where(User.sub == "1001"))
         assert sam is not None and sam.name == "Sam Student"
+
+
+@pytest.mark.parametrize("relative", [False, True], ids=["absolute links", "relative links"])
+def test_the_roster_is_read_page_by_page(launcher: Launcher, relative: bool) -> None:
+    """NRPS paging by ``Link: rel="next"``: a relative target (RFC 8288 allows it) is resolved
+    against the page it came in, not refused as another host."""
+    launcher.platform.relative_links = relative
+    nrps = {
+        "context_memberships_url": launcher.platform.issuer
+        + "/api/nrps/pgcert-cl-2027/memberships?limit=2",
+        "service_versions": ["2.0"],
+    }
+    response = launcher.launch(launcher.app.test_client(), "teacher1", changes={c.NRPS: nrps})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        assert session.scalar(select(func.count()).select_from(Membership)) == 6
+        assert session.scalar(select(User.name).where(User.sub == "1001")) == "Sam Student"
 
 
 def test_the_same_launch_post_is_refused_when_replayed(launcher: Launcher) -> None:

@@ -198,7 +198,7 @@ class CanvasRestClient:
             except ValueError:
                 body = response.text
             if status == 200:
-                return Page(body, _absolute(next_link(response.headers.get("Link")), url))
+                return Page(body, next_link(response.headers.get("Link"), url))
             messages = parse.error_messages(body)
         if status == 401 and any("invalid access token" in m.lower() for m in messages):
             raise SourceConfigError(
@@ -239,10 +239,6 @@ def _segment(value: str) -> str:
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
-
-
-def _absolute(link: str | None, base: str) -> str | None:
-    return urljoin(base, link) if link else None
 
 
 def _retry_after(value: str | None) -> float | None:

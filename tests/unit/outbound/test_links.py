@@ -53,7 +53,25 @@ CASES = [
 
 @pytest.mark.parametrize(("label", "value", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_next_link(label: str, value: str | None, expected: str | None) -> None:
-    assert next_link(value) == expected
+    assert next_link(value, BASE) == expected
+
+
+# RFC 8288 section 3.2: a relative target is resolved against the URL the response came from.
+RELATIVE = [
+    ("absolute path", '</api/items?page=2>; rel="next"', "https://lms.example/api/items?page=2"),
+    ("relative path", '<items?page=2>; rel="next"', "https://lms.example/api/items?page=2"),
+    ("query only", '<?page=2>; rel="next"', "https://lms.example/api/items?page=2"),
+    (
+        "another host stays another host (the caller's host check refuses it)",
+        '<https://elsewhere.example/x?page=2>; rel="next"',
+        "https://elsewhere.example/x?page=2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "value", "expected"), RELATIVE, ids=[c[0] for c in RELATIVE])
+def test_relative_next_link_is_resolved(label: str, value: str, expected: str) -> None:
+    assert next_link(value, f"{BASE}?page=1") == expected
 
 
 def test_every_rel_is_reported_lower_cased() -> None:
@@ -82,15 +100,15 @@ def test_moodle_ags_header_as_received() -> None:
 def test_moodle_ags_last_page_has_no_next() -> None:
     value = header("ags-lineitems-get-limit1-page2-raw.json", "Link")
 
-    assert next_link(value) is None
+    assert next_link(value, BASE) is None
     assert parse_link_header(value)["prev"].endswith("from=0")
 
 
 def test_moodle_nrps_pages() -> None:
     first = header("nrps-get-limit2-page1.json", "Link")
 
-    assert next_link(first) == (
+    assert next_link(first, BASE) == (
         "http://127.0.0.1:8080/mod/lti/services.php/CourseSection/2/bindings/1/memberships"
         "?limit=2&from=2"
     )
-    assert next_link(header("nrps-get-limit2-page2.json", "Link")) is None
+    assert next_link(header("nrps-get-limit2-page2.json", "Link"), BASE) is None
