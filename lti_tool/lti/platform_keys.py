@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 from jwt import PyJWK
-from jwt.exceptions import PyJWKError
+from jwt.exceptions import PyJWTError
 
 from lti_tool.errors import LaunchRefused, UpstreamError
 from lti_tool.logs import log_event
@@ -29,9 +29,10 @@ from lti_tool.lti.store import EphemeralStore
 from lti_tool.outbound.answers import response_json
 from lti_tool.outbound.policy import OutboundRefused
 
-ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256"})
-# A JWK without "alg" is an RSA key used the way LTI 1.3 requires (RS256).
-DEFAULT_ALG_BY_KTY = {"RSA": "RS256", "EC": "ES256"}
+_RSA_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"})
+# An EC key verifies the one algorithm of its curve (RFC 7518 section 3.4).
+_EC_ALGORITHM_BY_CURVE = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
+ASYMMETRIC_ALGORITHMS = _RSA_ALGORITHMS | frozenset(_EC_ALGORITHM_BY_CURVE.values())
 _LOCAL_SECONDS = 60.0
 log = logging.getLogger("lti_tool.platform_keys")
 
@@ -74,18 +75,26 @@ class PlatformKeys:
                 "The launch was signed with a key the platform does not publish "
                 f"(kid {kid!r} is not in its key set).",
             )
-        key_alg = jwk.get("alg") or DEFAULT_ALG_BY_KTY.get(str(jwk.get("kty")), "")
-        if alg != key_alg or alg not in ASYMMETRIC_ALGORITHMS:
+        if jwk.get("use", "sig") != "sig":
+            raise LaunchRefused(
+                "bad_platform_key",
+                f"The platform publishes its key {kid!r} for encryption, not for signing.",
+            )
+        allowed = key_algorithms(jwk)
+        if alg not in allowed:
             raise LaunchRefused(
                 "wrong_alg",
                 f"The launch used the signing algorithm {alg!r}, but the platform's key "
-                f"{kid!r} is for {key_alg or 'an unknown algorithm'}.",
+                f"{kid!r} is for {', '.join(sorted(allowed)) or 'an unknown algorithm'}.",
             )
         try:
-            return PyJWK(jwk, algorithm=key_alg)
-        except PyJWKError as exc:
+            return PyJWK(jwk, algorithm=alg)
+        except (PyJWTError, ValueError, TypeError, AttributeError) as exc:
+            # pyjwt raises InvalidKeyError (not a PyJWKError) for a key whose parts do not
+            # make a key of its type; cryptography raises ValueError or TypeError.
             raise LaunchRefused(
-                "bad_platform_key", f"The platform's key {kid!r} could not be read."
+                "bad_platform_key",
+                f"The platform's key {kid!r} could not be read: its key set is malformed.",
             ) from exc
 
     def _cached(self, url: str) -> dict[str, Any] | None:
@@ -134,6 +143,23 @@ class PlatformKeys:
         self._store.put("jwks", _url_key(url), jwks, self._cache_seconds)
         self._remember(url, jwks)
         return jwks
+
+
+def key_algorithms(jwk: dict[str, Any]) -> frozenset[str]:
+    """The signing algorithms a platform's JWK verifies: those of its type (any RSA algorithm
+    for an RSA key, its curve's own for an EC key, none for anything else: never a symmetric
+    one), narrowed to its ``alg`` when it names one (``alg`` is optional, RFC 7517 section
+    4.4)."""
+    kty = jwk.get("kty")
+    family: frozenset[str] = frozenset()
+    if kty == "RSA":
+        family = _RSA_ALGORITHMS
+    elif kty == "EC" and (curve_alg := _EC_ALGORITHM_BY_CURVE.get(str(jwk.get("crv")))):
+        family = frozenset({curve_alg})
+    alg = jwk.get("alg")
+    if alg is None:
+        return family
+    return family & {alg} if isinstance(alg, str) else frozenset()
 
 
 def _find(jwks: dict[str, Any], kid: str) -> dict[str, Any] | None:
