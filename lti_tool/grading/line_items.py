@@ -111,6 +111,37 @@ def ensure_line_item(
     return url
 
 
+def replace_gone_column(
+    db: Database,
+    connector: ToolServiceConnector,
+    context_pk: int,
+    endpoint: AgsEndpoint,
+    column: Column,
+    gone_url: str,
+) -> str | None:
+    """The column at ``gone_url`` answered 404 (deleted in the gradebook): forget it, then find
+    or create the module's column again, once across every sync (the claim in
+    ``ensure_line_item``). ``None`` when there is nothing to replace it with: the launch's own
+    column (a platform that lets the tool manage no columns), or the platform listing the gone
+    column still."""
+    with db.unit_of_work() as session:
+        # Only the URL that is gone: a sync that already replaced it keeps the new one. The
+        # claim is left stale so the next ensure_line_item takes it at once.
+        forgotten = session.execute(
+            update(LineItemRow)
+            .where(
+                LineItemRow.context_pk == context_pk,
+                LineItemRow.module_code == column.module_code,
+                LineItemRow.url == gone_url,
+            )
+            .values(url=None, claimed_at=utcnow() - CLAIM_TIMEOUT)
+        )
+    if not getattr(forgotten, "rowcount", 0) and gone_url == endpoint.own_lineitem_url:
+        return None
+    url = ensure_line_item(db, connector, context_pk, endpoint, column)
+    return None if url == gone_url else url
+
+
 def _claim(db: Database, context_pk: int, module_code: str) -> bool:
     """True when this caller may look up / create the column."""
     try:

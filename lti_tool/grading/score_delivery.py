@@ -1,5 +1,6 @@
 """One score POST through AGS and how its answer is read: delivered, refused for good (the
-platform will refuse the same body again) or failed (worth another sync)."""
+platform will refuse the same body again), gone (the column is not there any more: deleted in
+the gradebook) or failed (worth another sync)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ REFUSED_PREFIX = "The gradebook refused this score: "
 def send_score(
     connector: ToolServiceConnector, row: OutboxRow, lineitem_url: str
 ) -> tuple[str, str | None]:
-    """POST one score: ("delivered", None), or ("refused" | "failed", the platform's words)."""
+    """POST one score: ("delivered", None), or ("refused" | "gone" | "failed", the platform's
+    words). "gone": the platform answered 404, so no such column (AGS 2.0 lets a line item be
+    deleted); nothing was recorded, and the score may go to the column found or made again."""
     resend = row.attempts > 0
     try:
         connector.make_service_request(
@@ -32,6 +35,8 @@ def send_score(
     except ServiceCallFailed as exc:
         if resend and already_there(exc):
             return "delivered", None  # the crashed sync had delivered it: same timestamp
+        if exc.http_status == 404:
+            return "gone", REFUSED_PREFIX + (exc.words or "HTTP 404")
         if refused_for_good(exc):
             return "refused", REFUSED_PREFIX + (exc.words or f"HTTP {exc.http_status}")
         return "failed", exc.message

@@ -11,6 +11,9 @@ most the rows the workers held (workers x ``CHUNK``) are posted again.
 A score the platform refuses for what it is (a 4xx other than 401/403, which are about the
 token, and 408/429, which are about timing) becomes "refused" with the platform's words: the
 same body would be refused again, so later syncs leave it until the result changes (a new row).
+A 404 is not about the score but the column: deleted in the gradebook (AGS lets a line item
+go), so it is forgotten, found or made again once (``line_items.replace_gone_column``) and the
+score sent there; only when there is no column to make (the launch's own) is it "refused".
 Any other failure is "failed" and the next sync sends it again.
 
 A database outage mid-sync: each worker keeps the scores it has sent and waits for the
@@ -38,6 +41,7 @@ from lti_tool.grading.line_items import (
     AgsEndpoint,
     Column,
     ensure_line_item,
+    replace_gone_column,
 )
 from lti_tool.grading.score_delivery import send_score
 from lti_tool.grading.sync_records import record_and_claim
@@ -191,15 +195,16 @@ def _deliver(
     catalog: Catalog = services.catalog
     titles = {m.code: m.title for q in catalog.qualifications.values() for m in q.modules}
     urls: dict[str, str] = {}
+    columns: dict[str, Column] = {}
     for module_code in sorted({r.module_code for r in rows}):
-        column = Column(
+        columns[module_code] = Column(
             module_code,
             f"{module_code} {titles.get(module_code, '')}".strip(),
             100.0,
             plan.resource_link_id,
         )
         urls[module_code] = ensure_line_item(
-            services.db, connector, plan.context_pk, plan.endpoint, column
+            services.db, connector, plan.context_pk, plan.endpoint, columns[module_code]
         )
     workers = concurrency or (4 if plan.platform_kind == "canvas" else 8)
     queue = iter(rows)
@@ -209,6 +214,32 @@ def _deliver(
         with lock:
             return list(itertools.islice(queue, CHUNK))
 
+    def send(row: OutboxRow) -> tuple[str, str | None]:
+        """One score; when its column was deleted in the gradebook, once more to the column
+        found or made again (later rows go there directly)."""
+        with lock:
+            url = urls[row.module_code]
+        status, words = send_score(connector, row, url)
+        if status != "gone":
+            return status, words
+        try:
+            replacement = replace_gone_column(
+                services.db,
+                connector,
+                plan.context_pk,
+                plan.endpoint,
+                columns[row.module_code],
+                url,
+            )
+        except ToolError as exc:  # the column could not be made now: the next sync tries again
+            return "failed", exc.message
+        if replacement is None:
+            return "refused", words
+        with lock:
+            urls[row.module_code] = replacement
+        status, words = send_score(connector, row, replacement)
+        return ("refused", words) if status == "gone" else (status, words)
+
     def worker() -> None:
         sent: list[tuple[int, str, str | None]] = []
         while True:
@@ -216,11 +247,7 @@ def _deliver(
             claimed = record_and_claim(services, sent, chunk)
             if not chunk:
                 return
-            sent = [
-                (row.id, *send_score(connector, row, urls[row.module_code]))
-                for row in chunk
-                if row.id in claimed
-            ]
+            sent = [(row.id, *send(row)) for row in chunk if row.id in claimed]
             by_id = {row.id: row for row in chunk}
             for row_id, status, _ in sent:
                 if status != "delivered":

@@ -245,3 +245,60 @@ def test_a_crashed_sync_resumes_and_the_resend_changes_nothing(
     with db.read_only() as session:
         statuses = set(session.scalars(select(OutboxRow.status)))
     assert statuses == {"delivered"}
+
+
+def _more_students(launcher: Launcher, count: int) -> list[str]:
+    """``count`` more students in the platform's roster (read at the next staff launch)."""
+    subs = [f"30{n:02d}" for n in range(count)]
+    launcher.platform.roster = [
+        *launcher.platform.roster,
+        *(
+            {
+                "status": "Active",
+                "user_id": sub,
+                "name": f"Student {sub}",
+                "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+            }
+            for sub in subs
+        ),
+    ]
+    return subs
+
+
+def test_a_column_deleted_in_the_gradebook_is_made_again_once_and_the_scores_go_there(
+    launcher: Launcher, ags: Any
+) -> None:
+    """AGS lets a line item be deleted; its scores then answer 404. The next sync makes the
+    column again, once, however many workers meet the 404 at the same time."""
+    subs = ["1001", "1002", *_more_students(launcher, 10)]
+    client, headers = staff_launch(launcher)
+    _eligible(launcher, *subs)
+    _result(client, headers, "1001", 60)
+    assert _sync(client, headers)["done"] == 1
+    [first] = ags.lineitem_creates
+    ags.store.delete(first.id)  # a tutor deletes the tool's column in the LMS
+    scores = {sub: 50 + n for n, sub in enumerate(subs)}
+    for sub, score in scores.items():
+        _result(client, headers, sub, score)
+    job = _sync(client, headers)
+    assert (job["status"], job["done"], job["failed"]) == ("done", len(subs), 0), job
+    assert len(ags.lineitem_creates) == 2
+    second = ags.lineitem_creates[1]
+    assert second.resource_id == "B832" and second.id != first.id
+    delivered = ags.accepted_scores(lineitem_id=second.id)
+    assert sorted((p.user_id, p.body["scoreGiven"]) for p in delivered) == sorted(scores.items())
+    again = _sync(client, headers)
+    assert again["total"] == 0 and len(ags.lineitem_creates) == 2
+
+
+def test_the_launchs_own_column_gone_is_refused_not_made_again(launcher: Launcher) -> None:
+    """A platform that lets the tool send scores only to the launch's own column: when that
+    column is gone there is nothing the tool may make in its place."""
+    from lti_tool.grading.line_items import AgsEndpoint, Column, replace_gone_column
+    from lti_tool.lti.claims import SCOPE_SCORE
+
+    own = launcher.platform.issuer + "/api/ags/pgcert-cl-2027/lineitems/7/lineitem"
+    endpoint = AgsEndpoint(None, frozenset({SCOPE_SCORE}), own)
+    column = Column("B832", "B832", 100.0, None)
+    db = launcher.app.extensions["lti_tool"].db
+    assert replace_gone_column(db, None, 1, endpoint, column, own) is None  # type: ignore[arg-type]
