@@ -45,6 +45,18 @@ def check_message_claims(body: Mapping[str, Any]) -> None:
         raise LaunchRefused(
             "unknown_message_type", f"The message type {message_type!r} is not supported."
         )
+    if "sub" not in body:
+        # LTI 1.3 Core 5.3.6.1: no sub is an anonymous user's launch, valid as such. This tool
+        # keeps each person's own checklist and results, so it has nothing to show an anonymous
+        # user: it declines in plain words (403: the launch is sound, the tool says no).
+        raise LaunchRefused(
+            "anonymous_launch",
+            "The course opened the pathway tool without saying who you are (an anonymous "
+            "launch). The tool shows each person their own checklist and results, so it opens "
+            "only for a signed-in person whose course shares who they are with the tool. If you "
+            "are signed in, please tell your course team.",
+            status=403,
+        )
     if not isinstance(body.get("sub"), str) or not body["sub"].strip():
         raise LaunchRefused("missing_sub", "The launch does not identify the user (sub).")
     if c.ROLES not in body:
