@@ -32,6 +32,7 @@ from lti_tool.lti.platform_error import platform_refusal
 from lti_tool.lti.sessions import session_cookie_name
 from lti_tool.pathway import service
 from lti_tool.pathway.launch import open_launch
+from lti_tool.privacy.access import for_user_id
 from lti_tool.web import page_binding
 from lti_tool.web.auth import services
 from lti_tool.web.errors import correlation_id
@@ -182,15 +183,21 @@ def render_landing_page(launch: Launch, token: str) -> str:
 
 def landing_url(launch: Launch) -> str | None:
     """The GET page a launch lands on, naming the launch: students their checklist (at the
-    module of a placed assessment link), staff the class overview, or, outside a course,
-    what the launch granted. None for the one-shot flows a POST renders itself (Deep
-    Linking, Data Privacy)."""
+    module of a placed assessment link), staff the class overview (for a submission review,
+    the page of the student it names), or, outside a course, what the launch granted. None
+    for the one-shot flows a POST renders itself (Deep Linking, Data Privacy)."""
     if launch.message_type == c.DEEP_LINKING_REQUEST or (
         launch.message_type in c.DATA_PRIVACY_REQUESTS
     ):
         return None
     if launch.is_staff and launch.context is None:
         return url_for("student.launched_page")
+    if launch.is_staff and launch.message_type == c.SUBMISSION_REVIEW_REQUEST:
+        # AGS submission review: the tutor asked to see one student's work from the
+        # gradebook; ``for_user`` names the student (pylti1p3 has checked it is there).
+        reviewed = for_user_id(launch.for_user)
+        if reviewed is not None:
+            return url_for("staff.student_preview", sub=reviewed)
     focus = focus_module(launch.custom)
     endpoint = "staff.overview" if launch.is_staff else "student.my_checklist_page"
     return url_for(endpoint, module=focus) if focus else url_for(endpoint)

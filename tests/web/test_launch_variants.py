@@ -177,3 +177,31 @@ def test_login_sets_a_state_cookie_that_expires_in_minutes(launcher: Launcher) -
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("lti1p3-state-")
     assert "Max-Age=300" in cookie and "HttpOnly" in cookie
+
+
+def _submission_review(launcher: Launcher, user: str) -> str:
+    """A gradebook's "review this submission" launch by ``user`` about Sam Student (1001)."""
+    ags = {
+        "scope": [c.SCOPE_LINEITEM, c.SCOPE_SCORE],
+        "lineitems": launcher.platform.issuer + "/api/ags/pgcert-cl-2027/lineitems",
+        "lineitem": launcher.platform.issuer + "/api/ags/pgcert-cl-2027/lineitems/1/lineitem",
+    }
+    changes = {
+        c.MESSAGE_TYPE: c.SUBMISSION_REVIEW_REQUEST,
+        c.AGS: ags,
+        c.FOR_USER: {"user_id": "1001"},
+    }
+    response = launcher.launch(launcher.app.test_client(), user, changes=changes)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    return page
+
+
+def test_a_tutors_submission_review_opens_the_students_page(launcher: Launcher) -> None:
+    page = _submission_review(launcher, "teacher1")
+    assert "Read-only preview of <strong>Sam Student</strong>" in page
+
+
+def test_a_students_submission_review_opens_their_own_checklist(launcher: Launcher) -> None:
+    page = _submission_review(launcher, "student1")
+    assert "<h1>My pathway</h1>" in page and "Read-only preview" not in page
