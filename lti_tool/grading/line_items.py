@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.exception import LtiException
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -122,12 +123,13 @@ def replace_gone_column(
     """The column at ``gone_url`` answered 404 (deleted in the gradebook): forget it, then find
     or create the module's column again, once across every sync (the claim in
     ``ensure_line_item``). ``None`` when there is nothing to replace it with: the launch's own
-    column (a platform that lets the tool manage no columns), or the platform listing the gone
-    column still."""
+    column (a platform that lets the tool manage no columns: ``ensure_line_item`` gives that
+    column again), or the platform listing the gone column still (the 404 was about something
+    else)."""
     with db.unit_of_work() as session:
         # Only the URL that is gone: a sync that already replaced it keeps the new one. The
         # claim is left stale so the next ensure_line_item takes it at once.
-        forgotten = session.execute(
+        session.execute(
             update(LineItemRow)
             .where(
                 LineItemRow.context_pk == context_pk,
@@ -136,8 +138,6 @@ def replace_gone_column(
             )
             .values(url=None, claimed_at=utcnow() - CLAIM_TIMEOUT)
         )
-    if not getattr(forgotten, "rowcount", 0) and gone_url == endpoint.own_lineitem_url:
-        return None
     url = ensure_line_item(db, connector, context_pk, endpoint, column)
     return None if url == gone_url else url
 
@@ -187,7 +187,15 @@ def _find_or_create(connector: ToolServiceConnector, endpoint: AgsEndpoint, colu
     assert endpoint.lineitems_url is not None
     service_data: Any = {"lineitems": endpoint.lineitems_url, "scope": sorted(endpoint.scopes)}
     ags = AssignmentsGradesService(connector, service_data)
-    for item in ags.get_lineitems():
+    try:
+        items = ags.get_lineitems()
+    except LtiException as exc:  # pylti1p3: a listing that is not a list of line items
+        raise GradeSyncConfigError(
+            "lineitems_unreadable",
+            "The platform's list of gradebook columns could not be read; try again later.",
+            status=502,
+        ) from exc
+    for item in items:
         if (
             isinstance(item, dict)
             and item.get("resourceId") == column.module_code

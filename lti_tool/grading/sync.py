@@ -210,6 +210,10 @@ def _deliver(
     queue = iter(rows)
     lock = threading.Lock()
 
+    # Columns that answered a score 404 and were found still listed: later 404s there are
+    # about the score (refused at once), not the column (not listed again per row).
+    still_there: set[str] = set()
+
     def next_chunk() -> list[OutboxRow]:
         with lock:
             return list(itertools.islice(queue, CHUNK))
@@ -222,6 +226,9 @@ def _deliver(
         status, words = send_score(connector, row, url)
         if status != "gone":
             return status, words
+        with lock:
+            if url in still_there:
+                return "refused", words
         try:
             replacement = replace_gone_column(
                 services.db,
@@ -231,9 +238,20 @@ def _deliver(
                 columns[row.module_code],
                 url,
             )
-        except ToolError as exc:  # the column could not be made now: the next sync tries again
-            return "failed", exc.message
+        except Exception as exc:  # whatever failed, the row must still be recorded
+            # Not made now (the platform, its answer or the database): the row is recorded
+            # "failed" with the others of its chunk, and the next sync tries again.
+            log.warning(
+                "gradebook column not made again",
+                exc_info=not isinstance(exc, ToolError),
+                extra={"fields": {"job": job_id, "module": row.module_code}},
+            )
+            if isinstance(exc, ToolError):
+                return "failed", exc.message
+            return "failed", "The gradebook column could not be made again; try again later."
         if replacement is None:
+            with lock:
+                still_there.add(url)
             return "refused", words
         with lock:
             urls[row.module_code] = replacement

@@ -20,6 +20,8 @@ import time
 from typing import Any
 
 import requests
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
@@ -33,6 +35,8 @@ _RSA_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512
 # An EC key verifies the one algorithm of its curve (RFC 7518 section 3.4).
 _EC_ALGORITHM_BY_CURVE = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 ASYMMETRIC_ALGORITHMS = _RSA_ALGORITHMS | frozenset(_EC_ALGORITHM_BY_CURVE.values())
+# RFC 7518 section 3.3: "A key of size 2048 bits or larger MUST be used" with RS/PS algorithms.
+MIN_RSA_BITS = 2048
 _LOCAL_SECONDS = 60.0
 log = logging.getLogger("lti_tool.platform_keys")
 
@@ -88,7 +92,7 @@ class PlatformKeys:
                 f"{kid!r} is for {', '.join(sorted(allowed)) or 'an unknown algorithm'}.",
             )
         try:
-            return PyJWK(jwk, algorithm=alg)
+            key = PyJWK(jwk, algorithm=alg)
         except (PyJWTError, ValueError, TypeError, AttributeError) as exc:
             # pyjwt raises InvalidKeyError (not a PyJWKError) for a key whose parts do not
             # make a key of its type; cryptography raises ValueError or TypeError.
@@ -96,6 +100,21 @@ class PlatformKeys:
                 "bad_platform_key",
                 f"The platform's key {kid!r} could not be read: its key set is malformed.",
             ) from exc
+        if not isinstance(key.key, RSAPublicKey | EllipticCurvePublicKey):
+            # A JWK with private parts (d, p, q...) builds a private key, which verifies
+            # nothing; the platform has published its secret and should replace the key.
+            raise LaunchRefused(
+                "bad_platform_key",
+                f"The platform's key set holds the private half of its key {kid!r}; it must "
+                "publish public keys only (and should replace this one).",
+            )
+        if isinstance(key.key, RSAPublicKey) and key.key.key_size < MIN_RSA_BITS:
+            raise LaunchRefused(
+                "bad_platform_key",
+                f"The platform's key {kid!r} is an RSA key of {key.key.key_size} bits; "
+                f"at least {MIN_RSA_BITS} are required.",
+            )
+        return key
 
     def _cached(self, url: str) -> dict[str, Any] | None:
         with self._lock:

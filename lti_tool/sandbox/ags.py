@@ -62,6 +62,10 @@ class AgsFake:
         self.lineitem_creates: list[LineItem] = []
         self.max_in_flight = 0
         self._faults: deque[tuple[int, float | None]] = deque()
+        # Users whose scores this platform answers 404 (some platforms do for a user they
+        # cannot grade), and a listing of line items that is not a list (a faulty platform).
+        self.not_found_users: set[str] = set()
+        self.broken_listing = False
         self._in_flight = 0
         self._lock = threading.Lock()
         self.reset(latency)
@@ -74,6 +78,8 @@ class AgsFake:
             self.score_posts.clear()
             self.lineitem_creates.clear()
             self.max_in_flight = 0
+            self.not_found_users = set()
+            self.broken_listing = False
         self.latency = latency
         self.store.clear()
         if self.seed:
@@ -174,6 +180,8 @@ class AgsFake:
             with self._lock:
                 self.lineitem_creates.append(item)
             return php_json(item.to_json(self.lineitem_url(item.id)), LINEITEM, 201, escape=False)
+        if self.broken_listing:
+            return php_json({"error": "Internal problem"}, CONTAINER)
         args = request.args
         link_id = args.get("resource_link_id", args.get("lti_link_id"))
         filters = {"resource_id": args.get("resource_id"), "resource_link_id": link_id}
@@ -225,6 +233,8 @@ class AgsFake:
             if ctype == SCORE_CONTAINER:
                 raise AgsRefused(400, "Bad Request")
             item = self._item(context, item_id, ".")
+            if isinstance(body, dict) and str(body.get("userId")) in self.not_found_users:
+                raise AgsRefused(404, "Not Found: user")
             self.store.record(item.id, parse_score(body, self.platform.roster))
             status = 200
             return Response(b"", 200, content_type=f"{SCORE}; charset=utf-8")

@@ -291,6 +291,75 @@ def test_a_column_deleted_in_the_gradebook_is_made_again_once_and_the_scores_go_
     assert again["total"] == 0 and len(ags.lineitem_creates) == 2
 
 
+def test_a_404_about_the_student_not_the_column_lists_the_gradebook_once_per_sync(
+    launcher: Launcher, ags: Any
+) -> None:
+    """Some platforms answer 404 for a user they cannot grade: the column is still listed,
+    so the scores are refused, the column is kept, and the gradebook is listed once, not
+    once a row."""
+    subs = _more_students(launcher, 8)
+    client, headers = staff_launch(launcher)
+    _eligible(launcher, "1001", *subs)
+    _result(client, headers, "1001", 60)
+    assert _sync(client, headers)["done"] == 1
+    ags.not_found_users = set(subs)
+    for n, sub in enumerate(subs):
+        _result(client, headers, sub, 50 + n)
+    ags.calls.clear()
+    job = _sync(client, headers)
+    assert (job["status"], job["done"], job["failed"]) == ("done", 0, len(subs)), job
+    assert {i["status"] for i in job["items"]} == {"refused"}
+    listings = [call for call in ags.calls if call.split("?")[0].endswith("/lineitems")]
+    assert len(listings) <= 2, listings  # at most once per worker that met a 404 at once
+    assert len(ags.lineitem_creates) == 1
+
+
+def test_a_column_that_cannot_be_made_again_leaves_its_scores_failed_not_stuck(
+    launcher: Launcher, ags: Any
+) -> None:
+    """The column is gone and the platform's list of columns is unreadable: every row is
+    recorded "failed" (the next sync tries again) and the job ends."""
+    subs = _more_students(launcher, 3)
+    client, headers = staff_launch(launcher)
+    _eligible(launcher, "1001", *subs)
+    _result(client, headers, "1001", 60)
+    assert _sync(client, headers)["done"] == 1
+    ags.store.delete(ags.lineitem_creates[0].id)
+    ags.broken_listing = True
+    for n, sub in enumerate(subs):
+        _result(client, headers, sub, 50 + n)
+    job = _sync(client, headers)
+    assert (job["status"], job["done"], job["failed"]) == ("done", 0, len(subs)), job
+    assert {i["status"] for i in job["items"]} == {"failed"}
+    ags.broken_listing = False
+    again = _sync(client, headers)
+    assert (again["done"], again["failed"]) == (len(subs), 0), again
+    assert len(ags.lineitem_creates) == 2
+
+
+def test_a_gone_column_already_replaced_by_another_sync_gives_the_new_one(
+    launcher: Launcher,
+) -> None:
+    """Another sync made the column again while this one met the 404: even when the gone
+    column was the launch's own, the score goes to the new column, not refused."""
+    from lti_tool.grading.line_items import AgsEndpoint, Column, replace_gone_column
+    from lti_tool.lti.claims import SCOPE_LINEITEM, SCOPE_SCORE
+    from lti_tool.persistence.models import Context, LineItemRow
+
+    staff_launch(launcher)
+    db = launcher.app.extensions["lti_tool"].db
+    items = launcher.platform.issuer + "/api/ags/pgcert-cl-2027/lineitems"
+    own, new = items + "/7/lineitem", items + "/9/lineitem"
+    with db.unit_of_work() as session:
+        context_pk = session.scalar(select(Context.id))
+        assert context_pk is not None
+        session.add(LineItemRow(context_pk=context_pk, module_code="B832", url=new))
+    endpoint = AgsEndpoint(items, frozenset({SCOPE_SCORE, SCOPE_LINEITEM}), own)
+    column = Column("B832", "B832", 100.0, None)
+    connector: Any = None  # the stored column answers: the platform is not asked
+    assert replace_gone_column(db, connector, context_pk, endpoint, column, own) == new
+
+
 def test_the_launchs_own_column_gone_is_refused_not_made_again(launcher: Launcher) -> None:
     """A platform that lets the tool send scores only to the launch's own column: when that
     column is gone there is nothing the tool may make in its place."""
