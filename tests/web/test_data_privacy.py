@@ -203,10 +203,10 @@ def test_the_sandbox_sends_a_privacy_launch_for_another_person(launcher: Launche
 
 
 def test_held_results_stay_held_in_the_persons_own_view(launcher: Launcher) -> None:
-    from tests.support.lti import launch_token
-    from tests.web.test_results import _complete_b832, _staff
+    from tests.support.lti import launch_token, staff_launch
+    from tests.web.test_results import _complete_b832
 
-    staff, headers = _staff(launcher)
+    staff, headers = staff_launch(launcher)
     _complete_b832(launcher, "1001")
     held = {"score": 38, "outcome": "fail", "released": False, "comment": "moderation pending"}
     assert (
