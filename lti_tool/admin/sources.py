@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from lti_tool.admin.audit_log import record_admin_change
 from lti_tool.admin.identity import AdminIdentity
@@ -23,6 +22,7 @@ from lti_tool.errors import NotFound
 from lti_tool.lms.moodle.client import MoodleWsClient
 from lti_tool.lms.moodle.parsing import SiteInfo
 from lti_tool.persistence.models import CompletionSourceConfig
+from lti_tool.urls import web_origin
 
 CHANGE_KIND = "admin_change"
 CHANGE_TTL_SECONDS = 900
@@ -102,8 +102,7 @@ def _threshold(text: str) -> float | None:
 
 
 def _origin(url: str) -> str:
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    return web_origin(url) or ""  # no origin: the stored token goes nowhere new
 
 
 def stage_source_change(

@@ -101,9 +101,9 @@ def _cause(
     if source is not None and source.kind == "moodle" and mapping is not None:
         course_id = mapping.course_id.strip()
         activity_id = (mapping.activity_id or "").strip()
-        if source.mode == "activity" and course_id.isdigit() and activity_id.isdigit():
+        if source.mode == "activity" and _id(course_id) and _id(activity_id):
             return tracking_off(code, int(course_id), int(activity_id)).message
-        if source.mode != "activity" and course_id.isdigit():
+        if source.mode != "activity" and _id(course_id):
             return no_criteria(code, int(course_id)).message
     if source is not None and source.kind == "canvas" and mapping is not None:
         course_id = mapping.course_id.strip()
@@ -115,3 +115,8 @@ def _cause(
         f"{code}'s course in the LMS cannot report completion: a teacher must turn on "
         "completion tracking for it there."
     )
+
+
+def _id(text: str) -> bool:
+    """A Moodle id: ASCII digits only (``"²".isdigit()`` is true, but no id)."""
+    return text.isascii() and text.isdigit()

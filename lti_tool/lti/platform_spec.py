@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from lti_tool.errors import ToolError
 from lti_tool.lti.deployment_policy import HOLD
+from lti_tool.urls import split_web_url
 
 PLATFORM_KINDS = ("moodle", "canvas", "generic")
 
@@ -45,11 +46,14 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 def check_platform_url(url: str, *, development: bool, field: str) -> str:
-    """https everywhere; plain http only for loopback hosts in development."""
-    parts = urlsplit(url.strip())
-    if parts.scheme == "https" and parts.netloc:
+    """https everywhere; plain http only for loopback hosts in development. The host must be
+    a host and the port a port (``urls.split_web_url``)."""
+    parts = split_web_url(url)
+    if parts is None:
+        raise RegistryError("bad_url", f"{field}: {url!r} is not an absolute http(s) URL")
+    if parts.scheme == "https":
         return url.strip()
-    if parts.scheme == "http" and parts.netloc:
+    if parts.scheme == "http":
         if development and is_loopback_host(parts.hostname):
             return url.strip()
         reason = (

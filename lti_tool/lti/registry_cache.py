@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
 from lti_tool.lti import registry
 from lti_tool.persistence.db import Database
+from lti_tool.urls import web_origin
 
 T = TypeVar("T")
 
@@ -43,9 +43,9 @@ def platform_origins(kind: str, issuer: str, auth_login_url: str) -> tuple[str, 
     institution domains."""
     origins: list[str] = []
     for url in (issuer, auth_login_url):
-        parts = urlsplit(url or "")
-        if parts.scheme in {"http", "https"} and parts.netloc:
-            origins.append(f"{parts.scheme}://{parts.netloc}")
+        origin = web_origin(url or "")
+        if origin is not None:
+            origins.append(origin)
     if kind == "canvas":
         origins += ["https://*.instructure.com", "https://*.canvaslms.com"]
     return tuple(dict.fromkeys(origins))

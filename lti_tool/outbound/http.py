@@ -215,7 +215,7 @@ class OutboundSession(requests.Session):
 
 def _read_body(response: requests.Response, call: DeadlineCall, cap: int) -> bytes:
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > cap:
+    if declared.isascii() and declared.isdigit() and int(declared) > cap:
         raise OutboundTooLarge(f"the answer is larger than {cap} bytes")
     chunks: list[bytes] = []
     size = 0

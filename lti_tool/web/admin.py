@@ -40,6 +40,7 @@ from lti_tool.web.admin_auth import (
 from lti_tool.web.admin_completion import add_completion_routes
 from lti_tool.web.admin_register import add_register_routes
 from lti_tool.web.auth import services
+from lti_tool.web.request_input import query_number
 
 bp = Blueprint("admin", __name__)
 add_login_routes(bp)
@@ -53,8 +54,7 @@ def _identity() -> dict[str, Any]:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return request.args.get(name, type=query_number)
 
 
 @bp.get("/")

@@ -18,6 +18,7 @@ from lti_tool.lti.launch_context import Launch
 from lti_tool.web.auth import requires_launch, services
 from lti_tool.web.class_refresh_view import refresh_view
 from lti_tool.web.formatting import plural
+from lti_tool.web.request_input import query_number
 from lti_tool.web.staff import _apply, render_preview, uploaded_text
 
 bp = Blueprint("class_view", __name__)
@@ -32,7 +33,7 @@ def overview(launch: Launch) -> str:
     # rows read before it wrote them (it writes the rows, then says it is done).
     refresh = refresh_view(services(), launch)
     groups = grading.class_groups(services(), launch)
-    group = request.args.get("group", type=int)
+    group = request.args.get("group", type=query_number)
     group = group if any(g.pk == group for g in groups) else None
     layout = grading.class_layout(services(), launch)
     chosen = layout.filter_name(request.args.get("filter"))
@@ -42,7 +43,7 @@ def overview(launch: Launch) -> str:
         launch,
         filter_name=chosen,
         sort_name=sort,
-        page=max(1, request.args.get("page", default=1, type=int) or 1),
+        page=max(1, request.args.get("page", default=1, type=query_number) or 1),
         size=PAGE_SIZE,
         group_pk=group,
     )
@@ -88,7 +89,7 @@ def _inert(cell: Any) -> Any:
 @requires_launch(staff=True)
 def export(launch: Launch) -> Response:
     groups = grading.class_groups(services(), launch)
-    group = request.args.get("group", type=int)
+    group = request.args.get("group", type=query_number)
     group = group if any(g.pk == group for g in groups) else None
     layout = grading.class_layout(services(), launch)
     rows = grading.class_overview(services(), launch, group_pk=group)

@@ -21,13 +21,14 @@ from lti_tool.grading.completion_grid_page import (
 from lti_tool.lti.launch_context import Launch
 from lti_tool.web.auth import requires_launch, services
 from lti_tool.web.class_view import SpreadsheetSafeWriter
+from lti_tool.web.request_input import query_number
 
 bp = Blueprint("completion_grid", __name__)
 
 
 def _chosen_group(launch: Launch) -> tuple[list[Any], int | None]:
     groups = grading.class_groups(services(), launch)
-    group = request.args.get("group", type=int)
+    group = request.args.get("group", type=query_number)
     return groups, group if any(g.pk == group for g in groups) else None
 
 
@@ -45,7 +46,7 @@ def grid(launch: Launch) -> str:
     )
     asked_size = args.get("size", "")
     size_name = asked_size if asked_size in PAGE_SIZES else DEFAULT_PAGE_SIZE
-    asked_page = args.get("page", default=1, type=int) or 1
+    asked_page = args.get("page", default=1, type=query_number) or 1
     columns, found, groups_of = grading.completion_grid_page(
         services(), launch, query, asked_page, PAGE_SIZES[size_name], group
     )

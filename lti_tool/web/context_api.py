@@ -11,7 +11,7 @@ from lti_tool.errors import ToolError
 from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway import service
 from lti_tool.web.auth import requires_launch, services
-from lti_tool.web.request_input import UnreadableInput, json_object
+from lti_tool.web.request_input import UnreadableInput, json_object, query_number
 
 bp = Blueprint("context_api", __name__)
 
@@ -75,9 +75,9 @@ def students(launch: Launch) -> Response:
     """The whole class; ``?offset=&limit=`` page it."""
     from lti_tool.grading.service import class_overview
 
-    offset = max(0, request.args.get("offset", default=0, type=int) or 0)
-    limit = request.args.get("limit", default=None, type=int)
-    group = request.args.get("group", type=int)
+    offset = max(0, request.args.get("offset", default=0, type=query_number) or 0)
+    limit = request.args.get("limit", default=None, type=query_number)
+    group = request.args.get("group", type=query_number)
     return jsonify(class_overview(services(), launch, offset, limit, group_pk=group))
 
 

@@ -18,7 +18,6 @@ site must not put a browser into a session it did not launch.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, current_app, g
 from markupsafe import Markup, escape
@@ -32,6 +31,7 @@ from lti_tool.lti.sessions import (
     session_cookie_name,
     valid_binding_id,
 )
+from lti_tool.urls import web_origin
 
 PARAM = "lti_binding"
 HEADER = "X-LTI-Binding"
@@ -170,17 +170,13 @@ def from_tool_pages(request: Request) -> bool:
     source = request.headers.get("Origin") or request.headers.get("Referer")
     if not source or source == "null":
         return False
-    return _origin(source) in _tool_origins(request)
+    origin = web_origin(source)  # None for a header that is no URL (an unclosed bracket)
+    return origin is not None and origin in _tool_origins(request)
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def _tool_origins(request: Request) -> set[str]:
+def _tool_origins(request: Request) -> set[str | None]:
     settings = current_app.extensions["lti_tool"].settings
-    return {_origin(request.host_url), _origin(settings.base_url)}
+    return {web_origin(request.host_url), web_origin(settings.base_url)} - {None}
 
 
 def drop_stale_launch_cookies(response: Response, request: Request, *, keep: str) -> None:

@@ -140,6 +140,16 @@ def _view_body_limit(req: Request) -> int | None:
     return int(limit) if limit is not None else None
 
 
+def query_number(value: str) -> int:
+    """``type=`` for a number in the query string (an id, a page, an offset): a whole number
+    from 0 to ``MAX_PATH_ID``, in ASCII digits. Anything else raises ValueError, which
+    werkzeug's ``args.get(..., type=query_number)`` turns into the default: a page number
+    past any page, or ``²``, reads as if it were not there instead of reaching the database."""
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_PATH_ID:
+        raise ValueError(value)
+    return int(value)
+
+
 class PathIdConverter(IntegerConverter):
     """``<int:…>`` path parts: an id past ``MAX_PATH_ID`` matches no page (404)."""
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import secrets
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, g
 from flask_wtf.csrf import CSRFProtect
@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lti_tool.logs import log_event
+from lti_tool.urls import web_origin
 
 csrf = CSRFProtect()
 
@@ -86,13 +87,6 @@ def csrf_unless_bearer() -> None:
     csrf.protect()
 
 
-def _origin(url: str) -> str | None:
-    parts = urlsplit(url or "")
-    if parts.scheme in {"http", "https"} and parts.netloc:
-        return f"{parts.scheme}://{parts.netloc}"
-    return None
-
-
 def allow_framing_by(origins: Iterable[str]) -> None:
     """Let this response be framed by ``origins`` as well (the platform asking to register is
     not registered yet)."""
@@ -102,7 +96,7 @@ def allow_framing_by(origins: Iterable[str]) -> None:
 def allow_form_to(url: str) -> None:
     """Let this response's form post to ``url``'s origin as well: the deep-linking return
     URL, which the platform's signed request named."""
-    origin = _origin(url)
+    origin = web_origin(url)
     if origin:
         g.extra_form_actions = [*g.get("extra_form_actions", ()), origin]
 
@@ -128,6 +122,20 @@ def _platform_origins() -> list[str]:
         return list(cache.last_frame_origins())
 
 
+# A source the policy may name for a platform: a scheme, a host (``*.`` for a domain's sites)
+# and a port; nothing that could end the directive or add another (``;``, spaces, quotes).
+_SOURCE = re.compile(
+    r"https?://((\*\.)?([a-z0-9_-]+\.)*[a-z0-9_-]+\.?|\[[0-9a-f:.]+\])(:[0-9]{1,5})?",
+    re.IGNORECASE,
+)
+
+
+def _sources(values: Iterable[str]) -> list[str]:
+    """The values that are sources as ``_SOURCE`` reads them; others are left out (they came
+    from a platform's word: ``urls.web_origin`` builds origins that pass)."""
+    return [value for value in values if _SOURCE.fullmatch(value)]
+
+
 def content_security_policy() -> str:
     """The one policy of every answer. ``frame-ancestors``: the tool, the origins of ACTIVE
     registrations (an unapproved or deactivated one may not frame the tool), the operator's
@@ -137,14 +145,14 @@ def content_security_policy() -> str:
     from flask import current_app
 
     settings = current_app.extensions["lti_tool"].settings
-    platforms = _platform_origins()
+    platforms = _sources(_platform_origins())
     ancestors = [
         "'self'",
         *platforms,
         *settings.frame_ancestors.split(),
-        *g.get("extra_frame_ancestors", ()),
+        *_sources(g.get("extra_frame_ancestors", ())),
     ]
-    forms = ["'self'", *platforms, *g.get("extra_form_actions", ())]
+    forms = ["'self'", *platforms, *_sources(g.get("extra_form_actions", ()))]
     return (
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{csp_nonce()}'; "

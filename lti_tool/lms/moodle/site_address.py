@@ -6,7 +6,9 @@ what to give instead."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlunsplit
+
+from lti_tool.urls import split_web_url
 
 REST_PATH = "/webservice/rest/server.php"
 # Moodle's own top-level folders: a path through one of them is a page, not the site root.
@@ -41,7 +43,12 @@ def moodle_site_root(url: str) -> str:
     address or its REST endpoint; ``NotAMoodleAddress`` for another page of the site. The
     site address is also the site's LTI issuer."""
     text = url.strip()
-    parts = urlsplit(text)
+    parts = split_web_url(text)
+    if parts is None:
+        raise NotAMoodleAddress(
+            f"{text} is not a web address: give the Moodle site's address (for example "
+            "https://moodle.example.ac.uk)"
+        )
     if parts.query or parts.fragment:
         raise NotAMoodleAddress(
             "give the Moodle site's address without anything after '?' or '#' "

@@ -178,7 +178,7 @@ class MoodleCompletionSource:
 
 
 def _number(value: str) -> int | None:
-    return int(value) if value.isdigit() and int(value) > 0 else None
+    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
 
 
 def _bad_course_id(item: CourseMapping) -> SourceError:

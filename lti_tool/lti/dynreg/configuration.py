@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from lti_tool.errors import ToolError, UpstreamError
 from lti_tool.lti import claims as c
 from lti_tool.lti.registry import RegistryError, check_platform_url
+from lti_tool.urls import split_web_url, web_host, web_origin
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 # Anyone can make the tool fetch and keep a configuration: bounds on what it may list.
@@ -106,10 +107,12 @@ class PlatformConfiguration:
         return cls(**values)
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    parts = split_web_url(url)
+    if parts is None:
+        return None
     default = {"http": 80, "https": 443}.get(parts.scheme.lower())
-    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or default
+    return parts.scheme.lower(), web_host(parts) or "", parts.port or default
 
 
 def display_url(url: str) -> str:
@@ -216,7 +219,8 @@ def parse_platform_configuration(
         development=development,
         field="registration_endpoint",
     )
-    if _origin(registration_endpoint) != _origin(configuration_url):
+    site = _origin(configuration_url)
+    if site is None or _origin(registration_endpoint) != site:
         raise RegistrationRefused(
             "foreign_registration_endpoint",
             f"The registration endpoint {display_url(registration_endpoint)!r} is not on the "
@@ -266,16 +270,6 @@ def parse_platform_configuration(
 CANVAS_FRAME_ORIGINS = ("https://*.instructure.com", "https://*.canvaslms.com")
 
 
-def _url_origin(url: str) -> str | None:
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. an unclosed IPv6 bracket: no origin to allow
-        return None
-    if parts.scheme in ("http", "https") and parts.netloc:
-        return f"{parts.scheme}://{parts.netloc.lower()}"
-    return None
-
-
 def frame_origins(configuration_url: str, config: PlatformConfiguration | None = None) -> list[str]:
     """Origins that may frame the registration pages: the LMS opens them in an iframe before
     it is registered. The configuration's site, the issuer's and the auth endpoint's; for
@@ -284,8 +278,8 @@ def frame_origins(configuration_url: str, config: PlatformConfiguration | None =
     urls = [configuration_url]
     if config is not None:
         urls += [config.issuer, config.authorization_endpoint]
-    origins = [o for o in map(_url_origin, urls) if o]
-    own = _url_origin(configuration_url)
+    origins = [o for o in map(web_origin, urls) if o]
+    own = web_origin(configuration_url)
     host = (urlsplit(own).hostname or "").lower() if own else ""
     canvas_host = host.endswith((".instructure.com", ".canvaslms.com"))
     if (config is not None and config.kind == "canvas") or canvas_host:

@@ -1,0 +1,154 @@
+"""Addresses and numbers from someone else's word: an unclosed IPv6 bracket, a port past
+65535, ``;`` in a host, a number in superscript or past any id. Each gets a plain refusal or
+is read as absent, never a 500, and nothing of it reaches a header (attacks found by an
+outside review)."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from sqlalchemy import select
+
+from lti_tool.persistence.models import Registration
+from tests.support.dynreg import Lms
+from tests.support.lti import Launcher, staff_launch
+from tests.support.pathway_web import csrf_token
+from tests.web.test_admin_access import sandbox_pk, tool_admin
+from tests.web.test_admin_add_platform import NEW, inputs
+
+UNREADABLE = ["https://[::1", "https://lms.example:99999/", "https://[::1]:0x/"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("issuer", "https://[::1"),
+        ("authorization_endpoint", "https://[::1"),
+        ("jwks_uri", "https://[::1"),
+        ("registration_endpoint", "https://[::1"),
+        ("registration_endpoint", "http://127.0.0.1:99999/mod/lti/openid-registration.php"),
+    ],
+)
+def test_a_configuration_with_an_unreadable_address_is_refused_in_words(
+    launcher: Launcher, lms: Lms, field: str, value: str
+) -> None:
+    """Anyone can start a registration with a configuration served from their own host."""
+    lms.moodle.overrides[field] = value
+    response = launcher.app.test_client().get(lms.moodle_start())
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400, page
+    assert "bad_configuration" in page or "foreign_registration_endpoint" in page
+
+
+def test_the_configuration_address_adds_nothing_to_the_security_policy(
+    launcher: Launcher,
+) -> None:
+    url = (
+        "https://lms.example; script-src-elem * 'unsafe-inline'; report-uri "
+        "https://evil.example/r/.well-known/openid-configuration"
+    )
+    response = launcher.app.test_client().get(
+        "/lti/register", query_string={"openid_configuration": url}
+    )
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src-elem" not in policy and "report-uri" not in policy
+    assert "evil.example" not in policy and "'unsafe-inline';" not in policy.split("style-src")[0]
+    assert response.status_code < 500
+
+
+@pytest.mark.parametrize("url", UNREADABLE)
+def test_the_completion_source_form_refuses_an_unreadable_address(
+    launcher: Launcher, url: str
+) -> None:
+    client = tool_admin(launcher.app)
+    pk = sandbox_pk(launcher.app)
+    for kind in ("moodle", "canvas"):
+        page = client.get(f"/admin/registrations/{pk}/source").get_data(as_text=True)
+        form = {"csrf_token": csrf_token(page), "kind": kind, "endpoint_url": url, "token": "t"}
+        response = client.post(f"/admin/registrations/{pk}/source", data=form)
+        assert response.status_code in {200, 400, 409, 422}, (kind, response.status_code)
+
+
+@pytest.mark.parametrize("url", UNREADABLE)
+def test_adding_a_platform_refuses_an_unreadable_address(launcher: Launcher, url: str) -> None:
+    client = tool_admin(launcher.app)
+    asked = client.get(NEW, query_string={"step": "details", "kind": "moodle", "site_address": url})
+    assert asked.status_code < 500
+    page = client.get(NEW, query_string={"step": "details", "kind": "other"}).get_data(as_text=True)
+    good = {
+        **inputs(page),
+        "name": "p",
+        "issuer": "https://p.example",
+        "client_id": "c",
+        "auth_login_url": "https://p.example/a",
+        "auth_token_url": "https://p.example/t",
+        "key_set_url": "https://p.example/k",
+        "kind": "other",
+    }
+    for field in ("issuer", "auth_login_url", "auth_token_url", "key_set_url"):
+        response = client.post(NEW, data={**good, field: url})
+        assert response.status_code == 422, (field, response.status_code)
+        assert "Give a full web address" in html.unescape(response.get_data(as_text=True))
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        assert session.scalar(select(Registration.id).where(Registration.name == "p")) is None
+
+
+@pytest.mark.parametrize("url", UNREADABLE)
+def test_changing_a_platforms_endpoints_refuses_an_unreadable_address(
+    launcher: Launcher, url: str
+) -> None:
+    client = tool_admin(launcher.app)
+    pk = sandbox_pk(launcher.app)
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        before = session.scalar(select(Registration.key_set_url).where(Registration.id == pk))
+    for step in ({}, {"step": "apply"}):
+        page = client.get(f"/admin/registrations/{pk}/endpoints").get_data(as_text=True)
+        form = {"csrf_token": csrf_token(page), "key_set_url": url, **step}
+        response = client.post(f"/admin/registrations/{pk}/endpoints", data=form)
+        assert response.status_code < 500
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        after = session.scalar(select(Registration.key_set_url).where(Registration.id == pk))
+    assert after == before
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=%C2%B2",
+        "page=99999999999999999999999",
+        "course=99999999999999999999999",
+        "course=%C2%B2",
+    ],
+)
+def test_the_audit_log_reads_an_unusable_number_as_absent(launcher: Launcher, query: str) -> None:
+    response = tool_admin(launcher.app).get("/admin/audit?" + query)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/context/students?group=99999999999999999999999",
+        "/api/context/students?offset=99999999999999999999999",
+        "/api/context/students?limit=%C2%B2",
+        "/staff/class/?group=99999999999999999999999",
+        "/staff/class/?page=99999999999999999999999",
+        "/staff/class/completion/?page=99999999999999999999999",
+        "/staff/class/export.csv?group=99999999999999999999999",
+    ],
+)
+def test_the_class_pages_read_an_unusable_number_as_absent(launcher: Launcher, path: str) -> None:
+    client, headers = staff_launch(launcher)
+    assert client.get(path, headers=headers).status_code == 200
+
+
+def test_a_referer_that_is_no_address_opens_no_page_session(launcher: Launcher) -> None:
+    """Without Fetch Metadata the page token's origin is read from Referer: an unreadable one
+    is simply not the tool's."""
+    _, headers = staff_launch(launcher)
+    token = headers["Authorization"].removeprefix("Bearer ")
+    response = launcher.app.test_client().get(
+        "/staff/", query_string={"launch_token": token}, headers={"Referer": "http://[::1/x"}
+    )
+    assert response.status_code < 500
