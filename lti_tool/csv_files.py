@@ -23,6 +23,26 @@ class CsvRejected(ToolError):
         self.errors = errors
 
 
+# A cell starting with one of these would be a formula in a spreadsheet (``=HYPERLINK(…)``).
+_FORMULA_STARTS = frozenset({"=", "+", "-", "@", "\t", "\r"})
+
+
+def spreadsheet_safe(cell: T) -> T | str:
+    """A text cell that cannot start a formula: ``'`` before it, as a spreadsheet writes
+    text that looks like one (the ``'`` is not shown there)."""
+    if isinstance(cell, str) and cell[:1] in _FORMULA_STARTS:
+        return "'" + cell
+    return cell
+
+
+def from_spreadsheet_safe(value: str) -> str:
+    """The cell as it was before ``spreadsheet_safe``: an export imports back unchanged (a
+    comment "- needs structure" stays that, not "'- needs structure")."""
+    if value[:1] == "'" and value[1:2] in _FORMULA_STARTS:
+        return value[1:]
+    return value
+
+
 NOT_UTF8 = (
     "The file is not saved as UTF-8, so names with accents or symbols would be garbled. In "
     'Excel choose File, Save As, "CSV UTF-8 (Comma delimited)"; in Numbers or '
@@ -118,7 +138,7 @@ def _check_rows(
         if number > MAX_ROWS + 1:
             errors.append(f"More than {MAX_ROWS} rows; split the file.")
             break
-        values = {k: (v or "").strip() for k, v in raw.items() if k}
+        values = {k: from_spreadsheet_safe((v or "").strip()) for k, v in raw.items() if k}
         if not any(values.values()):
             continue
         try:

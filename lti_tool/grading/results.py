@@ -121,6 +121,26 @@ def save_result(
             "you opened it, so your change was not saved. Reload to see the current result, "
             "then make your change again.",
         )
+    values = (
+        data.score,
+        data.max_score,
+        data.outcome.value,
+        data.comment,
+        data.released,
+        data.override_reason,
+    )
+    if not created and values == (
+        result.score,
+        result.max_score,
+        result.outcome,
+        result.comment,
+        result.released,
+        result.override_reason,
+    ):
+        # The same result again (a class export imported back, a form saved twice): nothing
+        # to audit, and nothing new for the gradebook (sending it again would be a second
+        # post of a score it has).
+        return result
     old = None if created else _snapshot(result)
     result.score, result.max_score = data.score, data.max_score
     result.outcome, result.comment = data.outcome.value, data.comment

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from lti_tool.csv_files import spreadsheet_safe
 from lti_tool.errors import ToolError, field_label
 from lti_tool.grading import marking
 from lti_tool.grading import service as grading
@@ -76,13 +77,7 @@ class SpreadsheetSafeWriter:
         self._writer = csv.writer(out)
 
     def writerow(self, row: list[Any]) -> None:
-        self._writer.writerow([_inert(cell) for cell in row])
-
-
-def _inert(cell: Any) -> Any:
-    if isinstance(cell, str) and cell[:1] in {"=", "+", "-", "@", "\t", "\r"}:
-        return "'" + cell
-    return cell
+        self._writer.writerow([spreadsheet_safe(cell) for cell in row])
 
 
 @bp.get("/export.csv")

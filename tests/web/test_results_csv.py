@@ -7,9 +7,9 @@ import csv
 import io
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from lti_tool.persistence.models import AssessmentResultRow
+from lti_tool.persistence.models import AssessmentResultRow, OutboxRow
 from tests.support.lti import Launcher
 from tests.support.pathway_web import Opened, add_completions, open_tool
 
@@ -54,10 +54,12 @@ def _marked(launcher: Launcher) -> Opened:
     teacher = open_tool(launcher, "teacher1")
     add_completions(launcher.app, "1002", {code: ("completed", None, None) for code in B832_CODES})
     for path, body in (
-        ("B832/1002", {"score": 72.5, "outcome": "pass", "comment": "Clear, = well argued"}),
+        # Text a spreadsheet would take for a formula: the export makes it inert, the
+        # import gives it back as it was.
+        ("B832/1002", {"score": 72.5, "outcome": "pass", "comment": "- clear, = well argued"}),
         (
             "B833/1001",
-            {"score": 30, "outcome": "fail", "released": False, "override_reason": "APL"},
+            {"score": 30, "outcome": "fail", "released": False, "override_reason": "+ APL"},
         ),
     ):
         saved = teacher.client.put(
@@ -80,7 +82,8 @@ def test_the_export_has_the_imports_columns_and_yes_no(launcher: Launcher) -> No
         "yes",
     )
     sam = by_key[("1001", "B833")]
-    assert (sam["released"], sam["override_reason"], sam["score"]) == ("no", "APL", "30")
+    assert (sam["released"], sam["override_reason"], sam["score"]) == ("no", "'+ APL", "30")
+    assert priya["comment"] == "'- clear, = well argued"
     unmarked = by_key[("1003", "B832")]
     assert unmarked["score"] == unmarked["outcome"] == unmarked["released"] == ""
     assert not any(v in {"True", "False"} for line in lines for v in line.values())
@@ -89,6 +92,8 @@ def test_the_export_has_the_imports_columns_and_yes_no(launcher: Launcher) -> No
 def test_an_exported_file_imports_back_leaving_results_unchanged(launcher: Launcher) -> None:
     teacher = _marked(launcher)
     before = _results(launcher)
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        outbox = session.scalar(select(func.count()).select_from(OutboxRow))
     text = _export(teacher)
     imported = teacher.client.post(
         "/api/context/results/import",
@@ -98,6 +103,10 @@ def test_an_exported_file_imports_back_leaving_results_unchanged(launcher: Launc
     assert imported.status_code == 200, imported.get_data(as_text=True)
     assert _results(launcher) == before
     assert len(before) == 2
+    assert before[0][5] == "- clear, = well argued" and before[1][7] == "+ APL"
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        # Nothing changed, so nothing is queued for the gradebook again.
+        assert session.scalar(select(func.count()).select_from(OutboxRow)) == outbox
 
 
 def test_a_filled_in_export_records_the_new_marks_only(launcher: Launcher) -> None:
