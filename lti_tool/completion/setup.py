@@ -114,6 +114,14 @@ def set_mapping(
     registration = get_by_name(session, registration_name)
     if not code.strip() or not str(course_id).strip():
         raise SetupError("bad_mapping", "a mapping needs a course code and an LMS course id")
+    # The columns' sizes (models/lms.py), said in words before the database would refuse.
+    for value, limit, what in (
+        (code.strip(), 32, "the CPD course code"),
+        (str(course_id).strip(), 64, "the LMS course id"),
+        (str(activity_id or "").strip(), 64, "the LMS activity or module id"),
+    ):
+        if len(value) > limit:
+            raise SetupError("bad_mapping", f"{what} is longer than {limit} characters")
     row = session.scalar(
         select(CourseMappingRow).where(
             CourseMappingRow.registration_pk == registration.id,
@@ -125,7 +133,7 @@ def set_mapping(
         session.add(row)
     row.course_id = str(course_id).strip()
     row.activity_id = str(activity_id).strip() if activity_id else None
-    row.label = label
+    row.label = label[:255] if label else label  # a course's name from the LMS, for display
     row.origin = origin
     session.flush()
     return row

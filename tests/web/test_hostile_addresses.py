@@ -152,3 +152,28 @@ def test_a_referer_that_is_no_address_opens_no_page_session(launcher: Launcher) 
         "/staff/", query_string={"launch_token": token}, headers={"Referer": "http://[::1/x"}
     )
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"code": "GB080", "course_id": "1" * 65},
+        {"code": "GB080", "course_id": "12", "activity_id": "9" * 65},
+    ],
+    ids=["course id", "activity id"],
+)
+def test_a_mapping_longer_than_its_column_is_refused_in_words(
+    launcher: Launcher, form: dict[str, str]
+) -> None:
+    """PostgreSQL refuses a value longer than its column: said on the form, not a 500."""
+    client = tool_admin(launcher.app)
+    pk = sandbox_pk(launcher.app)
+    page = client.get(f"/admin/registrations/{pk}/mapping").get_data(as_text=True)
+    response = client.post(
+        f"/admin/registrations/{pk}/mapping", data={"csrf_token": csrf_token(page), **form}
+    )
+    assert response.status_code < 500
+    shown = client.get(response.headers.get("Location") or f"/admin/registrations/{pk}/mapping")
+    assert "longer than 64 characters" in html.unescape(
+        response.get_data(as_text=True) + shown.get_data(as_text=True)
+    )
