@@ -8,7 +8,9 @@ from __future__ import annotations
 import html
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from lti_tool.persistence.models import Registration
 from tests.support.dynreg import Lms
@@ -18,6 +20,12 @@ from tests.web.test_admin_access import sandbox_pk, tool_admin
 from tests.web.test_admin_add_platform import NEW, inputs
 
 UNREADABLE = ["https://[::1", "https://lms.example:99999/", "https://[::1]:0x/"]
+
+
+def _post_form(client: FlaskClient, path: str, fields: dict[str, str]) -> TestResponse:
+    """An admin form posted as its page would: with the page's CSRF token."""
+    page = client.get(path).get_data(as_text=True)
+    return client.post(path, data={"csrf_token": csrf_token(page), **fields})
 
 
 @pytest.mark.parametrize(
@@ -64,9 +72,8 @@ def test_the_completion_source_form_refuses_an_unreadable_address(
     client = tool_admin(launcher.app)
     pk = sandbox_pk(launcher.app)
     for kind in ("moodle", "canvas"):
-        page = client.get(f"/admin/registrations/{pk}/source").get_data(as_text=True)
-        form = {"csrf_token": csrf_token(page), "kind": kind, "endpoint_url": url, "token": "t"}
-        response = client.post(f"/admin/registrations/{pk}/source", data=form)
+        form = {"kind": kind, "endpoint_url": url, "token": "t"}
+        response = _post_form(client, f"/admin/registrations/{pk}/source", form)
         assert response.status_code in {200, 400, 409, 422}, (kind, response.status_code)
 
 
@@ -103,9 +110,8 @@ def test_changing_a_platforms_endpoints_refuses_an_unreadable_address(
     with launcher.app.extensions["lti_tool"].db.read_only() as session:
         before = session.scalar(select(Registration.key_set_url).where(Registration.id == pk))
     for step in ({}, {"step": "apply"}):
-        page = client.get(f"/admin/registrations/{pk}/endpoints").get_data(as_text=True)
-        form = {"csrf_token": csrf_token(page), "key_set_url": url, **step}
-        response = client.post(f"/admin/registrations/{pk}/endpoints", data=form)
+        form = {"key_set_url": url, **step}
+        response = _post_form(client, f"/admin/registrations/{pk}/endpoints", form)
         assert response.status_code < 500
     with launcher.app.extensions["lti_tool"].db.read_only() as session:
         after = session.scalar(select(Registration.key_set_url).where(Registration.id == pk))
@@ -168,10 +174,7 @@ def test_a_mapping_longer_than_its_column_is_refused_in_words(
     """PostgreSQL refuses a value longer than its column: said on the form, not a 500."""
     client = tool_admin(launcher.app)
     pk = sandbox_pk(launcher.app)
-    page = client.get(f"/admin/registrations/{pk}/mapping").get_data(as_text=True)
-    response = client.post(
-        f"/admin/registrations/{pk}/mapping", data={"csrf_token": csrf_token(page), **form}
-    )
+    response = _post_form(client, f"/admin/registrations/{pk}/mapping", form)
     assert response.status_code < 500
     shown = client.get(response.headers.get("Location") or f"/admin/registrations/{pk}/mapping")
     assert "longer than 64 characters" in html.unescape(
