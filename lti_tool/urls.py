@@ -6,12 +6,23 @@ characters it was given (``;`` and spaces included). Every address that reaches 
 registration or a header is read here first: an address that is not a usable http(s) URL is
 ``None``, never an exception, and an origin is built from the parsed host and port only, so
 nothing else can ride along into a ``Content-Security-Policy`` or a comparison.
+
+The host read here must be the host requests connects to, or an origin check (the stored
+token goes only where it went before) checks one host and sends to another. So what the two
+parsers read differently is refused: a ``\\`` or ``@`` before the path
+(``https://evil.example\\@lms.example``: urlsplit reads lms.example, urllib3 evil.example;
+user names in a platform's address have no use here), white space or control characters
+anywhere, and an international name is written the way requests writes it (IDNA 2008 with
+UTS 46, the ``idna`` package: ``faß`` stays ``xn--fa-hia``, where Python's codec gives
+``fass``).
 """
 
 from __future__ import annotations
 
 import re
 from urllib.parse import SplitResult, urlsplit
+
+import idna
 
 # A DNS name (letters, digits, hyphens, dots; underscores as some intranets have them) or an
 # IP literal (hostname gives an IPv6 literal without its brackets).
@@ -22,10 +33,15 @@ _IP_LITERAL = re.compile(r"[0-9a-f:.]+(%[a-z0-9_.-]+)?")
 def split_web_url(url: str) -> SplitResult | None:
     """``url`` split, when it is an absolute http(s) URL with a usable host and port (1 to
     65535 when given); ``None`` otherwise."""
+    text = url.strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        return None
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(text)
         port = parts.port
     except ValueError:
+        return None
+    if "@" in parts.netloc or "\\" in parts.netloc:
         return None
     if parts.scheme.lower() not in {"http", "https"} or port == 0:
         return None
@@ -40,8 +56,8 @@ def web_host(parts: SplitResult) -> str | None:
     host = parts.hostname or ""
     if not host.isascii():
         try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
             return None
     if ":" in host:
         return f"[{host}]" if _IP_LITERAL.fullmatch(host) else None

@@ -13,7 +13,13 @@ ORIGINS = [
     ("https://[2001:db8::1]:8443/x", "https://[2001:db8::1]:8443"),
     ("https://møøse.example/", "https://xn--mse-0naa.example"),
     ("  https://lms.example  ", "https://lms.example"),
-    ("https://user:secret@lms.example/", "https://lms.example"),
+    ("https://faß.example/", "https://xn--fa-hia.example"),  # as requests writes it
+    # What urlsplit and urllib3 read as different hosts, and white space anywhere:
+    ("https://user:secret@lms.example/", None),
+    ("https://evil.example\\@lms.example/", None),
+    ("https://evil.example\\.lms.example/", None),
+    ("https://lms.example/a b", None),
+    ("https://lms.exa\tmple/", None),
     ("https://[::1", None),  # an unclosed bracket: urlsplit raises
     ("https://lms.example:99999/", None),  # reading .port raises
     ("https://lms.example:0x/", None),

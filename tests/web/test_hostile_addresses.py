@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from lti_tool.persistence.models import Registration
+from lti_tool.persistence.models import CompletionSourceConfig, Registration
 from tests.support.dynreg import Lms
 from tests.support.lti import Launcher, staff_launch
 from tests.support.pathway_web import csrf_token
@@ -180,3 +180,40 @@ def test_a_mapping_longer_than_its_column_is_refused_in_words(
     assert "longer than 64 characters" in html.unescape(
         response.get_data(as_text=True) + shown.get_data(as_text=True)
     )
+
+
+def _set_source(client: FlaskClient, path: str, fields: dict[str, str]) -> TestResponse:
+    """Stage a completion-source change on its form; when it is accepted, confirm it."""
+    staged = _post_form(client, path, fields)
+    if staged.status_code == 302:
+        return _post_form(client, staged.headers["Location"], {})
+    return staged
+
+
+@pytest.mark.parametrize(
+    ("kind", "stored", "hostile"),
+    [
+        # urlsplit reads moodle.example.ac.uk; requests connects to evil.example.
+        ("moodle", "https://moodle.example.ac.uk", "https://evil.example\\@moodle.example.ac.uk"),
+        ("moodle", "https://moodle.example.ac.uk", "https://evil.example@moodle.example.ac.uk"),
+        # Python's idna codec reads fass.example; requests connects to xn--fa-hia.example.
+        ("canvas", "https://fass.example", "https://faß.example"),
+    ],
+    ids=["backslash", "user name", "international name"],
+)
+def test_the_stored_token_goes_only_to_the_host_it_went_to(
+    launcher: Launcher, kind: str, stored: str, hostile: str
+) -> None:
+    """An admin who does not know the source's token changes its address to one that reads
+    as the same host but connects to another, and leaves the token empty ("keep it")."""
+    client = tool_admin(launcher.app)
+    path = f"/admin/registrations/{sandbox_pk(launcher.app)}/source"
+    first = _set_source(client, path, {"kind": kind, "endpoint_url": stored, "token": "SECRET"})
+    assert first.status_code == 302, first.get_data(as_text=True)
+    attempt = _set_source(client, path, {"kind": kind, "endpoint_url": hostile, "token": ""})
+    assert attempt.status_code == 422, attempt.get_data(as_text=True)
+    services = launcher.app.extensions["lti_tool"]
+    with services.db.read_only() as session:
+        row = session.scalar(select(CompletionSourceConfig))
+        assert row is not None and row.endpoint_url is not None
+        assert "evil" not in row.endpoint_url and "ß" not in row.endpoint_url
