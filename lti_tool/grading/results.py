@@ -129,17 +129,22 @@ def save_result(
         data.released,
         data.override_reason,
     )
-    if not created and values == (
-        result.score,
-        result.max_score,
-        result.outcome,
-        result.comment,
-        result.released,
-        result.override_reason,
+    if (
+        not created
+        and values
+        == (
+            result.score,
+            result.max_score,
+            result.outcome,
+            result.comment,
+            result.released,
+            result.override_reason,
+        )
+        and not _worth_sending_again(session, result)
     ):
         # The same result again (a class export imported back, a form saved twice): nothing
         # to audit, and nothing new for the gradebook (sending it again would be a second
-        # post of a score it has).
+        # post of a score it has or will have).
         return result
     old = None if created else _snapshot(result)
     result.score, result.max_score = data.score, data.max_score
@@ -164,6 +169,21 @@ def save_result(
     if result.released:
         queue(session, result, sub, platform_kind)
     return result
+
+
+def _worth_sending_again(session: Session, result: AssessmentResultRow) -> bool:
+    """Whether saving a released result unchanged should queue it again: when its last send
+    was refused or failed (saving it again is how a tutor sends it once more, say after the
+    student was enrolled again), not when it is delivered or on its way."""
+    if not result.released:
+        return False
+    last = session.scalar(
+        select(OutboxRow.status)
+        .where(OutboxRow.result_pk == result.id)
+        .order_by(OutboxRow.id.desc())
+        .limit(1)
+    )
+    return last in {"refused", "failed"}
 
 
 def queue(session: Session, result: AssessmentResultRow, sub: str, platform_kind: str) -> None:

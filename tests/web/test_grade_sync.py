@@ -371,3 +371,25 @@ def test_the_launchs_own_column_gone_is_refused_not_made_again(launcher: Launche
     column = Column("B832", "B832", 100.0, None)
     db = launcher.app.extensions["lti_tool"].db
     assert replace_gone_column(db, None, 1, endpoint, column, own) is None  # type: ignore[arg-type]
+
+
+def test_saving_a_result_unchanged_sends_nothing_unless_its_last_send_was_refused(
+    launcher: Launcher, ags: Any
+) -> None:
+    """The same values saved again are no new score for the gradebook, except for a score it
+    refused: saving it again is how a tutor sends it once more."""
+    client, headers = staff_launch(launcher)
+    _eligible(launcher, "1001", "1002")
+    _result(client, headers, "1001", 70)
+    _result(client, headers, "1002", 70)
+    roster = list(launcher.platform.roster)
+    launcher.platform.roster = [m for m in roster if m["user_id"] != "1002"]
+    first = _sync(client, headers)
+    assert (first["done"], first["failed"]) == (1, 1)
+    launcher.platform.roster = roster  # 1002 is enrolled again; 70 is still the mark
+    _result(client, headers, "1001", 70)
+    _result(client, headers, "1002", 70)
+    again = _sync(client, headers)
+    assert (again["total"], again["done"]) == (1, 1), again
+    assert [i["sub"] for i in again["items"]] == ["1002"]
+    assert sorted(p.user_id for p in ags.accepted_scores()) == ["1001", "1002"]
