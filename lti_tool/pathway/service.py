@@ -62,6 +62,16 @@ def refresh_status(services: Services, user_pk: int, *, detailed: bool) -> dict[
     }
 
 
+def is_student_of(services: Services, launch: Launch, sub: str) -> bool:
+    """Whether ``sub`` is a member of the launch's course (whose page staff may open)."""
+    with services.db.read_only() as session:
+        try:
+            student_in_context(session, context_pk_of(launch), sub)
+        except NotFound:
+            return False
+    return True
+
+
 def student_checklist(services: Services, launch: Launch, sub: str) -> dict[str, Any]:
     """Staff preview of one student of their course (callers check the staff role)."""
     context_pk = context_pk_of(launch)

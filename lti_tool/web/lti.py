@@ -195,8 +195,10 @@ def landing_url(launch: Launch) -> str | None:
     if launch.is_staff and launch.message_type == c.SUBMISSION_REVIEW_REQUEST:
         # AGS submission review: the tutor asked to see one student's work from the
         # gradebook; ``for_user`` names the student (pylti1p3 has checked it is there).
+        # A student the tool does not know in this course yet (a roster not read since they
+        # joined) lands on the class overview rather than on "not found".
         reviewed = for_user_id(launch.for_user)
-        if reviewed is not None:
+        if reviewed is not None and service.is_student_of(services(), launch, reviewed):
             return url_for("staff.student_preview", sub=reviewed)
     focus = focus_module(launch.custom)
     endpoint = "staff.overview" if launch.is_staff else "student.my_checklist_page"

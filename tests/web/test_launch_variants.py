@@ -179,8 +179,9 @@ def test_login_sets_a_state_cookie_that_expires_in_minutes(launcher: Launcher) -
     assert "Max-Age=300" in cookie and "HttpOnly" in cookie
 
 
-def _submission_review(launcher: Launcher, user: str) -> str:
-    """A gradebook's "review this submission" launch by ``user`` about Sam Student (1001)."""
+def _submission_review(launcher: Launcher, user: str, about: str = "1001") -> str:
+    """A gradebook's "review this submission" launch by ``user`` about ``about`` (Sam
+    Student)."""
     ags = {
         "scope": [c.SCOPE_LINEITEM, c.SCOPE_SCORE],
         "lineitems": launcher.platform.issuer + "/api/ags/pgcert-cl-2027/lineitems",
@@ -189,7 +190,7 @@ def _submission_review(launcher: Launcher, user: str) -> str:
     changes = {
         c.MESSAGE_TYPE: c.SUBMISSION_REVIEW_REQUEST,
         c.AGS: ags,
-        c.FOR_USER: {"user_id": "1001"},
+        c.FOR_USER: {"user_id": about},
     }
     response = launcher.launch(launcher.app.test_client(), user, changes=changes)
     page = response.get_data(as_text=True)
@@ -205,3 +206,12 @@ def test_a_tutors_submission_review_opens_the_students_page(launcher: Launcher) 
 def test_a_students_submission_review_opens_their_own_checklist(launcher: Launcher) -> None:
     page = _submission_review(launcher, "student1")
     assert "<h1>My pathway</h1>" in page and "Read-only preview" not in page
+
+
+def test_a_review_of_someone_not_in_the_course_opens_the_class_overview(
+    launcher: Launcher,
+) -> None:
+    """Not known in this course (a roster not read since they joined, or another course's
+    student): the tutor lands on the class, not on "not found"."""
+    page = _submission_review(launcher, "teacher1", about="9999")
+    assert "Course settings" in page and "Read-only preview" not in page
