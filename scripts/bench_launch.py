@@ -46,6 +46,10 @@ machine, so compare ratios and server CPU, not absolute rates):
     Redis round trips 10.6                    9.65                    8.6
     CPU ms            23.1 (launch POST 10.3) 20.8 (launch POST 6.2)  11.5-13.1 (POST ~4)
 
+Returning browsers ("ours, back": the cookie check's cookie kept, three requests), one run on
+another 2-core machine (slower: floor 198/s) at c75f728: 68.3 launches/s against 56.8 for a
+first launch; 0.56x the reference (0.47x first), 34% of the floor (29%), p95 160 ms (197).
+
 The goal (>= 2x the example, >= 80% of the floor, p95 < 60 ms) is not met. On this machine the
 floor itself is only ~1.6x the example (the client, sharing the two CPUs, is the limit: 96%
 client CPU at the floor), so ">= 2x the example" asks for more than the floor. Our launch is four
