@@ -21,8 +21,9 @@ import time
 from collections import deque
 from typing import Any
 
-from flask import Blueprint, Flask, Response, render_template, request
+from flask import Blueprint, Flask, Response, request
 
+from lti_tool.sandbox.ags_gradebook import gradebook_page
 from lti_tool.sandbox.ags_protocol import (
     CONTAINER,
     CRASH_PAGE,
@@ -39,8 +40,8 @@ from lti_tool.sandbox.ags_protocol import (
     refusal_in_status_line,
     result_json,
 )
-from lti_tool.sandbox.ags_store import AgsRefused, AgsStore, LineItem, ScorePost, number
-from lti_tool.sandbox.ags_validation import is_learner, param_int, parse_lineitem, parse_score
+from lti_tool.sandbox.ags_store import AgsRefused, AgsStore, LineItem, ScorePost
+from lti_tool.sandbox.ags_validation import param_int, parse_lineitem, parse_score
 from lti_tool.sandbox.demo_people import DEMO_CONTEXT
 from lti_tool.sandbox.platform import SandboxPlatform
 from lti_tool.sandbox.service_auth import ServiceRefused, require_scope, service_error
@@ -264,11 +265,7 @@ class AgsFake:
 
     def gradebook_page(self) -> str:
         """The sandbox's gradebook: line items by learners, score/max and time."""
-        items = self.store.find(None, None, None)
-        rows = gradebook_rows(items, self.store.snapshot(), self.platform.roster)
-        return render_template(
-            "sandbox/gradebook.html", context=DEMO_CONTEXT, items=items, rows=rows, number=number
-        )
+        return gradebook_page(self.store, self.platform.roster)
 
 
 def register_ags(
@@ -288,18 +285,3 @@ def register_ags(
 def _check_context(context: str, stop: str = "") -> None:
     if context != DEMO_CONTEXT["id"]:
         raise AgsRefused(404, f"Not Found: Course {context} doesn't exist{stop}")
-
-
-def gradebook_rows(
-    items: list[LineItem], grades: dict[int, dict[str, dict[str, Any]]], roster: list[Any]
-) -> list[tuple[str, list[dict[str, Any] | None]]]:
-    """(name, grade per line item) for each learner, then anyone graded who has left."""
-    people = {
-        str(m["user_id"]): str(m.get("name") or m["user_id"]) for m in roster if is_learner(m)
-    }
-    for column in grades.values():
-        for uid in column:
-            people.setdefault(uid, f"User {uid} (not in the course)")
-    return [
-        (name, [grades.get(item.id, {}).get(uid) for item in items]) for uid, name in people.items()
-    ]
