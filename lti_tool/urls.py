@@ -68,8 +68,10 @@ def web_origin(url: str) -> str | None:
     """``scheme://host[:port]`` of an http(s) URL, rebuilt from its parsed parts; ``None``
     when ``url`` is not one."""
     parts = split_web_url(url)
-    if parts is None:
-        return None
-    host = web_host(parts)
+    return None if parts is None else origin_of(parts)
+
+
+def origin_of(parts: SplitResult) -> str:
+    """``scheme://host[:port]`` of parts ``split_web_url`` gave."""
     port = f":{parts.port}" if parts.port is not None else ""
-    return f"{parts.scheme.lower()}://{host}{port}"
+    return f"{parts.scheme.lower()}://{web_host(parts)}{port}"

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.lms.canvas.source import course_without_requirements, module_without_requirements
+from lti_tool.lms.links import lms_id
 from lti_tool.lms.moodle.errors import no_criteria, tracking_off
 from lti_tool.persistence.models import (
     CompletionRecord,
@@ -101,9 +102,9 @@ def _cause(
     if source is not None and source.kind == "moodle" and mapping is not None:
         course_id = mapping.course_id.strip()
         activity_id = (mapping.activity_id or "").strip()
-        if source.mode == "activity" and _id(course_id) and _id(activity_id):
+        if source.mode == "activity" and lms_id(course_id) and lms_id(activity_id):
             return tracking_off(code, int(course_id), int(activity_id)).message
-        if source.mode != "activity" and _id(course_id):
+        if source.mode != "activity" and lms_id(course_id):
             return no_criteria(code, int(course_id)).message
     if source is not None and source.kind == "canvas" and mapping is not None:
         course_id = mapping.course_id.strip()
@@ -115,8 +116,3 @@ def _cause(
         f"{code}'s course in the LMS cannot report completion: a teacher must turn on "
         "completion tracking for it there."
     )
-
-
-def _id(text: str) -> bool:
-    """A Moodle id: ASCII digits only (``"²".isdigit()`` is true, but no id)."""
-    return text.isascii() and text.isdigit()

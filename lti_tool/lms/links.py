@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from lti_tool.lti.service_hosts import CANVAS_CLOUD_SUFFIXES, host_allowed
+from lti_tool.urls import origin_of, split_web_url
 
 MOODLE_WS_PATH = "/webservice/rest/server.php"
 # Moodle's module names are plugin directory names ("assign", "quiz", "url"…).
@@ -65,8 +66,8 @@ def course_link(
     if source_kind not in LMS_NAMES or not endpoint_url:
         return None
     base = _site(source_kind, endpoint_url)
-    course = _number(course_id)
-    activity = _number(activity_id) if activity_id else None
+    course = lms_id(course_id)
+    activity = lms_id(activity_id) if activity_id else None
     if base is None or course is None or (activity_id and activity is None):
         return None
     if source_kind == "moodle":
@@ -88,14 +89,8 @@ def course_link(
 def _site(source_kind: str, endpoint_url: str) -> str | None:
     """The site's base address: Moodle's before ``/webservice``, Canvas's API base as it is
     (stripped of ``/api/v1`` if an administrator wrote it in)."""
-    try:
-        parts = urlsplit(endpoint_url.strip())
-        port = parts.port  # raises on a malformed port
-    except ValueError:
-        return None
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return None
-    if parts.username or parts.password or parts.query or parts.fragment:
+    parts = split_web_url(endpoint_url)
+    if parts is None or parts.query or parts.fragment:
         return None
     path = parts.path.rstrip("/")
     if source_kind == "moodle":
@@ -104,13 +99,12 @@ def _site(source_kind: str, endpoint_url: str) -> str | None:
         path = path.removesuffix(MOODLE_WS_PATH)
     else:
         path = path.removesuffix("/api/v1")
-    host = parts.hostname if port is None else f"{parts.hostname}:{port}"
-    if ":" in parts.hostname:  # an IPv6 address keeps its brackets
-        host = f"[{parts.hostname}]" if port is None else f"[{parts.hostname}]:{port}"
-    return f"{parts.scheme}://{host}{quote(path)}"
+    return f"{origin_of(parts)}{quote(path)}"
 
 
-def _number(value: str | None) -> str | None:
+def lms_id(value: str | None) -> str | None:
+    """An LMS course, activity or module id: ASCII digits only (``"²".isdigit()`` is true,
+    but no id), else None."""
     text = (value or "").strip()
     return text if text.isascii() and text.isdigit() else None
 
