@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from lti_tool.audit import audit
 from lti_tool.errors import Forbidden, InvalidInput, NotFound
 from lti_tool.grading.outcome_check import check_outcome
-from lti_tool.grading.result_input import parse_result
+from lti_tool.grading.result_input import ResultInput, parse_result
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.pathway.module_starts import check_module
 from lti_tool.persistence.locks import WriteConflict, lock_or_insert, write_lock
@@ -121,27 +121,7 @@ def save_result(
             "you opened it, so your change was not saved. Reload to see the current result, "
             "then make your change again.",
         )
-    values = (
-        data.score,
-        data.max_score,
-        data.outcome.value,
-        data.comment,
-        data.released,
-        data.override_reason,
-    )
-    if (
-        not created
-        and values
-        == (
-            result.score,
-            result.max_score,
-            result.outcome,
-            result.comment,
-            result.released,
-            result.override_reason,
-        )
-        and not _worth_sending_again(session, result)
-    ):
+    if not created and _unchanged(result, data) and not _worth_sending_again(session, result):
         # The same result again (a class export imported back, a form saved twice): nothing
         # to audit, and nothing new for the gradebook (sending it again would be a second
         # post of a score it has or will have).
@@ -169,6 +149,25 @@ def save_result(
     if result.released:
         queue(session, result, sub, platform_kind)
     return result
+
+
+def _unchanged(result: AssessmentResultRow, data: ResultInput) -> bool:
+    """Whether saving ``data`` would leave every value of ``result`` as it is."""
+    return (
+        data.score,
+        data.max_score,
+        data.outcome.value,
+        data.comment,
+        data.released,
+        data.override_reason,
+    ) == (
+        result.score,
+        result.max_score,
+        result.outcome,
+        result.comment,
+        result.released,
+        result.override_reason,
+    )
 
 
 def _worth_sending_again(session: Session, result: AssessmentResultRow) -> bool:
