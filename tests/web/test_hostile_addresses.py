@@ -22,6 +22,11 @@ from tests.web.test_admin_add_platform import NEW, inputs
 UNREADABLE = ["https://[::1", "https://lms.example:99999/", "https://[::1]:0x/"]
 
 
+def _admin(launcher: Launcher) -> tuple[FlaskClient, int]:
+    """A signed-in tool admin's browser, and the sandbox registration's id."""
+    return tool_admin(launcher.app), sandbox_pk(launcher.app)
+
+
 def _post_form(client: FlaskClient, path: str, fields: dict[str, str]) -> TestResponse:
     """An admin form posted as its page would: with the page's CSRF token."""
     page = client.get(path).get_data(as_text=True)
@@ -69,8 +74,7 @@ def test_the_configuration_address_adds_nothing_to_the_security_policy(
 def test_the_completion_source_form_refuses_an_unreadable_address(
     launcher: Launcher, url: str
 ) -> None:
-    client = tool_admin(launcher.app)
-    pk = sandbox_pk(launcher.app)
+    client, pk = _admin(launcher)
     for kind in ("moodle", "canvas"):
         form = {"kind": kind, "endpoint_url": url, "token": "t"}
         response = _post_form(client, f"/admin/registrations/{pk}/source", form)
@@ -105,8 +109,7 @@ def test_adding_a_platform_refuses_an_unreadable_address(launcher: Launcher, url
 def test_changing_a_platforms_endpoints_refuses_an_unreadable_address(
     launcher: Launcher, url: str
 ) -> None:
-    client = tool_admin(launcher.app)
-    pk = sandbox_pk(launcher.app)
+    client, pk = _admin(launcher)
     with launcher.app.extensions["lti_tool"].db.read_only() as session:
         before = session.scalar(select(Registration.key_set_url).where(Registration.id == pk))
     for step in ({}, {"step": "apply"}):
@@ -172,8 +175,7 @@ def test_a_mapping_longer_than_its_column_is_refused_in_words(
     launcher: Launcher, form: dict[str, str]
 ) -> None:
     """PostgreSQL refuses a value longer than its column: said on the form, not a 500."""
-    client = tool_admin(launcher.app)
-    pk = sandbox_pk(launcher.app)
+    client, pk = _admin(launcher)
     response = _post_form(client, f"/admin/registrations/{pk}/mapping", form)
     assert response.status_code < 500
     shown = client.get(response.headers.get("Location") or f"/admin/registrations/{pk}/mapping")
@@ -206,8 +208,8 @@ def test_the_stored_token_goes_only_to_the_host_it_went_to(
 ) -> None:
     """An admin who does not know the source's token changes its address to one that reads
     as the same host but connects to another, and leaves the token empty ("keep it")."""
-    client = tool_admin(launcher.app)
-    path = f"/admin/registrations/{sandbox_pk(launcher.app)}/source"
+    client, pk = _admin(launcher)
+    path = f"/admin/registrations/{pk}/source"
     first = _set_source(client, path, {"kind": kind, "endpoint_url": stored, "token": "SECRET"})
     assert first.status_code == 302, first.get_data(as_text=True)
     attempt = _set_source(client, path, {"kind": kind, "endpoint_url": hostile, "token": ""})
