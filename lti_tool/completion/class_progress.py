@@ -32,13 +32,17 @@ def progress_of(services: Services, context_pk: int) -> dict[str, Any] | None:
     return services.store.get(PROGRESS, str(context_pk))
 
 
-def is_stale(services: Services, progress: dict[str, Any] | None) -> bool:
-    """Whether the class copy needs reading again: never read, or read too long ago."""
+def is_stale(services: Services, progress: dict[str, Any] | None, context_pk: int) -> bool:
+    """Whether the class copy needs reading again: never read, read too long ago, or its
+    refresh lost (a "running" record whose lock is gone: the worker died mid-refresh, so
+    its ``finally`` never ran; the lock outlives any real refresh)."""
     if progress is None:
         return True
     finished = progress.get("finished_at")
     if not isinstance(finished, int | float):
-        return progress.get("status") != "running"
+        if progress.get("status") != "running":
+            return True
+        return services.store.get(LOCK, str(context_pk)) is None
     return time.time() - finished > services.settings.completion_max_age.total_seconds()
 
 
@@ -47,7 +51,7 @@ def start_class_refresh(services: Services, context_pk: int, *, only_if_stale: b
     the last one is fresh enough); True when one was queued. Never waits for the LMS."""
     from lti_tool.completion.class_refresh import run_class_refresh
 
-    if only_if_stale and not is_stale(services, progress_of(services, context_pk)):
+    if only_if_stale and not is_stale(services, progress_of(services, context_pk), context_pk):
         return False
     if not services.store.add(LOCK, str(context_pk), {"at": time.time()}, LOCK_TTL):
         return False

@@ -8,6 +8,7 @@ write per ``batch_size`` students rather than per student.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 import uuid
@@ -191,14 +192,15 @@ class _BatchWriter:
     def __init__(self, services: Services, size: int) -> None:
         self._services = services
         self._size = max(1, size)
-        self._rows: dict[str, list[tuple[int, list[Completion]]]] = {}
+        self._rows: dict[str, list[tuple[int, list[Completion], dt.datetime]]] = {}
         self._attempts: dict[str, dict[str, Any]] = {}
         self.stored_students = 0
         self.stored_records = 0
 
     def add(self, student: Student, fetched: Fetched, kind: str) -> None:
         if fetched.completions:
-            self._rows.setdefault(kind, []).append((student.user_pk, fetched.completions))
+            batch = self._rows.setdefault(kind, [])
+            batch.append((student.user_pk, fetched.completions, fetched.read_at))
         if fetched.outcome.status != "not_configured":
             self._attempts[str(student.user_pk)] = attempt_record(fetched.outcome)
         if len(self._attempts) >= self._size:
@@ -211,7 +213,7 @@ class _BatchWriter:
                     store_many_completions(session, kind, batch)
             for batch in self._rows.values():
                 self.stored_students += len(batch)
-                self.stored_records += sum(len({c.course_code for c in cs}) for _, cs in batch)
+                self.stored_records += sum(len({c.course_code for c in cs}) for _, cs, _ in batch)
         if self._attempts:
             self._services.store.put_many("refresh", self._attempts, ATTEMPT_TTL)
         self._rows = {}
@@ -227,14 +229,19 @@ def run_class_refresh(services: Services, context_pk: int, reference: str | None
 
     reference = reference or f"class-refresh-{uuid.uuid4().hex[:16]}"
     writer = ProgressWriter(services, context_pk)
+    # The outcome is written before the lock goes: "running" without a lock means a lost
+    # worker (``class_progress.is_stale``), never one that is about to say "done".
     try:
-        outcome = refresh_class(services, context_pk, progress=writer.update, reference=reference)
-    except Exception as exc:
-        writer.fail(f"the class refresh stopped: {type(exc).__name__}")
-        raise
+        try:
+            outcome = refresh_class(
+                services, context_pk, progress=writer.update, reference=reference
+            )
+        except Exception as exc:
+            writer.fail(f"the class refresh stopped: {type(exc).__name__}")
+            raise
+        writer.finish(outcome.students, outcome.failed, outcome.unreadable, outcome.untrackable)
     finally:
         release(services, context_pk)
-    writer.finish(outcome.students, outcome.failed, outcome.unreadable, outcome.untrackable)
     log.info(
         "class refresh done",
         extra={

@@ -65,6 +65,8 @@ class Fetched:
 
     outcome: RefreshOutcome
     completions: list[Completion]
+    # When the LMS was asked: stored as the records' ``fetched_at``.
+    read_at: dt.datetime = field(default_factory=utcnow)
 
 
 def prepare_source(
@@ -89,6 +91,7 @@ def fetch_student(
     could not be read is logged (WARNING) under ``reference``: the request's correlation id
     or the job's id."""
     user = lms_user(prepared.kind, student)
+    asked = utcnow()
 
     def unreadable(status: str, errors: list[SourceError]) -> None:
         log_unreadable(
@@ -127,7 +130,7 @@ def fetch_student(
         status = "untrackable" if only_untrackable else "partial"
         unreadable(status, result.errors)
     outcome = RefreshOutcome(status, len(result.completions), messages, untrackable)
-    return Fetched(outcome, result.completions)
+    return Fetched(outcome, result.completions, asked)
 
 
 def refresh_student(
@@ -140,53 +143,72 @@ def refresh_student(
     fetched = fetch_student(prepared, student, reference)
     if fetched.completions:
         with services.db.unit_of_work() as session:
-            store_completions(session, student.user_pk, prepared.kind, fetched.completions)
+            store_completions(
+                session, student.user_pk, prepared.kind, fetched.completions, fetched.read_at
+            )
     remember_attempt(services, student.user_pk, fetched.outcome)
     return fetched.outcome
 
 
 def store_completions(
-    session: Session, user_pk: int, source: str, completions: list[Completion]
+    session: Session,
+    user_pk: int,
+    source: str,
+    completions: list[Completion],
+    read_at: dt.datetime | None = None,
 ) -> None:
     """Upsert one source's records; courses not in ``completions`` keep their old rows."""
-    store_many_completions(session, source, [(user_pk, completions)])
+    store_many_completions(session, source, [(user_pk, completions, read_at or utcnow())])
 
 
 def store_many_completions(
-    session: Session, source: str, batch: list[tuple[int, list[Completion]]]
+    session: Session, source: str, batch: list[tuple[int, list[Completion], dt.datetime]]
 ) -> None:
-    """Upsert several students' records from one source in one statement."""
-    now = utcnow()
-    rows = [
-        {
-            "user_pk": user_pk,
-            "course_code": item.course_code,
-            "source": source,
-            "status": item.status.value,
-            "started_at": item.started_at,
-            "completed_at": item.completed_at,
-            "fetched_at": now,
-        }
-        for user_pk, completions in batch
-        for item in {c.course_code: c for c in completions}.values()
-    ]
-    rows = _keep_known_completions(session, source, rows)
+    """Upsert several students' records from one source in one statement. Each student's
+    records carry the time they were read: a row already holding a later read is left alone
+    (a class refresh writes its batch after a student's own refresh may have stored newer
+    news), and the stored ``fetched_at`` is when the LMS was asked, not when this ran."""
+    rows = []
+    guesses: set[tuple[int, str]] = set()
+    for user_pk, completions, read_at in batch:
+        for item in {c.course_code: c for c in completions}.values():
+            rows.append(
+                {
+                    "user_pk": user_pk,
+                    "course_code": item.course_code,
+                    "source": source,
+                    "status": item.status.value,
+                    "started_at": item.started_at,
+                    "completed_at": item.completed_at,
+                    "fetched_at": read_at,
+                }
+            )
+            if item.status is CompletionStatus.UNTRACKABLE or not item.enrolled:
+                guesses.add((user_pk, item.course_code))
+    rows = _keep_known_completions(session, source, rows, guesses)
     if not rows:
         return
     # One multi-row upsert: a statement per course was most of a class refresh's cost.
     columns = ("status", "started_at", "completed_at", "fetched_at")
-    upsert(session, CompletionRecord, rows, ["user_pk", "course_code", "source"], columns)
+    upsert(
+        session,
+        CompletionRecord,
+        rows,
+        ["user_pk", "course_code", "source"],
+        columns,
+        unless_newer="fetched_at",
+    )
 
 
 def _keep_known_completions(
-    session: Session, source: str, rows: list[dict[str, Any]]
+    session: Session, source: str, rows: list[dict[str, Any]], guesses: set[tuple[int, str]]
 ) -> list[dict[str, Any]]:
-    """``rows`` less the ``untrackable`` ones that would overwrite a stored completion: a course
-    the LMS once reported completed stays completed when it can no longer tell (its completion
-    criteria removed); unknown never erases what was known."""
-    unknown = CompletionStatus.UNTRACKABLE.value
-    asked = {row["user_pk"] for row in rows if row["status"] == unknown}
-    if not asked:
+    """``rows`` less the ``guesses`` that would overwrite a stored completion. A guess is an
+    answer that says nothing of work done: ``untrackable`` (the course's completion criteria
+    removed) or "not enrolled" (Moodle and Canvas forget an ended or suspended enrolment's
+    progress). A course the LMS once reported completed stays completed: unknown never
+    erases what was known."""
+    if not guesses:
         return rows
     completed = {
         (pk, code)
@@ -194,15 +216,12 @@ def _keep_known_completions(
             select(CompletionRecord.user_pk, CompletionRecord.course_code).where(
                 CompletionRecord.source == source,
                 CompletionRecord.status == CompletionStatus.COMPLETED.value,
-                CompletionRecord.user_pk.in_(asked),
+                CompletionRecord.user_pk.in_({pk for pk, _ in guesses}),
             )
         ).all()
     }
-    return [
-        row
-        for row in rows
-        if row["status"] != unknown or (row["user_pk"], row["course_code"]) not in completed
-    ]
+    keep = guesses & completed
+    return [row for row in rows if (row["user_pk"], row["course_code"]) not in keep]
 
 
 def last_fetched(session: Session, user_pk: int) -> dt.datetime | None:

@@ -25,11 +25,15 @@ def upsert(
     index_elements: Sequence[str],
     update_columns: Iterable[str],
     returning: Sequence[ColumnElement[Any]] = (),
+    *,
+    unless_newer: str | None = None,
 ) -> Result[Any]:
     """Insert ``rows`` (each with the same keys); a row whose ``index_elements`` (a unique key)
     already exist instead updates that row's ``update_columns`` to the values it brought.
     With no ``update_columns`` such a row is left as it was (``DO NOTHING``), and, with
-    ``returning``, returns nothing."""
+    ``returning``, returns nothing. With ``unless_newer`` (a column name) a stored row whose
+    value there is later than the incoming one is left as it was: last read wins, not last
+    write."""
     if not rows:
         raise ValueError("upsert needs at least one row")
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -41,8 +45,17 @@ def upsert(
         statement.on_conflict_do_update(
             index_elements=list(index_elements),
             set_={name: statement.excluded[name] for name in columns},
+            where=(
+                None
+                if unless_newer is None
+                else _table(model).c[unless_newer] <= statement.excluded[unless_newer]
+            ),
         )
         if columns
         else statement.on_conflict_do_nothing(index_elements=list(index_elements))
     )
     return session.execute(statement.returning(*returning) if returning else statement)
+
+
+def _table(model: type[Base] | Table) -> Table:
+    return model if isinstance(model, Table) else model.__table__  # type: ignore[return-value]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
@@ -39,6 +39,10 @@ class Completion:
     started_at: date | None = None
     completed_at: date | None = None
     source: str = ""
+    # False when the LMS answered "not (or no longer) enrolled": not started as far as that
+    # answer goes, but it says nothing of work done while the student was enrolled, so it
+    # never replaces a stored completion (``completion.refresh``). Not part of equality.
+    enrolled: bool = field(default=True, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", CompletionStatus(self.status))

@@ -141,7 +141,7 @@ class CanvasCompletionSource:
         """Per-course results for a Canvas refusal about ``course_id``."""
         if exc.status == 404:
             if self.client.course_exists(course_id):
-                return FetchResult([self._not_started(item.code) for item in items])
+                return FetchResult([self._not_enrolled(item.code) for item in items])
             template = _NO_COURSE
         elif exc.no_progress:
             return self._no_progress(exc, course_id, items)
@@ -165,7 +165,7 @@ class CanvasCompletionSource:
         except CanvasApiError:
             has_requirements = None
         if has_requirements is True:
-            return FetchResult([self._not_started(item.code) for item in items])
+            return FetchResult([self._not_enrolled(item.code) for item in items])
         if has_requirements is False:
             problems: list[SourceError] = [
                 course_without_requirements(item.code, course_id) for item in items
@@ -175,8 +175,12 @@ class CanvasCompletionSource:
             errors=[_config(item, _NOT_MODULE_BASED.format(item=item, exc=exc)) for item in items]
         )
 
-    def _not_started(self, code: str) -> Completion:
-        return Completion(code, CompletionStatus.NOT_STARTED, source=self.source_name)
+    def _not_enrolled(self, code: str) -> Completion:
+        """The user is not (or no longer) a student of the course: not started, unless a
+        completion was read while they were (``completion.refresh`` keeps it)."""
+        return Completion(
+            code, CompletionStatus.NOT_STARTED, source=self.source_name, enrolled=False
+        )
 
 
 def _config(item: CourseMapping, message: str) -> SourceError:

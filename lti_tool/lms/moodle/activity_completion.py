@@ -61,11 +61,11 @@ def activity_record(code: str, status: ActivityStatus, tz: tzinfo, source: str) 
     in progress since that date: attempted, not passed. 0 → in progress when Moodle still
     holds evidence of work: a completion record with a date (viewed, or ticked then unticked)
     or a rule of the activity already met; otherwise not started. A user Moodle does not track
-    (not enrolled) → not started.
+    (not enrolled, or the enrolment ended) → not started, marked not enrolled.
     """
     when = to_date(status.timecompleted, tz)
     if not status.tracked_user:
-        return Completion(code, CompletionStatus.NOT_STARTED, source=source)
+        return Completion(code, CompletionStatus.NOT_STARTED, source=source, enrolled=False)
     if status.state in (COMPLETE, COMPLETE_PASS):
         return Completion(code, CompletionStatus.COMPLETED, when, when, source)
     if status.state == COMPLETE_FAIL or when is not None or any(status.rule_statuses):

@@ -114,7 +114,7 @@ class MoodleCompletionSource:
                 status = self.client.get_course_completion_status(course_id, user_id)
             except MoodleWsError as exc:
                 if exc.errorcode in NOT_ENROLLED:
-                    return FetchResult([self._not_started(item.code)])
+                    return FetchResult([self._not_enrolled(item.code)])
                 return self._problems(course_problem(exc, course_id, [item.code], user_id))
             return FetchResult([course_record(item.code, status, self.tz, self.source_name)])
 
@@ -131,7 +131,7 @@ class MoodleCompletionSource:
                 statuses = self.client.get_activities_completion_status(course_id, user_id)
             except MoodleWsError as exc:
                 if exc.errorcode in NOT_ENROLLED:
-                    return FetchResult([self._not_started(code) for code in codes])
+                    return FetchResult([self._not_enrolled(code) for code in codes])
                 return self._problems(course_problem(exc, course_id, codes, user_id))
             by_cmid = {status.cmid: status for status in statuses if status.tracking}
             result = FetchResult()
@@ -173,8 +173,12 @@ class MoodleCompletionSource:
     def _problems(self, errors: list[SourceError]) -> FetchResult:
         return with_untrackable(errors, self.source_name)
 
-    def _not_started(self, code: str) -> Completion:
-        return Completion(code, CompletionStatus.NOT_STARTED, source=self.source_name)
+    def _not_enrolled(self, code: str) -> Completion:
+        """Moodle counts only active enrolments: an ended or suspended one answers "not
+        enrolled", which must not erase a completion read while it was active."""
+        return Completion(
+            code, CompletionStatus.NOT_STARTED, source=self.source_name, enrolled=False
+        )
 
 
 def _number(value: str) -> int | None:

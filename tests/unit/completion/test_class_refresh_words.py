@@ -48,18 +48,25 @@ def test_why_a_student_could_not_be_read(kind: str, outcome: RefreshOutcome, wor
     assert plain_reason(kind, outcome) == words
 
 
-def _services(max_age_seconds: int) -> Any:
+def _services(max_age_seconds: int, locked: bool = True) -> Any:
     settings = SimpleNamespace(completion_max_age=dt.timedelta(seconds=max_age_seconds))
-    return SimpleNamespace(settings=settings)
+    store = SimpleNamespace(get=lambda kind, key: {"at": time.time()} if locked else None)
+    return SimpleNamespace(settings=settings, store=store)
 
 
 def test_a_class_copy_is_stale_when_never_read_or_read_too_long_ago() -> None:
     services = _services(900)
-    assert is_stale(services, None)
-    assert not is_stale(services, {"status": "running", "finished_at": None})
-    assert is_stale(services, {"status": "done", "finished_at": None})  # it broke: try again
-    assert not is_stale(services, {"status": "done", "finished_at": time.time() - 60})
-    assert is_stale(services, {"status": "done", "finished_at": time.time() - 901})
+    assert is_stale(services, None, 7)
+    assert not is_stale(services, {"status": "running", "finished_at": None}, 7)
+    assert is_stale(services, {"status": "done", "finished_at": None}, 7)  # it broke: try again
+    assert not is_stale(services, {"status": "done", "finished_at": time.time() - 60}, 7)
+    assert is_stale(services, {"status": "done", "finished_at": time.time() - 901}, 7)
+
+
+def test_a_refresh_whose_worker_died_is_stale() -> None:
+    """A "running" record without its lock: the job never reached its ``finally``."""
+    running = {"status": "running", "finished_at": None}
+    assert is_stale(_services(900, locked=False), running, 7)
 
 
 def test_a_roster_member_may_carry_their_canvas_user_id() -> None:
