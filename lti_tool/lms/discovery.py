@@ -2,8 +2,9 @@
 
 Moodle: courses whose shortname or idnumber equals the CPD code
 (``core_course_get_courses_by_field``), or activities of one course whose name carries the
-code (``core_course_get_contents``). Canvas: courses whose ``course_code`` is the code, or
-modules of one course whose name carries it.
+code (``core_course_get_contents``). Canvas: courses of the account (or, for a teacher's
+token, the teacher's own) whose ``course_code`` is the code, or modules of one course whose
+name carries it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from lti_tool.lms.canvas.client import CanvasRestClient
+from lti_tool.lms.canvas.parsing import CanvasApiError
 from lti_tool.lms.moodle.client import MoodleWsClient
 from lti_tool.lms.source import MappingMode
 
@@ -81,7 +83,7 @@ def discover_canvas(
 ) -> Discovery:
     found: dict[str, list[Proposal]] = {}
     if mode is MappingMode.COURSE:
-        for course in client.get_all("/api/v1/courses", {"state[]": ["available"]}):
+        for course in _canvas_courses(client):
             if not isinstance(course, dict):
                 continue
             for code in codes:
@@ -102,6 +104,20 @@ def discover_canvas(
         if isinstance(module, dict):
             _match_names(codes, found, course_id, str(module.get("id")), str(module.get("name")))
     return _settle(codes, found)
+
+
+def _canvas_courses(client: CanvasRestClient) -> list[object]:
+    """The published courses the token may see. An account admin's token (the README's advice)
+    lists the root account's courses, sub-accounts included; ``/api/v1/courses`` is "List
+    your courses", the token user's own enrolments, which for an admin are usually none. A
+    teacher's token is refused the account list (401) and lists the courses it teaches."""
+    available = {"state[]": ["available"]}
+    try:
+        return client.get_all("/api/v1/accounts/self/courses", available)
+    except CanvasApiError as exc:
+        if exc.status not in (401, 403, 404):
+            raise
+    return client.get_all("/api/v1/courses", available)
 
 
 def _match_names(

@@ -1,9 +1,10 @@
 """The sandbox LMS's Canvas REST API: an honest fake of the progress and modules endpoints.
 
 ``GET /api/v1/courses/:id/users/:user_id/progress``, ``GET /api/v1/courses/:id/modules``
-(``student_id``, ``include[]=items``, ``per_page``/``page`` with Canvas-style ``Link`` headers)
-and ``GET /api/v1/courses/:id``, over the shared sandbox data (``demo_data.LmsData``). A module
-holds the activities whose ``module_id`` is its id; their completion rules become Canvas
+(``student_id``, ``include[]=items``, ``per_page``/``page`` with Canvas-style ``Link`` headers),
+``GET /api/v1/courses/:id`` and the course lists ``GET /api/v1/accounts/:id/courses`` and
+``GET /api/v1/courses`` (``state[]``), over the shared sandbox data (``demo_data.LmsData``).
+A module holds the activities whose ``module_id`` is its id; their completion rules become Canvas
 requirements (must_mark_done, min_score, must_view). Checks the bearer token as Canvas does
 (401 ``Invalid access token.``) and sends ``X-Rate-Limit-Remaining``/``X-Request-Cost``. Tests
 steer it through ``CanvasRestFake``: ``latency``, ``throttle_next`` (429 with ``Retry-After``,
@@ -16,22 +17,30 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, request
 
-from lti_tool.sandbox.demo_data import COMPLETE, COMPLETE_PASS, Activity, Course, LmsData
+from lti_tool.sandbox.canvas_shapes import (
+    course_json,
+    iso,
+    json_response,
+    module_item,
+    paged,
+    site,
+)
+from lti_tool.sandbox.demo_data import COMPLETE, COMPLETE_PASS, Course, LmsData
 
 SANDBOX_TOKEN = "sandbox-canvas-token"  # noqa: S105 - the sandbox's published demo token
 NOT_FOUND = {"errors": [{"message": "The specified resource does not exist."}]}
+UNAUTHORIZED = {
+    "status": "unauthorized",
+    "errors": [{"message": "user not authorized to perform that action"}],
+}
 NOT_MODULE_BASED = (
     "no progress available because this course is not module based (has modules and module "
     "completion requirements) or the user is not enrolled as a student in this course"
 )
-_REQUIREMENT = {"manual": "must_mark_done", "passgrade": "min_score", "view": "must_view"}
-_ITEM_TYPE = {"assign": "Assignment", "quiz": "Quiz", "url": "ExternalUrl", "lti": "ExternalTool"}
 
 
 class CanvasRestFake:
@@ -104,26 +113,20 @@ class CanvasRestFake:
                 "status": "unauthenticated",
                 "errors": [{"message": "user authorization required"}],
             }
-            return _json(body, 401)
+            return json_response(body, 401)
         if token not in self.tokens:
-            response = _json({"errors": [{"message": "Invalid access token."}]}, 401)
+            response = json_response({"errors": [{"message": "Invalid access token."}]}, 401)
             response.headers["WWW-Authenticate"] = 'Bearer realm="canvas-lms"'
             return response
+        if view in ("account_courses", "my_courses"):
+            return self._courses(view, course_id, token)
         if token in self.unauthorized_tokens and view != "course":
-            message = "user not authorized to perform that action"
-            return _json({"status": "unauthorized", "errors": [{"message": message}]}, 401)
+            return json_response(UNAUTHORIZED, 401)
         course = self.data.courses.get(int(course_id)) if course_id.isdigit() else None
         if course is None:
-            return _json(NOT_FOUND, 404)
+            return json_response(NOT_FOUND, 404)
         if view == "course":
-            return _json(
-                {
-                    "id": course.id,
-                    "name": course.fullname,
-                    "course_code": course.shortname,
-                    "workflow_state": "available",
-                }
-            )
+            return json_response(course_json(course))
         if view == "progress":
             return self._progress(course, user_id)
         return self._modules(course)
@@ -131,10 +134,10 @@ class CanvasRestFake:
     def _progress(self, course: Course, user_id: str) -> Response:
         user = int(user_id) if user_id.isdigit() else 0
         if user not in course.students | course.other_roles:
-            return _json(NOT_FOUND, 404)
+            return json_response(NOT_FOUND, 404)
         required = [a for a in course.activities if a.tracking and a.module_id]
         if not required or user not in course.students:
-            return _json({"error": {"message": NOT_MODULE_BASED}}, 400)
+            return json_response({"error": {"message": NOT_MODULE_BASED}}, 400)
         done = [
             a for a in required if self.data.state(user, a.cmid)[0] in (COMPLETE, COMPLETE_PASS)
         ]
@@ -142,16 +145,16 @@ class CanvasRestFake:
         finished = (
             max(self.data.state(user, a.cmid)[1] for a in done) if done and not pending else None
         )
-        return _json(
+        return json_response(
             {
                 "requirement_count": len(required),
                 "requirement_completed_count": len(done),
                 "next_requirement_url": (
-                    f"{_site()}/courses/{course.id}/modules/items/{pending[0].cmid}"
+                    f"{site()}/courses/{course.id}/modules/items/{pending[0].cmid}"
                     if pending
                     else None
                 ),
-                "completed_at": _iso(finished),
+                "completed_at": iso(finished),
             }
         )
 
@@ -159,28 +162,32 @@ class CanvasRestFake:
         args = request.args
         student = args.get("student_id")
         if student is not None and (not student.isdigit() or int(student) not in course.students):
-            return _json(NOT_FOUND, 404)
-        # Canvas ignores what it cannot read: 10 per page (at most 100), from page 1.
-        per_page = min(max(_number(args.get("per_page"), 10), 1), 100)
-        page = max(_number(args.get("page"), 1), 1)
+            return json_response(NOT_FOUND, 404)
         module_ids = sorted(course.modules)
-        chunk = module_ids[(page - 1) * per_page : page * per_page]
         with_items = "items" in args.getlist("include[]")
-        body = [
-            self._module(course, mid, module_ids.index(mid) + 1, student, with_items)
-            for mid in chunk
-        ]
-        response = _json(body)
-        last = max(1, -(-len(module_ids) // per_page))
-        links = [("current", page), ("first", 1), ("last", last)]
-        if page < last:
-            links.insert(1, ("next", page + 1))
-        if page > 1:
-            links.insert(1, ("prev", page - 1))
-        response.headers["Link"] = ",".join(
-            f'<{_page_url(n, per_page)}>; rel="{rel}"' for rel, n in links
+        return paged(
+            module_ids,
+            lambda mid: self._module(course, mid, module_ids.index(mid) + 1, student, with_items),
         )
-        return response
+
+    def _courses(self, view: str, account: str, token: str) -> Response:
+        """``GET /api/v1/accounts/:id/courses``, an account admin's list of every course of the
+        account (``self`` or 1: the sandbox's root account), refused (401) to a token that is
+        not an account admin's; and ``GET /api/v1/courses``, "List your courses": only the
+        token user's own enrolments. The sandbox's admin is enrolled in no course; a token in
+        ``unauthorized_tokens`` is a teacher's, enrolled in every course."""
+        teacher = token in self.unauthorized_tokens
+        if view == "account_courses":
+            if account not in ("self", "1"):
+                return json_response(NOT_FOUND, 404)
+            if teacher:
+                return json_response(UNAUTHORIZED, 401)
+        elif not teacher:
+            return paged([], course_json)
+        states = request.args.getlist("state[]")
+        wanted = not states or bool({"available", "all"} & set(states))
+        courses = [self.data.courses[i] for i in sorted(self.data.courses)] if wanted else []
+        return paged(courses, course_json)
 
     def _module(
         self, course: Course, module_id: int, position: int, student: str | None, with_items: bool
@@ -196,13 +203,13 @@ class CanvasRestFake:
             "prerequisite_module_ids": [],
             "published": True,
             "items_count": len(activities),
-            "items_url": f"{_site()}/api/v1/courses/{course.id}/modules/{module_id}/items",
+            "items_url": f"{site()}/api/v1/courses/{course.id}/modules/{module_id}/items",
         }
         states = (
             {a.cmid: self.data.state(int(student), a.cmid) for a in activities} if student else {}
         )
         if with_items:
-            module["items"] = [_item(course, a, states.get(a.cmid)) for a in activities]
+            module["items"] = [module_item(course, a, states.get(a.cmid)) for a in activities]
         if student is not None:
             required = [a for a in activities if a.tracking]
             met = [a for a in required if states[a.cmid][0] in (COMPLETE, COMPLETE_PASS)]
@@ -210,7 +217,7 @@ class CanvasRestFake:
             if len(met) == len(required):
                 # Canvas calls a module without requirements complete once it is unlocked.
                 module["state"] = "completed"
-                module["completed_at"] = _iso(max((states[a.cmid][1] for a in met), default=None))
+                module["completed_at"] = iso(max((states[a.cmid][1] for a in met), default=None))
             else:
                 module["state"] = "started" if touched else "unlocked"
                 module["completed_at"] = None
@@ -234,6 +241,12 @@ def register_canvas_rest(
     blueprint.add_url_rule(
         "/api/v1/courses/<course_id>", "course", lambda course_id: fake.serve("course", course_id)
     )
+    blueprint.add_url_rule("/api/v1/courses", "my_courses", lambda: fake.serve("my_courses", ""))
+    blueprint.add_url_rule(
+        "/api/v1/accounts/<account>/courses",
+        "account_courses",
+        lambda account: fake.serve("account_courses", account),
+    )
     blueprint.add_url_rule(
         "/api/v1/courses/<course_id>/users/<user_id>/progress",
         "progress",
@@ -247,48 +260,3 @@ def register_canvas_rest(
     app.register_blueprint(blueprint, url_prefix=url_prefix)
     app.extensions["canvas_rest"] = fake
     return fake
-
-
-def _item(course: Course, activity: Activity, state: tuple[int, int] | None) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "id": activity.cmid,
-        "module_id": activity.module_id,
-        "title": activity.name,
-        "type": _ITEM_TYPE.get(activity.modname, "Page"),
-        "indent": 0,
-        "html_url": f"{_site()}/courses/{course.id}/modules/items/{activity.cmid}",
-    }
-    if activity.tracking:
-        requirement: dict[str, Any] = {"type": _REQUIREMENT[activity.rule]}
-        if activity.rule == "passgrade":
-            requirement["min_score"] = 40.0
-        if state is not None:
-            requirement["completed"] = state[0] in (COMPLETE, COMPLETE_PASS)
-        item["completion_requirement"] = requirement
-    return item
-
-
-def _page_url(page: int, per_page: int) -> str:
-    query = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "per_page")]
-    return f"{request.base_url}?{urlencode([*query, ('page', page), ('per_page', per_page)])}"
-
-
-def _site() -> str:
-    """The fake Canvas's own address: the host and the blueprint's URL prefix."""
-    return request.host_url.rstrip("/") + request.path.split("/api/v1/")[0]
-
-
-def _number(value: str | None, default: int) -> int:
-    return int(value) if value and value.isdigit() else default
-
-
-def _iso(timestamp: int | None) -> str | None:
-    if not timestamp:
-        return None
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    response = jsonify(body)
-    response.status_code = status
-    return response
