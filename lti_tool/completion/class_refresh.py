@@ -118,7 +118,7 @@ def refresh_class(
             context_pk,
         )
         for r in rows
-        if not normalise_roles(r.roles or []).is_staff
+        if normalise_roles(r.roles or []).is_learner
     ]
     names = {str(r.sub): str(r.name or f"User {r.sub}") for r in rows}
     started = time.monotonic()

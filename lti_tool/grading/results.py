@@ -40,8 +40,14 @@ def roster_student(session: Session, context_pk: int, sub: str) -> User:
     user, membership = row
     if membership.status != "active":
         raise InvalidInput("left_course", f"{user.name or sub} has left the course.")
-    if normalise_roles(membership.roles or []).is_staff:
+    roles = normalise_roles(membership.roles or [])
+    if roles.is_staff:
         raise Forbidden("not_a_student", f"{user.name or sub} is staff, not a student.")
+    if not roles.is_learner:
+        raise Forbidden(
+            "not_a_student",
+            f"{user.name or sub} is not a student of this course (an observer or another role).",
+        )
     return user
 
 

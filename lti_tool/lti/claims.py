@@ -106,6 +106,15 @@ class NormalisedRoles:
     def is_staff(self) -> bool:
         return self.audience is Audience.STAFF
 
+    @property
+    def is_learner(self) -> bool:
+        """A student of the course, listed, refreshed and graded as one: Learner, or no course
+        role the tool knows (the limited view). Not staff, and not someone whose only course
+        roles are Mentor (Canvas's observers: parents, advisors), Manager, Member or Officer."""
+        return not self.is_staff and (
+            "Learner" in self.names or not self.names & CONTEXT_ROLE_NAMES
+        )
+
 
 def role_name(role: str) -> tuple[str, str]:
     """Split a role URI or simple name into (vocabulary, principal role).

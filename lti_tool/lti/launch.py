@@ -246,6 +246,12 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             self._set_body({**body, c.MESSAGE_TYPE: "DataPrivacyLaunchRequest"})
         try:
             self.validate_message()
+        except (TypeError, AttributeError, ValueError) as exc:
+            # pylti1p3's validators assume each claim has its specified shape; the checks
+            # above cover the known ones, this any other (e.g. a list where it wants text).
+            raise LaunchRefused(
+                "invalid_launch", "The launch has a claim in a shape LTI does not allow."
+            ) from exc
         finally:
             self._set_body(body)
 

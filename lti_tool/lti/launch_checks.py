@@ -29,6 +29,26 @@ log = logging.getLogger("lti_tool.launch")
 # The admin page of a registration (the admin blueprint is mounted at /admin).
 REGISTRATION_PAGE = "/admin/registrations/{pk}"
 DEPLOYMENT_ID_MAX = 255  # models.Deployment.deployment_id
+SUB_MAX = 255  # LTI 1.3 Core 5.3.6; models.User.sub
+# Claims the specifications define as JSON objects (Core 5.3-5.4, AGS 3.1, NRPS 3.6.1, Deep
+# Linking 4.4.1, Submission Review 2.2.1): pylti1p3 and the tool call .get() on them.
+OBJECT_CLAIMS = {
+    c.CONTEXT: "context",
+    c.RESOURCE_LINK: "resource_link",
+    c.TOOL_PLATFORM: "tool_platform",
+    c.LAUNCH_PRESENTATION: "launch_presentation",
+    c.CUSTOM: "custom",
+    c.LIS: "lis",
+    c.AGS: "Assignment and Grade Services endpoint",
+    c.NRPS: "Names and Role service",
+    c.DEEP_LINKING_SETTINGS: "deep_linking_settings",
+    c.FOR_USER: "for_user",
+}
+# The object claims a message type cannot do without.
+REQUIRED_OBJECTS = {
+    c.DEEP_LINKING_REQUEST: (c.DEEP_LINKING_SETTINGS,),
+    c.SUBMISSION_REVIEW_REQUEST: (c.AGS, c.FOR_USER),
+}
 
 
 def check_message_claims(body: Mapping[str, Any]) -> None:
@@ -41,6 +61,8 @@ def check_message_claims(body: Mapping[str, Any]) -> None:
     message_type = body.get(c.MESSAGE_TYPE)
     if not message_type:
         raise LaunchRefused("missing_message_type", "The launch has no message_type claim.")
+    if not isinstance(message_type, str):
+        raise LaunchRefused("bad_message_type", "The launch's message_type claim is not text.")
     if message_type not in c.KNOWN_MESSAGE_TYPES:
         raise LaunchRefused(
             "unknown_message_type", f"The message type {message_type!r} is not supported."
@@ -59,6 +81,12 @@ def check_message_claims(body: Mapping[str, Any]) -> None:
         )
     if not isinstance(body.get("sub"), str) or not body["sub"].strip():
         raise LaunchRefused("missing_sub", "The launch does not identify the user (sub).")
+    if len(body["sub"]) > SUB_MAX:
+        # Core 5.3.6: sub "MUST NOT exceed 255 ASCII characters in length".
+        raise LaunchRefused(
+            "bad_sub", f"The launch's user id (sub) is longer than {SUB_MAX} characters."
+        )
+    _check_objects(body, message_type)
     if c.ROLES not in body:
         raise LaunchRefused("missing_roles", "The launch has no roles claim.")
     if not isinstance(body[c.ROLES], list):
@@ -80,6 +108,20 @@ def check_message_claims(body: Mapping[str, Any]) -> None:
     context = body.get(c.CONTEXT)
     if context is not None and (not isinstance(context, dict) or not context.get("id")):
         raise LaunchRefused("bad_context", "The launch's context claim has no id.")
+
+
+def _check_objects(body: Mapping[str, Any], message_type: str) -> None:
+    """Refuse a claim the specifications define as an object when it is something else, and
+    a missing one that ``message_type`` needs."""
+    for claim in REQUIRED_OBJECTS.get(message_type, ()):
+        if claim not in body:
+            raise LaunchRefused(
+                "missing_claim",
+                f"The {message_type} launch has no {OBJECT_CLAIMS[claim]} claim.",
+            )
+    for claim, name in OBJECT_CLAIMS.items():
+        if claim in body and not isinstance(body[claim], dict):
+            raise LaunchRefused("bad_claim", f"The launch's {name} claim is not an object.")
 
 
 def active_deployment_pk(parts: LoginParts, row: RegistrationRow, deployment_id: str) -> int:

@@ -25,7 +25,8 @@ class Student(NamedTuple):
 
 
 def students_of(session: Session, context_pk: int) -> list[Student]:
-    """The course's members who are not staff, by family name, then name, then LTI id."""
+    """The course's students (``NormalisedRoles.is_learner``), by family name, then name,
+    then LTI id."""
     rows = session.execute(
         select(
             User.id,
@@ -43,5 +44,5 @@ def students_of(session: Session, context_pk: int) -> list[Student]:
     return [
         Student(pk, sub, name, email, status, launched)
         for pk, sub, name, email, status, launched, roles in rows
-        if not normalise_roles(roles or []).is_staff
+        if normalise_roles(roles or []).is_learner
     ]

@@ -74,7 +74,7 @@ def refresh_groups(services: Services, context_pk: int) -> GroupsOutcome | None:
                 .join(Membership, Membership.user_pk == User.id)
                 .where(Membership.context_pk == context_pk, Membership.status == "active")
             )
-            if not normalise_roles(roles or []).is_staff
+            if normalise_roles(roles or []).is_learner
         ]
     # One refresh of a course's groups at a time, across workers (each replaces them all).
     if not services.store.add("groups_refresh", str(context_pk), {}, LOCK_SECONDS):

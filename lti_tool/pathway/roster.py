@@ -70,14 +70,16 @@ def refresh_roster(services: Services, context_pk: int) -> RosterOutcome:
 def _store_member(
     session: Session, registration_pk: int, context_pk: int, member: Any, now: dt.datetime
 ) -> int | None:
+    if not isinstance(member, dict):
+        return None  # NRPS members are objects: anything else names no one
     user_id = member.get("user_id")
     if not isinstance(user_id, str) or not user_id or "\x00" in user_id:
         return None  # no id, or one no database can store (NUL): not a member we can keep
     # NRPS may leave out names or emails (privacy settings): never overwrite with nothing.
     # NUL characters are dropped: PostgreSQL cannot store them and no name needs one.
     values = {
-        key: member[key].replace("\x00", "")[:320]
-        for key in ("name", "given_name", "family_name", "email")
+        key: member[key].replace("\x00", "")[:limit]
+        for key, limit in _COLUMN_LIMITS.items()
         if isinstance(member.get(key), str) and member[key].replace("\x00", "").strip()
     }
     canvas_id = _canvas_user_id(member)
@@ -92,7 +94,8 @@ def _store_member(
     )
     assert user_pk is not None
     status = "active" if member.get("status", "Active") == "Active" else "left"
-    roles = [str(r) for r in member.get("roles", []) if isinstance(r, str)]
+    listed = member.get("roles")
+    roles = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
     membership = {"roles": roles, "status": status, "in_roster": True, "roster_seen_at": now}
     member_key = {"context_pk": context_pk, "user_pk": user_pk}
     upsert(session, Membership, [{**member_key, **membership}], list(member_key), membership)
@@ -100,6 +103,8 @@ def _store_member(
 
 
 CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
+# What the users table holds (models.User); NRPS sets no limit on a member's names.
+_COLUMN_LIMITS = {"name": 255, "given_name": 255, "family_name": 255, "email": 320}
 
 
 def _canvas_user_id(member: Any) -> str | None:
@@ -130,6 +135,10 @@ def ensure_roster(services: Services, context_pk: int) -> None:
         refresh_roster(services, context_pk)
     except ToolError as exc:
         log.warning("roster fetch failed", extra={"fields": {"reason": exc.message}})
+        return
+    except Exception:
+        # Whatever the platform's roster holds, the staff launch goes on without it.
+        log.exception("roster fetch failed", extra={"fields": {"course": context_pk}})
         return
     # Tutor groups take a call per student: they follow in the background.
     from lti_tool.pathway.groups import refresh_groups_quietly
