@@ -129,7 +129,9 @@ def build_checklist(
     with_links: bool = True,
 ) -> dict[str, Any]:
     """The checklist as the JSON API and the page show it. Results held for the exam board
-    count only in staff views (``include_held``); the student is told only that one is held.
+    never count (credits, next steps): staff previewing a student see the student's own view,
+    with a held result shown to them, marked held (``include_held``); the student is told
+    only that one is held.
     Each requirement carries its LMS ``link``, each module its ``result`` and its courses
     grouped (``checklist_view.add_page_facts``); ``with_links`` False leaves the links out
     (a caller that only needs the rules' verdict)."""
@@ -139,7 +141,7 @@ def build_checklist(
     assessments = {
         r.module_code: AssessmentResult(AssessmentOutcome(r.outcome), r.score, r.max_score)
         for r in results
-        if r.released or include_held
+        if r.released
     }
     checklist = evaluate(qualification, completions, starts, today, assessments)
     data = checklist.to_dict()

@@ -1,5 +1,6 @@
 """Dates in the launch's locale (Babel), times in the institution's time zone (setting
-``timezone``), for the templates: never a raw UTC ISO string on a page."""
+``timezone``), for the templates: never a raw UTC ISO string on a page. Also outcomes, numbers
+and yes/no as people write them: never "pass", "55.0" or "False" on a page."""
 
 from __future__ import annotations
 
@@ -75,9 +76,32 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (many or singular + 's')}"
 
 
+# The words of the outcome menus (templates/staff/_marking_cell.html).
+OUTCOME_NAMES = {"pass": "Pass", "fail": "Fail", "referred": "Referred"}
+
+
+def outcome(value: str | None) -> str:
+    """``pass`` → ``Pass``: an outcome as the marking menus name it."""
+    return OUTCOME_NAMES.get(value or "", value or "")
+
+
+def number(value: float | int | str | None) -> str:
+    """``55.0`` → ``55``, ``67.5`` → ``67.5``: a score as a gradebook shows it; '' for None."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    return f"{value:g}"
+
+
+def yes_no(value: object) -> str:
+    return "Yes" if value else "No"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["plural"] = plural
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["outcome"] = outcome
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["yes_no"] = yes_no

@@ -126,7 +126,13 @@ def assert_no_horizontal_scroll(page: Any) -> None:
         "() => [document.documentElement.scrollWidth, document.body.scrollWidth, innerWidth]"
     )
     assert widths[2] == PHONE["width"]
-    assert max(widths[:2]) <= PHONE["width"] + 1, widths
+    # What sticks out, so a failure names it.
+    wide = page.evaluate(
+        "() => Array.from(document.querySelectorAll('body *'))"
+        ".filter(e => e.getBoundingClientRect().right > innerWidth + 1).slice(0, 8)"
+        ".map(e => e.tagName + '.' + e.className + ': ' + (e.innerText || '').slice(0, 60))"
+    )
+    assert max(widths[:2]) <= PHONE["width"] + 1, (widths, wide)
 
 
 def test_student_checklist_in_chromium(live_site: LiveSite, browser_context: Any) -> None:

@@ -91,7 +91,7 @@ def test_a_result_reaches_the_sandbox_gradebook_in_chromium(live_site: LiveSite,
 
     goto_bound(page, live_site.tool_url + "/staff/class/")
     sam = page.get_by_role("row").filter(has=page.get_by_role("link", name="Sam Student"))
-    assert "pass 74/100" in sam.inner_text()
+    assert "Pass 74/100" in sam.inner_text()
     assert "not sent yet" in sam.inner_text()
     page.get_by_role("button", name="Send released results to the gradebook").click()
     page.wait_for_url(re.compile(re.escape(live_site.tool_url) + r"/staff/class/\?job=[0-9a-f-]+"))

@@ -67,9 +67,9 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
         first = _cell(page, CLASS[0]).get_by_label(f"B832 score for {CLASS[0]}, out of 100")
         first.focus()
         for who, score, letter, shown in (
-            (CLASS[0], "72", "p", "Saved: pass 72/100, held"),
-            (CLASS[1], "35", "f", "Saved: fail 35/100, held"),
-            (CLASS[2], "45", "p", "Saved: pass 45/100, held"),
+            (CLASS[0], "72", "p", "Saved: Pass 72/100, held"),
+            (CLASS[1], "35", "f", "Saved: Fail 35/100, held"),
+            (CLASS[2], "45", "p", "Saved: Pass 45/100, held"),
         ):
             cell = _cell(page, who)
             expect(cell.locator("[data-field=score]")).to_be_focused()
@@ -113,7 +113,7 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
         page.keyboard.type("Well argued")
         page.keyboard.press("Enter")
         expect(_cell(page, CLASS[1]).locator(".mark-state")).to_have_text(
-            "Saved: fail 35/100, held"
+            "Saved: Fail 35/100, held"
         )
         # A refusal keeps what was typed, and says why next to the field it is about.
         b833 = page.locator("form.mark[data-module='B833'][data-sub='1003']")
@@ -126,7 +126,32 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
         expect(b833.locator("[data-field=score]")).to_have_value("sixty")
         expect(b833.locator("[data-field=score]")).to_have_attribute("aria-invalid", "true")
         expect(b833.locator("[data-field=outcome]")).to_have_value("fail")
-        expect(b833.locator("[data-field=outcome]")).to_be_focused()
+        # Focus goes to the field the refusal is about.
+        expect(b833.locator("[data-field=score]")).to_be_focused()
+        # Sam has not completed B833's CPD courses: the cell asks for a reason to record the
+        # result anyway, in a box of its own (never the comment, which the student reads).
+        sam = page.locator("form.mark[data-module='B833'][data-sub='1001']")
+        reason = sam.locator("[data-field=override_reason]")
+        expect(reason).to_be_hidden()
+        sam.locator("[data-field=score]").focus()
+        page.keyboard.type("60")
+        page.keyboard.press("Tab")
+        page.keyboard.press("p")
+        page.keyboard.press("Enter")
+        expect(sam.locator(".mark-state")).to_contain_text("has not met the CPD requirement")
+        expect(sam.locator(".mark-state")).to_contain_text(
+            "To record it anyway, type the reason in the box"
+        )
+        expect(reason).to_be_visible()
+        expect(reason).to_be_focused()
+        expect(reason).to_have_attribute("aria-invalid", "true")
+        expect(sam.locator("[data-field=comment]")).not_to_have_attribute("aria-invalid", "true")
+        screenshot(page, "marking-override-reason")
+        page.keyboard.type("APL agreed by the exam board")
+        page.keyboard.press("Enter")
+        expect(sam.locator(".mark-state")).to_have_text("Saved: Pass 60/100, held")
+        expect(reason).to_be_hidden()
+        assert _results(live_site)[("Sam Student", "B833")] == (60.0, "pass", False)
         # No page reload happened, and the CSP refused nothing.
         assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
         screenshot(page, "marking-class-table")

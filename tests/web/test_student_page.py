@@ -157,6 +157,27 @@ def test_a_held_result_says_only_that_it_is_held(launcher: Launcher) -> None:
     assert staff_result.find("p", cls="score").text == "68 out of 100 · Passed"
 
 
+def test_the_staff_preview_counts_what_the_student_sees(launcher: Launcher) -> None:
+    """The preview says "as they see it": a held pass earns no credits there either, and the
+    next steps are the student's (outside review: it counted the held result)."""
+    student = open_tool(launcher)
+    _record_result(launcher, released=False)
+    own = student.client.get("/me").get_data(as_text=True)
+    client, _ = staff_launch(launcher)
+    preview = client.get("/staff/students/1001").get_data(as_text=True)
+
+    def credits(page: str) -> str:
+        return parse_html(page).find("p", cls="lede").find("strong").text
+
+    def steps(page: str) -> str:
+        return parse_html(page).find("main").find("ol").text
+
+    assert credits(own) == credits(preview) == "0 of 60 credits"
+    assert "Assessment passed" not in _module(preview, "B832").text
+    assert "Held: not released to the student yet" in _module(preview, "B832").text
+    assert steps(own) == steps(preview)
+
+
 def test_next_steps_first_then_outstanding_then_completed_folded(launcher: Launcher) -> None:
     student = open_tool(launcher)
     add_completions(
