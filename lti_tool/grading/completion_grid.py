@@ -1,6 +1,7 @@
 """The completion grid: every student of the course against every CPD course of its
 qualification (like Moodle's course completion report), each cell completed, in progress,
-completed late, late, missing, not needed or can't be tracked (the LMS cannot tell).
+completed late, in progress (late or not), late, missing, not needed (an optional group made
+up, or the module passed) or can't be tracked (the LMS cannot tell).
 
 Built like the class view, from one query per kind for the whole course (students,
 completion copies, module starts), then the pure rules engine per student. This module holds
@@ -11,9 +12,11 @@ of it is ``completion_grid_page.py``'s.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.pathway.checklist import (
@@ -23,22 +26,29 @@ from lti_tool.pathway.checklist import (
 )
 from lti_tool.pathway.class_list import Student, students_of
 from lti_tool.pathway.module_starts import effective_starts_of_many
+from lti_tool.persistence.models import AssessmentResultRow
 from lti_tool.rules import CompletionStatus, Module, Qualification, evaluate
 from lti_tool.rules.checklist import ModuleProgress, Requirement
+from lti_tool.rules.records import AssessmentOutcome, AssessmentResult
 
 COMPLETED = "completed"
 COMPLETED_LATE = "completed_late"  # after the module's six-month deadline, though bound by it
 IN_PROGRESS = "in_progress"
-LATE = "late"
+IN_PROGRESS_LATE = "in_progress_late"  # begun, and past the module's deadline
+LATE = "late"  # not begun, and past the module's deadline
 MISSING = "missing"
 NOT_NEEDED = "not_needed"
 UNTRACKABLE = "untrackable"  # the LMS cannot track the course: unknown, not missing
+
+PASS = AssessmentOutcome.PASS
+PASSED = AssessmentResult(PASS)
 
 # Each status in words, and a mark that tells them apart without colour.
 STATUS_LABELS = {
     COMPLETED: "completed",
     COMPLETED_LATE: "completed late",
     IN_PROGRESS: "in progress",
+    IN_PROGRESS_LATE: "in progress, late",
     LATE: "late",
     MISSING: "missing",
     NOT_NEEDED: "not needed",
@@ -48,6 +58,7 @@ STATUS_MARKS = {
     COMPLETED: "✔",
     COMPLETED_LATE: "✔!",
     IN_PROGRESS: "◐",
+    IN_PROGRESS_LATE: "◐!",
     LATE: "!",
     MISSING: "○",
     NOT_NEEDED: "\u2013",
@@ -55,7 +66,7 @@ STATUS_MARKS = {
 }
 # Statuses counted as done, and as late, in the row counts and sort orders.
 DONE = (COMPLETED, COMPLETED_LATE)
-LATE_ONES = (LATE, COMPLETED_LATE)
+LATE_ONES = (LATE, IN_PROGRESS_LATE, COMPLETED_LATE)
 
 
 @dataclass(frozen=True)
@@ -103,24 +114,37 @@ def grid_columns(qualification: Qualification) -> tuple[GridColumn, ...]:
 @dataclass(frozen=True)
 class GridData:
     """What the grid reads of some students of a course, one query per kind: their
-    completion copies and module starts."""
+    completion copies, module starts and passes."""
 
     qualification: Qualification
     today: dt.date
     # Every stored copy: a student's completions are made when their rules run.
     completions: dict[int, list[CompletionCopy]]
     starts: dict[int, dict[str, dt.date]]
+    # The modules each student has a recorded pass for, held or released (as the class
+    # view counts them): their unfinished courses are no longer needed, nor late.
+    passed: dict[int, set[str]]
 
 
 def load_grid(
     session: Session, qualification: Qualification, context_pk: int, today: dt.date, ids: list[int]
 ) -> GridData:
     """The grid data (``GridData``) of the students ``ids``; no rules are run yet."""
+    passed: dict[int, set[str]] = defaultdict(set)
+    for user_pk, module_code in session.execute(
+        select(AssessmentResultRow.user_pk, AssessmentResultRow.module_code).where(
+            AssessmentResultRow.context_pk == context_pk,
+            AssessmentResultRow.user_pk.in_(ids),
+            AssessmentResultRow.outcome == AssessmentOutcome.PASS.value,
+        )
+    ):
+        passed[user_pk].add(module_code)
     return GridData(
         qualification,
         today,
         completion_copies_of_many(session, ids),
         effective_starts_of_many(session, context_pk, ids),
+        passed,
     )
 
 
@@ -152,6 +176,7 @@ def with_statuses(data: GridData, row: GridRow) -> GridRow:
         completions_in_force(data.completions.get(row.user_pk, [])),
         data.starts[row.user_pk],
         data.today,
+        {code: PASSED for code in data.passed.get(row.user_pk, ())},
     )
     return replace(row, statuses=course_statuses(data.qualification, checklist.modules))
 
@@ -163,8 +188,11 @@ def course_statuses(
     statuses: dict[str, str] = {}
     for module, progress in zip(qualification.modules, modules, strict=True):
         optional_done = _optional_groups_done(module, progress)
+        passed = progress.assessment is not None and progress.assessment.outcome is PASS
         for requirement in progress.requirements:
             status = _status(requirement)
+            if status not in DONE and passed:
+                status = NOT_NEEDED  # the module is passed: nothing more is needed for it
             if status == MISSING and requirement.code in optional_done:
                 status = NOT_NEEDED  # the group is made up by other courses: not a gap
             statuses.setdefault(requirement.code, status)
@@ -187,8 +215,8 @@ def _status(requirement: Requirement) -> str:
         return COMPLETED_LATE if requirement.late else COMPLETED
     if requirement.status is CompletionStatus.UNTRACKABLE:
         return UNTRACKABLE
+    if requirement.status is CompletionStatus.IN_PROGRESS:
+        return IN_PROGRESS_LATE if requirement.overdue else IN_PROGRESS
     if requirement.overdue:
         return LATE
-    if requirement.status is CompletionStatus.IN_PROGRESS:
-        return IN_PROGRESS
     return MISSING

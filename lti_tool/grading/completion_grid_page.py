@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from lti_tool.grading.completion_grid import (
+    IN_PROGRESS,
+    IN_PROGRESS_LATE,
+    LATE,
     LATE_ONES,
     STATUS_LABELS,
     UNTRACKABLE,
@@ -31,6 +34,11 @@ STATUS_FILTERS = {
     ANY: "Any status",
     **{key: f"Has a course {v}" for key, v in STATUS_LABELS.items()},
     UNTRACKABLE: "Has a course that can't be tracked",
+}
+# "Has a course late" and "... in progress" include what is both.
+_FILTER_MATCHES = {
+    LATE: (LATE, IN_PROGRESS_LATE),
+    IN_PROGRESS: (IN_PROGRESS, IN_PROGRESS_LATE),
 }
 SORTS = {
     "name": "Name, A to Z",
@@ -97,9 +105,10 @@ class GridQuery:
             return False
         if self.status == ANY:
             return True
+        wanted = _FILTER_MATCHES.get(self.status, (self.status,))
         if self.course == ANY:
-            return self.status in row.statuses.values()
-        return row.statuses.get(self.course) == self.status
+            return any(value in wanted for value in row.statuses.values())
+        return row.statuses.get(self.course) in wanted
 
 
 def _family_first(row: GridRow) -> tuple[str, str, str]:
