@@ -49,6 +49,14 @@ class NotAuthenticated(ToolError):
     title = "Please launch the tool again from your course"
 
 
+# Said when a page or call comes without a launch the tool can find: the session ran out, the
+# page was opened outside the course, or its token is not the tool's.
+SESSION_ENDED = (
+    "Your session with the pathway tool has ended, or this page was opened outside your "
+    "course. Open the tool again from your course."
+)
+
+
 class Forbidden(ToolError):
     status = 403
     title = "Not allowed"

@@ -1,5 +1,5 @@
 """Audit entries said in words: who the change was about and what changed, e.g. "Set B832
-result for Sam Student: pass 74/100, released". Entries of actions without their own words
+result for Sam Student: Pass 74/100, released". Entries of actions without their own words
 list their fields in plain labels; the stored old/new values are never rewritten."""
 
 from __future__ import annotations
@@ -11,6 +11,54 @@ from typing import Any
 from lti_tool.errors import field_label
 
 Values = Mapping[str, Any] | None
+_OUTCOMES = {"pass": "Pass", "fail": "Fail", "referred": "Referred"}
+
+
+# What each action is called on a page (its code stays in the log, the API and the CSV).
+ACTION_LABELS = {
+    "admin_account.create": "Admin account created",
+    "admin_account.deactivate": "Admin account deactivated",
+    "admin_account.password": "Admin password changed",
+    "completion.manual": "Completion recorded by staff",
+    "completion_source.change": "Completion source changed",
+    "deployment.accepted": "New deployment accepted",
+    "deployment.activate": "Deployment activated",
+    "deployment.deactivate": "Deployment deactivated",
+    "deployment.held": "New deployment held for approval",
+    "dynreg.created": "Platform registered itself",
+    "dynreg.refused": "Platform registration refused",
+    "keys.rotate": "Signing key rotated",
+    "mapping.discover": "Course mappings discovered",
+    "mapping.set": "Course mapping set",
+    "module_start.cohort": "Cohort start date set",
+    "module_start.student": "Student start date set",
+    "privacy.erasure_approved": "Erasure carried out",
+    "privacy.erasure_rejected": "Erasure request rejected",
+    "privacy.erasure_requested": "Erasure requested",
+    "privacy.export": "Personal data exported",
+    "privacy.overview": "Personal data viewed",
+    "privacy.retention_purge": "Old records deleted (retention)",
+    "qualification.choose": "Qualification chosen",
+    "registration.add": "Platform registered",
+    "registration.endpoints": "Platform addresses changed",
+    "registration.new_deployments": "New-deployment rule changed",
+    "registration.rename": "Platform renamed",
+    "result.release": "Result released",
+    "result.save": "Result saved",
+}
+
+
+def action_label(action: str) -> str:
+    """``result.save`` → ``Result saved``; an action without a label in words of its code."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    text = action.replace("_", " ").replace(".", ": ")
+    return text[:1].upper() + text[1:]
+
+
+def plain_values(values: Values) -> str:
+    """Stored values for a person to read: ``Score: 55; Released: no``."""
+    return "; ".join(f"{field_label(k)}: {_plain(v)}" for k, v in (values or {}).items())
 
 
 def describe(
@@ -26,7 +74,8 @@ def describe(
 def _result(v: Mapping[str, Any]) -> str:
     if not v:
         return "no result"
-    text = f"{v.get('outcome')} {_number(v.get('score'))}/{_number(v.get('max'))}"
+    outcome = str(v.get("outcome"))
+    text = f"{_OUTCOMES.get(outcome, outcome)} {_number(v.get('score'))}/{_number(v.get('max'))}"
     return text + (", released" if v.get("released") else ", held")
 
 
@@ -142,4 +191,6 @@ def _plain(value: Any) -> str:
         return "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
     return str(value)

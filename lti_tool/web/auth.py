@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 from flask import Response, after_this_request, current_app, g, request
 
 from lti_tool.container import Services
-from lti_tool.errors import Forbidden, NotAuthenticated
+from lti_tool.errors import SESSION_ENDED, Forbidden, NotAuthenticated
 from lti_tool.lti.sessions import LaunchSession, resolve_session
 from lti_tool.web import page_binding, reload
 from lti_tool.web.launch_token import carry, page_token
@@ -99,8 +99,7 @@ def requires_launch(*, staff: bool = False) -> Callable[[F], F]:
             if found is None:
                 refused = page_binding.refusal() or NotAuthenticated(
                     "no_session",
-                    "No valid launch session: the token is missing, forged or expired. "
-                    "Open the tool again from your course.",
+                    SESSION_ENDED,
                 )
                 if reload.can_reopen(refused):
                     return reload.reopen_page(refused)

@@ -13,7 +13,7 @@ from typing import Any
 import jwt
 from flask import Blueprint, Response, render_template, request
 
-from lti_tool.errors import NotAuthenticated
+from lti_tool.errors import SESSION_ENDED, NotAuthenticated
 from lti_tool.lti import claims as c
 from lti_tool.lti.deeplink import flow as deep_linking
 from lti_tool.lti.launch_context import Launch
@@ -59,8 +59,7 @@ def _authenticated_launch() -> LaunchSession:
     if launch is None:
         raise NotAuthenticated(
             "no_session",
-            "No valid launch session: the token is missing, forged or expired. "
-            "Open the tool again from your course.",
+            SESSION_ENDED,
         )
     return launch
 

@@ -29,6 +29,29 @@ _CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "23505"})
 RETRY_AFTER_SECONDS = 30
 UNAVAILABLE_TITLE = "Briefly unavailable"
 UNAVAILABLE_MESSAGE = "The tool is briefly unavailable. Please try again in a minute."
+# Werkzeug's own words for these ("If you entered the URL manually please check your
+# spelling") are for developers; these are for nurses and tutors.
+_HTTP_WORDS = {
+    400: (
+        "The tool could not read that request",
+        "Something in what the page sent was not as the tool expects. Go back, reload the "
+        "page and try again.",
+    ),
+    404: (
+        "Page not found",
+        "There is no page at this address in the pathway tool. Open the tool again from your "
+        "course.",
+    ),
+    405: (
+        "That page cannot be used like this",
+        "The page was asked for in a way it does not take. Go back and use the page's own "
+        "buttons and links.",
+    ),
+    413: (
+        "Too large",
+        "What was sent is larger than the tool accepts. Send a smaller file or less text.",
+    ),
+}
 
 
 def is_write_conflict(exc: DBAPIError) -> bool:
@@ -214,9 +237,8 @@ def init_app(app: Flask) -> None:
         if original is not None and dependency is not None:
             return dependency_unavailable_response(original, dependency)
         status = exc.code or 500
-        return error_response(
-            status, exc.name.lower().replace(" ", "_"), exc.name, exc.description or exc.name
-        )
+        title, message = _HTTP_WORDS.get(status, (exc.name, exc.description or exc.name))
+        return error_response(status, exc.name.lower().replace(" ", "_"), title, message)
 
     @app.errorhandler(DBAPIError)
     def _database_error(exc: DBAPIError) -> Any:

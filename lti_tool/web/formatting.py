@@ -92,11 +92,55 @@ def number(value: float | int | str | None) -> str:
     return f"{value:g}"
 
 
+# Where completion comes from, as people call it (``CompletionRecord.source``).
+SOURCE_NAMES = {
+    "moodle": "Moodle",
+    "canvas": "Canvas",
+    "ags": "the LMS gradebook",
+    "manual": "the course team's records",
+}
+
+
+def source(value: str | None) -> str:
+    """``moodle`` → ``Moodle``: a completion source by its name, not its code."""
+    return SOURCE_NAMES.get(value or "", value or "")
+
+
 def yes_no(value: object) -> str:
     return "Yes" if value else "No"
 
 
+# The principal and sub-role words of LTI's role vocabularies, as course staff say them.
+ROLE_WORDS = {
+    "Learner": "Student",
+    "Instructor": "Teacher",
+    "TeachingAssistant": "Teaching assistant",
+    "Grader": "Marker",
+    "ContentDeveloper": "Course designer",
+    "Mentor": "Observer",
+    "Administrator": "Administrator",
+    "SysAdmin": "System administrator",
+    "Manager": "Manager",
+    "Member": "Member",
+    "Officer": "Officer",
+    "Faculty": "Teaching staff",
+    "Student": "Student",
+}
+
+
+def role(value: str) -> str:
+    """``…/membership#Learner`` → ``Student``; a sub-role by its own word; an unknown role
+    as it was sent."""
+    word = value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    return ROLE_WORDS.get(word, value)
+
+
 def init_app(app: Flask) -> None:
+    from lti_tool.admin.audit_words import action_label, plain_values
+    from lti_tool.admin.platform_form import KINDS
+    from lti_tool.errors import field_label
+    from lti_tool.grading.class_columns import SYNC_LABELS
+
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["plural"] = plural
     app.jinja_env.filters["when"] = when
@@ -105,3 +149,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["outcome"] = outcome
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["yes_no"] = yes_no
+    app.jinja_env.filters["source"] = source
+    app.jinja_env.filters["role"] = role
+    app.jinja_env.filters["action_label"] = action_label
+    app.jinja_env.filters["plain_values"] = plain_values
+    app.jinja_env.filters["field_label"] = field_label
+    app.jinja_env.filters["sync_label"] = lambda status: SYNC_LABELS.get(status, status)
+    app.jinja_env.filters["platform_kind"] = lambda kind: KINDS.get(kind, kind)

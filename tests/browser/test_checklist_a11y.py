@@ -167,7 +167,7 @@ def test_student_checklist_in_chromium(live_site: LiveSite, browser_context: Any
     badges = page.locator(".badge:visible").all_inner_texts()
     assert {"✔ Complete", "◐ In progress", "○ Not started", "⚠ may be out of date"} <= set(badges)
     assert all(any(ch.isalpha() for ch in badge) for badge in badges), badges
-    assert "canvas data fetched" in page.inner_text("main")
+    assert "read from Canvas on" in page.inner_text("main")
     screenshot(page, "checklist-student")
     page.reload()  # folded again, and nothing focused
 

@@ -152,6 +152,8 @@ def test_staff_preview_shows_the_held_result_as_held(
     b833 = page.get_by_role("region", name="B833 Leading healthcare innovation")
     expect(b833.locator(".result")).to_contain_text("Held: not released to the student yet")
     expect(b833.locator(".result .score")).to_have_text("68 out of 100 · Passed")
-    expect(b833.get_by_text("no more CPD courses are needed")).to_be_visible()
+    # As the student sees it: a held pass counts only once released.
+    expect(b833.get_by_text("It counts toward their credits once released.")).to_be_visible()
+    expect(b833.get_by_text("no more CPD courses are needed")).to_have_count(0)
     assert_accessible(page, "staff preview with results")
     screenshot(page, "staff-preview-results")

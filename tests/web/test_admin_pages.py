@@ -257,7 +257,7 @@ def test_audit_log_is_newest_first_paged_and_filtered(launcher: Launcher) -> Non
     assert last.endswith("entry 00")
     only = parse_html(client.get("/admin/audit?action=qualification.choose").get_data(as_text=True))
     actions = {r.find_all("td")[0].text for r in only.find("tbody").find_all("tr")}
-    assert actions == {"qualification.choose"}
+    assert actions == {"Qualification chosen"}
     assert "28 entries" in only.text
     with app.extensions["lti_tool"].db.read_only() as session:
         assert len(session.scalars(select(AuditEntry)).all()) == 55

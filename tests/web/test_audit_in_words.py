@@ -40,19 +40,20 @@ def test_a_saved_result_and_a_manual_completion_read_as_sentences(launcher: Laun
         s.startswith("Recorded GB080 for Sam Student as completed on 01/02/2026") for s in said
     ), said
     assert any(
-        s.startswith("Set B832 result for Sam Student: pass 74/100, released") for s in said
+        s.startswith("Set B832 result for Sam Student: Pass 74/100, released") for s in said
     ), said
     assert not [s for s in said if "{" in s or "'" in s], said
     # The stored values too are in words: yes/no and none, never Python's True/False/None.
     assert not [s for s in said if "True" in s or "False" in s or "None" in s], said
-    assert any("released: yes" in s for s in said), said
+    assert any("Released: yes" in s for s in said), said
+    assert any("Score: 74 Out of: 100" in s for s in said), said  # never 74.0
 
 
 def test_changes_and_unknown_actions_in_words() -> None:
     old = {"score": 30.0, "max": 100.0, "outcome": "fail", "released": False}
     new = {"score": 74.0, "max": 100.0, "outcome": "pass", "released": True}
     assert describe("result.save", "B832", "Sam Student", old, new) == (
-        "Changed B832 result for Sam Student from fail 30/100, held to pass 74/100, released"
+        "Changed B832 result for Sam Student from Fail 30/100, held to Pass 74/100, released"
     )
     assert (
         describe(

@@ -209,7 +209,7 @@ def test_fresh_and_stale_sources(launcher: Launcher) -> None:
     assert [(s["name"], s["stale"]) for s in checklist["sources"]] == [("moodle", False)]
     assert dt.datetime.fromisoformat(checklist["sources"][0]["fetched_at"]) == now
     page = read_checklist_page(student.client.get("/me").get_data(as_text=True))
-    assert "moodle data fetched" in page.text
+    assert "read from Moodle on" in page.text
     assert "may be out of date" not in page.text
     assert not page.root.find_all("p", cls="warn-panel")
 
@@ -225,7 +225,7 @@ def test_fresh_and_stale_sources(launcher: Launcher) -> None:
     # In the institution's time zone (Europe/London), in words: never raw UTC.
     local = old.astimezone(ZoneInfo("Europe/London"))
     stamp = f"{local.day} {local:%B %Y}, {local:%H:%M} {local.tzname()}"
-    assert "canvas data fetched " + stamp in page.text
+    assert "read from Canvas on " + stamp in page.text
 
 
 def test_a_source_is_stale_after_the_configured_age(sqlite_tool_factory: Any) -> None:

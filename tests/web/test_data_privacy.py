@@ -31,19 +31,22 @@ def test_the_person_sees_everything_the_tool_holds_about_them(
     identity = root.find("section", **{"aria-labelledby": "identity"}).text
     assert "sam.student@example.org" in identity and "Sam Student" in identity
     courses = root.find("section", **{"aria-labelledby": "courses"}).text
-    assert "Postgraduate Certificate in Clinical Leadership" in courses and "Learner" in courses
+    assert "Postgraduate Certificate in Clinical Leadership" in courses and "Student" in courses
     completions = root.find("section", **{"aria-labelledby": "completions"})
     captions = [caption.text for caption in completions.find_all("caption")]
-    assert captions == ["From manual", "From moodle"]
+    assert captions == ["From the course team's records", "From Moodle"]
     assert "GB080" in completions.text and "GB081" in completions.text
     starts = root.find("section", **{"aria-labelledby": "starts"}).text
     assert "B832" in starts and "10 January 2027" in starts and "deferred" in starts
     results = root.find("section", **{"aria-labelledby": "results"}).text
-    assert "71.0 / 100.0" in results and "pending" in results
+    assert "71 out of 100" in results and "not sent yet" in results
     audit = root.find("section", **{"aria-labelledby": "audit"}).text
-    assert "result.save" in audit and "module_start.student" in audit
+    assert "Result saved" in audit and "Student start date set" in audit
+    # In words: no Python values, no codes.
+    for code in ("result.save", "True", "False", "None", "71.0", "membership#"):
+        assert code not in root.find("main").text, code
     # Priya's result is not Sam's data.
-    assert "64.0" not in page and "Priya" not in page
+    assert "64 out of" not in page and "Priya" not in page
     [download] = [
         a for a in root.find_all("a") if a.attrs.get("href", "").startswith("/privacy/export.json")
     ]

@@ -84,7 +84,9 @@ def test_no_page_prints_a_raw_utc_time(launcher: Launcher) -> None:
         assert answer.status_code == 200, path
         pages[path] = answer.get_data(as_text=True)
     # The pages do show times: the student's data copies, the privacy page's audit entries.
-    assert re.search(r"data fetched \d{1,2} \w+ 20\d\d, \d\d:\d\d (GMT|BST)", pages["student"])
+    assert re.search(
+        r"read from Moodle on \d{1,2} \w+ 20\d\d, \d\d:\d\d (GMT|BST)", pages["student"]
+    )
     assert re.search(r"\d\d:\d\d (GMT|BST)", _visible(pages["privacy"]))
     assert re.search(r"\d\d:\d\d (GMT|BST)", _visible(pages["/admin/audit"]))
     for name, page in pages.items():

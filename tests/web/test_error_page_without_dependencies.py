@@ -24,6 +24,6 @@ def test_an_error_page_whose_context_needs_the_store_still_renders(
         response = app.test_client().get("/no-such-page")
     page = response.get_data(as_text=True)
     assert response.status_code == 404, page
-    assert "Not Found" in page and response.headers["X-Request-ID"] in page
+    assert "Page not found" in page and response.headers["X-Request-ID"] in page
     assert '"msg": "error page rendered plainly"' in stream.getvalue()
     assert '"dependency": "store"' in stream.getvalue()

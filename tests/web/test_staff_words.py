@@ -12,6 +12,19 @@ from tests.support.lti import Launcher
 from tests.support.pathway_web import Node, csrf_token, open_tool, parse_html
 
 
+@pytest.mark.parametrize("path", ["/staff/", "/staff/class/", "/staff/students/1001"])
+def test_skip_to_content_skips_the_tabs(launcher: Launcher, path: str) -> None:
+    """Outside review: the staff tabs sat inside <main>, so "Skip to content" landed on them."""
+    open_tool(launcher, "student1")
+    teacher = open_tool(launcher, "teacher1")
+    page = parse_html(teacher.client.get(path).get_data(as_text=True))
+    skip = page.find("a", cls="skip")
+    main = page.find("main")
+    assert skip.attrs["href"] == "#" + main.attrs["id"]
+    assert not main.find_all("nav", **{"aria-label": "Staff pages"})
+    assert page.find_all("nav", **{"aria-label": "Staff pages"})
+
+
 def _title(page: Node) -> str:
     return page.find("title").text
 

@@ -53,3 +53,21 @@ def test_a_database_error_does_not_carry_the_values_it_was_sent(launcher: Launch
     with pytest.raises(DBAPIError) as raised, services.db.read_only() as session:
         session.execute(text("SELECT * FROM no_such_table WHERE x = :v"), {"v": EMAIL})
     assert EMAIL not in str(raised.value)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_error_pages_speak_to_nurses_not_developers(launcher: Launcher) -> None:
+    """Outside review: a page opened without a session said "the token is missing, forged or
+    expired", and an unknown address gave Werkzeug's words for developers."""
+    client = launcher.app.test_client()
+    for path, words in (
+        ("/me", "Your session with the pathway tool has ended"),
+        ("/staff/class/", "Your session with the pathway tool has ended"),
+        ("/no-such-page", "There is no page at this address in the pathway tool"),
+    ):
+        page = client.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+        visible = page.split("<details", 1)[0]
+        assert words in visible, path
+        for jargon in ("forged", "token", "URL", "HTTP", "no_session", "manually"):
+            assert jargon not in visible.split("<main", 1)[-1], (path, jargon)
+        assert "Reference for support" in page and "Details for support staff" in page
