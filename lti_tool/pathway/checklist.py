@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import func, select
@@ -64,8 +65,9 @@ def as_completion(record: CompletionRecord | CompletionCopy) -> Completion:
 
 def completions_of(session: Session, user_pk: int) -> tuple[list[Completion], list[dict[str, Any]]]:
     """The stored completion records and, per source, when they were fetched."""
-    rows = in_force(completion_copies_of_many(session, [user_pk]).get(user_pk, []))
-    completions = [as_completion(r) for r in rows]
+    copies = completion_copies_of_many(session, [user_pk]).get(user_pk, [])
+    rows = in_force(copies)
+    completions = completions_in_force(copies)
     fetched: dict[str, dt.datetime] = {}
     for row in rows:
         if row.source not in fetched or row.fetched_at > fetched[row.source]:
@@ -103,8 +105,24 @@ def completion_copies_of_many(
 
 
 def completions_in_force(copies: Iterable[CompletionCopy]) -> list[Completion]:
-    """One student's completions from their stored copies (``in_force``)."""
-    return [as_completion(r) for r in in_force(copies)]
+    """One student's completions from their stored copies (``in_force``). A staff correction
+    that says a course was begun or done but not when it was begun keeps the start date the
+    LMS recorded: a course begun before the module start stays exempt from its deadline."""
+    rows = list(copies)
+    began: dict[str, dt.date] = {}
+    for row in rows:
+        if row.source != "manual" and row.started_at is not None and row.status in _BEGUN:
+            began[row.course_code] = min(row.started_at, began.get(row.course_code, dt.date.max))
+    completions = []
+    for row in in_force(rows):
+        completion = as_completion(row)
+        if row.source == "manual" and row.started_at is None and row.status in _BEGUN:
+            completion = replace(completion, started_at=began.get(row.course_code))
+        completions.append(completion)
+    return completions
+
+
+_BEGUN = frozenset({CompletionStatus.IN_PROGRESS.value, CompletionStatus.COMPLETED.value})
 
 
 class CompletionCopy(NamedTuple):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lti_tool.rules.errors import RulesError
+from lti_tool.rules.fit import modules_that_do_not_fit
 from lti_tool.rules.model import Course, Module, MonthDay, OptionalGroup, Qualification, TimeRules
 
 T = TypeVar("T")
@@ -129,12 +130,19 @@ class _Reader:
         total = sum(module.credits for module in modules)
         if total != credits_required:
             raise self.fail("credits_required", f"is {credits_required} but modules give {total}")
+        time_rules = self.time_rules(top["time_rules"])
+        late = modules_that_do_not_fit(modules, time_rules)
+        if late:
+            raise self.fail(
+                "time_rules.max_parallel_courses",
+                "leaves no way to finish on time from a module start: " + "; ".join(late),
+            )
         return Qualification(
             code=self.text(top, "code", "code"),
             title=self.text(top, "title", "title"),
             credits_required=credits_required,
             modules=modules,
-            time_rules=self.time_rules(top["time_rules"]),
+            time_rules=time_rules,
             source=self.source,
         )
 

@@ -31,7 +31,8 @@ def plan_study(
     ``min_remaining_weeks`` from today; the others follow, earliest module deadline first
     (modules without a start date last), compulsory courses in file order, then as many
     optional ones as each group still needs. One course at a time at the nominal length when
-    that meets every deadline, else up to ``max_parallel_courses`` at once across modules,
+    that meets every deadline, else as few at once across modules as meet them (two, then
+    more, up to ``max_parallel_courses``),
     shortening a late module's courses to the shortest length; a module still late is shown
     at its fastest with the next start to register for. Every course, even one planned
     before the module start (which the rule would exempt), is planned to finish by the
@@ -66,17 +67,19 @@ def plan_from_progress(
     ]
     attempt = _Attempt(tasks, unpassed, rules, today)
     alone = attempt.run(1, frozenset())
-    planned, short = alone, frozenset[str]()
-    if alone.missed:
-        planned = attempt.run(rules.max_parallel_courses, short)
-        while planned.missed - short:
-            # Shorten the courses of the first module (by deadline) still late, then look again:
-            # the modules planned after it may then fit at the nominal length.
-            short = short | {min(planned.missed - short, key=attempt.deadline_rank)}
-            planned = attempt.run(rules.max_parallel_courses, short)
+    planned, short, width = alone, frozenset[str](), 1
+    while planned.missed and width < rules.max_parallel_courses:
+        # As few courses at once as the deadlines allow: two before three.
+        width += 1
+        planned = attempt.run(width, short)
+    while planned.missed - short:
+        # Shorten the courses of the first module (by deadline) still late, then look again:
+        # the modules planned after it may then fit at the nominal length.
+        short = short | {min(planned.missed - short, key=attempt.deadline_rank)}
+        planned = attempt.run(width, short)
     parallel = overlapping(planned.slots, today)
     plans = tuple(
-        _module_plan(module, tasks, planned, alone.missed, short, parallel, rules, today)
+        _module_plan(module, tasks, planned, alone.missed, short, parallel, rules, today, width)
         for module in unpassed
     )
     return StudyPlan(as_of=today, modules=plans, notes=tuple(n for p in plans for n in p.notes))
@@ -122,7 +125,9 @@ def _module_plan(
     parallel: set[str],
     rules: TimeRules,
     today: date,
+    width: int,
 ) -> ModulePlan:
+    """One module's part of the plan; ``width`` is the most courses at once it was made with."""
     code, deadline = module.code, module.deadline
     weeks = rules.course_weeks_min if code in short else rules.course_weeks_nominal
     mine = sorted(
@@ -144,7 +149,7 @@ def _module_plan(
     if not entries:
         return ModulePlan(code, deadline, True, weeks, (), ())
     together = any(entry.parallel for entry in entries)
-    many = _NUMBERS.get(rules.max_parallel_courses, str(rules.max_parallel_courses))
+    many = _NUMBERS.get(width, str(width))
     if deadline is None:
         how = (
             f"allows {weeks} weeks for each course, up to {many} at the same time where the plan"
@@ -169,10 +174,20 @@ def _module_plan(
             " not bound by its six-month deadline"
         )
         return ModulePlan(code, deadline, False, weeks, entries, (note,), next_start)
-    finish = max(entry.finish for entry in entries)
-    note = _feasible_note(
-        code, deadline, finish, together, code in needs_parallel, code in short, weeks, many
-    )
+    # A course begun before the module start is not bound by the deadline: the note speaks of
+    # the courses that are (a bound course that ran past it would have made the plan late).
+    exempt = {task.item.code for task in mine if task.item.exempt}
+    bound = [entry.finish for entry in entries if entry.code not in exempt]
+    if bound:
+        note = _feasible_note(
+            code, deadline, max(bound), together, code in needs_parallel, code in short, weeks, many
+        )
+    else:
+        names = " and ".join(entry.code for entry in entries)
+        note = (
+            f"You began {names} before your {code} start, so the {spoken(deadline)} deadline"
+            f" does not apply to {'it' if len(entries) == 1 else 'them'}"
+        )
     return ModulePlan(code, deadline, True, weeks, entries, (note,))
 
 

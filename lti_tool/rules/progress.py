@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 
 from lti_tool.rules.checklist import ModuleProgress, Requirement, RequirementKind
@@ -24,15 +25,28 @@ def merge_completions(
     course done once stays done, so the furthest status wins, then the earliest date.
     """
     best: dict[str, Completion] = {}
+    began: dict[str, date] = {}
     unknown: set[str] = set()
     for record in completions:
         if record.course_code not in known_codes:
             unknown.add(record.course_code)
             continue
+        if record.started_at is not None and record.status in _BEGUN:
+            began[record.course_code] = min(
+                record.started_at, began.get(record.course_code, date.max)
+            )
         held = best.get(record.course_code)
         if held is None or _preference(record) < _preference(held):
             best[record.course_code] = record
+    # The record that wins may not say when the course was begun; another source may (a
+    # course begun before the module start is exempt from its deadline).
+    for code, record in best.items():
+        if record.started_at is None and record.status in _BEGUN and code in began:
+            best[code] = replace(record, started_at=began[code])
     return best, tuple(sorted(unknown))
+
+
+_BEGUN = frozenset({Status.IN_PROGRESS, Status.COMPLETED})
 
 
 def _preference(record: Completion) -> tuple[int, date, date, str]:
@@ -56,6 +70,7 @@ def module_progress(
     deadline = add_months(start, rules.deadline_months) if start else None
     passed = assessment is not None and assessment.outcome is AssessmentOutcome.PASS
     counting, satisfied_groups, hours = _counting_courses(module, records)
+    picked = _optional_picks(module, records, satisfied_groups)
     requirements: list[Requirement] = []
     unknown: list[str] = []
     for course in module.courses:
@@ -74,7 +89,11 @@ def module_progress(
         exempt = _started_before(record, start)
         finished = record.completed_at if record and status is Status.COMPLETED else None
         late = finished is not None and deadline is not None and not exempt and finished > deadline
-        course_deadline = deadline if outstanding and not exempt else None
+        # Of an optional group still short, only the courses a plan would take (those begun,
+        # then in file order) are bound: "2 of 3" with one done makes neither of the other
+        # two due on its own, so neither is called overdue or at risk.
+        bound = compulsory or course.code in picked
+        course_deadline = deadline if outstanding and bound and not exempt else None
         # Progress the LMS cannot track is unknown, not missing: never called overdue.
         overdue = (
             course_deadline is not None
@@ -149,6 +168,31 @@ def _counting_courses(
         if len(finished) == group.choose:
             satisfied.update(group.courses)
     return counting, satisfied, hours
+
+
+def _optional_picks(
+    module: Module, records: Mapping[str, Completion], satisfied: set[str]
+) -> set[str]:
+    """Of each optional group still short, the courses a plan takes to make it up: those in
+    progress (earliest begun first), then those not started in file order, as many as are
+    still needed (``planner._outstanding`` makes the same choice)."""
+    picks: set[str] = set()
+    for group in module.optional_groups:
+        if set(group.courses) <= satisfied:
+            continue
+
+        def status(code: str) -> Status:
+            record = records.get(code)
+            return record.status if record else Status.NOT_STARTED
+
+        needed = group.choose - sum(status(code) is Status.COMPLETED for code in group.courses)
+        going = sorted(
+            (code for code in group.courses if status(code) is Status.IN_PROGRESS),
+            key=lambda code: (records[code].started_at or date.max, code),
+        )
+        waiting = [code for code in group.courses if status(code) is Status.NOT_STARTED]
+        picks.update((going + waiting)[: max(needed, 0)])
+    return picks
 
 
 def _started_before(record: Completion | None, start: date | None) -> bool:

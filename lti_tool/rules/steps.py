@@ -8,12 +8,13 @@ set yet) is a quiet note instead (``quiet_notes``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
 from itertools import groupby
 
-from lti_tool.rules.checklist import ModuleProgress, Requirement
+from lti_tool.rules.checklist import ModuleProgress, Requirement, RequirementKind
 from lti_tool.rules.dates import spoken
 from lti_tool.rules.model import Qualification
 from lti_tool.rules.records import AssessmentOutcome
@@ -63,7 +64,7 @@ def next_steps(
     covered = {code for module in open_modules for code in _overdue_modules(module)}
     if overdue:
         folded = [module_plan for module_plan in late_plans if module_plan.module in covered]
-        add(Urgency.OVERDUE, today, _overdue_step(overdue, folded))
+        add(Urgency.OVERDUE, today, _overdue_step(overdue, folded, _alternatives(modules, overdue)))
     for module_plan in late_plans:
         if module_plan.module not in covered and module_plan.next_start and module_plan.deadline:
             add(Urgency.LATE_PLAN, today, _late_plan_step(module_plan))
@@ -107,13 +108,44 @@ def _names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _overdue_step(overdue: list[Requirement], late_plans: list[ModulePlan]) -> str:
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _alternatives(modules: tuple[ModuleProgress, ...], overdue: list[Requirement]) -> list[str]:
+    """Optional courses that are neither done nor overdue but could be taken instead of an
+    overdue optional one (the student chooses which of a group to do)."""
+    late = {
+        item.code
+        for item in overdue
+        if item.kind is RequirementKind.OPTIONAL and item.status is Status.NOT_STARTED
+    }
+    if not late:
+        return []
+    return [
+        f"{item.code} {item.title}"
+        for module in modules
+        if late & {r.code for r in module.requirements}
+        for item in module.requirements
+        if item.kind is RequirementKind.OPTIONAL
+        and item.code not in late
+        and item.deadline is None
+        and not item.exempt
+        and item.status is Status.NOT_STARTED
+        and not item.counts
+    ]
+
+
+def _overdue_step(
+    overdue: list[Requirement], late_plans: list[ModulePlan], instead: Sequence[str] = ()
+) -> str:
     names = _names([f"{item.code} {item.title}" for item in overdue])
     deadlines = _names(
         [spoken(day) for day in sorted({item.deadline for item in overdue if item.deadline})]
     )
     verb = "is" if len(overdue) == 1 else "are"
-    text = f"Speak to your tutor: {names} {verb} overdue (due by {deadlines})"
+    other = f"; {_either(list(instead))} would do in its place" if instead else ""
+    text = f"Speak to your tutor: {names} {verb} overdue (due by {deadlines}{other})"
     starts = [
         f"the next {plan.module} start on {spoken(plan.next_start)}"
         for plan in late_plans
@@ -166,7 +198,9 @@ def _planned_steps(
     entries = [entry for entry in plan.entries if entry.code not in skipped]
     found: list[tuple[date, str]] = []
     for entry in sorted((e for e in entries if e.in_progress), key=lambda e: e.finish):
-        text = f"Finish {entry.code} {entry.title} by {spoken(entry.finish)}"
+        # Plan dates pace the work (each course its weeks); the module's deadline, when its
+        # start is set, is said apart: "aim to", so a target never reads as the deadline.
+        text = f"Aim to finish {entry.code} {entry.title} by {spoken(entry.finish)}"
         if by_code[entry.code].exempt:
             text += (
                 f": you started it before your {entry.module} start, so the six-month deadline"
@@ -178,7 +212,7 @@ def _planned_steps(
         together = list(group)
         when = "now" if start <= today else f"on {spoken(start)}"
         names = _names([f"{entry.code} {entry.title}" for entry in together])
-        text = f"Start {names} {when}, to finish by {spoken(finish)}"
+        text = f"Start {names} {when}, aiming to finish by {spoken(finish)}"
         others = _other_options(qualification, together, by_code, plan)
         if others:
             text += f" (instead of an optional course you may choose {_names(others)})"

@@ -49,7 +49,7 @@ DATA_SETS = {
         (25, 50),
         (False, False),
         # Begun on 2 March 2026, ten weeks are long past: planned to end two weeks from today.
-        "Finish GB081 Developing yourself for clinical leadership by",
+        "Aim to finish GB081 Developing yourself for clinical leadership by",
     ),
     "all B832 done": DataSet(
         {code: done(n + 1) for n, code in enumerate(B832)},

@@ -134,7 +134,7 @@ def test_one_optional_course_is_not_enough() -> None:
     # the courses that follow, so GB090 is planned at eight.
     (entry,) = [e for e in checklist.plan.entries if e.code == "GB090"]
     assert entry.finish == date(2027, 12, 27)
-    assert f"Finish GB090 Innovating across boundaries by {spoken(entry.finish)}" in (
+    assert f"Aim to finish GB090 Innovating across boundaries by {spoken(entry.finish)}" in (
         checklist.next_steps
     )
 
@@ -162,7 +162,7 @@ def test_course_started_before_the_module_start_is_exempt_but_still_required() -
     assert item["counts"] is False
     assert not checklist.module("B832").cpd_complete
     assert any(
-        "Finish GB081" in step and "six-month deadline does not apply" in step
+        "Aim to finish GB081" in step and "six-month deadline does not apply" in step
         for step in checklist.next_steps
     )
     # The same course started on the module start day is bound by the rule.
@@ -204,7 +204,8 @@ def test_overdue_and_late_plans_come_first_in_next_steps() -> None:
         " instead",
         "Speak to your tutor about registering for the next B833 start on 30 May 2028: your"
         " courses cannot all be finished by the 30 April 2028 deadline",
-        "Start GB087 Understanding service innovation now, to finish by 15 May 2028",
+        "Start GB087 Understanding service innovation and GB088 Developing cases for innovation"
+        " now, aiming to finish by 15 May 2028",
     )
     # One plan note per module that cannot be finished in time, none repeated as a step.
     assert [plan.feasible for plan in checklist.plan.modules] == [False, False]
@@ -233,7 +234,7 @@ def test_start_step_uses_the_plans_dates() -> None:
     (entry,) = checklist.plan.module("B832").entries
     assert (entry.start, entry.finish) == (date(2027, 6, 1), date(2027, 8, 10))
     assert checklist.next_steps[0] == (
-        "Start GB080 What is clinical leadership? now, to finish by 10 August 2027"
+        "Start GB080 What is clinical leadership? now, aiming to finish by 10 August 2027"
     )
 
 
@@ -329,7 +330,7 @@ def test_without_a_start_date_there_are_no_deadlines() -> None:
     assert checklist.to_dict()["notes"] == list(checklist.notes)
     assert not any("start date" in step for step in checklist.next_steps)
     assert checklist.next_steps[0] == (
-        "Start GB080 What is clinical leadership? now, to finish by 12 March 2030"
+        "Start GB080 What is clinical leadership? now, aiming to finish by 12 March 2030"
     )
 
 
@@ -435,9 +436,10 @@ def test_a_new_qualification_needs_no_new_code() -> None:
     assert (x100.hours_completed, x100.hours_required, x100.cpd_complete) == (60, 60, True)
     assert x200.deadline == date(2028, 4, 15)
     assert x200.hours_completed == 0
+    # Two at a time meet the deadline: T6 beside T5 now, T7 once T5 is done.
     assert (
-        "Start T6 Queues and T7 Browsers now, to finish by 7 March 2028 (instead of an optional"
-        " course you may choose T8)"
+        "Start T6 Queues now, aiming to finish by 7 March 2028 (instead of an optional course you"
+        " may choose T8)"
     ) in checklist.next_steps
     assert checklist.qualification.credits_required == 45
 

@@ -51,7 +51,7 @@ def test_real_time_rules() -> None:
     )
     assert rules.deadline_months == 6
     assert rules.at_risk_weeks == 8
-    assert rules.max_parallel_courses == 2
+    assert rules.max_parallel_courses == 3
     assert rules.module_start_dates == (MonthDay(5, 30), MonthDay(10, 31))
     assert rules.min_remaining_weeks == 2
 
@@ -118,6 +118,19 @@ def test_a_pass_mark_is_a_percentage(tmp_path: Path, value: str, reason: str) ->
 
     assert caught.value.key == "modules[0].pass_mark"
     assert reason in caught.value.reason
+
+
+def test_time_rules_that_leave_no_way_to_finish_on_time_are_refused(tmp_path: Path) -> None:
+    """Two courses at a time, 8 weeks each: B832's seven need 32 weeks, a start leaves 26
+    (outside review: every student starting B832 on time was told to defer)."""
+    path = _broken(tmp_path, [("max_parallel_courses = 3", "max_parallel_courses = 2")])
+
+    with pytest.raises(RulesError) as caught:
+        load_qualification(path)
+
+    assert caught.value.key == "time_rules.max_parallel_courses"
+    assert "B832 (7 courses, 2 at a time at 8 weeks, need 32 weeks" in caught.value.reason
+    assert "B833" not in caught.value.reason  # five courses fit two at a time
 
 
 def _broken(tmp_path: Path, edits: list[tuple[str, str]], base: Path = REAL_FILE) -> Path:

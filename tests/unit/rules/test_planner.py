@@ -75,26 +75,51 @@ def test_tight_time_two_courses_in_parallel() -> None:
     )
 
 
-def test_tighter_time_parallel_at_the_shortest_length() -> None:
-    # 250 days: too few for four ten-week slots, enough for four eight-week ones.
+def test_tighter_time_three_courses_in_parallel() -> None:
+    # 250 days: too few for four ten-week slots (two at a time), enough for three (three at a
+    # time); as few at once as the deadline allows.
     today = DEADLINE - timedelta(days=250)
 
     plan = plan_b832([], today)
 
     assert plan.feasible
-    assert plan.course_weeks == 8
+    assert plan.course_weeks == 10
     assert [e.parallel for e in plan.entries] == [True] * 6 + [False]
+    assert plan.entries[0].start == plan.entries[2].start == today
+    assert max(e.finish for e in plan.entries) == today + timedelta(weeks=30) <= DEADLINE
+    assert "up to three courses at the same time" in plan.notes[0]
+    assert "shortest time" not in plan.notes[0]
+
+
+def test_tightest_time_parallel_at_the_shortest_length() -> None:
+    # 180 days: too few for three ten-week slots, enough for three eight-week ones.
+    today = DEADLINE - timedelta(days=180)
+
+    plan = plan_b832([], today)
+
+    assert plan.feasible
+    assert plan.course_weeks == 8
     assert all(e.finish - e.start == timedelta(weeks=8) for e in plan.entries)
-    assert max(e.finish for e in plan.entries) == today + timedelta(weeks=32) <= DEADLINE
+    assert max(e.finish for e in plan.entries) == today + timedelta(weeks=24) <= DEADLINE
     assert "finish each course in the shortest time, 8 weeks" in plan.notes[0]
-    assert "two courses at the same time" in plan.notes[0]
+    assert "three courses at the same time" in plan.notes[0]
+
+
+def test_starting_b832_on_its_start_day_fits_its_deadline() -> None:
+    """Outside review: with two courses at a time B832's seven could never fit in six months
+    (4 rounds of 8 weeks), so every student starting on time was told to defer."""
+    for start in (START, date(2027, 10, 31)):
+        checklist = evaluate(pgcert(), B833_DONE, {"B832": start}, start)
+        plan = checklist.plan.module("B832")
+        assert plan.feasible, plan.notes
+        assert not any("cannot all be finished" in step for step in checklist.next_steps)
 
 
 @pytest.mark.parametrize(
     ("today", "start", "next_start"),
     [
-        pytest.param(date(2027, 6, 1), START, date(2027, 10, 31), id="after-start"),
-        pytest.param(date(2027, 5, 1), START, date(2027, 10, 31), id="before-start"),
+        pytest.param(date(2027, 6, 20), START, date(2027, 10, 31), id="after-start"),
+        pytest.param(date(2027, 9, 1), START, date(2027, 10, 31), id="late-in-the-window"),
         pytest.param(date(2027, 12, 5), START, date(2028, 5, 30), id="deadline-passed"),
     ],
 )
@@ -105,12 +130,13 @@ def test_impossible_deadline_suggests_the_next_start(
 
     assert not plan.feasible
     assert plan.next_start == next_start
-    # The fastest plan is still shown: two at a time, eight weeks each, past the deadline.
+    # The fastest plan is still shown: three at a time, eight weeks each, past the deadline.
     assert plan.course_weeks == 8
     assert len(plan.entries) == 7
     assert max(e.finish for e in plan.entries) > DEADLINE
     (note,) = plan.notes
     assert note.startswith("The 30 November 2027 deadline for B832 can no longer be met")
+    assert "even studying three courses at a time" in note
     assert f"register for the next B832 start on {next_start.day} " in note
 
 
@@ -208,18 +234,23 @@ def test_both_modules_share_one_plan_without_an_overlap_note() -> None:
     assert [e.start for e in plan.entries] == sorted(e.start for e in plan.entries)
 
 
-def test_made_up_qualification_plans_three_at_once() -> None:
-    # X200: choose 3 of 4 five-week courses within three months of 15 January 2028.
+def test_made_up_qualification_plans_no_more_at_once_than_needed() -> None:
+    # X200: choose 3 of 4 five-week courses within three months of 15 January 2028. From the
+    # start two at a time fit; four weeks in, only three at a time do.
     start = date(2028, 1, 15)
-
     x100_done = [done(code) for code in ("T1", "T2", "T3")]
-    plan = plan_study(made_up(), x100_done, {"X100": start, "X200": start}, start).module("X200")
 
+    plan = plan_study(made_up(), x100_done, {"X100": start, "X200": start}, start).module("X200")
     assert dates(plan) == [
         ("T5", start, date(2028, 2, 19), True),
         ("T6", start, date(2028, 2, 19), True),
-        ("T7", start, date(2028, 2, 19), True),
+        ("T7", date(2028, 2, 19), date(2028, 3, 25), False),
     ]
+    assert "up to two courses at the same time" in plan.notes[0]
+
+    later = start + timedelta(weeks=4)
+    plan = plan_study(made_up(), x100_done, {"X100": start, "X200": start}, later).module("X200")
+    assert [entry.start for entry in plan.entries] == [later] * 3
     assert "up to three courses at the same time" in plan.notes[0]
 
 
