@@ -141,18 +141,20 @@ def init_app(app: Flask) -> None:
     from lti_tool.errors import field_label
     from lti_tool.grading.class_columns import SYNC_LABELS
 
-    app.jinja_env.filters["long_date"] = long_date
-    app.jinja_env.filters["plural"] = plural
-    app.jinja_env.filters["when"] = when
-    app.jinja_env.filters["clock"] = clock
-    app.jinja_env.filters["day"] = day
-    app.jinja_env.filters["outcome"] = outcome
-    app.jinja_env.filters["number"] = number
-    app.jinja_env.filters["yes_no"] = yes_no
-    app.jinja_env.filters["source"] = source
-    app.jinja_env.filters["role"] = role
-    app.jinja_env.filters["action_label"] = action_label
-    app.jinja_env.filters["plain_values"] = plain_values
-    app.jinja_env.filters["field_label"] = field_label
-    app.jinja_env.filters["sync_label"] = lambda status: SYNC_LABELS.get(status, status)
-    app.jinja_env.filters["platform_kind"] = lambda kind: KINDS.get(kind, kind)
+    app.jinja_env.filters.update(
+        long_date=long_date,
+        plural=plural,
+        when=when,
+        clock=clock,
+        day=day,
+        outcome=outcome,
+        number=number,
+        yes_no=yes_no,
+        source=source,
+        role=role,
+        action_label=action_label,
+        plain_values=plain_values,
+        field_label=field_label,
+        sync_label=lambda status: SYNC_LABELS.get(status, status),
+        platform_kind=lambda kind: KINDS.get(kind, kind),
+    )

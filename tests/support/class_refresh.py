@@ -1,5 +1,5 @@
-"""The sandbox Moodle as the tool's completion source, and a tutor's class refresh against it:
-the set-up of the tests that read a whole class's completion from the (sandbox) Moodle."""
+"""The sandbox Moodle (or Canvas) as the tool's completion source, and a tutor's class refresh
+against it: the set-up of the tests that read completion from the sandbox LMS."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from lti_tool.sandbox import register_sandbox
 from tests.support.lti import Launcher, staff_launch
 
-__all__ = ["finished_refresh", "staff_launch", "with_moodle_source"]
+__all__ = ["finished_refresh", "staff_launch", "with_canvas_source", "with_moodle_source"]
 
 REFRESH_SECONDS = 60.0  # generous: the refresh reads four students on a busy machine
 
@@ -23,6 +23,41 @@ def with_moodle_source(launcher: Launcher) -> Launcher:
     register_sandbox(
         services.db, launcher.platform, development=True, secret_key=services.settings.secret_key
     )
+    return launcher
+
+
+def with_canvas_source(launcher: Launcher, mode: str = "course") -> Launcher:
+    """``launcher``'s tool reading completion from the sandbox Canvas REST API: one Canvas
+    course per CPD course (``mode="course"``) or one module of the programme course each
+    (``mode="activity"``)."""
+    from lti_tool.completion.setup import configure_source, set_mapping
+    from lti_tool.crypto import SecretBox
+    from lti_tool.sandbox.canvas_rest import SANDBOX_TOKEN
+    from lti_tool.sandbox.demo_data import (
+        CPD_COURSES,
+        PROGRAMME_COURSE_ID,
+        course_id,
+        programme_module_id,
+    )
+
+    services = launcher.app.extensions["lti_tool"]
+    with services.db.unit_of_work() as session:
+        configure_source(
+            session,
+            SecretBox(services.settings.secret_key),
+            "sandbox",
+            kind="canvas",
+            endpoint_url=launcher.platform.issuer + "/canvas",
+            token=SANDBOX_TOKEN,
+            mode=mode,
+            development=True,
+        )
+        for code in CPD_COURSES:
+            if mode == "course":
+                set_mapping(session, "sandbox", code, str(course_id(code)))
+            else:
+                mapped = (str(PROGRAMME_COURSE_ID), str(programme_module_id(code)))
+                set_mapping(session, "sandbox", code, *mapped)
     return launcher
 
 

@@ -14,13 +14,10 @@ from lti_tool.completion import class_progress
 from lti_tool.completion.class_progress import PROGRESS, PROGRESS_TTL, start_class_refresh
 from lti_tool.completion.class_refresh import _BatchWriter
 from lti_tool.completion.refresh import Student, fetch_student, prepare_source, refresh_student
-from lti_tool.completion.setup import configure_source, set_mapping
 from lti_tool.container import Services
-from lti_tool.crypto import SecretBox
 from lti_tool.lti import claims as c
 from lti_tool.persistence.models import CompletionRecord, User
 from lti_tool.sandbox import SandboxServer
-from lti_tool.sandbox.canvas_rest import SANDBOX_TOKEN
 from lti_tool.sandbox.demo_data import (
     COMPLETE,
     COMPLETE_PASS,
@@ -32,6 +29,7 @@ from lti_tool.sandbox.demo_data import (
     quiz_cmid,
     stamp,
 )
+from tests.support.class_refresh import with_canvas_source
 from tests.support.lti import Launcher
 
 
@@ -87,20 +85,7 @@ def test_a_completed_canvas_course_stays_completed_when_the_enrolment_ends(
     launcher: Launcher, lms_data: LmsData
 ) -> None:
     """Canvas answers 404 for the progress of someone who is no longer a student there."""
-    services: Services = launcher.app.extensions["lti_tool"]
-    with services.db.unit_of_work() as session:
-        configure_source(
-            session,
-            SecretBox(services.settings.secret_key),
-            "sandbox",
-            kind="canvas",
-            endpoint_url=launcher.platform.issuer + "/canvas",
-            token=SANDBOX_TOKEN,
-            mode="course",
-            development=True,
-        )
-        for code in CPD_COURSES:
-            set_mapping(session, "sandbox", code, str(course_id(code)))
+    with_canvas_source(launcher)
     services, student = _student1(launcher, {"canvas_user_id": str(STUDENT1)})
     assert refresh_student(services, student).status == "ok"
     assert _stored(services, student, "GB084") == "completed"

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from lti_tool.persistence.models import CompletionRecord
 from lti_tool.sandbox import SandboxServer
+from tests.support.class_refresh import with_canvas_source
 from tests.support.class_refresh import with_moodle_source as moodle_source
 from tests.support.lti import Launcher, launch_token
 
@@ -185,40 +186,9 @@ def test_completion_from_ags_results_of_cpd_columns(
 def test_completion_from_canvas_rest_needs_and_uses_canvas_user_id(
     launcher: Launcher, mode: str
 ) -> None:
-    from lti_tool.completion.setup import configure_source, set_mapping
-    from lti_tool.crypto import SecretBox
     from lti_tool.lti import claims as c
-    from lti_tool.sandbox.canvas_rest import SANDBOX_TOKEN
-    from lti_tool.sandbox.demo_data import (
-        CPD_COURSES,
-        PROGRAMME_COURSE_ID,
-        course_id,
-        programme_module_id,
-    )
 
-    services = launcher.app.extensions["lti_tool"]
-    with services.db.unit_of_work() as session:
-        configure_source(
-            session,
-            SecretBox(services.settings.secret_key),
-            "sandbox",
-            kind="canvas",
-            endpoint_url=launcher.platform.issuer + "/canvas",
-            token=SANDBOX_TOKEN,
-            mode=mode,
-            development=True,
-        )
-        for code in CPD_COURSES:
-            if mode == "course":
-                set_mapping(session, "sandbox", code, str(course_id(code)))
-            else:
-                set_mapping(
-                    session,
-                    "sandbox",
-                    code,
-                    str(PROGRAMME_COURSE_ID),
-                    str(programme_module_id(code)),
-                )
+    with_canvas_source(launcher, mode)
     custom = {"canvas_user_id": "1001", "canvas_course_id": "2"}
     client = launcher.app.test_client()
     response = launcher.launch(client, "student1", changes={c.CUSTOM: custom})
@@ -291,30 +261,14 @@ def test_completions_csv_from_the_staff_page_is_all_or_nothing(launcher: Launche
 
 
 def test_a_class_refresh_reads_canvas_for_students_who_launched_once(launcher: Launcher) -> None:
-    from lti_tool.completion.setup import configure_source, set_mapping
-    from lti_tool.crypto import SecretBox
     from lti_tool.lti import claims as c
     from lti_tool.persistence.models import User
-    from lti_tool.sandbox.canvas_rest import SANDBOX_TOKEN
-    from lti_tool.sandbox.demo_data import CPD_COURSES, course_id
 
     services = launcher.app.extensions["lti_tool"]
     # Sam launched once, before the source was configured: only his Canvas id was kept.
     student = launcher.app.test_client()
     launcher.launch(student, "student1", changes={c.CUSTOM: {"canvas_user_id": "1001"}})
-    with services.db.unit_of_work() as session:
-        configure_source(
-            session,
-            SecretBox(services.settings.secret_key),
-            "sandbox",
-            kind="canvas",
-            endpoint_url=launcher.platform.issuer + "/canvas",
-            token=SANDBOX_TOKEN,
-            mode="course",
-            development=True,
-        )
-        for code in CPD_COURSES:
-            set_mapping(session, "sandbox", code, str(course_id(code)))
+    with_canvas_source(launcher)
     staff = launcher.app.test_client()
     token = launch_token(launcher.launch(staff, "teacher1").get_data(as_text=True))
     response = staff.post(
