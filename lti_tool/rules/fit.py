@@ -28,9 +28,9 @@ def shortest_window_days(rules: TimeRules) -> int:
     )
 
 
-def modules_that_do_not_fit(modules: Iterable[Module], rules: TimeRules) -> list[str]:
-    """``"B832 (7 courses need 32 weeks; 26 weeks and 2 days from a start)"``-style reasons,
-    one per module whose courses cannot be finished in time from its start; none: all fit."""
+def modules_that_do_not_fit(modules: Iterable[Module], rules: TimeRules) -> str:
+    """Why the modules' courses cannot be finished in time from their start ("leaves no way
+    ...: B832 (7 courses, 2 at a time ...)"); '' when every module fits."""
     window = shortest_window_days(rules)
     problems = []
     for module in modules:
@@ -43,4 +43,6 @@ def modules_that_do_not_fit(modules: Iterable[Module], rules: TimeRules) -> list
                 f"{rules.course_weeks_min} weeks, need {needed // 7} weeks; a start leaves "
                 f"{window // 7} weeks and {window % 7} days)"
             )
-    return problems
+    if not problems:
+        return ""
+    return "leaves no way to finish on time from a module start: " + "; ".join(problems)

@@ -131,12 +131,8 @@ class _Reader:
         if total != credits_required:
             raise self.fail("credits_required", f"is {credits_required} but modules give {total}")
         time_rules = self.time_rules(top["time_rules"])
-        late = modules_that_do_not_fit(modules, time_rules)
-        if late:
-            raise self.fail(
-                "time_rules.max_parallel_courses",
-                "leaves no way to finish on time from a module start: " + "; ".join(late),
-            )
+        if late := modules_that_do_not_fit(modules, time_rules):
+            raise self.fail("time_rules.max_parallel_courses", late)
         return Qualification(
             code=self.text(top, "code", "code"),
             title=self.text(top, "title", "title"),
