@@ -188,7 +188,9 @@ def store_many_completions(
     rows = _keep_known_completions(session, source, rows, guesses)
     if not rows:
         return
-    # One multi-row upsert: a statement per course was most of a class refresh's cost.
+    # One multi-row upsert: a statement per course was most of a class refresh's cost. A
+    # staff correction (``manual``) always replaces the last one; a read from the LMS only
+    # an older read (workers' clocks are assumed in step, as NTP keeps them).
     columns = ("status", "started_at", "completed_at", "fetched_at")
     upsert(
         session,
@@ -196,14 +198,15 @@ def store_many_completions(
         rows,
         ["user_pk", "course_code", "source"],
         columns,
-        unless_newer="fetched_at",
+        unless_newer=None if source == MANUAL_SOURCE else "fetched_at",
     )
 
 
 def _keep_known_completions(
     session: Session, source: str, rows: list[dict[str, Any]], guesses: set[tuple[int, str]]
 ) -> list[dict[str, Any]]:
-    """``rows`` less the ``guesses`` that would overwrite a stored completion. A guess is an
+    """``rows`` with the ``guesses`` that would overwrite a stored completion kept as the
+    stored completion. A guess is an
     answer that says nothing of work done: ``untrackable`` (the course's completion criteria
     removed) or "not enrolled" (Moodle and Canvas forget an ended or suspended enrolment's
     progress). A course the LMS once reported completed stays completed: unknown never
@@ -211,17 +214,37 @@ def _keep_known_completions(
     if not guesses:
         return rows
     completed = {
-        (pk, code)
-        for pk, code in session.execute(
-            select(CompletionRecord.user_pk, CompletionRecord.course_code).where(
+        (row.user_pk, row.course_code): row
+        for row in session.execute(
+            select(
+                CompletionRecord.user_pk,
+                CompletionRecord.course_code,
+                CompletionRecord.started_at,
+                CompletionRecord.completed_at,
+            ).where(
                 CompletionRecord.source == source,
                 CompletionRecord.status == CompletionStatus.COMPLETED.value,
                 CompletionRecord.user_pk.in_({pk for pk, _ in guesses}),
             )
         ).all()
     }
-    keep = guesses & completed
-    return [row for row in rows if (row["user_pk"], row["course_code"]) not in keep]
+    kept = []
+    for row in rows:
+        known = completed.get((row["user_pk"], row["course_code"]))
+        if (row["user_pk"], row["course_code"]) in guesses and known is not None:
+            # The stored completion is written again as it was: the read still counts as a
+            # read (``fetched_at``), so the copy is fresh and not asked for on every launch.
+            row = {
+                **row,
+                "status": CompletionStatus.COMPLETED.value,
+                "started_at": known.started_at,
+                "completed_at": known.completed_at,
+            }
+        kept.append(row)
+    return kept
+
+
+MANUAL_SOURCE = "manual"  # pathway/manual.py: staff corrections
 
 
 def last_fetched(session: Session, user_pk: int) -> dt.datetime | None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.audit import audit
+from lti_tool.completion.refresh import MANUAL_SOURCE as MANUAL
 from lti_tool.completion.refresh import store_completions
 from lti_tool.csv_files import check_rows
 from lti_tool.errors import InvalidInput, quoted
@@ -23,7 +24,6 @@ from lti_tool.persistence.locks import locked
 from lti_tool.persistence.models import CompletionRecord, User
 from lti_tool.rules import Completion, CompletionStatus, Qualification
 
-MANUAL = "manual"
 CSV_COLUMNS = ("student", "course_code", "status", "completed_at")
 
 

@@ -3,20 +3,28 @@ an older answer written late, nor to a class refresh whose worker died (outside 
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+import lti_tool.completion.refresh as refresh_module
 from lti_tool.completion import class_progress
 from lti_tool.completion.class_progress import PROGRESS, PROGRESS_TTL, start_class_refresh
 from lti_tool.completion.class_refresh import _BatchWriter
-from lti_tool.completion.refresh import Student, fetch_student, prepare_source, refresh_student
+from lti_tool.completion.refresh import (
+    Student,
+    fetch_student,
+    last_fetched,
+    prepare_source,
+    refresh_student,
+)
 from lti_tool.container import Services
 from lti_tool.lti import claims as c
-from lti_tool.persistence.models import CompletionRecord, User
+from lti_tool.persistence.models import AuditEntry, CompletionRecord, User, utcnow
 from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.demo_data import (
     COMPLETE,
@@ -30,7 +38,7 @@ from lti_tool.sandbox.demo_data import (
     stamp,
 )
 from tests.support.class_refresh import with_canvas_source
-from tests.support.lti import Launcher
+from tests.support.lti import Launcher, launch_token
 
 
 @pytest.fixture
@@ -144,3 +152,80 @@ def test_a_staff_launch_restarts_a_class_refresh_whose_worker_died(
     assert len(queued) == 1
     # While it runs (lock held), another launch does not start a second one.
     assert start_class_refresh(services, context_pk, only_if_stale=True) is False
+
+
+def _statuses(checklist: dict[str, Any]) -> dict[str, str]:
+    return {r["code"]: r["status"] for m in checklist["modules"] for r in m["requirements"]}
+
+
+def test_a_tutors_correction_is_not_dropped_when_the_earlier_one_was_stamped_by_a_fast_clock(
+    with_moodle: Launcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two web workers, one clock 5 minutes fast (NTP not yet synced). A tutor records GB085
+    completed on the fast worker, sees it was the wrong student's certificate and, a minute
+    later on the other worker, corrects it to in progress: 200, audited, but not stored."""
+    launcher = with_moodle
+    student = launcher.app.test_client()
+    token = launch_token(launcher.launch(student, "student1").get_data(as_text=True))
+    staff = launcher.app.test_client()
+    staff_token = launch_token(launcher.launch(staff, "teacher1").get_data(as_text=True))
+    headers = {"Authorization": f"Bearer {staff_token}"}
+
+    fast = utcnow() + dt.timedelta(minutes=5)
+    monkeypatch.setattr(refresh_module, "utcnow", lambda: fast)
+    first = staff.put(
+        "/api/context/completions/1001/GB085",
+        json={"status": "completed", "completed_at": "2026-11-01", "reason": "certificate seen"},
+        headers=headers,
+    )
+    assert first.status_code == 200
+    monkeypatch.undo()
+
+    second = staff.put(
+        "/api/context/completions/1001/GB085",
+        json={"status": "in_progress", "reason": "that certificate was another student's"},
+        headers=headers,
+    )
+    assert second.status_code == 200
+    services: Services = launcher.app.extensions["lti_tool"]
+    with services.db.read_only() as session:
+        audited = session.scalars(
+            select(AuditEntry.new).where(AuditEntry.action == "completion.manual")
+        ).all()
+    assert audited[-1]["status"] == "in_progress"  # the log says it was changed ...
+    mine = student.get("/api/me/checklist", headers={"Authorization": f"Bearer {token}"})
+    assert _statuses(mine.get_json())["GB085"] == "in_progress"  # ... the record must agree
+
+
+def test_a_successful_read_that_keeps_every_completion_counts_as_a_fresh_read(
+    with_moodle: Launcher,
+    lms_data: LmsData,
+) -> None:
+    """A finished cohort: every course completed, then the enrolments suspended. Each read
+    answers "not enrolled" for every course, so every row is kept as it was, fetched_at
+    included: the copy never becomes fresh, every launch reads the LMS again and the
+    student's page says "may be out of date" for ever."""
+    services, student = _student1(with_moodle)
+    assert refresh_student(services, student).status == "ok"
+    long_ago = utcnow() - dt.timedelta(days=2)
+    with services.db.unit_of_work() as session:
+        session.execute(
+            update(CompletionRecord)
+            .where(CompletionRecord.user_pk == student.user_pk)
+            .values(status="completed", completed_at=dt.date(2026, 3, 1), fetched_at=long_ago)
+        )
+    for code in CPD_COURSES:
+        lms_data.courses[course_id(code)].students.discard(STUDENT1)
+
+    assert refresh_student(services, student).status == "ok"
+
+    with services.db.read_only() as session:
+        newest = last_fetched(session, student.user_pk)
+        statuses = set(
+            session.scalars(
+                select(CompletionRecord.status).where(CompletionRecord.user_pk == student.user_pk)
+            )
+        )
+    assert statuses == {"completed"}
+    assert newest is not None
+    assert utcnow() - newest < services.settings.completion_max_age
