@@ -105,9 +105,11 @@ def completion_copies_of_many(
 
 
 def completions_in_force(copies: Iterable[CompletionCopy]) -> list[Completion]:
-    """One student's completions from their stored copies (``in_force``). A staff correction
-    that says a course was begun or done but not when it was begun keeps the start date the
-    LMS recorded: a course begun before the module start stays exempt from its deadline."""
+    """One student's completions from their stored copies (``in_force``). A staff record that
+    a course is done, which does not say when it was begun, keeps the start date the LMS
+    recorded (no later than the completion): a course begun before the module start stays
+    exempt from its deadline. A staff "in progress" or "not started" keeps none: that
+    correction is how a tutor overrules a start the LMS dated from a mere page view."""
     rows = list(copies)
     began: dict[str, dt.date] = {}
     for row in rows:
@@ -116,8 +118,15 @@ def completions_in_force(copies: Iterable[CompletionCopy]) -> list[Completion]:
     completions = []
     for row in in_force(rows):
         completion = as_completion(row)
-        if row.source == "manual" and row.started_at is None and row.status in _BEGUN:
-            completion = replace(completion, started_at=began.get(row.course_code))
+        start = began.get(row.course_code)
+        if (
+            row.source == "manual"
+            and row.started_at is None
+            and row.status == CompletionStatus.COMPLETED.value
+            and start is not None
+            and (row.completed_at is None or start <= row.completed_at)
+        ):
+            completion = replace(completion, started_at=start)
         completions.append(completion)
     return completions
 

@@ -32,7 +32,8 @@ def plan_study(
     (modules without a start date last), compulsory courses in file order, then as many
     optional ones as each group still needs. One course at a time at the nominal length when
     that meets every deadline, else as few at once across modules as meet them (two, then
-    more, up to ``max_parallel_courses``),
+    more, up to ``max_parallel_courses``; at each number the nominal length, then the
+    shortest for the modules still late),
     shortening a late module's courses to the shortest length; a module still late is shown
     at its fastest with the next start to register for. Every course, even one planned
     before the module start (which the rule would exempt), is planned to finish by the
@@ -69,14 +70,15 @@ def plan_from_progress(
     alone = attempt.run(1, frozenset())
     planned, short, width = alone, frozenset[str](), 1
     while planned.missed and width < rules.max_parallel_courses:
-        # As few courses at once as the deadlines allow: two before three.
-        width += 1
+        # As few courses at once as the deadlines allow, each at the nominal length if it
+        # can be, else at the shortest: two at 8 weeks before three at 10 (fewer hours a week).
+        width, short = width + 1, frozenset[str]()
         planned = attempt.run(width, short)
-    while planned.missed - short:
-        # Shorten the courses of the first module (by deadline) still late, then look again:
-        # the modules planned after it may then fit at the nominal length.
-        short = short | {min(planned.missed - short, key=attempt.deadline_rank)}
-        planned = attempt.run(width, short)
+        while planned.missed - short:
+            # Shorten the courses of the first module (by deadline) still late, then look
+            # again: the modules planned after it may then fit at the nominal length.
+            short = short | {min(planned.missed - short, key=attempt.deadline_rank)}
+            planned = attempt.run(width, short)
     parallel = overlapping(planned.slots, today)
     plans = tuple(
         _module_plan(module, tasks, planned, alone.missed, short, parallel, rules, today, width)

@@ -38,11 +38,18 @@ def merge_completions(
         held = best.get(record.course_code)
         if held is None or _preference(record) < _preference(held):
             best[record.course_code] = record
-    # The record that wins may not say when the course was begun; another source may (a
-    # course begun before the module start is exempt from its deadline).
+    # A completion that does not say when the course was begun takes the start another source
+    # recorded, no later than the completion (a course begun before the module start is
+    # exempt from its deadline).
     for code, record in best.items():
-        if record.started_at is None and record.status in _BEGUN and code in began:
-            best[code] = replace(record, started_at=began[code])
+        start = began.get(code)
+        if (
+            record.started_at is None
+            and record.status is Status.COMPLETED
+            and start is not None
+            and (record.completed_at is None or start <= record.completed_at)
+        ):
+            best[code] = replace(record, started_at=start)
     return best, tuple(sorted(unknown))
 
 

@@ -92,3 +92,21 @@ def test_a_staff_correction_to_not_started_keeps_no_start_date() -> None:
     ]
     (only,) = completions_in_force(stored)
     assert only.status is CompletionStatus.NOT_STARTED and only.started_at is None
+
+
+def test_a_tutors_in_progress_correction_removes_a_stray_lms_start_date() -> None:
+    """Moodle dates GB086 "in progress" from 1 May 2027 (the student only viewed it: an
+    activity completion record with a date), before the 30 May B832 start, so it is exempt
+    from the deadline. The tutor knows the student began it in July and records it "in
+    progress" from the student's page, whose form has no start-date field (nor has the CSV
+    import): the correction overrules the LMS's start, and the deadline applies."""
+    copies = [
+        CompletionCopy("GB086", "in_progress", date(2027, 5, 1), None, "moodle", datetime.now()),
+        CompletionCopy("GB086", "in_progress", None, None, "manual", datetime.now()),
+    ]
+    completions = [done(code) for code in B832_CODES[:6]] + completions_in_force(copies)
+    checklist = evaluate(pgcert(), completions, {"B832": START}, date(2027, 12, 15))
+
+    gb086 = next(r for r in checklist.module("B832").requirements if r.code == "GB086")
+    assert not gb086.exempt
+    assert gb086.overdue

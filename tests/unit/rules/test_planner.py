@@ -75,24 +75,25 @@ def test_tight_time_two_courses_in_parallel() -> None:
     )
 
 
-def test_tighter_time_three_courses_in_parallel() -> None:
-    # 250 days: too few for four ten-week slots (two at a time), enough for three (three at a
-    # time); as few at once as the deadline allows.
+def test_tighter_time_two_at_once_at_the_shortest_length() -> None:
+    # 250 days: too few for four ten-week slots (two at a time), enough for four eight-week
+    # ones: two at once at 8 weeks (12.5 hours a week) before three at once at 10 (15).
     today = DEADLINE - timedelta(days=250)
 
     plan = plan_b832([], today)
 
     assert plan.feasible
-    assert plan.course_weeks == 10
+    assert plan.course_weeks == 8
     assert [e.parallel for e in plan.entries] == [True] * 6 + [False]
-    assert plan.entries[0].start == plan.entries[2].start == today
-    assert max(e.finish for e in plan.entries) == today + timedelta(weeks=30) <= DEADLINE
-    assert "up to three courses at the same time" in plan.notes[0]
-    assert "shortest time" not in plan.notes[0]
+    assert all(e.finish - e.start == timedelta(weeks=8) for e in plan.entries)
+    assert max(e.finish for e in plan.entries) == today + timedelta(weeks=32) <= DEADLINE
+    assert "finish each course in the shortest time, 8 weeks" in plan.notes[0]
+    assert "two courses at the same time" in plan.notes[0]
 
 
 def test_tightest_time_parallel_at_the_shortest_length() -> None:
-    # 180 days: too few for three ten-week slots, enough for three eight-week ones.
+    # 180 days: too few for four eight-week slots (two at a time) or three ten-week ones,
+    # enough for three eight-week ones (three at a time).
     today = DEADLINE - timedelta(days=180)
 
     plan = plan_b832([], today)
@@ -236,7 +237,7 @@ def test_both_modules_share_one_plan_without_an_overlap_note() -> None:
 
 def test_made_up_qualification_plans_no_more_at_once_than_needed() -> None:
     # X200: choose 3 of 4 five-week courses within three months of 15 January 2028. From the
-    # start two at a time fit; four weeks in, only three at a time do.
+    # start two at a time fit; six weeks in, not even at four weeks each: three at a time.
     start = date(2028, 1, 15)
     x100_done = [done(code) for code in ("T1", "T2", "T3")]
 
@@ -248,7 +249,7 @@ def test_made_up_qualification_plans_no_more_at_once_than_needed() -> None:
     ]
     assert "up to two courses at the same time" in plan.notes[0]
 
-    later = start + timedelta(weeks=4)
+    later = start + timedelta(weeks=6)
     plan = plan_study(made_up(), x100_done, {"X100": start, "X200": start}, later).module("X200")
     assert [entry.start for entry in plan.entries] == [later] * 3
     assert "up to three courses at the same time" in plan.notes[0]
@@ -269,3 +270,21 @@ def test_checklist_carries_the_same_plan() -> None:
     (step,) = [s for s in checklist.next_steps if s.startswith("Start")][:1]
     assert step.startswith(f"Start {first.code} {first.title}")
     assert f"finish by {spoken(first.finish)}" in step
+
+
+def test_b833_on_time_is_not_asked_for_three_courses_at_once_when_two_fit() -> None:
+    """B833 from its 31 October start: five 50-hour courses in 26 weeks. Two at a time at the
+    shortest length (3 rounds of 8 weeks = 24 weeks, 12.5 hours a week) fit: the plan does
+    not ask for three at once (15 hours a week)."""
+    start = date(2027, 10, 31)
+    completions = [done(code) for code in B832_CODES]
+    plan = plan_study(pgcert(), completions, {"B832": START, "B833": start}, start)
+    b833 = plan.module("B833")
+
+    assert b833.feasible
+    assert [e.code for e in b833.entries] == [*B833_COMPULSORY, "GB090", "GB091"]
+    most_at_once = max(
+        sum(1 for other in b833.entries if other.start <= e.start < other.finish)
+        for e in b833.entries
+    )
+    assert most_at_once <= 2, b833.notes
