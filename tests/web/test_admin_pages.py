@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from lti_tool.audit import audit
 from lti_tool.completion.setup import mappings_of, source_settings
-from lti_tool.persistence.models import AuditEntry, Deployment, SigningKey
+from lti_tool.persistence.models import AuditEntry, Deployment, Registration, SigningKey
 from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN
 from tests.support.dynreg import Lms
 from tests.support.lti import Launcher, form_fields, without_binding
@@ -62,6 +62,20 @@ def test_state_changes_without_the_csrf_token_are_refused(launcher: Launcher) ->
         assert len(session.scalars(select(SigningKey)).all()) == keys_before
     assert audit_rows(app) == []
     assert client.get("/admin/").status_code == 200  # still signed in: logout was refused too
+
+
+def test_platform_kinds_and_sources_are_named_not_coded(launcher: Launcher) -> None:
+    """Outside review: the registration pages showed "generic" and "moodle"."""
+    app = launcher.app
+    client = tool_admin(app)
+    pk = sandbox_pk(app)
+    with app.extensions["lti_tool"].db.read_only() as session:
+        code = session.get(Registration, pk).kind
+    words = {"moodle": "Moodle", "canvas": "Canvas", "generic": "Other LTI 1.3 platform"}[code]
+    for path in ("/admin/", "/admin/registrations", f"/admin/registrations/{pk}"):
+        page = parse_html(client.get(path).get_data(as_text=True)).find("main").text
+        assert words in page, path
+        assert f"({code})" not in page and f"Kind {code}" not in page, path
 
 
 def test_deactivating_asks_first_and_stops_launches(launcher: Launcher) -> None:
