@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
 from lti_tool.lti.platform_services import service_connector
+from lti_tool.outages import unavailable_dependency
 from lti_tool.persistence.models import Context, Deployment, Membership, User, utcnow
 from lti_tool.persistence.upsert import upsert
 
@@ -136,7 +137,9 @@ def ensure_roster(services: Services, context_pk: int) -> None:
     except ToolError as exc:
         log.warning("roster fetch failed", extra={"fields": {"reason": exc.message}})
         return
-    except Exception:
+    except Exception as exc:
+        if unavailable_dependency(exc):
+            raise  # the database or Redis is down: the outage page says so, quietly
         # Whatever the platform's roster holds, the staff launch goes on without it.
         log.exception("roster fetch failed", extra={"fields": {"course": context_pk}})
         return
