@@ -103,3 +103,28 @@ def test_a_long_name_in_the_roster_does_not_break_the_staff_launch(
     for _ in range(2):  # the roster is fetched again on every staff launch until it succeeds
         response = launcher.through_sandbox(launcher.app.test_client(), "teacher1")
         assert response.status_code == 200, response.status_code
+
+
+@SQLITE
+def test_a_roster_fetch_during_an_outage_is_still_an_outage(
+    launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staff launch goes on without a roster it cannot read, but not past a Redis or
+    database outage: that is the quiet 503 page's, not a logged traceback's."""
+    import redis
+
+    from lti_tool.pathway import roster
+
+    def down(*_: Any) -> None:
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(roster, "refresh_roster", down)
+    response = launcher.through_sandbox(launcher.app.test_client(), "teacher1")
+    assert response.status_code == 503, response.status_code
+
+    def broken(*_: Any) -> None:
+        raise KeyError("members")
+
+    monkeypatch.setattr(roster, "refresh_roster", broken)
+    response = launcher.through_sandbox(launcher.app.test_client(), "teacher1")
+    assert response.status_code == 200, response.status_code
