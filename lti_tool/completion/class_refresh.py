@@ -29,8 +29,8 @@ from lti_tool.completion.refresh import (
     attempt_record,
     fetch_student,
     prepare_source,
-    store_many_completions,
 )
+from lti_tool.completion.store import store_many_completions
 from lti_tool.container import Services
 from lti_tool.jobs.tasks import task
 from lti_tool.lti.claims import normalise_roles

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.audit import audit
-from lti_tool.completion.refresh import MANUAL_SOURCE as MANUAL
-from lti_tool.completion.refresh import store_completions
+from lti_tool.completion.store import MANUAL_SOURCE as MANUAL
+from lti_tool.completion.store import store_completions
 from lti_tool.csv_files import check_rows
 from lti_tool.errors import InvalidInput, quoted
 from lti_tool.pathway.checklist import student_named_in_file

@@ -19,8 +19,8 @@ from types import FrameType
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lti_tool.completion.refresh import store_completions
 from lti_tool.completion.setup import as_course_mappings, mappings_of, source_settings
+from lti_tool.completion.store import store_completions
 from lti_tool.container import Services
 from lti_tool.lms.moodle.client import MoodleWsClient
 from lti_tool.lms.source import FetchResult, FetchUnit, gather

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-import lti_tool.completion.refresh as refresh_module
+import lti_tool.completion.store as store_module
 from lti_tool.completion import class_progress
 from lti_tool.completion.class_progress import PROGRESS, PROGRESS_TTL, start_class_refresh
 from lti_tool.completion.class_refresh import _BatchWriter
@@ -172,7 +172,7 @@ def test_a_tutors_correction_is_not_dropped_when_the_earlier_one_was_stamped_by_
     headers = {"Authorization": f"Bearer {staff_token}"}
 
     fast = utcnow() + dt.timedelta(minutes=5)
-    monkeypatch.setattr(refresh_module, "utcnow", lambda: fast)
+    monkeypatch.setattr(store_module, "utcnow", lambda: fast)
     first = staff.put(
         "/api/context/completions/1001/GB085",
         json={"status": "completed", "completed_at": "2026-11-01", "reason": "certificate seen"},
