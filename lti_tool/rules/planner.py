@@ -9,7 +9,7 @@ from datetime import date
 from lti_tool.rules.checklist import ModuleProgress, Requirement
 from lti_tool.rules.dates import next_start_after, spoken
 from lti_tool.rules.model import Module, Qualification, TimeRules
-from lti_tool.rules.progress import merge_completions, module_progress
+from lti_tool.rules.progress import merge_completions, module_progress, optional_picks
 from lti_tool.rules.records import AssessmentResult, Completion
 from lti_tool.rules.records import CompletionStatus as Status
 from lti_tool.rules.study_plan import ModulePlan, PlanEntry, StudyPlan
@@ -205,16 +205,10 @@ def _outstanding(module: Module, progress: ModuleProgress) -> list[Requirement]:
         if by_code[code].status not in (Status.COMPLETED, Status.UNTRACKABLE)
     ]
     for group in module.optional_groups:
-        members = [by_code[code] for code in group.courses]
-        needed = group.choose - sum(item.status is Status.COMPLETED for item in members)
-        if needed <= 0:
-            continue
-        going = sorted(
-            (item for item in members if item.status is Status.IN_PROGRESS),
-            key=lambda item: (item.started_at or date.max, item.code),
-        )[:needed]
-        waiting = [item for item in members if item.status is Status.NOT_STARTED]
-        wanted.extend(going + waiting[: needed - len(going)])
+        picks = optional_picks(
+            group, lambda code: by_code[code].status, lambda code: by_code[code].started_at
+        )
+        wanted.extend(by_code[code] for code in picks)
     return wanted
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 
 from lti_tool.rules.checklist import ModuleProgress, Requirement, RequirementKind
 from lti_tool.rules.dates import add_months
-from lti_tool.rules.model import Module, TimeRules
+from lti_tool.rules.model import Module, OptionalGroup, TimeRules
 from lti_tool.rules.records import AssessmentOutcome, AssessmentResult, Completion
 from lti_tool.rules.records import CompletionStatus as Status
 
@@ -180,26 +180,39 @@ def _counting_courses(
 def _optional_picks(
     module: Module, records: Mapping[str, Completion], satisfied: set[str]
 ) -> set[str]:
-    """Of each optional group still short, the courses a plan takes to make it up: those in
-    progress (earliest begun first), then those not started in file order, as many as are
-    still needed (``planner._outstanding`` makes the same choice)."""
-    picks: set[str] = set()
-    for group in module.optional_groups:
-        if set(group.courses) <= satisfied:
-            continue
+    """Of each optional group still short, the courses a plan takes to make it up."""
 
-        def status(code: str) -> Status:
-            record = records.get(code)
-            return record.status if record else Status.NOT_STARTED
+    def status(code: str) -> Status:
+        record = records.get(code)
+        return record.status if record else Status.NOT_STARTED
 
-        needed = group.choose - sum(status(code) is Status.COMPLETED for code in group.courses)
-        going = sorted(
-            (code for code in group.courses if status(code) is Status.IN_PROGRESS),
-            key=lambda code: (records[code].started_at or date.max, code),
-        )
-        waiting = [code for code in group.courses if status(code) is Status.NOT_STARTED]
-        picks.update((going + waiting)[: max(needed, 0)])
-    return picks
+    def started(code: str) -> date | None:
+        record = records.get(code)
+        return record.started_at if record else None
+
+    return {
+        code
+        for group in module.optional_groups
+        if not set(group.courses) <= satisfied
+        for code in optional_picks(group, status, started)
+    }
+
+
+def optional_picks(
+    group: OptionalGroup,
+    status: Callable[[str], Status],
+    started: Callable[[str], date | None],
+) -> list[str]:
+    """The courses of ``group`` to take to make it up: those in progress (earliest begun
+    first), then those not started in file order, as many as are still needed. The planner
+    plans these and the checklist holds them to the deadline: one choice, made here."""
+    needed = group.choose - sum(status(code) is Status.COMPLETED for code in group.courses)
+    going = sorted(
+        (code for code in group.courses if status(code) is Status.IN_PROGRESS),
+        key=lambda code: (started(code) or date.max, code),
+    )
+    waiting = [code for code in group.courses if status(code) is Status.NOT_STARTED]
+    return (going + waiting)[: max(needed, 0)]
 
 
 def _started_before(record: Completion | None, start: date | None) -> bool:
