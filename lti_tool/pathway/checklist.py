@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lti_tool.completion.store import MANUAL_SOURCE
 from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.pathway.checklist_view import add_page_facts, result_rows
@@ -30,6 +30,7 @@ from lti_tool.rules import (
     Qualification,
     evaluate,
 )
+from lti_tool.rules.progress import earliest_starts, with_start
 
 
 class _Sourced(Protocol):
@@ -49,8 +50,8 @@ def in_force(records: Iterable[_R]) -> list[_R]:
     """One student's records that count. A manual record is a staff correction: it replaces
     what the LMS sources say about that course."""
     rows = list(records)
-    corrected = {r.course_code for r in rows if r.source == "manual"}
-    return [r for r in rows if r.source == "manual" or r.course_code not in corrected]
+    corrected = {r.course_code for r in rows if r.source == MANUAL_SOURCE}
+    return [r for r in rows if r.source == MANUAL_SOURCE or r.course_code not in corrected]
 
 
 def as_completion(record: CompletionRecord | CompletionCopy) -> Completion:
@@ -107,31 +108,13 @@ def completion_copies_of_many(
 def completions_in_force(copies: Iterable[CompletionCopy]) -> list[Completion]:
     """One student's completions from their stored copies (``in_force``). A staff record that
     a course is done, which does not say when it was begun, keeps the start date the LMS
-    recorded (no later than the completion): a course begun before the module start stays
-    exempt from its deadline. A staff "in progress" or "not started" keeps none: that
-    correction is how a tutor overrules a start the LMS dated from a mere page view."""
-    rows = list(copies)
-    began: dict[str, dt.date] = {}
-    for row in rows:
-        if row.source != "manual" and row.started_at is not None and row.status in _BEGUN:
-            began[row.course_code] = min(row.started_at, began.get(row.course_code, dt.date.max))
-    completions = []
-    for row in in_force(rows):
-        completion = as_completion(row)
-        start = began.get(row.course_code)
-        if (
-            row.source == "manual"
-            and row.started_at is None
-            and row.status == CompletionStatus.COMPLETED.value
-            and start is not None
-            and (row.completed_at is None or start <= row.completed_at)
-        ):
-            completion = replace(completion, started_at=start)
-        completions.append(completion)
-    return completions
-
-
-_BEGUN = frozenset({CompletionStatus.IN_PROGRESS.value, CompletionStatus.COMPLETED.value})
+    recorded (``rules.progress.with_start``), though the LMS's record is not in force."""
+    completions = [as_completion(row) for row in copies]
+    began = earliest_starts(c for c in completions if c.source != MANUAL_SOURCE)
+    return [
+        with_start(c, began.get(c.course_code)) if c.source == MANUAL_SOURCE else c
+        for c in in_force(completions)
+    ]
 
 
 class CompletionCopy(NamedTuple):

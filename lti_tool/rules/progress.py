@@ -25,32 +25,46 @@ def merge_completions(
     course done once stays done, so the furthest status wins, then the earliest date.
     """
     best: dict[str, Completion] = {}
-    began: dict[str, date] = {}
     unknown: set[str] = set()
+    known: list[Completion] = []
     for record in completions:
         if record.course_code not in known_codes:
             unknown.add(record.course_code)
             continue
+        known.append(record)
+        held = best.get(record.course_code)
+        if held is None or _preference(record) < _preference(held):
+            best[record.course_code] = record
+    began = earliest_starts(known)
+    merged = {code: with_start(record, began.get(code)) for code, record in best.items()}
+    return merged, tuple(sorted(unknown))
+
+
+def earliest_starts(records: Iterable[Completion]) -> dict[str, date]:
+    """Per course, the earliest start date a record of it being begun or done gives."""
+    began: dict[str, date] = {}
+    for record in records:
         if record.started_at is not None and record.status in _BEGUN:
             began[record.course_code] = min(
                 record.started_at, began.get(record.course_code, date.max)
             )
-        held = best.get(record.course_code)
-        if held is None or _preference(record) < _preference(held):
-            best[record.course_code] = record
-    # A completion that does not say when the course was begun takes the start another source
-    # recorded, no later than the completion (a course begun before the module start is
-    # exempt from its deadline).
-    for code, record in best.items():
-        start = began.get(code)
-        if (
-            record.started_at is None
-            and record.status is Status.COMPLETED
-            and start is not None
-            and (record.completed_at is None or start <= record.completed_at)
-        ):
-            best[code] = replace(record, started_at=start)
-    return best, tuple(sorted(unknown))
+    return began
+
+
+def with_start(record: Completion, began: date | None) -> Completion:
+    """``record``, or, when it is a completion that does not say when the course was begun,
+    with the start ``began`` another record gives, if no later than the completion: a course
+    begun before the module start is exempt from its deadline. A record of a course only in
+    progress takes none (a tutor's "in progress" overrules a start the LMS dated from a page
+    view)."""
+    if (
+        record.started_at is None
+        and record.status is Status.COMPLETED
+        and began is not None
+        and (record.completed_at is None or began <= record.completed_at)
+    ):
+        return replace(record, started_at=began)
+    return record
 
 
 _BEGUN = frozenset({Status.IN_PROGRESS, Status.COMPLETED})
