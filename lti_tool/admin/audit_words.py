@@ -9,9 +9,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from lti_tool.errors import field_label
+from lti_tool.rules.records import OUTCOME_NAMES
 
 Values = Mapping[str, Any] | None
-_OUTCOMES = {"pass": "Pass", "fail": "Fail", "referred": "Referred"}
 
 
 # What each action is called on a page (its code stays in the log, the API and the CSV).
@@ -75,7 +75,9 @@ def _result(v: Mapping[str, Any]) -> str:
     if not v:
         return "no result"
     outcome = str(v.get("outcome"))
-    text = f"{_OUTCOMES.get(outcome, outcome)} {_number(v.get('score'))}/{_number(v.get('max'))}"
+    text = (
+        f"{OUTCOME_NAMES.get(outcome, outcome)} {_number(v.get('score'))}/{_number(v.get('max'))}"
+    )
     return text + (", released" if v.get("released") else ", held")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from lti_tool.errors import InvalidInput
 from lti_tool.rules import AssessmentOutcome, Module
+from lti_tool.rules.records import OUTCOME_NAMES
 
 NO_PASS_MARK_THRESHOLD = 50.0
 
@@ -33,7 +34,7 @@ def outcome_disagreement(
     if passed == (percent >= threshold):
         return None
     given = f"{score:g} out of {max_score:g}"
-    word = {"pass": "Pass", "fail": "Fail", "referred": "Referred"}[outcome.value]
+    word = OUTCOME_NAMES[outcome.value]
     if mark is None:
         where = "under half marks" if passed else "at half marks or more"
         return (

@@ -26,6 +26,14 @@ class AssessmentOutcome(StrEnum):
     REFERRED = "referred"
 
 
+# Each outcome as tutors choose it (the marking menus) and read it back.
+OUTCOME_NAMES = {
+    AssessmentOutcome.PASS.value: "Pass",
+    AssessmentOutcome.FAIL.value: "Fail",
+    AssessmentOutcome.REFERRED.value: "Referred",
+}
+
+
 @dataclass(frozen=True)
 class Completion:
     """One source's word on one CPD course for one student.

@@ -12,6 +12,8 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from flask import Flask, current_app, g
 
+from lti_tool.rules.records import OUTCOME_NAMES
+
 DEFAULT_LOCALE = "en_GB"
 
 
@@ -76,10 +78,6 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (many or singular + 's')}"
 
 
-# The words of the outcome menus (templates/staff/_marking_cell.html).
-OUTCOME_NAMES = {"pass": "Pass", "fail": "Fail", "referred": "Referred"}
-
-
 def outcome(value: str | None) -> str:
     """``pass`` → ``Pass``: an outcome as the marking menus name it."""
     return OUTCOME_NAMES.get(value or "", value or "")
@@ -141,6 +139,7 @@ def init_app(app: Flask) -> None:
     from lti_tool.errors import field_label
     from lti_tool.grading.class_columns import SYNC_LABELS
 
+    app.jinja_env.globals["outcome_names"] = OUTCOME_NAMES  # the marking menus
     app.jinja_env.filters.update(
         long_date=long_date,
         plural=plural,
