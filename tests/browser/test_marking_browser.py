@@ -35,6 +35,15 @@ def _cell(page: Any, who: str) -> Any:
     )
 
 
+def _mark_from_the_keyboard(page: Any, cell: Any, score: str, letter: str) -> None:
+    """Into ``cell``'s score, type it, Tab to the outcome, its letter, Enter."""
+    cell.locator("[data-field=score]").focus()
+    page.keyboard.type(score)
+    page.keyboard.press("Tab")
+    page.keyboard.press(letter)  # a select chooses by its first letter
+    page.keyboard.press("Enter")
+
+
 def _results(live_site: LiveSite) -> dict[tuple[str, str], tuple[float, str, bool]]:
     with live_site.app.extensions["lti_tool"].db.read_only() as session:
         rows = session.execute(
@@ -117,11 +126,7 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
         )
         # A refusal keeps what was typed, and says why next to the field it is about.
         b833 = page.locator("form.mark[data-module='B833'][data-sub='1003']")
-        b833.locator("[data-field=score]").focus()
-        page.keyboard.type("sixty")
-        page.keyboard.press("Tab")
-        page.keyboard.press("f")
-        page.keyboard.press("Enter")
+        _mark_from_the_keyboard(page, b833, "sixty", "f")
         expect(b833.locator(".mark-state")).to_have_text("Score must be a number, not “sixty”.")
         expect(b833.locator("[data-field=score]")).to_have_value("sixty")
         expect(b833.locator("[data-field=score]")).to_have_attribute("aria-invalid", "true")
@@ -133,11 +138,7 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
         sam = page.locator("form.mark[data-module='B833'][data-sub='1001']")
         reason = sam.locator("[data-field=override_reason]")
         expect(reason).to_be_hidden()
-        sam.locator("[data-field=score]").focus()
-        page.keyboard.type("60")
-        page.keyboard.press("Tab")
-        page.keyboard.press("p")
-        page.keyboard.press("Enter")
+        _mark_from_the_keyboard(page, sam, "60", "p")
         expect(sam.locator(".mark-state")).to_contain_text("has not met the CPD requirement")
         expect(sam.locator(".mark-state")).to_contain_text(
             "To record it anyway, type the reason in the box"

@@ -11,7 +11,13 @@ from flask.testing import FlaskClient
 from lti_tool.sandbox import register_sandbox
 from tests.support.lti import Launcher, staff_launch
 
-__all__ = ["finished_refresh", "staff_launch", "with_canvas_source", "with_moodle_source"]
+__all__ = [
+    "configure_sandbox_source",
+    "finished_refresh",
+    "staff_launch",
+    "with_canvas_source",
+    "with_moodle_source",
+]
 
 REFRESH_SECONDS = 60.0  # generous: the refresh reads four students on a busy machine
 
@@ -26,12 +32,23 @@ def with_moodle_source(launcher: Launcher) -> Launcher:
     return launcher
 
 
+def configure_sandbox_source(launcher: Launcher, **settings: Any) -> None:
+    """The sandbox registration's completion source, set as an admin would (development:
+    the sandbox LMS is on loopback); ``settings`` are ``configure_source``'s (``kind`` …)."""
+    from lti_tool.completion.setup import configure_source
+    from lti_tool.crypto import SecretBox
+
+    services = launcher.app.extensions["lti_tool"]
+    with services.db.unit_of_work() as session:
+        secrets = SecretBox(services.settings.secret_key)
+        configure_source(session, secrets, "sandbox", development=True, **settings)
+
+
 def with_canvas_source(launcher: Launcher, mode: str = "course") -> Launcher:
     """``launcher``'s tool reading completion from the sandbox Canvas REST API: one Canvas
     course per CPD course (``mode="course"``) or one module of the programme course each
     (``mode="activity"``)."""
-    from lti_tool.completion.setup import configure_source, set_mapping
-    from lti_tool.crypto import SecretBox
+    from lti_tool.completion.setup import set_mapping
     from lti_tool.sandbox.canvas_rest import SANDBOX_TOKEN
     from lti_tool.sandbox.demo_data import (
         CPD_COURSES,
@@ -40,18 +57,12 @@ def with_canvas_source(launcher: Launcher, mode: str = "course") -> Launcher:
         programme_module_id,
     )
 
+    canvas = launcher.platform.issuer + "/canvas"
+    configure_sandbox_source(
+        launcher, kind="canvas", endpoint_url=canvas, token=SANDBOX_TOKEN, mode=mode
+    )
     services = launcher.app.extensions["lti_tool"]
     with services.db.unit_of_work() as session:
-        configure_source(
-            session,
-            SecretBox(services.settings.secret_key),
-            "sandbox",
-            kind="canvas",
-            endpoint_url=launcher.platform.issuer + "/canvas",
-            token=SANDBOX_TOKEN,
-            mode=mode,
-            development=True,
-        )
         for code in CPD_COURSES:
             if mode == "course":
                 set_mapping(session, "sandbox", code, str(course_id(code)))

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from lti_tool.persistence.models import CompletionRecord
 from lti_tool.sandbox import SandboxServer
-from tests.support.class_refresh import with_canvas_source
+from tests.support.class_refresh import configure_sandbox_source, with_canvas_source
 from tests.support.class_refresh import with_moodle_source as moodle_source
 from tests.support.lti import Launcher, launch_token
 
@@ -143,22 +143,11 @@ def test_manual_correction_overrides_the_lms_and_is_audited(
 def test_completion_from_ags_results_of_cpd_columns(
     launcher: Launcher, sandbox_server: SandboxServer
 ) -> None:
-    from lti_tool.completion.setup import configure_source
-    from lti_tool.crypto import SecretBox
     from lti_tool.sandbox.ags_store import Grade
 
     ags = sandbox_server.app.extensions["ags"]
     ags.reset()
-    services = launcher.app.extensions["lti_tool"]
-    with services.db.unit_of_work() as session:
-        configure_source(
-            session,
-            SecretBox(services.settings.secret_key),
-            "sandbox",
-            kind="ags",
-            ags_threshold=0.6,
-            development=True,
-        )
+    configure_sandbox_source(launcher, kind="ags", ags_threshold=0.6)
     stamp = "2026-10-01T10:00:00.000Z"
     for code, score in (("GB080", 90.0), ("GB081", 40.0)):
         item = ags.add_lineitem(code, 100, resource_id=code, tag=code)

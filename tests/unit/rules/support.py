@@ -35,6 +35,10 @@ def done(code: str, on: date = date(2027, 1, 10), began: date | None = None) -> 
     return Completion(code, CompletionStatus.COMPLETED, began, on, source="test")
 
 
+# B833 done: its three compulsory courses and two of the optional ones (B832 alone is left).
+B833_DONE = [done(code) for code in B833_COMPULSORY + B833_OPTIONAL[:2]]
+
+
 def going(code: str, since: date | None = None) -> Completion:
     return Completion(code, CompletionStatus.IN_PROGRESS, since, None, source="test")
 

@@ -12,15 +12,13 @@ from lti_tool.rules import Completion, CompletionStatus, evaluate, plan_study
 from tests.unit.rules.support import (
     B832_CODES,
     B833_COMPULSORY,
-    B833_OPTIONAL,
+    B833_DONE,
     DEADLINE,
     START,
     done,
     going,
     pgcert,
 )
-
-B833_DONE = [done(c) for c in B833_COMPULSORY + B833_OPTIONAL[:2]]
 
 
 def test_only_the_optional_course_still_needed_is_called_overdue() -> None:

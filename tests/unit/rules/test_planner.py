@@ -19,7 +19,7 @@ from lti_tool.rules.dates import spoken
 from tests.unit.rules.support import (
     B832_CODES,
     B833_COMPULSORY,
-    B833_OPTIONAL,
+    B833_DONE,
     DEADLINE,
     START,
     done,
@@ -27,8 +27,6 @@ from tests.unit.rules.support import (
     made_up,
     pgcert,
 )
-
-B833_DONE = [done(code) for code in B833_COMPULSORY + B833_OPTIONAL[:2]]
 
 
 def plan_b832(completions: list[Completion], today: date, start: date | None = START) -> ModulePlan:
