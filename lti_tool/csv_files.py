@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
 from lti_tool.errors import ToolError
@@ -72,16 +73,31 @@ def decode_upload(raw: bytes) -> str:
     return text
 
 
+# What a row names, for telling a repeated row: a key, and the key in words ("B832 for Sam").
+RepeatOf = Callable[[T], "tuple[Hashable, str] | None"]
+
+
 def check_rows(
-    text: str, required: Sequence[str], handle: Callable[[dict[str, str]], T]
+    text: str,
+    required: Sequence[str],
+    handle: Callable[[dict[str, str]], T],
+    *,
+    repeat_of: RepeatOf[T] | None = None,
+    decimal_columns: Sequence[str] = (),
 ) -> list[T]:
     """``handle`` each non-blank row (values stripped, headers lower-cased); a ``ToolError``
-    from it becomes "Line N: …". Raises ``CsvRejected`` listing every bad line, or when the
-    file has no data rows, repeats a column, or cannot be read as CSV."""
+    from it becomes "Line N: …", N counting every line of the file, blank ones too. Raises
+    ``CsvRejected`` listing every bad line, or when the file has no data rows, repeats a
+    column, or cannot be read as CSV. ``repeat_of`` names what a handled row is about: a
+    second row about the same thing is refused, since one of the two would silently undo
+    the other. In a semicolon file (Excel where the decimal separator is a comma) a
+    ``decimal_columns`` cell such as ``72,5`` reads as ``72.5``."""
     text = text.lstrip("\ufeff")
-    reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text))
+    delimiter = _delimiter(text)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    decimals = decimal_columns if delimiter == ";" else ()
     try:
-        return _check_rows(reader, required, handle)
+        return _check_rows(reader, required, handle, repeat_of, decimals)
     except csv.Error as exc:  # a cell over the size limit, a broken quote
         raise CsvRejected([f"Line {reader.reader.line_num}: {_csv_problem(exc)}"]) from None
 
@@ -117,8 +133,15 @@ def _csv_problem(exc: csv.Error) -> str:
     return f"the file could not be read as CSV ({exc}); check it is a plain CSV file."
 
 
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
 def _check_rows(
-    reader: csv.DictReader[str], required: Sequence[str], handle: Callable[[dict[str, str]], T]
+    reader: csv.DictReader[str],
+    required: Sequence[str],
+    handle: Callable[[dict[str, str]], T],
+    repeat_of: RepeatOf[T] | None,
+    decimal_columns: Sequence[str],
 ) -> list[T]:
     header = [_heading(h) for h in (reader.fieldnames or [])]
     missing = [h for h in required if h not in header]
@@ -134,17 +157,36 @@ def _check_rows(
     reader.fieldnames = header
     results: list[T] = []
     errors: list[str] = []
-    for number, raw in enumerate(reader, start=2):
-        if number > MAX_ROWS + 1:
+    seen: dict[Hashable, int] = {}
+    for count, raw in enumerate(reader, start=1):
+        if count > MAX_ROWS:
             errors.append(f"More than {MAX_ROWS} rows; split the file.")
             break
+        # The reader skips blank lines without a word; its line count does not. A quoted cell
+        # may span lines: the row is named by the line it starts on.
+        cells = [v for v in raw.values() if isinstance(v, str)]
+        number = reader.line_num - sum(cell.count("\n") for cell in cells)
         values = {k: from_spreadsheet_safe((v or "").strip()) for k, v in raw.items() if k}
         if not any(values.values()):
             continue
+        for column in decimal_columns:
+            if _DECIMAL_COMMA.fullmatch(values.get(column, "")):
+                values[column] = values[column].replace(",", ".")
         try:
-            results.append(handle(values))
+            result = handle(values)
         except ToolError as exc:
             errors.append(f"Line {number}: {exc.message}")
+            continue
+        about = repeat_of(result) if repeat_of is not None else None
+        if about is not None:
+            key, words = about
+            if key in seen:
+                errors.append(
+                    f"Line {number}: {words} is already on line {seen[key]}; keep one of them."
+                )
+                continue
+            seen[key] = number
+        results.append(result)
     if errors:
         raise CsvRejected(errors)
     if not results:

@@ -45,19 +45,15 @@ def import_results_csv(services: Services, launch: Launch, text: str) -> int:
     from lti_tool.grading.csv_import import import_results
 
     kind = _platform_kind(services, launch)
+    context_pk = context_pk_of(launch)
     with services.db.unit_of_work() as session:
-        return import_results(
-            session,
-            text,
-            lambda module, who, body: _save(
-                services, session, launch, kind, module, _sub_named(session, launch, who), body
-            ),
-        )
 
+        def save(module: str, who: str, body: Any) -> tuple[tuple[int, str], str]:
+            student = student_named_in_file(session, context_pk, who)
+            _save(services, session, launch, kind, module, student.sub, body)
+            return (student.id, module), f"{module} for {student.name or who}"
 
-def _sub_named(session: Any, launch: Launch, who: str) -> str:
-    """The LTI user id of the student a CSV row names by id, email or username."""
-    return student_named_in_file(session, context_pk_of(launch), who).sub
+        return import_results(session, text, save)
 
 
 def _save(

@@ -10,10 +10,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lti_tool.audit import audit
-from lti_tool.errors import Forbidden, InvalidInput, NotFound
+from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.grading.outcome_check import check_outcome
 from lti_tool.grading.result_input import ResultInput, parse_result
-from lti_tool.lti.claims import normalise_roles
+from lti_tool.pathway.checklist import check_studies_here
 from lti_tool.pathway.module_starts import check_module
 from lti_tool.persistence.locks import WriteConflict, lock_or_insert, write_lock
 from lti_tool.persistence.models import (
@@ -30,25 +30,14 @@ CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
 
 def roster_student(session: Session, context_pk: int, sub: str) -> User:
     """An active student of the course; results for anyone else are refused."""
-    row = session.execute(
-        select(User, Membership)
+    user = session.scalar(
+        select(User)
         .join(Membership, Membership.user_pk == User.id)
         .where(Membership.context_pk == context_pk, User.sub == sub)
-    ).first()
-    if row is None:
+    )
+    if user is None:
         raise NotFound("not_in_roster", f"No student “{sub}” in this course's roster.")
-    user, membership = row
-    if membership.status != "active":
-        raise InvalidInput("left_course", f"{user.name or sub} has left the course.")
-    roles = normalise_roles(membership.roles or [])
-    if roles.is_staff:
-        raise Forbidden("not_a_student", f"{user.name or sub} is staff, not a student.")
-    if not roles.is_learner:
-        raise Forbidden(
-            "not_a_student",
-            f"{user.name or sub} is not a student of this course (an observer or another role).",
-        )
-    return user
+    return check_studies_here(session, context_pk, user)
 
 
 def score_payload(result: AssessmentResultRow, sub: str, platform_kind: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.completion.store import MANUAL_SOURCE
-from lti_tool.errors import InvalidInput, NotFound
+from lti_tool.errors import Forbidden, InvalidInput, NotFound
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.pathway.checklist_view import add_page_facts, result_rows
 from lti_tool.pathway.module_starts import effective_starts
@@ -181,9 +181,36 @@ def student_in_context(session: Session, context_pk: int, sub: str) -> User:
     return user
 
 
+def check_studies_here(session: Session, context_pk: int, user: User) -> User:
+    """``user`` if they are an active student of the course: results, completions and start
+    dates are recorded for no one else (not staff, not an observer, not someone who left)."""
+    membership = session.scalar(
+        select(Membership).where(Membership.context_pk == context_pk, Membership.user_pk == user.id)
+    )
+    name = user.name or user.sub
+    if membership is None:
+        raise NotFound("not_in_roster", f"No student “{name}” in this course's roster.")
+    if membership.status != "active":
+        raise InvalidInput("left_course", f"{name} has left the course.")
+    roles = normalise_roles(membership.roles or [])
+    if roles.is_staff:
+        raise Forbidden("not_a_student", f"{name} is staff, not a student.")
+    if not roles.is_learner:
+        raise Forbidden(
+            "not_a_student",
+            f"{name} is not a student of this course (an observer or another role).",
+        )
+    return user
+
+
 def student_named_in_file(session: Session, context_pk: int, who: str) -> User:
-    """A member of the course named in a CSV file by LTI user id, email or the platform's
-    username (``person_sourcedid``); an email or username two members share is refused."""
+    """An active student of the course named in a CSV file by LTI user id, email or the
+    platform's username (``person_sourcedid``); an email or username two members share is
+    refused, and so is a member who is not an active student (``check_studies_here``)."""
+    return check_studies_here(session, context_pk, _member_named(session, context_pk, who))
+
+
+def _member_named(session: Session, context_pk: int, who: str) -> User:
     try:
         return student_in_context(session, context_pk, who)
     except NotFound:

@@ -139,9 +139,17 @@ def parse_csv(
     """Columns student (LMS user id, email or username), course_code, status, completed_at;
     checked whole."""
 
+    names: dict[int, str] = {}
+
     def row(values: dict[str, str]) -> ManualEntry:
         user = student_named_in_file(session, context_pk, values["student"])
+        names[user.id] = user.name or values["student"]
         body = {**values, "reason": values.get("reason") or reason}
         return parse_entry(qualification, values["course_code"], body, user.id)
 
-    return check_rows(text, CSV_COLUMNS, row)
+    def about(entry: ManualEntry) -> tuple[tuple[int, str], str]:
+        code = entry.completion.course_code
+        return (entry.user_pk, code), f"{code} for {names[entry.user_pk]}"
+
+    # A student and course on two lines: one record would silently replace the other.
+    return check_rows(text, CSV_COLUMNS, row, repeat_of=about)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -16,8 +16,16 @@ from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway import module_starts as ms
 from lti_tool.pathway.catalog import choose_qualification, qualification_for
-from lti_tool.pathway.checklist import build_checklist, members, student_in_context
+from lti_tool.pathway.checklist import (
+    build_checklist,
+    check_studies_here,
+    members,
+    student_in_context,
+)
 from lti_tool.rules import Qualification
+
+if TYPE_CHECKING:
+    from lti_tool.pathway.csv_import import StartsImported
 
 
 def context_pk_of(launch: Launch) -> int:
@@ -147,7 +155,7 @@ def set_student_module_starts(
     if reason is not None and not isinstance(reason, str):
         raise InvalidInput("bad_reason", "The reason must be text: say why the date changes.")
     with services.db.unit_of_work() as session:
-        user = student_in_context(session, context_pk, sub)
+        user = check_studies_here(session, context_pk, student_in_context(session, context_pk, sub))
         starts = ms.parse_starts(qualification_of(services, session, launch), body)
         for code, start in starts.items():
             ms.add_student_start(
@@ -187,7 +195,7 @@ def staff_overview(services: Services, launch: Launch) -> dict[str, Any]:
     return overview
 
 
-def import_module_starts_csv(services: Services, launch: Launch, text: str) -> int:
+def import_module_starts_csv(services: Services, launch: Launch, text: str) -> StartsImported:
     """Import start dates from CSV; a bad file writes nothing."""
     from lti_tool.pathway.csv_import import import_module_starts
 
@@ -205,7 +213,7 @@ def record_completion(
 
     context_pk = context_pk_of(launch)
     with services.db.unit_of_work() as session:
-        user = student_in_context(session, context_pk, sub)
+        user = check_studies_here(session, context_pk, student_in_context(session, context_pk, sub))
         entry = parse_entry(qualification_of(services, session, launch), code, body, user.id)
         record_manual(session, context_pk, entry, launch.user_pk)
     return student_checklist(services, launch, sub)

@@ -95,8 +95,11 @@ def save_student_start(sub: str, launch: Launch) -> Response:
 def import_module_starts(launch: Launch) -> Response:
 
     def run() -> str:  # reading the file is inside: an unreadable file is a message too
-        rows = service.import_module_starts_csv(services(), launch, uploaded_text())
-        return f"Imported {plural(rows, 'start date')}."
+        added, already = service.import_module_starts_csv(services(), launch, uploaded_text())
+        said = f"Imported {plural(added, 'start date')}."
+        if already:
+            said += f" {plural(already, 'line')} gave the start date already recorded: no change."
+        return said
 
     _apply(run, None)
     return redirect(url_for("staff.overview"))

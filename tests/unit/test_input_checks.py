@@ -72,6 +72,46 @@ def test_check_rows_refuses_repeated_columns_and_oversized_cells() -> None:
     assert check_rows("A ,b\n1,2\n", ("a",), dict) == [{"a": "1", "b": "2"}]
 
 
+def _needs_a(values: dict[str, str]) -> dict[str, str]:
+    if values["a"] != "ok":
+        raise InvalidInput("bad", f"“{values['a']}” is not ok.")
+    return values
+
+
+def test_check_rows_numbers_lines_as_the_file_does() -> None:
+    # Blank lines count; a row whose quoted cell spans lines is named by its first line.
+    text = 'a,b\nok,1\n\n\nbad,2\nok,"two\nlines"\nworse,3\n'
+    with pytest.raises(CsvRejected) as refused:
+        check_rows(text, ("a",), _needs_a)
+    assert refused.value.errors == ["Line 5: “bad” is not ok.", "Line 8: “worse” is not ok."]
+    with pytest.raises(CsvRejected, match="Line 4: “bad”"):
+        check_rows('a,b\r\nok,"x\r\ny"\r\nbad,1\r\n', ("a",), _needs_a)
+
+
+def test_check_rows_refuses_a_second_row_about_the_same_thing() -> None:
+    def about(values: dict[str, str]) -> tuple[str, str]:
+        return values["b"].lower(), f"row {values['b']}"
+
+    text = "a,b\nok,x\nok,y\nok,X\nok,y\n"
+    with pytest.raises(CsvRejected) as refused:
+        check_rows(text, ("a",), _needs_a, repeat_of=about)
+    assert refused.value.errors == [
+        "Line 4: row X is already on line 2; keep one of them.",
+        "Line 5: row y is already on line 3; keep one of them.",
+    ]
+    assert len(check_rows("a,b\nok,x\nok,y\n", ("a",), _needs_a, repeat_of=about)) == 2
+
+
+def test_check_rows_reads_a_decimal_comma_only_in_a_semicolon_file() -> None:
+    rows = check_rows("a;n;note\nok;72,5;3,5\nok;-1,25;x\n", ("a",), dict, decimal_columns=("n",))
+    assert [(r["n"], r["note"]) for r in rows] == [("72.5", "3,5"), ("-1.25", "x")]
+    # In a comma file "72,5" is two cells; a cell "1,5" there stays as written.
+    assert check_rows('a,n\nok,"1,5"\n', ("a",), dict, decimal_columns=("n",)) == [
+        {"a": "ok", "n": "1,5"}
+    ]
+    assert check_rows("a;n\nok;1,2,3\n", ("a",), dict, decimal_columns=("n",))[0]["n"] == "1,2,3"
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
