@@ -20,6 +20,7 @@ import concurrent.futures
 import contextvars
 import socket
 import time
+from itertools import zip_longest
 from typing import Any
 
 import requests
@@ -46,6 +47,22 @@ _RESOLVERS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_pr
 VETTED_SECONDS = 10.0
 _VETTED: dict[tuple[OutboundPolicy, str, int], tuple[float, list[tuple[int, tuple[object, ...]]]]]
 _VETTED = {}
+# A name may list any number of addresses: the ones that drop the connection silently each
+# take their connect time, within the call's deadline, and only this many are tried.
+MAX_ADDRESSES_TRIED = 4
+
+
+def addresses_to_try(
+    addresses: list[tuple[int, tuple[object, ...]]],
+) -> list[tuple[int, tuple[object, ...]]]:
+    """The first ``MAX_ADDRESSES_TRIED`` addresses, the families taken in turn (RFC 8305
+    section 4), so a host listing many IPv6 addresses is still tried on IPv4 when this
+    machine has no IPv6 route."""
+    families: dict[int, list[tuple[int, tuple[object, ...]]]] = {}
+    for address in addresses:
+        families.setdefault(address[0], []).append(address)
+    ordered = [a for group in zip_longest(*families.values()) for a in group if a is not None]
+    return ordered[:MAX_ADDRESSES_TRIED]
 
 
 class OutboundTimeout(requests.exceptions.Timeout):
@@ -74,24 +91,44 @@ class _PinnedConnection(HTTPConnection):
             if call is not None:
                 call.refusal = exc
             raise
-        timeout = self.timeout
-        if call is not None:
-            left = max(0.01, call.remaining())
-            timeout = left if not isinstance(timeout, int | float) else min(timeout, left)
         last: OSError | None = None
-        for _family, sockaddr in addresses:
+        tried = addresses_to_try(addresses)
+        for index, (_family, sockaddr) in enumerate(tried):
+            # The watchdog cannot cut a connect (``self.sock`` is not set yet), so the time
+            # left is read again before each address and shared among those still to try:
+            # together they stay within the call, and a first address that drops the
+            # connection silently (a broken IPv6 route) leaves time for the next.
+            timeout = self._time_left(call)
+            share = timeout / (len(tried) - index) if isinstance(timeout, float) else timeout
             try:
                 # The checked address itself: nothing is resolved again after the check.
-                return urllib3_connection.create_connection(
+                sock = urllib3_connection.create_connection(
                     (str(sockaddr[0]), int(self.port)),
-                    timeout,
+                    share,
                     source_address=self.source_address,
                     socket_options=self.socket_options,
                 )
             except OSError as exc:
                 last = exc
+                continue
+            if share is not timeout:
+                sock.settimeout(timeout)  # the TLS handshake: the watchdog keeps the deadline
+            return sock
         assert last is not None
+        if call is not None and isinstance(last, TimeoutError):
+            call.expire()  # the last address had all the time left: the call's deadline passed
+            raise OutboundTimeout(f"connecting to {self._dns_host} took too long") from last
         raise last
+
+    def _time_left(self, call: DeadlineCall | None) -> Any:
+        """The connection's timeout cut to what is left of the call; ``OutboundTimeout``
+        when nothing is."""
+        if call is None:
+            return self.timeout
+        left = call.remaining()
+        if left <= 0:
+            raise OutboundTimeout(f"connecting to {self._dns_host} took too long")
+        return min(float(self.timeout), left) if isinstance(self.timeout, int | float) else left
 
     def _vetted(self, call: DeadlineCall | None) -> list[tuple[int, tuple[object, ...]]]:
         key = (self.outbound_policy, self._dns_host, int(self.port))
