@@ -8,6 +8,7 @@ its request/response contract (so pylti1p3's NRPS and AGS classes work on top of
 - every call through the outbound session (URL policy, total deadline), bounded retries with
   jittered backoff on 429/5xx/timeouts that honour ``Retry-After`` up to a cap of seconds;
 - service URLs (they come from launch claims) only on the registration's own hosts;
+- a bound on every paged read (``service_paging.py``: pylti1p3 follows next links for ever);
 - the tolerant ``Link`` parser (Moodle's typographic quotes, ``&amp;``, URL case kept);
 - JSON token answers read whatever their Content-Type (Moodle says text/html);
 - PUT and DELETE, which AGS line-item updates need.
@@ -31,6 +32,7 @@ from pylti1p3.service_connector import ServiceConnector, TServiceConnectorRespon
 from lti_tool.crypto import SecretBox, SecretUnreadable
 from lti_tool.errors import UpstreamError
 from lti_tool.lti.service_hosts import registration_hosts, service_url_refusal
+from lti_tool.lti.service_paging import PagedReads
 from lti_tool.lti.store import EphemeralStore
 from lti_tool.outbound.answers import parse_json, platform_words, response_json
 from lti_tool.outbound.links import next_link
@@ -57,13 +59,14 @@ class ServiceCallFailed(UpstreamError):
 
 
 class ServiceUrlRefused(ServiceCallFailed):
-    """A service URL (from a launch claim) is not on the registration's hosts; never retried."""
+    """A service URL the tool does not call: not on the registration's hosts (from a launch
+    claim), or a next page past a paged read's bounds (``code``); never retried."""
 
     title = "The platform's service address was refused"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str = "foreign_service_url") -> None:
         super().__init__(message, http_status=None)
-        self.code = "foreign_service_url"
+        self.code = code
 
     @property
     def retryable(self) -> bool:
@@ -108,6 +111,7 @@ class ToolServiceConnector(ServiceConnector):
         self._retry = RetryRule(self._backoff.retries, max_wait_seconds=MAX_RETRY_AFTER_SECONDS)
         self._hosts = registration_hosts(registration, kind=kind, extra=extra_hosts)
         self._lock = threading.Lock()
+        self._pages = PagedReads()
         self.token_requests = 0
 
     # -- tokens ---------------------------------------------------------------------------
@@ -210,6 +214,9 @@ class ToolServiceConnector(ServiceConnector):
         refusal = service_url_refusal(url, self._hosts)
         if refusal is not None:
             raise ServiceUrlRefused(refusal)
+        stopped = self._pages.refusal(method, url)
+        if stopped is not None:
+            raise ServiceUrlRefused(stopped, code="service_paging_stopped")
         for attempt in (0, 1):
             token = self.get_access_token(scopes)
             headers = {"Authorization": "Bearer " + token, "Accept": accept}
@@ -228,10 +235,11 @@ class ToolServiceConnector(ServiceConnector):
                 body = response_json(response)
             except ValueError:
                 body = response.text
+        next_url = next_link(response.headers.get("Link"), response.url or url)
         return {
             "headers": response.headers if case_insensitive_headers else dict(response.headers),
             "body": body,
-            "next_page_url": next_link(response.headers.get("Link"), response.url or url),
+            "next_page_url": self._pages.answered(method, next_url),
         }
 
     def _send(
