@@ -6,13 +6,18 @@ platform's access token and shows staff what they answered. A URL elsewhere is r
 (and audience) are the platform's; Canvas cloud (one issuer for every institution) serves its
 APIs on the institution's ``*.instructure.com`` host, which is allowed for Canvas registrations;
 an operator may add hosts with ``outbound_allowed_hosts`` (e.g. a Canvas custom domain).
+
+The host checked must be the host requests connects to: URLs are read with ``urls.py``, so
+``https://attacker.example\\.instructure.com/`` (urlsplit: a Canvas host; requests:
+attacker.example) names no host and is refused, as are ``@``, white space and control
+characters in the address.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from pylti1p3.registration import Registration as PyltiRegistration
+
+from lti_tool.urls import split_web_url, web_host
 
 CANVAS_CLOUD_SUFFIXES = (".instructure.com", ".canvaslms.com")
 
@@ -59,7 +64,8 @@ def service_url_refusal(url: str, hosts: frozenset[str]) -> str | None:
 
 
 def _host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower().rstrip(".")
-    except ValueError:
-        return ""
+    """The host requests would connect to (an international name in its ASCII form), or ""
+    when the two parsers could read ``url`` differently."""
+    parts = split_web_url(url)
+    host = web_host(parts) if parts is not None else None
+    return (host or "").strip("[]").rstrip(".")

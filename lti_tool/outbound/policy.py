@@ -71,7 +71,8 @@ class OutboundPolicy:
 
     def check_url(self, url: str) -> str:
         """The URL if its form is acceptable: http(s) with a host, https outside development,
-        no user name or password in it. Addresses are checked when connecting."""
+        no user name or password and no backslash before the path. Addresses are checked
+        when connecting."""
         try:
             parts = urlsplit(url)
             parts.port  # noqa: B018 - raises ValueError on a malformed port
@@ -86,6 +87,9 @@ class OutboundPolicy:
             )
         if parts.username or parts.password:
             raise OutboundRefused("bad_url", f"{_shown(url)} carries a user name or password.")
+        if "\\" in parts.netloc:
+            # urlsplit reads a backslash as part of the host, requests as the path's start.
+            raise OutboundRefused("bad_url", f"{_shown(url)} has a backslash in its host.")
         return url
 
     def vetted_addresses(self, host: str, port: int) -> list[tuple[int, tuple[object, ...]]]:

@@ -77,6 +77,9 @@ def test_public_addresses_pass() -> None:
         ("gopher://moodle.example.ac.uk/", "bad_url"),
         ("https:///nohost", "bad_url"),
         ("https://moodle.example.ac.uk:99999/", "bad_url"),
+        # urlsplit reads a backslash as part of the host, requests as the path's start.
+        ("https://attacker.example\\.moodle.example.ac.uk/", "bad_url"),
+        ("https://attacker.example\\/moodle.example.ac.uk/", "bad_url"),
     ],
 )
 def test_urls_of_the_wrong_form_are_refused(url: str, code: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from pylti1p3.registration import Registration
 
 from lti_tool.lti.service_hosts import registration_hosts, service_url_refusal
@@ -53,3 +54,35 @@ def test_operator_allowed_hosts_count() -> None:
         registration, kind="canvas", extra=frozenset({"learn.example.ac.uk"})
     )
     assert service_url_refusal("https://learn.example.ac.uk/api/lti/x", hosts) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # urlsplit reads a Canvas host, requests connects to attacker.example (outside review).
+        "https://attacker.example\\.instructure.com/api/lti/courses/1/names_and_roles",
+        "https://attacker.example\\x.canvaslms.com/api/lti/courses/1/line_items",
+        "https://attacker.example\\@school.instructure.com/api/lti/courses/1/line_items",
+        "https://school.instructure.com@attacker.example/api/lti/courses/1/line_items",
+        "https://school.instructure.com /api/lti/courses/1/line_items",
+        "https://school.instructure.com\t.attacker.example/api/lti/courses/1/line_items",
+        "https://school.instructure.com\x00.attacker.example/api/lti/courses/1/line_items",
+    ],
+)
+def test_the_host_checked_is_the_host_requests_connects_to(url: str) -> None:
+    assert service_url_refusal(url, CANVAS) is not None
+
+
+def test_a_backslash_would_send_the_token_elsewhere() -> None:
+    """Why the backslash is refused: requests writes the address with another host."""
+    url = "https://attacker.example\\.instructure.com/api/lti/courses/1/names_and_roles"
+    assert requests.Request("GET", url).prepare().url.startswith("https://attacker.example/")
+
+
+def test_an_international_host_is_checked_as_requests_writes_it() -> None:
+    """``faß`` is ``xn--fa-hia`` to requests (IDNA 2008), ``fass`` to Python's own codec."""
+    registration = _registration("https://faß.example", "https://faß.example")
+    hosts = registration_hosts(registration, kind="moodle")
+    assert hosts == {"xn--fa-hia.example"}
+    assert service_url_refusal("https://faß.example/mod/lti/services.php", hosts) is None
+    assert service_url_refusal("https://fass.example/mod/lti/services.php", hosts) is not None
