@@ -36,6 +36,7 @@ from lti_tool.lti.service_paging import PagedReads
 from lti_tool.lti.store import EphemeralStore
 from lti_tool.outbound.answers import parse_json, platform_words, response_json
 from lti_tool.outbound.links import next_link
+from lti_tool.outbound.policy import OutboundRefused
 from lti_tool.outbound.retry import MAX_RETRY_AFTER_SECONDS, TRANSIENT_STATUSES, Backoff, RetryRule
 
 TOKEN_MARGIN_SECONDS = 30
@@ -60,7 +61,8 @@ class ServiceCallFailed(UpstreamError):
 
 class ServiceUrlRefused(ServiceCallFailed):
     """A service URL the tool does not call: not on the registration's hosts (from a launch
-    claim), or a next page past a paged read's bounds (``code``); never retried."""
+    claim), refused by the outbound policy, or a next page past a paged read's bounds
+    (``code``); never retried."""
 
     title = "The platform's service address was refused"
 
@@ -250,6 +252,8 @@ class ToolServiceConnector(ServiceConnector):
         for attempt in range(self._backoff.attempts):
             try:
                 response = self._http.request(method, url, **kwargs)
+            except OutboundRefused as exc:  # the policy refuses it again on every try
+                raise ServiceUrlRefused(exc.message, code=exc.code) from exc
             except requests.RequestException as exc:
                 last = exc
             else:
