@@ -3,8 +3,9 @@
 
 Moodle rules kept (``gradebookservices`` ``scores.php``/``lineitem.php``): the stored grade
 time is the score timestamp truncated to whole seconds (``strtotime``); a score that is not
-``FullyGraded`` clears the grade. Stricter than Moodle, as the spec asks: progress values must
-be known ones, ``scoreGiven`` must lie in 0..scoreMaximum.
+``FullyGraded`` clears the grade. AGS 2.0's own rules: ``scoreGiven`` at least 0 and then a
+``scoreMaximum`` above 0; a score above its maximum is extra credit, which AGS allows and Moodle
+keeps. Stricter than Moodle: progress values must be known ones.
 """
 
 from __future__ import annotations
@@ -74,7 +75,6 @@ def parse_score(body: Any, roster: list[dict[str, Any]]) -> Grade:
         or (given is not None and (not _is_number(given) or given < 0))
         or (given is not None and maximum is None)
         or (maximum is not None and (not _is_number(maximum) or maximum <= 0))
-        or (given is not None and maximum is not None and given > maximum)
         or (comment is not None and not isinstance(comment, str))
     ):
         raise incorrect_score(body)

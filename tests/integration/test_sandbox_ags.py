@@ -386,6 +386,19 @@ def test_score_is_stored_with_an_empty_200(sandbox: Sandbox) -> None:
     assert sandbox.ags.score_posts[0].body["scoreGiven"] == 87
 
 
+@pytest.mark.parametrize(("given", "maximum"), [(105, 100), (12.5, 10), (0, 100)])
+def test_extra_credit_is_stored_as_ags_allows(
+    sandbox: Sandbox, given: float, maximum: float
+) -> None:
+    """AGS 2.0 asks only scoreGiven >= 0 and then scoreMaximum > 0: a score above its maximum
+    is extra credit, which Moodle keeps."""
+    item = sandbox.create()
+    response = sandbox.score(item["id"], scoreGiven=given, scoreMaximum=maximum)
+    assert response.status_code == 200, response.status
+    stored = sandbox.ags.gradebook[int(item["id"].split("/")[-2])][STUDENT]
+    assert (stored["scoreGiven"], stored["scoreMaximum"]) == (given, maximum)
+
+
 def test_naive_score_url_gets_moodles_400(sandbox: Sandbox) -> None:
     item = sandbox.create()
     response = sandbox.call("POST", item["id"] + "/scores", ctype=SCORE, body=score_body())
@@ -423,7 +436,6 @@ def test_score_needs_its_scope_and_media_type(
         {"activityProgress": "Done"},
         {"activityProgress": None},
         {"gradingProgress": "Graded"},
-        {"scoreGiven": 101},
         {"scoreGiven": -1},
         {"scoreGiven": "87"},
         {"scoreMaximum": None},
