@@ -8,7 +8,8 @@ import json
 
 from lti_tool.grading.line_items import scores_url
 from lti_tool.lti.claims import SCOPE_SCORE
-from lti_tool.lti.service_client import ServiceCallFailed, ToolServiceConnector
+from lti_tool.lti.service_client import ToolServiceConnector
+from lti_tool.lti.service_errors import ServiceCallFailed
 from lti_tool.persistence.models import OutboxRow
 
 SCORE_MEDIA = "application/vnd.ims.lis.v1.score+json"
@@ -22,8 +23,12 @@ def send_score(
 ) -> tuple[str, str | None]:
     """POST one score: ("delivered", None), or ("refused" | "gone" | "failed", the platform's
     words). "gone": the platform answered 404, so no such column (AGS 2.0 lets a line item be
-    deleted); nothing was recorded, and the score may go to the column found or made again."""
-    resend = row.attempts > 0
+    deleted); nothing was recorded, and the score may go to the column found or made again.
+
+    A refusal of the score's own timestamp (Moodle's 409, Canvas's 400) means it was stored
+    when this is a resend: by a sync that crashed before recording it, or by an earlier try of
+    this POST whose answer was lost (a proxy's 5xx, a timeout) and which the connector sent
+    again."""
     try:
         connector.make_service_request(
             [SCOPE_SCORE],
@@ -33,8 +38,9 @@ def send_score(
             content_type=SCORE_MEDIA,
         )
     except ServiceCallFailed as exc:
+        resend = row.attempts > 0 or exc.unanswered_before > 0
         if resend and already_there(exc):
-            return "delivered", None  # the crashed sync had delivered it: same timestamp
+            return "delivered", None  # an earlier send had delivered it: same timestamp
         if exc.http_status == 404:
             return "gone", REFUSED_PREFIX + (exc.words or "HTTP 404")
         if refused_for_good(exc):

@@ -5,8 +5,9 @@ pending rows at a time (``CHUNK``), send each with the result's own timestamp, a
 delivered/failed for them in the same transaction that claims the next few. A sync killed
 half-way leaves rows in "sending"; the next sync takes them back, and resending them changes
 nothing on the platform (same timestamp: Moodle 409, Canvas 400 — read as "already
-delivered" for a resend). Without a crash every score is posted exactly once; after one, at
-most the rows the workers held (workers x ``CHUNK``) are posted again.
+delivered" for a resend, and for the connector's own retry after an answer lost to a 5xx or a
+timeout). Without a crash every score is posted exactly once; after one, at most the rows the
+workers held (workers x ``CHUNK``) are posted again.
 
 A score the platform refuses for what it is (a 4xx other than 401/403, which are about the
 token, and 408/429, which are about timing) becomes "refused" with the platform's words: the

@@ -25,7 +25,8 @@ from lti_tool.lms.source import (
 )
 from lti_tool.lti.ags_urls import lineitem_subpath
 from lti_tool.lti.claims import SCOPE_LINEITEM_READ, SCOPE_RESULT
-from lti_tool.lti.service_client import ServiceCallFailed, ToolServiceConnector
+from lti_tool.lti.service_client import ToolServiceConnector
+from lti_tool.lti.service_errors import ServiceCallFailed
 from lti_tool.rules import Completion, CompletionStatus
 
 RESULTS_MEDIA = "application/vnd.ims.lis.v2.resultcontainer+json"

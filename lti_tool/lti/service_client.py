@@ -7,6 +7,8 @@ its request/response contract (so pylti1p3's NRPS and AGS classes work on top of
   until shortly before it expires, fetched again once when the platform answers 401;
 - every call through the outbound session (URL policy, total deadline), bounded retries with
   jittered backoff on 429/5xx/timeouts that honour ``Retry-After`` up to a cap of seconds;
+  a failure says how many earlier tries went unanswered (``unanswered_before``: the platform
+  may have acted on them, so a 409 to a retried score POST means it was stored);
 - service URLs (they come from launch claims) only on the registration's own hosts;
 - a bound on every paged read (``service_paging.py``: pylti1p3 follows next links for ever);
 - the tolerant ``Link`` parser (Moodle's typographic quotes, ``&amp;``, URL case kept);
@@ -30,49 +32,16 @@ from pylti1p3.registration import Registration as PyltiRegistration
 from pylti1p3.service_connector import ServiceConnector, TServiceConnectorResponse
 
 from lti_tool.crypto import SecretBox, SecretUnreadable
-from lti_tool.errors import UpstreamError
+from lti_tool.lti.service_errors import ServiceCallFailed, ServiceUrlRefused, refused
 from lti_tool.lti.service_hosts import registration_hosts, service_url_refusal
 from lti_tool.lti.service_paging import PagedReads
 from lti_tool.lti.store import EphemeralStore
-from lti_tool.outbound.answers import parse_json, platform_words, response_json
+from lti_tool.outbound.answers import parse_json, response_json
 from lti_tool.outbound.links import next_link
 from lti_tool.outbound.policy import OutboundRefused
 from lti_tool.outbound.retry import MAX_RETRY_AFTER_SECONDS, TRANSIENT_STATUSES, Backoff, RetryRule
 
 TOKEN_MARGIN_SECONDS = 30
-
-
-class ServiceCallFailed(UpstreamError):
-    """A platform service refused or failed; ``status`` and the platform's own words kept."""
-
-    def __init__(
-        self, message: str, *, http_status: int | None, body: str = "", words: str = ""
-    ) -> None:
-        super().__init__("service_failed", message, status=502)
-        self.http_status = http_status
-        self.body = body[:2000]  # for the code's own checks; people see ``message`` only
-        # The platform's own explanation alone (an escaped excerpt), without "HTTP 400: ".
-        self.words = words
-
-    @property
-    def retryable(self) -> bool:
-        return self.http_status is None or self.http_status in TRANSIENT_STATUSES | {429}
-
-
-class ServiceUrlRefused(ServiceCallFailed):
-    """A service URL the tool does not call: not on the registration's hosts (from a launch
-    claim), refused by the outbound policy, or a next page past a paged read's bounds
-    (``code``); never retried."""
-
-    title = "The platform's service address was refused"
-
-    def __init__(self, message: str, code: str = "foreign_service_url") -> None:
-        super().__init__(message, http_status=None)
-        self.code = code
-
-    @property
-    def retryable(self) -> bool:
-        return False
 
 
 class ToolServiceConnector(ServiceConnector):
@@ -187,7 +156,9 @@ class ToolServiceConnector(ServiceConnector):
             "scope": " ".join(scopes),
         }
         self.token_requests += 1
-        response = self._send("POST", token_url, data=form, headers={"Accept": "application/json"})
+        response, _ = self._send(
+            "POST", token_url, data=form, headers={"Accept": "application/json"}
+        )
         try:
             body = parse_json(response.text)
             return str(body["access_token"]), int(body.get("expires_in", 3600))
@@ -219,18 +190,26 @@ class ToolServiceConnector(ServiceConnector):
         stopped = self._pages.refusal(method, url)
         if stopped is not None:
             raise ServiceUrlRefused(stopped, code="service_paging_stopped")
+        unanswered = 0
         for attempt in (0, 1):
             token = self.get_access_token(scopes)
             headers = {"Authorization": "Bearer " + token, "Accept": accept}
             if data is not None:
                 headers["Content-Type"] = content_type
-            response = self._send(method, url, data=data, headers=headers, allow_401=True)
+            try:
+                response, lost = self._send(method, url, data=data, headers=headers, allow_401=True)
+            except ServiceCallFailed as exc:
+                exc.unanswered_before += unanswered
+                raise
+            unanswered += lost
             if response.status_code == 401 and attempt == 0:
                 self.forget_token(scopes)  # expired or revoked early: one fresh token
                 continue
             break
         if not response.ok:
-            raise refused(response)
+            failure = refused(response)
+            failure.unanswered_before = unanswered
+            raise failure
         body: Any = None
         if response.content:
             try:
@@ -246,10 +225,15 @@ class ToolServiceConnector(ServiceConnector):
 
     def _send(
         self, method: str, url: str, *, allow_401: bool = False, **kwargs: Any
-    ) -> requests.Response:
-        """One call with bounded retries on 429, 5xx and network failures."""
+    ) -> tuple[requests.Response, int]:
+        """One call with bounded retries on 429, 5xx and network failures: the answer, and how
+        many earlier tries met a 5xx or no answer (the platform may have acted on those; a
+        429 says it did not)."""
         last: Exception | None = None
+        unanswered = 0
         for attempt in range(self._backoff.attempts):
+            if attempt:
+                unanswered += getattr(last, "http_status", None) != 429
             try:
                 response = self._http.request(method, url, **kwargs)
             except OutboundRefused as exc:  # the policy refuses it again on every try
@@ -263,7 +247,7 @@ class ToolServiceConnector(ServiceConnector):
                 if not retryable:
                     if response.status_code == 401 and not allow_401 and not response.ok:
                         raise refused(response)
-                    return response
+                    return response, unanswered
                 last = refused(response)
                 if attempt + 1 < self._backoff.attempts:
                     time.sleep(
@@ -275,16 +259,10 @@ class ToolServiceConnector(ServiceConnector):
             if attempt + 1 < self._backoff.attempts:
                 time.sleep(self._backoff.delay(attempt))
         if isinstance(last, ServiceCallFailed):
+            last.unanswered_before = unanswered
             raise last
-        raise ServiceCallFailed(
+        failure = ServiceCallFailed(
             f"The platform did not answer ({type(last).__name__}).", http_status=None
-        ) from last
-
-
-def refused(response: requests.Response) -> ServiceCallFailed:
-    """The ``ServiceCallFailed`` for a platform's error answer, with its own words."""
-    words = platform_words(response)
-    message = f"HTTP {response.status_code}: {words}" if words else f"HTTP {response.status_code}"
-    return ServiceCallFailed(
-        message, http_status=response.status_code, body=response.text, words=words
-    )
+        )
+        failure.unanswered_before = unanswered
+        raise failure from last

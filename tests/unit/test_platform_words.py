@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from lti_tool.lti.service_client import refused
+from lti_tool.lti.service_errors import refused
 from lti_tool.outbound.answers import platform_words
 
 MOODLE_PHRASE = 'Incorrect score received{"userId":"9","scoreGiven":87}'

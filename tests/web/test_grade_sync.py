@@ -5,80 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from lti_tool.persistence.models import CompletionRecord, OutboxRow, User
-from lti_tool.sandbox import SandboxServer
+from lti_tool.persistence.models import OutboxRow
+from tests.support.grade_sync import make_eligible, record_result, run_sync
 from tests.support.lti import Launcher, staff_launch
-
-B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
-
-
-@pytest.fixture
-def ags(sandbox_server: SandboxServer) -> Iterator[Any]:
-    fake = sandbox_server.app.extensions["ags"]
-    fake.reset()
-    yield fake
-    fake.reset()
-
-
-def _eligible(launcher: Launcher, *subs: str) -> None:
-    with launcher.app.extensions["lti_tool"].db.unit_of_work() as session:
-        for sub in subs:
-            user_pk = session.scalar(select(User.id).where(User.sub == sub))
-            for code in B832_CODES:
-                session.add(
-                    CompletionRecord(
-                        user_pk=user_pk,
-                        course_code=code,
-                        status="completed",
-                        completed_at=dt.date(2026, 6, 1),
-                        source="manual",
-                    )
-                )
-
-
-def _result(
-    client: FlaskClient,
-    headers: dict[str, str],
-    sub: str,
-    score: float,
-    module: str = "B832",
-    **extra: Any,
-) -> None:
-    body = {"score": score, "outcome": "pass" if score >= 50 else "fail", **extra}
-    response = client.put(f"/api/context/results/{module}/{sub}", json=body, headers=headers)
-    assert response.status_code == 200, response.get_data(as_text=True)
-
-
-def _sync(client: FlaskClient, headers: dict[str, str]) -> dict[str, Any]:
-    started = client.post("/api/context/grade-sync", headers=headers)
-    assert started.status_code == 202
-    job_id = started.get_json()["job_id"]
-    services = client.application.extensions["lti_tool"]
-    if services.queue.backend == "rq":  # with Redis the job waits for an RQ worker
-        services.queue.work_in_process(services)
-    deadline = time.monotonic() + 30
-    while True:
-        job = client.get(f"/api/jobs/{job_id}", headers=headers).get_json()
-        if job["status"] in {"done", "failed"}:
-            return dict(job)
-        assert time.monotonic() < deadline, job
-        time.sleep(0.05)
 
 
 def test_results_arrive_in_the_gradebook_exactly_once(launcher: Launcher, ags: Any) -> None:
     client, headers = staff_launch(launcher)
-    _eligible(launcher, "1001", "1002")
-    _result(client, headers, "1001", 72, comment="Well argued")
-    _result(client, headers, "1002", 41)
-    job = _sync(client, headers)
+    make_eligible(launcher, "1001", "1002")
+    record_result(client, headers, "1001", 72, comment="Well argued")
+    record_result(client, headers, "1002", 41)
+    job = run_sync(client, headers)
     assert (job["status"], job["total"], job["done"], job["failed"]) == ("done", 2, 2, 0)
     # Each item names the student, so a failure can be shown with the student's name.
     assert sorted((i["sub"], i["name"]) for i in job["items"]) == [
@@ -97,18 +39,18 @@ def test_results_arrive_in_the_gradebook_exactly_once(launcher: Launcher, ags: A
     # the class view shows it delivered; a second sync has nothing to send
     rows = {r["sub"]: r for r in client.get("/api/context/students", headers=headers).json}
     assert rows["1001"]["modules"][0]["result"]["sync"]["status"] == "delivered"
-    again = _sync(client, headers)
+    again = run_sync(client, headers)
     assert again["total"] == 0 and len(ags.accepted_scores()) == 2
     assert len(ags.lineitem_creates) == 1
 
 
 def test_a_changed_result_is_sent_with_a_newer_timestamp(launcher: Launcher, ags: Any) -> None:
     client, headers = staff_launch(launcher)
-    _eligible(launcher, "1001")
-    _result(client, headers, "1001", 45)
-    _sync(client, headers)
-    _result(client, headers, "1001", 58)
-    job = _sync(client, headers)
+    make_eligible(launcher, "1001")
+    record_result(client, headers, "1001", 45)
+    run_sync(client, headers)
+    record_result(client, headers, "1001", 58)
+    job = run_sync(client, headers)
     assert job["done"] == 1
     first, second = ags.accepted_scores(user_id="1001")
     assert second.body["scoreGiven"] == 58 and second.body["timestamp"] > first.body["timestamp"]
@@ -118,19 +60,19 @@ def test_a_changed_result_is_sent_with_a_newer_timestamp(launcher: Launcher, ags
 def test_an_existing_column_is_found_not_duplicated(launcher: Launcher, ags: Any) -> None:
     ags.add_lineitem("B832 (made by hand)", 100, resource_id="B832", tag="B832")
     client, headers = staff_launch(launcher)
-    _eligible(launcher, "1001")
-    _result(client, headers, "1001", 80)
-    assert _sync(client, headers)["done"] == 1
+    make_eligible(launcher, "1001")
+    record_result(client, headers, "1001", 80)
+    assert run_sync(client, headers)["done"] == 1
     assert ags.lineitem_creates == []
 
 
 def test_transient_failures_are_retried(launcher: Launcher, ags: Any) -> None:
     client, headers = staff_launch(launcher)
-    _eligible(launcher, "1001")
-    _result(client, headers, "1001", 66)
+    make_eligible(launcher, "1001")
+    record_result(client, headers, "1001", 66)
     ags.fail_next(2, status=503)
     ags.throttle_next(1, retry_after=0.2)
-    job = _sync(client, headers)
+    job = run_sync(client, headers)
     assert (job["done"], job["failed"]) == (1, 0)
     assert len(ags.accepted_scores()) == 1
 
@@ -139,12 +81,12 @@ def test_a_refused_score_is_failed_with_the_platforms_words_and_the_rest_go_on(
     launcher: Launcher, ags: Any
 ) -> None:
     client, headers = staff_launch(launcher)
-    _eligible(launcher, "1001", "1002")
-    _result(client, headers, "1001", 66)
-    _result(client, headers, "1002", 70)
+    make_eligible(launcher, "1001", "1002")
+    record_result(client, headers, "1001", 66)
+    record_result(client, headers, "1002", 70)
     # The platform no longer has 1002 as a student (e.g. unenrolled since the roster fetch).
     launcher.platform.roster = [m for m in launcher.platform.roster if m["user_id"] != "1002"]
-    job = _sync(client, headers)
+    job = run_sync(client, headers)
     assert (job["status"], job["done"], job["failed"]) == ("done", 1, 1)
     refused = next(i for i in job["items"] if i["status"] == "refused")
     # Moodle's words come in the HTTP reason phrase, the body being "[]".
@@ -158,12 +100,12 @@ def test_a_refused_score_waits_for_its_result_to_change_and_is_sent_once_then(
     launcher: Launcher, ags: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     client, headers = staff_launch(launcher)
-    _eligible(launcher, "1002")
-    _result(client, headers, "1002", 70)
+    make_eligible(launcher, "1002")
+    record_result(client, headers, "1002", 70)
     roster = list(launcher.platform.roster)
     launcher.platform.roster = [m for m in roster if m["user_id"] != "1002"]
     with caplog.at_level(logging.WARNING, logger="lti_tool.grading"):
-        first = _sync(client, headers)
+        first = run_sync(client, headers)
     assert (first["done"], first["failed"]) == (0, 1)
     refusals = [p for p in ags.score_posts if p.user_id == "1002"]
     assert [p.status for p in refusals] == [400]
@@ -184,14 +126,14 @@ def test_a_refused_score_waits_for_its_result_to_change_and_is_sent_once_then(
 
     # The platform takes the student back, but the same score is not sent again by itself.
     launcher.platform.roster = roster
-    again = _sync(client, headers)
+    again = run_sync(client, headers)
     assert again["total"] == 0
     assert len([p for p in ags.score_posts if p.user_id == "1002"]) == 1
     # Once the result changes, its new value is sent, once.
-    _result(client, headers, "1002", 74)
-    changed = _sync(client, headers)
+    record_result(client, headers, "1002", 74)
+    changed = run_sync(client, headers)
     assert (changed["total"], changed["done"], changed["failed"]) == (1, 1, 0)
-    assert _sync(client, headers)["total"] == 0
+    assert run_sync(client, headers)["total"] == 0
     posts = [p for p in ags.score_posts if p.user_id == "1002"]
     assert [(p.status, p.body["scoreGiven"]) for p in posts] == [(400, 70), (200, 74)]
     rows = {r["sub"]: r for r in client.get("/api/context/students", headers=headers).json}
@@ -206,16 +148,16 @@ def test_a_failure_that_is_not_about_the_score_is_sent_again_next_time(
     launcher: Launcher, ags: Any
 ) -> None:
     client, headers = staff_launch(launcher)
-    _eligible(launcher, "1001", "1002")
-    _result(client, headers, "1002", 70)
-    _sync(client, headers)  # the column exists from here on
-    _result(client, headers, "1001", 66)
+    make_eligible(launcher, "1001", "1002")
+    record_result(client, headers, "1002", 70)
+    run_sync(client, headers)  # the column exists from here on
+    record_result(client, headers, "1001", 66)
     attempts = launcher.app.extensions["lti_tool"].settings.http_retries + 1
     ags.fail_next(attempts, status=503)  # every try of this sync meets the outage
-    first = _sync(client, headers)
+    first = run_sync(client, headers)
     assert (first["done"], first["failed"]) == (0, 1)
     assert first["items"][0]["status"] == "failed"
-    second = _sync(client, headers)
+    second = run_sync(client, headers)
     assert (second["total"], second["done"]) == (1, 1)
     assert len(ags.accepted_scores(user_id="1001")) == 1
 
@@ -224,10 +166,10 @@ def test_a_crashed_sync_resumes_and_the_resend_changes_nothing(
     launcher: Launcher, ags: Any
 ) -> None:
     client, headers = staff_launch(launcher)
-    _eligible(launcher, "1001", "1002")
-    _result(client, headers, "1001", 61)
-    _result(client, headers, "1002", 62)
-    _sync(client, headers)
+    make_eligible(launcher, "1001", "1002")
+    record_result(client, headers, "1001", 61)
+    record_result(client, headers, "1002", 62)
+    run_sync(client, headers)
     # Simulate a worker killed after posting 1001's score but before recording it.
     db = launcher.app.extensions["lti_tool"].db
     with db.unit_of_work() as session:
@@ -236,7 +178,7 @@ def test_a_crashed_sync_resumes_and_the_resend_changes_nothing(
             .where(OutboxRow.payload["userId"].as_string() == "1001")
             .values(status="sending", updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
         )
-    job = _sync(client, headers)
+    job = run_sync(client, headers)
     assert (job["total"], job["done"], job["failed"]) == (1, 1, 0)
     posts = [p for p in ags.score_posts if p.user_id == "1001"]
     assert len(posts) == 2
@@ -272,22 +214,22 @@ def test_a_column_deleted_in_the_gradebook_is_made_again_once_and_the_scores_go_
     column again, once, however many workers meet the 404 at the same time."""
     subs = ["1001", "1002", *_more_students(launcher, 10)]
     client, headers = staff_launch(launcher)
-    _eligible(launcher, *subs)
-    _result(client, headers, "1001", 60)
-    assert _sync(client, headers)["done"] == 1
+    make_eligible(launcher, *subs)
+    record_result(client, headers, "1001", 60)
+    assert run_sync(client, headers)["done"] == 1
     [first] = ags.lineitem_creates
     ags.store.delete(first.id)  # a tutor deletes the tool's column in the LMS
     scores = {sub: 50 + n for n, sub in enumerate(subs)}
     for sub, score in scores.items():
-        _result(client, headers, sub, score)
-    job = _sync(client, headers)
+        record_result(client, headers, sub, score)
+    job = run_sync(client, headers)
     assert (job["status"], job["done"], job["failed"]) == ("done", len(subs), 0), job
     assert len(ags.lineitem_creates) == 2
     second = ags.lineitem_creates[1]
     assert second.resource_id == "B832" and second.id != first.id
     delivered = ags.accepted_scores(lineitem_id=second.id)
     assert sorted((p.user_id, p.body["scoreGiven"]) for p in delivered) == sorted(scores.items())
-    again = _sync(client, headers)
+    again = run_sync(client, headers)
     assert again["total"] == 0 and len(ags.lineitem_creates) == 2
 
 
@@ -299,14 +241,14 @@ def test_a_404_about_the_student_not_the_column_lists_the_gradebook_once_per_syn
     once a row."""
     subs = _more_students(launcher, 8)
     client, headers = staff_launch(launcher)
-    _eligible(launcher, "1001", *subs)
-    _result(client, headers, "1001", 60)
-    assert _sync(client, headers)["done"] == 1
+    make_eligible(launcher, "1001", *subs)
+    record_result(client, headers, "1001", 60)
+    assert run_sync(client, headers)["done"] == 1
     ags.not_found_users = set(subs)
     for n, sub in enumerate(subs):
-        _result(client, headers, sub, 50 + n)
+        record_result(client, headers, sub, 50 + n)
     ags.calls.clear()
-    job = _sync(client, headers)
+    job = run_sync(client, headers)
     assert (job["status"], job["done"], job["failed"]) == ("done", 0, len(subs)), job
     assert {i["status"] for i in job["items"]} == {"refused"}
     listings = [call for call in ags.calls if call.split("?")[0].endswith("/lineitems")]
@@ -321,18 +263,18 @@ def test_a_column_that_cannot_be_made_again_leaves_its_scores_failed_not_stuck(
     recorded "failed" (the next sync tries again) and the job ends."""
     subs = _more_students(launcher, 3)
     client, headers = staff_launch(launcher)
-    _eligible(launcher, "1001", *subs)
-    _result(client, headers, "1001", 60)
-    assert _sync(client, headers)["done"] == 1
+    make_eligible(launcher, "1001", *subs)
+    record_result(client, headers, "1001", 60)
+    assert run_sync(client, headers)["done"] == 1
     ags.store.delete(ags.lineitem_creates[0].id)
     ags.broken_listing = True
     for n, sub in enumerate(subs):
-        _result(client, headers, sub, 50 + n)
-    job = _sync(client, headers)
+        record_result(client, headers, sub, 50 + n)
+    job = run_sync(client, headers)
     assert (job["status"], job["done"], job["failed"]) == ("done", 0, len(subs)), job
     assert {i["status"] for i in job["items"]} == {"failed"}
     ags.broken_listing = False
-    again = _sync(client, headers)
+    again = run_sync(client, headers)
     assert (again["done"], again["failed"]) == (len(subs), 0), again
     assert len(ags.lineitem_creates) == 2
 
@@ -379,17 +321,17 @@ def test_saving_a_result_unchanged_sends_nothing_unless_its_last_send_was_refuse
     """The same values saved again are no new score for the gradebook, except for a score it
     refused: saving it again is how a tutor sends it once more."""
     client, headers = staff_launch(launcher)
-    _eligible(launcher, "1001", "1002")
-    _result(client, headers, "1001", 70)
-    _result(client, headers, "1002", 70)
+    make_eligible(launcher, "1001", "1002")
+    record_result(client, headers, "1001", 70)
+    record_result(client, headers, "1002", 70)
     roster = list(launcher.platform.roster)
     launcher.platform.roster = [m for m in roster if m["user_id"] != "1002"]
-    first = _sync(client, headers)
+    first = run_sync(client, headers)
     assert (first["done"], first["failed"]) == (1, 1)
     launcher.platform.roster = roster  # 1002 is enrolled again; 70 is still the mark
-    _result(client, headers, "1001", 70)
-    _result(client, headers, "1002", 70)
-    again = _sync(client, headers)
+    record_result(client, headers, "1001", 70)
+    record_result(client, headers, "1002", 70)
+    again = run_sync(client, headers)
     assert (again["total"], again["done"]) == (1, 1), again
     assert [i["sub"] for i in again["items"]] == ["1002"]
     assert sorted(p.user_id for p in ags.accepted_scores()) == ["1001", "1002"]

@@ -117,7 +117,8 @@ def test_the_service_client_caps_retry_after(
     serve: Callable[[Handler], tuple[str, list[int]]],
 ) -> None:
     """An authenticated caller that does retry (LTI services) waits seconds, not an hour."""
-    from lti_tool.lti.service_client import ServiceCallFailed, ToolServiceConnector
+    from lti_tool.lti.service_client import ToolServiceConnector
+    from lti_tool.lti.service_errors import ServiceCallFailed
     from lti_tool.outbound.retry import Backoff
 
     def unavailable(conn: socket.socket) -> None:

@@ -10,11 +10,8 @@ from typing import Any
 import pytest
 from urllib3.util import connection as urllib3_connection
 
-from lti_tool.lti.service_client import (
-    ServiceCallFailed,
-    ServiceUrlRefused,
-    ToolServiceConnector,
-)
+from lti_tool.lti.service_client import ToolServiceConnector
+from lti_tool.lti.service_errors import ServiceCallFailed, ServiceUrlRefused
 from lti_tool.outbound.http import OutboundSession
 from lti_tool.outbound.policy import OutboundPolicy
 from lti_tool.outbound.retry import Backoff, RetryRule

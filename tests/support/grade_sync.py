@@ -1,0 +1,64 @@
+"""Recording results and running a grade sync through the tool's API, as a tutor's page does:
+the steps the grade-sync tests against the sandbox platform share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from lti_tool.persistence.models import CompletionRecord, User
+from tests.support.lti import Launcher
+
+B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
+
+
+def make_eligible(launcher: Launcher, *subs: str) -> None:
+    """Record B832's CPD courses as done for ``subs``, so their B832 results need no reason."""
+    with launcher.app.extensions["lti_tool"].db.unit_of_work() as session:
+        for sub in subs:
+            user_pk = session.scalar(select(User.id).where(User.sub == sub))
+            for code in B832_CODES:
+                session.add(
+                    CompletionRecord(
+                        user_pk=user_pk,
+                        course_code=code,
+                        status="completed",
+                        completed_at=dt.date(2026, 6, 1),
+                        source="manual",
+                    )
+                )
+
+
+def record_result(
+    client: FlaskClient,
+    headers: dict[str, str],
+    sub: str,
+    score: float,
+    module: str = "B832",
+    **extra: Any,
+) -> None:
+    """Save ``sub``'s result in ``module`` (released, so it goes to the outbox)."""
+    body = {"score": score, "outcome": "pass" if score >= 50 else "fail", **extra}
+    response = client.put(f"/api/context/results/{module}/{sub}", json=body, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def run_sync(client: FlaskClient, headers: dict[str, str]) -> dict[str, Any]:
+    """Start a sync and follow it to its end, as the tutor's page does: the job's status."""
+    started = client.post("/api/context/grade-sync", headers=headers)
+    assert started.status_code == 202, started.get_data(as_text=True)
+    job_id = started.get_json()["job_id"]
+    services = client.application.extensions["lti_tool"]
+    if services.queue.backend == "rq":  # with Redis the job waits for an RQ worker
+        services.queue.work_in_process(services)
+    deadline = time.monotonic() + 30
+    while True:
+        job = client.get(f"/api/jobs/{job_id}", headers=headers).get_json()
+        if job["status"] in {"done", "failed"}:
+            return dict(job)
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
