@@ -3,6 +3,8 @@
 The column's row is claimed in the database before the platform is asked, so of two syncs
 starting at once only one looks up or creates the column; the other waits for its URL.
 pylti1p3's ``find_or_create_lineitem`` has no such guard (11 columns for 2 tags were seen).
+Nor is the creating POST ever sent twice blind: after a lost answer the columns are listed
+again first (``_find_or_create``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from lti_tool.errors import ToolError
 from lti_tool.lti.ags_urls import lineitem_subpath
 from lti_tool.lti.claims import SCOPE_LINEITEM, SCOPE_SCORE
 from lti_tool.lti.service_client import ToolServiceConnector
+from lti_tool.lti.service_errors import ServiceCallFailed
 from lti_tool.persistence.db import Database
 from lti_tool.persistence.models import LineItemRow, utcnow
 
@@ -184,6 +187,26 @@ def _wait_for_url(db: Database, context_pk: int, module_code: str, wait_seconds:
 
 
 def _find_or_create(connector: ToolServiceConnector, endpoint: AgsEndpoint, column: Column) -> str:
+    """The module's column as the platform lists it, else a new one. Creating is not
+    idempotent: a POST whose answer was lost (a 5xx, a timeout) may have made the column, so
+    it is never sent again blind; the container is listed again first."""
+    listed = _listed_column(connector, endpoint, column)
+    attempt = 0
+    while listed is None:
+        try:
+            return _create(connector, endpoint, column)
+        except ServiceCallFailed as exc:
+            if not connector.pause_before_retry(attempt, exc):
+                raise
+        attempt += 1
+        listed = _listed_column(connector, endpoint, column)
+    return listed
+
+
+def _listed_column(
+    connector: ToolServiceConnector, endpoint: AgsEndpoint, column: Column
+) -> str | None:
+    """The URL of the listed line item whose ``resourceId`` is the module's code, if any."""
     assert endpoint.lineitems_url is not None
     service_data: Any = {"lineitems": endpoint.lineitems_url, "scope": sorted(endpoint.scopes)}
     ags = AssignmentsGradesService(connector, service_data)
@@ -202,6 +225,12 @@ def _find_or_create(connector: ToolServiceConnector, endpoint: AgsEndpoint, colu
             and item.get("id")
         ):
             return str(item["id"])
+    return None
+
+
+def _create(connector: ToolServiceConnector, endpoint: AgsEndpoint, column: Column) -> str:
+    """POST the module's column, once (``retry=False``: see ``_find_or_create``)."""
+    assert endpoint.lineitems_url is not None
     body: dict[str, object] = {
         "label": column.label,
         "scoreMaximum": column.score_maximum,
@@ -217,6 +246,7 @@ def _find_or_create(connector: ToolServiceConnector, endpoint: AgsEndpoint, colu
         data=json.dumps(body),
         content_type=LINEITEM_MEDIA,
         accept=LINEITEM_MEDIA,
+        retry=False,
     )
     item = created["body"]
     if not isinstance(item, dict) or not item.get("id"):

@@ -13,7 +13,10 @@ its request/response contract (so pylti1p3's NRPS and AGS classes work on top of
 - a bound on every paged read (``service_paging.py``: pylti1p3 follows next links for ever);
 - the tolerant ``Link`` parser (Moodle's typographic quotes, ``&amp;``, URL case kept);
 - JSON token answers read whatever their Content-Type (Moodle says text/html);
-- PUT and DELETE, which AGS line-item updates need.
+- PUT and DELETE, which AGS line-item updates need;
+- ``retry=False`` for a call that must not be sent twice (creating a line item: a POST whose
+  answer was lost may have made the column), with ``pause_before_retry`` for the caller that
+  looks before it tries again.
 """
 
 from __future__ import annotations
@@ -181,7 +184,11 @@ class ToolServiceConnector(ServiceConnector):
         accept: str = "application/json",
         case_insensitive_headers: bool = False,
         method: str | None = None,
+        *,
+        retry: bool = True,
     ) -> TServiceConnectorResponse:
+        """pylti1p3's call, with the additions above; ``retry=False``: one try (a 401 still
+        gets a fresh token, the platform having acted on nothing)."""
         method = method or ("POST" if is_post else "GET")
         # The URL came from a launch claim: only the registration's own hosts get the token.
         refusal = service_url_refusal(url, self._hosts)
@@ -197,7 +204,9 @@ class ToolServiceConnector(ServiceConnector):
             if data is not None:
                 headers["Content-Type"] = content_type
             try:
-                response, lost = self._send(method, url, data=data, headers=headers, allow_401=True)
+                response, lost = self._send(
+                    method, url, data=data, headers=headers, allow_401=True, retry=retry
+                )
             except ServiceCallFailed as exc:
                 exc.unanswered_before += unanswered
                 raise
@@ -223,15 +232,25 @@ class ToolServiceConnector(ServiceConnector):
             "next_page_url": self._pages.answered(method, next_url),
         }
 
+    def pause_before_retry(self, attempt: int, failure: ServiceCallFailed) -> bool:
+        """For a caller retrying a ``retry=False`` call itself: wait as the connector would
+        before try ``attempt + 1`` (``Retry-After`` honoured up to the cap); False when the
+        connector would not try again (no retries left, or a failure not worth one)."""
+        if not failure.retryable or attempt + 1 >= self._backoff.attempts:
+            return False
+        time.sleep(self._retry.wait(failure.retry_after, self._backoff.delay(attempt)))
+        return True
+
     def _send(
-        self, method: str, url: str, *, allow_401: bool = False, **kwargs: Any
+        self, method: str, url: str, *, allow_401: bool = False, retry: bool = True, **kwargs: Any
     ) -> tuple[requests.Response, int]:
         """One call with bounded retries on 429, 5xx and network failures: the answer, and how
         many earlier tries met a 5xx or no answer (the platform may have acted on those; a
         429 says it did not)."""
         last: Exception | None = None
         unanswered = 0
-        for attempt in range(self._backoff.attempts):
+        attempts = self._backoff.attempts if retry else 1
+        for attempt in range(attempts):
             if attempt:
                 unanswered += getattr(last, "http_status", None) != 429
             try:
@@ -249,14 +268,14 @@ class ToolServiceConnector(ServiceConnector):
                         raise refused(response)
                     return response, unanswered
                 last = refused(response)
-                if attempt + 1 < self._backoff.attempts:
+                if attempt + 1 < attempts:
                     time.sleep(
                         self._retry.wait(
                             response.headers.get("Retry-After"), self._backoff.delay(attempt)
                         )
                     )
                 continue
-            if attempt + 1 < self._backoff.attempts:
+            if attempt + 1 < attempts:
                 time.sleep(self._backoff.delay(attempt))
         if isinstance(last, ServiceCallFailed):
             last.unanswered_before = unanswered

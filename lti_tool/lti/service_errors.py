@@ -15,13 +15,20 @@ class ServiceCallFailed(UpstreamError):
     """A platform service refused or failed; ``status`` and the platform's own words kept."""
 
     def __init__(
-        self, message: str, *, http_status: int | None, body: str = "", words: str = ""
+        self,
+        message: str,
+        *,
+        http_status: int | None,
+        body: str = "",
+        words: str = "",
+        retry_after: str | None = None,
     ) -> None:
         super().__init__("service_failed", message, status=502)
         self.http_status = http_status
         self.body = body[:2000]  # for the code's own checks; people see ``message`` only
         # The platform's own explanation alone (an escaped excerpt), without "HTTP 400: ".
         self.words = words
+        self.retry_after = retry_after  # the platform's ``Retry-After``, for a caller's retry
         # Earlier tries of this same call that met a server error or no answer: the platform
         # may have acted on one of them (a proxy's 502, a read timeout), so a refusal of this
         # one may be about that (a score already stored with this timestamp).
@@ -53,5 +60,9 @@ def refused(response: requests.Response) -> ServiceCallFailed:
     words = platform_words(response)
     message = f"HTTP {response.status_code}: {words}" if words else f"HTTP {response.status_code}"
     return ServiceCallFailed(
-        message, http_status=response.status_code, body=response.text, words=words
+        message,
+        http_status=response.status_code,
+        body=response.text,
+        words=words,
+        retry_after=response.headers.get("Retry-After"),
     )

@@ -72,3 +72,93 @@ def test_a_409_to_a_score_sent_once_is_still_refused(
     assert len(posts) == (2 if before == "a 429" else 1)
     assert [p.status for p in ags.score_posts if p.user_id == "1001"] == [409]
     assert ags.gradebook[column.id]["1001"]["scoreGiven"] == 90
+
+
+def _columns_posts_and_listings(ags: Any) -> list[str]:
+    """The calls to the container of line items, in order: "GET" (a listing), "POST"."""
+    return [
+        call.split(" ")[0]
+        for call in ags.calls
+        if call.split(" ")[1].split("?")[0].endswith("/lineitems")
+    ]
+
+
+def test_a_column_created_before_a_lost_answer_is_not_created_twice(
+    launcher: Launcher, ags: Any
+) -> None:
+    """Creating a line item is not idempotent: the platform makes the column and the answer
+    is lost. The tool lists the columns again before another POST, finds the one it made,
+    and the gradebook keeps one "B832" column."""
+    client, headers = staff_launch(launcher)
+    make_eligible(launcher, "1001")
+    record_result(client, headers, "1001", 72)
+    real_create = ags.store.create
+    calls = {"n": 0}
+
+    def create_then_lose_the_answer(**values: Any) -> Any:
+        item = real_create(**values)
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("gateway lost the answer after the column was made")
+        return item
+
+    ags.store.create = create_then_lose_the_answer
+    try:
+        job = run_sync(client, headers)
+    finally:
+        ags.store.create = real_create
+    assert (job["status"], job["done"]) == ("done", 1), job
+    [column] = [i for i in ags.store.items.values() if i.resource_id == "B832"]
+    assert [p.lineitem_id for p in ags.accepted_scores(user_id="1001")] == [column.id]
+    assert _columns_posts_and_listings(ags) == ["GET", "POST", "GET"]
+
+
+def test_a_column_not_made_before_a_server_error_is_made_after_a_second_look(
+    launcher: Launcher, ags: Any
+) -> None:
+    """The platform fails before making the column: the second listing finds none, so the
+    tool posts it again, once."""
+    client, headers = staff_launch(launcher)
+    make_eligible(launcher, "1001")
+    record_result(client, headers, "1001", 72)
+    real_create = ags.store.create
+    calls = {"n": 0}
+
+    def fail_before_making_it(**values: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("the platform failed before making the column")
+        return real_create(**values)
+
+    ags.store.create = fail_before_making_it
+    try:
+        job = run_sync(client, headers)
+    finally:
+        ags.store.create = real_create
+    assert (job["status"], job["done"]) == ("done", 1), job
+    assert len([i for i in ags.store.items.values() if i.resource_id == "B832"]) == 1
+    assert _columns_posts_and_listings(ags) == ["GET", "POST", "GET", "POST"]
+
+
+def test_a_column_the_platform_refuses_is_not_posted_again(launcher: Launcher, ags: Any) -> None:
+    """A 4xx to the creation is about the column itself: no second POST, and the sync says
+    why; the score waits in the outbox for the next sync."""
+    from lti_tool.sandbox.ags_store import AgsRefused
+
+    client, headers = staff_launch(launcher)
+    make_eligible(launcher, "1001")
+    record_result(client, headers, "1001", 72)
+    real_create = ags.store.create
+
+    def refuse(**values: Any) -> Any:
+        raise AgsRefused(400, "Bad Request")
+
+    ags.store.create = refuse
+    try:
+        job = run_sync(client, headers)
+    finally:
+        ags.store.create = real_create
+    assert job["status"] == "failed" and job["error"], job
+    assert _columns_posts_and_listings(ags) == ["GET", "POST"]
+    again = run_sync(client, headers)
+    assert (again["status"], again["done"]) == ("done", 1), again
