@@ -17,6 +17,10 @@ go), so it is forgotten, found or made again once (``line_items.replace_gone_col
 score sent there; only when there is no column to make (the launch's own) is it "refused".
 Any other failure is "failed" and the next sync sends it again.
 
+Each module's scores go to that module's own column, never another's (``module_columns.py``);
+a module the platform gives no such column is "failed" with words saying what the LMS
+administrator or the teacher must set up, and the other modules go on.
+
 A database outage mid-sync: each worker keeps the scores it has sent and waits for the
 database to record them (``grading/sync_records.py``, which claims and records the rows), so
 they are not posted again; a sync whose job the queue lost (a Redis restart) is queued again
@@ -31,31 +35,22 @@ import logging
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select, update
 
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
-from lti_tool.grading.line_items import (
-    AgsEndpoint,
-    Column,
-    ensure_line_item,
-    replace_gone_column,
-)
+from lti_tool.grading.line_items import ensure_line_item, replace_gone_column
+from lti_tool.grading.module_columns import Column, NoModuleColumn
 from lti_tool.grading.score_delivery import send_score
+from lti_tool.grading.sync_plan import SyncPlan, read_plan
 from lti_tool.grading.sync_records import record_and_claim
 from lti_tool.jobs.tasks import task
 from lti_tool.lti.claims import SCOPE_SCORE
 from lti_tool.lti.platform_services import service_connector
 from lti_tool.lti.service_client import ToolServiceConnector
 from lti_tool.persistence.models import (
-    Context,
-    Deployment,
     OutboxRow,
-    Registration,
-    ResourceLink,
     SyncJobRow,
     utcnow,
 )
@@ -64,15 +59,6 @@ from lti_tool.persistence.models import (
 # per CHUNK scores, which was most of a sync's own cost (bench_grades).
 CHUNK = 4
 log = logging.getLogger("lti_tool.grading")
-
-
-@dataclass(frozen=True)
-class SyncPlan:
-    context_pk: int
-    registration_pk: int
-    platform_kind: str
-    endpoint: AgsEndpoint
-    resource_link_id: str | None
 
 
 def start_sync(services: Services, context_pk: int) -> str:
@@ -119,7 +105,7 @@ def run_sync(services: Services, job_id: str, concurrency: int | None = None) ->
         if job is None:
             return
         job.status = "running"
-        plan = _plan(session, job.context_pk)
+        plan = read_plan(session, job.context_pk)
     try:
         connector = service_connector(services, plan.registration_pk, plan.endpoint.scopes)
         _deliver(services, job_id, plan, connector, concurrency)
@@ -140,36 +126,6 @@ def run_sync(services: Services, job_id: str, concurrency: int | None = None) ->
         job.done = int(counts.get("delivered", 0))
         job.failed = int(counts.get("failed", 0)) + int(counts.get("refused", 0))
         job.status, job.error, job.finished_at = status, error, utcnow()
-
-
-def _plan(session: Any, context_pk: int) -> SyncPlan:
-    row = session.execute(
-        select(Context, Deployment.registration_id, Registration.kind)
-        .join(Deployment, Deployment.id == Context.deployment_pk)
-        .join(Registration, Registration.id == Deployment.registration_id)
-        .where(Context.id == context_pk)
-    ).first()
-    if row is None:
-        raise ToolError("no_context", "The course is unknown.")
-    context, registration_pk, kind = row
-    link = session.scalar(
-        select(ResourceLink)
-        .where(ResourceLink.context_pk == context_pk)
-        .order_by(ResourceLink.ags_lineitem_url.is_(None), ResourceLink.id)
-        .limit(1)
-    )
-    endpoint = AgsEndpoint(
-        lineitems_url=context.ags_lineitems_url,
-        scopes=frozenset(context.ags_scopes or []),
-        own_lineitem_url=link.ags_lineitem_url if link else None,
-    )
-    return SyncPlan(
-        context_pk,
-        int(registration_pk),
-        str(kind),
-        endpoint,
-        link.resource_link_id if link else None,
-    )
 
 
 def _deliver(
@@ -197,16 +153,23 @@ def _deliver(
     titles = {m.code: m.title for q in catalog.qualifications.values() for m in q.modules}
     urls: dict[str, str] = {}
     columns: dict[str, Column] = {}
+    # Modules with no column the tool may use: their rows are "failed" with these words.
+    unplaced: dict[str, str] = {}
     for module_code in sorted({r.module_code for r in rows}):
+        placement = plan.placements.get(module_code)
         columns[module_code] = Column(
             module_code,
             f"{module_code} {titles.get(module_code, '')}".strip(),
             100.0,
             plan.resource_link_id,
+            placement.lineitem_url if placement else None,
         )
-        urls[module_code] = ensure_line_item(
-            services.db, connector, plan.context_pk, plan.endpoint, columns[module_code]
-        )
+        try:
+            urls[module_code] = ensure_line_item(
+                services.db, connector, plan.context_pk, plan.endpoint, columns[module_code]
+            )
+        except NoModuleColumn as exc:
+            unplaced[module_code] = exc.message
     workers = concurrency or (4 if plan.platform_kind == "canvas" else 8)
     queue = iter(rows)
     lock = threading.Lock()
@@ -222,6 +185,8 @@ def _deliver(
     def send(row: OutboxRow) -> tuple[str, str | None]:
         """One score; when its column was deleted in the gradebook, once more to the column
         found or made again (later rows go there directly)."""
+        if row.module_code in unplaced:
+            return "failed", unplaced[row.module_code]
         with lock:
             url = urls[row.module_code]
         status, words = send_score(connector, row, url)

@@ -283,8 +283,9 @@ def test_a_gone_column_already_replaced_by_another_sync_gives_the_new_one(
     launcher: Launcher,
 ) -> None:
     """Another sync made the column again while this one met the 404: even when the gone
-    column was the launch's own, the score goes to the new column, not refused."""
-    from lti_tool.grading.line_items import AgsEndpoint, Column, replace_gone_column
+    column was the module placement's own, the score goes to the new column, not refused."""
+    from lti_tool.grading.line_items import replace_gone_column
+    from lti_tool.grading.module_columns import AgsEndpoint, Column
     from lti_tool.lti.claims import SCOPE_LINEITEM, SCOPE_SCORE
     from lti_tool.persistence.models import Context, LineItemRow
 
@@ -296,21 +297,24 @@ def test_a_gone_column_already_replaced_by_another_sync_gives_the_new_one(
         context_pk = session.scalar(select(Context.id))
         assert context_pk is not None
         session.add(LineItemRow(context_pk=context_pk, module_code="B832", url=new))
-    endpoint = AgsEndpoint(items, frozenset({SCOPE_SCORE, SCOPE_LINEITEM}), own)
-    column = Column("B832", "B832", 100.0, None)
+    endpoint = AgsEndpoint(items, frozenset({SCOPE_SCORE, SCOPE_LINEITEM}))
+    column = Column("B832", "B832", 100.0, None, own)
     connector: Any = None  # the stored column answers: the platform is not asked
     assert replace_gone_column(db, connector, context_pk, endpoint, column, own) == new
 
 
-def test_the_launchs_own_column_gone_is_refused_not_made_again(launcher: Launcher) -> None:
-    """A platform that lets the tool send scores only to the launch's own column: when that
-    column is gone there is nothing the tool may make in its place."""
-    from lti_tool.grading.line_items import AgsEndpoint, Column, replace_gone_column
+def test_the_modules_own_placements_column_gone_is_refused_not_made_again(
+    launcher: Launcher,
+) -> None:
+    """A platform that lets the tool send scores only to the column of the module's own
+    placement: when that column is gone there is nothing the tool may make in its place."""
+    from lti_tool.grading.line_items import replace_gone_column
+    from lti_tool.grading.module_columns import AgsEndpoint, Column
     from lti_tool.lti.claims import SCOPE_SCORE
 
     own = launcher.platform.issuer + "/api/ags/pgcert-cl-2027/lineitems/7/lineitem"
-    endpoint = AgsEndpoint(None, frozenset({SCOPE_SCORE}), own)
-    column = Column("B832", "B832", 100.0, None)
+    endpoint = AgsEndpoint(None, frozenset({SCOPE_SCORE}))
+    column = Column("B832", "B832", 100.0, None, own)
     db = launcher.app.extensions["lti_tool"].db
     assert replace_gone_column(db, None, 1, endpoint, column, own) is None  # type: ignore[arg-type]
 
