@@ -54,8 +54,9 @@ class NoModuleColumn(GradeSyncConfigError):
 
 @dataclass(frozen=True)
 class Column:
-    """A module's gradebook column as the tool asks for it; ``link_lineitem_url`` is the line
-    item of the module's own placement (from its launches), if any."""
+    """A module's gradebook column as the tool asks for it. ``resource_link_id`` and
+    ``link_lineitem_url``: the module's own placement, if any, and the line item its launches
+    carried; a column the tool makes is bound to that placement only (never another link)."""
 
     module_code: str
     label: str

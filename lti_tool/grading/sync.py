@@ -157,11 +157,13 @@ def _deliver(
     unplaced: dict[str, str] = {}
     for module_code in sorted({r.module_code for r in rows}):
         placement = plan.placements.get(module_code)
+        # AGS binds a column made with a resourceLinkId to that link (Moodle files it under
+        # that activity and deletes it with it): only the module's own placement's.
         columns[module_code] = Column(
             module_code,
             f"{module_code} {titles.get(module_code, '')}".strip(),
             100.0,
-            plan.resource_link_id,
+            placement.resource_link_id if placement else None,
             placement.lineitem_url if placement else None,
         )
         try:

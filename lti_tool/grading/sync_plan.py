@@ -31,7 +31,6 @@ class SyncPlan:
     platform_kind: str
     endpoint: AgsEndpoint
     placements: Mapping[str, ModulePlacement]  # by module code
-    resource_link_id: str | None
 
 
 def read_plan(session: Any, context_pk: int) -> SyncPlan:
@@ -57,5 +56,4 @@ def read_plan(session: Any, context_pk: int) -> SyncPlan:
             # A module placed twice: the placement with a column, then the first placed.
             placements.setdefault(module.strip(), ModulePlacement(link_id, lineitem_url))
     endpoint = AgsEndpoint(context.ags_lineitems_url, frozenset(context.ags_scopes or []))
-    first_link = links[0].resource_link_id if links else None
-    return SyncPlan(context_pk, int(registration_pk), str(kind), endpoint, placements, first_link)
+    return SyncPlan(context_pk, int(registration_pk), str(kind), endpoint, placements)

@@ -146,3 +146,34 @@ def test_a_module_without_a_column_waits_and_the_others_go_on(launcher: Launcher
     [made] = ags.lineitem_creates
     assert made.resource_id == "B833"
     assert [p.body["scoreGiven"] for p in ags.accepted_scores(made.id)] == [41]
+
+
+def test_a_module_column_is_not_attached_to_another_modules_link(
+    launcher: Launcher, ags: Any
+) -> None:
+    """AGS: a line item's resourceLinkId binds it to that link (Moodle files the column under
+    that activity and deletes it with it). The B833 column the tool makes is not bound to the
+    B832 module's link, nor to any other link."""
+    client = launcher.app.test_client()
+    managed = [c.SCOPE_LINEITEM, c.SCOPE_RESULT, c.SCOPE_SCORE]
+    _, headers = _placed_modules(launcher, ags, client, managed, ["B832"])
+    record_result(client, headers, "1001", 64, "B833", **UNMET)
+    job = run_sync(client, headers)
+    assert job["done"] == 1, job
+    [created] = ags.lineitem_creates
+    assert (created.resource_id, created.resource_link_id) == ("B833", None)
+
+
+def test_a_column_made_for_a_placed_module_is_bound_to_its_own_link(
+    launcher: Launcher, ags: Any
+) -> None:
+    """A module placed without a column of its own (its launches carry no line item): the
+    column the tool makes for it is bound to that placement."""
+    client = launcher.app.test_client()
+    claim = {"scope": [c.SCOPE_LINEITEM, c.SCOPE_SCORE], "lineitems": ags.lineitems_url}
+    module = {"view": "assessment", "module": "B833"}
+    headers = _launch_from_link(launcher, client, "link-b833", claim, module)
+    record_result(client, headers, "1001", 64, "B833", **UNMET)
+    assert run_sync(client, headers)["done"] == 1
+    [created] = ags.lineitem_creates
+    assert (created.resource_id, created.resource_link_id) == ("B833", "link-b833")
