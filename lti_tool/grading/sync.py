@@ -23,8 +23,10 @@ administrator or the teacher must set up, and the other modules go on.
 
 A database outage mid-sync: each worker keeps the scores it has sent and waits for the
 database to record them (``grading/sync_records.py``, which claims and records the rows), so
-they are not posted again; a sync whose job the queue lost (a Redis restart) is queued again
-by ``grading/sync_sweep.py``.
+they are not posted again. Down past that patience (or any error of the tool's own), the job
+ends "failed" with words for the tutor and the rows the workers held go back to pending for
+the next sync; a job that cannot even be recorded so, or whose job the queue lost (a Redis
+restart), is queued again by ``grading/sync_sweep.py``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import logging
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -44,11 +47,12 @@ from lti_tool.grading.line_items import ensure_line_item, replace_gone_column
 from lti_tool.grading.module_columns import Column, NoModuleColumn
 from lti_tool.grading.score_delivery import send_score
 from lti_tool.grading.sync_plan import SyncPlan, read_plan
-from lti_tool.grading.sync_records import record_and_claim
+from lti_tool.grading.sync_records import patiently, record_and_claim
 from lti_tool.jobs.tasks import task
 from lti_tool.lti.claims import SCOPE_SCORE
 from lti_tool.lti.platform_services import service_connector
 from lti_tool.lti.service_client import ToolServiceConnector
+from lti_tool.outages import DATABASE, unavailable_dependency
 from lti_tool.persistence.models import (
     OutboxRow,
     SyncJobRow,
@@ -106,6 +110,7 @@ def run_sync(services: Services, job_id: str, concurrency: int | None = None) ->
             return
         job.status = "running"
         plan = read_plan(session, job.context_pk)
+    interrupted = False
     try:
         connector = service_connector(services, plan.registration_pk, plan.endpoint.scopes)
         _deliver(services, job_id, plan, connector, concurrency)
@@ -113,7 +118,20 @@ def run_sync(services: Services, job_id: str, concurrency: int | None = None) ->
     except ToolError as exc:
         status, error = "failed", exc.message
         log.warning("grade sync failed", extra={"fields": {"job": job_id, "reason": exc.message}})
-    with services.db.unit_of_work() as session:
+    except Exception as exc:  # the database gone past the workers' patience, or a bug
+        # The job must end: a tutor's page follows it until it is done or failed.
+        log.exception("grade sync stopped", extra={"fields": {"job": job_id}})
+        status, error, interrupted = "failed", _stopped_words(exc), True
+
+    def finish(session: Any) -> None:
+        if interrupted:
+            # Rows the workers held may have reached the platform: the next sync sends them
+            # again and reads its "already there" as delivered (same timestamp).
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.job_id == job_id, OutboxRow.status == "sending")
+                .values(status="pending")
+            )
         job = session.get(SyncJobRow, job_id)
         assert job is not None
         counts = dict(
@@ -126,6 +144,22 @@ def run_sync(services: Services, job_id: str, concurrency: int | None = None) ->
         job.done = int(counts.get("delivered", 0))
         job.failed = int(counts.get("failed", 0)) + int(counts.get("refused", 0))
         job.status, job.error, job.finished_at = status, error, utcnow()
+
+    # Still down past this patience: the job stays "running" and, on RQ, the sweep
+    # (``sync_sweep.py``) queues it again.
+    patiently(services, finish, {"job": job_id})
+
+
+def _stopped_words(exc: Exception) -> str:
+    """What the tutor reads about a sync that stopped for the tool's own reasons."""
+    if unavailable_dependency(exc) == DATABASE:
+        cause = "the tool's database did not answer"
+    else:
+        cause = "of a problem in the tool (the administrator can see it in the log)"
+    return (
+        f"The grade sync stopped before it finished because {cause}. The results not sent "
+        "yet are kept: send the results to the gradebook again in a few minutes."
+    )
 
 
 def _deliver(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import update
 
@@ -22,6 +23,7 @@ from lti_tool.persistence.models import OutboxRow, utcnow
 # restart). Past it the job fails; its rows left "sending" are sent again by a later sync.
 RECORD_PATIENCE_SECONDS = 300.0
 log = logging.getLogger("lti_tool.grading")
+T = TypeVar("T")
 
 
 def record_and_claim(
@@ -30,19 +32,29 @@ def record_and_claim(
     """Record what was sent and claim the next rows, in one transaction. While the database
     is down this waits for it (up to ``RECORD_PATIENCE_SECONDS``): the scores just sent are
     known only here, and giving up would leave them "sending", to be posted again."""
+
+    def write(session: Any) -> set[int]:
+        _record(session, sent)
+        return _claim(session, chunk)
+
+    return patiently(services, write, {"scores_to_record": len(sent)})
+
+
+def patiently(services: Services, write: Callable[[Any], T], fields: dict[str, Any]) -> T:
+    """``write`` in one transaction, tried again while the database is down or not answering
+    (up to ``RECORD_PATIENCE_SECONDS``); any other error, or the patience spent, is raised."""
     deadline = time.monotonic() + RECORD_PATIENCE_SECONDS
     pause = 0.5
     while True:
         try:
             with services.db.unit_of_work() as session:
-                _record(session, sent)
-                return _claim(session, chunk)
+                return write(session)
         except Exception as exc:
             if unavailable_dependency(exc) != DATABASE or time.monotonic() + pause > deadline:
                 raise
             log.warning(
                 "grade sync waits for the database",
-                extra={"fields": {"scores_to_record": len(sent), "error": type(exc).__name__}},
+                extra={"fields": {**fields, "error": type(exc).__name__}},
             )
             time.sleep(pause)
             pause = min(pause * 2, 10.0)

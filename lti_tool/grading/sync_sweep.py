@@ -3,7 +3,9 @@ still reaches the gradebook without anyone pressing "Sync" again.
 
 With RQ the queue lives in Redis: a Redis restart forgets every job waiting there, and a sync
 that died on a database outage is left "failed" in RQ while its row still says queued or
-running. The outbox rows (in the database) still hold every score. The maintenance tick of
+running (``run_sync`` ends a job it gave up on "failed" when the database lets it record
+that, but not when the database is still down then). The outbox rows (in the database) still
+hold every score. The maintenance tick of
 the web process (``container.py``, every ``store_purge_seconds``) calls
 ``requeue_lost_syncs``: a sync still queued or running in the database, older than
 ``sync_stale_seconds``, that RQ no longer holds as queued or started is queued again under

@@ -156,6 +156,70 @@ def test_a_database_outage_mid_sync_posts_no_score_twice(
         assert set(session.scalars(select(SyncJobRow.status))) == {"done"}
 
 
+def test_a_sync_stopped_by_a_long_database_outage_ends_failed_and_the_next_sends_the_rest(
+    launcher: Launcher,
+    proxy: PostgresProxy,
+    ags: Any,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database stays down past the workers' patience: the job ends "failed" with words
+    for the tutor (their page follows it until it ends), the rows the workers held go back to
+    pending, and the next sync delivers the rest, no score accepted twice."""
+    from lti_tool.grading import sync_records
+
+    monkeypatch.setattr(sync_records, "RECORD_PATIENCE_SECONDS", 1.0)
+    students = 30
+    services = launcher.app.extensions["lti_tool"]
+    staff, headers = class_with_released_results(launcher, students)
+    ags.reset(latency=0.2)
+    started = staff.post("/api/context/grade-sync", headers=headers)
+    job_id = started.get_json()["job_id"]
+    caplog.set_level(logging.WARNING, logger="lti_tool.grading")
+    errors: list[BaseException] = []
+
+    def work() -> None:  # what the RQ worker runs for the job (RQ needs the main thread)
+        try:
+            run_sync(services, job_id)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    wait_until(lambda: len(ags.accepted_scores()) >= 4, "the sync to deliver 4 scores")
+    proxy.refuse()
+    wait_until(
+        lambda: any(r.getMessage() == "grade sync stopped" for r in caplog.records),
+        "the workers to give up on the database",
+    )
+    proxy.restore()
+    worker.join(CONDITION_SECONDS)
+    assert not worker.is_alive() and errors == []
+
+    job = staff.get(f"/api/jobs/{job_id}", headers=headers).get_json()
+    assert job["status"] == "failed", job
+    assert job["error"].startswith("The grade sync stopped before it finished because the")
+    assert "database did not answer" in job["error"]
+    with services.db.read_only() as session:
+        left = set(session.scalars(select(OutboxRow.status)))
+    assert "sending" not in left and "pending" in left
+
+    ags.latency = 0.0
+    run_sync(services, start_sync(services, _course_of_the_outbox(services)))
+    with services.db.read_only() as session:
+        assert set(session.scalars(select(OutboxRow.status))) == {"delivered"}
+    accepted = Counter(p.user_id for p in ags.accepted_scores())
+    assert sorted(accepted) == sorted(f"s{n:03d}" for n in range(students))
+    assert set(accepted.values()) == {1}, accepted.most_common(3)
+
+
+def _course_of_the_outbox(services: Any) -> int:
+    with services.db.read_only() as session:
+        context_pk = session.scalar(select(OutboxRow.context_pk).limit(1))
+    assert context_pk is not None
+    return int(context_pk)
+
+
 def test_a_worker_busy_when_redis_stops_runs_on_and_nothing_is_lost(
     launcher: Launcher, redis_server: RedisServer, ags: Any, tmp_path: Path
 ) -> None:
