@@ -140,6 +140,15 @@ def _new_deployment(_: str, __: str, old: Mapping[str, Any], new: Mapping[str, A
     return f"Held {what} for a tool administrator's approval"
 
 
+def _switched(_: str, __: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    what = f"deployment {new.get('deployment_id')} of {new.get('registration')}"
+    if new.get("active"):
+        return f"{'Approved' if old.get('approval') == 'pending' else 'Activated'} {what}"
+    if new.get("approval") == "switched_off":
+        return f"Deactivated {what}; only a tool administrator can activate it again"
+    return f"Deactivated {what}"
+
+
 _POLICY_WORDS = {"accept": "allowed on their first launch", "hold": "held for approval"}
 
 
@@ -169,6 +178,8 @@ _WORDS: dict[str, Callable[[str, str, Mapping[str, Any], Mapping[str, Any]], str
     "qualification.choose": _qualification,
     "deployment.accepted": _new_deployment,
     "deployment.held": _new_deployment,
+    "deployment.activate": _switched,
+    "deployment.deactivate": _switched,
     "registration.new_deployments": _policy,
     "registration.add": _registered,
 }

@@ -1,10 +1,11 @@
 """Registrations and their deployments as admins see and change them.
 
-A deployment is *waiting for approval* when it is inactive and no admin ever deactivated it:
-Dynamic Registration in ``approve`` mode and the first launch from a deployment of a
-registration that holds new deployments both record deployments that way
-(``lti/dynreg/flow.py``, ``lti/deployment_policy.py``). What a registration does with new
-deployments is changed in ``admin/new_deployments.py``.
+A deployment is *waiting for approval* when it is inactive and was never approved (its
+``approval`` is ``pending``): Dynamic Registration in ``approve`` mode and the first launch
+from a deployment of a registration that holds new deployments both record deployments that
+way (``lti/dynreg/flow.py``, ``lti/deployment_policy.py``). Who may switch a deployment on and
+off is ``admin/deployments.py``; what a registration does with new deployments is changed in
+``admin/new_deployments.py``.
 """
 
 from __future__ import annotations
@@ -18,19 +19,13 @@ from sqlalchemy.orm import Session
 
 from lti_tool.admin.audit_log import record_admin_change
 from lti_tool.admin.identity import AdminIdentity, check_scope, require_tool_admin
-from lti_tool.audit import deployment_subject, registration_subject
+from lti_tool.audit import registration_subject
 from lti_tool.container import Services
-from lti_tool.errors import Forbidden, NotFound
+from lti_tool.errors import NotFound
 from lti_tool.lti import deployment_policy as policy
 from lti_tool.lti import registry
-from lti_tool.persistence.models import (
-    AuditEntry,
-    CompletionSourceConfig,
-    Registration,
-)
+from lti_tool.persistence.models import CompletionSourceConfig, Registration
 
-DEACTIVATE = policy.DEPLOYMENT_DEACTIVATED
-ACTIVATE = policy.DEPLOYMENT_ACTIVATED
 ADD = "registration.add"
 RENAME = "registration.rename"
 
@@ -41,7 +36,17 @@ class DeploymentView:
     deployment_id: str
     active: bool
     created_at: dt.datetime
-    awaiting_approval: bool
+    approval: str  # lti/deployment_policy.py: PENDING, APPROVED or SWITCHED_OFF
+
+    @property
+    def awaiting_approval(self) -> bool:
+        """Inactive and never approved: a tool admin's to approve."""
+        return not self.active and self.approval == policy.PENDING
+
+    @property
+    def switched_off_by_tool_admin(self) -> bool:
+        """A tool admin switched it off: only a tool admin switches it back on."""
+        return not self.active and self.approval == policy.SWITCHED_OFF
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ class RegistrationView:
         return [d for d in self.deployments if d.awaiting_approval]
 
 
-def _view(session: Session, row: Registration, deactivated: set[str]) -> RegistrationView:
+def _view(session: Session, row: Registration) -> RegistrationView:
     source = session.get(CompletionSourceConfig, row.id)
     return RegistrationView(
         pk=row.id,
@@ -77,20 +82,12 @@ def _view(session: Session, row: Registration, deactivated: set[str]) -> Registr
                 deployment_id=d.deployment_id,
                 active=d.active,
                 created_at=d.created_at,
-                awaiting_approval=not d.active
-                and deployment_subject(row.id, d.id) not in deactivated,
+                approval=d.approval,
             )
             for d in row.deployments
         ],
         new_deployments=row.new_deployments,
     )
-
-
-def _deactivated_subjects(session: Session) -> set[str]:
-    rows = session.scalars(
-        select(AuditEntry.subject).where(AuditEntry.action == DEACTIVATE).distinct()
-    )
-    return {subject for subject in rows if subject}
 
 
 def list_registrations(services: Services, identity: AdminIdentity) -> list[RegistrationView]:
@@ -99,8 +96,7 @@ def list_registrations(services: Services, identity: AdminIdentity) -> list[Regi
         query = select(Registration).order_by(Registration.name)
         if identity.registration_pk is not None:
             query = query.where(Registration.id == identity.registration_pk)
-        deactivated = _deactivated_subjects(session)
-        return [_view(session, row, deactivated) for row in session.scalars(query)]
+        return [_view(session, row) for row in session.scalars(query)]
 
 
 def get_registration(services: Services, identity: AdminIdentity, pk: int) -> RegistrationView:
@@ -110,7 +106,7 @@ def get_registration(services: Services, identity: AdminIdentity, pk: int) -> Re
         row = session.get(Registration, pk)
         if row is None:
             raise NotFound("unknown_registration", "There is no such registration.")
-        return _view(session, row, _deactivated_subjects(session))
+        return _view(session, row)
 
 
 def get_deployment(
@@ -122,74 +118,6 @@ def get_deployment(
         if deployment.pk == deployment_pk:
             return registration, deployment
     raise NotFound("unknown_deployment", "That registration has no such deployment.")
-
-
-def set_deployment_active(
-    services: Services,
-    identity: AdminIdentity,
-    registration_pk: int,
-    deployment_pk: int,
-    active: bool,
-) -> DeploymentView:
-    """Allow (or refuse) launches from a deployment; audited, and the launch cache of this
-    process is cleared so the change holds at once (other workers within seconds)."""
-    registration, deployment = get_deployment(services, identity, registration_pk, deployment_pk)
-    if active and deployment.awaiting_approval and not identity.is_tool_admin:
-        # Dynamic Registration in "approve" mode and launches from unknown deployments wait
-        # for the people who run the tool, not for an administrator of the platform.
-        raise Forbidden(
-            "tool_admin_only",
-            "A new deployment waits for a tool administrator's approval.",
-        )
-    _write_deployment(services, identity, registration, deployment.deployment_id, active)
-    return get_deployment(services, identity, registration_pk, deployment_pk)[1]
-
-
-def set_deployment_active_by_id(
-    services: Services,
-    identity: AdminIdentity,
-    registration_pk: int,
-    deployment_id: str,
-    active: bool,
-) -> DeploymentView:
-    """The same by the platform's deployment id (the command line's way); an id not seen yet
-    is added, so a tool admin can approve a deployment before its first launch."""
-    registration = get_registration(services, identity, registration_pk)
-    for deployment in registration.deployments:
-        if deployment.deployment_id == deployment_id:
-            return set_deployment_active(services, identity, registration_pk, deployment.pk, active)
-    require_tool_admin(identity, "Adding a deployment before its first launch")
-    deployment_pk = _write_deployment(services, identity, registration, deployment_id, active)
-    return get_deployment(services, identity, registration_pk, deployment_pk)[1]
-
-
-def _write_deployment(
-    services: Services,
-    identity: AdminIdentity,
-    registration: RegistrationView,
-    deployment_id: str,
-    active: bool,
-) -> int:
-    """Set the deployment's state (adding it when new) and audit it; returns its pk."""
-    with services.db.unit_of_work() as session:
-        existing = registry.find_deployment(session, registration.pk, deployment_id)
-        old = {"active": existing.active} if existing is not None else None
-        row = registry.set_deployment_active(session, registration.name, deployment_id, active)
-        record_admin_change(
-            session,
-            identity,
-            action=ACTIVATE if active else DEACTIVATE,
-            subject=deployment_subject(registration.pk, row.id),
-            old=old,
-            new={
-                "active": active,
-                "registration": registration.name,
-                "deployment_id": deployment_id,
-            },
-        )
-        deployment_pk = row.id
-    services.registry_cache.clear()
-    return deployment_pk
 
 
 def registration_pk_by_name(services: Services, identity: AdminIdentity, name: str) -> int:

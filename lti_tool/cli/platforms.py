@@ -110,8 +110,9 @@ def platform_list(as_json: bool) -> None:
 
 
 def _set_deployment(name: str, deployment_id: str, active: bool) -> None:
+    from lti_tool.admin.deployments import set_deployment_active_by_id
     from lti_tool.admin.identity import command_line_identity
-    from lti_tool.admin.platforms import registration_pk_by_name, set_deployment_active_by_id
+    from lti_tool.admin.platforms import registration_pk_by_name
 
     identity = command_line_identity()
     with admin_services() as services:

@@ -5,6 +5,11 @@ deployment a verified launch names.
 validly signed launch and lets the launch in; ``hold`` records it inactive and refuses the
 launch until an administrator approves it. A deployment already recorded (held, approved or
 deactivated) keeps its state whatever the policy says.
+
+A deployment's ``approval`` (kept on its row) says who may let it in: one never approved
+(``pending``) or switched off by a tool administrator (``switched_off``) waits for a tool
+administrator; an ``approved`` one may be switched off and on again by an administrator of its
+platform too. The rule for admins is in ``admin/deployments.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.audit import ADMIN_KEY, audit, deployment_subject
 from lti_tool.errors import NotFound, ToolError
-from lti_tool.persistence.models import AuditEntry, Deployment, Registration
+from lti_tool.persistence.models import Deployment, Registration
 from lti_tool.persistence.upsert import upsert
 
 ACCEPT, HOLD = "accept", "hold"
@@ -27,6 +32,8 @@ DEPLOYMENT_ACTIVATED = "deployment.activate"
 DEPLOYMENT_DEACTIVATED = "deployment.deactivate"
 DEPLOYMENT_ACCEPTED = "deployment.accepted"
 DEPLOYMENT_HELD = "deployment.held"
+# A deployment's approval (``deployments.approval``); an active deployment is APPROVED.
+PENDING, APPROVED, SWITCHED_OFF = "pending", "approved", "switched_off"
 
 
 class PolicyError(ToolError):
@@ -74,6 +81,7 @@ def record_seen_deployment(
                     "registration_id": registration_pk,
                     "deployment_id": deployment_id,
                     "active": accept,
+                    "approval": APPROVED if accept else PENDING,
                 }
             ],
             index_elements=["registration_id", "deployment_id"],
@@ -103,22 +111,8 @@ def record_seen_deployment(
         pk=existing.id,
         active=existing.active,
         created=False,
-        deactivated=not existing.active and was_deactivated(session, registration_pk, existing.id),
+        deactivated=not existing.active and existing.approval != PENDING,
     )
-
-
-def was_deactivated(session: Session, registration_pk: int, deployment_pk: int) -> bool:
-    """Whether an administrator ever switched the deployment off (its latest state change
-    may have been that, or it was switched on again since)."""
-    found = session.scalar(
-        select(AuditEntry.id)
-        .where(
-            AuditEntry.action == DEPLOYMENT_DEACTIVATED,
-            AuditEntry.subject == deployment_subject(registration_pk, deployment_pk),
-        )
-        .limit(1)
-    )
-    return found is not None
 
 
 def set_new_deployment_policy(session: Session, registration_pk: int, policy: str) -> str:

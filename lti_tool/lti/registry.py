@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import NotFound
-from lti_tool.lti.deployment_policy import check_policy
+from lti_tool.lti.deployment_policy import APPROVED, PENDING, check_policy
 from lti_tool.lti.platform_spec import PLATFORM_KINDS as PLATFORM_KINDS
 from lti_tool.lti.platform_spec import PlatformSpec as PlatformSpec
 from lti_tool.lti.platform_spec import RegistryError as RegistryError
@@ -39,7 +39,9 @@ def add_platform(session: Session, spec: PlatformSpec, *, development: bool) -> 
         new_deployments=spec.new_deployments,
     )
     for deployment_id in dict.fromkeys(d.strip() for d in spec.deployment_ids if d.strip()):
-        registration.deployments.append(Deployment(deployment_id=deployment_id, active=True))
+        registration.deployments.append(
+            Deployment(deployment_id=deployment_id, active=True, approval=APPROVED)
+        )
     session.add(registration)
     try:
         session.flush()
@@ -175,7 +177,10 @@ def record_unknown_deployment(session: Session, registration_pk: int, deployment
         with session.begin_nested():
             session.add(
                 Deployment(
-                    registration_id=registration_pk, deployment_id=deployment_id, active=False
+                    registration_id=registration_pk,
+                    deployment_id=deployment_id,
+                    active=False,
+                    approval=PENDING,
                 )
             )
     except IntegrityError:
@@ -183,17 +188,27 @@ def record_unknown_deployment(session: Session, registration_pk: int, deployment
 
 
 def set_deployment_active(
-    session: Session, name: str, deployment_id: str, active: bool = True
+    session: Session,
+    name: str,
+    deployment_id: str,
+    active: bool = True,
+    approval: str | None = None,
 ) -> Deployment:
     """Activate (or deactivate) a deployment of the registration called ``name``; an id not
-    seen yet is created, so an admin can pre-approve it."""
+    seen yet is created, so an admin can pre-approve it. An active deployment is approved;
+    an inactive one keeps its approval (a new one waits) unless ``approval`` is given. Who
+    may do which is ``admin/deployments.py``'s to decide."""
     registration = get_by_name(session, name)
     deployment = find_deployment(session, registration.id, deployment_id)
     if deployment is None:
         deployment = Deployment(
-            registration_id=registration.id, deployment_id=deployment_id, active=active
+            registration_id=registration.id,
+            deployment_id=deployment_id,
+            active=active,
+            approval=PENDING,
         )
         session.add(deployment)
     deployment.active = active
+    deployment.approval = APPROVED if active else (approval or deployment.approval)
     session.flush()
     return deployment

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.admin import (
     audit_log,
+    deployments,
     erasure,
     health,
     keys,
@@ -80,7 +81,7 @@ def registration(pk: int) -> str:
 @bp.post("/registrations/<int:pk>/deployments/<int:dep>/activate")
 @require_admin
 def activate_deployment(pk: int, dep: int) -> Response:
-    done = platforms.set_deployment_active(services(), admin(), pk, dep, True)
+    done = deployments.set_deployment_active(services(), admin(), pk, dep, True)
     flash(f"Deployment {done.deployment_id} is active: its launches are accepted.", "ok")
     return redirect(url_for("admin.registration", pk=pk))
 
@@ -109,7 +110,7 @@ def set_new_deployments(pk: int) -> Response:
 def deactivate_deployment(pk: int, dep: int) -> Response | str:
     registration, deployment = platforms.get_deployment(services(), admin(), pk, dep)
     if request.method == "POST":
-        platforms.set_deployment_active(services(), admin(), pk, dep, False)
+        deployments.set_deployment_active(services(), admin(), pk, dep, False)
         flash(f"Deployment {deployment.deployment_id} is inactive: launches are refused.", "ok")
         return redirect(url_for("admin.registration", pk=pk))
     return render_template(
@@ -117,7 +118,13 @@ def deactivate_deployment(pk: int, dep: int) -> Response | str:
         heading=f"Deactivate deployment {deployment.deployment_id}?",
         facts=[("Registration", registration.name), ("Deployment", deployment.deployment_id)],
         consequence="Every launch from this deployment will be refused until it is activated "
-        "again. Students and staff of its courses cannot open the tool meanwhile.",
+        "again. Students and staff of its courses cannot open the tool meanwhile. "
+        + (
+            "Only a tool administrator will be able to activate it again, not an "
+            "administrator of the platform."
+            if admin().is_tool_admin
+            else "You or a tool administrator can activate it again."
+        ),
         action=url_for("admin.deactivate_deployment", pk=pk, dep=dep),
         button="Deactivate deployment",
         cancel=url_for("admin.registration", pk=pk),

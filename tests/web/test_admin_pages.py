@@ -105,14 +105,14 @@ def test_deactivating_asks_first_and_stops_launches(launcher: Launcher) -> None:
 
     # Back on: the page's activate form (no confirmation needed to let launches in again).
     page_text = lms_admin.client.get(f"/admin/registrations/{pk}").get_data(as_text=True)
-    assert "Inactive" in page_text
+    assert "Switched off by an LMS administrator" in parse_html(page_text).text
     activate = f"/admin/registrations/{pk}/deployments/{dep}/activate"
     again = lms_admin.client.post(activate, data={"csrf_token": csrf_token(page_text)})
     assert again.status_code == 302
     assert launcher.launch(app.test_client()).status_code == 200
     rows = audit_rows(app)
     assert [r["action"] for r in rows] == ["deployment.deactivate", "deployment.activate"]
-    assert rows[0]["old"] == {"active": True}
+    assert rows[0]["old"] == {"active": True, "approval": "approved"}
     assert rows[0]["new"]["admin"] == f"LMS admin Ada Admin (registration {pk})"
     assert rows[0]["actor_user_pk"] is not None
 
@@ -298,8 +298,9 @@ def test_a_dynamic_registration_in_approve_mode_waits_on_the_dashboard(
     assert activated.status_code == 302
     after = client.get("/admin/").get_data(as_text=True)
     assert "Waiting for approval" not in after
-    # Deactivated by an admin later, it is "Inactive", no longer "waiting for approval".
+    # Deactivated by a tool admin later, it is switched off, no longer "waiting for approval".
     deactivate = form[0].attrs["action"].replace("/activate", "/deactivate")
     client.post(deactivate, data={"csrf_token": csrf_token(page)})
     page = client.get(detail).get_data(as_text=True)
-    assert "Inactive" in page and "Waiting for approval" not in page
+    text = parse_html(page).text
+    assert "Switched off by a tool administrator" in text and "Waiting for approval" not in text

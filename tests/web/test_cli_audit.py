@@ -193,6 +193,7 @@ def test_registering_and_renaming_are_audited_too(sqlite_tool_factory: Any) -> N
     assert activated["old"] is None
     assert activated["new"] == {
         "active": True,
+        "approval": "approved",
         "registration": "moodle-live",
         "deployment_id": "9",
         "admin": actor,

@@ -270,7 +270,7 @@ def test_deactivated_deployment_is_refused(launcher: Launcher) -> None:
         set_deployment_active(session, "sandbox", launcher.platform.deployment_id, active=False)
     response = launcher.launch(launcher.app.test_client())
     assert response.status_code == 403
-    assert "has not been approved yet" in response.get_data(as_text=True)
+    assert "has been switched off by an administrator" in response.get_data(as_text=True)
 
 
 def test_login_from_an_unregistered_platform_is_refused(launcher: Launcher) -> None:

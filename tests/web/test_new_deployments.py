@@ -15,9 +15,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from lti_tool.admin.deployments import set_deployment_active_by_id
 from lti_tool.admin.identity import command_line_identity
 from lti_tool.admin.new_deployments import set_new_deployments
-from lti_tool.admin.platforms import registration_pk_by_name, set_deployment_active_by_id
+from lti_tool.admin.platforms import registration_pk_by_name
 from lti_tool.lti import claims as c
 from lti_tool.persistence.models import AuditEntry, Deployment, Registration
 from lti_tool.sandbox.app import create_sandbox_app
@@ -289,8 +290,8 @@ def test_the_registration_page_lists_every_deployment_with_its_state(launcher: L
     }
     assert states == {
         launcher.platform.deployment_id: "Active",
-        "accepted-1": "Inactive",
-        "held-2": "Waiting for approval",
+        "accepted-1": "Switched off by a tool administrator",
+        "held-2": "Waiting for approval by a tool administrator",
     }
     with services.db.read_only() as session:
         seen = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti import registry
-from lti_tool.lti.deployment_policy import ACCEPT, HOLD
+from lti_tool.lti.deployment_policy import ACCEPT, APPROVED, HOLD, PENDING
 from lti_tool.lti.dynreg.configuration import PlatformConfiguration, RegistrationRefused
 from lti_tool.lti.dynreg.response import RegistrationResult
 from lti_tool.persistence.models import Deployment, Registration
@@ -139,6 +139,7 @@ def save_registration(
             registration_id=registration.id,
             deployment_id=result.deployment_id,
             active=mode == "open",
+            approval=APPROVED if mode == "open" else PENDING,
         )
         session.add(deployment)
         session.flush()

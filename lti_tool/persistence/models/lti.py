@@ -66,19 +66,36 @@ class Registration(Base):
     )
 
 
+def _first_approval(context: Any) -> str:
+    """A row inserted active is approved; one inserted inactive waits for approval."""
+    return "approved" if context.get_current_parameters().get("active") else "pending"
+
+
 class Deployment(Base):
     """A deployment of a registration. A deployment first seen in a signed launch is recorded
     then, active or not as its registration's ``new_deployments`` says; an inactive one is
-    refused until an admin activates it. ``created_at`` is when it was first seen."""
+    refused until an admin activates it. ``created_at`` is when it was first seen.
+
+    ``approval`` says who may activate it (``lti/deployment_policy.py``): ``pending`` (never
+    approved: a tool admin), ``approved`` (any admin of the registration) or ``switched_off``
+    (a tool admin switched it off: a tool admin). An active deployment is always approved."""
 
     __tablename__ = "deployments"
     __table_args__ = (
         UniqueConstraint("registration_id", "deployment_id", name="uq_deployment_reg_dep"),
+        CheckConstraint(
+            "approval IN ('pending', 'approved', 'switched_off') "
+            "AND (approval = 'approved' OR NOT active)",
+            name="ck_deployment_approval",
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"))
     deployment_id: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=False)
+    approval: Mapped[str] = mapped_column(
+        String(12), default=_first_approval, server_default="pending"
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     registration: Mapped[Registration] = relationship(back_populates="deployments")
 
