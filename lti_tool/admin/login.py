@@ -1,19 +1,8 @@
-"""Tool-admin sign-in: attempt limits and sessions in the shared store.
+"""Tool-admin sign-in: sessions in the shared store.
 
 Like launch sessions (``lti/sessions.py``) the browser holds a random token and the store only
-its SHA-256 hash. Every attempt first takes a single-use slot in the store (``add`` is atomic
-on both backends) and only then checks the password, so concurrent guesses cannot slip past
-the limits. Per 15 minutes:
-
-- a browser that has signed in here before (a known client, ``admin/known_client.py``) is
-  limited by its own failures only: five. Nobody else's failures lock it out;
-- any other attempt counts against its network address first: ten failures from one address
-  (whatever the usernames) throttle that address, five for one username from one address lock
-  that username there; and against the username: twenty failures from anywhere lock it for
-  every browser that is not a known client.
-
-A success frees the slots of that browser (or username and address) only, so the admin's own
-sign-in does not hand a guesser a fresh allowance.
+its SHA-256 hash. Every attempt first takes its slots in the failure counts and only then
+checks the password; a success gives them back (``admin/sign_in_limits.py``).
 
 The token is also signed with the tool's secret key (random part, account, time of issue:
 ``itsdangerous``). While the store answers, only the store decides: a token it does not hold
@@ -29,7 +18,6 @@ import hashlib
 import logging
 import secrets
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -37,6 +25,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from lti_tool.admin import bounded
 from lti_tool.admin.accounts import authenticate
 from lti_tool.admin.identity import AdminIdentity
+from lti_tool.admin.sign_in_limits import LOCKOUT_SECONDS as LOCKOUT_SECONDS
+from lti_tool.admin.sign_in_limits import LockedOut as LockedOut
+from lti_tool.admin.sign_in_limits import begin_attempt, succeeded
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
 from lti_tool.logs import log_event
@@ -47,13 +38,6 @@ log = logging.getLogger("lti_tool.admin")
 
 SESSION_KIND = "admin"
 SESSION_TTL_SECONDS = 8 * 3600
-FAILURE_KIND = "admin_fail"
-LOCK_KIND = "admin_lock"
-MAX_FAILURES = 5  # per username and address, and per known client
-MAX_FAILURES_PER_ADDRESS = 10  # per address, whatever the usernames
-MAX_FAILURES_ANYWHERE = 20  # per username, for browsers that are not known clients
-LOCKOUT_SECONDS = 15 * 60
-WAIT = "Wait 15 minutes and try again."
 MAX_TOKEN_LENGTH = 256
 SIGN_IN_SECONDS = 2.0  # each step of the health page's sign-in check
 _TOKEN_SALT = "lti-tool admin session"  # noqa: S105 (a namespace for the signature, no secret)
@@ -64,68 +48,8 @@ class LoginRefused(ToolError):
     title = "Sign-in failed"
 
 
-class LockedOut(ToolError):
-    status = 429
-    title = "Too many attempts"
-
-
 def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def _user_key(username: str) -> str:
-    return _hash(username.strip().lower())
-
-
-def _locked(services: Services, key: str) -> bool:
-    return services.store.get(LOCK_KIND, key) is not None
-
-
-def _take_slot(services: Services, key: str, limit: int) -> bool:
-    """Take one of ``limit`` attempt slots; the last one taken locks ``key``. False when
-    none is left."""
-    for slot in range(limit):
-        if services.store.add(FAILURE_KIND, f"{key}.{slot}", {}, LOCKOUT_SECONDS):
-            if slot == limit - 1:
-                services.store.put(LOCK_KIND, key, {}, LOCKOUT_SECONDS)
-            return True
-    services.store.put(LOCK_KIND, key, {}, LOCKOUT_SECONDS)
-    return False
-
-
-def _free_slots(services: Services, key: str, limit: int) -> None:
-    for slot in range(limit):
-        services.store.delete(FAILURE_KIND, f"{key}.{slot}")
-    services.store.delete(LOCK_KIND, key)
-
-
-@dataclass(frozen=True)
-class _Bucket:
-    key: str
-    limit: int
-    refusal: str
-
-
-def _buckets(username: str, address: str, known_client: str | None) -> list[_Bucket]:
-    """What this attempt counts against, in the order its refusals are told."""
-    user = username.strip().lower()
-    if known_client is not None:
-        message = f"Too many failed sign-ins from this browser. {WAIT}"
-        return [_Bucket(_hash(f"client|{known_client}|{user}"), MAX_FAILURES, message)]
-    locked = f"Too many failed sign-ins for this username. {WAIT}"
-    return [
-        _Bucket(
-            _hash(f"address|{address}"),
-            MAX_FAILURES_PER_ADDRESS,
-            f"Too many failed sign-ins from your network address. {WAIT}",
-        ),
-        _Bucket(_hash(f"{user}|{address}"), MAX_FAILURES, locked),
-        _Bucket(
-            _user_key(username),
-            MAX_FAILURES_ANYWHERE,
-            f"{locked} A browser that has signed in here before can still sign in.",
-        ),
-    ]
 
 
 def log_in(
@@ -141,28 +65,14 @@ def log_in(
     before (``known_client_id``): only its own failures limit it. Anyone else is refused,
     even with the right password, while their address or the username is locked out.
     """
-    buckets = _buckets(username, address, known_client)
-    refused = next((b for b in buckets if _locked(services, b.key)), None)
-    if refused is None:
-        refused = next((b for b in buckets if not _take_slot(services, b.key, b.limit)), None)
-    if refused is not None:
-        log_event(
-            log,
-            logging.WARNING,
-            "admin login while locked out",
-            username=username[:64],
-            known_client=known_client is not None,
-        )
-        raise LockedOut("locked_out", refused.refusal)
+    attempt = begin_attempt(services, username, address, known_client)
     with services.db.unit_of_work() as session:
         account = authenticate(session, username, password)
         identity = _identity(account) if account is not None else None
     if identity is None:
         log_event(log, logging.WARNING, "admin login failed", username=username[:64])
         raise LoginRefused("bad_credentials", "The username or password is wrong.")
-    # Only this browser's own count (or this username at this address) starts again.
-    own = buckets[0] if known_client is not None else buckets[1]
-    _free_slots(services, own.key, own.limit)
+    succeeded(services, attempt)
     token = _new_token(services.settings.secret_key, identity)
     services.store.put(
         SESSION_KIND,
