@@ -16,7 +16,14 @@ Two remedies:
 RQ's worker quits when Redis fails it anywhere but while it waits for a job (a job finishing
 during the outage, a heartbeat while one runs). ``run_worker`` then starts a new one once
 Redis answers, so ``lti-tool worker`` runs on through an outage; it stops for good only when
-asked to (a signal) or in burst mode.
+asked to (SIGTERM from a service manager, SIGINT from Ctrl-C) or in burst mode.
+
+RQ behaviour relied on (``rq`` is pinned in pyproject.toml; ``tests/unit/jobs/test_rq_compat.py``
+checks it against the installed RQ): ``Worker.work`` installs ``Worker.request_stop`` as the
+SIGTERM and SIGINT handler, and RQ 3.0 marks a stop (its private ``_stop_requested``) only when
+the signal comes while a job runs; an idle worker leaves ``work`` through ``StopRequested`` with
+nothing marked, exactly as a worker that Redis failed. ``ToolWorker.request_stop`` therefore
+keeps its own mark, ``stop_asked``.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import os
 import socket
 import threading
 import time
+from types import FrameType
 from typing import Any
 
 from rq import Worker
@@ -122,24 +130,36 @@ def run_worker(connection: Any, queue: Any, prefix: str, burst: bool = False) ->
             log.warning("worker stopped: %s", type(exc).__name__)
         finally:
             heartbeat.stop()
-        if burst or worker._stop_requested:
+        if burst or worker.stop_asked:
             return
         log.warning("worker quit without being asked to (Redis lost?): starting a new one")
-        _wait_for_redis(connection)
-
-
-def _wait_for_redis(connection: Any) -> None:
-    while True:
-        time.sleep(RESTART_PAUSE_SECONDS)
-        with contextlib.suppress(Exception):  # still down: the heartbeat has said so already
-            connection.ping()
+        if not _wait_for_redis(connection, worker):
             return
+
+
+def _wait_for_redis(connection: Any, worker: ToolWorker) -> bool:
+    """True once Redis answers; False when a signal asks the worker to stop meanwhile (the
+    last worker's handlers are still installed: the first signal marks ``stop_asked`` and
+    raises ``StopRequested`` here, a second one is RQ's cold shutdown)."""
+    while not worker.stop_asked:
+        # Redis still down (the heartbeat has said so), or StopRequested from a signal.
+        with contextlib.suppress(Exception):
+            time.sleep(RESTART_PAUSE_SECONDS)
+            connection.ping()
+            return not worker.stop_asked
+    return False
 
 
 class ToolWorker(Worker):
     """RQ's worker, re-registering itself after Redis lost its registration."""
 
     max_connection_wait_time = 5.0
+    stop_asked = False
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        """RQ's warm shutdown on SIGTERM or SIGINT, remembered whether or not a job runs."""
+        self.stop_asked = True
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         super().heartbeat(timeout, pipeline)
