@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from typing import Any
 
 from flask import g, has_request_context
 
-_configured = False
+_handler: logging.Handler | None = None
+# RQ colours parts of its messages when stdout is a terminal.
+_TERMINAL_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class JsonFormatter(logging.Formatter):
@@ -23,7 +26,7 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": _TERMINAL_COLOURS.sub("", record.getMessage()),
         }
         if has_request_context():
             entry["correlation_id"] = getattr(g, "correlation_id", None)
@@ -34,18 +37,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(level: str) -> None:
-    """Install the JSON handler on the ``lti_tool`` logger once per process."""
-    global _configured
-    logger = logging.getLogger("lti_tool")
-    logger.setLevel(level.upper())
-    if _configured:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    logger.addHandler(handler)
-    logger.propagate = False
-    _configured = True
+def configure_logging(level: str, *others: str) -> None:
+    """Send the ``lti_tool`` logger, and the libraries' loggers named in ``others`` (RQ's
+    ``rq`` in ``lti-tool worker``), to one JSON handler on stderr, at ``level``; the handler
+    is installed once per process."""
+    global _handler
+    if _handler is None:
+        _handler = logging.StreamHandler(sys.stderr)
+        _handler.setFormatter(JsonFormatter())
+    for name in ("lti_tool", *others):
+        logger = logging.getLogger(name)
+        logger.setLevel(level.upper())
+        if _handler not in logger.handlers:
+            logger.addHandler(_handler)
+        logger.propagate = False
 
 
 def request_correlation_id() -> str | None:

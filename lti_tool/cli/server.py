@@ -185,6 +185,7 @@ def worker(burst: bool) -> None:
     from lti_tool.container import TASK_MODULES, build_services
     from lti_tool.jobs.heartbeat import run_worker
     from lti_tool.jobs.tasks import load_tasks, provide_services
+    from lti_tool.logs import configure_logging
     from lti_tool.redis_connection import settings_redis_client
 
     settings = _settings()
@@ -192,6 +193,9 @@ def worker(burst: bool) -> None:
         raise click.ClickException(
             "LTI_TOOL_REDIS_URL is not set: jobs run inside the web process, no worker is needed"
         )
+    # The web process's JSON lines, for the tool's own loggers and RQ's (which then adds no
+    # handler of its own).
+    configure_logging(settings.log_level, "rq")
     # Deadlines from the settings; RQ itself raises the answer deadline above its own blocking
     # wait for the next job.
     connection = settings_redis_client(settings)
