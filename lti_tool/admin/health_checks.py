@@ -18,6 +18,7 @@ from lti_tool.admin.bounded import NotAnswering, Pending
 from lti_tool.container import Services
 from lti_tool.jobs.heartbeat import live_workers
 from lti_tool.outages import DATABASE, STORE, unavailable_dependency
+from lti_tool.persistence.revision import database_revision, head_revision
 
 
 @dataclass(frozen=True)
@@ -68,17 +69,13 @@ class Down(Exception):
 def read_database(services: Services) -> tuple[str, str | None]:
     with services.db.read_only() as session:
         session.execute(text("SELECT 1"))
-        revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    return services.db.engine.dialect.name, str(revision) if revision else None
+        revision = database_revision(session)
+    return services.db.engine.dialect.name, revision
 
 
 def database_checks(services: Services, pending: Pending, deadline: float) -> list[Check]:
     """The "Database" and "Migrations" checks, from ``read_database`` started as ``pending``."""
-    from alembic.script import ScriptDirectory
-
-    from lti_tool.persistence.migrate import alembic_config
-
-    head = ScriptDirectory.from_config(alembic_config(services.db.url)).get_current_head()
+    head = head_revision()
     try:
         backend, revision = outcome(services, pending, deadline)
     except Down as down:

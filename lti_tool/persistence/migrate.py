@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+from lti_tool.persistence.revision import MIGRATIONS_DIR
 
 
 def alembic_config(url: str, secret_key: str | None = None) -> Config:

@@ -1,11 +1,14 @@
-"""Load-balancer probes: /healthz (process alive) and /readyz (dependencies reachable).
+"""Load-balancer probes: /healthz (process alive) and /readyz (dependencies reachable, and
+the database migrated to what the code expects).
 
 /healthz touches nothing (no database, no store: the security headers skip the registered
 platforms' origins for this blueprint). /readyz runs its checks in threads of its own and
 answers within ``READY_DEADLINE_SECONDS`` whatever they do: a PostgreSQL or Redis that does
 not answer is reported as not answering, and a check still running from an earlier probe is
 waited for again rather than started twice (probes every few seconds must not pile up
-threads on a dependency that hangs).
+threads on a dependency that hangs). A database behind the code (never migrated, or a new
+release started before ``lti-tool init``) is not ready: every launch would fail. Once the
+revision is the head it stays so for the process, which then no longer reads it.
 """
 
 from __future__ import annotations
@@ -18,11 +21,17 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 from sqlalchemy import text
 
 from lti_tool.container import Services
+from lti_tool.persistence.revision import database_revision, head_revision
 from lti_tool.web.auth import services
 
 bp = Blueprint("ops", __name__)
 READY_DEADLINE_SECONDS = 3.0
 _EXTENSION = "lti_tool.readiness"
+
+
+class NotReady(Exception):
+    """A check's own reason, said as it is (the others are reported by their type only: a
+    driver's message may carry a connection URL with its password)."""
 
 
 class ReadinessChecks:
@@ -57,7 +66,12 @@ class ReadinessChecks:
                 results[name] = f"error: no answer within {self._deadline:g} s"
                 continue
             failure = future.exception()
-            results[name] = "ok" if failure is None else f"error: {type(failure).__name__}"
+            if failure is None:
+                results[name] = "ok"
+            elif isinstance(failure, NotReady):
+                results[name] = f"error: {failure}"
+            else:
+                results[name] = f"error: {type(failure).__name__}"
         return results
 
 
@@ -70,7 +84,22 @@ def _readiness(app: Flask, svc: Services) -> ReadinessChecks:
         with svc.db.read_only() as session:
             session.execute(text("SELECT 1"))
 
-    checks: dict[str, Callable[[], None]] = {"database": database}
+    at_head = threading.Event()
+
+    def migrations() -> None:
+        if at_head.is_set():
+            return
+        with svc.db.read_only() as session:
+            current = database_revision(session)
+        head = head_revision()
+        if current != head:
+            raise NotReady(
+                f"database at revision {current or 'none'}, the code expects {head}: "
+                "run lti-tool init"
+            )
+        at_head.set()
+
+    checks: dict[str, Callable[[], None]] = {"database": database, "migrations": migrations}
     if svc.settings.redis_url:
         checks["redis"] = svc.store.ping
     made = ReadinessChecks(checks, READY_DEADLINE_SECONDS)
