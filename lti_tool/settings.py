@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -19,6 +20,8 @@ from lti_tool.resources import resource_dir
 
 ENV_PREFIX = "LTI_TOOL_"
 DYNAMIC_REGISTRATION_MODES = ("", "open", "approve", "off")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(ValueError):
@@ -124,6 +127,28 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def trusted_proxies(setting: str) -> int | list[IPNetwork]:
+    """``LTI_TOOL_TRUSTED_PROXIES`` read: a number of hops, or the proxies' addresses and
+    networks (empty: none is trusted). A host name cannot be matched against the address a
+    request comes from, so it is refused."""
+    setting = setting.strip()
+    if setting.isdigit():
+        return int(setting)
+    networks = []
+    for item in (part.strip() for part in setting.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise SettingsError(
+                f"LTI_TOOL_TRUSTED_PROXIES names {item!r}, which is not an IP address or "
+                "network: give the proxy's address as the tool sees it (10.0.0.5, "
+                "10.0.1.0/24, several with commas), not its host name"
+            ) from exc
+    return networks
+
+
 def _coerce(field: dataclasses.Field[Any], raw: Any, source: str) -> Any:
     kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
     try:
@@ -216,6 +241,12 @@ def load_settings(
         raise SettingsError(
             "database_statement_timeout_seconds must be 0 (none) or more, "
             f"got {settings.database_statement_timeout_seconds}"
+        )
+    trusted_proxies(settings.trusted_proxies)
+    if settings.redis_url and not settings.redis_url.startswith(REDIS_SCHEMES):
+        raise SettingsError(
+            "LTI_TOOL_REDIS_URL must be a URL starting with redis://, rediss:// or unix:// "
+            "(for example redis://127.0.0.1:6379/0)"
         )
     for name in ("rate_limit_register_per_minute", "rate_limit_login_per_minute"):
         if getattr(settings, name) < 1:

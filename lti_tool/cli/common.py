@@ -45,6 +45,8 @@ def _unusable_url(current: Settings, exc: Exception) -> click.ClickException:
 
 
 def database(current: Settings) -> Any:
+    """The tool's database, or one sentence when LTI_TOOL_DATABASE_URL names none it can use
+    (not a URL, a file path, a database whose driver is not installed)."""
     from sqlalchemy.exc import ArgumentError
 
     from lti_tool.persistence.db import Database
@@ -53,6 +55,12 @@ def database(current: Settings) -> Any:
         return Database(current.sqlalchemy_url)
     except (ArgumentError, ImportError) as exc:
         raise _unusable_url(current, exc) from exc
+
+
+def check_database_url(current: Settings) -> None:
+    """Refuse, in one sentence, an LTI_TOOL_DATABASE_URL that names no database the tool can
+    use, before a server or worker starts (and fails in each of its processes)."""
+    database(current).engine.dispose()
 
 
 def require_existing_database(current: Settings) -> None:

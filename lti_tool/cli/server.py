@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from lti_tool.cli.common import check_database_url
 from lti_tool.cli.common import database as _db
 from lti_tool.cli.common import settings as _settings
 from lti_tool.cli.main import main
@@ -19,9 +20,9 @@ def init() -> None:
     from lti_tool.persistence.migrate import upgrade
 
     settings = _settings()
+    db = _db(settings)  # a URL that names no database the tool can use: one sentence
     # The secret seals signing keys (migration 0010 seals those stored before it).
     upgrade(settings.sqlalchemy_url, secret_key=settings.secret_key)
-    db = _db(settings)
     with db.unit_of_work() as session:
         key = ensure_signing_key(session, SecretBox(settings.secret_key))
         kid = key.kid
@@ -58,6 +59,7 @@ def serve(
     settings = _settings()
     if sandbox and not settings.is_development:
         raise click.ClickException("the sandbox LMS never runs with LTI_TOOL_ENV=production")
+    check_database_url(settings)
     if sandbox:
         settings = _sandbox_ports(settings, port, sandbox_port)
         sandbox_host, sandbox_at = _sandbox_address(settings, sandbox_port)
@@ -193,6 +195,7 @@ def worker(burst: bool) -> None:
         raise click.ClickException(
             "LTI_TOOL_REDIS_URL is not set: jobs run inside the web process, no worker is needed"
         )
+    check_database_url(settings)
     # The web process's JSON lines, for the tool's own loggers and RQ's (which then adds no
     # handler of its own).
     configure_logging(settings.log_level, "rq")

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lti_tool.logs import log_event
+from lti_tool.settings import IPNetwork, trusted_proxies
 from lti_tool.urls import web_origin
 
 csrf = CSRFProtect()
@@ -34,10 +35,10 @@ class TrustedProxies:
     whatever its address) or a comma-separated list of addresses / networks.
     """
 
-    def __init__(self, app: Any, networks: Iterable[str], hops: int) -> None:
+    def __init__(self, app: Any, networks: Iterable[IPNetwork], hops: int) -> None:
         self._plain = app
         self._fixed = ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
-        self._networks = [ipaddress.ip_network(n.strip(), strict=False) for n in networks]
+        self._networks = list(networks)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         if not self._networks:
@@ -52,10 +53,8 @@ class TrustedProxies:
 
 
 def install_proxy_trust(app: Flask, setting: str) -> None:
-    setting = setting.strip()
-    if not setting:
-        return
-    if setting.isdigit():
+    trusted = trusted_proxies(setting)  # load_settings has refused a malformed one
+    if isinstance(trusted, int):
         log_event(
             logging.getLogger("lti_tool.security"),
             logging.WARNING,
@@ -64,12 +63,11 @@ def install_proxy_trust(app: Flask, setting: str) -> None:
             "sign-in and rate limits count). Name the proxy's addresses or networks instead "
             "(e.g. 10.0.0.5,10.0.1.0/24), or make sure only the proxy can reach the tool.",
             code="trusted_proxies_hop_count",
-            hops=int(setting),
+            hops=trusted,
         )
-        app.wsgi_app = TrustedProxies(app.wsgi_app, [], int(setting))  # type: ignore[method-assign]
-    else:
-        networks = [n for n in setting.split(",") if n.strip()]
-        app.wsgi_app = TrustedProxies(app.wsgi_app, networks, 1)  # type: ignore[method-assign]
+        app.wsgi_app = TrustedProxies(app.wsgi_app, [], trusted)  # type: ignore[method-assign]
+    elif trusted:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, trusted, 1)  # type: ignore[method-assign]
 
 
 def csrf_unless_bearer() -> None:
