@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from lti_tool.admin.bounded import NotAnswering, Pending
 from lti_tool.container import Services
 from lti_tool.jobs.heartbeat import live_workers
+from lti_tool.lti.keys import SigningKeyUnreadable, readable_signing_key
 from lti_tool.outages import DATABASE, STORE, unavailable_dependency
 from lti_tool.persistence.revision import database_revision, head_revision
 
@@ -29,6 +31,7 @@ class Check:
     since: dt.datetime | None = None  # when the dependency this check needs went down
 
 
+SIGNING_KEY = "Signing key"
 NOT_ANSWERING = {
     DATABASE: "the database is not answering",
     STORE: "Redis is not answering",
@@ -66,24 +69,47 @@ class Down(Exception):
         return Check(name, False, NOT_ANSWERING[self.dependency], self.since)
 
 
-def read_database(services: Services) -> tuple[str, str | None]:
+@dataclass(frozen=True)
+class DatabaseState:
+    backend: str
+    revision: str | None
+    # The signing key, read only on a database at the head: its check, or None.
+    signing_key: Check | None
+
+
+def read_database(services: Services) -> DatabaseState:
     with services.db.read_only() as session:
         session.execute(text("SELECT 1"))
         revision = database_revision(session)
-    return services.db.engine.dialect.name, revision
+        signing_key = _signing_key(services, session) if revision == head_revision() else None
+    return DatabaseState(services.db.engine.dialect.name, revision, signing_key)
+
+
+def _signing_key(services: Services, session: Session) -> Check:
+    """Whether the active signing key (deep linking answers, grade sync's service tokens)
+    opens with this LTI_TOOL_SECRET_KEY: a restored database or a mistyped secret says
+    nothing anywhere else until a teacher's placement or a grade sync fails."""
+    try:
+        kid = readable_signing_key(session, services.secrets)
+    except SigningKeyUnreadable as exc:
+        return Check(SIGNING_KEY, False, exc.message)
+    if kid is None:
+        return Check(SIGNING_KEY, False, "there is none yet: run `lti-tool init`")
+    return Check(SIGNING_KEY, True, f"key {kid} opens with this LTI_TOOL_SECRET_KEY")
 
 
 def database_checks(services: Services, pending: Pending, deadline: float) -> list[Check]:
-    """The "Database" and "Migrations" checks, from ``read_database`` started as ``pending``."""
+    """The "Database", "Migrations" and "Signing key" checks, from ``read_database`` started
+    as ``pending``."""
     head = head_revision()
     try:
-        backend, revision = outcome(services, pending, deadline)
+        state = outcome(services, pending, deadline)
     except Down as down:
-        return [down.check("Database"), down.check("Migrations")]
+        return [down.check("Database"), down.check("Migrations"), down.check(SIGNING_KEY)]
     except Exception as exc:  # the page reports failures, it does not raise them
         return [Check("Database", False, error_detail(exc))]
-    checks = [Check("Database", True, f"{backend} reachable")]
-    current = revision or "none"
+    checks = [Check("Database", True, f"{state.backend} reachable")]
+    current = state.revision or "none"
     checks.append(
         Check(
             "Migrations",
@@ -91,6 +117,8 @@ def database_checks(services: Services, pending: Pending, deadline: float) -> li
             f"revision {current}" + ("" if current == head else f"; the code expects {head}"),
         )
     )
+    if state.signing_key is not None:
+        checks.append(state.signing_key)
     return checks
 
 

@@ -16,16 +16,22 @@ from lti_tool.settings import Settings
 def init() -> None:
     """Migrate the database and create a signing key if there is none."""
     from lti_tool.crypto import SecretBox
-    from lti_tool.lti.keys import ensure_signing_key
+    from lti_tool.lti.keys import SigningKeyUnreadable, ensure_signing_key, readable_signing_key
     from lti_tool.persistence.migrate import upgrade
 
     settings = _settings()
     db = _db(settings)  # a URL that names no database the tool can use: one sentence
     # The secret seals signing keys (migration 0010 seals those stored before it).
     upgrade(settings.sqlalchemy_url, secret_key=settings.secret_key)
+    box = SecretBox(settings.secret_key)
     with db.unit_of_work() as session:
-        key = ensure_signing_key(session, SecretBox(settings.secret_key))
-        kid = key.kid
+        ensure_signing_key(session, box)
+        try:
+            # A database sealed under another secret (a restore, a typo): say so now, not
+            # when a teacher's placement or a grade sync fails.
+            kid = readable_signing_key(session, box)
+        except SigningKeyUnreadable as exc:
+            raise click.ClickException(exc.message) from exc
     click.echo(f"database ready; active signing key {kid}")
 
 

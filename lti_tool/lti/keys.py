@@ -107,6 +107,17 @@ def private_pem(key: SigningKey, box: SecretBox) -> str:
         ) from None
 
 
+def readable_signing_key(session: Session, box: SecretBox) -> str | None:
+    """The active key's kid, once its private half is known to unseal with ``box``; None
+    when there is no key yet. ``SigningKeyUnreadable`` when LTI_TOOL_SECRET_KEY is not the
+    one it was sealed under (a restore onto another server, a typo in the environment)."""
+    key = active_signing_key(session)
+    if key is None:
+        return None
+    private_pem(key, box)
+    return key.kid
+
+
 def ensure_signing_key(session: Session, box: SecretBox) -> SigningKey:
     """The active key, created when there is none (``lti-tool init``, first start)."""
     key = active_signing_key(session)

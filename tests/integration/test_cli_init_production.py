@@ -69,3 +69,17 @@ def test_serve_names_a_malformed_setting_without_a_traceback(
     (port,) = free_ports(1)
     code, output = lti_tool(["serve", "--port", str(port)], {**settings, name: value}, tmp_path)
     _said_in_one_sentence(code, output, name)
+
+
+def test_init_refuses_a_secret_key_the_database_was_not_sealed_under(tmp_path: Path) -> None:
+    """A database restored onto a new server whose environment file has another secret."""
+    settings = _production(f"sqlite:///{tmp_path / 'tool.sqlite3'}")
+    code, output = lti_tool(["init"], settings, tmp_path)
+    assert code == 0, output
+    code, output = lti_tool(
+        ["init"], {**settings, "LTI_TOOL_SECRET_KEY": "another " + SECRET}, tmp_path
+    )
+    _said_in_one_sentence(
+        code, output, "LTI_TOOL_SECRET_KEY is not the one it was saved with", "lti-tool keys rotate"
+    )
+    assert "database ready" not in output
