@@ -17,6 +17,7 @@ def init() -> None:
     """Migrate the database and create a signing key if there is none."""
     from lti_tool.crypto import SecretBox
     from lti_tool.lti.keys import SigningKeyUnreadable, ensure_signing_key, readable_signing_key
+    from lti_tool.persistence.locks import INIT_LOCK, advisory_lock, write_lock
     from lti_tool.persistence.migrate import upgrade
 
     settings = _settings()
@@ -25,6 +26,9 @@ def init() -> None:
     upgrade(settings.sqlalchemy_url, secret_key=settings.secret_key)
     box = SecretBox(settings.secret_key)
     with db.unit_of_work() as session:
+        # One first signing key, however many inits run at once.
+        advisory_lock(session.connection(), INIT_LOCK)
+        write_lock(session)
         ensure_signing_key(session, box)
         try:
             # A database sealed under another secret (a restore, a typo): say so now, not

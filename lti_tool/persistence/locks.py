@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Connection, Select, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,18 @@ CONFLICT_MESSAGE = (
     "Someone else was changing the same record at the same moment, so this change was not "
     "saved. Reload the page to see the current value, then try again."
 )
+
+
+# Several machines of one deployment may run `lti-tool init` at once against one database.
+INIT_LOCK = "lti_tool init"
+
+
+def advisory_lock(connection: Connection, name: str) -> None:
+    """PostgreSQL: wait for the lock called ``name`` and hold it until the transaction ends,
+    so that one transaction at a time does what it guards (migrating, making the first
+    signing key). SQLite has one writer at a time already: nothing to do."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
 
 
 def write_lock(session: Session) -> None:

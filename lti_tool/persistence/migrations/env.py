@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from lti_tool.persistence.locks import INIT_LOCK, advisory_lock
 from lti_tool.persistence.models import Base
 
 config = context.config
@@ -33,6 +34,10 @@ def run_migrations_online() -> None:
             connection=connection, target_metadata=target_metadata, render_as_batch=True
         )
         with context.begin_transaction():
+            # PostgreSQL migrates in one transaction: a second `lti-tool init` started at the
+            # same time waits here, then finds the database at the head and does nothing
+            # (without it, both made the same tables: duplicate key in pg_type).
+            advisory_lock(connection, INIT_LOCK)
             context.run_migrations()
 
 
