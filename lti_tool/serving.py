@@ -40,5 +40,10 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
             "accesslog": None,
             "timeout": 30,
             "graceful_timeout": 10,
+            # LTI_TOOL_TRUSTED_PROXIES alone decides whose X-Forwarded-* headers count
+            # (web/security.py): gunicorn's own default trusts X-Forwarded-Proto from
+            # loopback (or FORWARDED_ALLOW_IPS) whatever the tool's setting says.
+            "forwarded_allow_ips": "",
+            "secure_scheme_headers": {},
         }
     ).run()
