@@ -1,13 +1,14 @@
 """The registration takeover (issue 10, item 1) replayed: a stranger serves an OpenID
 configuration that claims an existing platform's issuer, answers the registration with that
-platform's client_id, and then signs launches with a key of their own. The registration must
-stay as it was, the stranger's launch be refused, and the attempt be in the audit log."""
+platform's client_id, and then signs launches with a key of their own. The configuration is
+refused (its issuer is not a prefix of its address: Dynamic Registration 1.0 section 3.5.1),
+the registration stays as it was and the stranger's launch is refused. An answer that names a
+registration the tool has at the configuration's own site is refused and audited."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import urlencode
 
 import jwt
 import pytest
@@ -17,7 +18,6 @@ from sqlalchemy import select
 from lti_tool.lti import registry
 from lti_tool.persistence.models import AuditEntry, Registration
 from lti_tool.sandbox.app import create_sandbox_app
-from lti_tool.sandbox.dynreg_moodle import MOODLE_CONFIG_PATH
 from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import TOOL_URL
 from tests.support.dynreg import Lms
@@ -25,21 +25,22 @@ from tests.support.lti import REMOVE, Launcher, form_fields
 from tests.web.test_admin_access import tool_admin
 
 
-def stranger_start(lms: Lms, victim: SandboxPlatform, client_id: str) -> str:
-    """The stranger's "LMS": a Moodle-like configuration claiming the victim's issuer, whose
-    registration endpoint answers with ``client_id`` (Moodle's client_id is the token's sub)."""
-    lms.moodle.overrides["issuer"] = victim.issuer
+def moodle_start_for(lms: Lms, client_id: str) -> str:
+    """The Moodle-like fake's own registration, answered with ``client_id``."""
     now = int(time.time())
     token = jwt.encode(
         {"sub": client_id, "scope": "reg", "iat": now, "exp": now + 600},
         lms.moodle.secret,
         algorithm="HS256",
     )
-    query = {
-        "openid_configuration": lms.moodle.site(lms.moodle_host) + MOODLE_CONFIG_PATH,
-        "registration_token": token,
-    }
-    return f"/lti/register?{urlencode(query)}"
+    return lms.moodle.start_url("/lti/register", lms.moodle_host, token=token)
+
+
+def stranger_start(lms: Lms, victim: SandboxPlatform, client_id: str) -> str:
+    """The stranger's "LMS": a Moodle-like configuration claiming the victim's issuer, whose
+    registration endpoint answers with ``client_id`` (Moodle's client_id is the token's sub)."""
+    lms.moodle.overrides["issuer"] = victim.issuer
+    return moodle_start_for(lms, client_id)
 
 
 def stranger_platform(lms: Lms, victim: SandboxPlatform) -> SandboxPlatform:
@@ -82,20 +83,11 @@ def test_a_stranger_cannot_take_over_an_existing_registration(
     client = tool.test_client()
     page = client.get(stranger_start(lms, platform, platform.client_id))
     text = page.get_data(as_text=True)
-    assert page.status_code == 200, text
+    assert page.status_code == 400, text
+    assert "foreign_issuer" in text and "does not start with that platform" in text
     # The page anyone can open names no registration the tool has.
     assert before["name"] not in text and "confirm_existing" not in text
-
-    answer = client.post("/lti/register", data={**form_fields(text), "confirm_existing": "yes"})
-    text = answer.get_data(as_text=True)
-    assert answer.status_code == 409, text
-    assert "registration_exists" in text and before["name"] not in text
     assert sandbox_row(tool, platform) == before
-
-    [refused] = audit_rows(tool, "dynreg.refused")
-    assert refused.subject == f"registration:{before['pk']}"
-    assert refused.new is not None and refused.new["client_id"] == platform.client_id
-    assert refused.new["configuration_url"].startswith(lms.moodle_host)
     assert audit_rows(tool, "dynreg.created") == []
 
     # The stranger's launch, signed with their key, is refused; the platform's own works.
@@ -106,19 +98,36 @@ def test_a_stranger_cannot_take_over_an_existing_registration(
     assert real.status_code == 200, real.get_data(as_text=True)
 
 
-def test_approve_mode_refuses_the_takeover_too(
-    sqlite_tool_factory: Any, platform: SandboxPlatform, lms: Lms
+def test_an_answer_naming_a_known_registration_is_refused_and_audited(
+    sqlite_tool_factory: Any, lms: Lms
 ) -> None:
+    """Approve mode: the platform at the configuration's site answers with the client_id of a
+    registration the tool already has for it; nothing changes, its admins read the attempt."""
     app = sqlite_tool_factory(dynamic_registration="approve").app
-    before = sandbox_row(app, platform)
+    with app.extensions["lti_tool"].db.unit_of_work() as session:
+        known = registry.add_platform(
+            session,
+            registry.PlatformSpec(
+                name="moodle-by-hand",
+                issuer=lms.moodle_issuer,
+                client_id="known-client",
+                auth_login_url=lms.moodle_issuer + "/mod/lti/auth.php",
+                auth_token_url=lms.moodle_issuer + "/mod/lti/token.php",
+                key_set_url=lms.moodle_issuer + "/mod/lti/certs.php",
+            ),
+            development=True,
+        ).id
     client = app.test_client()
-    page = client.get(stranger_start(lms, platform, platform.client_id)).get_data(as_text=True)
+    page = client.get(moodle_start_for(lms, "known-client")).get_data(as_text=True)
     answer = client.post("/lti/register", data={**form_fields(page), "confirm_existing": "yes"})
-    assert answer.status_code == 409, answer.get_data(as_text=True)
-    assert sandbox_row(app, platform) == before
-    stranger = stranger_platform(lms, platform)
-    launched = Launcher(app, stranger, create_sandbox_app(stranger)).launch(app.test_client())
-    assert launched.status_code in {400, 401, 403}, launched.get_data(as_text=True)
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 409, text
+    assert "registration_exists" in text and "moodle-by-hand" not in text
+    [refused] = audit_rows(app, "dynreg.refused")
+    assert refused.subject == f"registration:{known}"
+    assert refused.new is not None and refused.new["client_id"] == "known-client"
+    assert refused.new["configuration_url"].startswith(lms.moodle_host)
+    assert audit_rows(app, "dynreg.created") == []
     # The tool's administrators read the attempt in the audit log.
     audit_page = tool_admin(app).get("/admin/audit").get_data(as_text=True)
     assert "dynreg.refused" in audit_page
@@ -126,28 +135,24 @@ def test_approve_mode_refuses_the_takeover_too(
 
 
 @pytest.mark.parametrize("mode", ["open", "approve"])
-def test_a_new_registration_for_a_known_issuer_shadows_nothing(
+def test_a_configuration_claiming_a_known_issuer_adds_nothing(
     sqlite_tool_factory: Any, platform: SandboxPlatform, lms: Lms, mode: str
 ) -> None:
-    """A stranger claiming the issuer with a fresh client_id gets a registration of their own
-    (inactive in approve mode); a login that names no client_id still goes to the original."""
+    """A stranger claiming the issuer with a fresh client_id gets no registration (it would
+    sit beside the original under its issuer); a login that names no client_id still goes to
+    the original."""
     app = sqlite_tool_factory(dynamic_registration=mode).app
     before = sandbox_row(app, platform)
     client = app.test_client()
-    page = client.get(stranger_start(lms, platform, "stranger-client")).get_data(as_text=True)
-    done = client.post("/lti/register", data=form_fields(page))
-    assert done.status_code == 200, done.get_data(as_text=True)
+    page = client.get(stranger_start(lms, platform, "stranger-client"))
+    assert page.status_code == 400, page.get_data(as_text=True)
     assert sandbox_row(app, platform) == before
     with app.extensions["lti_tool"].db.read_only() as session:
-        new = session.scalar(
+        added = session.scalar(
             select(Registration).where(Registration.client_id == "stranger-client")
         )
-        assert new is not None
-        assert [d.active for d in new.deployments] == [mode == "open"]
-        new_pk = new.id
-    [created] = audit_rows(app, "dynreg.created")
-    assert created.subject == f"registration:{new_pk}"
-    assert created.new is not None and created.new["active"] is (mode == "open")
+    assert added is None
+    assert audit_rows(app, "dynreg.created") == []
 
     launcher = Launcher(app, platform, create_sandbox_app(platform))
     login = launcher.login(app.test_client(), client_id=REMOVE)

@@ -143,8 +143,9 @@ def test_canvas_registers_places_and_launches_through_platform_storage(
     lms: Lms,
 ) -> None:
     app = sqlite_tool_factory().app
-    # Canvas keeps its keys on sso.canvaslms.com; here they are on the loopback fake.
-    lms.canvas.overrides["jwks_uri"] = lms.moodle_issuer + "/mod/lti/certs.php"
+    # Canvas keeps its keys on sso.canvaslms.com; here the fakes' server publishes them on the
+    # configuration's own site (Dynamic Registration trusts no other).
+    lms.canvas.overrides["jwks_uri"] = lms.canvas_host + "/moodle/mod/lti/certs.php"
     _done_when(app, lms, "canvas", _launch_with_platform_storage)
 
 

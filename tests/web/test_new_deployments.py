@@ -310,7 +310,9 @@ def test_canvas_dynamic_registration_then_the_first_launch_needs_no_step_on_the_
 ) -> None:
     # Canvas answers the registration without a deployment; the admin then installs the app.
     lms.canvas.return_deployment_id = False
-    lms.canvas.overrides = {"jwks_uri": platform.jwks_url}  # keys the test can sign with
+    # Keys the test can sign with, published on the configuration's own site.
+    lms.moodle.jwks = platform.jwks()
+    lms.canvas.overrides = {"jwks_uri": lms.canvas_host + "/moodle/mod/lti/certs.php"}
     _, done = install(tool.test_client(), lms.canvas_start())
     assert done.status_code == 200, done.get_data(as_text=True)
     with tool.extensions["lti_tool"].db.read_only() as session:

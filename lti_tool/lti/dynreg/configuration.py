@@ -3,13 +3,11 @@
 tool sends is built in ``request``, the platform's answer read in
 ``response``, and ``flow`` fetches, posts, stores.
 
-The fact behind the origin rule (1EdTech LTI-DR 1.0; Moodle 4.5.6 as recorded in
-``fixtures/moodle-4.5.6/dynreg-flow.json``; Canvas's ``Lti::IMS::DynamicRegistrationController``):
-the issuer need not share the configuration URL's origin: Canvas cloud's issuer is
-``https://canvas.instructure.com`` for everyone while the configuration lives on the
-institution's domain. The *registration endpoint* must share it: the registration token is
-sent there, and an endpoint elsewhere would hand the token (and the tool's registration) to
-whoever wrote the configuration.
+Where the configuration may point (its issuer a prefix of the configuration URL, as Dynamic
+Registration 1.0 section 3.5.1 says; its registration, authorization, token and JWKS endpoints
+on the configuration's site; Canvas cloud's fixed hosts only for a configuration served by
+Canvas cloud) is ``sites``: a configuration that named another platform's token endpoint made
+the tool act as that platform's client.
 """
 
 from __future__ import annotations
@@ -22,8 +20,9 @@ from urllib.parse import urlsplit
 
 from lti_tool.errors import ToolError, UpstreamError
 from lti_tool.lti import claims as c
+from lti_tool.lti.dynreg.sites import site_refusal
 from lti_tool.lti.registry import RegistryError, check_platform_url
-from lti_tool.urls import split_web_url, web_host, web_origin
+from lti_tool.urls import web_origin
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 # Anyone can make the tool fetch and keep a configuration: bounds on what it may list.
@@ -105,14 +104,6 @@ class PlatformConfiguration:
         if values.get("variables") is not None:
             values["variables"] = tuple(values["variables"])
         return cls(**values)
-
-
-def _origin(url: str) -> tuple[str, str, int | None] | None:
-    parts = split_web_url(url)
-    if parts is None:
-        return None
-    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
-    return parts.scheme.lower(), web_host(parts) or "", parts.port or default
 
 
 def display_url(url: str) -> str:
@@ -219,14 +210,15 @@ def parse_platform_configuration(
         development=development,
         field="registration_endpoint",
     )
-    site = _origin(configuration_url)
-    if site is None or _origin(registration_endpoint) != site:
-        raise RegistrationRefused(
-            "foreign_registration_endpoint",
-            f"The registration endpoint {display_url(registration_endpoint)!r} is not on the "
-            f"configuration's site {display_url(configuration_url)!r}; the registration token "
-            "is only sent back where it came from.",
-        )
+    refusal = site_refusal(
+        configuration_url,
+        issuer,
+        endpoints,
+        registration_endpoint,
+        development=development,
+    )
+    if refusal is not None:
+        raise RegistrationRefused(*refusal)
     for field, needed in (
         ("token_endpoint_auth_methods_supported", "private_key_jwt"),
         ("id_token_signing_alg_values_supported", "RS256"),

@@ -31,9 +31,10 @@ from lti_tool.lti.deployment_policy import ACCEPT
 from lti_tool.lti.dynreg.configuration import PlatformConfiguration, RegistrationRefused
 from lti_tool.lti.dynreg.http import fetch_configuration, register_with_platform
 from lti_tool.lti.dynreg.records import (
+    CLIENT_IN_USE,
     REGISTRATION_EXISTS,
     InstallOutcome,
-    existing_registration_pk,
+    audit_refusal,
     save_registration,
 )
 from lti_tool.lti.dynreg.request import (
@@ -57,7 +58,6 @@ PENDING_KIND = "dynreg"
 # /lti/register) lasts long enough for an admin to read the form and press "Install".
 PENDING_TTL_SECONDS = 1800
 CREATED = "dynreg.created"
-REFUSED = "dynreg.refused"
 _INSTALL_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -209,8 +209,8 @@ def complete_install(
                 },
             )
     except RegistrationRefused as exc:
-        if exc.code == REGISTRATION_EXISTS:
-            _audit_refusal(services, config.issuer, result.client_id, facts)
+        if exc.code in (REGISTRATION_EXISTS, CLIENT_IN_USE):
+            _audit_refusal(services, config, result.client_id, facts)
         raise
     # The new platform may frame the tool and launch at once (this worker; others within the
     # cache's few seconds).
@@ -250,27 +250,23 @@ def _approval_command(name: str, deployment_id: str | None, active: bool, policy
 
 
 def _audit_refusal(
-    services: RegistrationParts, issuer: str, client_id: str, facts: dict[str, Any]
+    services: RegistrationParts,
+    config: PlatformConfiguration,
+    client_id: str,
+    facts: dict[str, Any],
 ) -> None:
-    """Record a refused attempt on an existing registration, in a transaction of its own (the
-    install's was rolled back), under that registration so its admins see it."""
+    """Record a refused attempt on an existing registration's client, in a transaction of its
+    own (the install's was rolled back), under that registration so its admins see it."""
     with services.db.unit_of_work() as session:
-        existing_pk = existing_registration_pk(session, issuer, client_id)
-        audit(
-            session,
-            action=REFUSED,
-            actor_user_pk=None,
-            context_pk=None,
-            subject=registration_subject(existing_pk) if existing_pk is not None else None,
-            new=facts,
-            reason="The platform's answer names a registration the tool already has.",
-        )
+        conflict = audit_refusal(session, config, client_id, facts)
     log_event(
         log,
         logging.WARNING,
-        "dynamic registration refused: registration exists",
-        issuer=issuer,
+        "dynamic registration refused",
+        code=conflict.code if conflict else REGISTRATION_EXISTS,
+        issuer=config.issuer,
         client_id=client_id,
+        token_endpoint=config.token_endpoint,
         configuration_url=facts.get("configuration_url"),
     )
 

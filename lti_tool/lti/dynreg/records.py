@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.audit import audit, registration_subject
 from lti_tool.lti import registry
 from lti_tool.lti.deployment_policy import ACCEPT, APPROVED, HOLD, PENDING
 from lti_tool.lti.dynreg.configuration import PlatformConfiguration, RegistrationRefused
 from lti_tool.lti.dynreg.response import RegistrationResult
+from lti_tool.lti.dynreg.sites import Site, site_of
 from lti_tool.persistence.models import Deployment, Registration
+from lti_tool.urls import split_web_url
 
+REFUSED = "dynreg.refused"
 _NAME_SAFE = re.compile(r"[^a-z0-9._-]+")
 
 
@@ -75,6 +80,7 @@ def unique_name(session: Session, base: str) -> str:
 
 
 REGISTRATION_EXISTS = "registration_exists"
+CLIENT_IN_USE = "client_in_use"
 
 
 def registration_exists(config: PlatformConfiguration) -> RegistrationRefused:
@@ -89,13 +95,79 @@ def registration_exists(config: PlatformConfiguration) -> RegistrationRefused:
     )
 
 
-def existing_registration_pk(session: Session, issuer: str, client_id: str) -> int | None:
-    """The registration with exactly this issuer and client_id, active or not."""
-    return session.scalar(
-        select(Registration.id).where(
-            Registration.issuer == issuer, Registration.client_id == client_id
-        )
+def client_in_use(config: PlatformConfiguration) -> RegistrationRefused:
+    """The refusal when another registration already uses the client ID the platform's
+    answer gives, at the same token endpoint: the tool would sign in as that client."""
+    return RegistrationRefused(
+        CLIENT_IN_USE,
+        f"Another platform registered with this tool already uses the client ID your "
+        f"{config.product} just issued, at the same address for access tokens. The tool does "
+        "not sign in as one platform's client for another, so nothing was registered. Remove "
+        "the tool you just registered in your LMS and ask the administrator of this tool.",
+        status=409,
     )
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A registration the new one would collide with, and the refusal's code."""
+
+    registration_pk: int
+    code: str
+
+
+def _token_endpoint(url: str) -> tuple[Site, str] | None:
+    """The token endpoint as compared: its site and path (no trailing slash); the host's
+    case, a default port written out or a query do not make another endpoint."""
+    site, parts = site_of(url), split_web_url(url)
+    if site is None or parts is None:
+        return None
+    return site, parts.path.rstrip("/")
+
+
+def conflicting_registration(
+    session: Session, issuer: str, token_endpoint: str, client_id: str
+) -> Conflict | None:
+    """The registration, active or not, that already has this issuer and client_id
+    (``registration_exists``), or else one using this client_id at the same token endpoint
+    (``client_in_use``): the client assertion the tool signs for one would be good for the
+    other."""
+    same_client = session.execute(
+        select(Registration.id, Registration.issuer, Registration.auth_token_url).where(
+            Registration.client_id == client_id
+        )
+    ).all()
+    for pk, known_issuer, _ in same_client:
+        if known_issuer == issuer:
+            return Conflict(pk, REGISTRATION_EXISTS)
+    wanted = _token_endpoint(token_endpoint)
+    for pk, _, known_token_endpoint in same_client:
+        if wanted is None or _token_endpoint(known_token_endpoint) == wanted:
+            return Conflict(pk, CLIENT_IN_USE)
+    return None
+
+
+def audit_refusal(
+    session: Session, config: PlatformConfiguration, client_id: str, facts: dict[str, Any]
+) -> Conflict | None:
+    """Audit (``dynreg.refused``) an answer refused for naming another registration's client,
+    under that registration; returns the conflict found."""
+    conflict = conflicting_registration(session, config.issuer, config.token_endpoint, client_id)
+    audit(
+        session,
+        action=REFUSED,
+        actor_user_pk=None,
+        context_pk=None,
+        subject=registration_subject(conflict.registration_pk) if conflict else None,
+        new={**facts, "auth_token_url": config.token_endpoint},
+        reason=(
+            "The platform's answer names a registration the tool already has."
+            if conflict is None or conflict.code == REGISTRATION_EXISTS
+            else "The platform's answer gives a client ID another registration uses at the "
+            "same token endpoint."
+        ),
+    )
+    return conflict
 
 
 def save_registration(
@@ -111,9 +183,15 @@ def save_registration(
     whether the deployment is active. An unauthenticated visitor
     runs this flow, so a registration the tool already has (same issuer and client_id, active
     or not) is never changed: that is refused with ``registration_exists`` and left to a tool
-    administrator (admin page or CLI)."""
-    if existing_registration_pk(session, config.issuer, result.client_id) is not None:
-        raise registration_exists(config)
+    administrator (admin page or CLI); nor is a second registration made for a client ID
+    another one uses at the same token endpoint (``client_in_use``)."""
+    conflict = conflicting_registration(
+        session, config.issuer, config.token_endpoint, result.client_id
+    )
+    if conflict is not None:
+        raise (registration_exists if conflict.code == REGISTRATION_EXISTS else client_in_use)(
+            config
+        )
     try:
         registration = registry.add_platform(
             session,
