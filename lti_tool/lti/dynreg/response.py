@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from lti_tool.outbound.answers import parse_json
 
 _TAGS = re.compile(r"<[^>]*>")
 MAX_PLATFORM_WORDS = 300
+# registrations.client_id and deployments.deployment_id are 255 characters.
+MAX_IDENTIFIER_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -30,20 +33,35 @@ class RegistrationResult:
     granted_scopes: tuple[str, ...] | None
 
 
-def _identifier(value: Any) -> str | None:
+def _identifier(value: Any, name: str) -> str | None:
+    """The identifier as text, None when absent; refused when it is not one a column holds
+    (anyone's server can answer /lti/register: PostgreSQL refused NUL and over-long ids)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | str) and str(value).strip():
-        return str(value).strip()
-    return None
+    if not isinstance(value, int | str) or not str(value).strip():
+        return None
+    text = str(value).strip()
+    if len(text) > MAX_IDENTIFIER_LENGTH or any(
+        unicodedata.category(ch) in ("Cc", "Cs") for ch in text
+    ):
+        raise PlatformRefused(
+            "bad_registration_response",
+            f"The platform's answer gives a {name} that is longer than "
+            f"{MAX_IDENTIFIER_LENGTH} characters or holds control characters.",
+            # What a stranger's server answered, refused in words: not the tool failing.
+            status=422,
+        )
+    return text
 
 
 def parse_registration_response(body: Any) -> RegistrationResult:
     """Read the platform's answer: ``client_id``, and ``deployment_id`` from the tool
-    configuration (spec, Moodle) or the top level (recent Canvas), if present at all."""
+    configuration (spec, Moodle) or the top level (recent Canvas), if present at all. An
+    identifier over 255 characters or holding NUL, a lone surrogate or another control
+    character is refused (``bad_registration_response``)."""
     if not isinstance(body, dict):
         raise PlatformRefused("bad_registration_response", "The platform's answer is not JSON.")
-    client_id = _identifier(body.get("client_id"))
+    client_id = _identifier(body.get("client_id"), "client ID")
     if client_id is None:
         raise PlatformRefused(
             "bad_registration_response", "The platform's answer carries no client_id."
@@ -52,7 +70,9 @@ def parse_registration_response(body: Any) -> RegistrationResult:
     nested = (
         tool_configuration.get("deployment_id") if isinstance(tool_configuration, dict) else None
     )
-    deployment_id = _identifier(nested) or _identifier(body.get("deployment_id"))
+    deployment_id = _identifier(nested, "deployment ID") or _identifier(
+        body.get("deployment_id"), "deployment ID"
+    )
     scope = body.get("scope")
     granted = tuple(scope.split()) if isinstance(scope, str) else None
     return RegistrationResult(client_id, deployment_id, granted)
