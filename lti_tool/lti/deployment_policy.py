@@ -14,6 +14,7 @@ platform too. The rule for admins is in ``admin/deployments.py``.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -34,6 +35,12 @@ DEPLOYMENT_ACCEPTED = "deployment.accepted"
 DEPLOYMENT_HELD = "deployment.held"
 # A deployment's approval (``deployments.approval``); an active deployment is APPROVED.
 PENDING, APPROVED, SWITCHED_OFF = "pending", "approved", "switched_off"
+
+
+def activation_command(registration: str, deployment_id: str) -> str:
+    """The command that approves a held deployment, for the server log, safe to paste into a
+    shell: the deployment id is whatever a platform (or a stranger's server) said."""
+    return shlex.join(["lti-tool", "platform", "activate-deployment", registration, deployment_id])
 
 
 class PolicyError(ToolError):

@@ -22,7 +22,7 @@ from lti_tool.errors import LaunchRefused
 from lti_tool.logs import log_event
 from lti_tool.lti import claims as c
 from lti_tool.lti.collaborators import LoginParts
-from lti_tool.lti.deployment_policy import record_seen_deployment
+from lti_tool.lti.deployment_policy import activation_command, record_seen_deployment
 from lti_tool.lti.registry_cache import RegistrationRow, platform_origins
 
 log = logging.getLogger("lti_tool.launch")
@@ -160,7 +160,7 @@ def active_deployment_pk(parts: LoginParts, row: RegistrationRow, deployment_id:
         first_seen=seen.created,
         switched_off=seen.deactivated,
         # For the people who run the tool; the page shows the admin page's address instead.
-        command=f"lti-tool platform activate-deployment {row.name} {deployment_id}",
+        command=activation_command(row.name, deployment_id),
     )
     raise LaunchRefused(
         "inactive_deployment" if seen.deactivated else "deployment_not_approved",

@@ -27,7 +27,7 @@ from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import Forbidden
 from lti_tool.logs import log_event
 from lti_tool.lti import claims as c
-from lti_tool.lti.deployment_policy import ACCEPT
+from lti_tool.lti.deployment_policy import ACCEPT, activation_command
 from lti_tool.lti.dynreg.configuration import PlatformConfiguration, RegistrationRefused
 from lti_tool.lti.dynreg.http import fetch_configuration, register_with_platform
 from lti_tool.lti.dynreg.records import (
@@ -243,9 +243,9 @@ def complete_install(
 def _approval_command(name: str, deployment_id: str | None, active: bool, policy: str) -> str:
     """The command that lets the new deployment in, when one is needed (else empty)."""
     if deployment_id and not active:
-        return f"lti-tool platform activate-deployment {name} {deployment_id}"
+        return activation_command(name, deployment_id)
     if not deployment_id and policy != ACCEPT:
-        return f"lti-tool platform activate-deployment {name} DEPLOYMENT_ID"
+        return activation_command(name, "DEPLOYMENT_ID")
     return ""
 
 
