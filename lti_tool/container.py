@@ -47,10 +47,11 @@ class Services:
     # their clients retry on their own terms (outbound/retry.py caps Retry-After).
     lms_http: OutboundSession
     jobs: ThreadJobRunner
-    # Calls anyone can make the tool do (Dynamic Registration's fetch and POST): public
-    # addresses only, whatever outbound_allowed_hosts allows, so a stranger cannot map the
-    # private network the operator opened for an on-premises LMS.
-    registration_http: OutboundSession = field(init=False)
+    # Calls anyone can make the tool do (Dynamic Registration's fetch and POST, the key fetch
+    # of a registration it made that nobody has let in yet): public addresses only, whatever
+    # outbound_allowed_hosts allows, so a stranger cannot map the private network the
+    # operator opened for an on-premises LMS.
+    registration_http: OutboundSession
     queue: JobQueue = field(init=False)
     maintenance: MaintenanceSchedule = field(init=False)
     # When each dependency that is down now went down (the health page shows it).
@@ -60,9 +61,6 @@ class Services:
 
     def __post_init__(self) -> None:
         self.outages = OutageClock(self.settings.redis_url, self.settings.redis_prefix)
-        self.registration_http = outbound_session(
-            self.settings, allowed_hosts="", max_body_bytes=1024 * 1024
-        )
         if self.settings.redis_url:
             self.queue = RqQueue(settings_redis_client(self.settings), self.settings.redis_prefix)
         else:
@@ -119,9 +117,11 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.sqlalchemy_url, deadlines=DatabaseDeadlines.from_settings(settings))
     store = make_store(db, settings)
     http = outbound_session(settings, max_body_bytes=1024 * 1024)
+    public_http = outbound_session(settings, allowed_hosts="", max_body_bytes=1024 * 1024)
     platform_keys = PlatformKeys(
         store,
         http,
+        public_http,
         cache_seconds=settings.platform_jwks_cache_seconds,
         refetch_min_seconds=settings.platform_jwks_refetch_min_seconds,
     )
@@ -137,4 +137,5 @@ def build_services(settings: Settings) -> Services:
         secrets=SecretBox(settings.secret_key),
         lms_http=outbound_session(settings),
         jobs=ThreadJobRunner(),
+        registration_http=public_http,
     )

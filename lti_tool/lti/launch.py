@@ -9,8 +9,10 @@ What pylti1p3 2.0.0 lacks and this module adds:
   only the algorithm of the platform's key;
 - the platform JWKS is cached in shared storage and refetched on an unknown ``kid``;
 - the claims the tool reads are checked, and unknown deployments are recorded inactive and
-  refused (both in ``lti/launch_checks.py``); every failure is a plain-words ``LaunchRefused``,
-  not a bare ``LtiException``.
+  refused (both in ``lti/launch_checks.py``); a launch naming no deployment is refused before
+  the platform's keys are fetched, one naming a held deployment, or from a registration that
+  Dynamic Registration made and nobody let in, has them fetched from public addresses only;
+  every failure is a plain-words ``LaunchRefused``, not a bare ``LtiException``.
 """
 
 from __future__ import annotations
@@ -32,9 +34,16 @@ from lti_tool.errors import LaunchRefused
 from lti_tool.lti import claims as c
 from lti_tool.lti.browser_binding import STORAGE_SECRET_FIELD, take_bound_state
 from lti_tool.lti.collaborators import LaunchParts
-from lti_tool.lti.launch_checks import active_deployment_pk, check_message_claims
+from lti_tool.lti.launch_checks import (
+    HeldDeployment,
+    active_deployment_pk,
+    check_message_claims,
+    held_deployment,
+    platform_key,
+)
 from lti_tool.lti.login import ToolCookieService
 from lti_tool.lti.platform_keys import ASYMMETRIC_ALGORITHMS
+from lti_tool.lti.registry_cache import RegistrationRow
 from lti_tool.lti.tool_conf import ToolConf
 
 
@@ -72,6 +81,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self._state_record: dict[str, Any] = {}
         self._verified: dict[str, Any] = {}
         self._deployment: tuple[int, str] | None = None
+        self._held: HeldDeployment | None = None
         self._binding = "cookie"
 
     # pylti1p3 takes aud[0] for a list; the spec says azp decides when present.
@@ -90,6 +100,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             self._check_id_token_shape()
             self._take_state()
             self._validate_registration()
+            # Unverified: refuses a launch naming no deployment; one held or switched off has
+            # its keys fetched from public addresses only (the allow-list is for let-in LMSs).
+            self._held = held_deployment(
+                self._services, self._found_row(), self._token["body"].get(c.DEPLOYMENT_ID)
+            )
             self._verify_signature()
             self._consume_nonce()
             self._check_message()
@@ -180,9 +195,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             )
         if not isinstance(kid, str) or not kid:
             raise LaunchRefused("missing_kid", "The launch's JWT header names no key (kid).")
-        row = self._conf.found
-        assert row is not None
-        key = self._services.platform_keys.verification_key(row.key_set_url, kid, alg)
+        row = self._found_row()
+        key = platform_key(self._services, row, self._held, kid, alg)
         try:
             verified: dict[str, Any] = jwt.decode(
                 self._param("id_token") or "",
@@ -226,6 +240,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LaunchRefused("wrong_azp", "The launch's azp claim names another client.")
         self._verified = verified
         self._set_body(verified)
+
+    def _found_row(self) -> RegistrationRow:
+        row = self._conf.found
+        assert row is not None
+        return row
 
     def _consume_nonce(self) -> None:
         nonce = self._verified.get("nonce")

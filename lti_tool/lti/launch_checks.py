@@ -1,6 +1,11 @@
 """The claims of a launch whose signature, nonce and state ``lti/launch.py`` has verified.
 
-Two checks, run in this order after the signature:
+Before the signature (and the fetch of the platform's keys), ``held_deployment`` refuses a
+launch naming no deployment and finds one held or switched off; ``platform_key`` then fetches
+the keys from public addresses only for such a launch, or for a registration Dynamic
+Registration made that nobody has let in (``keys_public_only``), and refuses a held one whose
+keys cannot be had so. Both read an unverified claim, so they only make the launch more
+guarded, never let it in. Then two checks, run in this order after the signature:
 - ``check_message_claims``: the claims every launch message must carry, in the shape the tool
   reads them (LTI version, a known message type, ``sub``, ``roles``, ``deployment_id``, a
   resource link for a resource-link launch, a context with an id when there is a context);
@@ -15,14 +20,24 @@ Every failure is a plain-words ``LaunchRefused``.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
-from lti_tool.errors import LaunchRefused
+from jwt import PyJWK
+
+from lti_tool.errors import LaunchRefused, UpstreamError
 from lti_tool.logs import log_event
 from lti_tool.lti import claims as c
-from lti_tool.lti.collaborators import LoginParts
-from lti_tool.lti.deployment_policy import activation_command, record_seen_deployment
+from lti_tool.lti.collaborators import LaunchParts, LoginParts
+from lti_tool.lti.deployment_policy import (
+    activation_command,
+    record_seen_deployment,
+    was_deactivated,
+)
+from lti_tool.lti.dynreg.records import awaiting_approval
+from lti_tool.lti.registry import find_deployment
 from lti_tool.lti.registry_cache import RegistrationRow, platform_origins
 
 log = logging.getLogger("lti_tool.launch")
@@ -151,23 +166,105 @@ def active_deployment_pk(parts: LoginParts, row: RegistrationRow, deployment_id:
         )
     if seen.active:
         return seen.pk
+    _refuse(parts, row, deployment_id, first_seen=seen.created, switched_off=seen.deactivated)
+
+
+@dataclass(frozen=True)
+class HeldDeployment:
+    """A recorded deployment, not active, that an unverified launch names."""
+
+    deployment_id: str
+    switched_off: bool
+
+
+def held_deployment(
+    parts: LoginParts, row: RegistrationRow, deployment_id: Any
+) -> HeldDeployment | None:
+    """Before the launch's signature is checked: refuse a launch that names no deployment
+    (nothing is fetched for it), and say whether the one it names is recorded and not active
+    (held for approval or switched off). The claim is not verified yet: what this finds may
+    only make the launch more guarded (``lti/launch.py``), never let it in."""
+    if not isinstance(deployment_id, str) or not deployment_id.strip():
+        raise LaunchRefused("missing_deployment_id", "The launch has no deployment_id claim.")
+    if len(deployment_id) > DEPLOYMENT_ID_MAX:
+        return None  # none is recorded; check_message_claims refuses it once verified
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in deployment_id):
+        # NUL or a lone surrogate would fail the lookup on PostgreSQL; no deployment has one.
+        raise LaunchRefused(
+            "bad_deployment_id", "The launch's deployment_id claim holds control characters."
+        )
+    if parts.registry_cache.active_deployment_pk(row.pk, deployment_id) is not None:
+        return None
+    with parts.db.read_only() as session:
+        known = find_deployment(session, row.pk, deployment_id)
+        if known is None or known.active:
+            return None
+        return HeldDeployment(deployment_id, was_deactivated(session, row.pk, known.id))
+
+
+def platform_key(
+    parts: LaunchParts, row: RegistrationRow, held: HeldDeployment | None, kid: str, alg: str
+) -> PyJWK:
+    """The platform's key ``kid``. Fetched from public addresses only (whatever
+    ``outbound_allowed_hosts`` opens) for a launch naming a held deployment, or from a
+    registration Dynamic Registration made that nobody has let in; a held deployment whose
+    keys cannot be had so is refused in words that name no fetch (not verified: no frame
+    origins), what failed is in the log."""
+    try:
+        return parts.platform_keys.verification_key(
+            row.key_set_url,
+            kid,
+            alg,
+            public_only=lambda: held is not None or keys_public_only(parts, row.pk),
+        )
+    except UpstreamError:
+        if held is None:
+            raise
+        _refuse(
+            parts,
+            row,
+            held.deployment_id,
+            first_seen=False,
+            switched_off=held.switched_off,
+            verified=False,
+        )
+
+
+def keys_public_only(parts: LoginParts, registration_pk: int) -> bool:
+    """Whether the registration's platform keys are fetched from public addresses only: one
+    Dynamic Registration made (anyone may have) that nobody has let in yet."""
+    with parts.db.read_only() as session:
+        return awaiting_approval(session, registration_pk)
+
+
+def _refuse(
+    parts: LoginParts,
+    row: RegistrationRow,
+    deployment_id: str,
+    *,
+    first_seen: bool,
+    switched_off: bool,
+    verified: bool = True,
+) -> NoReturn:
     log_event(
         log,
         logging.WARNING,
         "deployment not active",
         registration=row.name,
         deployment_id=deployment_id,
-        first_seen=seen.created,
-        switched_off=seen.deactivated,
+        first_seen=first_seen,
+        switched_off=switched_off,
         # For the people who run the tool; the page shows the admin page's address instead.
         command=activation_command(row.name, deployment_id),
     )
     raise LaunchRefused(
-        "inactive_deployment" if seen.deactivated else "deployment_not_approved",
-        refusal_words(parts, row, deployment_id, switched_off=seen.deactivated),
+        "inactive_deployment" if switched_off else "deployment_not_approved",
+        refusal_words(parts, row, deployment_id, switched_off=switched_off),
         status=403,
-        # The signature is verified by now: this platform may show the refusal.
-        frame_origins=platform_origins(row.kind, row.issuer, row.auth_login_url),
+        # Once the signature is verified, this platform may show the refusal.
+        frame_origins=platform_origins(row.kind, row.issuer, row.auth_login_url)
+        if verified
+        else (),
     )
 
 

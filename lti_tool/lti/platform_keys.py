@@ -9,6 +9,14 @@ the outbound session (URL policy, total deadline, no retries: a launch is unauth
 Here the JWKS lives in the shared store (any worker benefits from one fetch),
 with a per-process copy in front of it, and an unknown ``kid`` triggers one refetch, at most
 once per ``refetch_min_seconds`` per URL across all workers.
+
+Two sessions: the tool's (``outbound_allowed_hosts`` honoured: an on-premises Moodle's keys) and
+the public-only one Dynamic Registration uses. A registration anyone may have made through
+``/lti/register`` and nobody who runs the tool has let in fetches through the public one (the
+caller says so: ``public_only``), or a stranger's ``jwks_uri`` would reach inside the private
+network the allow-list opens. What a failed fetch says in the browser names no exception class
+and no upstream status (they told a stranger which ports answer where): those are in the log,
+under the request's correlation id.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -48,22 +57,28 @@ class PlatformKeys:
         self,
         store: EphemeralStore,
         http: requests.Session,
+        public_http: requests.Session,
         cache_seconds: int,
         refetch_min_seconds: int,
     ) -> None:
         self._store = store
         self._http = http
+        self._public_http = public_http
         self._cache_seconds = cache_seconds
         self._refetch_min_seconds = refetch_min_seconds
         self._local: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self.fetch_count = 0
 
-    def verification_key(self, url: str, kid: str, alg: str) -> PyJWK:
-        """The platform key named ``kid``; refused when absent or of another algorithm."""
+    def verification_key(
+        self, url: str, kid: str, alg: str, *, public_only: Callable[[], bool] = lambda: False
+    ) -> PyJWK:
+        """The platform key named ``kid``; refused when absent or of another algorithm.
+        ``public_only`` is asked only when the key set must be fetched: true, the fetch
+        reaches public addresses only."""
         jwks = self._cached(url)
         if jwks is None:
-            jwks = self._fetch(url)
+            jwks = self._fetch(url, public_only)
         jwk = _find(jwks, kid)
         if jwk is None:
             shared = self._store.get("jwks", _url_key(url))
@@ -71,7 +86,7 @@ class PlatformKeys:
                 jwks = shared  # another worker already refetched it
                 self._remember(url, shared)
             elif self._store.add("jwksfetch", _url_key(url), {}, self._refetch_min_seconds):
-                jwks = self._fetch(url)
+                jwks = self._fetch(url, public_only)
             jwk = _find(jwks, kid)
         if jwk is None:
             raise LaunchRefused(
@@ -131,10 +146,11 @@ class PlatformKeys:
         with self._lock:
             self._local[url] = (time.monotonic() + ttl, jwks)
 
-    def _fetch(self, url: str) -> dict[str, Any]:
+    def _fetch(self, url: str, public_only: Callable[[], bool]) -> dict[str, Any]:
         self.fetch_count += 1
+        http = self._public_http if public_only() else self._http
         try:
-            response = self._http.get(url, headers={"Accept": "application/json"})
+            response = http.get(url, headers={"Accept": "application/json"})
         except OutboundRefused as exc:
             # The reason (an address inside the network) is for the log, not the launch page.
             log_event(log, logging.WARNING, "jwks refused", code=exc.code, reason=exc.message)
@@ -144,20 +160,36 @@ class PlatformKeys:
                 "address its key set URL names. An administrator can find why in the log.",
             ) from exc
         except requests.RequestException as exc:
+            # One answer for every way a connection fails (refused, reset, TLS, timeout):
+            # telling them apart would let anyone map which ports answer where.
+            log_event(
+                log,
+                logging.WARNING,
+                "jwks unreachable",
+                code="jwks_unreachable",
+                error=type(exc).__name__,
+            )
             raise UpstreamError(
                 "jwks_unreachable",
-                "The platform's public keys could not be fetched "
-                f"({type(exc).__name__}); please try again shortly.",
+                "The platform's public keys could not be fetched; please try again shortly. "
+                "An administrator can find why in the log.",
             ) from exc
         try:
             jwks = response_json(response) if response.status_code == 200 else None
         except ValueError:
             jwks = None
         if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+            log_event(
+                log,
+                logging.WARNING,
+                "jwks invalid",
+                code="jwks_invalid",
+                http_status=response.status_code,
+            )
             raise UpstreamError(
                 "jwks_invalid",
-                f"The platform's key set URL answered HTTP {response.status_code} "
-                "without a valid JWKS document.",
+                "The platform's key set URL did not answer with a valid key set. An "
+                "administrator can find why in the log.",
             )
         self._store.put("jwks", _url_key(url), jwks, self._cache_seconds)
         self._remember(url, jwks)

@@ -10,7 +10,8 @@ Whoever reaches ``/lti/register`` can run this flow, so it only ever creates a n
 registration (inactive until approved in ``approve`` mode; its policy for new deployments
 as ``records.new_deployments_policy`` says) and says nothing about the registrations the tool
 already has; an answer naming an existing issuer + client_id is
-refused and audited (``dynreg.refused``), a new registration audited (``dynreg.created``).
+refused and audited (``dynreg.refused``), a new registration audited (``dynreg.created``,
+which also marks it as made here: ``records.awaiting_approval``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lti_tool.audit import ADMIN_KEY, audit, registration_subject
 from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import Forbidden
 from lti_tool.logs import log_event
@@ -35,6 +35,7 @@ from lti_tool.lti.dynreg.records import (
     REGISTRATION_EXISTS,
     InstallOutcome,
     audit_refusal,
+    registration_facts,
     save_registration,
 )
 from lti_tool.lti.dynreg.request import (
@@ -57,7 +58,6 @@ PENDING_KIND = "dynreg"
 # Moodle's registration token lives an hour; a pending install (kept for anyone who opens
 # /lti/register) lasts long enough for an admin to read the form and press "Install".
 PENDING_TTL_SECONDS = 1800
-CREATED = "dynreg.created"
 _INSTALL_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -177,37 +177,15 @@ def complete_install(
     result = register_with_platform(
         services.registration_http, config, pending.registration_token, body
     )
-    facts = {
-        "issuer": config.issuer,
-        "client_id": result.client_id,
-        "deployment_id": result.deployment_id,
-        "configuration_url": config.configuration_url,
-        # Names the actor on the admin audit page: nobody signed in did this.
-        ADMIN_KEY: f"Dynamic Registration from {config.host}",
-    }
+    facts = registration_facts(config, result)
     try:
         with services.db.unit_of_work() as session:
+            # Audited there (dynreg.created), in this transaction.
             registration, active = save_registration(
                 session, config, result, mode=mode, development=settings.is_development
             )
             name, policy = registration.name, registration.new_deployments
             registration_pk = registration.id
-            audit(
-                session,
-                action=CREATED,
-                actor_user_pk=None,
-                context_pk=None,
-                subject=registration_subject(registration.id),
-                new={
-                    **facts,
-                    "registration": name,
-                    "auth_login_url": config.authorization_endpoint,
-                    "auth_token_url": config.token_endpoint,
-                    "key_set_url": config.jwks_uri,
-                    "active": active,
-                    "new_deployments": policy,
-                },
-            )
     except RegistrationRefused as exc:
         if exc.code in (REGISTRATION_EXISTS, CLIENT_IN_USE):
             _audit_refusal(services, config, result.client_id, facts)

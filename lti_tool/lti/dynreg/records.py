@@ -14,15 +14,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.audit import audit, registration_subject
+from lti_tool.audit import ADMIN_KEY, audit, registration_subject
 from lti_tool.lti import registry
 from lti_tool.lti.deployment_policy import ACCEPT, APPROVED, HOLD, PENDING
 from lti_tool.lti.dynreg.configuration import PlatformConfiguration, RegistrationRefused
 from lti_tool.lti.dynreg.response import RegistrationResult
 from lti_tool.lti.dynreg.sites import Site, site_of
-from lti_tool.persistence.models import Deployment, Registration
+from lti_tool.persistence.models import AuditEntry, Deployment, Registration
 from lti_tool.urls import split_web_url
 
+CREATED = "dynreg.created"
 REFUSED = "dynreg.refused"
 _NAME_SAFE = re.compile(r"[^a-z0-9._-]+")
 
@@ -147,6 +148,18 @@ def conflicting_registration(
     return None
 
 
+def registration_facts(config: PlatformConfiguration, result: RegistrationResult) -> dict[str, Any]:
+    """What the audit entries of an install (created or refused) say of it."""
+    return {
+        "issuer": config.issuer,
+        "client_id": result.client_id,
+        "deployment_id": result.deployment_id,
+        "configuration_url": config.configuration_url,
+        # Names the actor on the admin audit page: nobody signed in did this.
+        ADMIN_KEY: f"Dynamic Registration from {config.host}",
+    }
+
+
 def audit_refusal(
     session: Session, config: PlatformConfiguration, client_id: str, facts: dict[str, Any]
 ) -> Conflict | None:
@@ -179,12 +192,13 @@ def save_registration(
     development: bool,
 ) -> tuple[Registration, bool]:
     """Store a NEW registration (with its policy for deployments it has not seen yet:
-    ``new_deployments_policy``) and its deployment, active in ``open`` mode; returns it and
-    whether the deployment is active. An unauthenticated visitor
-    runs this flow, so a registration the tool already has (same issuer and client_id, active
-    or not) is never changed: that is refused with ``registration_exists`` and left to a tool
-    administrator (admin page or CLI); nor is a second registration made for a client ID
-    another one uses at the same token endpoint (``client_in_use``)."""
+    ``new_deployments_policy``) and its deployment, active in ``open`` mode, and audit it
+    (``dynreg.created``); returns it and whether the deployment is active. An
+    unauthenticated visitor runs this flow, so a registration the tool already has (same
+    issuer and client_id, active or not) is never changed: that is refused with
+    ``registration_exists`` and left to a tool administrator (admin page or CLI); nor is a
+    second registration made for a client ID another one uses at the same token endpoint
+    (``client_in_use``)."""
     conflict = conflicting_registration(
         session, config.issuer, config.token_endpoint, result.client_id
     )
@@ -222,7 +236,46 @@ def save_registration(
         session.add(deployment)
         session.flush()
         deployment_active = deployment.active
+    audit(
+        session,
+        action=CREATED,
+        actor_user_pk=None,
+        context_pk=None,
+        subject=registration_subject(registration.id),
+        new={
+            **registration_facts(config, result),
+            "registration": registration.name,
+            "auth_login_url": config.authorization_endpoint,
+            "auth_token_url": config.token_endpoint,
+            "key_set_url": config.jwks_uri,
+            "active": deployment_active,
+            "new_deployments": registration.new_deployments,
+        },
+    )
     return registration, deployment_active
+
+
+def awaiting_approval(session: Session, registration_pk: int) -> bool:
+    """Whether the registration was made by Dynamic Registration (its ``dynreg.created``
+    entry) and has no active deployment yet: a stranger may have made it, and nobody who runs
+    the tool has let it in. Its platform keys are then fetched from public addresses only
+    (``lti/launch.py``), whatever ``outbound_allowed_hosts`` opens."""
+    made_here = session.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.action == CREATED,
+            AuditEntry.subject == registration_subject(registration_pk),
+        )
+        .limit(1)
+    )
+    if made_here is None:
+        return False
+    active = session.scalar(
+        select(Deployment.id)
+        .where(Deployment.registration_id == registration_pk, Deployment.active)
+        .limit(1)
+    )
+    return active is None
 
 
 def new_deployments_policy(config: PlatformConfiguration, mode: str) -> str:
