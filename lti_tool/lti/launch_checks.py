@@ -31,11 +31,7 @@ from lti_tool.errors import LaunchRefused, UpstreamError
 from lti_tool.logs import log_event
 from lti_tool.lti import claims as c
 from lti_tool.lti.collaborators import LaunchParts, LoginParts
-from lti_tool.lti.deployment_policy import (
-    activation_command,
-    record_seen_deployment,
-    was_deactivated,
-)
+from lti_tool.lti.deployment_policy import PENDING, activation_command, record_seen_deployment
 from lti_tool.lti.dynreg.records import awaiting_approval
 from lti_tool.lti.registry import find_deployment
 from lti_tool.lti.registry_cache import RegistrationRow, platform_origins
@@ -199,7 +195,7 @@ def held_deployment(
         known = find_deployment(session, row.pk, deployment_id)
         if known is None or known.active:
             return None
-        return HeldDeployment(deployment_id, was_deactivated(session, row.pk, known.id))
+        return HeldDeployment(deployment_id, switched_off=known.approval != PENDING)
 
 
 def platform_key(

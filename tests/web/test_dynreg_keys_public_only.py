@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 from werkzeug.test import TestResponse
 
+from lti_tool.admin.deployments import set_deployment_active_by_id
 from lti_tool.admin.identity import command_line_identity
-from lti_tool.admin.platforms import set_deployment_active_by_id
 from lti_tool.errors import UpstreamError
 from lti_tool.lti import claims as c
 from lti_tool.lti import registry
