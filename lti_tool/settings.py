@@ -15,6 +15,7 @@ import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from lti_tool.resources import resource_dir
 
@@ -92,8 +93,7 @@ class Settings:
 
     @property
     def completion_max_age(self) -> dt.timedelta:
-        """How old a completion copy may be before a launch refreshes it and pages call it
-        stale."""
+        """How old a completion copy may be before a launch refreshes it (or a page: stale)."""
         return dt.timedelta(seconds=self.completion_max_age_seconds)
 
     @property
@@ -253,15 +253,43 @@ def load_settings(
             raise SettingsError(f"{name} must be 1 or more, got {getattr(settings, name)}")
     if not settings.secret_key and (require_secret or settings.is_development):
         settings = dataclasses.replace(settings, secret_key=_development_secret(settings))
+    if require_secret and not settings.is_development:  # the file's own base_url: not given
+        given = ENV_PREFIX + "BASE_URL" in environ or "base_url" in (overrides or {})
+        _check_production(settings, base_url_given=given or config_file is not None)
     return settings
+
+
+MIN_SECRET_LENGTH = 32  # characters of LTI_TOOL_SECRET_KEY in production
+LOOPBACK = ("localhost", "127.0.0.1", "::1")  # a tool only this machine reaches (tests)
+KEY_RECIPE = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def _check_production(settings: Settings, *, base_url_given: bool) -> None:
+    """A secret not to be guessed; the address platforms are given, HTTPS unless local."""
+    if len(settings.secret_key) < MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"LTI_TOOL_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in production "
+            f"(for example: {KEY_RECIPE})"
+        )
+    if not base_url_given:
+        raise SettingsError(
+            "LTI_TOOL_BASE_URL is not set: give the tool's public HTTPS address, where "
+            "platforms reach it (for example https://pathway.example.ac.uk)"
+        )
+    parts = urlsplit(settings.base_url)
+    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK):
+        raise SettingsError(
+            f"LTI_TOOL_BASE_URL must be an https:// address in production, got "
+            f"{settings.base_url!r}: platforms refuse a tool that is not on HTTPS"
+        )
 
 
 def _development_secret(settings: Settings) -> str:
     """Production needs LTI_TOOL_SECRET_KEY; development keeps a generated one on disk."""
     if not settings.is_development:
         raise SettingsError(
-            "LTI_TOOL_SECRET_KEY is not set: production needs a long random secret "
-            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            f"LTI_TOOL_SECRET_KEY is not set: production needs a long random secret (for "
+            f"example: {KEY_RECIPE})"
         )
     folder = Path(settings.instance_dir)
     folder.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ MOODLE = [
 def run(tmp_path: Path) -> object:
     env = {
         "LTI_TOOL_ENV": "production",
-        "LTI_TOOL_SECRET_KEY": "cli-test-secret",
+        "LTI_TOOL_SECRET_KEY": "cli-test-secret-of-at-least-32-characters",
         "LTI_TOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
         "LTI_TOOL_BASE_URL": "https://pathway.example.ac.uk",
         "LTI_TOOL_INSTANCE_DIR": str(tmp_path),

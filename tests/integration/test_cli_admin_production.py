@@ -59,7 +59,11 @@ def admins(url: str) -> list[str]:
 def test_first_administrator_in_production_needs_only_the_database(
     database_url: str, tmp_path: Path
 ) -> None:
-    production = {"LTI_TOOL_ENV": "production", "LTI_TOOL_DATABASE_URL": database_url}
+    production = {
+        "LTI_TOOL_ENV": "production",
+        "LTI_TOOL_DATABASE_URL": database_url,
+        "LTI_TOOL_BASE_URL": "https://pathway.example.ac.uk",
+    }
     create = ["admin", "create", "alice", "--password-stdin"]
 
     # Before `lti-tool init`: a sentence saying what to do, no traceback, nothing written.

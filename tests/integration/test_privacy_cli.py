@@ -25,7 +25,8 @@ def run(tool: Flask) -> Run:
     settings = tool.extensions["lti_tool"].settings
     env = {
         "LTI_TOOL_ENV": "production",
-        "LTI_TOOL_SECRET_KEY": "cli-test-secret",
+        "LTI_TOOL_SECRET_KEY": "cli-test-secret-of-at-least-32-characters",
+        "LTI_TOOL_BASE_URL": "https://pathway.example.ac.uk",
         "LTI_TOOL_DATABASE_URL": settings.database_url,
         "LTI_TOOL_REDIS_URL": settings.redis_url,
         "LTI_TOOL_REDIS_PREFIX": settings.redis_prefix,

@@ -55,3 +55,36 @@ def test_trusted_proxies_as_the_readme_describes_them(value: str, read: object) 
 )
 def test_redis_urls_redis_py_reads_are_taken(url: str) -> None:
     assert load_settings(environ={**PRODUCTION, "LTI_TOOL_REDIS_URL": url}).redis_url == url
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [None, "http://pathway.example.ac.uk", "ftp://pathway.example.ac.uk", "pathway.example.ac.uk"],
+    ids=["not-set", "plain-http", "not-a-web-address", "no-scheme"],
+)
+def test_production_refuses_a_base_url_platforms_cannot_use(base_url: str | None) -> None:
+    """Unset, production used the shipped http://127.0.0.1:5000: `platform add`, "What to
+    paste into the LMS", /lti/canvas.json and Dynamic Registration all named it."""
+    environ = {k: v for k, v in PRODUCTION.items() if k != "LTI_TOOL_BASE_URL"}
+    if base_url is not None:
+        environ["LTI_TOOL_BASE_URL"] = base_url
+    with pytest.raises(SettingsError, match="LTI_TOOL_BASE_URL"):
+        load_settings(environ=environ)
+
+
+def test_production_takes_https_and_an_address_of_this_machine_given_on_purpose() -> None:
+    assert load_settings(environ=PRODUCTION).base_url == "https://pathway.example.ac.uk"
+    local = {**PRODUCTION, "LTI_TOOL_BASE_URL": "http://127.0.0.1:8080"}
+    assert load_settings(environ=local).base_url == "http://127.0.0.1:8080"
+    # The tool-admin commands seal and sign nothing, and name no address.
+    bare = {"LTI_TOOL_ENV": "production"}
+    assert load_settings(environ=bare, require_secret=False).secret_key == ""
+
+
+@pytest.mark.parametrize("secret", ["x", "changeme", "a" * 31])
+def test_production_refuses_a_short_secret_key(secret: str) -> None:
+    """It keys the session and CSRF signature, the signed admin session the health page
+    trusts during a Redis outage, and the box sealing the signing keys and LMS tokens."""
+    with pytest.raises(SettingsError, match="LTI_TOOL_SECRET_KEY must be at least 32"):
+        load_settings(environ={**PRODUCTION, "LTI_TOOL_SECRET_KEY": secret})
+    assert load_settings(environ={**PRODUCTION, "LTI_TOOL_SECRET_KEY": "a" * 32}).secret_key

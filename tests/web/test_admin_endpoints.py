@@ -147,7 +147,8 @@ def test_only_a_signed_in_tool_admin_with_the_csrf_token_may_replace_them(
 def test_platform_set_endpoints_from_the_command_line_is_audited(tmp_path: Path) -> None:
     env = {
         "LTI_TOOL_ENV": "production",
-        "LTI_TOOL_SECRET_KEY": "cli-test-secret",
+        "LTI_TOOL_SECRET_KEY": "cli-test-secret-of-at-least-32-characters",
+        "LTI_TOOL_BASE_URL": "https://pathway.example.ac.uk",
         "LTI_TOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
         "LTI_TOOL_INSTANCE_DIR": str(tmp_path),
     }

@@ -417,7 +417,12 @@ def test_the_mode_follows_the_environment_unless_set(
     tmp_path: Path, env: str, setting: str, mode: str
 ) -> None:
     settings = load_settings(
-        overrides={"env": env, "secret_key": "k", "dynamic_registration": setting},
+        overrides={
+            "env": env,
+            "secret_key": "k" * 32,
+            "base_url": "https://pathway.example.ac.uk",
+            "dynamic_registration": setting,
+        },
         environ={"LTI_TOOL_INSTANCE_DIR": str(tmp_path)},
     )
     assert settings.dynamic_registration_mode == mode
@@ -467,7 +472,8 @@ def test_the_platform_s_words_are_shown_as_short_text(
 def test_platform_rename(tmp_path: Path) -> None:
     env = {
         "LTI_TOOL_ENV": "production",
-        "LTI_TOOL_SECRET_KEY": "cli-test-secret",
+        "LTI_TOOL_SECRET_KEY": "cli-test-secret-of-at-least-32-characters",
+        "LTI_TOOL_BASE_URL": "https://pathway.example.ac.uk",
         "LTI_TOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
         "LTI_TOOL_INSTANCE_DIR": str(tmp_path),
     }
