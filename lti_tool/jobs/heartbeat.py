@@ -18,12 +18,13 @@ during the outage, a heartbeat while one runs). ``run_worker`` then starts a new
 Redis answers, so ``lti-tool worker`` runs on through an outage; it stops for good only when
 asked to (SIGTERM from a service manager, SIGINT from Ctrl-C) or in burst mode.
 
-RQ behaviour relied on (``rq`` is pinned in pyproject.toml; ``tests/unit/jobs/test_rq_compat.py``
-checks it against the installed RQ): ``Worker.work`` installs ``Worker.request_stop`` as the
-SIGTERM and SIGINT handler, and RQ 3.0 marks a stop (its private ``_stop_requested``) only when
-the signal comes while a job runs; an idle worker leaves ``work`` through ``StopRequested`` with
-nothing marked, exactly as a worker that Redis failed. ``ToolWorker.request_stop`` therefore
-keeps its own mark, ``stop_asked``.
+RQ behaviour relied on (``rq`` is pinned in pyproject.toml;
+``tests/integration/test_worker_signals.py`` checks it against the installed RQ):
+``Worker.work`` installs ``Worker.request_stop`` as the SIGTERM and SIGINT handler, and RQ 3.0
+marks a stop (its private ``_stop_requested``) only when the signal comes while a job runs;
+an idle worker leaves ``work`` through ``StopRequested`` with nothing marked, exactly as a
+worker that Redis failed. ``ToolWorker.request_stop`` therefore keeps its own mark,
+``stop_asked``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from types import FrameType
 from typing import Any
 
 from rq import Worker
+from rq.exceptions import StopRequested
+from rq.worker import WorkerStatus
 
 log = logging.getLogger("lti_tool.jobs")
 
@@ -115,6 +118,7 @@ def live_workers(client: Any, prefix: str) -> list[dict[str, Any]]:
 
 
 RESTART_PAUSE_SECONDS = 2.0
+STOP_LOOK_SECONDS = 10  # an idle worker's longest wait for a job before it looks again
 
 
 def run_worker(connection: Any, queue: Any, prefix: str, burst: bool = False) -> None:
@@ -156,12 +160,21 @@ class ToolWorker(Worker):
     max_connection_wait_time = 5.0
     stop_asked = False
 
+    @property
+    def dequeue_timeout(self) -> int:
+        """How long one wait for a job blocks (RQ: its TTL less 15 s, 405 s): an idle worker
+        looks at ``stop_asked`` this often (``heartbeat``), so a stop whose ``StopRequested``
+        met the worker where something swallowed it is still kept."""
+        return STOP_LOOK_SECONDS
+
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         """RQ's warm shutdown on SIGTERM or SIGINT, remembered whether or not a job runs."""
         self.stop_asked = True
         super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        if pipeline is None and self.stop_asked and self.get_state() == WorkerStatus.IDLE:
+            raise StopRequested()  # RQ's wait for a job: leave it, as the signal meant
         super().heartbeat(timeout, pipeline)
         if pipeline is None:
             self.register_again_if_lost()

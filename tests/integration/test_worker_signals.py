@@ -14,8 +14,9 @@ import pytest
 import redis
 from rq import Queue
 from rq.exceptions import StopRequested
+from rq.worker import WorkerStatus
 
-from lti_tool.jobs.heartbeat import ToolWorker
+from lti_tool.jobs.heartbeat import STOP_LOOK_SECONDS, ToolWorker
 from tests.integration.test_serve_ports import environment, lti_tool
 from tests.support.outage_servers import RedisServer, wait_until
 
@@ -112,3 +113,21 @@ def test_rq_calls_request_stop_on_a_signal_and_an_idle_stop_is_remembered(
             signal.signal(sig, handler)
         connection.close()
     assert worker.stop_asked
+
+
+def test_an_idle_worker_asked_to_stop_leaves_its_wait_for_jobs(redis_server: RedisServer) -> None:
+    """Should a signal's ``StopRequested`` be lost (swallowed where it landed), the mark is
+    not: an idle worker waits for a job at most ``STOP_LOOK_SECONDS`` and, marked, leaves."""
+    connection = redis.Redis.from_url(redis_server.url)
+    worker = ToolWorker([Queue("signals", connection=connection)], connection=connection)
+    try:
+        assert worker.dequeue_timeout == STOP_LOOK_SECONDS < 60
+        worker.set_state(WorkerStatus.IDLE)
+        worker.heartbeat()  # not asked: an ordinary heartbeat
+        worker.stop_asked = True
+        with pytest.raises(StopRequested):
+            worker.heartbeat()
+        worker.set_state(WorkerStatus.BUSY)
+        worker.heartbeat()  # a job runs: RQ itself finishes it first
+    finally:
+        connection.close()
