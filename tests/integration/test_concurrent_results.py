@@ -22,33 +22,17 @@ from lti_tool.persistence.models import (
     CompletionRecord,
     OutboxRow,
     StudentModuleStart,
-    User,
 )
+from tests.support.grade_sync import make_eligible
 from tests.support.lti import Launcher, launch_token
 
 WRITERS = 8
-B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
 
 def _bearer(launcher: Launcher) -> dict[str, str]:
     page = launcher.launch(launcher.app.test_client(), "teacher1").get_data(as_text=True)
     return {"Authorization": f"Bearer {launch_token(page)}"}
-
-
-def _complete_b832(launcher: Launcher, sub: str) -> None:
-    with launcher.app.extensions["lti_tool"].db.unit_of_work() as session:
-        user_pk = session.scalar(select(User.id).where(User.sub == sub))
-        for code in B832_CODES:
-            session.add(
-                CompletionRecord(
-                    user_pk=user_pk,
-                    course_code=code,
-                    status="completed",
-                    completed_at=dt.date(2026, 6, 1),
-                    source="manual",
-                )
-            )
 
 
 def _all_at_once(launcher: Launcher, request: Callable[[Any, int], TestResponse]) -> list[int]:
@@ -71,7 +55,7 @@ def _all_at_once(launcher: Launcher, request: Callable[[Any, int], TestResponse]
 
 def test_parallel_puts_of_one_result_are_serialised(launcher: Launcher) -> None:
     headers = _bearer(launcher)
-    _complete_b832(launcher, "1001")
+    make_eligible(launcher, "1001")
 
     def put(client: Any, n: int) -> TestResponse:
         body = {"score": 50 + n, "outcome": "pass", "comment": f"writer {n}"}
@@ -199,7 +183,7 @@ def test_a_write_based_on_a_value_changed_since_answers_409(launcher: Launcher) 
     """Two tutors open the same result; the second to save, naming the value it saw
     (``expected_changed_at``), is told it changed meanwhile instead of overwriting it."""
     headers = _bearer(launcher)
-    _complete_b832(launcher, "1001")
+    make_eligible(launcher, "1001")
     client = launcher.app.test_client()
     first = client.put(
         "/api/context/results/B832/1001",

@@ -5,6 +5,7 @@ as a tree (standard library only), and the data tests put straight into the data
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -238,3 +239,19 @@ def audit_rows(app: Flask) -> list[dict[str, Any]]:
             }
             for r in rows
         ]
+
+
+def upload_csv(teacher: Opened, path: str, text: str, **form: str) -> list[str]:
+    """Upload ``text`` as a CSV file to the staff form at ``path`` (with ``form``'s other
+    fields); the messages of the page it leads to."""
+    page = teacher.client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(teacher.page),
+            "file": (io.BytesIO(text.encode()), "file.csv"),
+            **form,
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    return [p.text for p in parse_html(page).find_all("p", cls="panel")]

@@ -3,7 +3,6 @@ uploaded twice, Excel's semicolon files with decimal commas, a member who is not
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from lti_tool.persistence.models import (
     User,
 )
 from tests.support.lti import Launcher
-from tests.support.pathway_web import Opened, csrf_token, open_tool, parse_html
+from tests.support.pathway_web import Opened, csrf_token, open_tool, upload_csv
 
 
 def _teacher(launcher: Launcher) -> Opened:
@@ -33,20 +32,6 @@ def _import_results(teacher: Opened, text: str) -> tuple[int, Any]:
     )
     body = response.get_json()
     return response.status_code, body.get("error", {}).get("message") or body
-
-
-def _upload(teacher: Opened, path: str, text: str, **form: str) -> list[str]:
-    page = teacher.client.post(
-        path,
-        data={
-            "csrf_token": csrf_token(teacher.page),
-            "file": (io.BytesIO(text.encode()), "file.csv"),
-            **form,
-        },
-        content_type="multipart/form-data",
-        follow_redirects=True,
-    ).get_data(as_text=True)
-    return [p.text for p in parse_html(page).find_all("p", cls="panel")]
 
 
 def test_a_blank_line_does_not_shift_the_line_numbers_of_later_errors(launcher: Launcher) -> None:
@@ -86,8 +71,8 @@ def test_importing_the_same_start_date_file_twice_records_no_resit(launcher: Lau
     # named an "attempt 2" (a resit or late registration) with the same date.
     teacher = _teacher(launcher)
     text = "student,module,start date\n1001,B833,31/10/2027\n"
-    assert _upload(teacher, "/staff/module-starts/import", text) == ["Imported 1 start date."]
-    assert _upload(teacher, "/staff/module-starts/import", text) == [
+    assert upload_csv(teacher, "/staff/module-starts/import", text) == ["Imported 1 start date."]
+    assert upload_csv(teacher, "/staff/module-starts/import", text) == [
         "Imported 0 start dates. 1 line gave the start date already recorded: no change."
     ]
     with launcher.app.extensions["lti_tool"].db.read_only() as session:
@@ -119,8 +104,8 @@ def test_completion_and_start_files_refuse_staff_as_they_refuse_them_for_results
         "student,course,status,completed on\ntess.teacher@example.org,GB080,completed,01/02/2026\n"
     )
     starts = "student,module,start date\ntess.teacher@example.org,B833,31/10/2027\n"
-    _upload(teacher, "/staff/completions/import", completions, reason="certificates")
-    _upload(teacher, "/staff/module-starts/import", starts)
+    upload_csv(teacher, "/staff/completions/import", completions, reason="certificates")
+    upload_csv(teacher, "/staff/module-starts/import", starts)
     with launcher.app.extensions["lti_tool"].db.read_only() as session:
         tess = session.scalar(select(User.id).where(User.sub == "2001"))
         held = [
@@ -136,10 +121,10 @@ def test_completion_and_start_files_refuse_staff_as_they_refuse_them_for_results
 
 def test_a_new_start_date_in_a_second_file_is_a_new_attempt(launcher: Launcher) -> None:
     teacher = _teacher(launcher)
-    _upload(
+    upload_csv(
         teacher, "/staff/module-starts/import", "student,module,start date\n1001,B833,31/10/2027\n"
     )
-    said = _upload(
+    said = upload_csv(
         teacher,
         "/staff/module-starts/import",
         "student,module,start date\n1001,B833,30/05/2028\n1002,B833,31/10/2027\n",
@@ -177,7 +162,7 @@ def test_one_student_twice_for_the_same_thing_is_refused_with_both_lines(
     launcher: Launcher, path: str, text: str, form: dict[str, str]
 ) -> None:
     teacher = _teacher(launcher)
-    said = _upload(teacher, path, text, **form)
+    said = upload_csv(teacher, path, text, **form)
     assert len(said) == 1 and "Nothing was imported" in said[0], said
     assert "Line 3:" in said[0] and "is already on line 2; keep one of them" in said[0], said
     assert "Sam" in said[0], said

@@ -5,7 +5,6 @@ UTF-8, repeated columns, non-text reasons, non-boolean ``released``, dates out o
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import io
 import json
 from typing import Any
@@ -19,13 +18,12 @@ from lti_tool.persistence.models import (
     AssessmentResultRow,
     AuditEntry,
     CohortModuleStart,
-    CompletionRecord,
     User,
 )
+from tests.support.grade_sync import make_eligible
 from tests.support.lti import Launcher
 from tests.support.pathway_web import Opened, csrf_token, open_tool
 
-B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
 RESULT = "/api/context/results/B832/1001"
 STORAGE = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -68,21 +66,6 @@ def _count(launcher: Launcher, model: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def _complete_b832(launcher: Launcher, sub: str) -> None:
-    with launcher.app.extensions["lti_tool"].db.unit_of_work() as session:
-        user_pk = session.scalar(select(User.id).where(User.sub == sub))
-        for code in B832_CODES:
-            session.add(
-                CompletionRecord(
-                    user_pk=user_pk,
-                    course_code=code,
-                    status="completed",
-                    completed_at=dt.date(2026, 6, 1),
-                    source="manual",
-                )
-            )
-
-
 # --- JSON bodies --------------------------------------------------------------------------
 
 
@@ -114,7 +97,7 @@ def test_a_body_that_is_not_an_object_is_refused_on_every_json_api(
 @pytest.mark.parametrize("body", [{"module": ["B832"]}, {"sub": {"$ne": ""}}, {"module": 832}])
 def test_release_refuses_fields_that_are_not_text(launcher: Launcher, body: Any) -> None:
     teacher = _teacher(launcher)
-    _complete_b832(launcher, "1001")
+    make_eligible(launcher, "1001")
     held = {"score": 60, "outcome": "pass", "released": False}
     assert teacher.client.put(RESULT, json=held, headers=teacher.bearer).status_code == 200
     response = teacher.client.post(
@@ -128,7 +111,7 @@ def test_release_refuses_fields_that_are_not_text(launcher: Launcher, body: Any)
 @SQLITE
 def test_release_without_a_body_still_releases_everything(launcher: Launcher) -> None:
     teacher = _teacher(launcher)
-    _complete_b832(launcher, "1001")
+    make_eligible(launcher, "1001")
     held = {"score": 60, "outcome": "pass", "released": False}
     assert teacher.client.put(RESULT, json=held, headers=teacher.bearer).status_code == 200
     response = teacher.client.post("/api/context/results/release", headers=teacher.bearer)
@@ -151,7 +134,7 @@ def test_result_fields_of_the_wrong_type_are_refused(
     launcher: Launcher, body: dict[str, Any], code: str
 ) -> None:
     teacher = _teacher(launcher)
-    _complete_b832(launcher, "1001")
+    make_eligible(launcher, "1001")
     _refused(teacher.client.put(RESULT, json=body, headers=teacher.bearer), 422, code)
     assert _count(launcher, AssessmentResultRow) == 0
 
@@ -194,7 +177,7 @@ def test_start_dates_outside_a_sane_range_are_refused(launcher: Launcher, date: 
 @STORAGE
 def test_nul_characters_in_json_fields_are_refused(launcher: Launcher) -> None:
     teacher = _teacher(launcher)
-    _complete_b832(launcher, "1001")
+    make_eligible(launcher, "1001")
     for body in (
         {"score": 60, "outcome": "pass", "comment": "good\x00work"},
         {"score": 60, "outcome": "pass", "override_reason": "APL\x00"},

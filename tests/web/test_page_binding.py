@@ -9,20 +9,17 @@ did not launch.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
-from lti_tool.persistence.models import CompletionRecord, User
 from lti_tool.web.page_binding import MAX_BINDINGS
+from tests.support.grade_sync import make_eligible
 from tests.support.lti import Launcher, launch_token, page_binding, without_binding
 from tests.support.pathway_web import csrf_token
 
-B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
 MISMATCH = "This page belongs to another course or an older launch."
 _BINDING = re.compile(r'<meta name="lti-binding" content="([^"]+)">')
 
@@ -84,27 +81,11 @@ def _cohort_dates(tab: Tab) -> dict[str, str | None]:
     return {m["code"]: m["start_date"] for m in body["modules"]}
 
 
-def _complete_b832(launcher: Launcher, sub: str) -> None:
-    db = launcher.app.extensions["lti_tool"].db
-    with db.unit_of_work() as session:
-        user_pk = session.scalar(select(User.id).where(User.sub == sub))
-        for code in B832_CODES:
-            session.add(
-                CompletionRecord(
-                    user_pk=user_pk,
-                    course_code=code,
-                    status="completed",
-                    completed_at=dt.date(2026, 6, 1),
-                    source="manual",
-                )
-            )
-
-
 def _held_result(launcher: Launcher, tab: Tab, course: str) -> None:
     """A held B832 result for student 1001 in ``tab``'s course."""
     student = launcher.app.test_client()
     assert launcher.launch(student, "student1", course=course).status_code == 200
-    _complete_b832(launcher, "1001")
+    make_eligible(launcher, "1001")
     saved = tab.api(
         "PUT",
         "/api/context/results/B832/1001",

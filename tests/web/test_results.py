@@ -7,28 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from lti_tool.persistence.models import AuditEntry, CompletionRecord, OutboxRow, User
+from lti_tool.persistence.models import AuditEntry, OutboxRow
+from tests.support.grade_sync import make_eligible
 from tests.support.lti import Launcher, launch_token, staff_launch
-
-B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
-
-
-def _complete_b832(launcher: Launcher, sub: str) -> None:
-    import datetime as dt
-
-    db = launcher.app.extensions["lti_tool"].db
-    with db.unit_of_work() as session:
-        user_pk = session.scalar(select(User.id).where(User.sub == sub))
-        for code in B832_CODES:
-            session.add(
-                CompletionRecord(
-                    user_pk=user_pk,
-                    course_code=code,
-                    status="completed",
-                    completed_at=dt.date(2026, 6, 1),
-                    source="manual",
-                )
-            )
 
 
 def _count(launcher: Launcher, model: Any) -> int:
@@ -77,7 +58,7 @@ def test_bad_results_are_refused(
     launcher: Launcher, body: dict[str, Any], status: int, code: str
 ) -> None:
     client, headers = staff_launch(launcher)
-    _complete_b832(launcher, "1001")
+    make_eligible(launcher, "1001")
     response = client.put("/api/context/results/B832/1001", json=body, headers=headers)
     assert response.status_code == status
     assert response.get_json()["error"]["code"] == code
@@ -86,7 +67,7 @@ def test_bad_results_are_refused(
 
 def test_a_pass_with_a_low_score_needs_confirming(launcher: Launcher) -> None:
     client, headers = staff_launch(launcher)
-    _complete_b832(launcher, "1001")
+    make_eligible(launcher, "1001")
     url = "/api/context/results/B832/1001"
     refused = client.put(url, json={"score": 30, "outcome": "pass"}, headers=headers)
     assert refused.status_code == 422
@@ -126,8 +107,8 @@ def test_students_never_touch_results(launcher: Launcher) -> None:
 
 def test_held_results_are_not_queued_until_released(launcher: Launcher) -> None:
     client, headers = staff_launch(launcher)
-    _complete_b832(launcher, "1001")
-    _complete_b832(launcher, "1002")
+    make_eligible(launcher, "1001")
+    make_eligible(launcher, "1002")
     for sub in ("1001", "1002"):
         response = client.put(
             f"/api/context/results/B832/{sub}",
@@ -160,7 +141,7 @@ def test_held_results_are_not_queued_until_released(launcher: Launcher) -> None:
 
 def test_a_changed_result_supersedes_its_pending_sync(launcher: Launcher) -> None:
     client, headers = staff_launch(launcher)
-    _complete_b832(launcher, "1001")
+    make_eligible(launcher, "1001")
     for score in (40, 45):
         assert (
             client.put(
@@ -204,8 +185,8 @@ def test_cookie_authenticated_writes_need_csrf_even_with_an_empty_bearer(
 
 def test_results_csv_is_checked_whole_and_written_all_or_nothing(launcher: Launcher) -> None:
     client, headers = staff_launch(launcher)
-    _complete_b832(launcher, "1001")
-    _complete_b832(launcher, "1002")
+    make_eligible(launcher, "1001")
+    make_eligible(launcher, "1002")
     bad = (
         "student,module,score,outcome,comment\n"
         "1001,B832,70,pass,Good\n"
