@@ -117,7 +117,7 @@ def test_canvas_cloud_keeps_its_fixed_hosts(issuer: str, sso: str) -> None:
 @pytest.mark.parametrize(
     "configuration_url",
     [
-        "https://canvas.school.edu/api/lti/security/openid-configuration",  # self-hosted
+        "https://canvas.school.edu/api/lti/security/openid-configuration",  # no Canvas hosts
         "https://instructure.com.evil.example/api/lti/security/openid-configuration",
         "https://evilinstructure.com/api/lti/security/openid-configuration",
         "http://localhost:8080/api/lti/security/openid-configuration",  # outside development
@@ -147,5 +147,33 @@ def test_in_development_a_loopback_configuration_stands_in_for_canvas_cloud() ->
     issuer = "https://canvas.instructure.com"
     assert refusal(configuration_url, issuer, canvas_endpoints(), development=True) is None
     assert refusal(configuration_url, issuer, canvas_endpoints(), development=False) == (
+        "foreign_issuer"
+    )
+
+
+CUSTOM_DOMAIN = "https://canvas.ox.ac.uk"  # Instructure-hosted Canvas on the university's domain
+
+
+@pytest.mark.parametrize("sso", [CANVAS_SSO, "https://canvas.instructure.com"])
+def test_canvas_cloud_on_an_institutions_own_domain_registers(sso: str) -> None:
+    """Canvas answers the configuration from the host its administrator is on, with Canvas
+    cloud's issuer and Instructure's hosts."""
+    configuration_url = CUSTOM_DOMAIN + "/api/lti/security/openid-configuration"
+    found = refusal(configuration_url, "https://canvas.instructure.com", canvas_endpoints(sso))
+    assert found is None
+
+
+@pytest.mark.parametrize("field", ["jwks_uri", "token_endpoint", "authorization_endpoint"])
+def test_canvas_clouds_issuer_from_another_domain_names_only_instructures_hosts(field: str) -> None:
+    """With keys of its own (or a token endpoint elsewhere), a configuration naming Canvas
+    cloud's issuer from another domain could sign launches as Canvas cloud for a client of
+    Instructure's: refused."""
+    configuration_url = CUSTOM_DOMAIN + "/api/lti/security/openid-configuration"
+    endpoints = {**canvas_endpoints(), field: CUSTOM_DOMAIN + "/own"}
+    assert refusal(configuration_url, "https://canvas.instructure.com", endpoints) == (
+        "foreign_issuer"
+    )
+    plain = "http://canvas.ox.ac.uk/api/lti/security/openid-configuration"
+    assert refusal(plain, "https://canvas.instructure.com", canvas_endpoints()) == (
         "foreign_issuer"
     )

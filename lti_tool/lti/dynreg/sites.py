@@ -15,10 +15,14 @@ platform's client_id in its answer, made the tool act as the other platform's cl
 Canvas cloud is the one exception, as Instructure runs it: one issuer for every institution
 (``https://canvas.instructure.com``, its test and beta twins), sign-in, tokens and keys on
 ``sso.canvaslms.com`` (or on the issuer's host, as older Canvas said), the configuration on the
-institution's ``*.instructure.com`` host. Those fixed hosts are allowed only when the
-configuration URL itself is on ``*.instructure.com`` or ``*.canvaslms.com``, names only
-Instructure serves; in development also on a loopback address, where the sandbox's Canvas-like
-fake (``sandbox/dynreg_canvas.py``) stands in for an institution's Canvas.
+institution's ``*.instructure.com`` host or on its own domain (``canvas.example.ac.uk``).
+A configuration from any https site may name Canvas cloud's issuer when every endpoint it
+names is one of Canvas cloud's fixed hosts: its launches are then verified with Instructure's
+keys only, so whoever wrote it cannot sign one, and its token requests go to Instructure for a
+client that Instructure's launches name. Mixing is allowed only when the configuration URL
+itself is on ``*.instructure.com`` or ``*.canvaslms.com``, names only Instructure serves; in
+development also on a loopback address, where the sandbox's Canvas-like fake
+(``sandbox/dynreg_canvas.py``) stands in for an institution's Canvas.
 """
 
 from __future__ import annotations
@@ -113,6 +117,12 @@ def site_refusal(
             f"configuration's site {shown!r}; the registration token is only sent back where "
             "it came from.",
         )
+    if (
+        site[0] == "https"
+        and issuer.rstrip("/") in CANVAS_CLOUD_ISSUERS
+        and all(_on_canvas_cloud(endpoints.get(field, "")) for field in ENDPOINTS)
+    ):
+        return None  # Canvas cloud on an institution's own domain: Instructure's hosts only
     canvas = canvas_cloud_configuration(configuration_url, development=development)
     if not issuer_prefixes(issuer, configuration_url) and not (
         canvas and issuer.rstrip("/") in CANVAS_CLOUD_ISSUERS
