@@ -85,8 +85,14 @@ class PlatformKeys:
             if shared is not None and _find(shared, kid) is not None:
                 jwks = shared  # another worker already refetched it
                 self._remember(url, shared)
-            elif self._store.add("jwksfetch", _url_key(url), {}, self._refetch_min_seconds):
-                jwks = self._fetch(url, public_only)
+            else:
+                # A public-only refetch (asked for by an unverified launch naming a held
+                # deployment) has a slot of its own: it cannot keep out the refetch that
+                # verified launches of a platform's new key need.
+                public = public_only()
+                slot = "jwksfetch_public" if public else "jwksfetch"
+                if self._store.add(slot, _url_key(url), {}, self._refetch_min_seconds):
+                    jwks = self._fetch(url, lambda: public)
             jwk = _find(jwks, kid)
         if jwk is None:
             raise LaunchRefused(
