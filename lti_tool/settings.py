@@ -253,9 +253,9 @@ def load_settings(
             raise SettingsError(f"{name} must be 1 or more, got {getattr(settings, name)}")
     if not settings.secret_key and (require_secret or settings.is_development):
         settings = dataclasses.replace(settings, secret_key=_development_secret(settings))
-    if require_secret and not settings.is_development:  # the file's own base_url: not given
-        given = ENV_PREFIX + "BASE_URL" in environ or "base_url" in (overrides or {})
-        _check_production(settings, base_url_given=given or config_file is not None)
+    if require_secret and not settings.is_development:  # the shipped base_url: not given
+        shipped = settings.base_url.rstrip("/") == fields["base_url"].default
+        _check_production(settings, base_url_given=not shipped)
     return settings
 
 

@@ -4,6 +4,8 @@ dies with a traceback in every worker."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lti_tool.settings import SettingsError, load_settings, trusted_proxies
@@ -88,3 +90,20 @@ def test_production_refuses_a_short_secret_key(secret: str) -> None:
     with pytest.raises(SettingsError, match="LTI_TOOL_SECRET_KEY must be at least 32"):
         load_settings(environ={**PRODUCTION, "LTI_TOOL_SECRET_KEY": secret})
     assert load_settings(environ={**PRODUCTION, "LTI_TOOL_SECRET_KEY": "a" * 32}).secret_key
+
+
+def test_a_settings_file_naming_no_base_url_or_the_shipped_one_is_refused(tmp_path: Path) -> None:
+    """With LTI_TOOL_CONFIG, production fell back to the shipped http://127.0.0.1:5000 (as it
+    did for a copy of the shipped file), which every platform was then given."""
+    secret = {"LTI_TOOL_SECRET_KEY": SECRET}
+    for text in (
+        'env = "production"\ndatabase_url = "postgresql://lti@db/lti"\n',
+        'env = "production"\nbase_url = "http://127.0.0.1:5000"\n',
+    ):
+        config = tmp_path / "settings.toml"
+        config.write_text(text, encoding="utf-8")
+        with pytest.raises(SettingsError, match="LTI_TOOL_BASE_URL is not set"):
+            load_settings(environ={"LTI_TOOL_CONFIG": str(config), **secret})
+    config.write_text('env = "production"\nbase_url = "https://pathway.example.ac.uk"\n')
+    found = load_settings(environ={"LTI_TOOL_CONFIG": str(config), **secret})
+    assert found.base_url == "https://pathway.example.ac.uk"
