@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-# Canvas sends NRPS members 50 a page (its most), Moodle every member in one page: a class of
-# 10,000 fits. AGS line items come 10 a page on Canvas: 2,000 gradebook columns fit.
-MAX_PAGES_PER_READ = 200
+# Canvas sends NRPS members 10 a page unless asked for more (the tool does not ask: pylti1p3
+# reads the URL the launch gives), Moodle every member in one page: a class of 10,000 fits.
+# AGS line items come 10 a page on Canvas: 10,000 gradebook columns fit.
+MAX_PAGES_PER_READ = 1000
 # A page is one outbound call (its own deadline, with retries); the read as a whole stops
 # asking for more after this, so an endless list of slow pages is cut too.
 PAGED_READ_SECONDS = 300.0
