@@ -40,6 +40,7 @@ class LiveSite:
     sandbox_url: str
     app: Any
     platform: SandboxPlatform | None = None
+    sandbox_app: Any = None  # the sandbox LMS's Flask app (its registration fakes)
 
 
 @contextmanager
@@ -77,7 +78,13 @@ def running_site(
     if register:
         register_sandbox(services.db, platform, development=True)
     with sandbox, served(app, port, tls=tls):
-        yield LiveSite(tool_url=tool_url, sandbox_url=platform.issuer, app=app, platform=platform)
+        yield LiveSite(
+            tool_url=tool_url,
+            sandbox_url=platform.issuer,
+            app=app,
+            platform=platform,
+            sandbox_app=sandbox.app,
+        )
     services.close()
 
 

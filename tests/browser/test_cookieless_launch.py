@@ -152,20 +152,16 @@ def test_canvas_registers_places_and_launches_in_a_browser_without_third_party_c
     """What the issue calls done, in Chromium: a Canvas-like platform registers the tool by
     URL, a teacher places the checklist and B832 through deep linking, and a student opens
     the placed B832 link framed in the course page, with third-party cookies blocked."""
-    from flask import Flask
-
-    from lti_tool.sandbox.dynreg import register_dynreg
-    from tests.browser.conftest import _free_port
-    from tests.support.tooling import served
-
     with running_site(
         tmp_path, migrated, tool_key_template, tool_host=TOOL_HOST, register=False
     ) as site:
         platform = site.platform
         assert platform is not None
-        fakes_app = Flask("canvas-registration")
-        fakes = register_dynreg(fakes_app)
-        # Canvas's own endpoints are the sandbox's here: it signs the launches.
+        # The sandbox's own Canvas-like registration fake, on the sandbox's site (Dynamic
+        # Registration takes a platform only from its own site); Canvas's own endpoints are
+        # the sandbox's: it signs the launches.
+        fakes = site.sandbox_app.extensions["sandbox_installs"].fakes
+        fakes.canvas.return_deployment_id = True
         fakes.canvas.overrides.update(
             {
                 "issuer": site.sandbox_url,
@@ -174,14 +170,10 @@ def test_canvas_registers_places_and_launches_in_a_browser_without_third_party_c
                 "jwks_uri": site.sandbox_url + "/jwks",
             }
         )
-        port = _free_port()
-        with served(fakes_app, port):
-            page = blocking_context.new_page()
-            page.goto(
-                fakes.canvas.start_url(site.tool_url + "/lti/register", f"http://localhost:{port}")
-            )
-            page.get_by_role("button", name="Install").click()
-            page.wait_for_selector("text=Installed in Canvas")
+        page = blocking_context.new_page()
+        page.goto(fakes.canvas.start_url(site.tool_url + "/lti/register", site.sandbox_url))
+        page.get_by_role("button", name="Install").click()
+        page.wait_for_selector("text=Installed in Canvas")
         [registered] = fakes.canvas.registered
         platform.client_id = registered.response["client_id"]
         platform.deployment_id = str(registered.response["deployment_id"])

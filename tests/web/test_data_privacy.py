@@ -206,11 +206,11 @@ def test_the_sandbox_sends_a_privacy_launch_for_another_person(launcher: Launche
 
 
 def test_held_results_stay_held_in_the_persons_own_view(launcher: Launcher) -> None:
+    from tests.support.grade_sync import make_eligible
     from tests.support.lti import launch_token, staff_launch
-    from tests.web.test_results import _complete_b832
 
     staff, headers = staff_launch(launcher)
-    _complete_b832(launcher, "1001")
+    make_eligible(launcher, "1001")
     held = {"score": 38, "outcome": "fail", "released": False, "comment": "moderation pending"}
     assert (
         staff.put("/api/context/results/B832/1001", json=held, headers=headers).status_code == 200
