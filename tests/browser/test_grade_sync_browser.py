@@ -5,41 +5,20 @@ B832). The platform's /token reads the tool's JWKS over HTTP from the live tool.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
-from lti_tool.persistence.models import CompletionRecord, User
 from tests.browser.conftest import LiveSite, screenshot
 from tests.support.bound_pages import bound_url, goto_bound, landed
+from tests.support.grade_sync import complete_courses
 
 pytestmark = pytest.mark.browser
 
-B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
 SAM = "1001"
 READY_FOR_B832 = "Ready for B832 Leading health service delivery and improvement, no result yet"
-
-
-def make_eligible_for_b832(live_site: LiveSite, sub: str) -> None:
-    """Every CPD course of B832 completed (the student exists once a staff launch has
-    fetched the roster)."""
-    with live_site.app.extensions["lti_tool"].db.unit_of_work() as session:
-        user_pk = session.scalar(select(User.id).where(User.sub == sub))
-        assert user_pk is not None, f"user {sub} is not in the tool: was the roster fetched?"
-        for code in B832_CODES:
-            session.add(
-                CompletionRecord(
-                    user_pk=user_pk,
-                    course_code=code,
-                    status="completed",
-                    completed_at=dt.date(2026, 6, 1),
-                    source="manual",
-                )
-            )
 
 
 def test_a_result_reaches_the_sandbox_gradebook_in_chromium(live_site: LiveSite, page: Any) -> None:
@@ -55,7 +34,7 @@ def test_a_result_reaches_the_sandbox_gradebook_in_chromium(live_site: LiveSite,
     page.get_by_role("link", name="Launch as instructor (teacher1)").click()
     page.wait_for_url(landed(live_site.tool_url))
     assert page.get_by_role("heading", level=1).inner_text() == "Course settings"
-    make_eligible_for_b832(live_site, SAM)
+    complete_courses(live_site.app, [SAM])
 
     page.get_by_role("link", name="Students and results").click()
     page.wait_for_url(bound_url(live_site.tool_url, "/staff/class/"))

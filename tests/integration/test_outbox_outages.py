@@ -7,7 +7,6 @@ the suite's PostgreSQL behind a proxy that refuses."""
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections import Counter
@@ -33,6 +32,7 @@ from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import make_tool
 from tests.support.class_results import class_with_released_results
+from tests.support.grade_sync import sync_job_on_a_thread
 from tests.support.lti import Launcher
 from tests.support.outage_servers import (
     CONDITION_SECONDS,
@@ -125,17 +125,7 @@ def test_a_database_outage_mid_sync_posts_no_score_twice(
     assert started.status_code == 202
     job_id = started.get_json()["job_id"]
     caplog.set_level(logging.WARNING, logger="lti_tool.grading")
-
-    errors: list[BaseException] = []
-
-    def work() -> None:  # what the RQ worker runs for the job (RQ needs the main thread)
-        try:
-            run_sync(services, job_id)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
+    worker, errors = sync_job_on_a_thread(services, job_id)
     wait_until(lambda: len(ags.accepted_scores()) >= 8, "the sync to deliver 8 scores")
     proxy.refuse()  # mid-sync: the workers cannot record what they sent
     assert len(ags.accepted_scores()) < students, "the sync finished first; slow the fake"
@@ -176,16 +166,7 @@ def test_a_sync_stopped_by_a_long_database_outage_ends_failed_and_the_next_sends
     started = staff.post("/api/context/grade-sync", headers=headers)
     job_id = started.get_json()["job_id"]
     caplog.set_level(logging.WARNING, logger="lti_tool.grading")
-    errors: list[BaseException] = []
-
-    def work() -> None:  # what the RQ worker runs for the job (RQ needs the main thread)
-        try:
-            run_sync(services, job_id)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
+    worker, errors = sync_job_on_a_thread(services, job_id)
     wait_until(lambda: len(ags.accepted_scores()) >= 4, "the sync to deliver 4 scores")
     proxy.refuse()
     wait_until(

@@ -3,18 +3,14 @@ set-up of the grade-sync tests that kill a worker or take a dependency away mid-
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
-from lti_tool.persistence.models import CompletionRecord, User
+from tests.support.grade_sync import complete_courses
 from tests.support.lti import Launcher, launch_token
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 # The sandbox's own demo students leave the roster: the class is s000, s001, …
 DEMO_STUDENTS = {"1001", "1002", "1003", "1005"}
-B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
 
 
 def class_with_released_results(
@@ -30,18 +26,7 @@ def class_with_released_results(
     staff = app.test_client()
     token = launch_token(launcher.launch(staff, "teacher1").get_data(as_text=True))
     headers = {"Authorization": f"Bearer {token}"}
-    with app.extensions["lti_tool"].db.unit_of_work() as session:
-        for user_pk in session.scalars(select(User.id).where(User.sub.like("s%"))):
-            for code in B832_CODES:
-                session.add(
-                    CompletionRecord(
-                        user_pk=user_pk,
-                        course_code=code,
-                        status="completed",
-                        completed_at=dt.date(2026, 6, 1),
-                        source="manual",
-                    )
-                )
+    complete_courses(app, [f"s{n:03d}" for n in range(students)])
     for n in range(students):
         response = staff.put(
             f"/api/context/results/B832/s{n:03d}",

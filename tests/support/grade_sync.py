@@ -4,9 +4,12 @@ the steps the grade-sync tests against the sandbox platform share."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -16,12 +19,14 @@ from tests.support.lti import Launcher
 B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
 
 
-def make_eligible(launcher: Launcher, *subs: str) -> None:
-    """Record B832's CPD courses as done for ``subs``, so their B832 results need no reason."""
-    with launcher.app.extensions["lti_tool"].db.unit_of_work() as session:
+def complete_courses(app: Flask, subs: Iterable[str], codes: Iterable[str] = B832_CODES) -> None:
+    """Record ``codes`` (B832's CPD courses unless told) as completed, by a tutor, for each
+    student of ``subs`` (a student exists once a launch has fetched the roster)."""
+    with app.extensions["lti_tool"].db.unit_of_work() as session:
         for sub in subs:
             user_pk = session.scalar(select(User.id).where(User.sub == sub))
-            for code in B832_CODES:
+            assert user_pk is not None, f"user {sub} is not in the tool: was the roster fetched?"
+            for code in codes:
                 session.add(
                     CompletionRecord(
                         user_pk=user_pk,
@@ -31,6 +36,11 @@ def make_eligible(launcher: Launcher, *subs: str) -> None:
                         source="manual",
                     )
                 )
+
+
+def make_eligible(launcher: Launcher, *subs: str) -> None:
+    """Record B832's CPD courses as done for ``subs``, so their B832 results need no reason."""
+    complete_courses(launcher.app, subs)
 
 
 def record_result(
@@ -62,3 +72,23 @@ def run_sync(client: FlaskClient, headers: dict[str, str]) -> dict[str, Any]:
             return dict(job)
         assert time.monotonic() < deadline, job
         time.sleep(0.05)
+
+
+def sync_job_on_a_thread(
+    services: Any, job_id: str
+) -> tuple[threading.Thread, list[BaseException]]:
+    """Run the queued sync ``job_id`` on a thread of its own, as the RQ worker runs it (RQ
+    needs the main thread): the thread, started, and the list its errors go to."""
+    from lti_tool.grading.sync import run_sync as run_sync_job
+
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            run_sync_job(services, job_id)
+        except BaseException as exc:  # the test reports it
+            errors.append(exc)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    return worker, errors

@@ -12,6 +12,9 @@ Outages are driven against real servers, not mocks:
   connections alike (a network partition or a failover: the client waits for an answer that
   never comes); ``restore()`` passes traffic again.
 
+:func:`answer_ok` answers every connection on a listening socket with a bare 200 "ok", for
+the outbound tests that need a server at a chosen address.
+
 :func:`wait_until` is how the outage tests wait for what follows: on a condition, never a
 fixed sleep. The fixtures ``redis_server`` and ``proxy`` are in tests/integration/conftest.py.
 """
@@ -38,6 +41,25 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def answer_ok(server: socket.socket, seen: list[bytes] | None = None) -> None:
+    """Answer each connection to the listening ``server`` with 200 "ok", on a thread of its
+    own, until the socket is closed; what each request sent goes to ``seen`` when given."""
+
+    def loop() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                request = conn.recv(65536)
+                if seen is not None:
+                    seen.append(request)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+    threading.Thread(target=loop, daemon=True).start()
 
 
 def _port_open(port: int) -> bool:

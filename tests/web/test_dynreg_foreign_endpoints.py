@@ -68,14 +68,12 @@ def test_a_client_id_in_use_at_the_same_token_endpoint_is_refused_and_audited(
     with app.extensions["lti_tool"].db.unit_of_work() as session:
         first = registry.add_platform(
             session,
-            registry.PlatformSpec(
-                name="first-on-this-site",
+            # The token endpoint written with a trailing slash: still the same endpoint.
+            lms.moodle_platform(
+                "first-on-this-site",
+                "shared-client",
                 issuer=lms.moodle_host,
-                client_id="shared-client",
-                auth_login_url=lms.moodle_issuer + "/mod/lti/auth.php",
-                # Written with a trailing slash: still the same endpoint.
-                auth_token_url=token_url + "/",
-                key_set_url=lms.moodle_issuer + "/mod/lti/certs.php",
+                token_url=token_url + "/",
             ),
             development=True,
         ).id

@@ -107,14 +107,7 @@ def test_an_answer_naming_a_known_registration_is_refused_and_audited(
     with app.extensions["lti_tool"].db.unit_of_work() as session:
         known = registry.add_platform(
             session,
-            registry.PlatformSpec(
-                name="moodle-by-hand",
-                issuer=lms.moodle_issuer,
-                client_id="known-client",
-                auth_login_url=lms.moodle_issuer + "/mod/lti/auth.php",
-                auth_token_url=lms.moodle_issuer + "/mod/lti/token.php",
-                key_set_url=lms.moodle_issuer + "/mod/lti/certs.php",
-            ),
+            lms.moodle_platform("moodle-by-hand", "known-client"),
             development=True,
         ).id
     client = app.test_client()

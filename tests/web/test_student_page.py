@@ -8,28 +8,12 @@ import datetime as dt
 import json
 
 from lti_tool.completion.setup import configure_source, set_mapping
-from lti_tool.persistence.models import CompletionRecord
 from lti_tool.sandbox import SANDBOX_REGISTRATION
+from tests.support.grade_sync import B832_CODES, complete_courses
 from tests.support.lti import Launcher, staff_launch
-from tests.support.pathway_web import Node, add_completions, open_tool, parse_html, user_pk
+from tests.support.pathway_web import Node, add_completions, open_tool, parse_html
 
-B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
 COMMENT = "Good reflection.\nWork on <b>evidence</b> & references."
-
-
-def _complete(launcher: Launcher, sub: str, codes: tuple[str, ...]) -> None:
-    pk = user_pk(launcher.app, sub)
-    with launcher.app.extensions["lti_tool"].db.unit_of_work() as session:
-        for code in codes:
-            session.add(
-                CompletionRecord(
-                    user_pk=pk,
-                    course_code=code,
-                    status="completed",
-                    completed_at=dt.date(2026, 6, 1),
-                    source="manual",
-                )
-            )
 
 
 def _source(launcher: Launcher, kind: str, endpoint: str | None, mapped: dict[str, str]) -> None:
@@ -51,7 +35,7 @@ def _source(launcher: Launcher, kind: str, endpoint: str | None, mapped: dict[st
 
 def _record_result(launcher: Launcher, released: bool) -> None:
     client, headers = staff_launch(launcher)
-    _complete(launcher, "1001", B832_CODES)
+    complete_courses(launcher.app, ["1001"], B832_CODES)
     response = client.put(
         "/api/context/results/B832/1001",
         json={

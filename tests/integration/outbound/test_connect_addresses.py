@@ -5,7 +5,6 @@ answer holds the call one deadline, not one per address, and only the first
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,6 +19,7 @@ from lti_tool.outbound.http import (
     addresses_to_try,
 )
 from lti_tool.outbound.policy import OutboundPolicy
+from tests.support.outage_servers import answer_ok
 
 Listen = Callable[[str, int], int]
 
@@ -64,19 +64,7 @@ def answering() -> Iterator[Listen]:
         server.listen(16)
         servers.append(server)
 
-        def loop() -> None:
-            while True:
-                try:
-                    conn, _ = server.accept()
-                except OSError:
-                    return
-                with conn:
-                    conn.recv(65536)
-                    conn.sendall(
-                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-                    )
-
-        threading.Thread(target=loop, daemon=True).start()
+        answer_ok(server)
         return int(server.getsockname()[1])
 
     yield start

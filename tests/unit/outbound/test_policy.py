@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from urllib3.util import connection as urllib3_connection
 
 from lti_tool.outbound.http import OutboundSession
 from lti_tool.outbound.policy import OutboundPolicy, OutboundRefused, address_refusal
+from tests.support.outage_servers import answer_ok
 
 PRODUCTION = OutboundPolicy()
 
@@ -135,17 +135,7 @@ def loopback_server() -> Iterator[tuple[int, list[bytes]]]:
     server.listen()
     seen: list[bytes] = []
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn:
-                seen.append(conn.recv(65536))
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-
-    threading.Thread(target=serve, daemon=True).start()
+    answer_ok(server, seen)
     yield server.getsockname()[1], seen
     server.close()
 
