@@ -52,8 +52,8 @@ def init() -> None:
     "--workers",
     default=1,
     show_default=True,
-    type=int,
-    help="More than 1 runs gunicorn with that many worker processes.",
+    type=click.IntRange(min=1),
+    help="gunicorn worker processes (development runs Flask's own server for 1).",
 )
 @click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
 @click.option(
@@ -62,7 +62,7 @@ def init() -> None:
 def serve(
     host: str, port: int, sandbox_port: int | None, workers: int, threads: int, sandbox: bool
 ) -> None:
-    """Serve the tool (gunicorn when --workers > 1)."""
+    """Serve the tool (gunicorn in production or when --workers > 1)."""
     from lti_tool import create_app
     from lti_tool.sandbox import SandboxRefused, SandboxServer, platform_for, register_sandbox
 
@@ -97,7 +97,9 @@ def serve(
     click.echo(
         f"Tool: http://{host}:{port}/  (JWKS {settings.url_for_tool('/.well-known/jwks.json')})"
     )
-    if workers > 1:
+    # Flask's own server is for development only: one slow or hostile client holds a thread
+    # with no timeout, and nothing restarts a worker that dies.
+    if workers > 1 or not settings.is_development:
         from lti_tool.serving import run_gunicorn
 
         run_gunicorn(host, port, workers, threads)
