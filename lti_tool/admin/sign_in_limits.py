@@ -6,7 +6,8 @@ cannot slip past the limits. Per 15 minutes:
 
 - a browser that has signed in here before (a known client, ``admin/known_client.py``) is
   limited by its own failures only: five. Nobody else's failures lock it out;
-- any other attempt counts against its network address first: ten failures from one address
+- any other attempt counts against its network address first (an IPv6 client's /64, as
+  ``web/rate_limit.client_key`` counts it): ten failures from one address
   (whatever the usernames) throttle that address, five for one username from one address lock
   that username there; and against the username: twenty failures from anywhere lock it for
   every browser that is not a known client.

@@ -35,6 +35,7 @@ from lti_tool.errors import Forbidden, NotAuthenticated, NotFound, ToolError
 from lti_tool.web.auth import bearer_token, current_launch, services
 from lti_tool.web.errors import wants_json
 from lti_tool.web.launch_token import page_token
+from lti_tool.web.rate_limit import client_key
 
 __all__ = [
     "ADMIN_COOKIE",
@@ -202,7 +203,8 @@ def login_page() -> Response | str:
                 services(),
                 username,
                 request.form.get("password", ""),
-                request.remote_addr or "",
+                # An IPv6 client picks any address of its /64 at will: count the /64.
+                client_key(request.remote_addr),
                 known_client=client,
             )
         except (LoginRefused, LockedOut) as exc:

@@ -87,3 +87,18 @@ def test_guesses_alongside_sign_ins_get_no_more_password_checks(
         assert guesses.count("checked") == MAX_FAILURES_PER_ADDRESS
     assert after[-1] == "locked"
     assert "in" not in guesses
+
+
+def test_an_ipv6_guesser_counts_per_64_as_the_other_limits_do(launcher: Launcher) -> None:
+    """One subscriber picks any address in its /64 at will: a new address per guess must not
+    give a new allowance (the launch and registration limits count per /64 already)."""
+    app = launcher.app
+    make_admin(app)
+    for n in range(MAX_FAILURES_PER_ADDRESS):
+        guess = sign_in_from(app.test_client(), f"2001:db8:5:7::{n + 1:x}", f"user{n}", WRONG)
+        assert guess.status_code == 401
+    refused = sign_in_from(app.test_client(), "2001:db8:5:7:abcd::99", "someone", WRONG)
+    assert refused.status_code == 429
+    assert "from your network address" in refused.get_data(as_text=True)
+    # The next /64 is another subscriber.
+    assert sign_in_from(app.test_client(), "2001:db8:5:8::1", "root", PASSWORD).status_code == 302
