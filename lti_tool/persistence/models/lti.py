@@ -22,9 +22,10 @@ from lti_tool.persistence.models.base import Base, utcnow
 
 
 class SigningKey(Base):
-    """One of the tool's RSA keys. The newest active one signs; retired ones stay published
-    in the JWKS until ``publish_until``. The private PEM is sealed with the secret box
-    (``lti/keys.py`` seals and opens it)."""
+    """One of the tool's RSA keys. It signs from ``activates_at`` (a staged key is published
+    before then) until ``retired_at``, and stays published in the JWKS until
+    ``publish_until``. The private PEM is sealed with the secret box (``lti/keys.py`` seals
+    and opens it, and says which key signs when)."""
 
     __tablename__ = "signing_keys"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -32,6 +33,7 @@ class SigningKey(Base):
     private_key_sealed: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    activates_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     publish_until: Mapped[dt.datetime | None] = mapped_column(default=None)
 
