@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from lti_tool.admin.bounded import NotAnswering, Pending
 from lti_tool.container import Services
 from lti_tool.jobs.heartbeat import live_workers
-from lti_tool.lti.keys import SigningKeyUnreadable, readable_signing_key
+from lti_tool.lti.keys import SigningKeyUnreadable, readable_signing_keys
 from lti_tool.outages import DATABASE, STORE, unavailable_dependency
 from lti_tool.persistence.revision import database_revision, head_revision
 
@@ -87,15 +87,23 @@ def read_database(services: Services) -> DatabaseState:
 
 def _signing_key(services: Services, session: Session) -> Check:
     """Whether the active signing key (deep linking answers, grade sync's service tokens)
-    opens with this LTI_TOOL_SECRET_KEY: a restored database or a mistyped secret says
-    nothing anywhere else until a teacher's placement or a grade sync fails."""
+    and a pending one open with this LTI_TOOL_SECRET_KEY: a restored database or a mistyped
+    secret says nothing anywhere else until a teacher's placement or a grade sync fails."""
     try:
-        kid = readable_signing_key(session, services.secrets)
+        keys = readable_signing_keys(session, services.secrets)
     except SigningKeyUnreadable as exc:
         return Check(SIGNING_KEY, False, exc.message)
-    if kid is None:
+    if keys is None:
         return Check(SIGNING_KEY, False, "there is none yet: run `lti-tool init`")
-    return Check(SIGNING_KEY, True, f"key {kid} opens with this LTI_TOOL_SECRET_KEY")
+    opens = f"key {keys.signing} opens with this LTI_TOOL_SECRET_KEY"
+    if keys.signing is None:
+        opens = "no key signs yet"
+    if keys.pending is not None:
+        opens += (
+            f"; so does key {keys.pending.kid}, which begins signing at "
+            f"{keys.pending.activates_at:%Y-%m-%d %H:%M}Z"
+        )
+    return Check(SIGNING_KEY, True, opens)
 
 
 def database_checks(services: Services, pending: Pending, deadline: float) -> list[Check]:

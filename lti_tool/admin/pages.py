@@ -19,6 +19,8 @@ from lti_tool.lti.keys import KeyInfo
 class Dashboard:
     registrations: list[RegistrationView]
     active_key: KeyInfo | None
+    # A key a routine rotation published that has not begun signing yet.
+    pending_key: KeyInfo | None
     health: HealthReport
 
 
@@ -31,11 +33,12 @@ class RegistrationDetail:
 
 def dashboard(services: Services, identity: AdminIdentity) -> Dashboard:
     """The admin's registrations (with deployments waiting for approval), the active signing
-    key and the health checks."""
-    keys = [k for k in list_keys(services) if k.retired_at is None]
+    key (and a pending one) and the health checks."""
+    keys = list_keys(services)
     return Dashboard(
         registrations=list_registrations(services, identity),
-        active_key=keys[0] if keys else None,
+        active_key=next((k for k in keys if k.is_signing), None),
+        pending_key=next((k for k in keys if k.is_pending), None),
         health=health_report(services, identity),
     )
 

@@ -16,7 +16,7 @@ from lti_tool.settings import Settings
 def init() -> None:
     """Migrate the database and create a signing key if there is none."""
     from lti_tool.crypto import SecretBox
-    from lti_tool.lti.keys import SigningKeyUnreadable, ensure_signing_key, readable_signing_key
+    from lti_tool.lti.keys import SigningKeyUnreadable, ensure_signing_key, readable_signing_keys
     from lti_tool.persistence.locks import INIT_LOCK, advisory_lock, write_lock
     from lti_tool.persistence.migrate import upgrade
 
@@ -33,10 +33,14 @@ def init() -> None:
         try:
             # A database sealed under another secret (a restore, a typo): say so now, not
             # when a teacher's placement or a grade sync fails.
-            kid = readable_signing_key(session, box)
+            keys = readable_signing_keys(session, box)
         except SigningKeyUnreadable as exc:
             raise click.ClickException(exc.message) from exc
-    click.echo(f"database ready; active signing key {kid}")
+    signing, pending = (keys.signing, keys.pending) if keys else (None, None)
+    then = ""
+    if pending is not None:
+        then = f"; key {pending.kid} begins signing at {pending.activates_at:%Y-%m-%d %H:%M:%S}Z"
+    click.echo(f"database ready; active signing key {signing}{then}")
 
 
 @main.command()

@@ -4,6 +4,17 @@ The private key is sealed with the secret box (``crypto.py``, keyed from
 ``LTI_TOOL_SECRET_KEY``) before it is stored: a database dump or backup does not let anyone
 sign launches' answers, deep-linking responses or service-token requests as the tool. The
 public JWK is stored as is (it is published).
+
+A routine rotation stages the new key: it is published at once and begins signing
+``KEY_LEAD_TIME`` later, so that every platform (or proxy) that keeps the JWKS for its
+``max-age`` has fetched the new key before it sees a signature by it; the previous key signs
+until then and stays published for the grace period after. A rotation ``at_once`` (the key
+may be compromised, the secret that opens it lost) signs with the new key immediately. A
+rotation while a key is pending replaces it: the pending key has signed nothing, so it is
+deleted, and the new key's lead time starts again.
+
+Which key signs is read from the table with the time of each call (``utcnow``), so every
+process switches at the activation time without a restart.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from lti_tool.crypto import SecretBox, SecretUnreadable
@@ -27,18 +38,36 @@ from lti_tool.persistence.models import SigningKey, utcnow
 
 KEY_SIZE = 2048
 ALGORITHM = "RS256"
+# How long /.well-known/jwks.json may be kept by a platform or a proxy (Cache-Control).
+JWKS_MAX_AGE_SECONDS = 300
+# A staged key is published this long before it signs: twice the max-age, so that a copy
+# fetched just before the rotation has expired, with room for a late refresh.
+KEY_LEAD_TIME = dt.timedelta(seconds=2 * JWKS_MAX_AGE_SECONDS)
 
 
 @dataclass(frozen=True)
 class KeyInfo:
     kid: str
     created_at: dt.datetime
+    # When it begins signing; in the future for a pending key.
+    activates_at: dt.datetime
+    # When it stops signing (in the future while a pending key waits to replace it).
     retired_at: dt.datetime | None
     publish_until: dt.datetime | None
 
     @property
+    def is_pending(self) -> bool:
+        return self.activates_at > utcnow()
+
+    @property
+    def is_signing(self) -> bool:
+        return not self.is_pending and (self.retired_at is None or self.retired_at > utcnow())
+
+    @property
     def status(self) -> str:
-        if self.retired_at is None:
+        if self.is_pending:
+            return "pending"
+        if self.is_signing:
             return "active"
         if self.publish_until and self.publish_until > utcnow():
             return "retired (still published)"
@@ -85,12 +114,16 @@ def generate_key_material() -> KeyMaterial:
 
 
 def new_signing_key(box: SecretBox, material: KeyMaterial | None = None) -> SigningKey:
-    """A fresh (or the given) RSA key as an unsaved row, its private half sealed."""
+    """A fresh (or the given) RSA key as an unsaved row, its private half sealed; it signs
+    from now unless its ``activates_at`` is moved."""
     material = material or generate_key_material()
+    now = utcnow()
     return SigningKey(
         kid=material.kid,
         private_key_sealed=box.seal(material.private_pem),
         public_jwk=material.public_jwk,
+        created_at=now,
+        activates_at=now,
     )
 
 
@@ -102,25 +135,49 @@ def private_pem(key: SigningKey, box: SecretBox) -> str:
         raise SigningKeyUnreadable(
             "signing_key_unreadable",
             "The tool's signing key cannot be decrypted: LTI_TOOL_SECRET_KEY is not the one it "
-            "was saved with. Restore that secret, or make a new key with `lti-tool keys rotate` "
-            "(platforms then fetch the new public key from the tool's JWKS).",
+            "was saved with. Restore that secret, or make a new key with `lti-tool keys rotate "
+            "--now` (platforms then fetch the new public key from the tool's JWKS).",
         ) from None
 
 
-def readable_signing_key(session: Session, box: SecretBox) -> str | None:
-    """The active key's kid, once its private half is known to unseal with ``box``; None
-    when there is no key yet. ``SigningKeyUnreadable`` when LTI_TOOL_SECRET_KEY is not the
-    one it was sealed under (a restore onto another server, a typo in the environment)."""
-    key = active_signing_key(session)
-    if key is None:
+@dataclass(frozen=True)
+class ReadableKeys:
+    """The keys that sign now and next, each known to unseal with the tool's secret."""
+
+    signing: str | None
+    pending: KeyInfo | None = None
+
+
+def readable_signing_keys(session: Session, box: SecretBox) -> ReadableKeys | None:
+    """The active key's kid and the pending key's, once each private half is known to unseal
+    with ``box``; None when there is no key yet. ``SigningKeyUnreadable`` when
+    LTI_TOOL_SECRET_KEY is not the one a key was sealed under (a restore onto another server,
+    a typo in the environment, a rotation run with other settings): a pending key is checked
+    too, so that it is caught before it begins signing."""
+    key, pending = active_signing_key(session), pending_signing_key(session)
+    if key is None and pending is None:
         return None
-    private_pem(key, box)
-    return key.kid
+    if key is not None:
+        private_pem(key, box)
+    if pending is None:
+        return ReadableKeys(key.kid if key else None)
+    try:
+        private_pem(pending, box)
+    except SigningKeyUnreadable:
+        raise SigningKeyUnreadable(
+            "signing_key_unreadable",
+            f"The tool's next signing key {pending.kid}, which begins signing at "
+            f"{pending.activates_at:%Y-%m-%d %H:%M:%S}Z, cannot be decrypted: "
+            "LTI_TOOL_SECRET_KEY is not the one it was saved with. Run `lti-tool keys rotate` "
+            "again with the tool's own settings: the new key replaces the pending one.",
+        ) from None
+    return ReadableKeys(key.kid if key else None, _info(pending))
 
 
 def ensure_signing_key(session: Session, box: SecretBox) -> SigningKey:
-    """The active key, created when there is none (``lti-tool init``, first start)."""
-    key = active_signing_key(session)
+    """The active key (or the pending one), created when there is none (``lti-tool init``,
+    first start)."""
+    key = active_signing_key(session) or pending_signing_key(session)
     if key is None:
         key = new_signing_key(box)
         session.add(key)
@@ -128,32 +185,59 @@ def ensure_signing_key(session: Session, box: SecretBox) -> SigningKey:
     return key
 
 
+def _signs_at(now: dt.datetime) -> ColumnElement[bool]:
+    return and_(
+        SigningKey.activates_at <= now,
+        or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > now),
+    )
+
+
 def active_signing_key(session: Session) -> SigningKey | None:
-    """The newest key that is not retired."""
+    """The key that signs now: begun signing and not yet retired (the latest to begin)."""
     return session.scalar(
         select(SigningKey)
-        .where(SigningKey.retired_at.is_(None))
-        .order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
+        .where(_signs_at(utcnow()))
+        .order_by(SigningKey.activates_at.desc(), SigningKey.id.desc())
         .limit(1)
     )
 
 
-def rotate_signing_key(session: Session, grace_period: dt.timedelta, box: SecretBox) -> SigningKey:
-    """Add a new active key; the previous ones stay published for ``grace_period``. Old keys
-    are not unsealed: rotating also recovers from a lost LTI_TOOL_SECRET_KEY."""
+def pending_signing_key(session: Session) -> SigningKey | None:
+    """The key published but not yet signing, if a rotation staged one."""
+    return session.scalar(
+        select(SigningKey)
+        .where(SigningKey.activates_at > utcnow())
+        .order_by(SigningKey.activates_at.desc(), SigningKey.id.desc())
+        .limit(1)
+    )
+
+
+def rotate_signing_key(
+    session: Session, grace_period: dt.timedelta, box: SecretBox, *, at_once: bool = False
+) -> SigningKey:
+    """Add a new key, published now. It begins signing after ``KEY_LEAD_TIME`` (``at_once``:
+    now, or when no key signs); the key signing until then retires at that moment and stays
+    published for ``grace_period`` after. A key still pending is deleted (it never signed).
+    Old keys are not unsealed: rotating at once also recovers from a lost secret."""
     now = utcnow()
-    for old in session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))):
-        old.retired_at = now
-        old.publish_until = now + grace_period
+    for pending in session.scalars(select(SigningKey).where(SigningKey.activates_at > now)):
+        session.delete(pending)
+    session.flush()
+    signing = list(session.scalars(select(SigningKey).where(_signs_at(now))))
+    starts = now if at_once or not signing else now + KEY_LEAD_TIME
+    for old in signing:
+        old.retired_at = starts
+        old.publish_until = starts + grace_period
     key = new_signing_key(box)
-    key.created_at = now
+    key.created_at, key.activates_at = now, starts
     session.add(key)
     session.flush()
     return key
 
 
 def published_jwks(session: Session) -> dict[str, list[dict[str, Any]]]:
-    """The JWKS document: the active key and retired keys still in their grace period."""
+    """The JWKS document: the pending key, the active key and retired keys still in their
+    grace period."""
     now = utcnow()
     rows = session.scalars(
         select(SigningKey)
@@ -165,4 +249,8 @@ def published_jwks(session: Session) -> dict[str, list[dict[str, Any]]]:
 
 def list_signing_keys(session: Session) -> list[KeyInfo]:
     rows = session.scalars(select(SigningKey).order_by(SigningKey.created_at, SigningKey.id))
-    return [KeyInfo(r.kid, r.created_at, r.retired_at, r.publish_until) for r in rows]
+    return [_info(r) for r in rows]
+
+
+def _info(row: SigningKey) -> KeyInfo:
+    return KeyInfo(row.kid, row.created_at, row.activates_at, row.retired_at, row.publish_until)

@@ -10,6 +10,7 @@ without JavaScript. The service functions in ``lti_tool/admin`` enforce the admi
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -29,6 +30,7 @@ from lti_tool.admin import (
 from lti_tool.errors import ToolError
 from lti_tool.lti import registry
 from lti_tool.lti.deployment_policy import ACCEPT
+from lti_tool.lti.keys import JWKS_MAX_AGE_SECONDS, KEY_LEAD_TIME
 from lti_tool.web.admin_auth import (
     add_login_routes,
     admin,
@@ -41,6 +43,7 @@ from lti_tool.web.admin_auth import (
 from lti_tool.web.admin_completion import add_completion_routes
 from lti_tool.web.admin_register import add_register_routes
 from lti_tool.web.auth import services
+from lti_tool.web.formatting import when
 from lti_tool.web.request_input import query_number
 
 bp = Blueprint("admin", __name__)
@@ -177,20 +180,26 @@ def key_list() -> str:
 @require_tool_admin
 def rotate_key() -> Response | str:
     if request.method == "POST":
-        kid = keys.rotate_keys(services(), admin())
-        flash(f"New active key {kid}; the previous keys stay published.", "ok")
+        at_once = request.form.get("when") == "now"
+        key = keys.rotate_keys(services(), admin(), at_once=at_once)
+        if at_once:
+            flash(
+                f"New active key {key.kid}, signing now. Platforms may refuse the tool's "
+                "messages for a few minutes, until they fetch the new key.",
+                "ok",
+            )
+        else:
+            flash(
+                f"New key {key.kid} is published and begins signing at "
+                f"{when(key.activates_at)}; the current key signs until then.",
+                "ok",
+            )
         return redirect(url_for("admin.key_list"))
-    days = services().settings.key_grace_period_days
     return render_template(
-        "admin/confirm.html",
-        heading="Rotate the tool's signing key?",
-        facts=[("Grace period", f"{days} days")],
-        consequence="A new key signs everything the tool sends from now on (deep-linking "
-        "responses, service tokens). The old keys stay published in the JWKS for the grace "
-        "period, so platforms that cached them keep working.",
-        action=url_for("admin.rotate_key"),
-        button="Rotate the key",
-        cancel=url_for("admin.key_list"),
+        "admin/keys_rotate.html",
+        grace_days=services().settings.key_grace_period_days,
+        lead_minutes=KEY_LEAD_TIME // dt.timedelta(minutes=1),
+        cache_minutes=JWKS_MAX_AGE_SECONDS // 60,
     )
 
 

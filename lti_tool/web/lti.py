@@ -25,7 +25,7 @@ from lti_tool.lti.cookie_check import (
 )
 from lti_tool.lti.deeplink.flow import focus_module
 from lti_tool.lti.flow import start_login
-from lti_tool.lti.keys import published_jwks
+from lti_tool.lti.keys import JWKS_MAX_AGE_SECONDS, published_jwks
 from lti_tool.lti.launch_context import Launch
 from lti_tool.lti.login import LOGIN_BODY_LIMIT, StorageLogin, check_login_request
 from lti_tool.lti.platform_error import platform_refusal
@@ -230,5 +230,6 @@ def jwks() -> Response:
     with services().db.read_only() as session:
         document = published_jwks(session)
     response = jsonify(document)
-    response.headers["Cache-Control"] = "public, max-age=300"
+    # A staged key is published KEY_LEAD_TIME (twice this) before it signs.
+    response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
     return response

@@ -96,15 +96,43 @@ def test_activate_and_deactivate_deployment(run) -> None:  # type: ignore[no-unt
 
 def test_keys_rotate_and_list(run) -> None:  # type: ignore[no-untyped-def]
     first = run("keys", "list").output.strip().splitlines()
-    assert len(first) == 1 and "active" in first[0]
+    assert len(first) == 1 and first[0].endswith("active")
+    old_kid = first[0].split()[0]
     rotated = run("keys", "rotate")
-    assert rotated.exit_code == 0 and "stay published for 7 days" in rotated.output
+    assert rotated.exit_code == 0, rotated.output
+    assert "begins signing at" in rotated.output and "stays published for 7 days" in rotated.output
     lines = run("keys", "list").output.strip().splitlines()
     assert len(lines) == 2
-    assert "retired (still published)" in lines[0] and lines[1].endswith("active")
+    # The old key signs until the new one begins: both say when.
+    signs_from = rotated.output.split("begins signing at ")[1].split(";")[0]
+    assert lines[0].startswith(old_kid) and lines[0].endswith(f"active until {signs_from}")
+    assert lines[1].endswith(f"pending, begins signing at {signs_from}")
+    again = run("init")  # checks that the pending key opens too, and says when it signs
+    assert again.exit_code == 0 and f"begins signing at {signs_from}" in again.output
+
+    now = run("keys", "rotate", "--now")
+    assert now.exit_code == 0, now.output
+    assert "signing now" in now.output and "may refuse" in now.output
+    lines = run("keys", "list").output.strip().splitlines()
+    # The pending key is replaced (it signed nothing); the old one retires now.
+    assert len(lines) == 2
+    assert lines[0].startswith(old_kid) and "retired (still published)" in lines[0]
+    assert lines[1].endswith("active") and lines[1].split()[0] not in rotated.output
 
 
 def test_sandbox_refuses_production(run) -> None:  # type: ignore[no-untyped-def]
     result = run("sandbox")
     assert result.exit_code != 0
     assert "never runs with LTI_TOOL_ENV=production" in result.output
+
+
+def test_init_refuses_a_pending_key_sealed_under_another_secret(run) -> None:  # type: ignore[no-untyped-def]
+    # A rotation run from a shell with a mistyped secret staged a key the tool cannot open:
+    # init says so before the key begins signing, and how to put it right.
+    rotated = run("keys", "rotate", LTI_TOOL_SECRET_KEY="a mistyped secret of 32 characters!")
+    assert rotated.exit_code == 0, rotated.output
+    refused = run("init")
+    assert refused.exit_code != 0
+    assert "next signing key" in refused.output and "begins signing at" in refused.output
+    again = run("keys", "rotate")
+    assert again.exit_code == 0 and run("init").exit_code == 0

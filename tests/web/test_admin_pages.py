@@ -125,25 +125,55 @@ def test_key_rotation_from_the_page(launcher: Launcher) -> None:
     keys_page = client.get("/admin/keys").get_data(as_text=True)
     assert old_kid in keys_page and "Rotate the signing key" in keys_page
     confirm = client.get("/admin/keys/rotate")
-    assert parse_html(confirm.get_data(as_text=True)).find("h1").text == (
-        "Rotate the tool's signing key?"
-    )
+    page = parse_html(confirm.get_data(as_text=True))
+    assert page.find("h1").text == "Rotate the tool's signing key?"
+    buttons = [b.text for b in page.find_all("button")]
+    assert "Rotate the key" in buttons and "Replace the key now" in buttons
+    assert "may refuse" in confirm.get_data(as_text=True)
     assert len(app.test_client().get("/.well-known/jwks.json").get_json()["keys"]) == 1
 
     done = client.post(
         "/admin/keys/rotate",
-        data={"csrf_token": csrf_token(confirm.get_data(as_text=True))},
+        data={"csrf_token": csrf_token(confirm.get_data(as_text=True)), "when": "staged"},
         follow_redirects=True,
     )
     assert done.status_code == 200
     kids = [k["kid"] for k in app.test_client().get("/.well-known/jwks.json").get_json()["keys"]]
     assert len(kids) == 2 and kids[1] == old_kid
     text = done.get_data(as_text=True)
-    assert f"New active key {kids[0]}" in text and "retired (still published)" in text
+    assert f"New key {kids[0]} is published and begins signing at" in text
+    rows = {
+        row.find("th").text: {td.attrs["data-label"]: td.text for td in row.find_all("td")}
+        for row in parse_html(text).find("tbody").find_all("tr")
+    }
+    assert rows[kids[0]]["Status"] == "pending" and rows[kids[0]]["Stops signing"] == ""
+    assert rows[old_kid]["Status"] == "active"
+    # The old key stops signing when the new one begins.
+    assert rows[old_kid]["Stops signing"].startswith(rows[kids[0]]["Signs from"] + ",")
+    dashboard = client.get("/admin/").get_data(as_text=True)
+    assert f"Active key <code>{old_kid}</code>" in dashboard
+    assert f"New key <code>{kids[0]}</code> is published and begins signing at" in dashboard
     entry = audit_rows(app)[-1]
     assert entry["action"] == "keys.rotate"
     assert entry["old"] == {"active": [old_kid]} and entry["new"]["active"] == [kids[0]]
     assert entry["new"]["admin"] == "tool admin root"
+
+    # The emergency choice: a new key signs at once and replaces the pending one.
+    now = client.post(
+        "/admin/keys/rotate",
+        data={"csrf_token": csrf_token(text), "when": "now"},
+        follow_redirects=True,
+    )
+    text = now.get_data(as_text=True)
+    kids_now = [
+        k["kid"] for k in app.test_client().get("/.well-known/jwks.json").get_json()["keys"]
+    ]
+    assert len(kids_now) == 2 and kids_now[1] == old_kid and kids[0] not in kids_now
+    assert f"New active key {kids_now[0]}, signing now" in text and "may refuse" in text
+    assert "retired (still published)" in text and "pending" not in text
+    entry = audit_rows(app)[-1]
+    assert entry["old"] == {"active": [old_kid], "pending": [kids[0]]}
+    assert entry["new"]["active"] == [kids_now[0]]
 
 
 def test_changing_the_completion_source_is_confirmed_and_masked(launcher: Launcher) -> None:

@@ -147,10 +147,13 @@ def test_each_command_writes_the_row_the_admin_page_writes(sqlite_tool_factory: 
     assert {r["new"]["admin"] for r in page_rows} == {PAGE_ADMIN}
     assert {r["new"]["admin"] for r in cli_rows} == {command_line_identity().label}
     assert command_line_identity().label.startswith("cli:")
-    # Every detail but the new key's id (each rotation makes its own) is the same.
+    # Every detail but the new key's id (each rotation makes its own) and the moment it
+    # begins signing is the same.
     for rows in (page_rows, cli_rows):
         assert len(rows[5]["new"]["active"]) == 1
         rows[5]["new"]["active"] = ["<new kid>"]
+        assert rows[5]["new"]["signs_from"].endswith("Z")
+        rows[5]["new"]["signs_from"] = "<when>"
     assert [without_actor(r) for r in cli_rows] == [without_actor(r) for r in page_rows]
 
 

@@ -59,3 +59,31 @@ def test_health_says_there_is_no_signing_key_before_init(
     with without.app.extensions["lti_tool"].db.unit_of_work() as session:
         session.query(SigningKey).delete()
     assert _signing_key(without.app) == ("Problem", "there is none yet: run `lti-tool init`")
+
+
+def test_health_reports_a_pending_key_the_secret_cannot_open(
+    sqlite_tool_factory: Any, tmp_path: Path
+) -> None:
+    """A rotation run with other settings (a mistyped secret in the shell) staged a key the
+    tool cannot open: said now, before it begins signing and every token request fails."""
+    from lti_tool.admin.identity import command_line_identity
+    from lti_tool.admin.keys import rotate_keys
+
+    tool = sqlite_tool_factory(secret_key="the secret the database was sealed under")
+    with _restarted(tool, tmp_path, secret_key="a mistyped secret in the shell") as other:
+        pending = rotate_keys(other.extensions["lti_tool"], command_line_identity("ops"))
+    state, detail = _signing_key(tool.app)
+    assert state == "Problem"
+    assert f"next signing key {pending.kid}" in detail and "begins signing at" in detail
+    assert "Run `lti-tool keys rotate` again with the tool's own settings" in detail
+
+
+def test_health_says_the_pending_key_opens_too(launcher: Launcher) -> None:
+    from lti_tool.admin.identity import command_line_identity
+    from lti_tool.admin.keys import rotate_keys
+
+    pending = rotate_keys(launcher.app.extensions["lti_tool"], command_line_identity("ops"))
+    state, detail = _signing_key(launcher.app)
+    assert state == "OK"
+    assert f"so does key {pending.kid}, which begins signing at" in detail
+    assert f"{pending.activates_at:%Y-%m-%d %H:%M}Z" in detail

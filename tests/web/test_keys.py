@@ -27,8 +27,9 @@ def test_rotation_keeps_the_old_key_published_for_the_grace_period(launcher: Lau
     db, box = services.db, services.secrets
     client = launcher.app.test_client()
     old_kid = client.get("/.well-known/jwks.json").get_json()["keys"][0]["kid"]
+    # At once: the new key signs from now (a staged rotation: test_key_rotation_staged.py).
     with db.unit_of_work() as session:
-        new_kid = rotate_signing_key(session, dt.timedelta(days=7), box).kid
+        new_kid = rotate_signing_key(session, dt.timedelta(days=7), box, at_once=True).kid
     kids = [k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]]
     assert kids == [new_kid, old_kid]
     with db.read_only() as session:
@@ -42,7 +43,7 @@ def test_rotation_keeps_the_old_key_published_for_the_grace_period(launcher: Lau
     assert jwt.decode(token, jwt.PyJWK(published[new_kid]).key, algorithms=["RS256"])["sub"] == "x"
 
     with db.unit_of_work() as session:
-        rotate_signing_key(session, dt.timedelta(seconds=0), box)
+        rotate_signing_key(session, dt.timedelta(seconds=0), box, at_once=True)
     kids_after = [k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]]
     assert new_kid not in kids_after and old_kid in kids_after  # old one's 7 days still run
     assert len(kids_after) == 2
