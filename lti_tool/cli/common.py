@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lti_tool.errors import ToolError
+from lti_tool.rules.errors import RulesError
 from lti_tool.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -24,6 +25,27 @@ def settings(*, needs_secret: bool = True) -> Settings:
         return load_settings(require_secret=needs_secret)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def rules_error_words(exc: RulesError) -> str:
+    """A qualification file or folder the tool cannot use, in one sentence naming the file,
+    the key and the setting to check."""
+    if exc.key == "default_qualification":
+        advice = "set LTI_TOOL_DEFAULT_QUALIFICATION to one of them"
+    else:
+        advice = "mend the file, or set LTI_TOOL_QUALIFICATIONS_DIR to the right folder"
+    return f"the qualification rules cannot be used: {exc} ({advice})"
+
+
+def check_qualifications(current: Settings) -> None:
+    """Load and check the qualification files before a server or worker starts (and fails in
+    each of its processes, or at its first job, with a traceback)."""
+    from lti_tool.rules.catalog import Catalog
+
+    try:
+        Catalog.load(current.qualifications_path, current.default_qualification)
+    except RulesError as exc:
+        raise click.ClickException(rules_error_words(exc)) from exc
 
 
 def shown_database_url(current: Settings) -> str:

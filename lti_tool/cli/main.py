@@ -8,11 +8,14 @@ import click
 
 
 class _ToolCommands(click.Group):
-    """Database errors (no tables yet, server down, wrong password) reach the operator as one
-    plain sentence naming the setting to check, not as a traceback."""
+    """Database errors (no tables yet, server down, wrong password) and qualification files
+    the tool cannot use reach the operator as one plain sentence naming the setting to check,
+    not as a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import DBAPIError
+
+        from lti_tool.rules.errors import RulesError
 
         try:
             return super().invoke(ctx)
@@ -20,6 +23,10 @@ class _ToolCommands(click.Group):
             from lti_tool.cli.common import explain_database_error
 
             raise click.ClickException(explain_database_error(exc)) from exc
+        except RulesError as exc:
+            from lti_tool.cli.common import rules_error_words
+
+            raise click.ClickException(rules_error_words(exc)) from exc
 
 
 @click.group(cls=_ToolCommands)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from lti_tool.cli.common import check_database_url
+from lti_tool.cli.common import check_database_url, check_qualifications
 from lti_tool.cli.common import database as _db
 from lti_tool.cli.common import settings as _settings
 from lti_tool.cli.main import main
@@ -74,6 +74,7 @@ def serve(
     if sandbox and not settings.is_development:
         raise click.ClickException("the sandbox LMS never runs with LTI_TOOL_ENV=production")
     check_database_url(settings)
+    check_qualifications(settings)
     if sandbox:
         settings = _sandbox_ports(settings, port, sandbox_port)
         sandbox_host, sandbox_at = _sandbox_address(settings, sandbox_port)
@@ -212,6 +213,7 @@ def worker(burst: bool) -> None:
             "LTI_TOOL_REDIS_URL is not set: jobs run inside the web process, no worker is needed"
         )
     check_database_url(settings)
+    check_qualifications(settings)
     # The web process's JSON lines, for the tool's own loggers and RQ's (which then adds no
     # handler of its own).
     configure_logging(settings.log_level, "rq")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lti_tool.rules.errors import RulesError
 from lti_tool.rules.loader import load_all
 from lti_tool.rules.model import Qualification
 
@@ -18,12 +19,15 @@ class Catalog:
 
     @classmethod
     def load(cls, folder: Path, default_code: str) -> Catalog:
-        """Load every rules file; the default must be one of them (fail at start-up, not later)."""
+        """Load every rules file; the default must be one of them (fail at start-up, not later).
+        Any of these failures is a ``RulesError`` naming the file or folder and the key."""
         qualifications = load_all(folder)
         if default_code not in qualifications:
-            raise ValueError(
-                f"default_qualification {default_code!r} is not among the qualifications in "
-                f"{folder} ({', '.join(sorted(qualifications))})"
+            raise RulesError(
+                str(folder),
+                "default_qualification",
+                f"{default_code!r} is not the code of any qualification file here"
+                f" ({', '.join(sorted(qualifications))})",
             )
         return cls(qualifications, default_code)
 

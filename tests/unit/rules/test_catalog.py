@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from lti_tool.rules import RulesError
 from lti_tool.rules.catalog import Catalog
 
 DATA = Path(__file__).parent / "data"
@@ -37,5 +38,6 @@ def test_unknown_codes_fall_back_to_the_default(catalog: Catalog) -> None:
 
 def test_a_default_missing_from_the_folder_fails_at_start_up(tmp_path: Path) -> None:
     (tmp_path / "d.toml").write_text((DATA / "made-up-diploma.toml").read_text())
-    with pytest.raises(ValueError, match="PGCERT-CL"):
+    with pytest.raises(RulesError, match="PGCERT-CL") as caught:
         Catalog.load(tmp_path, "PGCERT-CL")
+    assert caught.value.key == "default_qualification" and "TEST-DIP" in caught.value.reason
