@@ -187,6 +187,7 @@ def staff_overview(services: Services, launch: Launch) -> dict[str, Any]:
         overview = _module_starts(session, qualification, context_pk)
     overview.update(
         qualification_title=qualification.title,
+        deadline_months=qualification.time_rules.deadline_months,
         qualifications=[
             {"code": q.code, "title": q.title} for q in services.catalog.qualifications.values()
         ],

@@ -122,6 +122,8 @@ class QualificationProgress:
     credits_required: int
     credits_earned: int
     complete: bool
+    # Months from a module start to its CPD deadline (the qualification's own rule).
+    deadline_months: int
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -131,6 +133,7 @@ class QualificationProgress:
             "credits_required": self.credits_required,
             "credits_earned": self.credits_earned,
             "complete": self.complete,
+            "deadline_months": self.deadline_months,
         }
 
 

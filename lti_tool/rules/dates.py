@@ -37,6 +37,19 @@ def next_start_after(starts: tuple[MonthDay, ...], after: date) -> date:
     return min(candidate for candidate in candidates if candidate > after)
 
 
+# Lengths of a rule as people say them ("the six-month deadline"); longer ones in digits.
+_COUNTS = (
+    *("one", "two", "three", "four", "five", "six"),
+    *("seven", "eight", "nine", "ten", "eleven", "twelve"),
+)
+
+
+def month_rule(months: int) -> str:
+    """A deadline's length as an adjective: ``six-month``, ``four-month``, ``18-month``."""
+    count = _COUNTS[months - 1] if 1 <= months <= len(_COUNTS) else str(months)
+    return f"{count}-month"
+
+
 def spoken(day: date) -> str:
     """A date as people write it: ``30 November 2027``."""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"

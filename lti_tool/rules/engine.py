@@ -47,6 +47,7 @@ def evaluate(
         credits_required=qualification.credits_required,
         credits_earned=sum(module.credits_earned for module in modules),
         complete=complete,
+        deadline_months=qualification.time_rules.deadline_months,
     )
     plan = plan_from_progress(qualification, modules, today)
     return Checklist(

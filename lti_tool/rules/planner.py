@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from lti_tool.rules.checklist import ModuleProgress, Requirement
-from lti_tool.rules.dates import next_start_after, spoken
+from lti_tool.rules.dates import month_rule, next_start_after, spoken
 from lti_tool.rules.model import Module, Qualification, TimeRules
 from lti_tool.rules.progress import merge_completions, module_progress, optional_picks
 from lti_tool.rules.records import AssessmentResult, Completion
@@ -160,8 +160,8 @@ def _module_plan(
             else f"takes one course at a time, {weeks} weeks each"
         )
         note = (
-            f"Your {code} start date is not set yet, so there is no six-month deadline: this plan"
-            f" {how}"
+            f"Your {code} start date is not set yet, so there is no"
+            f" {month_rule(rules.deadline_months)} deadline: this plan {how}"
         )
         return ModulePlan(code, None, True, weeks, entries, (note,))
     if code in planned.missed:
@@ -173,7 +173,7 @@ def _module_plan(
             f" {many} courses at a time at the shortest length ({rules.course_weeks_min} weeks):"
             f" the dates shown are the earliest you could finish. You can register for the next"
             f" {code} start on {spoken(next_start)} instead: courses you start before then are"
-            " not bound by its six-month deadline"
+            f" not bound by its {month_rule(rules.deadline_months)} deadline"
         )
         return ModulePlan(code, deadline, False, weeks, entries, (note,), next_start)
     # A course begun before the module start is not bound by the deadline: the note speaks of

@@ -15,7 +15,7 @@ from enum import IntEnum
 from itertools import groupby
 
 from lti_tool.rules.checklist import ModuleProgress, Requirement, RequirementKind
-from lti_tool.rules.dates import spoken
+from lti_tool.rules.dates import month_rule, spoken
 from lti_tool.rules.model import Qualification
 from lti_tool.rules.records import AssessmentOutcome
 from lti_tool.rules.records import CompletionStatus as Status
@@ -196,6 +196,7 @@ def _planned_steps(
     courses starting and finishing on the same days in one step."""
     by_code = {r.code: r for m in modules for r in m.requirements}
     entries = [entry for entry in plan.entries if entry.code not in skipped]
+    rule = month_rule(qualification.time_rules.deadline_months)
     found: list[tuple[date, str]] = []
     for entry in sorted((e for e in entries if e.in_progress), key=lambda e: e.finish):
         # Plan dates pace the work (each course its weeks); the module's deadline, when its
@@ -203,7 +204,7 @@ def _planned_steps(
         text = f"Aim to finish {entry.code} {entry.title} by {spoken(entry.finish)}"
         if by_code[entry.code].exempt:
             text += (
-                f": you started it before your {entry.module} start, so the six-month deadline"
+                f": you started it before your {entry.module} start, so the {rule} deadline"
                 " does not apply"
             )
         found.append((today, text))

@@ -138,6 +138,7 @@ def init_app(app: Flask) -> None:
     from lti_tool.admin.platform_form import KINDS
     from lti_tool.errors import field_label
     from lti_tool.grading.class_columns import SYNC_LABELS
+    from lti_tool.rules.dates import month_rule
 
     app.jinja_env.globals["outcome_names"] = OUTCOME_NAMES  # the marking menus
     app.jinja_env.filters.update(
@@ -156,4 +157,5 @@ def init_app(app: Flask) -> None:
         field_label=field_label,
         sync_label=lambda status: SYNC_LABELS.get(status, status),
         platform_kind=lambda kind: KINDS.get(kind, kind),
+        month_rule=month_rule,
     )

@@ -98,6 +98,7 @@ def test_checklist_shape_with_no_data(launcher: Launcher) -> None:
         "credits_required": 60,
         "credits_earned": 0,
         "complete": False,
+        "deadline_months": 6,
     }
     assert checklist["as_of"] == launcher.app.extensions["lti_tool"].settings.today().isoformat()
     assert [m["code"] for m in checklist["modules"]] == ["B832", "B833"]

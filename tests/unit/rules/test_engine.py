@@ -375,6 +375,7 @@ def test_to_dict_is_json_ready_and_has_the_agreed_shape() -> None:
         "credits_required": 60,
         "credits_earned": 0,
         "complete": False,
+        "deadline_months": 6,
     }
     module = data["modules"][0]
     assert set(module) >= {
