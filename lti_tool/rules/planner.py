@@ -165,12 +165,14 @@ def _module_plan(
         )
         return ModulePlan(code, None, True, weeks, entries, (note,))
     if code in planned.missed:
+        # A qualification may ask for one course at a time (max_parallel_courses = 1).
+        studying = "one course" if width == 1 else f"{many} courses"
         next_start = next_start_after(
             rules.module_start_dates, max(today, module.start_date or today)
         )
         note = (
             f"The {spoken(deadline)} deadline for {code} can no longer be met, even studying"
-            f" {many} courses at a time at the shortest length ({rules.course_weeks_min} weeks):"
+            f" {studying} at a time at the shortest length ({rules.course_weeks_min} weeks):"
             f" the dates shown are the earliest you could finish. You can register for the next"
             f" {code} start on {spoken(next_start)} instead: courses you start before then are"
             f" not bound by its {month_rule(rules.deadline_months)} deadline"
