@@ -115,7 +115,7 @@ class ModuleProgress:
 
 @dataclass(frozen=True)
 class QualificationProgress:
-    """The certificate as a whole."""
+    """The qualification as a whole."""
 
     code: str
     title: str

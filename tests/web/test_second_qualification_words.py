@@ -47,3 +47,32 @@ def test_the_pages_name_the_four_month_deadline(wound_care: Launcher) -> None:
     student = main_text(open_tool(wound_care, "student1").page)
     assert "started before the module: no four-month deadline" in student
     assert "six-month" not in student and "six-month" not in staff_home
+
+
+def test_a_completed_qualification_is_not_called_a_certificate(
+    tmp_path: Path, sqlite_tool_factory: Any
+) -> None:
+    """A diploma (any qualification) whose every module is passed is "complete", not
+    "Certificate complete"."""
+    folder = tmp_path / "diploma"
+    folder.mkdir()
+    diploma = WOUND_CARE.read_text().replace("Certificate in Wound Care", "Diploma in Wound Care")
+    (folder / "diploma.toml").write_text(diploma)
+    launcher: Launcher = sqlite_tool_factory(
+        qualifications_dir=str(folder), default_qualification="WOUND-CARE"
+    )
+    teacher = open_tool(launcher, "teacher1")
+    open_tool(launcher, "student1")
+    done = ("completed", dt.date(2026, 10, 2), dt.date(2026, 10, 20))
+    courses = ("W01", "W02", "W03", "W04", "W05", "W08", "W10")
+    add_completions(launcher.app, "1001", dict.fromkeys(courses, done))
+    for module in ("WC1", "WC2", "WC3"):
+        saved = teacher.client.put(
+            f"/api/context/results/{module}/1001",
+            json={"score": 70, "outcome": "pass", "released": True},
+            headers=teacher.bearer,
+        )
+        assert saved.status_code == 200, saved.get_data(as_text=True)
+    lede = parse_html(open_tool(launcher, "student1").page).find("p", cls="lede").text
+    assert lede.startswith("Diploma in Wound Care · 20 of 20 credits")
+    assert lede.endswith("Qualification complete") and "Certificate" not in lede
