@@ -19,10 +19,10 @@ from lti_tool.web.auth import services
 bp = Blueprint("canvas_config", __name__)
 
 TITLE = "Clinical leadership pathway"
+# Names no qualification: which ones the tool tracks is config/qualifications's business.
 DESCRIPTION = (
-    "Each student's checklist towards the Postgraduate Certificate in Clinical Leadership: "
-    "CPD courses completed, assessment modules, deadlines and a study plan; a class overview "
-    "for course staff."
+    "Each student's checklist towards their qualification: CPD courses completed, assessment "
+    "modules, deadlines and a study plan; a class overview for course staff."
 )
 AGS_SCOPES = [c.SCOPE_LINEITEM, c.SCOPE_LINEITEM_READ, c.SCOPE_RESULT, c.SCOPE_SCORE]
 CUSTOM_FIELDS = {

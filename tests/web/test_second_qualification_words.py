@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from lti_tool.lti import claims as c
+from lti_tool.lti.dynreg.configuration import PlatformConfiguration
+from lti_tool.lti.dynreg.request import ToolUrls, client_registration
 from tests.support.lti import Launcher
 from tests.support.pathway_web import add_completions, open_tool, parse_html
 
@@ -76,3 +79,27 @@ def test_a_completed_qualification_is_not_called_a_certificate(
     lede = parse_html(open_tool(launcher, "student1").page).find("p", cls="lede").text
     assert lede.startswith("Diploma in Wound Care · 20 of 20 credits")
     assert lede.endswith("Qualification complete") and "Certificate" not in lede
+
+
+def test_what_the_lms_is_told_names_no_one_qualification(wound_care: Launcher) -> None:
+    """The description an LMS shows for the tool (Canvas's developer-key JSON, a Dynamic
+    Registration) holds for whatever qualifications config/ holds: it names none of them."""
+    canvas = wound_care.app.test_client().get("/lti/canvas.json").get_json()
+    config = PlatformConfiguration(
+        configuration_url="https://canvas.example.edu/openid-configuration",
+        issuer="https://canvas.instructure.com",
+        authorization_endpoint="https://canvas.example.edu/auth",
+        token_endpoint="https://canvas.example.edu/token",
+        jwks_uri="https://canvas.example.edu/jwks",
+        registration_endpoint="https://canvas.example.edu/register",
+        product_family_code="canvas",
+        version="2025",
+        scopes_supported=(),
+        messages={c.RESOURCE_LINK_REQUEST: ()},
+    )
+    settings = wound_care.app.extensions["lti_tool"].settings
+    request = client_registration(config, ToolUrls.from_settings(settings))
+    dynreg = request["https://purl.imsglobal.org/spec/lti-tool-configuration"]["description"]
+    for description in (canvas["description"], dynreg):
+        assert "checklist" in description
+        assert "Certificate" not in description and "Clinical Leadership" not in description

@@ -22,9 +22,9 @@ CANVAS_TOOL_ID = CANVAS_EXTENSION + "tool_id"
 
 CLIENT_NAME = "Clinical leadership pathway"
 TOOL_ID = "clinical-leadership-pathway"
+# Names no qualification: which ones the tool tracks is config/qualifications's business.
 DESCRIPTION = (
-    "Each student's checklist towards the Postgraduate Certificate in Clinical Leadership, "
-    "and a class overview for course staff."
+    "Each student's checklist towards their qualification, and a class overview for course staff."
 )
 AGS = c.AGS_SCOPE
 NRPS_MEMBERSHIP = c.NRPS_SCOPE
