@@ -24,6 +24,10 @@ _OPTIONAL_MODULE_KEYS = {"compulsory", "optional_groups", "pass_mark"}
 _MODULE_KEYS = {"code", "title", "credits", "cpd_hours", "courses", *_OPTIONAL_MODULE_KEYS}
 _COURSE_KEYS = {"code", "title", "hours"}
 _GROUP_KEYS = {"choose", "courses"}
+# The longest codes the database holds (its module_code, course_code and qualification_code
+# columns): a longer one is refused here, not by PostgreSQL when a tutor first saves a date.
+LONGEST_CODE = 32
+LONGEST_QUALIFICATION_CODE = 64
 
 
 def load_qualification(path: str | Path) -> Qualification:
@@ -95,6 +99,14 @@ class _Reader:
             raise self.fail(key, "must not be empty")
         return value
 
+    def code(self, data: dict[str, Any], name: str, key: str, longest: int) -> str:
+        value = self.text(data, name, key)
+        if len(value) > longest:
+            raise self.fail(
+                key, f"{value!r} has {len(value)} characters; a code has at most {longest}"
+            )
+        return value
+
     def count(self, data: dict[str, Any], name: str, key: str, least: int = 1) -> int:
         value = self.typed(data, name, key, int)
         if value < least:
@@ -134,7 +146,7 @@ class _Reader:
         if late := modules_that_do_not_fit(modules, time_rules):
             raise self.fail("time_rules.max_parallel_courses", late)
         return Qualification(
-            code=self.text(top, "code", "code"),
+            code=self.code(top, "code", "code", LONGEST_QUALIFICATION_CODE),
             title=self.text(top, "title", "title"),
             credits_required=credits_required,
             modules=modules,
@@ -218,7 +230,7 @@ class _Reader:
         )
         self.check_membership(key, known, compulsory, groups)
         module = Module(
-            code=self.text(table, "code", f"{key}.code"),
+            code=self.code(table, "code", f"{key}.code", LONGEST_CODE),
             title=self.text(table, "title", f"{key}.title"),
             credits=self.count(table, "credits", f"{key}.credits"),
             cpd_hours=self.count(table, "cpd_hours", f"{key}.cpd_hours"),
@@ -278,7 +290,7 @@ class _Reader:
     def course(self, data: Any, key: str) -> Course:
         table = self.table(data, key, _COURSE_KEYS)
         return Course(
-            code=self.text(table, "code", f"{key}.code"),
+            code=self.code(table, "code", f"{key}.code", LONGEST_CODE),
             title=self.text(table, "title", f"{key}.title"),
             hours=self.count(table, "hours", f"{key}.hours"),
         )
