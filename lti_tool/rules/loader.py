@@ -101,6 +101,11 @@ class _Reader:
 
     def code(self, data: dict[str, Any], name: str, key: str, longest: int) -> str:
         value = self.text(data, name, key)
+        if "/" in value:
+            # Codes travel as one segment of the tool's addresses (…/results/<module>/<sub>).
+            raise self.fail(
+                key, f"{value!r} holds '/': the tool's web addresses carry codes, so none may"
+            )
         if len(value) > longest:
             raise self.fail(
                 key, f"{value!r} has {len(value)} characters; a code has at most {longest}"
