@@ -53,6 +53,7 @@ from lti_tool.lti.claims import SCOPE_SCORE
 from lti_tool.lti.platform_services import service_connector
 from lti_tool.lti.service_client import ToolServiceConnector
 from lti_tool.outages import DATABASE, unavailable_dependency
+from lti_tool.pathway.catalog import qualification_for
 from lti_tool.persistence.models import (
     OutboxRow,
     SyncJobRow,
@@ -184,7 +185,13 @@ def _deliver(
             "no_score_scope", "The platform did not grant the AGS score scope to this tool."
         )
     catalog: Catalog = services.catalog
+    # A column is titled from the course's own qualification: another qualification may use
+    # the same module code with another title. Rows of a module the course's qualification
+    # lacks (it tracked another before) take a title from any file that has it.
     titles = {m.code: m.title for q in catalog.qualifications.values() for m in q.modules}
+    with services.db.read_only() as session:
+        tracked = qualification_for(session, catalog, plan.context_pk, None)
+    titles.update({m.code: m.title for m in tracked.modules})
     urls: dict[str, str] = {}
     columns: dict[str, Column] = {}
     # Modules with no column the tool may use: their rows are "failed" with these words.
