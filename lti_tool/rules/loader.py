@@ -28,6 +28,10 @@ _GROUP_KEYS = {"choose", "courses"}
 # columns): a longer one is refused here, not by PostgreSQL when a tutor first saves a date.
 LONGEST_CODE = 32
 LONGEST_QUALIFICATION_CODE = 64
+# Ten years: a longer deadline or course is a typo, and far longer ones leave the calendar
+# (dates past the year 9999) while the rules are checked or a plan is made.
+MOST_MONTHS = 120
+MOST_WEEKS = 520
 
 
 def load_qualification(path: str | Path) -> Qualification:
@@ -112,10 +116,14 @@ class _Reader:
             )
         return value
 
-    def count(self, data: dict[str, Any], name: str, key: str, least: int = 1) -> int:
+    def count(
+        self, data: dict[str, Any], name: str, key: str, least: int = 1, most: int | None = None
+    ) -> int:
         value = self.typed(data, name, key, int)
         if value < least:
             raise self.fail(key, f"must be at least {least}, not {value}")
+        if most is not None and value > most:
+            raise self.fail(key, f"must be at most {most} (ten years), not {value}")
         return value
 
     def items(self, data: dict[str, Any], name: str, key: str, kind: type[T]) -> list[T]:
@@ -168,7 +176,7 @@ class _Reader:
         key = "time_rules"
         table = self.table(data, key, _TIME_KEYS, _OPTIONAL_TIME_KEYS)
         weeks = {
-            name: self.count(table, name, f"{key}.{name}")
+            name: self.count(table, name, f"{key}.{name}", most=MOST_WEEKS)
             for name in ("course_weeks_min", "course_weeks_nominal", "course_weeks_max")
         }
         if not weeks["course_weeks_min"] <= weeks["course_weeks_nominal"]:
@@ -185,7 +193,9 @@ class _Reader:
             course_weeks_min=weeks["course_weeks_min"],
             course_weeks_max=weeks["course_weeks_max"],
             course_weeks_nominal=weeks["course_weeks_nominal"],
-            deadline_months=self.count(table, "deadline_months", f"{key}.deadline_months"),
+            deadline_months=self.count(
+                table, "deadline_months", f"{key}.deadline_months", most=MOST_MONTHS
+            ),
             at_risk_weeks=self.count(table, "at_risk_weeks", f"{key}.at_risk_weeks"),
             max_parallel_courses=self.count(
                 table, "max_parallel_courses", f"{key}.max_parallel_courses"
