@@ -74,6 +74,8 @@ def parse_starts(qualification: Qualification, body: Any) -> dict[str, dt.date]:
     ``qualification``, every value a date."""
     if not isinstance(body, Mapping) or not body:
         codes = ", ".join(m.code for m in qualification.modules)
+        if len(qualification.modules) == 1:
+            raise InvalidInput("bad_body", f"Enter a start date for {codes}.")
         raise InvalidInput("bad_body", f"Enter a start date for at least one module ({codes}).")
     return {check_module(qualification, str(k)): parse_date(v, str(k)) for k, v in body.items()}
 

@@ -103,3 +103,22 @@ def test_what_the_lms_is_told_names_no_one_qualification(wound_care: Launcher) -
     for description in (canvas["description"], dynreg):
         assert "checklist" in description
         assert "Certificate" not in description and "Clinical Leadership" not in description
+
+
+def test_a_one_module_qualification_asks_for_its_modules_start(
+    tmp_path: Path, sqlite_tool_factory: Any
+) -> None:
+    """The wound-care certificate cut to its first module: the empty start-dates form names
+    the one module, not "at least one module (WC1)"."""
+    folder = tmp_path / "one-module"
+    folder.mkdir()
+    text = WOUND_CARE.read_text()
+    one = text[: text.index("[[modules]]", text.index('code = "WC1"'))]
+    (folder / "one.toml").write_text(one.replace("credits_required = 20", "credits_required = 5"))
+    launcher: Launcher = sqlite_tool_factory(
+        qualifications_dir=str(folder), default_qualification="WOUND-CARE"
+    )
+    teacher = open_tool(launcher, "teacher1")
+    refused = teacher.client.put("/api/context/module-starts", json={}, headers=teacher.bearer)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["message"] == "Enter a start date for WC1."
