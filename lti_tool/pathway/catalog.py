@@ -20,6 +20,24 @@ class UnknownQualification(ToolError):
     title = "Unknown qualification"
 
 
+class QualificationSetByLink(ToolError):
+    status = 409
+    title = "The link sets the qualification"
+
+
+def refuse_if_set_by_link(catalog: Catalog, custom: Mapping[str, Any] | None) -> None:
+    """A choice made on the page would be ignored where the link's custom parameter names a
+    qualification (it wins): refused, saying where to change it."""
+    linked = catalog.named_by_link(custom)
+    if linked is not None:
+        raise QualificationSetByLink(
+            "qualification_set_by_link",
+            f"This link sets the qualification with the custom parameter"
+            f" qualification={linked.code}, which a choice here cannot change: change or"
+            " remove that parameter in the LMS's settings for the link or the tool.",
+        )
+
+
 def qualification_for(
     session: Session, catalog: Catalog, context_pk: int | None, custom: Mapping[str, Any] | None
 ) -> Qualification:

@@ -15,7 +15,11 @@ from lti_tool.container import Services
 from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway import module_starts as ms
-from lti_tool.pathway.catalog import choose_qualification, qualification_for
+from lti_tool.pathway.catalog import (
+    choose_qualification,
+    qualification_for,
+    refuse_if_set_by_link,
+)
 from lti_tool.pathway.checklist import (
     build_checklist,
     check_studies_here,
@@ -171,6 +175,8 @@ def set_student_module_starts(
 
 
 def choose_context_qualification(services: Services, launch: Launch, code: str) -> str:
+    """Staff choose the qualification the course tracks, unless the link sets it."""
+    refuse_if_set_by_link(services.catalog, launch.custom)
     context_pk = context_pk_of(launch)
     with services.db.unit_of_work() as session:
         return choose_qualification(
@@ -187,6 +193,7 @@ def staff_overview(services: Services, launch: Launch) -> dict[str, Any]:
         overview = _module_starts(session, qualification, context_pk)
     overview.update(
         qualification_title=qualification.title,
+        set_by_link=services.catalog.named_by_link(launch.custom) is not None,
         deadline_months=qualification.time_rules.deadline_months,
         qualifications=[
             {"code": q.code, "title": q.title} for q in services.catalog.qualifications.values()

@@ -34,12 +34,20 @@ class Catalog:
     def find(self, code: str) -> Qualification | None:
         return self.qualifications.get(code)
 
-    def pick(self, custom: Mapping[str, Any] | None, chosen: str | None) -> Qualification:
-        """The link's ``qualification`` custom parameter, else the staff's choice for the
-        course (``chosen``), else the configured default."""
+    def named_by_link(self, custom: Mapping[str, Any] | None) -> Qualification | None:
+        """The qualification the link's ``qualification`` custom parameter names, when it
+        names one of these (the LMS sets it on a link or for the whole tool)."""
         requested = (custom or {}).get("qualification")
         if isinstance(requested, str) and requested.strip() in self.qualifications:
             return self.qualifications[requested.strip()]
+        return None
+
+    def pick(self, custom: Mapping[str, Any] | None, chosen: str | None) -> Qualification:
+        """The link's ``qualification`` custom parameter, else the staff's choice for the
+        course (``chosen``), else the configured default."""
+        linked = self.named_by_link(custom)
+        if linked is not None:
+            return linked
         if chosen and chosen in self.qualifications:
             return self.qualifications[chosen]
         return self.qualifications[self.default_code]

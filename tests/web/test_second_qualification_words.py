@@ -13,8 +13,9 @@ import pytest
 from lti_tool.lti import claims as c
 from lti_tool.lti.dynreg.configuration import PlatformConfiguration
 from lti_tool.lti.dynreg.request import ToolUrls, client_registration
+from lti_tool.resources import resource_dir
 from tests.support.lti import Launcher
-from tests.support.pathway_web import add_completions, open_tool, parse_html
+from tests.support.pathway_web import add_completions, csrf_token, open_tool, parse_html
 
 WOUND_CARE = Path(__file__).parents[1] / "fixtures" / "qualifications" / "wound-care.toml"
 
@@ -122,3 +123,39 @@ def test_a_one_module_qualification_asks_for_its_modules_start(
     refused = teacher.client.put("/api/context/module-starts", json={}, headers=teacher.bearer)
     assert refused.status_code == 422
     assert refused.get_json()["error"]["message"] == "Enter a start date for WC1."
+
+
+@pytest.fixture
+def both(tmp_path: Path, sqlite_tool_factory: Any) -> Launcher:
+    """A tool that knows the clinical-leadership certificate (its default) and wound care."""
+    folder = tmp_path / "both"
+    folder.mkdir()
+    shutil.copy(
+        resource_dir("config") / "qualifications" / "pgcert-clinical-leadership.toml", folder
+    )
+    shutil.copy(WOUND_CARE, folder)
+    launcher: Launcher = sqlite_tool_factory(qualifications_dir=str(folder))
+    return launcher
+
+
+def test_a_qualification_the_link_sets_is_not_said_to_change(both: Launcher) -> None:
+    """The LMS link (or the tool's settings in the LMS) gives qualification=WOUND-CARE, which
+    beats the staff's choice: the settings page says so, and a choice made anyway is refused
+    in words instead of being confirmed and then ignored."""
+    teacher = open_tool(both, "teacher1", changes={c.CUSTOM: {"qualification": "WOUND-CARE"}})
+    home = teacher.client.get("/staff/", headers=teacher.bearer).get_data(as_text=True)
+    assert "This course tracks Certificate in Wound Care" in main_text(home)
+    assert "qualification=WOUND-CARE" in main_text(home)
+    chosen = teacher.client.put(
+        "/api/context/qualification", json={"code": "PGCERT-CL"}, headers=teacher.bearer
+    )
+    assert chosen.status_code == 409, chosen.get_data(as_text=True)
+    assert "qualification=WOUND-CARE" in chosen.get_json()["error"]["message"]
+    page = teacher.client.post(
+        "/staff/qualification",
+        data={"csrf_token": csrf_token(home), "qualification": "PGCERT-CL"},
+        headers=teacher.bearer,
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "now tracks" not in page
+    assert "This course tracks Certificate in Wound Care" in main_text(page)
