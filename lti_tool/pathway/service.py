@@ -194,6 +194,8 @@ def staff_overview(services: Services, launch: Launch) -> dict[str, Any]:
     overview.update(
         qualification_title=qualification.title,
         set_by_link=services.catalog.named_by_link(launch.custom) is not None,
+        unknown_link_code=services.catalog.unknown_to_link(launch.custom),
+        known_codes=", ".join(sorted(services.catalog.qualifications)),
         deadline_months=qualification.time_rules.deadline_months,
         qualifications=[
             {"code": q.code, "title": q.title} for q in services.catalog.qualifications.values()

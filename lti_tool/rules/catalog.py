@@ -42,6 +42,14 @@ class Catalog:
             return self.qualifications[requested.strip()]
         return None
 
+    def unknown_to_link(self, custom: Mapping[str, Any] | None) -> str | None:
+        """The code the link's ``qualification`` custom parameter gives when it names none of
+        these (a typo in the LMS): the course then follows the staff's choice or default."""
+        requested = (custom or {}).get("qualification")
+        if isinstance(requested, str) and requested.strip() and self.named_by_link(custom) is None:
+            return requested.strip()
+        return None
+
     def pick(self, custom: Mapping[str, Any] | None, chosen: str | None) -> Qualification:
         """The link's ``qualification`` custom parameter, else the staff's choice for the
         course (``chosen``), else the configured default."""

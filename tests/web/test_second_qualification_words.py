@@ -159,3 +159,13 @@ def test_a_qualification_the_link_sets_is_not_said_to_change(both: Launcher) -> 
     ).get_data(as_text=True)
     assert "now tracks" not in page
     assert "This course tracks Certificate in Wound Care" in main_text(page)
+
+
+def test_a_link_naming_an_unknown_qualification_is_pointed_out(both: Launcher) -> None:
+    """A typo in the LMS's custom parameter (WOUND_CARE for WOUND-CARE) leaves the course on
+    the default: staff are told which code the link gives and which the tool knows."""
+    teacher = open_tool(both, "teacher1", changes={c.CUSTOM: {"qualification": "WOUND_CARE"}})
+    home = main_text(teacher.client.get("/staff/", headers=teacher.bearer).get_data(as_text=True))
+    assert "This course tracks Postgraduate Certificate in Clinical Leadership" in home
+    assert "qualification=WOUND_CARE" in home
+    assert "PGCERT-CL, WOUND-CARE" in home
