@@ -39,7 +39,8 @@ def modules_that_do_not_fit(modules: Iterable[Module], rules: TimeRules) -> str:
         needed = rounds * rules.course_weeks_min * 7
         if needed > window:
             problems.append(
-                f"{module.code} ({count} courses, {rules.max_parallel_courses} at a time at "
+                f"{module.code} ({count} course{'' if count == 1 else 's'},"
+                f" {rules.max_parallel_courses} at a time at "
                 f"{rules.course_weeks_min} weeks, need {needed // 7} weeks; a start leaves "
                 f"{window // 7} weeks and {window % 7} days)"
             )
