@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from lti_tool.rules.errors import RulesError
 from lti_tool.rules.fit import modules_that_do_not_fit
 from lti_tool.rules.model import Course, Module, MonthDay, OptionalGroup, Qualification, TimeRules
+from lti_tool.rules.toml_fields import FieldReader
 
 T = TypeVar("T")
 
@@ -67,80 +67,8 @@ def load_all(folder: str | Path) -> dict[str, Qualification]:
     return qualifications
 
 
-class _Reader:
-    """Typed access to the parsed TOML; every failure names the dotted key it concerns."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, key: str, reason: str) -> RulesError:
-        return RulesError(self.source, key, reason)
-
-    def table(
-        self, data: Any, key: str, allowed: set[str], optional: Iterable[str] = ()
-    ) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            raise self.fail(key or "(file)", "must be a table")
-        prefix = f"{key}." if key else ""
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise self.fail(f"{prefix}{unknown[0]}", "is not a known key")
-        missing = sorted(allowed - set(data) - set(optional))
-        if missing:
-            raise self.fail(f"{prefix}{missing[0]}", "is missing")
-        return data
-
-    def typed(self, data: dict[str, Any], name: str, key: str, kind: type[T]) -> T:
-        value = data[name]
-        # bool is an int subclass in Python, but `hours = true` is never meant as a number.
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise self.fail(key, f"must be a {_TYPE_NAMES[kind]}, not {type(value).__name__}")
-        return value
-
-    def text(self, data: dict[str, Any], name: str, key: str) -> str:
-        value = self.typed(data, name, key, str)
-        if not value.strip():
-            raise self.fail(key, "must not be empty")
-        return value
-
-    def code(self, data: dict[str, Any], name: str, key: str, longest: int) -> str:
-        value = self.text(data, name, key)
-        if "/" in value:
-            # Codes travel as one segment of the tool's addresses (…/results/<module>/<sub>).
-            raise self.fail(
-                key, f"{value!r} holds '/': the tool's web addresses carry codes, so none may"
-            )
-        if len(value) > longest:
-            raise self.fail(
-                key, f"{value!r} has {len(value)} characters; a code has at most {longest}"
-            )
-        return value
-
-    def count(
-        self, data: dict[str, Any], name: str, key: str, least: int = 1, most: int | None = None
-    ) -> int:
-        value = self.typed(data, name, key, int)
-        if value < least:
-            raise self.fail(key, f"must be at least {least}, not {value}")
-        if most is not None and value > most:
-            raise self.fail(key, f"must be at most {most} (ten years), not {value}")
-        return value
-
-    def items(self, data: dict[str, Any], name: str, key: str, kind: type[T]) -> list[T]:
-        values = self.typed(data, name, key, list)
-        if not values:
-            raise self.fail(key, "must not be empty")
-        for index, value in enumerate(values):
-            if not isinstance(value, kind):
-                raise self.fail(f"{key}[{index}]", f"must be a {_TYPE_NAMES[kind]}")
-        return values
-
-    def codes(self, data: dict[str, Any], name: str, key: str) -> tuple[str, ...]:
-        codes = tuple(self.items(data, name, key, str))
-        for code, seen in Counter(codes).items():
-            if seen > 1:
-                raise self.fail(key, f"lists {code!r} {seen} times")
-        return codes
+class _Reader(FieldReader):
+    """The qualification file, read and checked table by table."""
 
     def qualification(self, data: Any) -> Qualification:
         top = self.table(data, "", _TOP_KEYS)
@@ -176,7 +104,7 @@ class _Reader:
         key = "time_rules"
         table = self.table(data, key, _TIME_KEYS, _OPTIONAL_TIME_KEYS)
         weeks = {
-            name: self.count(table, name, f"{key}.{name}", most=MOST_WEEKS)
+            name: self.count(table, name, f"{key}.{name}", MOST_WEEKS)
             for name in ("course_weeks_min", "course_weeks_nominal", "course_weeks_max")
         }
         if not weeks["course_weeks_min"] <= weeks["course_weeks_nominal"]:
@@ -194,7 +122,7 @@ class _Reader:
             course_weeks_max=weeks["course_weeks_max"],
             course_weeks_nominal=weeks["course_weeks_nominal"],
             deadline_months=self.count(
-                table, "deadline_months", f"{key}.deadline_months", most=MOST_MONTHS
+                table, "deadline_months", f"{key}.deadline_months", MOST_MONTHS
             ),
             at_risk_weeks=self.count(table, "at_risk_weeks", f"{key}.at_risk_weeks"),
             max_parallel_courses=self.count(
@@ -317,11 +245,3 @@ class _Reader:
         if choose > len(courses):
             raise self.fail(f"{key}.choose", f"is {choose} but the group has {len(courses)}")
         return OptionalGroup(choose=choose, courses=courses)
-
-
-_TYPE_NAMES: dict[type[Any], str] = {
-    str: "string",
-    int: "whole number",
-    list: "list",
-    dict: "table",
-}
