@@ -3,7 +3,8 @@
 Every score is a row written with its result (the outbox); a sync's workers each claim a few
 pending rows at a time (``CHUNK``), send each with the result's own timestamp, and record
 delivered/failed for them in the same transaction that claims the next few. A sync killed
-half-way leaves rows in "sending"; the next sync takes them back, and resending them changes
+half-way leaves rows in "sending"; the next sync takes them back (a live sync's are kept
+fresh by ``ClaimLease``, however slow the platform), and resending them changes
 nothing on the platform (same timestamp: Moodle 409, Canvas 400 — read as "already
 delivered" for a resend, and for the connector's own retry after an answer lost to a 5xx or a
 timeout). Without a crash every score is posted exactly once; after one, at most the rows the
@@ -47,7 +48,7 @@ from lti_tool.grading.line_items import ensure_line_item, replace_gone_column
 from lti_tool.grading.module_columns import Column, NoModuleColumn
 from lti_tool.grading.score_delivery import send_score
 from lti_tool.grading.sync_plan import SyncPlan, read_plan
-from lti_tool.grading.sync_records import patiently, record_and_claim
+from lti_tool.grading.sync_records import ClaimLease, patiently, record_and_claim
 from lti_tool.jobs.tasks import task
 from lti_tool.lti.claims import SCOPE_SCORE
 from lti_tool.lti.platform_services import service_connector
@@ -271,7 +272,7 @@ def _deliver(
         sent: list[tuple[int, str, str | None]] = []
         while True:
             chunk = next_chunk()
-            claimed = record_and_claim(services, sent, chunk)
+            claimed = record_and_claim(services, job_id, sent, chunk)
             if not chunk:
                 return
             sent = [(row.id, *send(row)) for row in chunk if row.id in claimed]
@@ -280,7 +281,7 @@ def _deliver(
                 if status != "delivered":
                     _log_failure(job_id, plan, by_id[row_id], status)
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ClaimLease(services, job_id), ThreadPoolExecutor(max_workers=workers) as pool:
         for future in [pool.submit(worker) for _ in range(min(workers, len(rows)))]:
             future.result()
 

@@ -3,12 +3,17 @@ send ("sending"), record what the platform answered for the ones it sent, both i
 transaction, and wait for the database when it is down rather than lose what was sent.
 
 The claim is atomic (an ``UPDATE … WHERE status = 'pending' RETURNING``), so two runs of a
-sync (``grading/sync_sweep.py`` queues a lost one again) never post the same row.
+sync (``grading/sync_sweep.py`` queues a lost one again) never post the same row. A claimed
+row is the claiming job's (``job_id``) until it is recorded: ``ClaimLease`` moves the
+``updated_at`` of the job's "sending" rows on while the job runs, so a slow platform never
+makes them look abandoned to ``start_sync`` or the sweep, which take back "sending" rows
+older than ``sync_stale_seconds`` (a crashed sync's: its lease stops with it).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -27,15 +32,18 @@ T = TypeVar("T")
 
 
 def record_and_claim(
-    services: Services, sent: list[tuple[int, str, str | None]], chunk: list[OutboxRow]
+    services: Services,
+    job_id: str,
+    sent: list[tuple[int, str, str | None]],
+    chunk: list[OutboxRow],
 ) -> set[int]:
     """Record what was sent and claim the next rows, in one transaction. While the database
     is down this waits for it (up to ``RECORD_PATIENCE_SECONDS``): the scores just sent are
     known only here, and giving up would leave them "sending", to be posted again."""
 
     def write(session: Any) -> set[int]:
-        _record(session, sent)
-        return _claim(session, chunk)
+        _record(session, job_id, sent)
+        return _claim(session, job_id, chunk)
 
     return patiently(services, write, {"scores_to_record": len(sent)})
 
@@ -60,31 +68,71 @@ def patiently(services: Services, write: Callable[[Any], T], fields: dict[str, A
             pause = min(pause * 2, 10.0)
 
 
-def _claim(session: Any, chunk: list[OutboxRow]) -> set[int]:
-    """Mark still-pending rows "sending"; the ids this worker may now send."""
+def _claim(session: Any, job_id: str, chunk: list[OutboxRow]) -> set[int]:
+    """Mark still-pending rows "sending", this job's; the ids this worker may now send."""
     if not chunk:
         return set()
     claimed = session.scalars(
         update(OutboxRow)
         .where(OutboxRow.id.in_([r.id for r in chunk]), OutboxRow.status == "pending")
-        .values(status="sending", attempts=OutboxRow.attempts + 1)
+        .values(status="sending", job_id=job_id, attempts=OutboxRow.attempts + 1)
         .returning(OutboxRow.id)
     )
     return set(claimed)
 
 
-def _record(session: Any, sent: list[tuple[int, str, str | None]]) -> None:
+def _record(session: Any, job_id: str, sent: list[tuple[int, str, str | None]]) -> None:
+    """What the platform answered, for the rows this job still holds."""
+    held = (OutboxRow.job_id == job_id, OutboxRow.status == "sending")
     delivered = [row_id for row_id, status, _ in sent if status == "delivered"]
     if delivered:
         session.execute(
             update(OutboxRow)
-            .where(OutboxRow.id.in_(delivered))
+            .where(OutboxRow.id.in_(delivered), *held)
             .values(status="delivered", last_error=None, delivered_at=utcnow())
         )
     for row_id, status, error in sent:
         if status != "delivered":
             session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.id == row_id)
+                .where(OutboxRow.id == row_id, *held)
                 .values(status=status, last_error=error, delivered_at=None)
             )
+
+
+class ClaimLease:
+    """While a sync runs (``with ClaimLease(services, job_id):``), a thread moves the
+    ``updated_at`` of the job's "sending" rows on every quarter of ``sync_stale_seconds``:
+    rows a worker has claimed and is still posting (a slow platform, a chunk of slow
+    answers) never look abandoned. A touch the database refuses is logged and tried again
+    at the next beat."""
+
+    def __init__(self, services: Services, job_id: str) -> None:
+        self._services = services
+        self._job_id = job_id
+        self._interval = max(0.1, services.settings.sync_stale_seconds / 4)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sync-lease", daemon=True)
+
+    def __enter__(self) -> ClaimLease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._interval):
+            try:
+                with self._services.db.unit_of_work() as session:
+                    session.execute(
+                        update(OutboxRow)
+                        .where(OutboxRow.job_id == self._job_id, OutboxRow.status == "sending")
+                        .values(updated_at=utcnow())
+                    )
+            except Exception as exc:  # the next beat tries again; the sync goes on
+                log.warning(
+                    "grade sync could not renew its claim",
+                    extra={"fields": {"job": self._job_id, "error": type(exc).__name__}},
+                )

@@ -1,0 +1,116 @@
+"""A tutor presses "Send to the gradebook" again while a slow sync is still posting: the scores
+the first sync holds are its own until it has recorded them, however long the platform takes
+to answer. Real PostgreSQL and Redis; the platform's answer is held, not hoped for."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from lti_tool.grading.sync import run_sync, start_sync
+from lti_tool.lti.keys import SigningKey
+from lti_tool.persistence.models import OutboxRow, SyncJobRow, utcnow
+from lti_tool.sandbox import SandboxServer
+from lti_tool.sandbox.platform import SandboxPlatform
+from tests.conftest import make_tool
+from tests.support.backends import MigratedBackends, backend_settings
+from tests.support.class_results import class_with_released_results
+from tests.support.lti import Launcher
+from tests.support.outage_servers import CONDITION_SECONDS, wait_until
+from tests.support.tooling import sandbox_launcher
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
+
+
+@pytest.fixture
+def launcher(
+    tmp_path: Path,
+    migrated: MigratedBackends,
+    platform: SandboxPlatform,
+    tool_key_template: SigningKey,
+) -> Iterator[Launcher]:
+    """The production shape (PostgreSQL, Redis, RQ); outbound calls may wait a minute, so a
+    held answer is slow, not lost (``sync_stale_seconds`` is 1, as in every test tool)."""
+    with backend_settings("postgres+redis", tmp_path, migrated) as overrides:
+        app: Flask = make_tool({**overrides, "http_timeout_seconds": 60.0}, tmp_path)
+        yield sandbox_launcher(app, platform, tool_key_template)
+        app.extensions["lti_tool"].close()
+
+
+def sync_on_a_thread(services: Any, job_id: str) -> tuple[threading.Thread, list[BaseException]]:
+    """Run the queued sync ``job_id`` on a thread of its own, as an RQ worker would."""
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            run_sync(services, job_id)
+        except BaseException as exc:  # the test reports it
+            errors.append(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    return thread, errors
+
+
+@pytest.fixture
+def ags(sandbox_server: SandboxServer) -> Iterator[Any]:
+    fake = sandbox_server.app.extensions["ags"]
+    fake.reset()
+    yield fake
+    fake.reset()
+
+
+def test_a_second_sync_leaves_a_score_the_first_is_still_posting(
+    launcher: Launcher, ags: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = launcher.app.extensions["lti_tool"]
+    stale = dt.timedelta(seconds=services.settings.sync_stale_seconds)
+    class_with_released_results(launcher, 1)
+    with services.db.read_only() as session:
+        context_pk = session.scalar(select(OutboxRow.context_pk))
+    assert context_pk is not None
+
+    # The platform takes the first score POST in and answers only when the test says so.
+    arrived, answer = threading.Event(), threading.Event()
+    record = ags.store.record
+
+    def slow_record(item_id: int, grade: Any) -> None:
+        if not arrived.is_set():
+            arrived.set()
+            assert answer.wait(CONDITION_SECONDS)
+        record(item_id, grade)
+
+    monkeypatch.setattr(ags.store, "record", slow_record)
+
+    first_job = start_sync(services, context_pk)
+    first, first_errors = sync_on_a_thread(services, first_job)
+    assert arrived.wait(CONDITION_SECONDS), "the first sync never posted"
+    with services.db.read_only() as session:
+        claimed_at = session.scalar(select(OutboxRow.updated_at))
+    assert claimed_at is not None
+    # The platform is slow: longer than a claim is trusted without news of its sync.
+    wait_until(lambda: utcnow() > claimed_at + 2 * stale, "the claim to grow old")
+
+    second_job = start_sync(services, context_pk)  # the tutor presses the button again
+    second, second_errors = sync_on_a_thread(services, second_job)
+    second.join(CONDITION_SECONDS)
+    assert not second.is_alive() and second_errors == []
+    answer.set()
+    first.join(CONDITION_SECONDS)
+    assert not first.is_alive() and first_errors == []
+
+    posts = [p for p in ags.score_posts if p.user_id == "s000"]
+    assert len(posts) == 1, [(p.status, p.body.get("timestamp")) for p in posts]
+    assert posts[0].status == 200
+    with services.db.read_only() as session:
+        rows = session.execute(select(OutboxRow.status, OutboxRow.job_id)).all()
+        jobs = dict(session.execute(select(SyncJobRow.id, SyncJobRow.status)).all())
+    assert [status for status, _ in rows] == ["delivered"]
+    assert jobs == {first_job: "done", second_job: "done"}
