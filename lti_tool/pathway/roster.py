@@ -2,7 +2,8 @@
 
 Members who have not launched yet are kept (so staff see the whole class), and members the
 platform no longer lists, or lists as Inactive/Deleted, are marked "left" rather than deleted:
-their records and results stay.
+their records and results stay. A member whose launch was recorded after the platform was
+asked is not marked "left" by that roster (enrolled while it was read).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pylti1p3.names_roles import NamesRolesProvisioningService
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from lti_tool.container import Services
@@ -49,6 +50,7 @@ def refresh_roster(services: Services, context_pk: int) -> RosterOutcome:
         )
     connector = service_connector(services, int(row.registration_id))
     nrps = NamesRolesProvisioningService(connector, {"context_memberships_url": row.nrps_url})
+    asked = utcnow()
     members = nrps.get_members()
     now = utcnow()
     with services.db.unit_of_work() as session:
@@ -57,9 +59,15 @@ def refresh_roster(services: Services, context_pk: int) -> RosterOutcome:
             user_pk = _store_member(session, int(row.registration_id), context_pk, member, now)
             if user_pk is not None:
                 seen.append(user_pk)
+        # A launch recorded since the platform was asked is newer news than its roster (a
+        # student enrolled meanwhile): that member has not left.
         left = session.execute(
             update(Membership)
-            .where(Membership.context_pk == context_pk, Membership.user_pk.not_in(seen or [-1]))
+            .where(
+                Membership.context_pk == context_pk,
+                Membership.user_pk.not_in(seen or [-1]),
+                or_(Membership.last_launch_at.is_(None), Membership.last_launch_at < asked),
+            )
             .values(status="left")
         )
         context = session.get(Context, context_pk)
