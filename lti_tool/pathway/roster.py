@@ -54,11 +54,21 @@ def refresh_roster(services: Services, context_pk: int) -> RosterOutcome:
     members = nrps.get_members()
     now = utcnow()
     with services.db.unit_of_work() as session:
-        seen: list[int] = []
-        for member in members:
-            user_pk = _store_member(session, int(row.registration_id), context_pk, member, now)
-            if user_pk is not None:
-                seen.append(user_pk)
+        # Rows in a launch's order (``lti/launch_records.py``: user, course, membership), so
+        # a launch writing the course's row and a membership never waits on this refresh
+        # while it waits on the launch (a deadlock, one of the two refused).
+        users = [
+            (user_pk, member)
+            for member in members
+            if (user_pk := _store_user(session, int(row.registration_id), member)) is not None
+        ]
+        context = session.get(Context, context_pk, with_for_update=True)
+        assert context is not None
+        seen = [
+            user_pk
+            for user_pk, member in users
+            if _store_membership(session, context_pk, user_pk, member, now)
+        ]
         # A launch recorded since the platform was asked is newer news than its roster (a
         # student enrolled meanwhile): that member has not left.
         left = session.execute(
@@ -70,15 +80,12 @@ def refresh_roster(services: Services, context_pk: int) -> RosterOutcome:
             )
             .values(status="left")
         )
-        context = session.get(Context, context_pk)
-        assert context is not None
         context.roster_fetched_at = now
     return RosterOutcome(len(seen), int(getattr(left, "rowcount", 0) or 0), now)
 
 
-def _store_member(
-    session: Session, registration_pk: int, context_pk: int, member: Any, now: dt.datetime
-) -> int | None:
+def _store_user(session: Session, registration_pk: int, member: Any) -> int | None:
+    """The member's user row, written; its key, or None for an entry that names no one."""
     if not isinstance(member, dict):
         return None  # NRPS members are objects: anything else names no one
     user_id = member.get("user_id")
@@ -102,13 +109,20 @@ def _store_member(
         select(User.id).where(User.registration_id == registration_pk, User.sub == user_id[:255])
     )
     assert user_pk is not None
+    return int(user_pk)
+
+
+def _store_membership(
+    session: Session, context_pk: int, user_pk: int, member: Any, now: dt.datetime
+) -> bool:
+    """The member's membership of the course, written; whether they are an active member."""
     status = "active" if member.get("status", "Active") == "Active" else "left"
     listed = member.get("roles")
     roles = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
     membership = {"roles": roles, "status": status, "in_roster": True, "roster_seen_at": now}
     member_key = {"context_pk": context_pk, "user_pk": user_pk}
     upsert(session, Membership, [{**member_key, **membership}], list(member_key), membership)
-    return int(user_pk) if status == "active" else None
+    return status == "active"
 
 
 CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
