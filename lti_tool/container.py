@@ -124,6 +124,7 @@ def build_services(settings: Settings) -> Services:
         public_http,
         cache_seconds=settings.platform_jwks_cache_seconds,
         refetch_min_seconds=settings.platform_jwks_refetch_min_seconds,
+        refetch_wait_seconds=settings.http_timeout_seconds,
     )
     catalog = Catalog.load(settings.qualifications_path, settings.default_qualification)
     return Services(

@@ -8,7 +8,9 @@ signature check and asks this class for the key), so the fetch goes through
 the outbound session (URL policy, total deadline, no retries: a launch is unauthenticated).
 Here the JWKS lives in the shared store (any worker benefits from one fetch),
 with a per-process copy in front of it, and an unknown ``kid`` triggers one refetch, at most
-once per ``refetch_min_seconds`` per URL across all workers.
+once per ``refetch_min_seconds`` per URL across all workers. A launch with that ``kid`` on
+another worker while the refetch runs (a class launching just after the platform rotated its
+key) waits for it, up to the outbound deadline, instead of being refused as "unknown kid".
 
 Two sessions: the tool's (``outbound_allowed_hosts`` honoured: an on-premises Moodle's keys) and
 the public-only one Dynamic Registration uses. A registration anyone may have made through
@@ -60,12 +62,14 @@ class PlatformKeys:
         public_http: requests.Session,
         cache_seconds: int,
         refetch_min_seconds: int,
+        refetch_wait_seconds: float = 5.0,
     ) -> None:
         self._store = store
         self._http = http
         self._public_http = public_http
         self._cache_seconds = cache_seconds
         self._refetch_min_seconds = refetch_min_seconds
+        self._refetch_wait_seconds = refetch_wait_seconds
         self._local: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self.fetch_count = 0
@@ -92,7 +96,13 @@ class PlatformKeys:
                 public = public_only()
                 slot = "jwksfetch_public" if public else "jwksfetch"
                 if self._store.add(slot, _url_key(url), {}, self._refetch_min_seconds):
-                    jwks = self._fetch(url, lambda: public)
+                    try:
+                        jwks = self._fetch(url, lambda: public)
+                    finally:  # launches waiting on other workers may look now
+                        done = {"done": True}
+                        self._store.put(slot, _url_key(url), done, self._refetch_min_seconds)
+                else:
+                    jwks = self._await_refetch(url, slot, kid) or jwks
             jwk = _find(jwks, kid)
         if jwk is None:
             raise LaunchRefused(
@@ -136,6 +146,21 @@ class PlatformKeys:
                 f"at least {MIN_RSA_BITS} are required.",
             )
         return key
+
+    def _await_refetch(self, url: str, slot: str, kid: str) -> dict[str, Any] | None:
+        """Another worker holds the refetch ``slot``: wait until the key set it fetched holds
+        ``kid``, or its fetch is over (``done``), or ``refetch_wait_seconds`` (its deadline)
+        have passed; the shared key set then, if any."""
+        deadline = time.monotonic() + self._refetch_wait_seconds
+        while True:
+            shared = self._store.get("jwks", _url_key(url))
+            if shared is not None and _find(shared, kid) is not None:
+                self._remember(url, shared)
+                return shared
+            fetching = self._store.get(slot, _url_key(url))
+            if fetching is None or fetching.get("done") or time.monotonic() >= deadline:
+                return shared
+            time.sleep(0.05)
 
     def _cached(self, url: str) -> dict[str, Any] | None:
         with self._lock:
