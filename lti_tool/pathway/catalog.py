@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.audit import audit
 from lti_tool.errors import ToolError
+from lti_tool.persistence.locks import lock_or_insert
 from lti_tool.persistence.models import Context, ContextSettings
 from lti_tool.rules import Qualification
 from lti_tool.rules.catalog import Catalog
@@ -63,11 +64,15 @@ def choose_qualification(
         raise UnknownQualification(
             "unknown_qualification", f"No qualification with code {code!r}; known: {known}."
         )
-    settings = session.get(ContextSettings, context_pk)
-    old = settings.qualification_code if settings else None
-    if settings is None:
-        settings = ContextSettings(context_pk=context_pk)
-        session.add(settings)
+    # Locked before it is read (made when missing): two choices at once are applied one
+    # after the other, and each audits the choice it replaced.
+    settings, created = lock_or_insert(
+        session,
+        ContextSettings,
+        {"context_pk": context_pk},
+        lambda: ContextSettings(context_pk=context_pk),
+    )
+    old = None if created else settings.qualification_code
     settings.qualification_code = qualification.code
     audit(
         session,
