@@ -1,7 +1,9 @@
 """One gradebook column per assessment module per course, never two.
 
 The column's row is claimed in the database before the platform is asked, so of two syncs
-starting at once only one looks up or creates the column; the other waits for its URL.
+starting at once only one looks up or creates the column; the other waits for its URL. The
+claim is renewed while its holder asks the platform (``leases.py``): only a crashed holder's
+claim grows old enough (``CLAIM_TIMEOUT``) for another sync to take over.
 pylti1p3's ``find_or_create_lineitem`` has no such guard (11 columns for 2 tags were seen).
 Which column is a module's, and the platform calls that find or make it (never a blind second
 POST after a lost answer): ``module_columns.py``.
@@ -15,6 +17,7 @@ import time
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from lti_tool.grading.leases import Renewing
 from lti_tool.grading.module_columns import (
     AgsEndpoint,
     Column,
@@ -59,7 +62,15 @@ def ensure_line_item(
     if not _claim(db, context_pk, column.module_code):
         return _wait_for_url(db, context_pk, column.module_code, wait_seconds)
     try:
-        url = find_or_create(connector, endpoint, column)
+        # Renewed while the platform is asked: however slow it is, no other sync takes the
+        # claim over and makes a second column.
+        renewal = Renewing(
+            lambda: _renew_claim(db, context_pk, column.module_code),
+            CLAIM_TIMEOUT.total_seconds() / 4,
+            {"course": context_pk, "module": column.module_code},
+        )
+        with renewal:
+            url = find_or_create(connector, endpoint, column)
     except BaseException:
         with db.unit_of_work() as session:  # release the claim for the next attempt
             session.execute(
@@ -135,6 +146,19 @@ def _claim(db: Database, context_pk: int, module_code: str) -> bool:
             .values(claimed_at=utcnow())
         )
     return bool(getattr(taken, "rowcount", 0))
+
+
+def _renew_claim(db: Database, context_pk: int, module_code: str) -> None:
+    with db.unit_of_work() as session:
+        session.execute(
+            update(LineItemRow)
+            .where(
+                LineItemRow.context_pk == context_pk,
+                LineItemRow.module_code == module_code,
+                LineItemRow.url.is_(None),
+            )
+            .values(claimed_at=utcnow())
+        )
 
 
 def _wait_for_url(db: Database, context_pk: int, module_code: str, wait_seconds: float) -> str:

@@ -13,14 +13,14 @@ older than ``sync_stale_seconds`` (a crashed sync's: its lease stops with it).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from lti_tool.container import Services
+from lti_tool.grading.leases import Renewing
 from lti_tool.outages import DATABASE, unavailable_dependency
 from lti_tool.persistence.models import OutboxRow, utcnow
 
@@ -100,39 +100,25 @@ def _record(session: Any, job_id: str, sent: list[tuple[int, str, str | None]]) 
             )
 
 
-class ClaimLease:
-    """While a sync runs (``with ClaimLease(services, job_id):``), a thread moves the
-    ``updated_at`` of the job's "sending" rows on every quarter of ``sync_stale_seconds``:
-    rows a worker has claimed and is still posting (a slow platform, a chunk of slow
-    answers) never look abandoned. A touch the database refuses is logged and tried again
-    at the next beat."""
+class ClaimLease(Renewing):
+    """While a sync runs (``with ClaimLease(services, job_id):``), the ``updated_at`` of the
+    job's "sending" rows is moved on every quarter of ``sync_stale_seconds``: rows a worker
+    has claimed and is still posting (a slow platform, a chunk of slow answers) never look
+    abandoned."""
 
     def __init__(self, services: Services, job_id: str) -> None:
-        self._services = services
-        self._job_id = job_id
-        self._interval = max(0.1, services.settings.sync_stale_seconds / 4)
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sync-lease", daemon=True)
-
-    def __enter__(self) -> ClaimLease:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stopped.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stopped.wait(self._interval):
-            try:
-                with self._services.db.unit_of_work() as session:
-                    session.execute(
-                        update(OutboxRow)
-                        .where(OutboxRow.job_id == self._job_id, OutboxRow.status == "sending")
-                        .values(updated_at=utcnow())
-                    )
-            except Exception as exc:  # the next beat tries again; the sync goes on
-                log.warning(
-                    "grade sync could not renew its claim",
-                    extra={"fields": {"job": self._job_id, "error": type(exc).__name__}},
+        def renew() -> None:
+            # Rows a worker is recording now are skipped, never waited for (they are about
+            # to move on anyway): locking many rows in another order than the workers'
+            # transactions could otherwise deadlock with them.
+            held = (
+                select(OutboxRow.id)
+                .where(OutboxRow.job_id == job_id, OutboxRow.status == "sending")
+                .with_for_update(skip_locked=True)
+            )
+            with services.db.unit_of_work() as session:
+                session.execute(
+                    update(OutboxRow).where(OutboxRow.id.in_(held)).values(updated_at=utcnow())
                 )
+
+        super().__init__(renew, services.settings.sync_stale_seconds / 4, {"job": job_id})

@@ -1,6 +1,7 @@
 """A tutor presses "Send to the gradebook" again while a slow sync is still posting: the scores
-the first sync holds are its own until it has recorded them, however long the platform takes
-to answer. Real PostgreSQL and Redis; the platform's answer is held, not hoped for."""
+the first sync holds, and the gradebook column it is making, are its own until it has
+recorded them, however long the platform takes to answer. Real PostgreSQL and Redis; the
+platform's answer is held, not hoped for."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from lti_tool.grading import line_items
 from lti_tool.grading.sync import run_sync, start_sync
 from lti_tool.lti.keys import SigningKey
-from lti_tool.persistence.models import OutboxRow, SyncJobRow, utcnow
+from lti_tool.persistence.models import LineItemRow, OutboxRow, SyncJobRow, utcnow
 from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import make_tool
@@ -114,3 +116,57 @@ def test_a_second_sync_leaves_a_score_the_first_is_still_posting(
         jobs = dict(session.execute(select(SyncJobRow.id, SyncJobRow.status)).all())
     assert [status for status, _ in rows] == ["delivered"]
     assert jobs == {first_job: "done", second_job: "done"}
+
+
+def test_a_second_sync_leaves_the_column_the_first_is_still_making(
+    launcher: Launcher, ags: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = launcher.app.extensions["lti_tool"]
+    # A claim on a column is trusted for a second without news of its sync (60 in use).
+    monkeypatch.setattr(line_items, "CLAIM_TIMEOUT", dt.timedelta(seconds=1))
+    class_with_released_results(launcher, 1)
+    with services.db.read_only() as session:
+        context_pk = session.scalar(select(OutboxRow.context_pk))
+    assert context_pk is not None
+
+    # The platform takes the first column the tool makes in and answers when told to.
+    arrived, answer = threading.Event(), threading.Event()
+    create = ags.store.create
+
+    def slow_create(**values: Any) -> Any:
+        if not arrived.is_set():
+            arrived.set()
+            assert answer.wait(CONDITION_SECONDS)
+        return create(**values)
+
+    monkeypatch.setattr(ags.store, "create", slow_create)
+    waiting = threading.Event()
+    wait_for_url = line_items._wait_for_url
+
+    def watched_wait(*args: Any) -> str:
+        waiting.set()
+        return wait_for_url(*args)
+
+    monkeypatch.setattr(line_items, "_wait_for_url", watched_wait)
+
+    first_job = start_sync(services, context_pk)
+    first, first_errors = sync_on_a_thread(services, first_job)
+    assert arrived.wait(CONDITION_SECONDS), "the first sync never made the column"
+    with services.db.read_only() as session:
+        claimed_at = session.scalar(select(LineItemRow.claimed_at))
+    assert claimed_at is not None
+    wait_until(lambda: utcnow() > claimed_at + dt.timedelta(seconds=2), "the claim to grow old")
+
+    second_job = start_sync(services, context_pk)
+    second, second_errors = sync_on_a_thread(services, second_job)
+    wait_until(lambda: waiting.is_set() or not second.is_alive(), "the second sync to go on")
+    answer.set()
+    for thread in (first, second):
+        thread.join(CONDITION_SECONDS)
+        assert not thread.is_alive()
+    assert first_errors == second_errors == []
+
+    assert len(ags.lineitem_creates) == 1, [item.label for item in ags.lineitem_creates]
+    assert [p.status for p in ags.score_posts if p.user_id == "s000"] == [200]
+    with services.db.read_only() as session:
+        assert list(session.scalars(select(OutboxRow.status))) == ["delivered"]
