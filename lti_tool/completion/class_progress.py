@@ -17,7 +17,8 @@ from lti_tool.logs import request_correlation_id
 
 PROGRESS = "class_refresh"
 LOCK = "class_refreshing"
-# A lost worker must not block refreshes for ever: the lock outlives any real refresh.
+# A lost worker must not block refreshes for ever: the lock lives this long unless the
+# refresh holding it renews it, which it does while it runs.
 LOCK_TTL = 900
 PROGRESS_TTL = 7 * 24 * 3600
 # Progress is written at most this often (a store write per student would cost more).
@@ -77,6 +78,12 @@ def start_class_refresh(services: Services, context_pk: int, *, only_if_stale: b
         release(services, context_pk)
         raise
     return True
+
+
+def renew(services: Services, context_pk: int) -> None:
+    """The running refresh's lock, given its whole lifetime again (``run_class_refresh``
+    renews it while it runs: a refresh may outlast ``LOCK_TTL``, a lost worker's lock not)."""
+    services.store.put(LOCK, str(context_pk), {"at": time.time()}, LOCK_TTL)
 
 
 def release(services: Services, context_pk: int) -> None:

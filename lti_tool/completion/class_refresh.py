@@ -32,6 +32,7 @@ from lti_tool.completion.refresh import (
 )
 from lti_tool.completion.store import store_many_completions
 from lti_tool.container import Services
+from lti_tool.jobs.leases import Renewing
 from lti_tool.jobs.tasks import task
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.persistence.models import Context, Deployment, Membership, User
@@ -225,23 +226,30 @@ def run_class_refresh(services: Services, context_pk: int, reference: str | None
     """The job behind "refresh the whole class" (a thread, or an RQ worker), started by a
     staff launch or the staff button (``class_progress.start_class_refresh``); its log lines
     carry ``reference`` (the starting request's correlation id) or a job id of its own."""
-    from lti_tool.completion.class_progress import ProgressWriter, release
+    from lti_tool.completion import class_progress
 
     reference = reference or f"class-refresh-{uuid.uuid4().hex[:16]}"
-    writer = ProgressWriter(services, context_pk)
-    # The outcome is written before the lock goes: "running" without a lock means a lost
-    # worker (``class_progress.is_stale``), never one that is about to say "done".
+    writer = class_progress.ProgressWriter(services, context_pk)
+    # The lock is renewed while the refresh runs (however long a slow LMS makes it), and
+    # only then released. The outcome is written before the lock goes: "running" without a
+    # lock means a lost worker (``class_progress.is_stale``), never one about to say "done".
+    lock = Renewing(
+        lambda: class_progress.renew(services, context_pk),
+        class_progress.LOCK_TTL / 4,
+        {"course": context_pk, "reference": reference},
+    )
     try:
-        try:
-            outcome = refresh_class(
-                services, context_pk, progress=writer.update, reference=reference
-            )
-        except Exception as exc:
-            writer.fail(f"the class refresh stopped: {type(exc).__name__}")
-            raise
-        writer.finish(outcome.students, outcome.failed, outcome.unreadable, outcome.untrackable)
+        with lock:
+            try:
+                outcome = refresh_class(
+                    services, context_pk, progress=writer.update, reference=reference
+                )
+            except Exception as exc:
+                writer.fail(f"the class refresh stopped: {type(exc).__name__}")
+                raise
+            writer.finish(outcome.students, outcome.failed, outcome.unreadable, outcome.untrackable)
     finally:
-        release(services, context_pk)
+        class_progress.release(services, context_pk)
     log.info(
         "class refresh done",
         extra={

@@ -2,7 +2,7 @@
 
 The column's row is claimed in the database before the platform is asked, so of two syncs
 starting at once only one looks up or creates the column; the other waits for its URL. The
-claim is renewed while its holder asks the platform (``leases.py``): only a crashed holder's
+claim is renewed while its holder asks the platform (``jobs/leases.py``): only a crashed holder's
 claim grows old enough (``CLAIM_TIMEOUT``) for another sync to take over.
 pylti1p3's ``find_or_create_lineitem`` has no such guard (11 columns for 2 tags were seen).
 Which column is a module's, and the platform calls that find or make it (never a blind second
@@ -17,7 +17,6 @@ import time
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from lti_tool.grading.leases import Renewing
 from lti_tool.grading.module_columns import (
     AgsEndpoint,
     Column,
@@ -25,6 +24,7 @@ from lti_tool.grading.module_columns import (
     NoModuleColumn,
     find_or_create,
 )
+from lti_tool.jobs.leases import Renewing
 from lti_tool.lti.ags_urls import lineitem_subpath
 from lti_tool.lti.service_client import ToolServiceConnector
 from lti_tool.persistence.db import Database

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select, update
 
 from lti_tool.container import Services
-from lti_tool.grading.leases import Renewing
+from lti_tool.jobs.leases import Renewing
 from lti_tool.outages import DATABASE, unavailable_dependency
 from lti_tool.persistence.models import OutboxRow, utcnow
 

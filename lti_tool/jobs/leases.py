@@ -1,8 +1,9 @@
 """A claim kept fresh while its holder works: a grade sync's rows ("sending") and the
-gradebook column it is making are claimed in the database with a time, and another sync takes
-over a claim only once that time is old (its holder crashed). A slow platform must not make a
-live holder's claim look abandoned, so a thread renews it every ``interval`` seconds until the
-work is done; a renewal the database refuses is logged and tried again at the next beat."""
+gradebook column it is making are claimed in the database with a time, a class refresh holds
+a lock with a lifetime in the shared store, and another job takes over a claim only once it
+is old (its holder crashed). A slow platform must not make a live holder's claim look
+abandoned, so a thread renews it every ``interval`` seconds until the work is done; a renewal
+that fails is logged and tried again at the next beat."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-log = logging.getLogger("lti_tool.grading")
+log = logging.getLogger("lti_tool.jobs")
 
 
 class Renewing:
