@@ -143,6 +143,10 @@ def save_result(
     )
     if result.released:
         queue(session, result, sub, platform_kind)
+    else:
+        # Held back now: an earlier, released value still waiting for the gradebook (in a
+        # sync already started, too) must not reach it as the student's mark.
+        supersede(session, result)
     return result
 
 
@@ -180,9 +184,9 @@ def _worth_sending_again(session: Session, result: AssessmentResultRow) -> bool:
     return last in {"refused", "failed"}
 
 
-def queue(session: Session, result: AssessmentResultRow, sub: str, platform_kind: str) -> None:
-    """Add the result's current value to the outbox; an older value still pending, failed or
-    refused is superseded (only the newest value is worth sending)."""
+def supersede(session: Session, result: AssessmentResultRow) -> None:
+    """The result's older values still pending, failed or refused are not sent (a sync claims
+    only pending rows, so one already started leaves them too)."""
     session.execute(
         update(OutboxRow)
         .where(
@@ -191,6 +195,12 @@ def queue(session: Session, result: AssessmentResultRow, sub: str, platform_kind
         )
         .values(status="superseded")
     )
+
+
+def queue(session: Session, result: AssessmentResultRow, sub: str, platform_kind: str) -> None:
+    """Add the result's current value to the outbox; an older value still pending, failed or
+    refused is superseded (only the newest value is worth sending)."""
+    supersede(session, result)
     session.add(
         OutboxRow(
             result_pk=result.id,
