@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
+from lti_tool.jobs.leases import Renewing
 from lti_tool.lti import claims as c
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.lti.platform_services import service_connector
@@ -79,8 +80,16 @@ def refresh_groups(services: Services, context_pk: int) -> GroupsOutcome | None:
     # One refresh of a course's groups at a time, across workers (each replaces them all).
     if not services.store.add("groups_refresh", str(context_pk), {}, LOCK_SECONDS):
         raise ToolError("groups_busy", "The course's groups are being read already.", status=409)
+    # Renewed while it runs (a call per student: a large class on a slow platform takes
+    # longer than the lock lives), then released.
+    lock = Renewing(
+        lambda: services.store.put("groups_refresh", str(context_pk), {}, LOCK_SECONDS),
+        LOCK_SECONDS / 4,
+        {"course": context_pk},
+    )
     try:
-        return _fetch_and_store(services, context_pk, row, students)
+        with lock:
+            return _fetch_and_store(services, context_pk, row, students)
     finally:
         services.store.delete("groups_refresh", str(context_pk))
 
