@@ -5,6 +5,7 @@ the gradebook) or failed (worth another sync)."""
 from __future__ import annotations
 
 import json
+import logging
 
 from lti_tool.grading.line_items import scores_url
 from lti_tool.lti.claims import SCOPE_SCORE
@@ -16,6 +17,8 @@ SCORE_MEDIA = "application/vnd.ims.lis.v1.score+json"
 # 4xx answers about the token or the timing, not the score: worth sending again later.
 _NOT_ABOUT_THE_SCORE = frozenset({401, 403, 408, 429})
 REFUSED_PREFIX = "The gradebook refused this score: "
+
+log = logging.getLogger("lti_tool.grading")
 
 
 def send_score(
@@ -60,3 +63,23 @@ def already_there(exc: ServiceCallFailed) -> bool:
     if exc.http_status == 409:
         return True
     return exc.http_status == 400 and "timestamp" in exc.body.lower()
+
+
+def log_undelivered(
+    job_id: str, registration_pk: int, context_pk: int, row: OutboxRow, status: str
+) -> None:
+    """A WARNING an operator can follow up: the job, the registration, the course and the
+    outbox row; no token, no score, no name (the platform's words are on the row)."""
+    log.warning(
+        "score not delivered",
+        extra={
+            "fields": {
+                "job": job_id,
+                "registration": registration_pk,
+                "course": context_pk,
+                "module": row.module_code,
+                "outbox_row": row.id,
+                "status": status,
+            }
+        },
+    )

@@ -46,7 +46,7 @@ from lti_tool.container import Services
 from lti_tool.errors import ToolError
 from lti_tool.grading.line_items import ensure_line_item, replace_gone_column
 from lti_tool.grading.module_columns import Column, NoModuleColumn
-from lti_tool.grading.score_delivery import send_score
+from lti_tool.grading.score_delivery import log_undelivered, send_score
 from lti_tool.grading.sync_plan import SyncPlan, read_plan
 from lti_tool.grading.sync_records import ClaimLease, patiently, record_and_claim
 from lti_tool.jobs.tasks import task
@@ -279,26 +279,9 @@ def _deliver(
             by_id = {row.id: row for row in chunk}
             for row_id, status, _ in sent:
                 if status != "delivered":
-                    _log_failure(job_id, plan, by_id[row_id], status)
+                    row = by_id[row_id]
+                    log_undelivered(job_id, plan.registration_pk, plan.context_pk, row, status)
 
     with ClaimLease(services, job_id), ThreadPoolExecutor(max_workers=workers) as pool:
         for future in [pool.submit(worker) for _ in range(min(workers, len(rows)))]:
             future.result()
-
-
-def _log_failure(job_id: str, plan: SyncPlan, row: OutboxRow, status: str) -> None:
-    """A WARNING an operator can follow up: the job, the registration, the course and the
-    outbox row; no token, no score, no name (the platform's words are on the row)."""
-    log.warning(
-        "score not delivered",
-        extra={
-            "fields": {
-                "job": job_id,
-                "registration": plan.registration_pk,
-                "course": plan.context_pk,
-                "module": row.module_code,
-                "outbox_row": row.id,
-                "status": status,
-            }
-        },
-    )
