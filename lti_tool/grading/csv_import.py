@@ -2,10 +2,12 @@
 
 Columns: ``student`` (LMS user id, email or username), ``module``, ``score``, ``outcome``
 (pass, fail, referred), and optionally ``max`` (default 100), ``comment``, ``released``
-(default yes), ``override_reason``. A line with neither score nor outcome records nothing (the
-class export lists every student and module, marked or not, so it can be filled in and
-imported). A student and module on two lines is refused: one mark would silently replace the
-other. In a semicolon file (Excel with a decimal comma) a score of ``72,5`` is 72.5.
+(default yes), ``override_reason``, ``email`` (when given, the student's own: a file of a
+course on another platform names other people by the same ids). A line with neither score
+nor outcome records nothing (the class export lists every student and module, marked or not,
+so it can be filled in and imported). A student and module on two lines is refused: one mark
+would silently replace the other. In a semicolon file (Excel with a decimal comma) a score
+of ``72,5`` is 72.5.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ Saved = tuple[Hashable, str]
 
 
 def import_results(
-    session: Session, text: str, save_row: Callable[[str, str, dict[str, Any]], Saved]
+    session: Session,
+    text: str,
+    save_row: Callable[[str, str, dict[str, Any], str | None], Saved],
 ) -> int:
-    """Save every row with ``save_row(module, student, body)`` inside the caller's transaction;
+    """Save every row with ``save_row(module, student, body, email)`` (``email``: the line's
+    email cell, which the class export writes) inside the caller's transaction;
     any bad row makes the whole file fail (the caller's transaction is then rolled back).
     Every check of a row happens before it writes anything, so a refused row leaves nothing
     behind and the next rows can still be checked."""
@@ -46,7 +51,7 @@ def import_results(
             # asks staff to confirm does not refuse a whole import.
             "outcome_confirmed": True,
         }
-        return save_row(values["module"], values["student"], body)
+        return save_row(values["module"], values["student"], body, values.get("email"))
 
     rows = check_rows(
         text,

@@ -48,8 +48,10 @@ def import_results_csv(services: Services, launch: Launch, text: str) -> int:
     context_pk = context_pk_of(launch)
     with services.db.unit_of_work() as session:
 
-        def save(module: str, who: str, body: Any) -> tuple[tuple[int, str], str]:
-            student = student_named_in_file(session, context_pk, who)
+        def save(
+            module: str, who: str, body: Any, email: str | None
+        ) -> tuple[tuple[int, str], str]:
+            student = student_named_in_file(session, context_pk, who, email)
             _save(services, session, launch, kind, module, student.sub, body)
             return (student.id, module), f"{module} for {student.name or who}"
 

@@ -203,11 +203,27 @@ def check_studies_here(session: Session, context_pk: int, user: User) -> User:
     return user
 
 
-def student_named_in_file(session: Session, context_pk: int, who: str) -> User:
+def student_named_in_file(
+    session: Session, context_pk: int, who: str, email: str | None = None
+) -> User:
     """An active student of the course named in a CSV file by LTI user id, email or the
     platform's username (``person_sourcedid``); an email or username two members share is
-    refused, and so is a member who is not an active student (``check_studies_here``)."""
-    return check_studies_here(session, context_pk, _member_named(session, context_pk, who))
+    refused, and so is a member who is not an active student (``check_studies_here``).
+
+    ``email``, the line's own email cell (the class export writes one beside the id), must
+    be that student's when both are known: user ids are unique only within one platform
+    (Moodle numbers its users 2, 3, 4 … on every site), so a file exported from a course on
+    another platform names other people by ids this course's students may share."""
+    user = check_studies_here(session, context_pk, _member_named(session, context_pk, who))
+    given = (email or "").strip()
+    if given and user.email and given.lower() != user.email.strip().lower():
+        raise InvalidInput(
+            "student_mismatch",
+            f"“{who}” is {user.name or user.sub} in this course, but the line gives the email "
+            f"{given}, which is not theirs: the line may come from another course's file. "
+            "Correct the line, or clear its email.",
+        )
+    return user
 
 
 def _member_named(session: Session, context_pk: int, who: str) -> User:

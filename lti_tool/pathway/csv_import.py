@@ -52,7 +52,7 @@ def parse_rows(
         student = values["student"]
         if student == "*":
             return StartRow(None, module, start, values.get("reason", ""), "the cohort")
-        user = student_named_in_file(session, context_pk, student)
+        user = student_named_in_file(session, context_pk, student, values.get("email"))
         return StartRow(user.id, module, start, values.get("reason", ""), user.name or student)
 
     return check_rows(

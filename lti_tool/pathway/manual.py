@@ -142,7 +142,7 @@ def parse_csv(
     names: dict[int, str] = {}
 
     def row(values: dict[str, str]) -> ManualEntry:
-        user = student_named_in_file(session, context_pk, values["student"])
+        user = student_named_in_file(session, context_pk, values["student"], values.get("email"))
         names[user.id] = user.name or values["student"]
         body = {**values, "reason": values.get("reason") or reason}
         return parse_entry(qualification, values["course_code"], body, user.id)
