@@ -32,7 +32,8 @@ from lti_tool.admin.login import (
     resolve_admin_session,
 )
 from lti_tool.errors import Forbidden, NotAuthenticated, NotFound, ToolError
-from lti_tool.web.auth import bearer_token, current_launch, services
+from lti_tool.web import page_binding
+from lti_tool.web.auth import bearer_token, current_launch, services, switched_off_launch
 from lti_tool.web.errors import wants_json
 from lti_tool.web.launch_token import page_token
 from lti_tool.web.rate_limit import client_key
@@ -69,7 +70,10 @@ def _find_admin() -> AdminIdentity | None:
     if bearer_token() is None and page_token(request) is None:
         identity = resolve_admin_session(services(), request.cookies.get(ADMIN_COOKIE))
     if identity is None:
-        found = current_launch()
+        # An LMS administrator whose deployment is switched off keeps the admin pages of the
+        # registration (what they may switch on again is ``admin/deployments.py``'s rule);
+        # every other page of that launch is refused.
+        found = current_launch() or switched_off_launch()
         if found is not None and found.launch.is_admin:
             launch = found.launch
             identity = AdminIdentity(
@@ -111,6 +115,9 @@ def _to_sign_in() -> Response | None:
 
 
 def _refuse() -> None:
+    refused = page_binding.refusal()
+    if refused is not None and refused.code == "deployment_switched_off":
+        raise refused  # a launch whose deployment is switched off, and no administrator
     if current_launch() is not None:
         raise Forbidden(
             "admin_only",

@@ -12,6 +12,7 @@ from flask import Response, after_this_request, current_app, g, request
 from lti_tool.container import Services
 from lti_tool.errors import SESSION_ENDED, Forbidden, NotAuthenticated
 from lti_tool.lti.sessions import LaunchSession, resolve_session
+from lti_tool.outages import DATABASE, unavailable_dependency
 from lti_tool.web import page_binding, reload
 from lti_tool.web.launch_token import carry, page_token
 
@@ -47,6 +48,47 @@ def current_launch() -> LaunchSession | None:
 
 
 def _find_launch() -> LaunchSession | None:
+    found = _named_launch()
+    if found is not None and switched_off(found):
+        g.launch_refusal = deployment_switched_off()
+        g.switched_off_launch = found
+        return None
+    return found
+
+
+def switched_off_launch() -> LaunchSession | None:
+    """The launch this request named and was refused because its deployment is switched
+    off (``current_launch`` is then None)."""
+    current_launch()
+    return cast(LaunchSession | None, g.get("switched_off_launch"))
+
+
+def switched_off(found: LaunchSession) -> bool:
+    """Whether the deployment the launch came from has been switched off (or removed) since:
+    its sessions end with it, as its new launches are refused. While the database is down
+    the question cannot be asked; the session stands (every page but the health page needs
+    the database anyway, and answers 503)."""
+    registration = found.launch.registration
+    try:
+        active = services().registry_cache.active_deployment_pk(
+            registration.pk, registration.deployment_id
+        )
+    except Exception as exc:
+        if unavailable_dependency(exc) != DATABASE:
+            raise
+        return False
+    return active is None
+
+
+def deployment_switched_off() -> Forbidden:
+    return Forbidden(
+        "deployment_switched_off",
+        "The tool has been switched off for this part of your learning platform. Ask your "
+        "learning platform's administrator.",
+    )
+
+
+def _named_launch() -> LaunchSession | None:
     store = services().store
     named = page_binding.named_binding(request)
     token = bearer_token()

@@ -19,7 +19,13 @@ from lti_tool.lti.deeplink import flow as deep_linking
 from lti_tool.lti.launch_context import Launch
 from lti_tool.lti.sessions import LaunchSession, resolve_session
 from lti_tool.pathway.placements import placements
-from lti_tool.web.auth import bearer_token, current_launch, services
+from lti_tool.web.auth import (
+    bearer_token,
+    current_launch,
+    deployment_switched_off,
+    services,
+    switched_off,
+)
 from lti_tool.web.security import allow_form_to, csrf
 
 bp = Blueprint("deep_linking", __name__)
@@ -61,6 +67,8 @@ def _authenticated_launch() -> LaunchSession:
             "no_session",
             SESSION_ENDED,
         )
+    if switched_off(launch):
+        raise deployment_switched_off()
     return launch
 
 
