@@ -33,6 +33,15 @@ def sandbox_server() -> Iterator[SandboxServer]:
 
 
 @pytest.fixture
+def ags(sandbox_server: SandboxServer) -> Iterator[Any]:
+    """The sandbox platform's AGS fake, back to its seeded gradebook before and after."""
+    fake = sandbox_server.app.extensions["ags"]
+    fake.reset()
+    yield fake
+    fake.reset()
+
+
+@pytest.fixture
 def platform(sandbox_server: SandboxServer) -> Iterator[SandboxPlatform]:
     """The sandbox platform, with its keys restored after a test that rotates them."""
     platform = sandbox_server.platform

@@ -4,14 +4,12 @@ the student's mark while the tool says the result is held. Real PostgreSQL, Redi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from lti_tool.persistence.models import OutboxRow
-from lti_tool.sandbox import SandboxServer
 from tests.support.grade_sync import make_eligible, record_result
 from tests.support.lti import Launcher, staff_launch
 
@@ -21,14 +19,6 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 @pytest.fixture
 def backend() -> str:  # the production path: PostgreSQL + Redis + RQ
     return "postgres+redis"
-
-
-@pytest.fixture
-def ags(sandbox_server: SandboxServer) -> Iterator[Any]:
-    fake = sandbox_server.app.extensions["ags"]
-    fake.reset()
-    yield fake
-    fake.reset()
 
 
 def test_a_result_held_back_after_its_sync_started_is_not_posted(

@@ -28,7 +28,6 @@ from lti_tool.persistence.models import (
     OutboxRow,
     SyncJobRow,
 )
-from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import make_tool
 from tests.support.class_results import class_with_released_results
@@ -67,14 +66,6 @@ def launcher(
     yield sandbox_launcher(app, platform, tool_key_template)
     proxy.restore()
     app.extensions["lti_tool"].close()
-
-
-@pytest.fixture
-def ags(sandbox_server: SandboxServer) -> Iterator[Any]:
-    fake = sandbox_server.app.extensions["ags"]
-    fake.reset()
-    yield fake
-    fake.reset()
 
 
 def _posts_per_student(ags: Any) -> Counter[str]:

@@ -16,14 +16,14 @@ from flask import Flask
 from sqlalchemy import select
 
 from lti_tool.grading import line_items
-from lti_tool.grading.sync import run_sync, start_sync
+from lti_tool.grading.sync import start_sync
 from lti_tool.lti.keys import SigningKey
 from lti_tool.persistence.models import LineItemRow, OutboxRow, SyncJobRow, utcnow
-from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import make_tool
 from tests.support.backends import MigratedBackends, backend_settings
 from tests.support.class_results import class_with_released_results
+from tests.support.grade_sync import sync_job_on_a_thread
 from tests.support.lti import Launcher
 from tests.support.outage_servers import CONDITION_SECONDS, wait_until
 from tests.support.tooling import sandbox_launcher
@@ -44,29 +44,6 @@ def launcher(
         app: Flask = make_tool({**overrides, "http_timeout_seconds": 60.0}, tmp_path)
         yield sandbox_launcher(app, platform, tool_key_template)
         app.extensions["lti_tool"].close()
-
-
-def sync_on_a_thread(services: Any, job_id: str) -> tuple[threading.Thread, list[BaseException]]:
-    """Run the queued sync ``job_id`` on a thread of its own, as an RQ worker would."""
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            run_sync(services, job_id)
-        except BaseException as exc:  # the test reports it
-            errors.append(exc)
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    return thread, errors
-
-
-@pytest.fixture
-def ags(sandbox_server: SandboxServer) -> Iterator[Any]:
-    fake = sandbox_server.app.extensions["ags"]
-    fake.reset()
-    yield fake
-    fake.reset()
 
 
 def test_a_second_sync_leaves_a_score_the_first_is_still_posting(
@@ -92,7 +69,7 @@ def test_a_second_sync_leaves_a_score_the_first_is_still_posting(
     monkeypatch.setattr(ags.store, "record", slow_record)
 
     first_job = start_sync(services, context_pk)
-    first, first_errors = sync_on_a_thread(services, first_job)
+    first, first_errors = sync_job_on_a_thread(services, first_job)
     assert arrived.wait(CONDITION_SECONDS), "the first sync never posted"
     with services.db.read_only() as session:
         claimed_at = session.scalar(select(OutboxRow.updated_at))
@@ -101,7 +78,7 @@ def test_a_second_sync_leaves_a_score_the_first_is_still_posting(
     wait_until(lambda: utcnow() > claimed_at + 2 * stale, "the claim to grow old")
 
     second_job = start_sync(services, context_pk)  # the tutor presses the button again
-    second, second_errors = sync_on_a_thread(services, second_job)
+    second, second_errors = sync_job_on_a_thread(services, second_job)
     second.join(CONDITION_SECONDS)
     assert not second.is_alive() and second_errors == []
     answer.set()
@@ -150,7 +127,7 @@ def test_a_second_sync_leaves_the_column_the_first_is_still_making(
     monkeypatch.setattr(line_items, "_wait_for_url", watched_wait)
 
     first_job = start_sync(services, context_pk)
-    first, first_errors = sync_on_a_thread(services, first_job)
+    first, first_errors = sync_job_on_a_thread(services, first_job)
     assert arrived.wait(CONDITION_SECONDS), "the first sync never made the column"
     with services.db.read_only() as session:
         claimed_at = session.scalar(select(LineItemRow.claimed_at))
@@ -158,7 +135,7 @@ def test_a_second_sync_leaves_the_column_the_first_is_still_making(
     wait_until(lambda: utcnow() > claimed_at + dt.timedelta(seconds=2), "the claim to grow old")
 
     second_job = start_sync(services, context_pk)
-    second, second_errors = sync_on_a_thread(services, second_job)
+    second, second_errors = sync_job_on_a_thread(services, second_job)
     wait_until(lambda: waiting.is_set() or not second.is_alive(), "the second sync to go on")
     answer.set()
     for thread in (first, second):

@@ -13,7 +13,6 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from lti_tool.resources import resource_dir
-from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.dynreg import register_dynreg
 from tests.support.class_refresh import with_moodle_source
 from tests.support.dynreg import Lms
@@ -31,15 +30,6 @@ def lms() -> Iterator[Lms]:
     yield Lms(fakes, server.server_port)
     server.shutdown()
     thread.join(timeout=5)
-
-
-@pytest.fixture
-def ags(sandbox_server: SandboxServer) -> Iterator[Any]:
-    """The sandbox platform's AGS fake, back to its seeded gradebook before and after."""
-    fake = sandbox_server.app.extensions["ags"]
-    fake.reset()
-    yield fake
-    fake.reset()
 
 
 @pytest.fixture
