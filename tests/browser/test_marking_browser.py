@@ -19,8 +19,8 @@ from tests.browser.test_checklist_a11y import (
     assert_no_horizontal_scroll,
     launch,
 )
-from tests.browser.test_grade_sync_browser import make_eligible_for_b832
 from tests.support.bound_pages import goto_bound
+from tests.support.grade_sync import complete_courses
 
 pytestmark = pytest.mark.browser
 
@@ -68,8 +68,7 @@ def test_a_tutor_marks_three_students_from_the_keyboard(
             lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
         )
         page.on("pageerror", lambda e: problems.append(str(e)))
-        for sub in ("1001", "1002", "1003", "1005"):
-            make_eligible_for_b832(live_site, sub)
+        complete_courses(live_site.app, ("1001", "1002", "1003", "1005"))
         goto_bound(page, live_site.tool_url + "/staff/class/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Students and results")
 

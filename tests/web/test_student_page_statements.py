@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from lti_tool.pathway.module_starts import add_student_start, set_cohort_starts
 from lti_tool.persistence.models import Context
+from tests.support.grade_sync import B832_CODES, complete_courses
 from tests.support.lti import Launcher
 from tests.support.pathway_web import Opened, open_tool, user_pk
 from tests.support.statements import sql_statements
-from tests.web.test_student_page import B832_CODES, _complete, _record_result, _source
+from tests.web.test_student_page import _record_result, _source
 
 
 def _student_page(student: Opened) -> tuple[str, list[str]]:
@@ -34,7 +35,7 @@ def _give_the_student_everything(launcher: Launcher) -> None:
     mapped = {code: str(n) for n, code in enumerate(B832_CODES, start=3)}
     _source(launcher, "moodle", launcher.platform.issuer + MOODLE, mapped)
     _record_result(launcher, released=False)  # also completes the B832 courses
-    _complete(launcher, "1001", ("GB087",))
+    complete_courses(launcher.app, ["1001"], ("GB087",))
     student = user_pk(launcher.app, "1001")
     with launcher.app.extensions["lti_tool"].db.unit_of_work() as session:
         context_pk = session.scalars(select(Context.id)).one()
