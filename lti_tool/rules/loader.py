@@ -38,10 +38,22 @@ def load_qualification(path: str | Path) -> Qualification:
     """Load and validate one qualification file; raise ``RulesError`` naming file, key, reason."""
     source = str(path)
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise RulesError(source, "(file)", f"cannot be read: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # TOML files are UTF-8; an editor saving as Latin-1 or Windows-1252 is the usual cause.
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise RulesError(
+            source,
+            "(file)",
+            f"is not UTF-8 text: line {line} holds the byte 0x{raw[exc.start]:02x}, which UTF-8"
+            " does not allow; save the file as UTF-8",
+        ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(source, "(file)", f"is not valid TOML: {exc}") from exc
     return _Reader(source).qualification(data)

@@ -366,6 +366,25 @@ def test_missing_file_is_a_rules_error(tmp_path: Path) -> None:
     assert "cannot be read" in caught.value.reason
 
 
+def test_a_file_not_saved_as_utf8_is_named_in_one_sentence(tmp_path: Path) -> None:
+    # A title typed in a Windows editor saved as Latin-1: "é" is the one byte 0xe9.
+    path = tmp_path / "latin1.toml"
+    text = REAL_FILE.read_text(encoding="utf-8")
+    assert 'title = "' in text
+    path.write_bytes(text.replace('title = "', 'title = "Caf\u00e9 ', 1).encode("latin-1"))
+
+    with pytest.raises(RulesError) as caught:
+        load_qualification(path)
+
+    assert caught.value.path == str(path)
+    assert caught.value.key == "(file)"
+    line = text[: text.index('title = "')].count("\n") + 1
+    assert caught.value.reason == (
+        f"is not UTF-8 text: line {line} holds the byte 0xe9, which UTF-8 does not allow;"
+        " save the file as UTF-8"
+    )
+
+
 @pytest.mark.parametrize("make_folder", [True, False], ids=["empty-folder", "no-folder"])
 def test_load_all_refuses_a_folder_without_qualifications(
     tmp_path: Path, make_folder: bool
