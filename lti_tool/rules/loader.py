@@ -28,8 +28,8 @@ _GROUP_KEYS = {"choose", "courses"}
 # columns): a longer one is refused here, not by PostgreSQL when a tutor first saves a date.
 LONGEST_CODE = 32
 LONGEST_QUALIFICATION_CODE = 64
-# Ten years: a longer deadline or course is a typo, and far longer ones leave the calendar
-# (dates past the year 9999) while the rules are checked or a plan is made.
+# Ten years: a longer deadline, course or at-risk warning is a typo, and far longer ones leave
+# the calendar (dates past the year 9999) while the rules are checked or a plan is made.
 MOST_MONTHS = 120
 MOST_WEEKS = 520
 
@@ -136,7 +136,7 @@ class _Reader(FieldReader):
             deadline_months=self.count(
                 table, "deadline_months", f"{key}.deadline_months", MOST_MONTHS
             ),
-            at_risk_weeks=self.count(table, "at_risk_weeks", f"{key}.at_risk_weeks"),
+            at_risk_weeks=self.count(table, "at_risk_weeks", f"{key}.at_risk_weeks", MOST_WEEKS),
             max_parallel_courses=self.count(
                 table, "max_parallel_courses", f"{key}.max_parallel_courses"
             ),
