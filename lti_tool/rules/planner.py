@@ -69,7 +69,11 @@ def plan_from_progress(
     attempt = _Attempt(tasks, unpassed, rules, today)
     alone = attempt.run(1, frozenset())
     planned, short, width = alone, frozenset[str](), 1
-    while planned.missed and width < rules.max_parallel_courses:
+    # With a place for every course none waits, so more places change nothing: a huge
+    # max_parallel_courses (a typo, or "no limit") is not tried number by number. Two at
+    # least, as the shortest length is only tried from two at once.
+    widest = min(rules.max_parallel_courses, max(len(tasks), 2))
+    while planned.missed and width < widest:
         # As few courses at once as the deadlines allow, each at the nominal length if it
         # can be, else at the shortest: two at 8 weeks before three at 10 (fewer hours a week).
         width, short = width + 1, frozenset[str]()
