@@ -137,8 +137,12 @@ def _s(count: int) -> str:
 
 
 def sync_grades(services: Services, launch: Launch) -> str:
-    """Start a grade sync job for the course."""
-    return start_sync(services, context_pk_of(launch))
+    """Start a grade sync job for the course; its columns are titled from the qualification
+    this launch follows (the link's, when it names one), as the pages are."""
+    context_pk = context_pk_of(launch)
+    with services.db.read_only() as session:
+        code = qualification_of(services, session, launch).code
+    return start_sync(services, context_pk, code)
 
 
 def job_status(services: Services, launch: Launch, job_id: str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ import itertools
 import logging
 import threading
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -47,14 +48,13 @@ from lti_tool.errors import ToolError
 from lti_tool.grading.line_items import ensure_line_item, replace_gone_column
 from lti_tool.grading.module_columns import Column, NoModuleColumn
 from lti_tool.grading.score_delivery import log_undelivered, send_score
-from lti_tool.grading.sync_plan import SyncPlan, read_plan
+from lti_tool.grading.sync_plan import SyncPlan, column_titles, read_plan
 from lti_tool.grading.sync_records import ClaimLease, patiently, record_and_claim
 from lti_tool.jobs.tasks import task
 from lti_tool.lti.claims import SCOPE_SCORE
 from lti_tool.lti.platform_services import service_connector
 from lti_tool.lti.service_client import ToolServiceConnector
 from lti_tool.outages import DATABASE, unavailable_dependency
-from lti_tool.pathway.catalog import qualification_for
 from lti_tool.persistence.models import (
     OutboxRow,
     SyncJobRow,
@@ -67,8 +67,9 @@ CHUNK = 4
 log = logging.getLogger("lti_tool.grading")
 
 
-def start_sync(services: Services, context_pk: int) -> str:
-    """Queue a sync of every released result not yet delivered; returns the job id."""
+def start_sync(services: Services, context_pk: int, qualification_code: str | None = None) -> str:
+    """Queue a sync of every released result not yet delivered; returns the job id. The
+    columns it makes are titled from ``qualification_code``: the starting launch's."""
     job_id = str(uuid.uuid4())
     now = utcnow()
     with services.db.unit_of_work() as session:
@@ -83,7 +84,14 @@ def start_sync(services: Services, context_pk: int) -> str:
             )
             .values(status="pending")
         )
-        session.add(SyncJobRow(id=job_id, context_pk=context_pk, status="queued"))
+        session.add(
+            SyncJobRow(
+                id=job_id,
+                context_pk=context_pk,
+                status="queued",
+                qualification_code=qualification_code,
+            )
+        )
         session.flush()
         claimed = session.execute(
             update(OutboxRow)
@@ -112,10 +120,11 @@ def run_sync(services: Services, job_id: str, concurrency: int | None = None) ->
             return
         job.status = "running"
         plan = read_plan(session, job.context_pk)
+        titles = column_titles(session, services.catalog, job.context_pk, job.qualification_code)
     interrupted = False
     try:
         connector = service_connector(services, plan.registration_pk, plan.endpoint.scopes)
-        _deliver(services, job_id, plan, connector, concurrency)
+        _deliver(services, job_id, plan, titles, connector, concurrency)
         status, error = "done", None
     except ToolError as exc:
         status, error = "failed", exc.message
@@ -168,11 +177,10 @@ def _deliver(
     services: Services,
     job_id: str,
     plan: SyncPlan,
+    titles: Mapping[str, str],
     connector: ToolServiceConnector,
     concurrency: int | None,
 ) -> None:
-    from lti_tool.rules.catalog import Catalog
-
     with services.db.read_only() as session:
         rows = list(
             session.scalars(
@@ -185,14 +193,6 @@ def _deliver(
         raise ToolError(
             "no_score_scope", "The platform did not grant the AGS score scope to this tool."
         )
-    catalog: Catalog = services.catalog
-    # A column is titled from the course's own qualification: another qualification may use
-    # the same module code with another title. Rows of a module the course's qualification
-    # lacks (it tracked another before) take a title from any file that has it.
-    titles = {m.code: m.title for q in catalog.qualifications.values() for m in q.modules}
-    with services.db.read_only() as session:
-        tracked = qualification_for(session, catalog, plan.context_pk, None)
-    titles.update({m.code: m.title for m in tracked.modules})
     urls: dict[str, str] = {}
     columns: dict[str, Column] = {}
     # Modules with no column the tool may use: their rows are "failed" with these words.

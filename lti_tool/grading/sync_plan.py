@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from lti_tool.errors import ToolError
 from lti_tool.grading.module_columns import AgsEndpoint
+from lti_tool.pathway.catalog import qualification_for
 from lti_tool.persistence.models import Context, Deployment, Registration, ResourceLink
+from lti_tool.rules.catalog import Catalog
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,19 @@ def read_plan(session: Any, context_pk: int) -> SyncPlan:
             placements.setdefault(module.strip(), ModulePlacement(link_id, lineitem_url))
     endpoint = AgsEndpoint(context.ags_lineitems_url, frozenset(context.ags_scopes or []))
     return SyncPlan(context_pk, int(registration_pk), str(kind), endpoint, placements)
+
+
+def column_titles(
+    session: Any, catalog: Catalog, context_pk: int, qualification_code: str | None
+) -> dict[str, str]:
+    """Each module's title for a column the sync makes, by module code: from the qualification
+    the starting launch followed (its link's custom ``qualification`` beats the course's
+    choice, as on every page), else the course's own. Another file may use the same module
+    code with another title; a module neither has (the course tracked another before) takes
+    its title from any file that has it."""
+    titles = {m.code: m.title for q in catalog.qualifications.values() for m in q.modules}
+    course = qualification_for(session, catalog, context_pk, None)
+    titles.update({m.code: m.title for m in course.modules})
+    launched = catalog.find(qualification_code) if qualification_code else None
+    titles.update({m.code: m.title for m in launched.modules} if launched else {})
+    return titles

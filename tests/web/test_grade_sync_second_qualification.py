@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from lti_tool.lti import claims as c
 from tests.support.grade_sync import record_result, run_sync
 from tests.support.lti import Launcher
 from tests.support.pathway_web import add_completions, open_tool
@@ -56,3 +57,22 @@ def test_each_module_gets_a_column_titled_from_the_courses_qualification(
         "WC2": "WC2 Dressings and devices",
         "WC3": "WC3 Complex wounds",
     }
+
+
+def test_columns_are_titled_from_the_qualification_the_link_names(
+    two_wound_cares: Launcher, ags: Any
+) -> None:
+    """The link's custom parameter qualification= beats the course's qualification on every
+    page of its launch (staff cannot override it): the columns a sync started from that
+    launch makes are titled from it too, not from the course's."""
+    nurses = {c.CUSTOM: {"qualification": "WOUND-CARE-NURSES"}}
+    teacher = open_tool(two_wound_cares, "teacher1", changes=nurses)
+    open_tool(two_wound_cares, "student1", changes=nurses)
+    courses = ("W01", "W02", "W03", "W04", "W05", "W08", "W10")
+    add_completions(two_wound_cares.app, "1001", dict.fromkeys(courses, DONE))
+    for module in ("WC1", "WC2"):
+        record_result(teacher.client, teacher.bearer, "1001", 70, module=module)
+    job = run_sync(teacher.client, teacher.bearer)
+    assert (job["status"], job["done"], job["failed"]) == ("done", 2, 0), job
+    created = {c.resource_id: c.label for c in ags.lineitem_creates}
+    assert created == {"WC1": "WC1 Wound assessment for nurses", "WC2": "WC2 Dressings and devices"}

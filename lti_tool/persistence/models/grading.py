@@ -77,11 +77,14 @@ class LineItemRow(Base):
 
 
 class SyncJobRow(Base):
-    """A grade-sync run and its counts (its items are the outbox rows with its id)."""
+    """A grade-sync run and its counts (its items are the outbox rows with its id).
+    ``qualification_code``: the qualification of the launch that started it (its link's
+    ``qualification`` custom parameter, else the course's), which titles the columns it makes."""
 
     __tablename__ = "sync_jobs"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     context_pk: Mapped[int] = mapped_column(ForeignKey("contexts.id", ondelete="CASCADE"))
+    qualification_code: Mapped[str | None] = mapped_column(String(64), default=None)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
