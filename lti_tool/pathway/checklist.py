@@ -211,12 +211,15 @@ def student_named_in_file(
     refused, and so is a member who is not an active student (``check_studies_here``).
 
     ``email``, the line's own email cell (the class export writes one beside the id), must
-    be that student's when both are known: user ids are unique only within one platform
-    (Moodle numbers its users 2, 3, 4 … on every site), so a file exported from a course on
-    another platform names other people by ids this course's students may share."""
+    be that student's, and for a student the tool knows no email of, not another member's:
+    user ids are unique only within one platform (Moodle numbers its users 2, 3, 4 … on
+    every site), so a file exported from a course on another platform names other people by
+    ids this course's students may share."""
     user = check_studies_here(session, context_pk, _member_named(session, context_pk, who))
     given = (email or "").strip()
-    if given and user.email and given.lower() != user.email.strip().lower():
+    own = (user.email or "").strip().lower()
+    differs = bool(given) and given.lower() != own
+    if differs and (own or _another_members(session, context_pk, user, given)):
         raise InvalidInput(
             "student_mismatch",
             f"“{who}” is {user.name or user.sub} in this course, but the line gives the email "
@@ -224,6 +227,21 @@ def student_named_in_file(
             "Correct the line, or clear its email.",
         )
     return user
+
+
+def _another_members(session: Session, context_pk: int, user: User, email: str) -> bool:
+    """Whether ``email`` is the email of a member of the course other than ``user``."""
+    found = session.scalar(
+        select(User.id)
+        .join(Membership, Membership.user_pk == User.id)
+        .where(
+            Membership.context_pk == context_pk,
+            User.id != user.id,
+            func.lower(func.trim(User.email)) == email.strip().lower(),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def _member_named(session: Session, context_pk: int, who: str) -> User:

@@ -67,3 +67,42 @@ def test_this_course_own_export_still_imports_back(launcher: Launcher) -> None:
     assert upload_csv(teacher, "/staff/class/results/import", own) == ["Imported 1 result."]
     no_email = FOREIGN_RESULTS.replace("alex.other@elsewhere.example", "").replace("74", "75")
     assert upload_csv(teacher, "/staff/class/results/import", no_email) == ["Imported 1 result."]
+
+
+def _teacher_of_a_student_without_email(launcher: Launcher) -> Opened:
+    """The platform keeps Sam's email to itself (a privacy setting): the tool knows none."""
+    launcher.platform.roster = [
+        {k: v for k, v in m.items() if not (m["user_id"] == "1001" and k == "email")}
+        for m in launcher.platform.roster
+    ]
+    return open_tool(launcher, "teacher1")
+
+
+def test_a_line_with_a_classmate_email_is_refused_for_a_student_without_one(
+    launcher: Launcher,
+) -> None:
+    teacher = _teacher_of_a_student_without_email(launcher)
+    before = _count(launcher, AuditEntry)
+    priya = "Priya.Patel@example.org"  # student2's email, here on user 1001's line
+    results = FOREIGN_RESULTS.replace("alex.other@elsewhere.example", priya)
+    (message,) = upload_csv(teacher, "/staff/class/results/import", results)
+    assert message.startswith("Nothing was imported. Line 2:"), message
+    assert priya in message
+    completions = (
+        f"student,course_code,status,completed_at,email\n1001,GB080,completed,01/02/2026,{priya}\n"
+    )
+    (message,) = upload_csv(teacher, "/staff/completions/import", completions, reason="seen")
+    assert message.startswith("Nothing was imported. Line 2:"), message
+    starts = f"student,module,start_date,email\n1001,B833,31/10/2027,{priya}\n"
+    (message,) = upload_csv(teacher, "/staff/module-starts/import", starts)
+    assert message.startswith("Nothing was imported. Line 2:"), message
+    assert _count(launcher, AssessmentResultRow) == 0
+    assert _count(launcher, AuditEntry) == before
+
+
+def test_a_line_without_email_still_imports_for_a_student_without_one(
+    launcher: Launcher,
+) -> None:
+    teacher = _teacher_of_a_student_without_email(launcher)
+    blank = FOREIGN_RESULTS.replace("alex.other@elsewhere.example", "")
+    assert upload_csv(teacher, "/staff/class/results/import", blank) == ["Imported 1 result."]
