@@ -118,6 +118,10 @@ HEADER_ALIASES = {
     "course": "course_code",
     "out_of": "max",
     "start": "start_date",
+    # Moodle's exports head the email column "Email address"; Excel and others "E-mail".
+    "email_address": "email",
+    "e_mail": "email",
+    "e_mail_address": "email",
 }
 
 

@@ -106,3 +106,30 @@ def test_a_line_without_email_still_imports_for_a_student_without_one(
     teacher = _teacher_of_a_student_without_email(launcher)
     blank = FOREIGN_RESULTS.replace("alex.other@elsewhere.example", "")
     assert upload_csv(teacher, "/staff/class/results/import", blank) == ["Imported 1 result."]
+
+
+# The email column as Moodle's and Excel's exports head it, cases and spaces as saved.
+EMAIL_HEADINGS = ("Email address", "E-mail", " E-Mail Address ", "EMAIL ADDRESS", "e_mail")
+
+
+def test_the_email_column_is_read_under_the_headings_exports_give_it(launcher: Launcher) -> None:
+    teacher = _teacher(launcher)
+    before = _count(launcher, AuditEntry)
+    other = "alex.other@elsewhere.example"
+    for heading in EMAIL_HEADINGS:
+        files = {
+            "/staff/class/results/import": FOREIGN_RESULTS.replace(",email,", f",{heading},"),
+            "/staff/completions/import": (
+                f"student,course_code,status,completed_at,{heading}\n"
+                f"1001,GB080,completed,01/02/2026,{other}\n"
+            ),
+            "/staff/module-starts/import": (
+                f"student,module,start_date,{heading}\n1001,B833,31/10/2027,{other}\n"
+            ),
+        }
+        for path, text in files.items():
+            (message,) = upload_csv(teacher, path, text, reason="seen")
+            assert message.startswith("Nothing was imported. Line 2:"), (heading, path, message)
+            assert other in message, (heading, path, message)
+    assert _count(launcher, AssessmentResultRow) == 0
+    assert _count(launcher, AuditEntry) == before
