@@ -3,7 +3,8 @@
 Members who have not launched yet are kept (so staff see the whole class), and members the
 platform no longer lists, or lists as Inactive/Deleted, are marked "left" rather than deleted:
 their records and results stay. A member whose launch was recorded after the platform was
-asked is not marked "left" by that roster (enrolled while it was read).
+asked is not marked "left" by that roster, whether it leaves them out or lists them Inactive
+(enrolled or reinstated while it was read).
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def refresh_roster(services: Services, context_pk: int) -> RosterOutcome:
             if _store_membership(session, context_pk, user_pk, member, now)
         ]
         # A launch recorded since the platform was asked is newer news than its roster (a
-        # student enrolled meanwhile): that member has not left.
+        # student enrolled or reinstated meanwhile): that member has not left. Members it
+        # lists as Inactive are marked here too, by the same rule.
         left = session.execute(
             update(Membership)
             .where(
@@ -115,14 +117,18 @@ def _store_user(session: Session, registration_pk: int, member: Any) -> int | No
 def _store_membership(
     session: Session, context_pk: int, user_pk: int, member: Any, now: dt.datetime
 ) -> bool:
-    """The member's membership of the course, written; whether they are an active member."""
-    status = "active" if member.get("status", "Active") == "Active" else "left"
+    """The member's membership of the course, written; whether they are an active member.
+    An inactive member's existing membership keeps its status: ``refresh_roster`` marks them
+    "left" unless they launched after the platform was asked."""
+    active: bool = member.get("status", "Active") == "Active"
     listed = member.get("roles")
     roles = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
+    status = "active" if active else "left"
     membership = {"roles": roles, "status": status, "in_roster": True, "roster_seen_at": now}
     member_key = {"context_pk": context_pk, "user_pk": user_pk}
-    upsert(session, Membership, [{**member_key, **membership}], list(member_key), membership)
-    return status == "active"
+    updated = [column for column in membership if active or column != "status"]
+    upsert(session, Membership, [{**member_key, **membership}], list(member_key), updated)
+    return active
 
 
 CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"

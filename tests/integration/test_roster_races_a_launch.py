@@ -1,7 +1,8 @@
-"""A class roster refresh racing a student's first launch: the roster read from the platform
-(NRPS) before the student was enrolled must not mark the student, whose launch the tool
-recorded meanwhile, as having left. Real PostgreSQL and Redis; the refresh is held between its
-read of the platform and its write, not hoped to be slow."""
+"""A class roster refresh racing a student's launch: the roster read from the platform (NRPS)
+before the student was enrolled, or while their enrolment was suspended (listed Inactive), must
+not mark the student, whose launch the tool recorded meanwhile, as having left. Real PostgreSQL
+and Redis; the refresh is held between its read of the platform and its write, not hoped to be
+slow."""
 
 from __future__ import annotations
 
@@ -31,6 +32,26 @@ def test_a_student_who_launches_while_the_roster_is_read_has_not_left(
 ) -> None:
     platform = launcher.platform
     platform.roster = [m for m in platform.roster if m["user_id"] != NEWCOMER]
+    assert _status_after_a_launch_during_a_refresh(launcher, monkeypatch) == "active"
+
+
+def test_a_student_listed_inactive_who_launches_while_the_roster_is_read_has_not_left(
+    launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The platform read the roster while the student's enrolment was suspended; reinstated,
+    # they open the tool before the refresh writes what it read.
+    launcher.platform.roster = [
+        {**m, "status": "Inactive"} if m["user_id"] == NEWCOMER else m
+        for m in launcher.platform.roster
+    ]
+    assert _status_after_a_launch_during_a_refresh(launcher, monkeypatch) == "active"
+
+
+def _status_after_a_launch_during_a_refresh(
+    launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+) -> str | None:
+    """The student's membership status after they launch between the roster refresh's read
+    of the platform and its write."""
     staff, headers = staff_launch(launcher)
 
     read, go = threading.Event(), threading.Event()
@@ -53,7 +74,7 @@ def test_a_student_who_launches_while_the_roster_is_read_has_not_left(
     refreshing.start()
     try:
         assert read.wait(CONDITION_SECONDS), "the roster was never read"
-        # Enrolled now, the student opens the tool before the refresh writes what it read.
+        # Enrolled (or reinstated) now, the student opens the tool before the refresh writes.
         page = launcher.launch(launcher.app.test_client(), "student1")
         assert page.status_code == 200, page.get_data(as_text=True)
     finally:
@@ -64,9 +85,8 @@ def test_a_student_who_launches_while_the_roster_is_read_has_not_left(
 
     services = launcher.app.extensions["lti_tool"]
     with services.db.read_only() as session:
-        status = session.scalar(
+        return session.scalar(
             select(Membership.status)
             .join(User, User.id == Membership.user_pk)
             .where(User.sub == NEWCOMER)
         )
-    assert status == "active"

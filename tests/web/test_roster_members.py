@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from lti_tool.persistence.models import Membership, User
 from tests.support.lti import Launcher
 from tests.support.pathway_web import open_tool
 
@@ -128,3 +130,24 @@ def test_a_roster_fetch_during_an_outage_is_still_an_outage(
     monkeypatch.setattr(roster, "refresh_roster", broken)
     response = launcher.through_sandbox(launcher.app.test_client(), "teacher1")
     assert response.status_code == 200, response.status_code
+
+
+def test_a_student_listed_inactive_who_has_not_launched_since_has_left(
+    launcher: Launcher, platform: Any
+) -> None:
+    """Only a launch after the platform was asked keeps a student listed Inactive active."""
+    open_tool(launcher, "student1")  # launched before the roster below was read
+    teacher = open_tool(launcher, "teacher1")
+    platform.roster = [
+        {**m, "status": "Inactive"} if m["user_id"] == "1001" else m for m in platform.roster
+    ]
+    response = teacher.client.post("/api/context/roster/refresh", headers=teacher.bearer)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.get_json()["left"] == 1
+    with launcher.app.extensions["lti_tool"].db.read_only() as session:
+        status = session.scalar(
+            select(Membership.status)
+            .join(User, User.id == Membership.user_pk)
+            .where(User.sub == "1001")
+        )
+    assert status == "left"
