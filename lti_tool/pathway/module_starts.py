@@ -1,5 +1,5 @@
 """Assessment-module start dates: the cohort's, and per-student attempts (late registration,
-resits) whose latest one is in force. These start the six-month clock."""
+resits) whose latest one is in force. These start the deadline clock."""
 
 from __future__ import annotations
 
@@ -21,11 +21,9 @@ from lti_tool.persistence.models import CohortModuleStart, Membership, StudentMo
 from lti_tool.rules import Qualification
 
 # Dates staff enter for a course of study: anything outside is a typo (year 0207 for 2027),
-# and dates near the calendar's ends overflow the six-month deadline arithmetic.
+# and dates near the calendar's ends overflow the deadline arithmetic.
 EARLIEST_DATE = dt.date(2000, 1, 1)
 LATEST_DATE = dt.date(2099, 12, 31)
-
-
 UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
@@ -74,9 +72,8 @@ def parse_starts(qualification: Qualification, body: Any) -> dict[str, dt.date]:
     ``qualification``, every value a date."""
     if not isinstance(body, Mapping) or not body:
         codes = ", ".join(m.code for m in qualification.modules)
-        if len(qualification.modules) == 1:
-            raise InvalidInput("bad_body", f"Enter a start date for {codes}.")
-        raise InvalidInput("bad_body", f"Enter a start date for at least one module ({codes}).")
+        which = codes if len(qualification.modules) == 1 else f"at least one module ({codes})"
+        raise InvalidInput("bad_body", f"Enter a start date for {which}.")
     return {check_module(qualification, str(k)): parse_date(v, str(k)) for k, v in body.items()}
 
 
