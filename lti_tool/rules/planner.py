@@ -71,18 +71,16 @@ def plan_from_progress(
     planned, short, width = alone, frozenset[str](), 1
     # With a place for every course none waits, so more places change nothing: a huge
     # max_parallel_courses (a typo, or "no limit") is not tried number by number. Two at
-    # least, as the shortest length is only tried from two at once.
+    # least, as the shortest length is tried at one at a time only where the file allows
+    # no more (max_parallel_courses = 1; the loader's fit check counts on it).
     widest = min(rules.max_parallel_courses, max(len(tasks), 2))
+    if planned.missed and widest == 1:
+        planned, short = attempt.shortened(1, planned)
     while planned.missed and width < widest:
         # As few courses at once as the deadlines allow, each at the nominal length if it
         # can be, else at the shortest: two at 8 weeks before three at 10 (fewer hours a week).
-        width, short = width + 1, frozenset[str]()
-        planned = attempt.run(width, short)
-        while planned.missed - short:
-            # Shorten the courses of the first module (by deadline) still late, then look
-            # again: the modules planned after it may then fit at the nominal length.
-            short = short | {min(planned.missed - short, key=attempt.deadline_rank)}
-            planned = attempt.run(width, short)
+        width = width + 1
+        planned, short = attempt.shortened(width, attempt.run(width, frozenset()))
     parallel = overlapping(planned.slots, today)
     plans = tuple(
         _module_plan(module, tasks, planned, alone.missed, short, parallel, rules, today, width)
@@ -109,6 +107,15 @@ class _Attempt:
 
     def deadline_rank(self, code: str) -> tuple[date, int]:
         return (self.deadlines[code] or date.max, self.order[code])
+
+    def shortened(self, slots: int, planned: _Planned) -> tuple[_Planned, frozenset[str]]:
+        """Shorten the courses of the first module (by deadline) still late, then look again
+        (the modules planned after it may then fit at the nominal length), until none is."""
+        short = frozenset[str]()
+        while planned.missed - short:
+            short = short | {min(planned.missed - short, key=self.deadline_rank)}
+            planned = self.run(slots, short)
+        return planned, short
 
     def run(self, slots: int, short: frozenset[str]) -> _Planned:
         planned = schedule(self.tasks, self.rules, self.today, slots, short)
