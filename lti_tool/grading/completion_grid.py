@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.completion.unmapped import SourceMapping, source_mapping, unknown_where_unmapped
 from lti_tool.pathway.checklist import (
     CompletionCopy,
     completion_copies_of_many,
@@ -124,6 +125,8 @@ class GridData:
     # The modules each student has a recorded pass for, held or released (as the class
     # view counts them): their unfinished courses are no longer needed, nor late.
     passed: dict[int, set[str]]
+    # Which CPD courses the course's LMS source reads: the others are unknown.
+    source: SourceMapping
 
 
 def load_grid(
@@ -145,6 +148,7 @@ def load_grid(
         completion_copies_of_many(session, ids),
         effective_starts_of_many(session, context_pk, ids),
         passed,
+        source_mapping(session, context_pk),
     )
 
 
@@ -171,9 +175,11 @@ def person_row(user: Student) -> GridRow:
 
 def with_statuses(data: GridData, row: GridRow) -> GridRow:
     """``row`` with its courses' statuses: the rules engine run on the student's data."""
+    completions = completions_in_force(data.completions.get(row.user_pk, []))
+    unmapped = data.source.unmapped(data.qualification.course_codes())
     checklist = evaluate(
         data.qualification,
-        completions_in_force(data.completions.get(row.user_pk, [])),
+        unknown_where_unmapped(completions, unmapped, data.source.kind),
         data.starts[row.user_pk],
         data.today,
         {code: PASSED for code in data.passed.get(row.user_pk, ())},

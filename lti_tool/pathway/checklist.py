@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from lti_tool.completion.store import MANUAL_SOURCE
 from lti_tool.errors import Forbidden, InvalidInput, NotFound
 from lti_tool.lti.claims import normalise_roles
-from lti_tool.pathway.checklist_view import add_page_facts, result_rows
+from lti_tool.pathway.checklist_view import add_page_facts, result_rows, with_lms_courses
 from lti_tool.pathway.module_starts import effective_starts
 from lti_tool.persistence.models import (
     CompletionRecord,
@@ -146,6 +146,7 @@ def build_checklist(
     grouped (``checklist_view.add_page_facts``); ``with_links`` False leaves the links out
     (a caller that only needs the rules' verdict)."""
     completions, sources = completions_of(session, user_pk)
+    completions, links = with_lms_courses(session, qualification, context_pk, completions)
     starts = effective_starts(session, context_pk, user_pk) if context_pk is not None else {}
     results = result_rows(session, context_pk, user_pk) if context_pk is not None else []
     assessments = {
@@ -164,7 +165,7 @@ def build_checklist(
         }
         for s in sources
     ]
-    add_page_facts(session, data, qualification, context_pk, results, include_held, with_links)
+    add_page_facts(data, qualification, links if with_links else {}, results, include_held)
     return data
 
 

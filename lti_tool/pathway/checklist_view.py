@@ -4,12 +4,13 @@ the courses still needed, those done, and how many of an optional group are need
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.completion.unmapped import SourceMapping, unknown_where_unmapped
 from lti_tool.lms.links import CourseLink, allowed_link_hosts, course_link
 from lti_tool.persistence.models import (
     AssessmentResultRow,
@@ -19,23 +20,20 @@ from lti_tool.persistence.models import (
     Deployment,
     Registration,
 )
-from lti_tool.rules import Qualification
+from lti_tool.rules import Completion, Qualification
 
 OUTCOME_WORDS = {"pass": "Passed", "fail": "Not passed", "referred": "Referred"}
 
 
 def add_page_facts(
-    session: Session,
     data: dict[str, Any],
     qualification: Qualification,
-    context_pk: int | None,
+    links: Mapping[str, CourseLink],
     results: Sequence[ResultRow],
     include_held: bool,
-    with_links: bool = True,
 ) -> None:
     """Add ``link`` to each requirement, ``result`` and the course grouping to each module of
     ``data`` (the rules' checklist as a dict); ``results`` are the student's ``result_rows``."""
-    links = course_links(session, context_pk) if context_pk is not None and with_links else {}
     views = result_views(results, include_held)
     for module in data["modules"]:
         for requirement in module["requirements"]:
@@ -85,10 +83,26 @@ def arrange_courses(module: dict[str, Any], groups: list[tuple[int, tuple[str, .
     module["done"] = [r for r in module["requirements"] if r["code"] not in kept]
 
 
-def course_links(session: Session, context_pk: int) -> dict[str, CourseLink]:
-    """Course code → where it is done, from the course's registration's CPD mappings and its
-    completion source; empty for AGS and manual sources or when nothing is mapped. One
-    statement: the registration and its source, once per mapping (once with none)."""
+def with_lms_courses(
+    session: Session,
+    qualification: Qualification,
+    context_pk: int | None,
+    completions: Iterable[Completion],
+) -> tuple[list[Completion], dict[str, CourseLink]]:
+    """A student's ``completions`` with the courses their course's source never reads unknown
+    (``completion.unmapped``), and where each course is done in the LMS (``lms_courses``)."""
+    if context_pk is None:
+        return list(completions), {}
+    links, mapping = lms_courses(session, context_pk)
+    unmapped = mapping.unmapped(qualification.course_codes())
+    return unknown_where_unmapped(completions, unmapped, mapping.kind), links
+
+
+def lms_courses(session: Session, context_pk: int) -> tuple[dict[str, CourseLink], SourceMapping]:
+    """Course code → where it is done (from the course's registration's CPD mappings and its
+    completion source; none for AGS and manual sources or when nothing is mapped), and which
+    courses the source reads. One statement: the registration and its source, once per
+    mapping (once with none)."""
     rows = session.execute(
         select(
             Registration.issuer,
@@ -98,6 +112,7 @@ def course_links(session: Session, context_pk: int) -> dict[str, CourseLink]:
             Registration.auth_audience,
             CompletionSourceConfig.kind,
             CompletionSourceConfig.endpoint_url,
+            CompletionSourceConfig.mode,
             CourseMappingRow.course_code,
             CourseMappingRow.course_id,
             CourseMappingRow.activity_id,
@@ -109,7 +124,7 @@ def course_links(session: Session, context_pk: int) -> dict[str, CourseLink]:
         .where(Context.id == context_pk)
     ).all()
     if not rows:
-        return {}
+        return {}, SourceMapping()
     first = rows[0]
     kind, endpoint_url = first.kind, first.endpoint_url
     registration_urls = [
@@ -127,7 +142,8 @@ def course_links(session: Session, context_pk: int) -> dict[str, CourseLink]:
         link = course_link(kind, endpoint_url, row.course_id, row.activity_id, hosts)
         if link is not None:
             links[row.course_code] = link
-    return links
+    mapped = frozenset(row.course_code for row in rows if row.course_code is not None)
+    return links, SourceMapping(kind, first.mode, mapped)
 
 
 class ResultRow(NamedTuple):

@@ -1,0 +1,90 @@
+"""CPD courses a Moodle or Canvas source has no mapping for: the LMS is never asked about them.
+
+A refresh reads only the mapped courses, so an unmapped course has no record from the LMS, or
+an old one from before its mapping went. Shown as "not started" it would be a guess (the
+student may have finished it in the LMS), so it reads as ``untrackable``: unknown, neither
+counted, planned nor overdue, like a course the LMS answered it cannot track. This is worked
+out when a page is shown, from the registration's mapping, and nothing is stored: once the
+course is mapped and read, its real status shows.
+
+What stays as it is: a staff record (a correction) and a completion the LMS once reported
+(unknown never erases what was known). An AGS source maps every CPD code by itself and a
+manual one reads nothing from an LMS; a Moodle or Canvas source with nothing mapped at all is
+not set up yet (the refresh reads nothing for it) and its courses read as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.completion.store import MANUAL_SOURCE
+from lti_tool.persistence.models import (
+    CompletionSourceConfig,
+    Context,
+    CourseMappingRow,
+    Deployment,
+)
+from lti_tool.rules import Completion, CompletionStatus
+
+MAPPED_SOURCES = {"moodle": "Moodle", "canvas": "Canvas"}  # the sources read by a mapping
+
+
+@dataclass(frozen=True)
+class SourceMapping:
+    """Which CPD courses a course's completion source reads: its kind, mode and the codes
+    its registration maps (no kind: the registration has no source)."""
+
+    kind: str | None = None
+    mode: str = "course"
+    mapped: frozenset[str] = frozenset()
+
+    def unmapped(self, codes: Iterable[str]) -> frozenset[str]:
+        """Of ``codes``, those a Moodle or Canvas source with some courses mapped never reads."""
+        if self.kind not in MAPPED_SOURCES or not self.mapped:
+            return frozenset()
+        return frozenset(codes) - self.mapped
+
+
+def source_mapping(session: Session, context_pk: int) -> SourceMapping:
+    """The course's registration's ``SourceMapping``, in one statement."""
+    rows = session.execute(
+        select(
+            CompletionSourceConfig.kind,
+            CompletionSourceConfig.mode,
+            CourseMappingRow.course_code,
+        )
+        .join(Deployment, Deployment.registration_id == CompletionSourceConfig.registration_pk)
+        .join(Context, Context.deployment_pk == Deployment.id)
+        .outerjoin(
+            CourseMappingRow,
+            CourseMappingRow.registration_pk == CompletionSourceConfig.registration_pk,
+        )
+        .where(Context.id == context_pk)
+    ).all()
+    if not rows:
+        return SourceMapping()
+    codes = frozenset(code for _, _, code in rows if code is not None)
+    return SourceMapping(rows[0].kind, rows[0].mode, codes)
+
+
+def unknown_where_unmapped(
+    completions: Iterable[Completion], unmapped: Collection[str], source: str | None
+) -> list[Completion]:
+    """One student's completions (in force) with each ``unmapped`` course unknown
+    (``untrackable``) unless a staff record or a completion read from the LMS says more."""
+    completions = list(completions)
+    if not unmapped:
+        return completions
+    known = {
+        c.course_code
+        for c in completions
+        if c.source == MANUAL_SOURCE or c.status is CompletionStatus.COMPLETED
+    }
+    unknown = sorted(set(unmapped) - known)
+    kept = [c for c in completions if c.course_code not in unknown]
+    untrackable = CompletionStatus.UNTRACKABLE
+    return kept + [Completion(code, untrackable, source=source or "") for code in unknown]

@@ -1,0 +1,64 @@
+"""Which CPD courses a source never reads (completion/unmapped.py), and what a student's
+checklist makes of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from lti_tool.completion.unmapped import SourceMapping, unknown_where_unmapped
+from lti_tool.rules import Completion, CompletionStatus
+
+CODES = ("GB080", "GB081", "GB082")
+SOME = frozenset({"GB080"})
+
+
+@pytest.mark.parametrize(
+    ("mapping", "unmapped"),
+    [
+        (SourceMapping("moodle", "course", SOME), {"GB081", "GB082"}),
+        (SourceMapping("canvas", "activity", SOME), {"GB081", "GB082"}),
+        (SourceMapping("moodle", "course", frozenset(CODES)), set()),
+        # Nothing mapped: the source is not set up yet, and reads nothing at all.
+        (SourceMapping("moodle", "course", frozenset()), set()),
+        # AGS finds every CPD code by itself; manual reads no LMS; no source at all.
+        (SourceMapping("ags", "course", SOME), set()),
+        (SourceMapping("manual", "course", SOME), set()),
+        (SourceMapping(), set()),
+    ],
+)
+def test_only_a_moodle_or_canvas_source_with_some_courses_mapped_leaves_any_unread(
+    mapping: SourceMapping, unmapped: set[str]
+) -> None:
+    assert mapping.unmapped(CODES) == unmapped
+
+
+def _completion(code: str, status: str, source: str = "moodle") -> Completion:
+    done = dt.date(2026, 5, 1) if status == "completed" else None
+    return Completion(code, CompletionStatus(status), completed_at=done, source=source)
+
+
+def test_an_unmapped_course_is_unknown_unless_a_record_says_more() -> None:
+    completions = [
+        _completion("GB080", "in_progress"),  # mapped: as read
+        _completion("GB081", "in_progress"),  # read before its mapping went: no longer read
+        _completion("GB082", "completed"),  # once read as completed: stays completed
+        _completion("GB083", "not_started", source="manual"),  # a tutor's record wins
+    ]
+    unmapped = {"GB081", "GB082", "GB083", "GB084"}
+
+    result = unknown_where_unmapped(completions, unmapped, "moodle")
+
+    assert {(c.course_code, c.status.value, c.source) for c in result} == {
+        ("GB080", "in_progress", "moodle"),
+        ("GB081", "untrackable", "moodle"),
+        ("GB082", "completed", "moodle"),
+        ("GB083", "not_started", "manual"),
+        ("GB084", "untrackable", "moodle"),
+    }
+
+
+def test_with_nothing_unmapped_the_completions_are_as_they_were() -> None:
+    completions = [_completion("GB080", "not_started")]
+    assert unknown_where_unmapped(completions, frozenset(), "moodle") == completions
