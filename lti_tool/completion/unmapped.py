@@ -88,3 +88,15 @@ def unknown_where_unmapped(
     kept = [c for c in completions if c.course_code not in unknown]
     untrackable = CompletionStatus.UNTRACKABLE
     return kept + [Completion(code, untrackable, source=source or "") for code in unknown]
+
+
+def not_linked(code: str, kind: str | None, mode: str | None) -> str:
+    """What staff are told of an unmapped course: who links it, and where."""
+    lms = MAPPED_SOURCES.get(kind or "", "LMS")
+    what = {"moodle": "activity", "canvas": "module"}.get(kind or "", "activity")
+    thing = what if mode == "activity" else "course"
+    return (
+        f"{code} is not linked to a {lms} {thing} yet, so the tool cannot read it: the "
+        f"administrator who set the tool up for {lms} must link it on the tool's CPD course "
+        "mapping page."
+    )

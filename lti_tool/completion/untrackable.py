@@ -2,24 +2,27 @@
 
 A refresh stores ``untrackable`` for a course the LMS answered it cannot tell about (a Moodle
 course without completion criteria, a Moodle activity with completion tracking off, a Canvas
-course or module without completion requirements). The
-staff pages (class view, completion grid, student preview) say once per CPD course what a
-teacher must set up in the LMS, from the stored records and the registration's mapping, so
-the words stay after the refresh's own record has expired.
+course or module without completion requirements). A course a Moodle or Canvas source has no
+mapping for is never read, and is just as unknown (``completion.unmapped``). The staff pages
+(class view, completion grid, student preview) say once per CPD course what must be set up,
+in the LMS or on the tool's mapping page, from the stored records and the registration's
+mapping, so the words stay after the refresh's own record has expired.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.completion.unmapped import SourceMapping, not_linked, source_mapping
 from lti_tool.lms.canvas.source import course_without_requirements, module_without_requirements
 from lti_tool.lms.links import lms_id
 from lti_tool.lms.moodle.errors import no_criteria, tracking_off
+from lti_tool.lti.claims import normalise_roles
 from lti_tool.persistence.models import (
     CompletionRecord,
     CompletionSourceConfig,
@@ -40,34 +43,55 @@ class UntrackableCourse:
     cause: str
 
 
-def untrackable_in_context(session: Session, context_pk: int) -> list[UntrackableCourse]:
-    """``untrackable_courses`` for everyone in the course."""
-    members = session.scalars(
-        select(Membership.user_pk).where(Membership.context_pk == context_pk)
+def untrackable_in_context(
+    session: Session, context_pk: int, codes: Collection[str] = ()
+) -> list[UntrackableCourse]:
+    """``untrackable_courses`` for every student of the course."""
+    members = session.execute(
+        select(Membership.user_pk, Membership.roles).where(Membership.context_pk == context_pk)
     ).all()
-    return untrackable_courses(session, context_pk, list(members))
+    students = [pk for pk, roles in members if normalise_roles(roles or []).is_learner]
+    return untrackable_courses(session, context_pk, students, codes)
 
 
 def untrackable_courses(
-    session: Session, context_pk: int | None, user_pks: Sequence[int]
+    session: Session, context_pk: int | None, user_pks: Sequence[int], codes: Collection[str] = ()
 ) -> list[UntrackableCourse]:
-    """The CPD courses stored as untrackable for any of ``user_pks`` (a manual record for a
-    student replaces the LMS's word), by code, each with what a teacher must change."""
+    """The CPD courses stored as untrackable for any of ``user_pks``, and those of ``codes``
+    (the course's qualification's) its Moodle or Canvas source has no mapping for
+    (``completion.unmapped``), by code, each with what must be set up. A manual record for a
+    student replaces the LMS's word; an unmapped course the LMS once reported completed is
+    known."""
     if not user_pks:
         return []
+    mapping = source_mapping(session, context_pk) if context_pk is not None else SourceMapping()
+    unmapped = mapping.unmapped(codes)
     untrackable = CompletionStatus.UNTRACKABLE.value
+    completed = CompletionStatus.COMPLETED.value
     rows = session.execute(
-        select(CompletionRecord.user_pk, CompletionRecord.course_code, CompletionRecord.source)
+        select(
+            CompletionRecord.user_pk,
+            CompletionRecord.course_code,
+            CompletionRecord.source,
+            CompletionRecord.status,
+        )
         .where(CompletionRecord.user_pk.in_(list(user_pks)))
-        .where((CompletionRecord.status == untrackable) | (CompletionRecord.source == "manual"))
+        .where(
+            (CompletionRecord.status == untrackable)
+            | (CompletionRecord.source == "manual")
+            | (CompletionRecord.course_code.in_(unmapped) & (CompletionRecord.status == completed))
+        )
     ).all()
-    corrected = {(pk, code) for pk, code, source in rows if source == "manual"}
-    counts = Counter(
-        code for pk, code, source in rows if source != "manual" and (pk, code) not in corrected
-    )
+    known = {(pk, code) for pk, code, source, _ in rows if source == "manual"}
+    stored = {(pk, code) for pk, code, _, status in rows if status == untrackable} - known
+    known |= {(pk, code) for pk, code, _, status in rows if status == completed}
+    unread = {(pk, code) for pk in user_pks for code in unmapped} - known
+    counts = Counter(code for _, code in stored | unread)
     if not counts:
         return []
-    causes = _causes(session, context_pk, sorted(counts))
+    said = sorted(set(counts) - unmapped)
+    causes = _causes(session, context_pk, said) if said else {}
+    causes |= {code: not_linked(code, mapping.kind, mapping.mode) for code in unmapped}
     return [UntrackableCourse(code, counts[code], causes[code]) for code in sorted(counts)]
 
 

@@ -89,9 +89,10 @@ def student_checklist(services: Services, launch: Launch, sub: str) -> dict[str,
     context_pk = context_pk_of(launch)
     with services.db.read_only() as session:
         user = student_in_context(session, context_pk, sub)
+        qualification = qualification_of(services, session, launch)
         data = build_checklist(
             session,
-            qualification_of(services, session, launch),
+            qualification,
             context_pk,
             user.id,
             services.settings.today(),
@@ -102,7 +103,10 @@ def student_checklist(services: Services, launch: Launch, sub: str) -> dict[str,
         data["refresh"] = refresh_status(services, user.id, detailed=True)
         # Staff only: the courses the LMS cannot track for this student, and why.
         data["untrackable"] = [
-            asdict(course) for course in untrackable_courses(session, context_pk, [user.id])
+            asdict(course)
+            for course in untrackable_courses(
+                session, context_pk, [user.id], qualification.course_codes()
+            )
         ]
         data["attempts"] = [a.to_dict() for a in ms.student_attempts(session, context_pk, user.id)]
         return data

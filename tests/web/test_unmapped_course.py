@@ -1,6 +1,7 @@
 """A CPD course the registration's Moodle source has no mapping for, while the others are
 mapped: the tool never asks Moodle about it, so the student reads "Can't be tracked yet", not
-"Not started" (they may have finished it there), and staff see it as unknown too; a tutor's
+"Not started" (they may have finished it there), and staff see it as unknown too, told once
+per course that it is not linked to a Moodle course yet and where it is linked; a tutor's
 record and a completion once read from Moodle still count; once mapped and read, the course
 reads as Moodle says."""
 
@@ -20,6 +21,11 @@ from lti_tool.sandbox.demo_data import course_id
 from tests.support.class_refresh import finished_refresh, staff_launch
 from tests.support.grade_sync import complete_courses
 from tests.support.lti import Launcher, launch_token
+
+NOT_LINKED = (
+    "GB085 is not linked to a Moodle course yet, so the tool cannot read it: the administrator "
+    "who set the tool up for Moodle must link it on the tool's CPD course mapping page."
+)
 
 
 @pytest.fixture
@@ -78,6 +84,7 @@ def test_the_student_reads_cant_be_tracked_not_not_started(gb085_unmapped: Launc
     assert "Not started" not in row
     assert "Your progress on GB085 can't be tracked yet" in page
     assert "Start GB085" not in page
+    assert NOT_LINKED not in page  # staff words stay with staff
 
 
 def test_the_class_view_and_grid_count_it_as_unknown(gb085_unmapped: Launcher) -> None:
@@ -92,6 +99,24 @@ def test_the_class_view_and_grid_count_it_as_unknown(gb085_unmapped: Launcher) -
     assert "4 students" in only
 
 
+def test_staff_read_once_that_the_course_is_not_linked(gb085_unmapped: Launcher) -> None:
+    client, headers = staff_launch(gb085_unmapped)
+    finished_refresh(client, headers)
+
+    class_page = html.unescape(client.get("/staff/class/", headers=headers).get_data(as_text=True))
+    assert "Courses that can't be tracked" in class_page
+    assert class_page.count(NOT_LINKED) == 1 and "GB085</strong> (4 students)" in class_page
+    grid = html.unescape(
+        client.get("/staff/class/completion/", headers=headers).get_data(as_text=True)
+    )
+    assert grid.count(NOT_LINKED) == 1
+    preview = html.unescape(
+        client.get("/staff/students/1001", headers=headers).get_data(as_text=True)
+    )
+    assert preview.count(NOT_LINKED) == 1
+    assert "Can't be tracked yet" in _row(preview, "GB085")
+
+
 def test_a_tutors_record_still_counts(gb085_unmapped: Launcher) -> None:
     _student(gb085_unmapped)  # student1 is known to the tool
     complete_courses(gb085_unmapped.app, ["1001"], ("GB085",))
@@ -99,6 +124,15 @@ def test_a_tutors_record_still_counts(gb085_unmapped: Launcher) -> None:
     page, checklist = _student(gb085_unmapped)
     assert _status(checklist, "GB085") == "completed"
     assert "Can't be tracked yet" not in _row(page, "GB085")
+
+    client, headers = staff_launch(gb085_unmapped)
+    finished_refresh(client, headers)
+    preview = html.unescape(
+        client.get("/staff/students/1001", headers=headers).get_data(as_text=True)
+    )
+    assert NOT_LINKED not in preview
+    class_page = html.unescape(client.get("/staff/class/", headers=headers).get_data(as_text=True))
+    assert "GB085</strong> (3 students)" in class_page
 
 
 def test_a_course_once_read_as_completed_stays_completed(with_moodle: Launcher) -> None:

@@ -1,5 +1,5 @@
-"""Which CPD courses a source never reads (completion/unmapped.py), and what a student's
-checklist makes of them."""
+"""Which CPD courses a source never reads (completion/unmapped.py), what a student's checklist
+makes of them, and what staff are told, per LMS and mode."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from lti_tool.completion.unmapped import SourceMapping, unknown_where_unmapped
+from lti_tool.completion.unmapped import SourceMapping, not_linked, unknown_where_unmapped
 from lti_tool.rules import Completion, CompletionStatus
 
 CODES = ("GB080", "GB081", "GB082")
@@ -62,3 +62,20 @@ def test_an_unmapped_course_is_unknown_unless_a_record_says_more() -> None:
 def test_with_nothing_unmapped_the_completions_are_as_they_were() -> None:
     completions = [_completion("GB080", "not_started")]
     assert unknown_where_unmapped(completions, frozenset(), "moodle") == completions
+
+
+@pytest.mark.parametrize(
+    ("kind", "mode", "words"),
+    [
+        ("moodle", "course", "not linked to a Moodle course yet"),
+        ("moodle", "activity", "not linked to a Moodle activity yet"),
+        ("canvas", "course", "not linked to a Canvas course yet"),
+        ("canvas", "activity", "not linked to a Canvas module yet"),
+    ],
+)
+def test_staff_are_told_in_their_lms_words_who_links_it_and_where(
+    kind: str, mode: str, words: str
+) -> None:
+    cause = not_linked("GB081", kind, mode)
+    assert cause.startswith(f"GB081 is {words}, so the tool cannot read it")
+    assert "must link it on the tool's CPD course mapping page" in cause
