@@ -18,7 +18,7 @@ from lti_tool.completion.refresh import Student, refresh_student
 from lti_tool.completion.setup import set_mapping
 from lti_tool.persistence.models import CompletionRecord, CourseMappingRow, User
 from lti_tool.sandbox.demo_data import course_id
-from tests.support.class_refresh import finished_refresh, staff_launch
+from tests.support.class_refresh import finished_refresh, staff_launch, with_canvas_source
 from tests.support.grade_sync import complete_courses
 from tests.support.lti import Launcher, launch_token
 
@@ -172,3 +172,27 @@ def test_with_nothing_mapped_the_courses_read_as_before(with_moodle: Launcher) -
         session.execute(delete(CourseMappingRow))
     _, checklist = _student(with_moodle)
     assert {_status(checklist, c) for c in ("GB080", "GB085", "GB087")} == {"not_started"}
+
+
+@pytest.mark.parametrize(("mode", "thing"), [("course", "course"), ("activity", "module")])
+def test_the_same_with_canvas_in_canvas_words(launcher: Launcher, mode: str, thing: str) -> None:
+    from lti_tool.lti import claims as c
+
+    with_canvas_source(launcher, mode)
+    with launcher.app.extensions["lti_tool"].db.unit_of_work() as session:
+        session.execute(delete(CourseMappingRow).where(CourseMappingRow.course_code == "GB085"))
+    client = launcher.app.test_client()
+    custom = {"canvas_user_id": "1001", "canvas_course_id": "2"}
+    page = launcher.launch(client, "student1", changes={c.CUSTOM: custom}).get_data(as_text=True)
+    checklist = client.get(
+        "/api/me/checklist", headers={"Authorization": f"Bearer {launch_token(page)}"}
+    ).get_json()
+    assert [_status(checklist, code) for code in ("GB084", "GB085")] == [
+        "completed",
+        "untrackable",
+    ]
+
+    staff, headers = staff_launch(launcher)
+    preview = html.unescape(staff.get("/staff/students/1001", headers=headers).get_data(True))
+    assert f"GB085 is not linked to a Canvas {thing} yet" in preview
+    assert "Can't be tracked yet" in _row(preview, "GB085")
