@@ -5,6 +5,7 @@ as a tree (standard library only), and the data tests put straight into the data
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import re
 from collections.abc import Iterator
@@ -255,3 +256,17 @@ def upload_csv(teacher: Opened, path: str, text: str, **form: str) -> list[str]:
         follow_redirects=True,
     ).get_data(as_text=True)
     return [p.text for p in parse_html(page).find_all("p", cls="panel")]
+
+
+def student_page_and_checklist(
+    launcher: Launcher, sub: str = "student1", **launch: Any
+) -> tuple[str, dict[str, Any]]:
+    """``sub``'s launch: the page it lands on (entities unescaped) and the checklist JSON the
+    page's token reads (``launch``: the launcher's options, ``changes`` of the claims say)."""
+    client = launcher.app.test_client()
+    page = launcher.launch(client, sub, **launch).get_data(as_text=True)
+    response = client.get(
+        "/api/me/checklist", headers={"Authorization": f"Bearer {launch_token(page)}"}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return html.unescape(page), dict(response.get_json())

@@ -20,7 +20,8 @@ from lti_tool.persistence.models import CompletionRecord, CourseMappingRow, User
 from lti_tool.sandbox.demo_data import course_id
 from tests.support.class_refresh import finished_refresh, staff_launch, with_canvas_source
 from tests.support.grade_sync import complete_courses
-from tests.support.lti import Launcher, launch_token
+from tests.support.lti import Launcher
+from tests.support.pathway_web import student_page_and_checklist
 
 NOT_LINKED = (
     "GB085 is not linked to a Moodle course yet, so the tool cannot read it: the administrator "
@@ -35,16 +36,6 @@ def gb085_unmapped(with_moodle: Launcher) -> Launcher:
     with with_moodle.app.extensions["lti_tool"].db.unit_of_work() as session:
         session.execute(delete(CourseMappingRow).where(CourseMappingRow.course_code == "GB085"))
     return with_moodle
-
-
-def _student(launcher: Launcher) -> tuple[str, dict[str, Any]]:
-    client = launcher.app.test_client()
-    page = launcher.launch(client, "student1").get_data(as_text=True)
-    response = client.get(
-        "/api/me/checklist", headers={"Authorization": f"Bearer {launch_token(page)}"}
-    )
-    assert response.status_code == 200
-    return html.unescape(page), dict(response.get_json())
 
 
 def _status(checklist: dict[str, Any], code: str) -> str:
@@ -69,7 +60,7 @@ def _refresh(launcher: Launcher, sub: str = "1001") -> None:
 
 
 def test_the_student_reads_cant_be_tracked_not_not_started(gb085_unmapped: Launcher) -> None:
-    page, checklist = _student(gb085_unmapped)
+    page, checklist = student_page_and_checklist(gb085_unmapped)
 
     assert _status(checklist, "GB085") == "untrackable"
     # The mapped courses read from Moodle as usual.
@@ -118,10 +109,10 @@ def test_staff_read_once_that_the_course_is_not_linked(gb085_unmapped: Launcher)
 
 
 def test_a_tutors_record_still_counts(gb085_unmapped: Launcher) -> None:
-    _student(gb085_unmapped)  # student1 is known to the tool
+    student_page_and_checklist(gb085_unmapped)  # student1 is known to the tool
     complete_courses(gb085_unmapped.app, ["1001"], ("GB085",))
 
-    page, checklist = _student(gb085_unmapped)
+    page, checklist = student_page_and_checklist(gb085_unmapped)
     assert _status(checklist, "GB085") == "completed"
     assert "Can't be tracked yet" not in _row(page, "GB085")
 
@@ -136,7 +127,7 @@ def test_a_tutors_record_still_counts(gb085_unmapped: Launcher) -> None:
 
 
 def test_a_course_once_read_as_completed_stays_completed(with_moodle: Launcher) -> None:
-    _student(with_moodle)  # everything mapped: GB085 read from Moodle
+    student_page_and_checklist(with_moodle)  # everything mapped: GB085 read from Moodle
     services = with_moodle.app.extensions["lti_tool"]
     with services.db.unit_of_work() as session:
         user_pk = session.scalars(select(User.id).where(User.sub == "1001")).one()
@@ -150,18 +141,18 @@ def test_a_course_once_read_as_completed_stays_completed(with_moodle: Launcher) 
         record.status, record.completed_at = "completed", dt.date(2026, 7, 31)
         session.execute(delete(CourseMappingRow).where(CourseMappingRow.course_code == "GB085"))
 
-    _, checklist = _student(with_moodle)
+    _, checklist = student_page_and_checklist(with_moodle)
     assert _status(checklist, "GB085") == "completed"
 
 
 def test_once_mapped_and_read_the_course_reads_as_moodle_says(gb085_unmapped: Launcher) -> None:
-    _, before = _student(gb085_unmapped)
+    _, before = student_page_and_checklist(gb085_unmapped)
     assert _status(before, "GB085") == "untrackable"
     with gb085_unmapped.app.extensions["lti_tool"].db.unit_of_work() as session:
         set_mapping(session, "sandbox", "GB085", str(course_id("GB085")))
     _refresh(gb085_unmapped)
 
-    _, after = _student(gb085_unmapped)
+    _, after = student_page_and_checklist(gb085_unmapped)
     assert _status(after, "GB085") == "in_progress"
 
 
@@ -170,7 +161,7 @@ def test_with_nothing_mapped_the_courses_read_as_before(with_moodle: Launcher) -
     courses read as not started, as before (not every course "can't be tracked")."""
     with with_moodle.app.extensions["lti_tool"].db.unit_of_work() as session:
         session.execute(delete(CourseMappingRow))
-    _, checklist = _student(with_moodle)
+    _, checklist = student_page_and_checklist(with_moodle)
     assert {_status(checklist, c) for c in ("GB080", "GB085", "GB087")} == {"not_started"}
 
 
@@ -181,12 +172,8 @@ def test_the_same_with_canvas_in_canvas_words(launcher: Launcher, mode: str, thi
     with_canvas_source(launcher, mode)
     with launcher.app.extensions["lti_tool"].db.unit_of_work() as session:
         session.execute(delete(CourseMappingRow).where(CourseMappingRow.course_code == "GB085"))
-    client = launcher.app.test_client()
     custom = {"canvas_user_id": "1001", "canvas_course_id": "2"}
-    page = launcher.launch(client, "student1", changes={c.CUSTOM: custom}).get_data(as_text=True)
-    checklist = client.get(
-        "/api/me/checklist", headers={"Authorization": f"Bearer {launch_token(page)}"}
-    ).get_json()
+    _, checklist = student_page_and_checklist(launcher, changes={c.CUSTOM: custom})
     assert [_status(checklist, code) for code in ("GB084", "GB085")] == [
         "completed",
         "untrackable",

@@ -17,7 +17,8 @@ import pytest
 from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.demo_data import course_id
 from tests.support.class_refresh import finished_refresh, staff_launch
-from tests.support.lti import Launcher, launch_token
+from tests.support.lti import Launcher
+from tests.support.pathway_web import student_page_and_checklist
 
 CAUSE = (
     "GB085's Moodle course has no completion criteria set: a Moodle teacher must set them in "
@@ -39,16 +40,6 @@ def gb085_without_criteria(sandbox_server: SandboxServer) -> Iterator[Any]:
     fake.reset_faults()
 
 
-def _student(launcher: Launcher) -> tuple[str, dict[str, Any]]:
-    client = launcher.app.test_client()
-    page = launcher.launch(client, "student1").get_data(as_text=True)
-    response = client.get(
-        "/api/me/checklist", headers={"Authorization": f"Bearer {launch_token(page)}"}
-    )
-    assert response.status_code == 200
-    return html.unescape(page), dict(response.get_json())
-
-
 def _requirement(checklist: dict[str, Any], code: str) -> dict[str, Any]:
     return next(r for m in checklist["modules"] for r in m["requirements"] if r["code"] == code)
 
@@ -57,7 +48,7 @@ def test_the_student_reads_cant_be_tracked_and_no_start_step(
     with_moodle: Launcher, gb085_without_criteria: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="lti_tool.completion"):
-        page, checklist = _student(with_moodle)
+        page, checklist = student_page_and_checklist(with_moodle)
 
     gb085 = _requirement(checklist, "GB085")
     assert gb085["status"] == "untrackable"  # a plain field in the JSON
@@ -137,7 +128,7 @@ def test_staff_read_the_cause_everywhere(
 def test_once_criteria_are_set_the_course_reads_again(
     with_moodle: Launcher, gb085_without_criteria: Any
 ) -> None:
-    _, before = _student(with_moodle)
+    _, before = student_page_and_checklist(with_moodle)
     assert _requirement(before, "GB085")["status"] == "untrackable"
     course = gb085_without_criteria.data.courses[course_id("GB085")]
     course.criteria = [a.cmid for a in course.activities]
@@ -150,7 +141,7 @@ def test_once_criteria_are_set_the_course_reads_again(
         student = Student(user.registration_id, user.id, user.sub, {}, None)
     assert refresh_student(services, student).status == "ok"
 
-    _, after = _student(with_moodle)
+    _, after = student_page_and_checklist(with_moodle)
     assert _requirement(after, "GB085")["status"] == "in_progress"
 
 
@@ -162,7 +153,8 @@ def test_a_course_once_read_as_completed_stays_completed_when_it_cannot_be_track
     from lti_tool.completion.refresh import Student, refresh_student
     from lti_tool.persistence.models import CompletionRecord, User
 
-    _, first = _student(with_moodle)  # GB085 untrackable, GB084 completed (both from Moodle)
+    # GB085 untrackable, GB084 completed (both from Moodle)
+    _, first = student_page_and_checklist(with_moodle)
     assert _requirement(first, "GB084")["status"] == "completed"
     services = with_moodle.app.extensions["lti_tool"]
     with services.db.unit_of_work() as session:
