@@ -199,7 +199,7 @@ def course_statuses(
             status = _status(requirement)
             if status not in DONE and passed:
                 status = NOT_NEEDED  # the module is passed: nothing more is needed for it
-            if status == MISSING and requirement.code in optional_done:
+            if status in (MISSING, UNTRACKABLE) and requirement.code in optional_done:
                 status = NOT_NEEDED  # the group is made up by other courses: not a gap
             statuses.setdefault(requirement.code, status)
     return statuses
