@@ -1,4 +1,4 @@
-"""CPD courses a Moodle or Canvas source has no mapping for: the LMS is never asked about them.
+"""CPD courses an LMS source with some courses mapped never reads: it is never asked about them.
 
 A refresh reads only the mapped courses, so an unmapped course has no record from the LMS, or
 an old one from before its mapping went. Shown as "not started" it would be a guess (the
@@ -8,9 +8,11 @@ out when a page is shown, from the registration's mapping, and nothing is stored
 course is mapped and read, its real status shows.
 
 What stays as it is: a staff record (a correction) and a completion the LMS once reported
-(unknown never erases what was known). An AGS source maps every CPD code by itself and a
-manual one reads nothing from an LMS; a Moodle or Canvas source with nothing mapped at all is
-not set up yet (the refresh reads nothing for it) and its courses read as before.
+(unknown never erases what was known). A manual source reads nothing from an LMS; a Moodle or
+Canvas source with nothing mapped at all is not set up yet (the refresh reads nothing for it)
+and its courses read as before. An AGS source finds every CPD code by itself only with nothing
+mapped: once some codes are mapped it reads those alone (``completion.refresh.prepare_source``),
+so the others are unknown there too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from lti_tool.persistence.models import (
 from lti_tool.rules import Completion, CompletionStatus
 
 MAPPED_SOURCES = {"moodle": "Moodle", "canvas": "Canvas"}  # the sources read by a mapping
+# AGS reads every CPD code with nothing mapped, and only the mapped ones once some are.
+READ_BY_MAPPING = {*MAPPED_SOURCES, "ags"}
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,9 @@ class SourceMapping:
     mapped: frozenset[str] = frozenset()
 
     def unmapped(self, codes: Iterable[str]) -> frozenset[str]:
-        """Of ``codes``, those a Moodle or Canvas source with some courses mapped never reads."""
-        if self.kind not in MAPPED_SOURCES or not self.mapped:
+        """Of ``codes``, those a Moodle, Canvas or AGS source with some courses mapped never
+        reads."""
+        if self.kind not in READ_BY_MAPPING or not self.mapped:
             return frozenset()
         return frozenset(codes) - self.mapped
 
@@ -92,6 +97,12 @@ def unknown_where_unmapped(
 
 def not_linked(code: str, kind: str | None, mode: str | None) -> str:
     """What staff are told of an unmapped course: who links it, and where."""
+    if kind == "ags":
+        return (
+            f"{code} is not on the tool's CPD course mapping page, so the tool does not look for "
+            "its gradebook column: the administrator who set the tool up must add it there, or "
+            "remove every course from that page so that each CPD course is found by its code."
+        )
     lms = MAPPED_SOURCES.get(kind or "", "LMS")
     what = {"moodle": "activity", "canvas": "module"}.get(kind or "", "activity")
     thing = what if mode == "activity" else "course"

@@ -2,11 +2,11 @@
 
 A refresh stores ``untrackable`` for a course the LMS answered it cannot tell about (a Moodle
 course without completion criteria, a Moodle activity with completion tracking off, a Canvas
-course or module without completion requirements). A course a Moodle or Canvas source has no
-mapping for is never read, and is just as unknown (``completion.unmapped``). The staff pages
-(class view, completion grid, student preview) say once per CPD course what must be set up,
-in the LMS or on the tool's mapping page, from the stored records and the registration's
-mapping, so the words stay after the refresh's own record has expired.
+course or module without completion requirements). A course an LMS source with some courses
+mapped has no mapping for is never read, and is just as unknown (``completion.unmapped``). The
+staff pages (class view, completion grid, student preview) say once per CPD course what must be
+set up, in the LMS or on the tool's mapping page, from the stored records and the
+registration's mapping, so the words stay after the refresh's own record has expired.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def untrackable_courses(
     session: Session, context_pk: int | None, user_pks: Sequence[int], codes: Collection[str] = ()
 ) -> list[UntrackableCourse]:
     """The CPD courses stored as untrackable for any of ``user_pks``, and those of ``codes``
-    (the course's qualification's) its Moodle or Canvas source has no mapping for
+    (the course's qualification's) its LMS source has no mapping for
     (``completion.unmapped``), by code, each with what must be set up. A manual record for a
     student replaces the LMS's word; an unmapped course the LMS once reported completed is
     known."""

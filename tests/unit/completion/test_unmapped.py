@@ -22,13 +22,15 @@ SOME = frozenset({"GB080"})
         (SourceMapping("moodle", "course", frozenset(CODES)), set()),
         # Nothing mapped: the source is not set up yet, and reads nothing at all.
         (SourceMapping("moodle", "course", frozenset()), set()),
-        # AGS finds every CPD code by itself; manual reads no LMS; no source at all.
-        (SourceMapping("ags", "course", SOME), set()),
+        # AGS reads the mapped codes alone once some are mapped, every code with none.
+        (SourceMapping("ags", "course", SOME), {"GB081", "GB082"}),
+        (SourceMapping("ags", "course", frozenset()), set()),
+        # Manual reads no LMS; no source at all.
         (SourceMapping("manual", "course", SOME), set()),
         (SourceMapping(), set()),
     ],
 )
-def test_only_a_moodle_or_canvas_source_with_some_courses_mapped_leaves_any_unread(
+def test_only_an_lms_source_with_some_courses_mapped_leaves_any_unread(
     mapping: SourceMapping, unmapped: set[str]
 ) -> None:
     assert mapping.unmapped(CODES) == unmapped
