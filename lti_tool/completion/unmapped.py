@@ -1,7 +1,8 @@
 """CPD courses an LMS source with some courses mapped never reads: it is never asked about them.
 
-A refresh reads only the mapped courses, so an unmapped course has no record from the LMS, or
-an old one from before its mapping went. Shown as "not started" it would be a guess (the
+A refresh reads only the mapped courses (in activity mode, only those mapped with their
+activity or module: ``lms.source.check_mode``), so an unmapped course has no record from the
+LMS, or an old one from before its mapping went. Shown as "not started" it would be a guess (the
 student may have finished it in the LMS), so it reads as ``untrackable``: unknown, neither
 counted, planned nor overdue, like a course the LMS answered it cannot track. This is worked
 out when a page is shown, from the registration's mapping, and nothing is stored: once the
@@ -45,13 +46,30 @@ class SourceMapping:
     kind: str | None = None
     mode: str = "course"
     mapped: frozenset[str] = frozenset()
+    # Mapped to a course without the activity (module) an activity-mode source reads: the
+    # refresh refuses such a mapping (``lms.source.check_mode``), so the course is never read.
+    no_activity: frozenset[str] = frozenset()
 
     def unmapped(self, codes: Iterable[str]) -> frozenset[str]:
         """Of ``codes``, those a Moodle, Canvas or AGS source with some courses mapped never
         reads."""
         if self.kind not in READ_BY_MAPPING or not self.mapped:
             return frozenset()
-        return frozenset(codes) - self.mapped
+        return frozenset(codes) - (self.mapped - self.no_activity)
+
+
+def mapping_from(
+    kind: str | None, mode: str, rows: Iterable[tuple[str | None, str | None]]
+) -> SourceMapping:
+    """The ``SourceMapping`` of a source and its registration's ``(code, activity id)`` rows
+    (a code of None: no mapping at all)."""
+    pairs = [(code, activity) for code, activity in rows if code is not None]
+    lacking = (
+        {code for code, activity in pairs if not (activity or "").strip()}
+        if kind in MAPPED_SOURCES and mode == "activity"
+        else set()
+    )
+    return SourceMapping(kind, mode, frozenset(c for c, _ in pairs), frozenset(lacking))
 
 
 def source_mapping(session: Session, context_pk: int) -> SourceMapping:
@@ -61,6 +79,7 @@ def source_mapping(session: Session, context_pk: int) -> SourceMapping:
             CompletionSourceConfig.kind,
             CompletionSourceConfig.mode,
             CourseMappingRow.course_code,
+            CourseMappingRow.activity_id,
         )
         .join(Deployment, Deployment.registration_id == CompletionSourceConfig.registration_pk)
         .join(Context, Context.deployment_pk == Deployment.id)
@@ -72,8 +91,7 @@ def source_mapping(session: Session, context_pk: int) -> SourceMapping:
     ).all()
     if not rows:
         return SourceMapping()
-    codes = frozenset(code for _, _, code in rows if code is not None)
-    return SourceMapping(rows[0].kind, rows[0].mode, codes)
+    return mapping_from(rows[0].kind, rows[0].mode, ((r.course_code, r.activity_id) for r in rows))
 
 
 def unknown_where_unmapped(

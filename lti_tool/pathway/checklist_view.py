@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.completion.unmapped import SourceMapping, unknown_where_unmapped
+from lti_tool.completion.unmapped import SourceMapping, mapping_from, unknown_where_unmapped
 from lti_tool.lms.links import CourseLink, allowed_link_hosts, course_link
 from lti_tool.persistence.models import (
     AssessmentResultRow,
@@ -142,8 +142,8 @@ def lms_courses(session: Session, context_pk: int) -> tuple[dict[str, CourseLink
         link = course_link(kind, endpoint_url, row.course_id, row.activity_id, hosts)
         if link is not None:
             links[row.course_code] = link
-    mapped = frozenset(row.course_code for row in rows if row.course_code is not None)
-    return links, SourceMapping(kind, first.mode, mapped)
+    mapping = mapping_from(kind, first.mode, ((r.course_code, r.activity_id) for r in rows))
+    return links, mapping
 
 
 class ResultRow(NamedTuple):

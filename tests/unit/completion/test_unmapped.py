@@ -7,7 +7,12 @@ import datetime as dt
 
 import pytest
 
-from lti_tool.completion.unmapped import SourceMapping, not_linked, unknown_where_unmapped
+from lti_tool.completion.unmapped import (
+    SourceMapping,
+    mapping_from,
+    not_linked,
+    unknown_where_unmapped,
+)
 from lti_tool.rules import Completion, CompletionStatus
 
 CODES = ("GB080", "GB081", "GB082")
@@ -81,3 +86,21 @@ def test_staff_are_told_in_their_lms_words_who_links_it_and_where(
     cause = not_linked("GB081", kind, mode)
     assert cause.startswith(f"GB081 is {words}, so the tool cannot read it")
     assert "must link it on the tool's CPD course mapping page" in cause
+
+
+@pytest.mark.parametrize(
+    ("kind", "mode", "unread"),
+    [
+        # Activity mode reads a course only from its activity: one without is never read.
+        ("moodle", "activity", {"GB081", "GB082"}),
+        ("canvas", "activity", {"GB081", "GB082"}),
+        ("canvas", "course", {"GB082"}),
+        ("ags", "activity", {"GB082"}),
+    ],
+)
+def test_a_mapping_without_the_activity_its_mode_reads_leaves_the_course_unread(
+    kind: str, mode: str, unread: set[str]
+) -> None:
+    mapping = mapping_from(kind, mode, [("GB080", "7"), ("GB081", " ")])
+    assert mapping.unmapped(CODES) == unread
+    assert mapping_from(kind, mode, [(None, None)]).unmapped(CODES) == set()
