@@ -161,7 +161,9 @@ def _module_plan(
     )
     if not entries:
         return ModulePlan(code, deadline, True, weeks, (), ())
-    together = any(entry.parallel for entry in entries)
+    # At one course at a time the plan starts no two together: courses the student already
+    # began at once may overlap, but "up to 1 courses at the same time" is no advice.
+    together = width > 1 and any(entry.parallel for entry in entries)
     many = _NUMBERS.get(width, str(width))
     if deadline is None:
         how = (
