@@ -31,7 +31,7 @@ from lti_tool.persistence.models import (
     CourseMappingRow,
     Deployment,
 )
-from lti_tool.rules import Completion, CompletionStatus
+from lti_tool.rules import Completion, CompletionStatus, Qualification
 
 MAPPED_SOURCES = {"moodle": "Moodle", "canvas": "Canvas"}  # the sources read by a mapping
 # AGS reads every CPD code with nothing mapped, and only the mapped ones once some are.
@@ -111,6 +111,23 @@ def unknown_where_unmapped(
     kept = [c for c in completions if c.course_code not in unknown]
     untrackable = CompletionStatus.UNTRACKABLE
     return kept + [Completion(code, untrackable, source=source or "") for code in unknown]
+
+
+@dataclass(frozen=True)
+class Unread:
+    """The CPD courses of one qualification a course's source never reads (``kind``: the
+    source), worked out once per page and applied to each student's completions."""
+
+    codes: frozenset[str]
+    kind: str | None
+
+    @classmethod
+    def of(cls, mapping: SourceMapping, qualification: Qualification) -> Unread:
+        return cls(mapping.unmapped(qualification.course_codes()), mapping.kind)
+
+    def applied(self, completions: Iterable[Completion]) -> list[Completion]:
+        """``unknown_where_unmapped`` of one student's completions (in force)."""
+        return unknown_where_unmapped(completions, self.codes, self.kind)
 
 
 def not_linked(code: str, kind: str | None, mode: str | None) -> str:

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.completion.unmapped import SourceMapping, source_mapping, unknown_where_unmapped
+from lti_tool.completion.unmapped import Unread, source_mapping
 from lti_tool.grading.class_columns import class_columns
 from lti_tool.pathway.checklist import (
     CompletionCopy,
@@ -49,8 +49,8 @@ class ClassData:
     starts: dict[int, dict[str, dt.date]]
     results: dict[int, dict[str, Result]]
     sync: dict[int, SyncState]
-    # Which CPD courses the course's LMS source reads: the others are unknown.
-    source: SourceMapping
+    # The CPD courses the course's LMS source never reads: unknown for every student.
+    unread: Unread
 
 
 def load_class(
@@ -78,7 +78,7 @@ def load_class(
         starts=effective_starts_of_many(session, context_pk, ids),
         results=results,
         sync=latest_sync(session, context_pk),
-        source=source_mapping(session, context_pk),
+        unread=Unread.of(source_mapping(session, context_pk), qualification),
     )
 
 
@@ -114,11 +114,11 @@ def with_modules(data: ClassData, row: dict[str, Any]) -> dict[str, Any]:
         code: AssessmentResult(AssessmentOutcome(r.outcome), r.score, r.max_score)
         for code, r in mine.items()
     }
-    completions = completions_in_force(data.completions.get(row["user_pk"], []))
-    unmapped = data.source.unmapped(data.qualification.course_codes())
+    in_force = completions_in_force(data.completions.get(row["user_pk"], []))
+    completions = data.unread.applied(in_force)
     checklist = evaluate(
         data.qualification,
-        unknown_where_unmapped(completions, unmapped, data.source.kind),
+        completions,
         data.starts[row["user_pk"]],
         data.today,
         assessments,

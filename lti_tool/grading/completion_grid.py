@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.completion.unmapped import SourceMapping, source_mapping, unknown_where_unmapped
+from lti_tool.completion.unmapped import Unread, source_mapping
 from lti_tool.pathway.checklist import (
     CompletionCopy,
     completion_copies_of_many,
@@ -125,8 +125,8 @@ class GridData:
     # The modules each student has a recorded pass for, held or released (as the class
     # view counts them): their unfinished courses are no longer needed, nor late.
     passed: dict[int, set[str]]
-    # Which CPD courses the course's LMS source reads: the others are unknown.
-    source: SourceMapping
+    # The CPD courses the course's LMS source never reads: unknown for every student.
+    unread: Unread
 
 
 def load_grid(
@@ -148,7 +148,7 @@ def load_grid(
         completion_copies_of_many(session, ids),
         effective_starts_of_many(session, context_pk, ids),
         passed,
-        source_mapping(session, context_pk),
+        Unread.of(source_mapping(session, context_pk), qualification),
     )
 
 
@@ -175,11 +175,10 @@ def person_row(user: Student) -> GridRow:
 
 def with_statuses(data: GridData, row: GridRow) -> GridRow:
     """``row`` with its courses' statuses: the rules engine run on the student's data."""
-    completions = completions_in_force(data.completions.get(row.user_pk, []))
-    unmapped = data.source.unmapped(data.qualification.course_codes())
+    completions = data.unread.applied(completions_in_force(data.completions.get(row.user_pk, [])))
     checklist = evaluate(
         data.qualification,
-        unknown_where_unmapped(completions, unmapped, data.source.kind),
+        completions,
         data.starts[row.user_pk],
         data.today,
         {code: PASSED for code in data.passed.get(row.user_pk, ())},

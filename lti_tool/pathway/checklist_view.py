@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.completion.unmapped import SourceMapping, mapping_from, unknown_where_unmapped
+from lti_tool.completion.unmapped import SourceMapping, Unread, mapping_from
 from lti_tool.lms.links import CourseLink, allowed_link_hosts, course_link
 from lti_tool.persistence.models import (
     AssessmentResultRow,
@@ -94,8 +94,7 @@ def with_lms_courses(
     if context_pk is None:
         return list(completions), {}
     links, mapping = lms_courses(session, context_pk)
-    unmapped = mapping.unmapped(qualification.course_codes())
-    return unknown_where_unmapped(completions, unmapped, mapping.kind), links
+    return Unread.of(mapping, qualification).applied(completions), links
 
 
 def lms_courses(session: Session, context_pk: int) -> tuple[dict[str, CourseLink], SourceMapping]:

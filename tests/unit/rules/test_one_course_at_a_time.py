@@ -6,16 +6,27 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from lti_tool.rules import Completion, CompletionStatus, evaluate, load_qualification
+from lti_tool.rules import (
+    Completion,
+    CompletionStatus,
+    Qualification,
+    evaluate,
+    load_qualification,
+)
 
 WOUND_CARE = Path(__file__).parents[2] / "fixtures" / "qualifications" / "wound-care.toml"
 
 
-def test_a_missed_deadline_at_one_course_at_a_time(tmp_path: Path) -> None:
+def _one_at_a_time(tmp_path: Path) -> Qualification:
+    """The wound-care fixture with ``max_parallel_courses = 1``."""
     single = tmp_path / "single.toml"
     text = WOUND_CARE.read_text()
     single.write_text(text.replace("max_parallel_courses = 2", "max_parallel_courses = 1"))
-    qualification = load_qualification(single)
+    return load_qualification(single)
+
+
+def test_a_missed_deadline_at_one_course_at_a_time(tmp_path: Path) -> None:
+    qualification = _one_at_a_time(tmp_path)
     going = Completion("W01", CompletionStatus.IN_PROGRESS, date(2026, 11, 1), None, "test")
     # WC1 started in June: its October deadline has passed.
     checklist = evaluate(qualification, [going], {"WC1": date(2026, 6, 15)}, date(2026, 12, 7))
@@ -28,10 +39,7 @@ def test_one_course_at_a_time_is_shortened_to_meet_a_deadline(tmp_path: Path) ->
     """At one course at a time the shortest length is tried too, as the note and the
     loader's check that the rules can be met both say: W02 at 3 weeks would finish on
     11 January, after WC1's 6 January deadline; at 2 weeks it finishes on 4 January."""
-    single = tmp_path / "single.toml"
-    text = WOUND_CARE.read_text()
-    single.write_text(text.replace("max_parallel_courses = 2", "max_parallel_courses = 1"))
-    qualification = load_qualification(single)
+    qualification = _one_at_a_time(tmp_path)
     going = Completion("W01", CompletionStatus.IN_PROGRESS, date(2026, 11, 1), None, "test")
     checklist = evaluate(qualification, [going], {"WC1": date(2026, 9, 6)}, date(2026, 12, 7))
     wc1 = checklist.plan.module("WC1")
@@ -45,10 +53,7 @@ def test_courses_already_begun_together_are_not_called_up_to_1_at_a_time(tmp_pat
     """A student who began two courses of a module at once, under one course at a time: the
     plan starts no two together, so no note tells them to "study up to 1 courses at the same
     time", even where WC2's courses must be shortened to meet its deadline."""
-    single = tmp_path / "single.toml"
-    text = WOUND_CARE.read_text()
-    single.write_text(text.replace("max_parallel_courses = 2", "max_parallel_courses = 1"))
-    qualification = load_qualification(single)
+    qualification = _one_at_a_time(tmp_path)
     going = [
         Completion(code, CompletionStatus.IN_PROGRESS, date(2026, 11, day), None, "test")
         for code, day in (("W01", 20), ("W02", 25), ("W03", 25), ("W04", 25))
