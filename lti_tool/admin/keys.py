@@ -26,8 +26,9 @@ def grace_period(services: Services) -> dt.timedelta:
 
 def rotate_keys(services: Services, identity: AdminIdentity, *, at_once: bool = False) -> KeyInfo:
     """A new key, published now and signing after the lead time (``at_once``: now); the
-    key it replaces stays published for the grace period after it stops signing, and a key
-    still pending is replaced. Tool admins only: every platform verifies the tool's messages
+    key it replaces stays published for the grace period after it stops signing (``at_once``:
+    every earlier key is withdrawn now, as it may be stolen), and a key still pending is
+    replaced. Tool admins only: every platform verifies the tool's messages
     with these keys. Returns the new key."""
     require_tool_admin(identity, "Rotating the signing key")
     with services.db.unit_of_work() as session:
@@ -42,16 +43,19 @@ def rotate_keys(services: Services, identity: AdminIdentity, *, at_once: bool = 
         pending = [k.kid for k in before if k.is_pending]
         if pending:
             old["pending"] = pending
+        new: dict[str, Any] = {
+            "active": [key.kid],
+            "grace_days": services.settings.key_grace_period_days,
+            "signs_from": f"{key.activates_at:%Y-%m-%d %H:%M:%S}Z",
+        }
+        if at_once:
+            new["withdrawn"] = [k.kid for k in before if k.is_published and not k.is_pending]
         record_admin_change(
             session,
             identity,
             action="keys.rotate",
             subject=KEYS_SUBJECT,
             old=old,
-            new={
-                "active": [key.kid],
-                "grace_days": services.settings.key_grace_period_days,
-                "signs_from": f"{key.activates_at:%Y-%m-%d %H:%M:%S}Z",
-            },
+            new=new,
         )
     return info

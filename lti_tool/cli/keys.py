@@ -26,11 +26,13 @@ def keys() -> None:
     "--now",
     "at_once",
     is_flag=True,
-    help="Sign with the new key at once (the current key may be compromised, or its secret "
-    "is lost); platforms may refuse the tool's messages for a few minutes.",
+    help="Sign with the new key at once and withdraw every earlier key (the current key may "
+    "be compromised, or its secret is lost); platforms may refuse the tool's messages for a "
+    "few minutes.",
 )
 def keys_rotate(at_once: bool) -> None:
-    """Publish a new key; it signs after a lead time, or at once with --now (audited)."""
+    """Publish a new key; it signs after a lead time, or at once with --now, which also
+    withdraws the earlier keys (audited)."""
     from lti_tool.admin.identity import command_line_identity
     from lti_tool.admin.keys import grace_period, rotate_keys
     from lti_tool.lti.keys import JWKS_MAX_AGE_SECONDS
@@ -39,11 +41,12 @@ def keys_rotate(at_once: bool) -> None:
         key = rotate_keys(services, command_line_identity(), at_once=at_once)
         days = grace_period(services).days
     if at_once:
+        minutes = JWKS_MAX_AGE_SECONDS // 60
         click.echo(
-            f"new active key {key.kid}, signing now; previous keys stay published for {days} "
-            f"days. Platforms that fetched the key set in the last "
-            f"{JWKS_MAX_AGE_SECONDS // 60} minutes may refuse the tool's messages (grade "
-            "syncs, roster reads, deep linking) until they fetch it again."
+            f"new active key {key.kid}, signing now; earlier keys are withdrawn from the key "
+            f"set now, and platforms stop accepting them when their copy of it expires (within "
+            f"{minutes} minutes). Until they fetch it again, they may refuse the tool's "
+            "messages (grade syncs, roster reads, deep linking)."
         )
         return
     click.echo(
@@ -67,8 +70,10 @@ def keys_list() -> None:
             when = f", begins signing at {_at(info.activates_at)}"
         elif info.is_signing and info.retired_at is not None:
             when = f" until {_at(info.retired_at)}"
-        elif info.publish_until is not None:
+        elif info.is_published and info.publish_until is not None:
             when = f" until {info.publish_until:%Y-%m-%d %H:%M}Z"
+        elif info.is_withdrawn:
+            when = f", withdrawn {info.publish_until:%Y-%m-%d %H:%M}Z"
         else:
             when = ""
         click.echo(f"{info.kid}  created {info.created_at:%Y-%m-%d %H:%M}Z  {info.status}{when}")

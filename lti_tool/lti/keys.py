@@ -9,7 +9,8 @@ A routine rotation stages the new key: it is published at once and begins signin
 ``KEY_LEAD_TIME`` later, so that every platform (or proxy) that keeps the JWKS for its
 ``max-age`` has fetched the new key before it sees a signature by it; the previous key signs
 until then and stays published for the grace period after. A rotation ``at_once`` (the key
-may be compromised, the secret that opens it lost) signs with the new key immediately. A
+may be compromised, the secret that opens it lost) signs with the new key immediately and
+withdraws every earlier key from the JWKS (a stolen key must stop being accepted). A
 rotation while a key is pending replaces it: the pending key has signed nothing, so it is
 deleted, and the new key's lead time starts again.
 
@@ -62,6 +63,16 @@ class KeyInfo:
     @property
     def is_signing(self) -> bool:
         return not self.is_pending and (self.retired_at is None or self.retired_at > utcnow())
+
+    @property
+    def is_published(self) -> bool:
+        """In the JWKS now (the pending key too)."""
+        return self.retired_at is None or bool(self.publish_until and self.publish_until > utcnow())
+
+    @property
+    def is_withdrawn(self) -> bool:
+        """Taken out of the JWKS when it stopped signing (an emergency rotation)."""
+        return self.retired_at is not None and self.publish_until == self.retired_at
 
     @property
     def status(self) -> str:
@@ -192,6 +203,10 @@ def _signs_at(now: dt.datetime) -> ColumnElement[bool]:
     )
 
 
+def _published_at(now: dt.datetime) -> ColumnElement[bool]:
+    return or_(SigningKey.retired_at.is_(None), SigningKey.publish_until > now)
+
+
 def active_signing_key(session: Session) -> SigningKey | None:
     """The key that signs now: begun signing and not yet retired (the latest to begin)."""
     return session.scalar(
@@ -218,11 +233,19 @@ def rotate_signing_key(
     """Add a new key, published now. It begins signing after ``KEY_LEAD_TIME`` (``at_once``:
     now, or when no key signs); the key signing until then retires at that moment and stays
     published for ``grace_period`` after. A key still pending is deleted (it never signed).
-    Old keys are not unsealed: rotating at once also recovers from a lost secret."""
+    ``at_once`` is for a key that may be stolen: every earlier key is withdrawn from the JWKS
+    now, or whoever holds it could sign service-token requests as the tool through the
+    grace period. Old keys are not unsealed: rotating at once also recovers from a lost
+    secret."""
     now = utcnow()
     for pending in session.scalars(select(SigningKey).where(SigningKey.activates_at > now)):
         session.delete(pending)
     session.flush()
+    if at_once:
+        for old in session.scalars(select(SigningKey).where(_published_at(now))):
+            if old.retired_at is None or old.retired_at > now:
+                old.retired_at = now
+            old.publish_until = now
     signing = list(session.scalars(select(SigningKey).where(_signs_at(now))))
     starts = now if at_once or not signing else now + KEY_LEAD_TIME
     for old in signing:
@@ -241,7 +264,7 @@ def published_jwks(session: Session) -> dict[str, list[dict[str, Any]]]:
     now = utcnow()
     rows = session.scalars(
         select(SigningKey)
-        .where(or_(SigningKey.retired_at.is_(None), SigningKey.publish_until > now))
+        .where(_published_at(now))
         .order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
     )
     return {"keys": [dict(row.public_jwk) for row in rows]}

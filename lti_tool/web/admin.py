@@ -184,8 +184,9 @@ def rotate_key() -> Response | str:
         key = keys.rotate_keys(services(), admin(), at_once=at_once)
         if at_once:
             flash(
-                f"New active key {key.kid}, signing now. Platforms may refuse the tool's "
-                "messages for a few minutes, until they fetch the new key.",
+                f"New active key {key.kid}, signing now; the earlier keys are withdrawn. "
+                "Platforms may refuse the tool's messages for a few minutes, until they fetch "
+                "the new key.",
                 "ok",
             )
         else:

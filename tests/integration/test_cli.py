@@ -113,10 +113,12 @@ def test_keys_rotate_and_list(run) -> None:  # type: ignore[no-untyped-def]
     now = run("keys", "rotate", "--now")
     assert now.exit_code == 0, now.output
     assert "signing now" in now.output and "may refuse" in now.output
+    assert "earlier keys are withdrawn" in now.output
     lines = run("keys", "list").output.strip().splitlines()
-    # The pending key is replaced (it signed nothing); the old one retires now.
+    # The pending key is replaced (it signed nothing); the old one retires and is withdrawn
+    # now (it may be stolen).
     assert len(lines) == 2
-    assert lines[0].startswith(old_kid) and "retired (still published)" in lines[0]
+    assert lines[0].startswith(old_kid) and "retired, withdrawn" in lines[0]
     assert lines[1].endswith("active") and lines[1].split()[0] not in rotated.output
 
 

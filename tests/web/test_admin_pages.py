@@ -168,12 +168,19 @@ def test_key_rotation_from_the_page(launcher: Launcher) -> None:
     kids_now = [
         k["kid"] for k in app.test_client().get("/.well-known/jwks.json").get_json()["keys"]
     ]
-    assert len(kids_now) == 2 and kids_now[1] == old_kid and kids[0] not in kids_now
+    # The old key may be stolen: it is withdrawn, not kept for the grace period.
+    assert len(kids_now) == 1 and kids_now[0] not in (old_kid, kids[0])
     assert f"New active key {kids_now[0]}, signing now" in text and "may refuse" in text
-    assert "retired (still published)" in text and "pending" not in text
+    assert "the earlier keys are withdrawn" in text and "pending" not in text
+    rows = {
+        row.find("th").text: {td.attrs["data-label"]: td.text for td in row.find_all("td")}
+        for row in parse_html(text).find("tbody").find_all("tr")
+    }
+    assert rows[old_kid]["Status"] == "retired"
+    assert rows[old_kid]["Stops signing"].endswith(", withdrawn then")
     entry = audit_rows(app)[-1]
     assert entry["old"] == {"active": [old_kid], "pending": [kids[0]]}
-    assert entry["new"]["active"] == [kids_now[0]]
+    assert entry["new"]["active"] == [kids_now[0]] and entry["new"]["withdrawn"] == [old_kid]
 
 
 def test_changing_the_completion_source_is_confirmed_and_masked(launcher: Launcher) -> None:
