@@ -49,3 +49,15 @@ def test_a_routine_rotation_shows_the_pending_key(
     assert_no_horizontal_scroll(admin)
     assert_accessible(admin, "keys page with a pending key at 360px")
     screenshot(admin, "keys-pending-360px")
+
+    # The emergency: the key may be stolen. The new key signs now and the others go.
+    admin.get_by_role("link", name="Rotate the signing key…").click()
+    admin.get_by_role("region", name="Replace the key now").get_by_role(
+        "button", name="Replace the key now"
+    ).click()
+    expect(admin.get_by_role("status")).to_contain_text("the earlier keys are withdrawn")
+    expect(admin.get_by_role("row").filter(has_text="withdrawn at once")).to_have_count(1)
+    expect(admin.get_by_role("row").filter(has_text="pending")).to_have_count(0)
+    assert_no_horizontal_scroll(admin)
+    assert_accessible(admin, "keys page after replacing the key now at 360px")
+    screenshot(admin, "keys-withdrawn-360px")

@@ -177,7 +177,7 @@ def test_key_rotation_from_the_page(launcher: Launcher) -> None:
         for row in parse_html(text).find("tbody").find_all("tr")
     }
     assert rows[old_kid]["Status"] == "retired"
-    assert rows[old_kid]["Stops signing"].endswith(", withdrawn then")
+    assert rows[old_kid]["Stops signing"].endswith(", withdrawn at once")
     entry = audit_rows(app)[-1]
     assert entry["old"] == {"active": [old_kid], "pending": [kids[0]]}
     assert entry["new"]["active"] == [kids_now[0]] and entry["new"]["withdrawn"] == [old_kid]
