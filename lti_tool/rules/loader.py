@@ -100,7 +100,7 @@ class _Reader(FieldReader):
             raise self.fail("time_rules.max_parallel_courses", late)
         return Qualification(
             code=self.code(top, "code", "code", LONGEST_QUALIFICATION_CODE),
-            title=self.text(top, "title", "title"),
+            title=self.title(top, "title", "title"),
             credits_required=credits_required,
             modules=modules,
             time_rules=time_rules,
@@ -186,7 +186,7 @@ class _Reader(FieldReader):
         self.check_membership(key, known, compulsory, groups)
         module = Module(
             code=self.code(table, "code", f"{key}.code", LONGEST_CODE),
-            title=self.text(table, "title", f"{key}.title"),
+            title=self.title(table, "title", f"{key}.title"),
             credits=self.count(table, "credits", f"{key}.credits"),
             cpd_hours=self.count(table, "cpd_hours", f"{key}.cpd_hours"),
             courses=courses,
@@ -246,7 +246,7 @@ class _Reader(FieldReader):
         table = self.table(data, key, _COURSE_KEYS)
         return Course(
             code=self.code(table, "code", f"{key}.code", LONGEST_CODE),
-            title=self.text(table, "title", f"{key}.title"),
+            title=self.title(table, "title", f"{key}.title"),
             hours=self.count(table, "hours", f"{key}.hours"),
         )
 

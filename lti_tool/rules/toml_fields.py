@@ -11,6 +11,10 @@ from lti_tool.rules.errors import RulesError
 
 T = TypeVar("T")
 
+# A module's title names its gradebook column: Moodle's grade item name and Canvas's
+# assignment name hold 255 characters. Every title is held to it.
+LONGEST_TITLE = 255
+
 TYPE_NAMES: dict[type[Any], str] = {
     str: "string",
     int: "whole number",
@@ -53,6 +57,16 @@ class FieldReader:
         value = self.typed(data, name, key, str)
         if not value.strip():
             raise self.fail(key, "must not be empty")
+        return value
+
+    def title(self, data: dict[str, Any], name: str, key: str) -> str:
+        value = self.text(data, name, key)
+        if len(value) > LONGEST_TITLE:
+            raise self.fail(
+                key,
+                f"has {len(value)} characters; a title has at most {LONGEST_TITLE} (a module's "
+                "names its gradebook column, which Moodle and Canvas hold to that)",
+            )
         return value
 
     def code(self, data: dict[str, Any], name: str, key: str, longest: int) -> str:
