@@ -9,20 +9,24 @@ import dataclasses
 import datetime as dt
 import ipaddress
 import os
-import secrets
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from lti_tool.resources import resource_dir
+from lti_tool.settings_production import (
+    MISSING_SECRET,
+    development_secret,
+    production_problem,
+)
 
 ENV_PREFIX = "LTI_TOOL_"
 DYNAMIC_REGISTRATION_MODES = ("", "open", "approve", "off")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+LONGEST_TOOL_NAME = 100  # Canvas holds a developer key's name to 255, its menu text shorter
 
 
 class SettingsError(ValueError):
@@ -65,6 +69,8 @@ class Settings:
     rate_limit_register_per_minute: int = 60
     rate_limit_login_per_minute: int = 300
     key_grace_period_days: int = 7
+    # The tool's name where people see it: the LMS's tool list and links, its page titles.
+    tool_name: str = "Clinical leadership pathway"
     default_qualification: str = "PGCERT-CL"
     qualifications_dir: str = ""
     timezone: str = "Europe/London"
@@ -216,6 +222,12 @@ def load_settings(
             "dynamic_registration must be 'open', 'approve', 'off' or empty (by env), "
             f"got {settings.dynamic_registration!r}"
         )
+    name = " ".join(settings.tool_name.split())
+    if not name or len(name) > LONGEST_TOOL_NAME:
+        raise SettingsError(
+            f"tool_name must be 1 to {LONGEST_TOOL_NAME} characters, got {len(name)}"
+        )
+    settings = dataclasses.replace(settings, tool_name=name)
     if settings.retention_days < 0:
         raise SettingsError(
             f"retention_days must be 0 (off) or more, got {settings.retention_days}"
@@ -252,49 +264,12 @@ def load_settings(
         if getattr(settings, name) < 1:
             raise SettingsError(f"{name} must be 1 or more, got {getattr(settings, name)}")
     if not settings.secret_key and (require_secret or settings.is_development):
-        settings = dataclasses.replace(settings, secret_key=_development_secret(settings))
+        if not settings.is_development:
+            raise SettingsError(MISSING_SECRET)
+        secret = development_secret(settings.instance_dir)
+        settings = dataclasses.replace(settings, secret_key=secret)
     if require_secret and not settings.is_development:  # the shipped base_url: not given
         shipped = settings.base_url.rstrip("/") == fields["base_url"].default
-        _check_production(settings, base_url_given=not shipped)
+        if problem := production_problem(settings, base_url_given=not shipped):
+            raise SettingsError(problem)
     return settings
-
-
-MIN_SECRET_LENGTH = 32  # characters of LTI_TOOL_SECRET_KEY in production
-LOOPBACK = ("localhost", "127.0.0.1", "::1")  # a tool only this machine reaches (tests)
-KEY_RECIPE = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
-
-
-def _check_production(settings: Settings, *, base_url_given: bool) -> None:
-    """A secret not to be guessed; the address platforms are given, HTTPS unless local."""
-    if len(settings.secret_key) < MIN_SECRET_LENGTH:
-        raise SettingsError(
-            f"LTI_TOOL_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in production "
-            f"(for example: {KEY_RECIPE})"
-        )
-    if not base_url_given:
-        raise SettingsError(
-            "LTI_TOOL_BASE_URL is not set: give the tool's public HTTPS address, where "
-            "platforms reach it (for example https://pathway.example.ac.uk)"
-        )
-    parts = urlsplit(settings.base_url)
-    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK):
-        raise SettingsError(
-            f"LTI_TOOL_BASE_URL must be an https:// address in production, got "
-            f"{settings.base_url!r}: platforms refuse a tool that is not on HTTPS"
-        )
-
-
-def _development_secret(settings: Settings) -> str:
-    """Production needs LTI_TOOL_SECRET_KEY; development keeps a generated one on disk."""
-    if not settings.is_development:
-        raise SettingsError(
-            f"LTI_TOOL_SECRET_KEY is not set: production needs a long random secret (for "
-            f"example: {KEY_RECIPE})"
-        )
-    folder = Path(settings.instance_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    secret_file = folder / "secret_key"
-    if not secret_file.exists():
-        secret_file.write_text(secrets.token_urlsafe(48))
-        secret_file.chmod(0o600)
-    return secret_file.read_text().strip()

@@ -34,6 +34,8 @@ def init_app(app: Flask) -> None:
 
     # The maintenance tick queues again the grade syncs whose queued job Redis lost.
     app.extensions["lti_tool"].upkeep.append(requeue_lost_syncs)
+    # The tool's name in every page title (LTI_TOOL_TOOL_NAME).
+    app.jinja_env.globals["tool_name"] = app.config["LTI_SETTINGS"].tool_name
     errors.init_app(app)
     rate_limit.init_app(app)  # after the correlation id, before any view
     request_input.init_app(app)

@@ -18,7 +18,6 @@ from lti_tool.web.auth import services
 
 bp = Blueprint("canvas_config", __name__)
 
-TITLE = "Clinical leadership pathway"
 # Names no qualification: which ones the tool tracks is config/qualifications's business.
 DESCRIPTION = (
     "Each student's checklist towards their qualification: CPD courses completed, assessment "
@@ -40,26 +39,26 @@ def canvas_configuration(settings: Settings) -> dict[str, Any]:
         {
             "placement": "course_navigation",
             "message_type": c.RESOURCE_LINK_REQUEST,
-            "text": TITLE,
+            "text": settings.tool_name,
             "target_link_uri": launch_url,
         },
         {
             "placement": "link_selection",
             "message_type": c.DEEP_LINKING_REQUEST,
-            "text": TITLE,
+            "text": settings.tool_name,
             "target_link_uri": launch_url,
             **SELECTION_SIZE,
         },
         {
             "placement": "assignment_selection",
             "message_type": c.DEEP_LINKING_REQUEST,
-            "text": f"{TITLE}: assessment module",
+            "text": f"{settings.tool_name}: assessment module",
             "target_link_uri": launch_url,
             **SELECTION_SIZE,
         },
     ]
     return {
-        "title": TITLE,
+        "title": settings.tool_name,
         "description": DESCRIPTION,
         "target_link_uri": launch_url,
         "oidc_initiation_url": settings.url_for_tool("/lti/login"),
@@ -71,7 +70,7 @@ def canvas_configuration(settings: Settings) -> dict[str, Any]:
                 "domain": urlsplit(settings.base_url).netloc,
                 "tool_id": "clinical-leadership-pathway",
                 "privacy_level": "public",
-                "settings": {"text": TITLE, "placements": placements},
+                "settings": {"text": settings.tool_name, "placements": placements},
             }
         ],
         "custom_fields": dict(CUSTOM_FIELDS),

@@ -288,7 +288,9 @@ def test_a_platform_that_takes_no_lti_links_is_told_plainly(launcher: Launcher) 
 def test_settings_are_read_as_the_spec_defines_them(
     claim: dict[str, Any], multiple: bool, lineitem: bool | None, links: bool
 ) -> None:
-    settings = DeepLinkingSettings.from_claim({"deep_link_return_url": "https://lms/r", **claim})
+    settings = DeepLinkingSettings.from_claim(
+        {"deep_link_return_url": "https://lms/r", **claim}, "Clinical leadership pathway"
+    )
     assert settings.accept_multiple is multiple  # no default in the spec: one item is safe
     assert settings.accept_lineitem is lineitem
     assert settings.accepts_resource_links is links
@@ -297,7 +299,7 @@ def test_settings_are_read_as_the_spec_defines_them(
 
 def test_a_return_url_that_is_not_http_is_refused() -> None:
     with pytest.raises(DeepLinkingRefused):
-        DeepLinkingSettings.from_claim({"deep_link_return_url": "javascript:alert(1)"})
+        DeepLinkingSettings.from_claim({"deep_link_return_url": "javascript:alert(1)"}, "Tool")
 
 
 def test_forged_unknown_or_used_launch_tokens_are_refused(launcher: Launcher) -> None:

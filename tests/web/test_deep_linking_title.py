@@ -12,6 +12,8 @@ from lti_tool.lti.deeplink.settings import DeepLinkingSettings, own_title
 from tests.support.lti import Launcher, form_fields
 from tests.web.test_deep_linking import RESPOND, open_picker, returned, returns, to_platform
 
+NAME = "Clinical leadership pathway"  # the tool's name by default (LTI_TOOL_TOOL_NAME)
+
 # What Moodle 4.5.6 puts in the settings for an activity added without a name, the tool
 # registered as "Clinical leadership pathway" (README, Moodle steps; Dynamic Registration's
 # client_name).
@@ -30,14 +32,14 @@ MOODLE_SETTINGS = {
     ["Clinical leadership pathway", "clinical  LEADERSHIP pathway ", "", "   ", None],
 )
 def test_the_tools_own_name_or_nothing_is_no_title(suggested: str | None) -> None:
-    assert own_title(suggested) is None
+    assert own_title(suggested, NAME) is None
     claim = {"deep_link_return_url": "https://moodle.example.ac.uk/x", "title": suggested}
-    assert DeepLinkingSettings.from_claim(claim).title is None
+    assert DeepLinkingSettings.from_claim(claim, NAME).title is None
 
 
 def test_a_title_of_its_own_is_kept() -> None:
-    assert own_title("  Week 4: B832 submission ") == "Week 4: B832 submission"
-    assert own_title("Clinical leadership pathway B832") == "Clinical leadership pathway B832"
+    assert own_title("  Week 4: B832 submission ", NAME) == "Week 4: B832 submission"
+    assert own_title("Clinical leadership pathway B832", NAME) == "Clinical leadership pathway B832"
 
 
 @pytest.mark.parametrize(

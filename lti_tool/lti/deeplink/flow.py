@@ -82,7 +82,9 @@ def open_picker(
     be placed (``offers``). ``verified_claim`` is the settings claim of the id_token this
     request has just validated, for when the launch session does not carry it."""
     _require_staff(launch)
-    settings = DeepLinkingSettings.from_claim(launch.launch.deep_linking_settings or verified_claim)
+    settings = DeepLinkingSettings.from_claim(
+        launch.launch.deep_linking_settings or verified_claim, services.settings.tool_name
+    )
     if not settings.accepts_resource_links:  # pylti1p3's validator refuses these already
         raise DeepLinkingRefused(
             "no_lti_links",
@@ -130,7 +132,7 @@ def respond(
             choice,
             launch_url,
             settings,
-            title=own_title(title) if single else None,
+            title=own_title(title, services.settings.tool_name) if single else None,
             text=trimmed_text(text) if single else None,
         )
         for choice in chosen
@@ -140,7 +142,7 @@ def respond(
         if key is None:
             raise ToolError("no_signing_key", "The tool has no signing key.", status=503)
         kid, pem = key.kid, private_pem(key, services.secrets)
-    msg = f"Added {len(items)} link(s) from the Clinical leadership pathway." if items else None
+    msg = f"Added {len(items)} link(s) from {services.settings.tool_name}." if items else None
     claims = response_claims(launch.launch.registration, settings, items, msg=msg)
     token = jwt.encode(claims, pem, algorithm=ALGORITHM, headers={"kid": kid})
     if services.store.take(_STORE_KIND, launch.token_hash) is None:

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lti_tool.errors import ToolError
-from lti_tool.lti.dynreg.request import CLIENT_NAME
 
 RESOURCE_LINK_ITEM = "ltiResourceLink"
 
@@ -36,12 +35,12 @@ def _words(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def own_title(value: Any, limit: int = 255) -> str | None:
+def own_title(value: Any, tool_name: str, limit: int = 255) -> str | None:
     """A link title someone chose: None when empty or when it is only the tool's own name
     (Moodle suggests the tool's name when the activity has none, and a link named after the
     tool says nothing of what it opens), so the placed item keeps its own title."""
     title = trimmed_text(value, limit)
-    if title is None or _words(title) == _words(CLIENT_NAME):
+    if title is None or _words(title) == _words(tool_name):
         return None
     return title
 
@@ -64,7 +63,7 @@ class DeepLinkingSettings:
     data: Any = None
 
     @classmethod
-    def from_claim(cls, claim: Any) -> DeepLinkingSettings:
+    def from_claim(cls, claim: Any, tool_name: str) -> DeepLinkingSettings:
         if not isinstance(claim, Mapping):
             raise DeepLinkingRefused("no_deep_linking_settings", "The request had no settings.")
         return_url = claim.get("deep_link_return_url")
@@ -84,7 +83,7 @@ class DeepLinkingSettings:
             accept_multiple=bool(_flag(claim.get("accept_multiple"), False)),
             accept_lineitem=_flag(claim.get("accept_lineitem"), None),
             auto_create=bool(_flag(claim.get("auto_create"), False)),
-            title=own_title(claim.get("title")),
+            title=own_title(claim.get("title"), tool_name),
             text=trimmed_text(claim.get("text")),
             has_data="data" in claim,
             data=claim.get("data"),

@@ -20,7 +20,6 @@ CANVAS_EXTENSION = "https://canvas.instructure.com/lti/"
 CANVAS_PRIVACY_LEVEL = CANVAS_EXTENSION + "privacy_level"
 CANVAS_TOOL_ID = CANVAS_EXTENSION + "tool_id"
 
-CLIENT_NAME = "Clinical leadership pathway"
 TOOL_ID = "clinical-leadership-pathway"
 # Names no qualification: which ones the tool tracks is config/qualifications's business.
 DESCRIPTION = (
@@ -53,12 +52,13 @@ CANVAS_PLACEMENTS = {
 
 @dataclass(frozen=True)
 class ToolUrls:
-    """The tool's own URLs as the platform must see them."""
+    """The tool's own URLs as the platform must see them, and its name."""
 
     login: str
     launch: str
     jwks: str
     domain: str
+    name: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ToolUrls:
@@ -67,6 +67,7 @@ class ToolUrls:
             launch=settings.url_for_tool("/lti/launch"),
             jwks=settings.url_for_tool("/.well-known/jwks.json"),
             domain=urlsplit(settings.base_url).netloc,
+            name=settings.tool_name,
         )
 
 
@@ -104,7 +105,7 @@ def _message(config: PlatformConfiguration, message_type: str, tool: ToolUrls) -
     message: dict[str, Any] = {
         "type": message_type,
         "target_link_uri": tool.launch,
-        "label": CLIENT_NAME,
+        "label": tool.name,
     }
     placements = _placements(config, message_type)
     if placements:
@@ -134,7 +135,7 @@ def client_registration(config: PlatformConfiguration, tool: ToolUrls) -> dict[s
         "grant_types": ["implicit", "client_credentials"],
         "initiate_login_uri": tool.login,
         "redirect_uris": [tool.launch],
-        "client_name": CLIENT_NAME,
+        "client_name": tool.name,
         "jwks_uri": tool.jwks,
         "token_endpoint_auth_method": "private_key_jwt",
         "scope": " ".join(requested_scopes(config)),
