@@ -225,7 +225,9 @@ def record_launch(
                     _text(ags.get("lineitem"), 1024) if isinstance(ags, dict) else None
                 ),
                 "custom": (
-                    {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {}
+                    {str(k): str(v) for k, v in custom.items() if k in c.LINK_CUSTOM}
+                    if isinstance(custom, dict)
+                    else {}
                 ),
             },
             stamp,
