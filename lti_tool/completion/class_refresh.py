@@ -92,8 +92,7 @@ def refresh_class(
 ) -> ClassRefresh:
     """Refresh every active student of a course, ``concurrency`` students at a time (each
     student's own calls are bounded by the source). Runs as a job for a whole class.
-    Moodle reads every roster member; Canvas those whose Canvas user id is known (from a
-    launch, or from the roster when the platform gives it)."""
+    Moodle and Canvas read every roster member (Canvas says who each LTI ``sub`` is)."""
 
     with services.db.read_only() as session:
         rows = session.execute(
@@ -101,9 +100,9 @@ def refresh_class(
                 User.id,
                 User.sub,
                 User.name,
-                User.lms_user_id,
                 Membership.roles,
                 Deployment.registration_id,
+                Context.context_id,
             )
             .join(Membership, Membership.user_pk == User.id)
             .join(Context, Context.id == Membership.context_pk)
@@ -115,8 +114,9 @@ def refresh_class(
             int(r.registration_id),
             int(r.id),
             str(r.sub),
-            {"canvas_user_id": r.lms_user_id} if r.lms_user_id else {},
+            {},
             context_pk,
+            str(r.context_id),
         )
         for r in rows
         if normalise_roles(r.roles or []).is_learner
@@ -178,8 +178,6 @@ def refresh_class(
 def plain_reason(kind: str, outcome: RefreshOutcome) -> str:
     """Why one student could not be read, for a tutor."""
     detail = "; ".join(outcome.errors[:3])
-    if outcome.status == "config" and kind == "canvas" and "canvas_user_id" in detail:
-        return "has not opened the tool yet, so their Canvas user id is not known"
     if outcome.status == "config":
         return f"the LMS connection is not set up fully ({detail})"
     if outcome.status == "partial":

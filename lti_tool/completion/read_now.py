@@ -17,7 +17,7 @@ from lti_tool.completion.refresh import (
 )
 from lti_tool.container import Services
 from lti_tool.logs import request_correlation_id
-from lti_tool.persistence.models import CompletionRecord, User, utcnow
+from lti_tool.persistence.models import CompletionRecord, Context, User, utcnow
 
 
 def read_if_stale(
@@ -36,13 +36,14 @@ def read_if_stale(
         user = session.get(User, user_pk)
         if user is None:
             return False
-        sub, lms_user_id = user.sub, user.lms_user_id
+        sub = user.sub
+        context = session.get(Context, context_pk) if context_pk is not None else None
+        context_id = context.context_id if context is not None else None
     if newest is not None:
         stamp = newest if newest.tzinfo else newest.replace(tzinfo=utcnow().tzinfo)
         if utcnow() - stamp < services.settings.completion_max_age:
             return True
-    custom = {"canvas_user_id": lms_user_id} if lms_user_id else {}
-    student = Student(registration_pk, user_pk, sub, custom, context_pk)
+    student = Student(registration_pk, user_pk, sub, {}, context_pk, context_id)
     reference = request_correlation_id()
     future = services.jobs.submit(_refresh_quietly, services, student, reference)
     try:

@@ -103,12 +103,8 @@ def fetch_student(
             errors=errors,
         )
 
-    if prepared.source is None or user is None:
-        problem = (
-            "the launch carries no canvas_user_id custom parameter ($Canvas.user.id)"
-            if user is None
-            else f"the {prepared.kind} source is not fully configured"
-        )
+    if prepared.source is None:
+        problem = f"the {prepared.kind} source is not fully configured"
         return Fetched(RefreshOutcome("config", 0, [problem]), [])
     try:
         result = prepared.source.fetch(user, prepared.mapping)

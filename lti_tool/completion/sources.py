@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from lti_tool.completion.setup import SourceSettings
 from lti_tool.container import Services
 from lti_tool.lms.canvas.client import CanvasRestClient
+from lti_tool.lms.canvas.identity import canvas_user
 from lti_tool.lms.canvas.source import CanvasCompletionSource
 from lti_tool.lms.moodle.client import MoodleWsClient
 from lti_tool.lms.moodle.source import MoodleCompletionSource
@@ -26,6 +27,8 @@ class Student:
     sub: str
     custom: Mapping[str, Any]
     context_pk: int | None = None
+    # The LTI context id of the course they were seen in (Canvas finds them there first).
+    context_id: str | None = None
 
 
 def build_source(
@@ -77,12 +80,10 @@ def cpd_codes(services: Services) -> list[CourseMapping]:
     return list(codes.values())
 
 
-def lms_user(kind: str, student: Student) -> LmsUser | None:
-    """Moodle's LTI ``sub`` is its user id; Canvas needs the ``canvas_user_id`` custom
-    parameter ($Canvas.user.id) since its ``sub`` is opaque."""
+def lms_user(kind: str, student: Student) -> LmsUser:
+    """Moodle's LTI ``sub`` is its user id. Canvas's is opaque: Canvas is asked whose it is
+    (``lms/canvas/identity.py``), never the launch's ``canvas_user_id``, which a link's own
+    custom parameters replace with whatever a teacher wrote."""
     if kind == "canvas":
-        value = student.custom.get("canvas_user_id")
-        if not isinstance(value, str) or not value.strip() or value.startswith("$"):
-            return None
-        return LmsUser(value)
+        return canvas_user(student.sub, student.context_id)
     return LmsUser(student.sub)

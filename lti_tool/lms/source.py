@@ -26,11 +26,13 @@ from lti_tool.rules.records import Completion, CompletionStatus
 class LmsUser:
     """The student as the LMS's API knows them.
 
-    Moodle: the LTI ``sub`` is the Moodle user id. Canvas: the custom claim ``canvas_user_id``
-    (``$Canvas.user.id``), since Canvas's ``sub`` is opaque.
+    Moodle: the LTI ``sub`` is the Moodle user id. Canvas: ``lti_1_3_id:<sub>``, which Canvas
+    itself turns into its user id (``lms/canvas/identity.py``); ``course`` is the course the
+    student was seen in, as the API names it (Canvas: ``lti_context_id:<LTI context id>``).
     """
 
     user_id: str
+    course: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "user_id", str(self.user_id).strip())

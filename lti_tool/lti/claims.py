@@ -16,6 +16,10 @@ RESOURCE_LINK = LTI + "resource_link"
 ROLES = LTI + "roles"
 CONTEXT = LTI + "context"
 CUSTOM = LTI + "custom"
+# The custom parameters a resource link carries for everyone who opens it (a Deep Linking
+# item's ``view`` and ``module``, a placement's ``qualification``): the only ones its stored
+# row keeps. Others may be filled in for the launcher alone ($Canvas.user.id).
+LINK_CUSTOM = frozenset({"view", "module", "qualification"})
 LIS = LTI + "lis"
 TOOL_PLATFORM = LTI + "tool_platform"
 LAUNCH_PRESENTATION = LTI + "launch_presentation"

@@ -132,8 +132,6 @@ class _Writer:
 
 def _user_values(claims: Mapping[str, Any]) -> dict[str, Any]:
     lis = claims.get(c.LIS)
-    custom = claims.get(c.CUSTOM)
-    canvas_id = custom.get("canvas_user_id") if isinstance(custom, dict) else None
     given, family = _text(claims.get("given_name")), _text(claims.get("family_name"))
     name = _text(claims.get("name")) or (" ".join(p for p in (given, family) if p) or None)
     values: dict[str, Any] = {
@@ -143,10 +141,8 @@ def _user_values(claims: Mapping[str, Any]) -> dict[str, Any]:
         "email": _text(claims.get("email"), 320),
         "person_sourcedid": _text(lis.get("person_sourcedid")) if isinstance(lis, dict) else None,
     }
-    # Kept so a class refresh can name students to Canvas's API ($Canvas.user.id), unless
-    # the platform left the variable unsubstituted.
-    if isinstance(canvas_id, str) and canvas_id.strip() and not canvas_id.startswith("$"):
-        values["lms_user_id"] = canvas_id.strip()[:64]
+    # No Canvas user id from the custom claim: a link's own custom parameters replace the
+    # tool's $Canvas.user.id with any literal (Canvas is asked instead: lms/canvas/identity.py).
     return values
 
 
@@ -229,7 +225,9 @@ def record_launch(
                     _text(ags.get("lineitem"), 1024) if isinstance(ags, dict) else None
                 ),
                 "custom": (
-                    {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {}
+                    {str(k): str(v) for k, v in custom.items() if k in c.LINK_CUSTOM}
+                    if isinstance(custom, dict)
+                    else {}
                 ),
             },
             stamp,

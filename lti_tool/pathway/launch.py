@@ -42,6 +42,7 @@ def open_launch(services: Services) -> LaunchOutcome:
                 launch.sub,
                 launch.custom,
                 launch.context_pk,
+                launch.context.id if launch.context is not None else None,
             ),
         )
     return outcome

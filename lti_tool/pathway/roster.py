@@ -100,9 +100,6 @@ def _store_user(session: Session, registration_pk: int, member: Any) -> int | No
         for key, limit in _COLUMN_LIMITS.items()
         if isinstance(member.get(key), str) and member[key].replace("\x00", "").strip()
     }
-    canvas_id = _canvas_user_id(member)
-    if canvas_id is not None:  # so a class refresh can read a Canvas student not yet seen
-        values["lms_user_id"] = canvas_id
     if isinstance(member.get("lis_person_sourcedid"), str):
         values["person_sourcedid"] = member["lis_person_sourcedid"].replace("\x00", "")[:255]
     key = {"registration_id": registration_pk, "sub": user_id[:255]}
@@ -131,25 +128,8 @@ def _store_membership(
     return active
 
 
-CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 # What the users table holds (models.User); NRPS sets no limit on a member's names.
 _COLUMN_LIMITS = {"name": 255, "given_name": 255, "family_name": 255, "email": 320}
-
-
-def _canvas_user_id(member: Any) -> str | None:
-    """The Canvas user id when the platform gives it with the member: the custom
-    ``canvas_user_id`` ($Canvas.user.id) of the member's ``message`` (NRPS asked about a
-    resource link returns the member's launch parameters)."""
-    found: Any = None
-    for message in member.get("message") or []:
-        custom = message.get(CUSTOM_CLAIM) if isinstance(message, dict) else None
-        if isinstance(custom, dict) and found is None:
-            found = custom.get("canvas_user_id")
-    if isinstance(found, int) and not isinstance(found, bool):
-        found = str(found)
-    if not isinstance(found, str) or not found.strip() or found.startswith("$"):
-        return None
-    return found.strip()[:64]
 
 
 def ensure_roster(services: Services, context_pk: int) -> None:

@@ -1,6 +1,9 @@
 """The sandbox LMS's Canvas REST API: an honest fake of the progress and modules endpoints.
 
-``GET /api/v1/courses/:id/users/:user_id/progress``, ``GET /api/v1/courses/:id/modules``
+``GET /api/v1/courses/:id/users/:user_id/progress``, ``GET /api/v1/courses/:id/users/:user_id``
+(a member; ``lti_1_3_id:<sub>`` names a user by their LTI sub, which in the sandbox is the
+LMS user id, and ``lti_context_id:<id>`` a course by its LTI context id),
+``GET /api/v1/courses/:id/modules``
 (``student_id``, ``include[]=items``, ``per_page``/``page`` with Canvas-style ``Link`` headers),
 ``GET /api/v1/courses/:id`` and the course lists ``GET /api/v1/accounts/:id/courses`` and
 ``GET /api/v1/courses`` (``state[]``), over the shared sandbox data (``demo_data.LmsData``).
@@ -120,16 +123,34 @@ class CanvasRestFake:
             return response
         if view in ("account_courses", "my_courses"):
             return self._courses(view, course_id, token)
-        if token in self.unauthorized_tokens and view != "course":
+        if token in self.unauthorized_tokens and view not in ("course", "member"):
             return json_response(UNAUTHORIZED, 401)
-        course = self.data.courses.get(int(course_id)) if course_id.isdigit() else None
+        course = self._course(course_id)
         if course is None:
             return json_response(NOT_FOUND, 404)
         if view == "course":
             return json_response(course_json(course))
+        if view == "member":
+            return self._member(course, user_id)
         if view == "progress":
             return self._progress(course, user_id)
         return self._modules(course)
+
+    def _course(self, course_id: str) -> Course | None:
+        if course_id.startswith("lti_context_id:"):
+            lti_id = course_id.removeprefix("lti_context_id:")
+            found = [c for c in self.data.courses.values() if lti_id and c.lti_context_id == lti_id]
+            return found[0] if found else None
+        return self.data.courses.get(int(course_id)) if course_id.isdigit() else None
+
+    def _member(self, course: Course, user_id: str) -> Response:
+        """Canvas's "Get single user" of a course: its members only (404 for anyone else)."""
+        ref = user_id.removeprefix("lti_1_3_id:")
+        user = int(ref) if ref.isdigit() else 0
+        if user not in course.students | course.other_roles or user not in self.data.users:
+            return json_response(NOT_FOUND, 404)
+        person = self.data.users[user]
+        return json_response({"id": user, "name": f"{person.firstname} {person.lastname}"})
 
     def _progress(self, course: Course, user_id: str) -> Response:
         user = int(user_id) if user_id.isdigit() else 0
@@ -246,6 +267,11 @@ def register_canvas_rest(
         "/api/v1/accounts/<account>/courses",
         "account_courses",
         lambda account: fake.serve("account_courses", account),
+    )
+    blueprint.add_url_rule(
+        "/api/v1/courses/<course_id>/users/<user_id>",
+        "member",
+        lambda course_id, user_id: fake.serve("member", course_id, user_id),
     )
     blueprint.add_url_rule(
         "/api/v1/courses/<course_id>/users/<user_id>/progress",

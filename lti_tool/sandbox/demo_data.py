@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from lti_tool.sandbox.demo_people import DEMO_CONTEXT
+
 INCOMPLETE, COMPLETE, COMPLETE_PASS, COMPLETE_FAIL = 0, 1, 2, 3
 
 
@@ -52,6 +54,8 @@ class Course:
     modules: dict[int, str] = field(default_factory=dict)  # Canvas module id -> name
     completion_enabled: bool = True
     category: int = 2
+    # The course's id in LTI launches (Canvas's lti_context_id), for the courses launched from.
+    lti_context_id: str = ""
 
 
 @dataclass
@@ -150,6 +154,7 @@ def demo_lms() -> LmsData:
         activities=[Activity(40, "Clinical leadership pathway", "lti", 1, 0, section=0)],
         students=set(learners),
         modules={200: "Welcome"},
+        lti_context_id=str(DEMO_CONTEXT["id"]),
     )
     programme.activities[0].module_id = 200
     courses = {1: Course(1, "SANDBOX", "Sandbox LMS", completion_enabled=False, category=0)}

@@ -24,8 +24,9 @@ DESCRIPTION = (
     "modules, deadlines and a study plan; a class overview for course staff."
 )
 AGS_SCOPES = [c.SCOPE_LINEITEM, c.SCOPE_LINEITEM_READ, c.SCOPE_RESULT, c.SCOPE_SCORE]
+# No $Canvas.user.id: a link's own custom parameters can replace it (Canvas names the student
+# by their sub instead, lms/canvas/identity.py), so the tool does not ask for it.
 CUSTOM_FIELDS = {
-    "canvas_user_id": "$Canvas.user.id",
     "canvas_course_id": "$Canvas.course.id",
     "context_history": "$Context.id.history",
 }

@@ -31,7 +31,6 @@ def test_the_urls_come_from_the_base_url(tmp_path: Path) -> None:
     assert config["public_jwk_url"] == "https://pathway.example.ac.uk/.well-known/jwks.json"
     assert "public_jwk" not in config  # keys rotate: Canvas reads the URL
     assert config["custom_fields"] == {
-        "canvas_user_id": "$Canvas.user.id",
         "canvas_course_id": "$Canvas.course.id",
         "context_history": "$Context.id.history",
     }

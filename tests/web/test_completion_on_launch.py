@@ -172,7 +172,7 @@ def test_completion_from_ags_results_of_cpd_columns(
 
 
 @pytest.mark.parametrize("mode", ["course", "activity"])
-def test_completion_from_canvas_rest_needs_and_uses_canvas_user_id(
+def test_completion_from_canvas_rest_of_the_student_canvas_names_by_sub(
     launcher: Launcher, mode: str
 ) -> None:
     from lti_tool.lti import claims as c
@@ -187,11 +187,12 @@ def test_completion_from_canvas_rest_needs_and_uses_canvas_user_id(
     assert statuses["GB086"] == "not_started"
     assert [s["name"] for s in checklist["sources"]] == ["canvas"]
 
-    # Without the custom parameter the tool cannot name the student to Canvas, and says so.
+    # Without the custom parameter too: Canvas says whose the sub is.
     other = launcher.app.test_client()
     token = launch_token(launcher.launch(other, "student2").get_data(as_text=True))
     mine = _checklist(launcher, other, token)
-    assert mine["sources"] == [] and mine["refresh"]["status"] == "config"
+    assert mine["refresh"]["status"] == "ok"
+    assert _statuses(mine)["GB080"] == "completed" and _statuses(mine)["GB082"] != "completed"
 
 
 def test_a_manual_correction_can_also_downgrade_what_the_lms_says(

@@ -147,10 +147,7 @@ def test_canvas_round_trip_with_the_issuer_on_another_domain(tool: Flask, lms: L
     assert registered.authorization.startswith("Bearer ")
     config = registered.body[TOOL_CONFIGURATION]
     assert config[CANVAS_PRIVACY_LEVEL] == "public"
-    assert config["custom_parameters"] == {
-        "canvas_user_id": "$Canvas.user.id",
-        "canvas_course_id": "$Canvas.course.id",
-    }
+    assert config["custom_parameters"] == {"canvas_course_id": "$Canvas.course.id"}
     placements = {m["type"]: m["placements"] for m in config["messages"]}
     assert placements == {
         "LtiResourceLinkRequest": ["course_navigation"],

@@ -84,6 +84,8 @@ class CanvasRestClient:
         self._lock = threading.Lock()
         self._known_courses: set[str] = set()
         self._requirements: dict[str, bool] = {}
+        # Courses whose people the token's user may not list (``canvas/identity.py``).
+        self.unreadable_rosters: set[str] = set()
 
     def get(self, path_or_url: str, params: Params | None = None) -> Page:
         """GET one resource (retrying transient failures and throttling), decoded."""
@@ -126,6 +128,21 @@ class CanvasRestClient:
         """A student's module-requirement progress in a course."""
         path = f"/api/v1/courses/{_segment(course_id)}/users/{_segment(user_id)}/progress"
         return parse.parse_progress(self.get(path).body)
+
+    def member_id(self, course_id: str, user_ref: str) -> str | None:
+        """Canvas's id of the member of course ``course_id`` that ``user_ref`` names (such
+        as ``lti_1_3_id:<LTI sub>``), or None when Canvas lists no such member there (404)."""
+        path = f"/api/v1/courses/{_segment(course_id)}/users/{_segment(user_ref)}"
+        try:
+            body = self.get(path).body
+        except CanvasApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        found = body.get("id") if isinstance(body, Mapping) else None
+        if isinstance(found, bool) or not str(found).isdigit():
+            raise parse.CanvasFormatError(f"Canvas sent no user id for {path}")
+        return str(found)
 
     def modules(self, course_id: str, student_id: str) -> list[parse.CanvasModule]:
         """A course's modules with the student's ``state`` and ``completed_at``."""

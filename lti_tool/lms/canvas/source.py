@@ -1,8 +1,8 @@
 """Canvas as a completion source, over its REST API.
 
 ``CanvasRestClient`` (in ``client``, re-exported here) handles the token, paging and
-throttling. ``CanvasCompletionSource`` reads, for the student named by the custom LTI claim
-``canvas_user_id`` (Canvas's ``sub`` is opaque):
+throttling. ``CanvasCompletionSource`` reads, for the student Canvas names by their LTI ``sub``
+(``identity``; never a custom parameter a link can set):
 
 - **course** mode (one Canvas course per CPD course): ``GET /api/v1/courses/:id/users/:uid/
   progress``. ``completed_at`` set (or every requirement met) → completed; **in progress** = at
@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from lti_tool.lms.canvas import parsing as parse
 from lti_tool.lms.canvas.client import CanvasRestClient
+from lti_tool.lms.canvas.identity import CanvasIdentity
 from lti_tool.lms.canvas.parsing import CanvasApiError
 from lti_tool.lms.source import (
     CourseMapping,
@@ -70,12 +71,10 @@ class CanvasCompletionSource:
         self.source_name = source_name
 
     def fetch(self, user: LmsUser, mapping: Sequence[CourseMapping]) -> FetchResult:
-        """Completions for ``user`` (``user_id`` = the ``canvas_user_id`` custom claim)."""
-        if not user.user_id or user.user_id.startswith("$Canvas"):
-            raise SourceConfigError(
-                "the launch carries no Canvas user id: add the custom field "
-                "canvas_user_id=$Canvas.user.id to the tool's developer key or placement"
-            )
+        """Completions for ``user`` (``identity.canvas_user``: Canvas says who the sub is)."""
+        if not user.user_id:
+            raise SourceConfigError("the launch names no user Canvas could be asked about")
+        identity = CanvasIdentity(self.client, user)
         errors = check_mode(self.mode, mapping)
         refused = {error.course_code for error in errors}
         by_course: dict[str, list[CourseMapping]] = {}
@@ -84,18 +83,17 @@ class CanvasCompletionSource:
                 by_course.setdefault(item.course_id, []).append(item)
         if self.mode is MappingMode.COURSE:
             units = [
-                self._course_unit(user.user_id, item)
-                for items in by_course.values()
-                for item in items
+                self._course_unit(identity, item) for items in by_course.values() for item in items
             ]
         else:
-            units = [self._module_unit(user.user_id, items) for items in by_course.values()]
+            units = [self._module_unit(identity, items) for items in by_course.values()]
         order = [item.code for item in mapping]
         return gather(units, self.max_workers, order, initial_errors=errors)
 
-    def _course_unit(self, user_id: str, item: CourseMapping) -> FetchUnit:
+    def _course_unit(self, identity: CanvasIdentity, item: CourseMapping) -> FetchUnit:
         def run() -> FetchResult:
             try:
+                user_id = identity.id_in(item.course_id)
                 progress = self.client.course_progress(item.course_id, user_id)
             except CanvasApiError as exc:
                 return self._refusal(exc, item.course_id, [item])
@@ -104,12 +102,12 @@ class CanvasCompletionSource:
 
         return FetchUnit((item.code,), run)
 
-    def _module_unit(self, user_id: str, items: list[CourseMapping]) -> FetchUnit:
+    def _module_unit(self, identity: CanvasIdentity, items: list[CourseMapping]) -> FetchUnit:
         course_id = items[0].course_id
 
         def run() -> FetchResult:
             try:
-                modules = self.client.modules(course_id, user_id)
+                modules = self.client.modules(course_id, identity.id_in(course_id))
             except CanvasApiError as exc:
                 return self._refusal(exc, course_id, items)
             by_id = {module.id: module for module in modules}

@@ -40,7 +40,6 @@ SHARED_CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email")
 # Substitution variables for custom parameters. Asked for only when the platform can fill them
 # in (an unknown ``$Variable`` reaches the tool as a literal string).
 CUSTOM_VARIABLES: dict[str, str] = {
-    "canvas_user_id": "Canvas.user.id",
     "canvas_course_id": "Canvas.course.id",
     "context_history": "Context.id.history",
 }

@@ -115,7 +115,8 @@ class User(Base):
     family_name: Mapped[str | None] = mapped_column(String(255), default=None)
     email: Mapped[str | None] = mapped_column(String(320), default=None)
     person_sourcedid: Mapped[str | None] = mapped_column(String(255), default=None)
-    # The LMS API's own id when it differs from sub (Canvas: custom canvas_user_id).
+    # The LMS API's own id when it differs from sub: written by earlier versions from Canvas's
+    # custom canvas_user_id, which a link can set; no longer written nor read (Canvas is asked).
     lms_user_id: Mapped[str | None] = mapped_column(String(64), default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,5 +1,5 @@
 """Pure parts of the class refresh: why a student could not be read (plain words), when the
-class copy is stale, and the Canvas user id a roster member may carry."""
+class copy is stale."""
 
 from __future__ import annotations
 
@@ -13,19 +13,11 @@ import pytest
 from lti_tool.completion.class_progress import is_stale
 from lti_tool.completion.class_refresh import plain_reason
 from lti_tool.completion.refresh import RefreshOutcome
-from lti_tool.pathway.roster import CUSTOM_CLAIM, _canvas_user_id
-
-NO_ID = "the launch carries no canvas_user_id custom parameter ($Canvas.user.id)"
 
 
 @pytest.mark.parametrize(
     ("kind", "outcome", "words"),
     [
-        (
-            "canvas",
-            RefreshOutcome("config", 0, [NO_ID]),
-            "has not opened the tool yet, so their Canvas user id is not known",
-        ),
         (
             "moodle",
             RefreshOutcome("unavailable", 0, ["HTTP 503"]),
@@ -67,15 +59,3 @@ def test_a_refresh_whose_worker_died_is_stale() -> None:
     """A "running" record without its lock: the job never reached its ``finally``."""
     running = {"status": "running", "finished_at": None}
     assert is_stale(_services(900, locked=False), running, 7)
-
-
-def test_a_roster_member_may_carry_their_canvas_user_id() -> None:
-    def member(custom: Any) -> dict[str, Any]:
-        return {"user_id": "opaque", "message": [{CUSTOM_CLAIM: custom}]}
-
-    assert _canvas_user_id(member({"canvas_user_id": "4711"})) == "4711"
-    assert _canvas_user_id(member({"canvas_user_id": 4711})) == "4711"
-    assert _canvas_user_id(member({"canvas_user_id": "$Canvas.user.id"})) is None
-    assert _canvas_user_id(member({"canvas_user_id": "  "})) is None
-    assert _canvas_user_id({"user_id": "opaque"}) is None
-    assert _canvas_user_id({"user_id": "x", "message": ["not an object"]}) is None

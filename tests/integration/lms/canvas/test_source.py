@@ -14,6 +14,7 @@ import requests
 from flask import Flask, Response
 from werkzeug.serving import make_server
 
+from lti_tool.lms.canvas.identity import canvas_user
 from lti_tool.lms.canvas.source import CanvasCompletionSource, CanvasRestClient
 from lti_tool.lms.source import (
     CourseMapping,
@@ -282,10 +283,52 @@ def test_module_problems(lms: LiveLms, http: requests.Session) -> None:
     assert "no module 299" in result.errors[1].message
 
 
-@pytest.mark.parametrize("user_id", ["", "$Canvas.user.id"])
-def test_launch_without_canvas_user_id(lms: LiveLms, http: requests.Session, user_id: str) -> None:
-    with pytest.raises(SourceConfigError, match=r"canvas_user_id=\$Canvas\.user\.id"):
-        source(lms, http).fetch(LmsUser(user_id), COURSE_MAPPING[:1])
+def test_a_user_without_an_id_is_a_configuration_error(
+    lms: LiveLms, http: requests.Session
+) -> None:
+    with pytest.raises(SourceConfigError, match="names no user"):
+        source(lms, http).fetch(LmsUser(""), COURSE_MAPPING[:1])
+
+
+@pytest.mark.parametrize("mode", [MappingMode.COURSE, MappingMode.ACTIVITY])
+def test_canvas_says_whose_sub_it_is(
+    lms: LiveLms, http: requests.Session, mode: MappingMode
+) -> None:
+    mapping = COURSE_MAPPING if mode is MappingMode.COURSE else MODULE_MAPPING
+    canvas = source(lms, http, mode)
+    by_id = canvas.fetch(LmsUser(str(demo.STUDENT2)), mapping)
+    lms.canvas.calls.clear()
+
+    by_sub = canvas.fetch(canvas_user(str(demo.STUDENT2), "pgcert-cl-2027"), mapping)
+
+    assert summary(by_sub.completions) == summary(by_id.completions) != {}
+    # Asked once, in the course the student was seen in.
+    assert [p for p in lms.canvas.calls if "lti_1_3_id" in p] == [
+        "/canvas/api/v1/courses/lti_context_id:pgcert-cl-2027/users/lti_1_3_id:1002"
+    ]
+
+
+def test_without_the_home_course_canvas_is_asked_in_the_course_read(
+    lms: LiveLms, http: requests.Session
+) -> None:
+    lms.data.courses[demo.course_id("GB080")].students.discard(demo.STUDENT2)
+    canvas = source(lms, http)
+
+    result = canvas.fetch(canvas_user(str(demo.STUDENT2), "no-such-course"), COURSE_MAPPING)
+
+    assert summary(result.completions) == summary(
+        canvas.fetch(LmsUser(str(demo.STUDENT2)), COURSE_MAPPING).completions
+    )
+    assert "GB081" in summary(result.completions) and result.errors == []
+
+
+def test_a_sub_canvas_does_not_know_reads_nobodys_progress(
+    lms: LiveLms, http: requests.Session
+) -> None:
+    result = source(lms, http).fetch(canvas_user("9999", "pgcert-cl-2027"), COURSE_MAPPING)
+
+    assert result.errors == [] and summary(result.completions) == {}
+    assert all(not c.enrolled for c in result.completions)
 
 
 def test_the_token_is_a_bearer_header(lms: LiveLms, http: requests.Session) -> None:
