@@ -69,12 +69,17 @@ def patiently(services: Services, write: Callable[[Any], T], fields: dict[str, A
 
 
 def _claim(session: Any, job_id: str, chunk: list[OutboxRow]) -> set[int]:
-    """Mark still-pending rows "sending", this job's; the ids this worker may now send."""
+    """Mark rows still pending and still this job's "sending"; the ids this worker may now
+    send (a press may have given the others to a newer job)."""
     if not chunk:
         return set()
     claimed = session.scalars(
         update(OutboxRow)
-        .where(OutboxRow.id.in_([r.id for r in chunk]), OutboxRow.status == "pending")
+        .where(
+            OutboxRow.id.in_([r.id for r in chunk]),
+            OutboxRow.job_id == job_id,
+            OutboxRow.status == "pending",
+        )
         .values(status="sending", job_id=job_id, attempts=OutboxRow.attempts + 1)
         .returning(OutboxRow.id)
     )
@@ -102,9 +107,10 @@ def _record(session: Any, job_id: str, sent: list[tuple[int, str, str | None]]) 
 
 class ClaimLease(Renewing):
     """While a sync runs (``with ClaimLease(services, job_id):``), the ``updated_at`` of the
-    job's "sending" rows is moved on every quarter of ``sync_stale_seconds``: rows a worker
-    has claimed and is still posting (a slow platform, a chunk of slow answers) never look
-    abandoned."""
+    job's rows still to send and being sent is moved on every quarter of
+    ``sync_stale_seconds``: rows a worker has claimed and is still posting (a slow platform,
+    a chunk of slow answers) never look abandoned, and the job is seen at work
+    (``sync_jobs.py``), so a press joins it and a second run of it leaves."""
 
     def __init__(self, services: Services, job_id: str) -> None:
         def renew() -> None:
@@ -113,7 +119,7 @@ class ClaimLease(Renewing):
             # transactions could otherwise deadlock with them.
             held = (
                 select(OutboxRow.id)
-                .where(OutboxRow.job_id == job_id, OutboxRow.status == "sending")
+                .where(OutboxRow.job_id == job_id, OutboxRow.status.in_(["pending", "sending"]))
                 .with_for_update(skip_locked=True)
             )
             with services.db.unit_of_work() as session:
