@@ -23,6 +23,7 @@ from lti_tool.completion.sources import Student as Student  # re-exported: calle
 from lti_tool.completion.sources import build_source, cpd_codes, lms_user
 from lti_tool.completion.store import store_completions
 from lti_tool.container import Services
+from lti_tool.jobs.leases import Renewing
 from lti_tool.lms.source import (
     CompletionSource,
     CourseMapping,
@@ -46,6 +47,10 @@ class RefreshOutcome:
     # CPD course code → why the LMS cannot track it (for staff), when it cannot.
     untrackable: dict[str, str] = field(default_factory=dict)
 
+
+# A student's own refresh holds this lock in the shared store while it runs.
+REFRESHING = "refreshing"
+REFRESH_LOCK_SECONDS = 60
 
 READ = frozenset({"ok", "untrackable", "not_configured"})  # every course that can be read was
 
@@ -167,7 +172,7 @@ def refresh_on_launch(services: Services, student: Student) -> None:
     if newest is not None and utcnow() - newest < max_age:
         return
     # One refresh per student at a time, across workers.
-    if not services.store.add("refreshing", str(student.user_pk), {}, 60):
+    if not services.store.add(REFRESHING, str(student.user_pk), {}, REFRESH_LOCK_SECONDS):
         return
     reference = request_correlation_id()
     future = services.jobs.submit(_refresh_and_release, services, student, reference)
@@ -181,10 +186,19 @@ def refresh_on_launch(services: Services, student: Student) -> None:
 def _refresh_and_release(
     services: Services, student: Student, reference: str | None
 ) -> RefreshOutcome:
+    """The refresh, its lock renewed while it runs (a slow LMS may take longer than the
+    lock's lifetime; a lost worker's lock still goes), then released."""
+    key = str(student.user_pk)
+    lock = Renewing(
+        lambda: services.store.put(REFRESHING, key, {}, REFRESH_LOCK_SECONDS),
+        REFRESH_LOCK_SECONDS / 4,
+        {"student": student.user_pk, "reference": reference},
+    )
     try:
-        return refresh_student(services, student, reference)
+        with lock:
+            return refresh_student(services, student, reference)
     finally:
-        services.store.delete("refreshing", str(student.user_pk))
+        services.store.delete(REFRESHING, key)
 
 
 ATTEMPT_TTL = 7 * 24 * 3600

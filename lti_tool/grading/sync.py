@@ -8,7 +8,8 @@ fresh by ``ClaimLease``, however slow the platform), and resending them changes
 nothing on the platform (same timestamp: Moodle 409, Canvas 400 — read as "already
 delivered" for a resend, and for the connector's own retry after an answer lost to a 5xx or a
 timeout). Without a crash every score is posted exactly once; after one, at most the rows the
-workers held (workers x ``CHUNK``) are posted again.
+workers held (workers x ``CHUNK``) are posted again. One sync of a course is at work at a
+time: a second press joins it, and a second run of a job leaves (``sync_jobs.py``).
 
 A score the platform refuses for what it is (a 4xx other than 401/403, which are about the
 token, and 408/429, which are about timing) becomes "refused" with the platform's words: the
@@ -32,34 +33,39 @@ restart), is queued again by ``grading/sync_sweep.py``.
 
 from __future__ import annotations
 
-import datetime as dt
+import functools
 import itertools
 import logging
 import threading
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
 from lti_tool.grading.line_items import ensure_line_item, replace_gone_column
 from lti_tool.grading.module_columns import Column, NoModuleColumn
 from lti_tool.grading.score_delivery import log_undelivered, send_score
+from lti_tool.grading.sync_jobs import (
+    IN_HAND,
+    course_lock,
+    finish_job,
+    fresh_since,
+    holds_fresh_rows,
+    live_job,
+    queue_key,
+    stopped_words,
+    take_waiting,
+)
 from lti_tool.grading.sync_plan import SyncPlan, column_titles, read_plan
 from lti_tool.grading.sync_records import ClaimLease, patiently, record_and_claim
 from lti_tool.jobs.tasks import task
 from lti_tool.lti.claims import SCOPE_SCORE
 from lti_tool.lti.platform_services import service_connector
 from lti_tool.lti.service_client import ToolServiceConnector
-from lti_tool.outages import DATABASE, unavailable_dependency
-from lti_tool.persistence.models import (
-    OutboxRow,
-    SyncJobRow,
-    utcnow,
-)
+from lti_tool.persistence.models import OutboxRow, SyncJobRow
 
 # Rows a worker claims (and then records) per transaction: 2 commits per score became one
 # per CHUNK scores, which was most of a sync's own cost (bench_grades).
@@ -68,109 +74,109 @@ log = logging.getLogger("lti_tool.grading")
 
 
 def start_sync(services: Services, context_pk: int, qualification_code: str | None = None) -> str:
-    """Queue a sync of every released result not yet delivered; returns the job id. The
-    columns it makes are titled from ``qualification_code``: the starting launch's."""
-    job_id = str(uuid.uuid4())
-    now = utcnow()
+    """Queue a sync of every released result not yet delivered; returns the job the tutor's
+    page follows. While a sync of the course is at work, the press joins it: the results
+    waiting are added to that job, which sends them too (``sync_jobs.py``). The columns a new
+    job makes are titled from ``qualification_code``: the starting launch's."""
+    since = fresh_since(services)
     with services.db.unit_of_work() as session:
-        # Rows a crashed sync left "sending" go back to the queue.
+        course_lock(session, context_pk)
+        # Rows a crashed sync left "sending" go back to the queue, nobody's.
         session.execute(
             update(OutboxRow)
             .where(
                 OutboxRow.context_pk == context_pk,
                 OutboxRow.status == "sending",
-                OutboxRow.updated_at
-                < now - dt.timedelta(seconds=services.settings.sync_stale_seconds),
+                OutboxRow.updated_at < since,
             )
-            .values(status="pending")
+            .values(status="pending", job_id=None)
         )
-        session.add(
-            SyncJobRow(
-                id=job_id,
-                context_pk=context_pk,
-                status="queued",
-                qualification_code=qualification_code,
+        joined = live_job(services, session, context_pk, since)
+        job_id = joined or str(uuid.uuid4())
+        if joined is None:
+            session.add(
+                SyncJobRow(
+                    id=job_id,
+                    context_pk=context_pk,
+                    status="queued",
+                    qualification_code=qualification_code,
+                )
             )
-        )
-        session.flush()
-        claimed = session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.context_pk == context_pk, OutboxRow.status.in_(["pending", "failed"]))
-            .values(job_id=job_id, status="pending")
-        )
-        total = int(getattr(claimed, "rowcount", 0) or 0)
+            session.flush()
+        total = take_waiting(session, context_pk, job_id)
         job = session.get(SyncJobRow, job_id)
         assert job is not None
         job.total = total
-    services.queue.enqueue(run_sync, job_id, job_key=queue_key(job_id))
+    if joined is None:
+        services.queue.enqueue(run_sync, job_id, job_key=queue_key(job_id))
     return job_id
-
-
-def queue_key(job_id: str) -> str:
-    """The name of a sync's job in the queue (``grading/sync_sweep.py`` looks for it)."""
-    return f"sync-{job_id}"
 
 
 @task
 def run_sync(services: Services, job_id: str, concurrency: int | None = None) -> None:
-    """Send the job's rows; safe to run again for the same job after a crash."""
-    with services.db.unit_of_work() as session:
-        job = session.get(SyncJobRow, job_id)
-        if job is None:
-            return
-        job.status = "running"
-        plan = read_plan(session, job.context_pk)
-        titles = column_titles(session, services.catalog, job.context_pk, job.qualification_code)
-    interrupted = False
+    """Send the job's rows, and those a press adds while it runs; safe to run again for the
+    same job after a crash, and a run while another of the job is at work leaves at once."""
+    begun = _begin(services, job_id)
+    if begun is None:
+        return
+    plan, titles = begun
+    with ClaimLease(services, job_id):
+        while True:
+            status, error, interrupted = _attempt(services, job_id, plan, titles, concurrency)
+            finish = functools.partial(
+                finish_job, job_id=job_id, status=status, error=error, interrupted=interrupted
+            )
+            # Still down past this patience: the job stays "running" and, on RQ, the sweep
+            # (``sync_sweep.py``) queues it again.
+            if not patiently(services, finish, {"job": job_id}):
+                return
+
+
+def _attempt(
+    services: Services,
+    job_id: str,
+    plan: SyncPlan,
+    titles: Mapping[str, str],
+    concurrency: int | None,
+) -> tuple[str, str | None, bool]:
+    """Send the job's pending rows: how it went (status, words, whether it was cut short)."""
     try:
         connector = service_connector(services, plan.registration_pk, plan.endpoint.scopes)
         _deliver(services, job_id, plan, titles, connector, concurrency)
-        status, error = "done", None
     except ToolError as exc:
-        status, error = "failed", exc.message
         log.warning("grade sync failed", extra={"fields": {"job": job_id, "reason": exc.message}})
+        return "failed", exc.message, False
     except Exception as exc:  # the database gone past the workers' patience, or a bug
         # The job must end: a tutor's page follows it until it is done or failed.
         log.exception("grade sync stopped", extra={"fields": {"job": job_id}})
-        status, error, interrupted = "failed", _stopped_words(exc), True
+        return "failed", stopped_words(exc), True
+    return "done", None, False
 
-    def finish(session: Any) -> None:
-        if interrupted:
-            # Rows the workers held may have reached the platform: the next sync sends them
-            # again and reads its "already there" as delivered (same timestamp).
-            session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.job_id == job_id, OutboxRow.status == "sending")
-                .values(status="pending")
-            )
-        job = session.get(SyncJobRow, job_id)
+
+def _begin(services: Services, job_id: str) -> tuple[SyncPlan, Mapping[str, str]] | None:
+    """Mark the job running and read what it needs; None when there is no such job or
+    another run of it is at work."""
+    since = fresh_since(services)
+    with services.db.unit_of_work() as session:
+        context_pk = session.scalar(select(SyncJobRow.context_pk).where(SyncJobRow.id == job_id))
+        if context_pk is None:
+            return None
+        course_lock(session, context_pk)
+        job = session.get(SyncJobRow, job_id, populate_existing=True)
         assert job is not None
-        counts = dict(
-            session.execute(
-                select(OutboxRow.status, func.count())
-                .where(OutboxRow.job_id == job_id)
-                .group_by(OutboxRow.status)
-            ).all()
+        if job.status == "running" and holds_fresh_rows(session, job_id, since):
+            log.info("grade sync already running", extra={"fields": {"job": job_id}})
+            return None
+        job.status = "running"
+        # Its rows are this run's from now on: a crashed run's "sending" ones are sent again.
+        session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.job_id == job_id, OutboxRow.status.in_(IN_HAND))
+            .values(status="pending")
         )
-        job.done = int(counts.get("delivered", 0))
-        job.failed = int(counts.get("failed", 0)) + int(counts.get("refused", 0))
-        job.status, job.error, job.finished_at = status, error, utcnow()
-
-    # Still down past this patience: the job stays "running" and, on RQ, the sweep
-    # (``sync_sweep.py``) queues it again.
-    patiently(services, finish, {"job": job_id})
-
-
-def _stopped_words(exc: Exception) -> str:
-    """What the tutor reads about a sync that stopped for the tool's own reasons."""
-    if unavailable_dependency(exc) == DATABASE:
-        cause = "the tool's database did not answer"
-    else:
-        cause = "of a problem in the tool (the administrator can see it in the log)"
-    return (
-        f"The grade sync stopped before it finished because {cause}. The results not sent "
-        "yet are kept: send the results to the gradebook again in a few minutes."
-    )
+        plan = read_plan(session, context_pk)
+        titles = column_titles(session, services.catalog, context_pk, job.qualification_code)
+    return plan, titles
 
 
 def _deliver(
@@ -282,6 +288,6 @@ def _deliver(
                     row = by_id[row_id]
                     log_undelivered(job_id, plan.registration_pk, plan.context_pk, row, status)
 
-    with ClaimLease(services, job_id), ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         for future in [pool.submit(worker) for _ in range(min(workers, len(rows)))]:
             future.result()

@@ -1,6 +1,7 @@
 """A grade sync's bookkeeping of outbox rows: claim the pending rows a worker is about to
 send ("sending"), record what the platform answered for the ones it sent, both in one
-transaction, and wait for the database when it is down rather than lose what was sent.
+transaction, and wait for the database when it is down rather than lose what was sent (a
+try whose commit went unanswered may have claimed rows: the next try sends them too).
 
 The claim is atomic (an ``UPDATE … WHERE status = 'pending' RETURNING``), so two runs of a
 sync (``grading/sync_sweep.py`` queues a lost one again) never post the same row. A claimed
@@ -41,9 +42,15 @@ def record_and_claim(
     is down this waits for it (up to ``RECORD_PATIENCE_SECONDS``): the scores just sent are
     known only here, and giving up would leave them "sending", to be posted again."""
 
+    tries = 0
+
     def write(session: Any) -> set[int]:
+        nonlocal tries
+        tries += 1
         _record(session, job_id, sent)
-        return _claim(session, job_id, chunk)
+        # Tried again, the last try may have committed with its answer lost (the connection
+        # dropped then): the rows it claimed are this worker's to send.
+        return _claim(session, job_id, chunk, again=tries > 1)
 
     return patiently(services, write, {"scores_to_record": len(sent)})
 
@@ -68,17 +75,31 @@ def patiently(services: Services, write: Callable[[Any], T], fields: dict[str, A
             pause = min(pause * 2, 10.0)
 
 
-def _claim(session: Any, job_id: str, chunk: list[OutboxRow]) -> set[int]:
-    """Mark still-pending rows "sending", this job's; the ids this worker may now send."""
+def _claim(session: Any, job_id: str, chunk: list[OutboxRow], again: bool = False) -> set[int]:
+    """Mark rows still pending and still this job's "sending"; the ids this worker may now
+    send (a press may have given the others to a newer job). ``again``: the rows of the chunk
+    this job already holds "sending" too (the claim of a try whose commit was not answered)."""
     if not chunk:
         return set()
-    claimed = session.scalars(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_([r.id for r in chunk]), OutboxRow.status == "pending")
-        .values(status="sending", job_id=job_id, attempts=OutboxRow.attempts + 1)
-        .returning(OutboxRow.id)
+    ids = [r.id for r in chunk]
+    claimed = set(
+        session.scalars(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id.in_(ids),
+                OutboxRow.job_id == job_id,
+                OutboxRow.status == "pending",
+            )
+            .values(status="sending", job_id=job_id, attempts=OutboxRow.attempts + 1)
+            .returning(OutboxRow.id)
+        )
     )
-    return set(claimed)
+    if again:
+        held = select(OutboxRow.id).where(
+            OutboxRow.id.in_(ids), OutboxRow.job_id == job_id, OutboxRow.status == "sending"
+        )
+        claimed |= set(session.scalars(held))
+    return claimed
 
 
 def _record(session: Any, job_id: str, sent: list[tuple[int, str, str | None]]) -> None:
@@ -102,9 +123,10 @@ def _record(session: Any, job_id: str, sent: list[tuple[int, str, str | None]]) 
 
 class ClaimLease(Renewing):
     """While a sync runs (``with ClaimLease(services, job_id):``), the ``updated_at`` of the
-    job's "sending" rows is moved on every quarter of ``sync_stale_seconds``: rows a worker
-    has claimed and is still posting (a slow platform, a chunk of slow answers) never look
-    abandoned."""
+    job's rows still to send and being sent is moved on every quarter of
+    ``sync_stale_seconds``: rows a worker has claimed and is still posting (a slow platform,
+    a chunk of slow answers) never look abandoned, and the job is seen at work
+    (``sync_jobs.py``), so a press joins it and a second run of it leaves."""
 
     def __init__(self, services: Services, job_id: str) -> None:
         def renew() -> None:
@@ -113,7 +135,7 @@ class ClaimLease(Renewing):
             # transactions could otherwise deadlock with them.
             held = (
                 select(OutboxRow.id)
-                .where(OutboxRow.job_id == job_id, OutboxRow.status == "sending")
+                .where(OutboxRow.job_id == job_id, OutboxRow.status.in_(["pending", "sending"]))
                 .with_for_update(skip_locked=True)
             )
             with services.db.unit_of_work() as session:

@@ -9,11 +9,14 @@ hold every score. The maintenance tick of
 the web process (``container.py``, every ``store_purge_seconds``) calls
 ``requeue_lost_syncs``: a sync still queued or running in the database, older than
 ``sync_stale_seconds``, that RQ no longer holds as queued or started is queued again under
-the same job. Its rows left "sending" go back to pending first; a row whose score had already
-reached the platform is answered "already there" (same timestamp) and changes nothing.
+the same job, unless rows it holds are still kept fresh (a run of it still at work: a Redis
+restart forgets a running job too). Its rows left "sending" go back to pending first; a row
+whose score had already reached the platform is answered "already there" (same timestamp) and
+changes nothing.
 
 A sync job runs safely more than once: each row is claimed atomically before it is sent
-(``grading/sync_records.py``), so two runs never post the same row.
+(``grading/sync_records.py``), so two runs never post the same row, and a run that finds
+another of its job at work leaves at once (``grading/sync_jobs.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import logging
 from sqlalchemy import select, update
 
 from lti_tool.container import Services
-from lti_tool.grading.sync import queue_key, run_sync
+from lti_tool.grading.sync import run_sync
+from lti_tool.grading.sync_jobs import ACTIVE, course_lock, fresh_since, holds_fresh_rows, queue_key
 from lti_tool.jobs.queue import RqQueue
 from lti_tool.persistence.models import OutboxRow, SyncJobRow, utcnow
 
@@ -54,17 +58,31 @@ def requeue_lost_syncs(services: Services) -> int:
         # Every web process runs the sweep: one of them queues each lost job.
         and services.store.add(SWEEP_KIND, job_id, {}, services.settings.sync_stale_seconds)
     ]
-    for job_id in lost:
-        with services.db.unit_of_work() as session:
-            session.execute(
-                update(OutboxRow)
-                .where(
-                    OutboxRow.job_id == job_id,
-                    OutboxRow.status == "sending",
-                    OutboxRow.updated_at < cutoff,
-                )
-                .values(status="pending")
-            )
+    requeued = [job_id for job_id in lost if _taken_back(services, job_id)]
+    for job_id in requeued:
         queue.enqueue(run_sync, job_id, job_key=queue_key(job_id))
         log.warning("grade sync queued again", extra={"fields": {"job": job_id}})
-    return len(lost)
+    return len(requeued)
+
+
+def _taken_back(services: Services, job_id: str) -> bool:
+    """The lost job queued again in the database, its rows left "sending" pending again;
+    False when a run of it is still at work after all (a Redis restart forgets the job of a
+    worker still posting its scores: that run keeps its rows fresh and finishes the job)."""
+    with services.db.unit_of_work() as session:
+        context_pk = session.scalar(select(SyncJobRow.context_pk).where(SyncJobRow.id == job_id))
+        if context_pk is None:
+            return False
+        course_lock(session, context_pk)
+        job = session.get(SyncJobRow, job_id, populate_existing=True)
+        if job is None or job.status not in ACTIVE:
+            return False
+        if holds_fresh_rows(session, job_id, fresh_since(services)):
+            return False
+        session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.job_id == job_id, OutboxRow.status == "sending")
+            .values(status="pending")
+        )
+        job.status = "queued"
+    return True

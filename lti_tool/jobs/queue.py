@@ -7,6 +7,7 @@ A task is a module-level function ``fn(services, *args)`` registered with ``@tas
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Protocol
 
 from lti_tool.jobs.runner import ThreadJobRunner
@@ -24,6 +25,9 @@ class JobQueue(Protocol):
         """Run ``task(services, *args)`` in the background (``job_key``: a name the queue
         may keep it under)."""
 
+    def is_waiting_or_running(self, job_key: str) -> bool:
+        """Whether the job queued under ``job_key`` is still waiting or running."""
+
 
 class ThreadQueue:
     backend = "thread"
@@ -31,9 +35,34 @@ class ThreadQueue:
     def __init__(self, runner: ThreadJobRunner, services: Any) -> None:
         self._runner = runner
         self._services = services
+        self._lock = threading.Lock()
+        self._keys: dict[str, int] = {}  # job key → jobs under it not yet ended
 
     def enqueue(self, task: Task, *args: Any, job_key: str | None = None) -> None:
-        self._runner.submit(resolve(task_name(task)), self._services, *args)
+        fn = resolve(task_name(task))
+        if job_key is None:
+            self._runner.submit(fn, self._services, *args)
+            return
+        with self._lock:
+            self._keys[job_key] = self._keys.get(job_key, 0) + 1
+        try:
+            future = self._runner.submit(fn, self._services, *args)
+        except BaseException:
+            self._ended(job_key)
+            raise
+        future.add_done_callback(lambda _: self._ended(job_key))
+
+    def _ended(self, job_key: str) -> None:
+        with self._lock:
+            left = self._keys.pop(job_key, 1) - 1
+            if left > 0:
+                self._keys[job_key] = left
+
+    def is_waiting_or_running(self, job_key: str) -> bool:
+        """True while a job queued under ``job_key`` in this process has not ended (a
+        thread job lives and dies with its process)."""
+        with self._lock:
+            return job_key in self._keys
 
 
 class RqQueue:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -74,6 +75,31 @@ def test_the_thread_queue_runs_a_registered_task_with_its_services() -> None:
     runner.shutdown()
 
     assert seen == [(services, (7,))]
+
+
+held = threading.Event()
+
+
+@task
+def wait_to_be_let_go(services: Any) -> None:
+    assert held.wait(30)
+
+
+def test_the_thread_queue_knows_a_job_is_waiting_or_running_until_it_ends() -> None:
+    held.clear()
+    runner = ThreadJobRunner(max_workers=1)
+    queue = ThreadQueue(runner, object())
+    try:
+        queue.enqueue(wait_to_be_let_go, job_key="first")
+        queue.enqueue(wait_to_be_let_go, job_key="second")  # waits behind the first
+        assert queue.is_waiting_or_running("first")
+        assert queue.is_waiting_or_running("second")
+        assert not queue.is_waiting_or_running("never queued")
+    finally:
+        held.set()
+        runner.shutdown()
+    assert not queue.is_waiting_or_running("first")
+    assert not queue.is_waiting_or_running("second")
 
 
 def test_two_tasks_cannot_share_a_name() -> None:
