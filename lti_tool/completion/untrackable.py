@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.completion.unmapped import SourceMapping, not_linked, source_mapping
+from lti_tool.completion.unmapped import SourceMapping, source_mapping
 from lti_tool.lms.canvas.source import course_without_requirements, module_without_requirements
 from lti_tool.lms.links import lms_id
 from lti_tool.lms.moodle.errors import no_criteria, tracking_off
@@ -91,7 +91,7 @@ def untrackable_courses(
         return []
     said = sorted(set(counts) - unmapped)
     causes = _causes(session, context_pk, said) if said else {}
-    causes |= {code: not_linked(code, mapping.kind, mapping.mode) for code in unmapped}
+    causes |= {code: mapping.cause(code) for code in unmapped}
     return [UntrackableCourse(code, counts[code], causes[code]) for code in sorted(counts)]
 
 

@@ -94,7 +94,8 @@ def test_staff_are_told_in_their_lms_words_who_links_it_and_where(
         # Activity mode reads a course only from its activity: one without is never read.
         ("moodle", "activity", {"GB081", "GB082"}),
         ("canvas", "activity", {"GB081", "GB082"}),
-        ("canvas", "course", {"GB082"}),
+        # Course mode reads a whole course: one mapped with an activity is never read.
+        ("canvas", "course", {"GB080", "GB082"}),
         ("ags", "activity", {"GB082"}),
     ],
 )
