@@ -11,9 +11,10 @@ course is mapped and read, its real status shows.
 
 What stays as it is: a staff record (a correction) and a completion the LMS once reported
 (unknown never erases what was known). A manual source reads nothing from an LMS; a Moodle or
-Canvas source with nothing mapped at all is not set up yet (the refresh reads nothing for it)
-and its courses read as before. An AGS source finds every CPD code by itself only with nothing
-mapped: once some codes are mapped it reads those alone (``completion.refresh.prepare_source``),
+Canvas source with none of a qualification's courses mapped (nothing at all, or only another
+qualification's) is not set up yet for it (the refresh reads nothing of it) and its courses
+read as before. An AGS source finds a qualification's CPD codes by themselves only while none
+of them is mapped: once some are, it reads those alone (``completion.refresh.prepare_source``),
 so the others are unknown there too.
 """
 
@@ -54,11 +55,12 @@ class SourceMapping:
     unfit: frozenset[str] = frozenset()
 
     def unmapped(self, codes: Iterable[str]) -> frozenset[str]:
-        """Of ``codes``, those a Moodle, Canvas or AGS source with some courses mapped never
-        reads."""
-        if self.kind not in READ_BY_MAPPING or not self.mapped:
+        """Of ``codes`` (one qualification's), those a Moodle, Canvas or AGS source with some
+        of them mapped never reads; none while none of them is mapped (not set up yet)."""
+        codes = frozenset(codes)
+        if self.kind not in READ_BY_MAPPING or not codes & self.mapped:
             return frozenset()
-        return frozenset(codes) - (self.mapped - self.unfit)
+        return codes - (self.mapped - self.unfit)
 
     def cause(self, code: str) -> str:
         """What staff are told of a course it never reads."""

@@ -105,3 +105,11 @@ def test_a_mapping_without_the_activity_its_mode_reads_leaves_the_course_unread(
     mapping = mapping_from(kind, mode, [("GB080", "7"), ("GB081", " ")])
     assert mapping.unmapped(CODES) == unread
     assert mapping_from(kind, mode, [(None, None)]).unmapped(CODES) == set()
+
+
+@pytest.mark.parametrize("kind", ["moodle", "canvas", "ags"])
+def test_a_qualification_with_none_of_its_courses_mapped_is_not_set_up_yet(kind: str) -> None:
+    """Only another qualification's courses mapped: this one's read as with nothing mapped."""
+    mapping = mapping_from(kind, "course", [("W01", None), ("W02", None)])
+    assert mapping.unmapped(CODES) == set()
+    assert mapping.unmapped((*CODES, "W01")) == set(CODES)
