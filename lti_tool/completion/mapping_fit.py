@@ -51,7 +51,7 @@ def not_read(kind: str | None, mode: str | None, activity_id: str | None) -> str
     lms, part = LMS_NAMES[kind or ""], PART[kind or ""]
     if mode == "activity":
         return f"Not read: this source reads {lms} {part}s, and no {part} is given."
-    return f"Not read: this source reads whole {lms} courses, not an {part}."
+    return f"Not read: this source reads whole {lms} courses, not {part}s."
 
 
 def search_refusal(kind: str | None, mode: str | None, activities: bool) -> str | None:
