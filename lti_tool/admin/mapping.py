@@ -10,6 +10,7 @@ from lti_tool.admin.audit_log import record_admin_change
 from lti_tool.admin.identity import AdminIdentity
 from lti_tool.admin.platforms import get_registration
 from lti_tool.audit import registration_subject
+from lti_tool.completion.mapping_fit import not_read, refusal, search_refusal
 from lti_tool.completion.setup import SetupError, mappings_of, set_mapping, source_settings
 from lti_tool.container import Services
 from lti_tool.crypto import SecretUnreadable
@@ -30,6 +31,8 @@ class MappingRow:
     activity_id: str | None
     label: str | None
     origin: str | None
+    # Why the source does not read this mapping (it does not fit the source's mode), or None.
+    not_read: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ def mapping_view(services: Services, identity: AdminIdentity, registration_pk: i
                 row.activity_id if row else None,
                 row.label if row else None,
                 row.origin if row else None,
+                not_read(registration.source_kind, registration.source_mode, row.activity_id)
+                if row
+                else None,
             )
         )
     return MappingView(registration.pk, registration.name, registration.source_kind, rows)
@@ -96,6 +102,9 @@ def set_course_mapping(
         before = {r.course_code: r for r in mappings_of(session, registration_pk)}.get(code)
         old = {"course_id": before.course_id, "activity_id": before.activity_id} if before else None
         row = set_mapping(session, registration.name, code, course_id, activity_id or None)
+        refused = refusal(registration.source_kind, registration.source_mode, code, row.activity_id)
+        if refused is not None:  # raised inside the transaction: nothing is stored
+            raise SetupError("mapping_unread", refused)
         record_admin_change(
             session,
             identity,
@@ -127,6 +136,9 @@ def discover_mappings(
             "Discovery needs a Moodle or Canvas completion source: set one up first.",
         )
     chosen = MappingMode.ACTIVITY if mode == "activities" else MappingMode.COURSE
+    refused = search_refusal(source.kind, source.mode.value, chosen is MappingMode.ACTIVITY)
+    if refused is not None:
+        raise SetupError("search_unread", refused)
     if chosen is MappingMode.ACTIVITY and not (course_id or "").strip():
         raise SetupError("course_needed", "Discovering activities needs the LMS course id.")
     token = source.token or ""

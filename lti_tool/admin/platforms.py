@@ -60,6 +60,7 @@ class RegistrationView:
     source_kind: str | None
     deployments: list[DeploymentView]
     new_deployments: str = policy.HOLD  # "accept" or "hold"
+    source_mode: str | None = None  # "course" or "activity", with a completion source
 
     @property
     def awaiting_approval(self) -> list[DeploymentView]:
@@ -76,6 +77,7 @@ def _view(session: Session, row: Registration) -> RegistrationView:
         client_id=row.client_id,
         created_at=row.created_at,
         source_kind=source.kind if source is not None else None,
+        source_mode=source.mode if source is not None else None,
         deployments=[
             DeploymentView(
                 pk=d.id,

@@ -82,8 +82,11 @@ def prepare_source(
     with services.db.read_only() as session:
         settings = source_settings(session, services.secrets, registration_pk)
         mapping = as_course_mappings(mappings_of(session, registration_pk))
-    if settings is not None and settings.kind == "ags" and not mapping:
-        mapping = cpd_codes(services)  # AGS columns are found by resourceId/tag = CPD code
+    if settings is not None and settings.kind == "ags":
+        # AGS columns are found by resourceId/tag = CPD code, for each qualification none of
+        # whose courses is mapped (every one with nothing mapped).
+        mapped = {m.code for m in mapping}
+        mapping = [*mapping, *(m for m in cpd_codes(services, mapped) if m.code not in mapped)]
     if settings is None or settings.kind in {"manual"} or not mapping:
         return None
     return PreparedSource(settings.kind, mapping, build_source(services, settings, context_pk))

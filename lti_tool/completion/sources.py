@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,10 +70,13 @@ def _ags_source(
     return AgsResultsSource(connector, url, settings.ags_threshold, tz)
 
 
-def cpd_codes(services: Services) -> list[CourseMapping]:
-    """Every CPD code of the catalogue, unmapped (AGS finds columns by code)."""
+def cpd_codes(services: Services, mapped: Collection[str] = ()) -> list[CourseMapping]:
+    """The CPD codes of every qualification of the catalogue none of whose courses is among
+    ``mapped`` (not set up yet: AGS finds their columns by code), unmapped."""
     codes: dict[str, CourseMapping] = {}
     for qualification in services.catalog.qualifications.values():
+        if set(qualification.course_codes()) & set(mapped):
+            continue
         for module in qualification.modules:
             for course in module.courses:
                 codes.setdefault(course.code, CourseMapping(course.code, "-"))

@@ -1,7 +1,8 @@
 """CPD courses an LMS source with some courses mapped never reads: it is never asked about them.
 
 A refresh reads only the mapped courses (in activity mode, only those mapped with their
-activity or module: ``lms.source.check_mode``), so an unmapped course has no record from the
+activity or module; in course mode, only those mapped without one: ``lms.source.check_mode``,
+``completion.mapping_fit``), so an unmapped course has no record from the
 LMS, or an old one from before its mapping went. Shown as "not started" it would be a guess (the
 student may have finished it in the LMS), so it reads as ``untrackable``: unknown, neither
 counted, planned nor overdue, like a course the LMS answered it cannot track. This is worked
@@ -10,9 +11,10 @@ course is mapped and read, its real status shows.
 
 What stays as it is: a staff record (a correction) and a completion the LMS once reported
 (unknown never erases what was known). A manual source reads nothing from an LMS; a Moodle or
-Canvas source with nothing mapped at all is not set up yet (the refresh reads nothing for it)
-and its courses read as before. An AGS source finds every CPD code by itself only with nothing
-mapped: once some codes are mapped it reads those alone (``completion.refresh.prepare_source``),
+Canvas source with none of a qualification's courses mapped (nothing at all, or only another
+qualification's) is not set up yet for it (the refresh reads nothing of it) and its courses
+read as before. An AGS source finds a qualification's CPD codes by themselves only while none
+of them is mapped: once some are, it reads those alone (``completion.refresh.prepare_source``),
 so the others are unknown there too.
 """
 
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.completion.mapping_fit import fits, stray_part
 from lti_tool.completion.store import MANUAL_SOURCE
 from lti_tool.persistence.models import (
     CompletionSourceConfig,
@@ -46,16 +49,24 @@ class SourceMapping:
     kind: str | None = None
     mode: str = "course"
     mapped: frozenset[str] = frozenset()
-    # Mapped to a course without the activity (module) an activity-mode source reads: the
-    # refresh refuses such a mapping (``lms.source.check_mode``), so the course is never read.
-    no_activity: frozenset[str] = frozenset()
+    # Mapped in a way the source's mode does not read (in activity mode without the activity
+    # or module; in course mode with one): the refresh refuses such a mapping
+    # (``lms.source.check_mode``), so the course is never read.
+    unfit: frozenset[str] = frozenset()
 
     def unmapped(self, codes: Iterable[str]) -> frozenset[str]:
-        """Of ``codes``, those a Moodle, Canvas or AGS source with some courses mapped never
-        reads."""
-        if self.kind not in READ_BY_MAPPING or not self.mapped:
+        """Of ``codes`` (one qualification's), those a Moodle, Canvas or AGS source with some
+        of them mapped never reads; none while none of them is mapped (not set up yet)."""
+        codes = frozenset(codes)
+        if self.kind not in READ_BY_MAPPING or not codes & self.mapped:
             return frozenset()
-        return frozenset(codes) - (self.mapped - self.no_activity)
+        return codes - (self.mapped - self.unfit)
+
+    def cause(self, code: str) -> str:
+        """What staff are told of a course it never reads."""
+        if code in self.unfit and self.mode != "activity":
+            return stray_part(code, self.kind)
+        return not_linked(code, self.kind, self.mode)
 
 
 def mapping_from(
@@ -64,12 +75,8 @@ def mapping_from(
     """The ``SourceMapping`` of a source and its registration's ``(code, activity id)`` rows
     (a code of None: no mapping at all)."""
     pairs = [(code, activity) for code, activity in rows if code is not None]
-    lacking = (
-        {code for code, activity in pairs if not (activity or "").strip()}
-        if kind in MAPPED_SOURCES and mode == "activity"
-        else set()
-    )
-    return SourceMapping(kind, mode, frozenset(c for c, _ in pairs), frozenset(lacking))
+    unfit = {code for code, activity in pairs if not fits(kind, mode, activity)}
+    return SourceMapping(kind, mode, frozenset(c for c, _ in pairs), frozenset(unfit))
 
 
 def source_mapping(session: Session, context_pk: int) -> SourceMapping:

@@ -12,18 +12,19 @@ registration's mapping, so the words stay after the refresh's own record has exp
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.completion.unmapped import SourceMapping, not_linked, source_mapping
+from lti_tool.completion.unmapped import SourceMapping, source_mapping
 from lti_tool.lms.canvas.source import course_without_requirements, module_without_requirements
 from lti_tool.lms.links import lms_id
 from lti_tool.lms.moodle.errors import no_criteria, tracking_off
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.persistence.models import (
+    AssessmentResultRow,
     CompletionRecord,
     CompletionSourceConfig,
     Context,
@@ -31,12 +32,13 @@ from lti_tool.persistence.models import (
     Deployment,
     Membership,
 )
-from lti_tool.rules import CompletionStatus
+from lti_tool.rules import AssessmentOutcome, CompletionStatus, Module, Qualification
 
 
 @dataclass(frozen=True)
 class UntrackableCourse:
-    """A CPD course the LMS cannot track, for how many of the students asked about, and why."""
+    """A CPD course the LMS cannot track, for how many of the students asked about it still
+    matters (the module not passed, its optional group not made up), and why."""
 
     code: str
     students: int
@@ -44,28 +46,34 @@ class UntrackableCourse:
 
 
 def untrackable_in_context(
-    session: Session, context_pk: int, codes: Collection[str] = ()
+    session: Session, context_pk: int, qualification: Qualification | None = None
 ) -> list[UntrackableCourse]:
     """``untrackable_courses`` for every student of the course."""
     members = session.execute(
         select(Membership.user_pk, Membership.roles).where(Membership.context_pk == context_pk)
     ).all()
     students = [pk for pk, roles in members if normalise_roles(roles or []).is_learner]
-    return untrackable_courses(session, context_pk, students, codes)
+    return untrackable_courses(session, context_pk, students, qualification)
 
 
 def untrackable_courses(
-    session: Session, context_pk: int | None, user_pks: Sequence[int], codes: Collection[str] = ()
+    session: Session,
+    context_pk: int | None,
+    user_pks: Sequence[int],
+    qualification: Qualification | None = None,
 ) -> list[UntrackableCourse]:
-    """The CPD courses stored as untrackable for any of ``user_pks``, and those of ``codes``
-    (the course's qualification's) its LMS source has no mapping for
-    (``completion.unmapped``), by code, each with what must be set up. A manual record for a
-    student replaces the LMS's word; an unmapped course the LMS once reported completed is
-    known."""
+    """The CPD courses stored as untrackable for any of ``user_pks``, and those of the
+    course's ``qualification`` its LMS source has no mapping for (``completion.unmapped``),
+    by code, each with what must be set up and for how many of them it still matters. A
+    manual record for a student replaces the LMS's word; an unmapped course the LMS once
+    reported completed is known. As many statements for any number of students."""
     if not user_pks:
         return []
+    codes = qualification.course_codes() if qualification is not None else frozenset()
     mapping = source_mapping(session, context_pk) if context_pk is not None else SourceMapping()
     unmapped = mapping.unmapped(codes)
+    # Completed courses count where a course is unmapped (known) or makes up a group.
+    grouped = _group_courses(qualification)
     untrackable = CompletionStatus.UNTRACKABLE.value
     completed = CompletionStatus.COMPLETED.value
     rows = session.execute(
@@ -79,20 +87,80 @@ def untrackable_courses(
         .where(
             (CompletionRecord.status == untrackable)
             | (CompletionRecord.source == "manual")
-            | (CompletionRecord.course_code.in_(unmapped) & (CompletionRecord.status == completed))
+            | (
+                CompletionRecord.course_code.in_(unmapped | grouped)
+                & (CompletionRecord.status == completed)
+            )
         )
     ).all()
-    known = {(pk, code) for pk, code, source, _ in rows if source == "manual"}
-    stored = {(pk, code) for pk, code, _, status in rows if status == untrackable} - known
-    known |= {(pk, code) for pk, code, _, status in rows if status == completed}
+    manual = {(pk, code) for pk, code, source, _ in rows if source == "manual"}
+    in_force = [
+        (pk, code, status)
+        for pk, code, source, status in rows
+        if source == "manual" or (pk, code) not in manual
+    ]
+    stored = {(pk, code) for pk, code, _, status in rows if status == untrackable} - manual
+    done = {(pk, code) for pk, code, status in in_force if status == completed}
+    known = manual | {(pk, code) for pk, code, _, status in rows if status == completed}
     unread = {(pk, code) for pk in user_pks for code in unmapped} - known
-    counts = Counter(code for _, code in stored | unread)
-    if not counts:
+    unknown = stored | unread
+    if not unknown:
         return []
-    said = sorted(set(counts) - unmapped)
+    needed = _still_needed(session, context_pk, qualification, unknown, done)
+    counts = Counter(code for pk, code in unknown if (pk, code) in needed)
+    shown = sorted({code for _, code in unknown})
+    said = sorted(set(shown) - unmapped)
     causes = _causes(session, context_pk, said) if said else {}
-    causes |= {code: not_linked(code, mapping.kind, mapping.mode) for code in unmapped}
-    return [UntrackableCourse(code, counts[code], causes[code]) for code in sorted(counts)]
+    causes |= {code: mapping.cause(code) for code in unmapped}
+    return [UntrackableCourse(code, counts[code], causes[code]) for code in shown]
+
+
+def _group_courses(qualification: Qualification | None) -> frozenset[str]:
+    """The courses of every optional group of ``qualification``."""
+    modules = qualification.modules if qualification is not None else ()
+    return frozenset(c for m in modules for g in m.optional_groups for c in g.courses)
+
+
+def _still_needed(
+    session: Session,
+    context_pk: int | None,
+    qualification: Qualification | None,
+    unknown: set[tuple[int, str]],
+    done: set[tuple[int, str]],
+) -> set[tuple[int, str]]:
+    """Of ``unknown`` (student, course), those the student still needs, as the completion
+    grid says: not when the first module listing the course is passed (a pass recorded,
+    held or not), nor when its optional group is made up by courses completed."""
+    if qualification is None or context_pk is None:
+        return unknown
+    passed = {
+        (pk, module_code)
+        for pk, module_code in session.execute(
+            select(AssessmentResultRow.user_pk, AssessmentResultRow.module_code).where(
+                AssessmentResultRow.context_pk == context_pk,
+                AssessmentResultRow.user_pk.in_(sorted({pk for pk, _ in unknown})),
+                AssessmentResultRow.outcome == AssessmentOutcome.PASS.value,
+            )
+        )
+    }
+    modules: dict[str, Module] = {}
+    for module in qualification.modules:
+        for course in module.courses:
+            modules.setdefault(course.code, module)
+    needed: set[tuple[int, str]] = set()
+    for pk, code in unknown:
+        first = modules.get(code)
+        if first is None:
+            needed.add((pk, code))
+            continue
+        made_up = any(
+            code in group.courses
+            and sum((pk, other) in done for other in group.courses) >= group.choose
+            for group in first.optional_groups
+        )
+        if (pk, first.code) not in passed and not made_up:
+            needed.add((pk, code))
+    return needed
 
 
 def _causes(session: Session, context_pk: int | None, codes: list[str]) -> dict[str, str]:

@@ -98,8 +98,8 @@ def untrackable_courses(services: Services, launch: Launch) -> list[Any]:
     from lti_tool.completion.untrackable import untrackable_in_context
 
     with services.db.read_only() as session:
-        codes = qualification_of(services, session, launch).course_codes()
-        return untrackable_in_context(session, context_pk_of(launch), codes)
+        qualification = qualification_of(services, session, launch)
+        return untrackable_in_context(session, context_pk_of(launch), qualification)
 
 
 def class_groups(services: Services, launch: Launch) -> list[Any]:

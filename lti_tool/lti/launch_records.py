@@ -8,7 +8,8 @@ change writes nothing: a whole class launching at once does not queue on its cou
 ``contexts`` row lock, and no row is rewritten only to move its ``updated_at`` (which now
 says when a value last changed).
 A membership's ``last_launch_at`` is kept to the hour (``LAUNCH_STAMP_EVERY``): it is only
-moved when it is older than that.
+moved when it is older than that, or older than the course's ``roster_asked_at`` (a roster
+refresh asked the platform since: its answer must not mark this launch's member as left).
 """
 
 from __future__ import annotations
@@ -43,17 +44,19 @@ LAUNCH_STAMP_EVERY = dt.timedelta(hours=1)
 class _Row:
     """One row a launch records: found by ``keys``; written with ``values`` and ``touch``
     when it is missing, when one of ``values`` differs from what it holds, or when
-    ``stale(row)`` says so. ``touch`` alone (a time stamp) never causes a write."""
+    ``stale(row)`` says so. ``touch`` alone (a time stamp) never causes a write; ``read``
+    names columns only read, in the same statement."""
 
     model: type[Base]
     keys: dict[str, Any]
     values: dict[str, Any]
     touch: dict[str, Any] = field(default_factory=dict)
     stale: Callable[[Mapping[str, Any]], bool] | None = None
+    read: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:
-        return ["id", *self.values, *self.touch]
+        return ["id", *self.values, *self.touch, *self.read]
 
 
 # The read statement of each shape of launch (which rows, which columns), built once per
@@ -207,6 +210,7 @@ def record_launch(
             {"deployment_pk": launch.deployment_pk, "context_id": context_id},
             _context_values(claims, context_claim),
             stamp,
+            read=("roster_asked_at",),
         )
     link_claim = claims.get(c.RESOURCE_LINK)
     if isinstance(link_claim, dict) and link_claim.get("id"):
@@ -239,12 +243,17 @@ def record_launch(
             {"context_pk": None, "user_pk": None},  # the ids, once known
             {"roles": roles, "status": "active"},
             {"last_launch_at": now},
-            lambda row: (
-                row["last_launch_at"] is None or row["last_launch_at"] <= now - LAUNCH_STAMP_EVERY
-            ),
         )
 
     current = _read(session, rows)
+    if "membership" in rows:
+        course = current["context"]
+        asked = course["roster_asked_at"] if course is not None else None
+        rows["membership"].stale = lambda row: (
+            row["last_launch_at"] is None
+            or row["last_launch_at"] <= now - LAUNCH_STAMP_EVERY
+            or (asked is not None and row["last_launch_at"] < asked)
+        )
     writer = _Writer(session, before_first_write)
     user_pk = writer.record(rows["user"], current["user"])
     context: dict[str, Any] | None = None

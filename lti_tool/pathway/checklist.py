@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import func, select
@@ -64,15 +64,16 @@ def as_completion(record: CompletionRecord | CompletionCopy) -> Completion:
     )
 
 
-def completions_of(session: Session, user_pk: int) -> tuple[list[Completion], list[dict[str, Any]]]:
-    """The stored completion records and, per source, when they were fetched."""
+def completions_of(
+    session: Session, user_pk: int, codes: Collection[str]
+) -> tuple[list[Completion], list[dict[str, Any]]]:
+    """The stored completion records and, per source, when its records of ``codes`` (the
+    qualification's courses: another's say nothing of them) were fetched."""
     copies = completion_copies_of_many(session, [user_pk]).get(user_pk, [])
-    rows = in_force(copies)
     completions = completions_in_force(copies)
     fetched: dict[str, dt.datetime] = {}
-    for row in rows:
-        if row.source not in fetched or row.fetched_at > fetched[row.source]:
-            fetched[row.source] = row.fetched_at
+    for row in (r for r in in_force(copies) if r.course_code in codes):
+        fetched[row.source] = max(row.fetched_at, fetched.get(row.source, row.fetched_at))
     sources = [{"name": name, "fetched_at": at} for name, at in sorted(fetched.items())]
     return completions, sources
 
@@ -145,7 +146,7 @@ def build_checklist(
     Each requirement carries its LMS ``link``, each module its ``result`` and its courses
     grouped (``checklist_view.add_page_facts``); ``with_links`` False leaves the links out
     (a caller that only needs the rules' verdict)."""
-    completions, sources = completions_of(session, user_pk)
+    completions, sources = completions_of(session, user_pk, qualification.course_codes())
     completions, links = with_lms_courses(session, qualification, context_pk, completions)
     starts = effective_starts(session, context_pk, user_pk) if context_pk is not None else {}
     results = result_rows(session, context_pk, user_pk) if context_pk is not None else []

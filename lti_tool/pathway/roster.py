@@ -4,7 +4,8 @@ Members who have not launched yet are kept (so staff see the whole class), and m
 platform no longer lists, or lists as Inactive/Deleted, are marked "left" rather than deleted:
 their records and results stay. A member whose launch was recorded after the platform was
 asked is not marked "left" by that roster, whether it leaves them out or lists them Inactive
-(enrolled or reinstated while it was read).
+(enrolled or reinstated while it was read): the course's ``roster_asked_at`` is written before
+the platform is asked, and a launch after it stamps the membership even within the hour.
 """
 
 from __future__ import annotations
@@ -52,6 +53,18 @@ def refresh_roster(services: Services, context_pk: int) -> RosterOutcome:
     connector = service_connector(services, int(row.registration_id))
     nrps = NamesRolesProvisioningService(connector, {"context_memberships_url": row.nrps_url})
     asked = utcnow()
+    with services.db.unit_of_work() as session:
+        # Said before asking: a launch from now on stamps its membership (whatever its last
+        # stamp's age, ``lti/launch_records.py``), so "launched after the platform was asked"
+        # below is read from the database, not lost to the hourly stamp.
+        session.execute(
+            update(Context)
+            .where(
+                Context.id == context_pk,
+                or_(Context.roster_asked_at.is_(None), Context.roster_asked_at < asked),
+            )
+            .values(roster_asked_at=asked)
+        )
     members = nrps.get_members()
     now = utcnow()
     with services.db.unit_of_work() as session:

@@ -104,9 +104,7 @@ def student_checklist(services: Services, launch: Launch, sub: str) -> dict[str,
         # Staff only: the courses the LMS cannot track for this student, and why.
         data["untrackable"] = [
             asdict(course)
-            for course in untrackable_courses(
-                session, context_pk, [user.id], qualification.course_codes()
-            )
+            for course in untrackable_courses(session, context_pk, [user.id], qualification)
         ]
         data["attempts"] = [a.to_dict() for a in ms.student_attempts(session, context_pk, user.id)]
         return data

@@ -44,6 +44,11 @@ _COUNTS = (
 )
 
 
+def in_words(count: int) -> str:
+    """A count as the pages write it: words from one to nine (``seven``), digits from 10."""
+    return _COUNTS[count - 1] if 1 <= count <= 9 else str(count)
+
+
 def month_rule(months: int) -> str:
     """A deadline's length as an adjective: ``six-month``, ``four-month``, ``18-month``."""
     count = _COUNTS[months - 1] if 1 <= months <= len(_COUNTS) else str(months)

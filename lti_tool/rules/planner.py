@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from lti_tool.rules.checklist import ModuleProgress, Requirement
-from lti_tool.rules.dates import month_rule, next_start_after, spoken
+from lti_tool.rules.dates import in_words, month_rule, next_start_after, spoken
 from lti_tool.rules.model import Module, Qualification, TimeRules
 from lti_tool.rules.progress import merge_completions, module_progress, optional_picks
 from lti_tool.rules.records import AssessmentResult, Completion
 from lti_tool.rules.records import CompletionStatus as Status
 from lti_tool.rules.study_plan import ModulePlan, PlanEntry, StudyPlan
 from lti_tool.rules.timeline import Slot, Task, overlapping, schedule
-
-_NUMBERS = {2: "two", 3: "three", 4: "four"}
 
 
 def plan_study(
@@ -164,7 +162,7 @@ def _module_plan(
     # At one course at a time the plan starts no two together: courses the student already
     # began at once may overlap, but "up to 1 courses at the same time" is no advice.
     together = width > 1 and any(entry.parallel for entry in entries)
-    many = _NUMBERS.get(width, str(width))
+    many = in_words(width)
     if deadline is None:
         how = (
             f"allows {weeks} weeks for each course, up to {many} at the same time where the plan"
@@ -179,7 +177,7 @@ def _module_plan(
         return ModulePlan(code, None, True, weeks, entries, (note,))
     if code in planned.missed:
         # A qualification may ask for one course at a time (max_parallel_courses = 1).
-        studying = "one course" if width == 1 else f"{many} courses"
+        studying = f"{many} course{'' if width == 1 else 's'}"
         next_start = next_start_after(
             rules.module_start_dates, max(today, module.start_date or today)
         )

@@ -79,6 +79,9 @@ def test_an_unmapped_course_for_the_student_and_the_tutor(
             f"{UNMAPPED} is not linked to a Moodle course yet, so the tool cannot read it"
         )
         expect(panel).to_contain_text("CPD course mapping page")
+        item = panel.get_by_role("listitem").filter(has_text=UNMAPPED)
+        expect(item).to_contain_text("Still needed by")
+        assert item.inner_text().count(UNMAPPED) == 1, item.inner_text()
         assert_accessible(page, "class view, unmapped course, 1280px")
         screenshot(page, "unmapped-class-1280px")
         page.set_viewport_size(PHONE)

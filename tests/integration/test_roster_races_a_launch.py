@@ -47,12 +47,28 @@ def test_a_student_listed_inactive_who_launches_while_the_roster_is_read_has_not
     assert _status_after_a_launch_during_a_refresh(launcher, monkeypatch) == "active"
 
 
-def _status_after_a_launch_during_a_refresh(
+def test_a_student_who_launched_lately_and_launches_while_the_roster_is_read_has_not_left(
     launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A launch within the hour moves no time stamp (``LAUNCH_STAMP_EVERY``); one after the
+    platform was asked is still newer news than the roster it answered."""
+    launcher.launch(launcher.app.test_client(), "student1")  # minutes ago: stamped then
+    # The platform read the roster while the student was unenrolled; enrolled again, they
+    # open the tool before the refresh writes what it read.
+    unenrolled = [m for m in launcher.platform.roster if m["user_id"] != NEWCOMER]
+    status = _status_after_a_launch_during_a_refresh(launcher, monkeypatch, unenrolled)
+    assert status == "active"
+
+
+def _status_after_a_launch_during_a_refresh(
+    launcher: Launcher, monkeypatch: pytest.MonkeyPatch, then: list[Any] | None = None
 ) -> str | None:
     """The student's membership status after they launch between the roster refresh's read
-    of the platform and its write."""
+    of the platform and its write; ``then``, the roster the platform answers after the
+    tutor's launch read it."""
     staff, headers = staff_launch(launcher)
+    if then is not None:
+        launcher.platform.roster = then
 
     read, go = threading.Event(), threading.Event()
     service = roster.NamesRolesProvisioningService

@@ -172,3 +172,29 @@ def test_a_grid_page_by_name_shows_what_the_whole_grid_shows(launcher: Launcher)
                 assert (found.total, found.page) == (len(kept), shown)
                 assert found.rows == kept[(shown - 1) * width : shown * width], (query, page)
                 assert all(row.statuses for row in found.rows)
+
+
+def test_the_courses_that_cant_be_tracked_take_the_same_statements_for_any_class(
+    launcher: Launcher,
+) -> None:
+    """With a course the source never reads (GB092 unmapped), the panel saying for how many
+    students it still matters reads the class in as many statements for 200 as for 20."""
+    from lti_tool.persistence.models import CompletionSourceConfig, CourseMappingRow
+
+    teacher = open_tool(launcher, "teacher1")
+    db = launcher.app.extensions["lti_tool"].db
+    _add_students(launcher, 0, 20)
+    with db.unit_of_work() as session:  # set after the tutor's launch: no class refresh runs
+        registration_pk = session.scalars(select(User.registration_id)).first()
+        assert registration_pk is not None
+        session.add(CompletionSourceConfig(registration_pk=registration_pk, kind="moodle"))
+        session.add_all(
+            CourseMappingRow(registration_pk=registration_pk, course_code=code, course_id=str(n))
+            for n, code in enumerate(CODES[:-1], start=3)
+        )
+    small = [_statements(teacher, launcher, url) for url in PAGES]
+    page = teacher.client.get(PAGES[0], headers=teacher.bearer).get_data(as_text=True)
+    assert "Still needed by" in page
+    _add_students(launcher, 20, 180)
+    large = [_statements(teacher, launcher, url) for url in PAGES]
+    assert small == large, (small, large)

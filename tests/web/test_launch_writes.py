@@ -109,6 +109,38 @@ def test_last_launch_time_is_moved_only_when_an_hour_old(launcher: Launcher) -> 
     assert moved is not None and moved > old + dt.timedelta(minutes=30)
 
 
+def test_a_roster_asked_for_since_the_last_stamp_moves_it_once(launcher: Launcher) -> None:
+    """A roster refresh after the student's stamp (within the hour) makes their next launch
+    stamp again, so that roster cannot mark them as having left; the launch after writes
+    nothing again, in as many statements as before any roster was asked for."""
+    assert launch_post(launcher, "student1").status_code == 303
+    with statements(launcher) as plain:
+        assert launch_post(launcher, "student1").status_code == 303
+    db = launcher.app.extensions["lti_tool"].db
+    with db.read_only() as session:
+        first = session.scalar(select(Membership.last_launch_at))
+    assert launch_post(launcher, "teacher1").status_code == 303  # asks for the roster
+    with db.read_only() as session:
+        asked = session.scalar(select(Context.roster_asked_at))
+    assert first is not None and asked is not None and asked > first
+    with statements(launcher) as seen:
+        assert launch_post(launcher, "student1").status_code == 303
+    written = writes_to_records(seen)
+    assert [sql for sql in written if "into memberships" in sql] != [], written
+    assert not any("into users" in sql or "into contexts" in sql for sql in written), written
+    with db.read_only() as session:
+        stamped = session.scalar(
+            select(Membership.last_launch_at)
+            .join(User, User.id == Membership.user_pk)
+            .where(User.sub == "1001")
+        )
+    assert stamped is not None and stamped >= asked
+    with statements(launcher) as again:
+        assert launch_post(launcher, "student1").status_code == 303
+    assert writes_to_records(again) == []
+    assert len(again) == len(plain), "\n".join([*plain, "----", *again])
+
+
 def test_a_launch_reactivates_a_membership_the_roster_ended(launcher: Launcher) -> None:
     assert launch_post(launcher, "student1").status_code == 303
     db = launcher.app.extensions["lti_tool"].db

@@ -136,6 +136,9 @@ class Context(Base):
     ags_lineitems_url: Mapped[str | None] = mapped_column(String(1024), default=None)
     ags_scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     roster_fetched_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # When a roster refresh last asked the platform (written before it asks): a launch since
+    # then stamps its membership, so that roster cannot mark the member as having left.
+    roster_asked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     # LTI Course Groups service, when the platform offers it (and grants its scope).
     groups_url: Mapped[str | None] = mapped_column(String(1024), default=None)
     group_sets_url: Mapped[str | None] = mapped_column(String(1024), default=None)

@@ -94,7 +94,8 @@ def test_staff_are_told_in_their_lms_words_who_links_it_and_where(
         # Activity mode reads a course only from its activity: one without is never read.
         ("moodle", "activity", {"GB081", "GB082"}),
         ("canvas", "activity", {"GB081", "GB082"}),
-        ("canvas", "course", {"GB082"}),
+        # Course mode reads a whole course: one mapped with an activity is never read.
+        ("canvas", "course", {"GB080", "GB082"}),
         ("ags", "activity", {"GB082"}),
     ],
 )
@@ -104,3 +105,11 @@ def test_a_mapping_without_the_activity_its_mode_reads_leaves_the_course_unread(
     mapping = mapping_from(kind, mode, [("GB080", "7"), ("GB081", " ")])
     assert mapping.unmapped(CODES) == unread
     assert mapping_from(kind, mode, [(None, None)]).unmapped(CODES) == set()
+
+
+@pytest.mark.parametrize("kind", ["moodle", "canvas", "ags"])
+def test_a_qualification_with_none_of_its_courses_mapped_is_not_set_up_yet(kind: str) -> None:
+    """Only another qualification's courses mapped: this one's read as with nothing mapped."""
+    mapping = mapping_from(kind, "course", [("W01", None), ("W02", None)])
+    assert mapping.unmapped(CODES) == set()
+    assert mapping.unmapped((*CODES, "W01")) == set(CODES)
