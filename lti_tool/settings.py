@@ -27,6 +27,8 @@ DYNAMIC_REGISTRATION_MODES = ("", "open", "approve", "off")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 LONGEST_TOOL_NAME = 100  # Canvas holds a developer key's name to 255, its menu text shorter
+# The tool's name before it was a setting: what every LMS that registered it then keeps.
+SHIPPED_TOOL_NAME = "Clinical leadership pathway"
 
 
 class SettingsError(ValueError):
@@ -70,7 +72,7 @@ class Settings:
     rate_limit_login_per_minute: int = 300
     key_grace_period_days: int = 7
     # The tool's name where people see it: the LMS's tool list and links, its page titles.
-    tool_name: str = "Clinical leadership pathway"
+    tool_name: str = SHIPPED_TOOL_NAME
     default_qualification: str = "PGCERT-CL"
     qualifications_dir: str = ""
     timezone: str = "Europe/London"
