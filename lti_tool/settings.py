@@ -262,7 +262,13 @@ def load_settings(
             "LTI_TOOL_REDIS_URL must be a URL starting with redis://, rediss:// or unix:// "
             "(for example redis://127.0.0.1:6379/0)"
         )
-    for name in ("rate_limit_register_per_minute", "rate_limit_login_per_minute"):
+    # A grace period under a day took a retired key out of the JWKS as it stopped signing
+    # (read as an emergency's withdrawal) or before (its last signatures refused).
+    for name in (
+        "rate_limit_register_per_minute",
+        "rate_limit_login_per_minute",
+        "key_grace_period_days",
+    ):
         if getattr(settings, name) < 1:
             raise SettingsError(f"{name} must be 1 or more, got {getattr(settings, name)}")
     if not settings.secret_key and (require_secret or settings.is_development):
