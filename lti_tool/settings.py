@@ -27,6 +27,8 @@ DYNAMIC_REGISTRATION_MODES = ("", "open", "approve", "off")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 LONGEST_TOOL_NAME = 100  # Canvas holds a developer key's name to 255, its menu text shorter
+# The tool's name before it was a setting: what every LMS that registered it then keeps.
+SHIPPED_TOOL_NAME = "Clinical leadership pathway"
 
 
 class SettingsError(ValueError):
@@ -70,7 +72,7 @@ class Settings:
     rate_limit_login_per_minute: int = 300
     key_grace_period_days: int = 7
     # The tool's name where people see it: the LMS's tool list and links, its page titles.
-    tool_name: str = "Clinical leadership pathway"
+    tool_name: str = SHIPPED_TOOL_NAME
     default_qualification: str = "PGCERT-CL"
     qualifications_dir: str = ""
     timezone: str = "Europe/London"
@@ -260,7 +262,13 @@ def load_settings(
             "LTI_TOOL_REDIS_URL must be a URL starting with redis://, rediss:// or unix:// "
             "(for example redis://127.0.0.1:6379/0)"
         )
-    for name in ("rate_limit_register_per_minute", "rate_limit_login_per_minute"):
+    # A grace period under a day took a retired key out of the JWKS as it stopped signing
+    # (read as an emergency's withdrawal) or before (its last signatures refused).
+    for name in (
+        "rate_limit_register_per_minute",
+        "rate_limit_login_per_minute",
+        "key_grace_period_days",
+    ):
         if getattr(settings, name) < 1:
             raise SettingsError(f"{name} must be 1 or more, got {getattr(settings, name)}")
     if not settings.secret_key and (require_secret or settings.is_development):

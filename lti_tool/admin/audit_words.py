@@ -169,6 +169,26 @@ def _registered(_: str, __: str, old: Mapping[str, Any], new: Mapping[str, Any])
     )
 
 
+def _kids(value: Any, none: str) -> str:
+    return ", ".join(str(kid) for kid in value or []) or none
+
+
+def _rotated(_: str, __: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    added, before = _kids(new.get("active"), "a new key"), _kids(old.get("active"), "")
+    pending = old.get("pending")
+    dropped = f"; dropped the pending key {_kids(pending, '')}" if pending else ""
+    if "withdrawn" in new:
+        withdrawn = _kids(new["withdrawn"], "no other key")
+        replaced = f"Replaced the signing key {before} at once with" if before else "Signing now:"
+        return f"{replaced} {added}{dropped}; withdrew {withdrawn} from the key set"
+    text = f"Added signing key {added}" + (f" to replace {before}" if before else "")
+    if new.get("signs_from"):
+        text += f"; it signs from {new['signs_from']}"
+    if new.get("grace_days") is not None and before:
+        text += f"; the key it replaces stays published {new['grace_days']} days after"
+    return text + dropped
+
+
 _WORDS: dict[str, Callable[[str, str, Mapping[str, Any], Mapping[str, Any]], str]] = {
     "result.save": _result_saved,
     "result.release": _released,
@@ -182,6 +202,7 @@ _WORDS: dict[str, Callable[[str, str, Mapping[str, Any], Mapping[str, Any]], str
     "deployment.deactivate": _switched,
     "registration.new_deployments": _policy,
     "registration.add": _registered,
+    "keys.rotate": _rotated,
 }
 
 

@@ -70,10 +70,10 @@ def keys_list() -> None:
             when = f", begins signing at {_at(info.activates_at)}"
         elif info.is_signing and info.retired_at is not None:
             when = f" until {_at(info.retired_at)}"
-        elif info.is_published and info.publish_until is not None:
-            when = f" until {info.publish_until:%Y-%m-%d %H:%M}Z"
         elif info.is_withdrawn:
             when = f", withdrawn {info.publish_until:%Y-%m-%d %H:%M}Z"
+        elif info.publish_until is not None:
+            when = f" until {info.publish_until:%Y-%m-%d %H:%M}Z"
         else:
             when = ""
         click.echo(f"{info.kid}  created {info.created_at:%Y-%m-%d %H:%M}Z  {info.status}{when}")

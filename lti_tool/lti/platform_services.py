@@ -48,4 +48,14 @@ def service_connector(
         backoff=Backoff(retries=services.settings.http_retries, base=0.3, cap=5.0),
         kind=kind,
         extra_hosts=parse_allowed_hosts(services.settings.outbound_allowed_hosts)[0],
+        newer_key=lambda kid: _newer_key(services, kid),
     )
+
+
+def _newer_key(services: ServiceCallParts, kid: str) -> tuple[str, str] | None:
+    """The key that signs now, if it is not ``kid`` (an emergency rotation since)."""
+    with services.db.read_only() as session:
+        key = active_signing_key(session)
+        if key is None or key.kid == kid:
+            return None
+        return key.kid, private_pem(key, services.secrets)

@@ -25,6 +25,7 @@ import hashlib
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -45,6 +46,15 @@ from lti_tool.outbound.policy import OutboundRefused
 from lti_tool.outbound.retry import MAX_RETRY_AFTER_SECONDS, TRANSIENT_STATUSES, Backoff, RetryRule
 
 TOKEN_MARGIN_SECONDS = 30
+# Given the kid a connector signs with: the key that signs now, (kid, PEM), if it is another.
+NewerKey = Callable[[str], tuple[str, str] | None]
+
+
+def _rsa_key(private_pem: str) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(private_pem.encode(), None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("the tool's signing key must be an RSA key")
+    return key
 
 
 class ToolServiceConnector(ServiceConnector):
@@ -62,16 +72,16 @@ class ToolServiceConnector(ServiceConnector):
         token_scopes: frozenset[str] | None = None,
         kind: str = "generic",
         extra_hosts: frozenset[str] = frozenset(),
+        newer_key: NewerKey | None = None,
     ) -> None:
         super().__init__(registration, http)
         self._platform = registration  # our own reference: pylti1p3's is private
         self._registration_pk = registration_pk
         self._kid = kid
-        # Parsed once: parsing a PEM costs tens of milliseconds per token request.
-        key = serialization.load_pem_private_key(private_pem.encode(), None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ValueError("the tool's signing key must be an RSA key")
-        self._private_key = key
+        # Parsed once (tens of milliseconds); a key replaced at once while a sync runs is
+        # withdrawn from the JWKS, so each token request asks ``newer_key`` first.
+        self._private_key = _rsa_key(private_pem)
+        self._newer_key = newer_key
         # Ask for every scope the platform granted, whatever one call needs, so one token
         # serves a whole sync (lookups, column creation and scores alike).
         self._token_scopes = token_scopes
@@ -137,6 +147,8 @@ class ToolServiceConnector(ServiceConnector):
 
     def _request_token(self, scopes: list[str]) -> tuple[str, int]:
         registration = self._platform
+        if self._newer_key is not None and (newer := self._newer_key(self._kid)) is not None:
+            self._kid, self._private_key = newer[0], _rsa_key(newer[1])
         token_url = str(registration.get_auth_token_url())
         now = int(time.time())
         assertion = jwt.encode(

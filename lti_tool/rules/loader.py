@@ -184,9 +184,10 @@ class _Reader(FieldReader):
             )
         )
         self.check_membership(key, known, compulsory, groups)
+        code = self.code(table, "code", f"{key}.code", LONGEST_CODE)
         module = Module(
-            code=self.code(table, "code", f"{key}.code", LONGEST_CODE),
-            title=self.title(table, "title", f"{key}.title"),
+            code=code,
+            title=self.title(table, "title", f"{key}.title", code),
             credits=self.count(table, "credits", f"{key}.credits"),
             cpd_hours=self.count(table, "cpd_hours", f"{key}.cpd_hours"),
             courses=courses,

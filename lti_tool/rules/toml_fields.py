@@ -12,7 +12,8 @@ from lti_tool.rules.errors import RulesError
 T = TypeVar("T")
 
 # A module's title names its gradebook column: Moodle's grade item name and Canvas's
-# assignment name hold 255 characters. Every title is held to it.
+# assignment name hold 255 characters. Every title is held to it; a module's with its code
+# before it (a link placed by Deep Linking names its column "<code> <title>").
 LONGEST_TITLE = 255
 
 TYPE_NAMES: dict[type[Any], str] = {
@@ -59,13 +60,21 @@ class FieldReader:
             raise self.fail(key, "must not be empty")
         return value
 
-    def title(self, data: dict[str, Any], name: str, key: str) -> str:
+    def title(self, data: dict[str, Any], name: str, key: str, code: str | None = None) -> str:
+        """A title that fits a gradebook column's name; a module's (``code`` given) with its
+        code before it, as Deep Linking names the column and the activity it places."""
         value = self.text(data, name, key)
-        if len(value) > LONGEST_TITLE:
+        longest = LONGEST_TITLE if code is None else LONGEST_TITLE - len(code) - 1
+        if len(value) > longest:
+            named = (
+                "a module's names its gradebook column"
+                if code is None
+                else f'a link placed for this module names its gradebook column "{code} <title>"'
+            )
             raise self.fail(
                 key,
-                f"has {len(value)} characters; a title has at most {LONGEST_TITLE} (a module's "
-                "names its gradebook column, which Moodle and Canvas hold to that)",
+                f"has {len(value)} characters; a title has at most {longest} here ({named}, "
+                f"which Moodle and Canvas hold to {LONGEST_TITLE} characters)",
             )
         return value
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from lti_tool.cli import main
+from lti_tool.lti.keys import KEY_LEAD_TIME
+from tests.support.key_clock import KeyClock
 
 MOODLE = [
     "platform",
@@ -120,6 +124,26 @@ def test_keys_rotate_and_list(run) -> None:  # type: ignore[no-untyped-def]
     assert len(lines) == 2
     assert lines[0].startswith(old_kid) and "retired, withdrawn" in lines[0]
     assert lines[1].endswith("active") and lines[1].split()[0] not in rotated.output
+
+
+def test_keys_list_says_when_a_routinely_retired_key_left_the_key_set(
+    run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key retired by a routine rotation, its grace period over, still says until when it
+    was published (as the keys page does); only a withdrawn key says it was withdrawn."""
+    clock = KeyClock(monkeypatch)
+    old_kid = run("keys", "list").output.split()[0]
+    rotated = run("keys", "rotate")
+    assert rotated.exit_code == 0, rotated.output
+    signs_from = dt.datetime.strptime(
+        rotated.output.split("begins signing at ")[1].split(";")[0], "%Y-%m-%d %H:%M:%SZ"
+    )
+    clock.advance(dt.timedelta(days=8) + KEY_LEAD_TIME)
+    lines = run("keys", "list").output.strip().splitlines()
+    published_until = signs_from + dt.timedelta(days=7)
+    assert lines[0].startswith(old_kid)
+    assert lines[0].endswith(f"retired until {published_until:%Y-%m-%d %H:%M}Z"), lines[0]
+    assert "withdrawn" not in lines[0]
 
 
 def test_sandbox_refuses_production(run) -> None:  # type: ignore[no-untyped-def]

@@ -85,3 +85,17 @@ def test_platform_urls_must_be_https_except_loopback_in_development(
     else:
         with pytest.raises(RegistryError):
             check_platform_url(url, development=development, field="f")
+
+
+@pytest.mark.parametrize("days", [0, -1])
+def test_a_grace_period_under_a_day_stops_the_tool(days: int) -> None:
+    """A negative grace period unpublished the old key the moment a routine rotation staged
+    its successor, while it went on signing for ten minutes (platforms refused every grade
+    sync and deep link meanwhile); none at all made every routine rotation show as an
+    emergency's "withdrawn at once" on the keys page and in `keys list`."""
+    with pytest.raises(SettingsError, match="key_grace_period_days must be 1 or more, got"):
+        load_settings(overrides={"env": "development", "key_grace_period_days": days}, environ={})
+    with pytest.raises(SettingsError, match="key_grace_period_days must be 1 or more"):
+        load_settings(
+            overrides={"env": "development"}, environ={"LTI_TOOL_KEY_GRACE_PERIOD_DAYS": str(days)}
+        )

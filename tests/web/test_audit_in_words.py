@@ -68,3 +68,28 @@ def test_changes_and_unknown_actions_in_words() -> None:
     assert describe("x.change", "GB080", "Sam", {"completed_at": None}, {"completed_at": True}) == (
         "x: change GB080 for Sam (Completed on: none → yes)"
     )
+
+
+def test_a_key_replaced_now_reads_as_a_sentence_naming_the_withdrawn_keys(
+    launcher: Launcher,
+) -> None:
+    """After a compromise the audit log is where an admin checks which keys were withdrawn:
+    the entry says so in words, never as field names and Python lists."""
+    app = launcher.app
+    client = tool_admin(app)
+    first = app.test_client().get("/.well-known/jwks.json").get_json()["keys"][0]["kid"]
+    form = client.get("/admin/keys/rotate").get_data(as_text=True)
+    for when in ("staged", "now"):
+        client.post("/admin/keys/rotate", data={"csrf_token": csrf_token(form), "when": when})
+    [new] = [k["kid"] for k in app.test_client().get("/.well-known/jwks.json").get_json()["keys"]]
+    page = parse_html(client.get("/admin/audit?action=keys.rotate").get_data(as_text=True))
+    # The sentence, before the stored values kept as they were written.
+    cells = [row.find_all("td")[3].text for row in page.find("tbody").find_all("tr")]
+    said = [cell.split("Stored values")[0].strip() for cell in cells]
+    assert len(said) == 2, said
+    routine, emergency = sorted(said, key=lambda s: "withdrew" in s)
+    assert not [s for s in said if "[" in s or "'" in s or "signs_from" in s], said
+    assert emergency.startswith(f"Replaced the signing key {first} at once with {new}"), said
+    assert f"withdrew {first} from the key set" in emergency, said
+    assert "pending" in emergency  # the staged key it replaced, by kid
+    assert routine.startswith("Added signing key ") and f"to replace {first}" in routine, said

@@ -4,17 +4,21 @@ for the whole grace period. It is withdrawn from the JWKS with the rotation."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 
 import jwt
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from lti_tool.admin.identity import command_line_identity
 from lti_tool.admin.keys import list_keys, rotate_keys
 from lti_tool.container import Services
-from lti_tool.lti.keys import active_signing_key, private_pem
+from lti_tool.lti.keys import JWKS_MAX_AGE_SECONDS, active_signing_key, private_pem
+from lti_tool.lti.platform_services import service_connector
+from lti_tool.persistence.models import Registration
 from lti_tool.sandbox.app import create_sandbox_app
 from lti_tool.sandbox.platform import SandboxPlatform
 from tests.support.key_clock import CachedToolJwks, KeyClock
@@ -109,3 +113,28 @@ def test_a_routine_rotation_still_keeps_the_old_key_published(tool: Flask, clock
     new = rotate_keys(services, command_line_identity("ops"))
     clock.advance(new.activates_at - clock.now)
     assert _published(tool) == [new.kid, old]
+
+
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+
+
+def test_a_service_call_begun_before_the_rotation_signs_with_the_new_key(
+    tool: Flask, platform: SandboxPlatform, clock: KeyClock
+) -> None:
+    """A grade sync or class refresh running when the key is replaced keeps its connection
+    to the platform: its next token request must be signed by the new key, not the withdrawn
+    one, or the platform refuses it once its copy of the key set expires and the sync fails."""
+    services: Services = tool.extensions["lti_tool"]
+    platform.tool_jwks_source = CachedToolJwks(tool.test_client(), clock)
+    with services.db.read_only() as session:
+        pk = session.scalar(select(Registration.id).where(Registration.issuer == platform.issuer))
+    assert pk is not None
+    connector = service_connector(services, int(pk))  # the sync begins
+    assert connector.get_access_token([NRPS]) in platform.access_tokens
+
+    new = rotate_keys(services, command_line_identity("ops"), at_once=True)
+    clock.advance(dt.timedelta(seconds=JWKS_MAX_AGE_SECONDS))  # the platform's copy expires
+    connector.forget_token([NRPS])  # its token ran out (or the platform answered 401)
+
+    assert connector.get_access_token([NRPS]) in platform.access_tokens
+    assert new.kid in [k["kid"] for k in platform.tool_jwks_source()["keys"]]

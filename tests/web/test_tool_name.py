@@ -11,7 +11,9 @@ import pytest
 from lti_tool.lti.dynreg.request import TOOL_CONFIGURATION
 from lti_tool.settings import SettingsError, load_settings
 from tests.support.dynreg import Lms
-from tests.support.lti import Launcher
+from tests.support.lti import Launcher, form_fields
+from tests.web.test_deep_linking import RESPOND, open_picker, returned, returns, to_platform
+from tests.web.test_deep_linking_title import MOODLE_SETTINGS
 from tests.web.test_dynamic_registration import install
 
 NAME = "Wound care pathway"
@@ -61,3 +63,28 @@ def test_spaces_in_the_name_are_tidied() -> None:
         overrides={"env": "development", "tool_name": "  Wound   care pathway "}, environ={}
     )
     assert settings.tool_name == NAME
+
+
+def test_the_name_the_lms_registered_before_a_rename_is_no_link_title(named: Launcher) -> None:
+    """A tool registered before it was renamed: the LMS keeps the name it registered, the
+    shipped one, and Moodle suggests it as the title of an activity added without a name. The
+    placed module is still named as its gradebook column, not after the tool."""
+    client = named.app.test_client()
+    named.platform.tool_jwks_source = lambda: client.get("/.well-known/jwks.json").get_json()
+    response, _ = open_picker(named, client, accept_multiple=True, settings=MOODLE_SETTINGS)
+    page = response.get_data(as_text=True)
+    fields = form_fields(page)
+    assert 'value="Clinical leadership pathway"' not in page  # not pre-filled with it
+    answer = client.post(
+        RESPOND,
+        data={
+            "launch_token": fields["launch_token"],
+            "item": "B832",
+            "title": MOODLE_SETTINGS["title"],  # left in the field, as an older picker did
+            "text": "",
+        },
+    )
+    action, jwt_value = returned(answer.get_data(as_text=True))
+    assert to_platform(named, action, jwt_value).status_code == 200
+    [placed] = returns(named).placed[-1]["items"]
+    assert placed["title"] == "B832 Leading health service delivery and improvement"

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lti_tool.errors import ToolError
+from lti_tool.settings import SHIPPED_TOOL_NAME
 
 RESOURCE_LINK_ITEM = "ltiResourceLink"
 
@@ -38,9 +39,11 @@ def _words(text: str) -> str:
 def own_title(value: Any, tool_name: str, limit: int = 255) -> str | None:
     """A link title someone chose: None when empty or when it is only the tool's own name
     (Moodle suggests the tool's name when the activity has none, and a link named after the
-    tool says nothing of what it opens), so the placed item keeps its own title."""
+    tool says nothing of what it opens), so the placed item keeps its own title. The shipped
+    name counts too: an LMS that registered the tool before ``tool_name`` was changed keeps
+    it, and suggests it."""
     title = trimmed_text(value, limit)
-    if title is None or _words(title) == _words(tool_name):
+    if title is None or _words(title) in {_words(tool_name), _words(SHIPPED_TOOL_NAME)}:
         return None
     return title
 
