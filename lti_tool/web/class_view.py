@@ -20,7 +20,7 @@ from lti_tool.web.auth import requires_launch, services
 from lti_tool.web.class_refresh_view import refresh_view
 from lti_tool.web.formatting import plural
 from lti_tool.web.request_input import query_number
-from lti_tool.web.staff import _apply, render_preview, uploaded_text
+from lti_tool.web.staff import FILE_CONFLICT, _apply, render_preview, uploaded_text
 
 bp = Blueprint("class_view", __name__)
 PAGE_SIZE = 50
@@ -157,7 +157,7 @@ def import_results(launch: Launch) -> BaseResponse:
         imported = marking.import_results_csv(services(), launch, uploaded_text())
         return f"Imported {plural(imported, 'result')}."
 
-    _apply(run, None)
+    _apply(run, None, conflict=FILE_CONFLICT)
     return redirect(url_for("class_view.overview"))
 
 

@@ -5,20 +5,25 @@ The class view with results and grade sync replaces the member list in a later s
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from lti_tool.csv_files import decode_upload
 from lti_tool.errors import ToolError
+from lti_tool.logs import log_event
 from lti_tool.lti.launch_context import Launch
 from lti_tool.pathway import service
 from lti_tool.pathway.module_starts import StartOrderQuestion
 from lti_tool.web.auth import requires_launch, services
+from lti_tool.web.errors import is_write_conflict
 from lti_tool.web.formatting import plural
 from lti_tool.web.student import render_checklist
 
+log = logging.getLogger(__name__)
 bp = Blueprint("staff", __name__)
 
 
@@ -101,7 +106,7 @@ def import_module_starts(launch: Launch) -> Response:
             said += f" {plural(already, 'line')} gave the start date already recorded: no change."
         return said
 
-    _apply(run, None)
+    _apply(run, None, conflict=FILE_CONFLICT)
     return redirect(url_for("staff.overview"))
 
 
@@ -126,7 +131,7 @@ def import_completions(launch: Launch) -> Response:
         rows = service.import_completions_csv(services(), launch, uploaded_text(), reason)
         return f"Imported {plural(rows, 'completion record')}."
 
-    _apply(run, None)
+    _apply(run, None, conflict=FILE_CONFLICT)
     return redirect(url_for("staff.overview"))
 
 
@@ -141,11 +146,30 @@ def choose_qualification(launch: Launch) -> Response:
     return redirect(url_for("staff.overview"))
 
 
-def _apply(action: Any, message: str | None) -> None:
-    """Run a change; its refusal becomes a message on the page it returns to."""
+# A file's lines are saved in one transaction: a lost race saves none of them.
+FILE_CONFLICT = (
+    "Nothing from this file was saved: someone else was changing the same records at the same "
+    "moment. Upload the file again."
+)
+CHANGE_CONFLICT = (
+    "This change was not saved: someone else was changing the same record at the same moment. "
+    "Check the values below, then try again."
+)
+
+
+def _apply(action: Any, message: str | None, *, conflict: str = CHANGE_CONFLICT) -> None:
+    """Run a change; its refusal, or a lost race with another change (nothing saved), becomes
+    a message on the page it returns to. The error page would offer "Reload", which sends an
+    uploaded file again."""
     try:
         result = action()
     except ToolError as exc:
         flash(exc.message, "error")
+        return
+    except DBAPIError as exc:
+        if not is_write_conflict(exc):
+            raise
+        log_event(log, logging.WARNING, "write conflict", path=request.path, reason=str(exc.orig))
+        flash(conflict, "error")
         return
     flash(message or str(result), "ok")
