@@ -190,6 +190,13 @@ def apply_discovery(
     ):
         raise NotFound("discovery_expired", "These results expired: run the discovery again.")
     proposals = [Proposal(*p) for p in data["proposals"]]
+    kind, mode = registration.source_kind, registration.source_mode
+    for p in proposals:  # found before the source's mode changed: it would not read them
+        refused = refusal(kind, mode, p.code, p.activity_id)
+        if refused is not None:
+            raise SetupError(
+                "mapping_unread", f"{refused} Nothing that search found was stored: search again."
+            )
     with services.db.unit_of_work() as session:
         for p in proposals:
             set_mapping(

@@ -1,14 +1,16 @@
 """Grade syncs whose job the queue lost: queue them again, so a grade queued before an outage
 still reaches the gradebook without anyone pressing "Sync" again.
 
-With RQ the queue lives in Redis: a Redis restart forgets every job waiting there, and a sync
+With RQ the queue lives in Redis: a Redis restart forgets every job waiting there (the
+built-in thread queue forgets its jobs when its process ends), and a sync
 that died on a database outage is left "failed" in RQ while its row still says queued or
 running (``run_sync`` ends a job it gave up on "failed" when the database lets it record
 that, but not when the database is still down then). The outbox rows (in the database) still
 hold every score. The maintenance tick of
 the web process (``container.py``, every ``store_purge_seconds``) calls
 ``requeue_lost_syncs``: a sync still queued or running in the database, older than
-``sync_stale_seconds``, that RQ no longer holds as queued or started is queued again under
+``sync_stale_seconds``, that its queue (RQ, or this process's threads) no longer holds as
+queued or started is queued again under
 the same job, unless rows it holds are still kept fresh (a run of it still at work: a Redis
 restart forgets a running job too). Its rows left "sending" go back to pending first; a row
 whose score had already reached the platform is answered "already there" (same timestamp) and
@@ -29,7 +31,6 @@ from sqlalchemy import select, update
 from lti_tool.container import Services
 from lti_tool.grading.sync import run_sync
 from lti_tool.grading.sync_jobs import ACTIVE, course_lock, fresh_since, holds_fresh_rows, queue_key
-from lti_tool.jobs.queue import RqQueue
 from lti_tool.persistence.models import OutboxRow, SyncJobRow, utcnow
 
 log = logging.getLogger("lti_tool.grading")
@@ -37,11 +38,10 @@ SWEEP_KIND = "sync_requeued"
 
 
 def requeue_lost_syncs(services: Services) -> int:
-    """Queue again the syncs the queue lost; how many. Nothing to do without RQ (a thread
-    job dies only with its process, and the next sync of the course picks its rows up)."""
+    """Queue again the syncs the queue lost; how many. The thread queue loses a job with its
+    process: a press just after a restart joins the sync its dead run left (its rows still
+    look at work), so that job is queued again here too, once its rows have gone stale."""
     queue = services.queue
-    if not isinstance(queue, RqQueue):
-        return 0
     cutoff = utcnow() - dt.timedelta(seconds=services.settings.sync_stale_seconds)
     with services.db.read_only() as session:
         candidates = list(

@@ -12,6 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from lti_tool.admin import mapping, platforms, sources
+from lti_tool.completion.setup import SetupError
 from lti_tool.errors import ToolError
 from lti_tool.web.admin_auth import admin, form_refusal, require_admin
 from lti_tool.web.auth import services
@@ -92,8 +93,12 @@ def discover(pk: int) -> Response | str:
 
 @require_admin
 def apply_discovery(pk: int, discovery_id: str) -> Response:
-    stored = mapping.apply_discovery(services(), admin(), pk, discovery_id)
-    flash(f"Stored {stored} mappings found in the learning platform.", "ok")
+    try:
+        stored = mapping.apply_discovery(services(), admin(), pk, discovery_id)
+    except SetupError as exc:  # a mapping its source would not read: nothing stored
+        flash(form_refusal(exc), "error")
+    else:
+        flash(f"Stored {stored} mappings found in the learning platform.", "ok")
     return redirect(url_for("admin.mapping_page", pk=pk))
 
 

@@ -104,3 +104,39 @@ def test_an_activity_mode_source_refuses_a_mapping_without_its_module(
     )
     words = html.unescape(refused.get_data(as_text=True))
     assert "reads one module per CPD course, so GB084 needs the module's id" in words
+
+
+def test_a_search_kept_from_before_the_mode_changed_stores_no_mapping_it_does_not_read(
+    launcher: Launcher,
+) -> None:
+    """Courses found while the source read whole courses, stored after it was set to read one
+    activity per CPD course: each would be "not read", so none is stored and the page says
+    why, as it does for one typed in."""
+    from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN
+
+    services = launcher.app.extensions["lti_tool"]
+    client = open_tool(launcher, "admin").client
+    pk = sandbox_pk(launcher.app)
+    path = f"/admin/registrations/{pk}/mapping"
+    token = csrf_token(client.get(path).get_data(as_text=True))
+    url = launcher.platform.issuer + "/moodle/webservice/rest/server.php"
+
+    def set_source(mode: str) -> None:
+        form = {"kind": "moodle", "endpoint_url": url, "token": SANDBOX_TOKEN, "mode": mode}
+        source = f"/admin/registrations/{pk}/source"
+        staged = client.post(source, data={"csrf_token": token, **form})
+        assert staged.status_code == 302, staged.get_data(as_text=True)
+        client.post(staged.headers["Location"], data={"csrf_token": token})
+
+    set_source("course")
+    found = client.post(f"{path}/discover", data={"csrf_token": token, "mode": "courses"})
+    assert found.status_code == 200
+    apply = parse_html(found.get_data(as_text=True)).find("form", method="post").attrs["action"]
+    set_source("activity")
+
+    stored = client.post(apply, data={"csrf_token": token}, follow_redirects=True)
+    words = html.unescape(stored.get_data(as_text=True))
+    assert stored.status_code < 500
+    assert "reads one activity per CPD course" in words
+    with services.db.read_only() as session:
+        assert mappings_of(session, pk) == []
