@@ -14,6 +14,8 @@ from __future__ import annotations
 
 LMS_NAMES = {"moodle": "Moodle", "canvas": "Canvas"}  # the sources read by a mapping
 PART = {"moodle": "activity", "canvas": "module"}  # what activity mode reads, in its LMS's word
+PARTS = {"activity": "activities", "module": "modules"}
+WITH_ARTICLE = {"activity": "an activity", "module": "a module"}
 WHOLE_COURSES = "one LMS course per CPD course"  # the source page's options, as it says them
 ONE_ACTIVITY = "one activity (module) per CPD course"
 
@@ -39,8 +41,8 @@ def refusal(kind: str | None, mode: str | None, code: str, activity_id: str | No
         )
     return (
         f"This {lms} source reads whole {lms} courses, one per CPD course, so {code} cannot be "
-        f"linked to an {part}: leave the {part} id empty, or first set the completion source "
-        f"to {ONE_ACTIVITY}."
+        f"linked to {WITH_ARTICLE[part]}: leave the {part} id empty, or first set the "
+        f"completion source to {ONE_ACTIVITY}."
     )
 
 
@@ -50,8 +52,8 @@ def not_read(kind: str | None, mode: str | None, activity_id: str | None) -> str
         return None
     lms, part = LMS_NAMES[kind or ""], PART[kind or ""]
     if mode == "activity":
-        return f"Not read: this source reads {lms} {part}s, and no {part} is given."
-    return f"Not read: this source reads whole {lms} courses, not {part}s."
+        return f"Not read: this source reads {lms} {PARTS[part]}, and no {part} is given."
+    return f"Not read: this source reads whole {lms} courses, not {PARTS[part]}."
 
 
 def search_refusal(kind: str | None, mode: str | None, activities: bool) -> str | None:
@@ -62,7 +64,7 @@ def search_refusal(kind: str | None, mode: str | None, activities: bool) -> str 
     lms, part = LMS_NAMES[kind or ""], PART[kind or ""]
     if mode == "activity":
         return (
-            f"This {lms} source reads one {part} per CPD course: look for the {part}s of one "
+            f"This {lms} source reads one {part} per CPD course: look for the {PARTS[part]} of one "
             f"course, or first set the completion source to {WHOLE_COURSES}."
         )
     return (
