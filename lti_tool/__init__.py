@@ -26,6 +26,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(resource_dir("templates")),
         static_folder=None,
     )
+    from lti_tool.web.page_environment import PageEnvironment
+
+    app.jinja_environment = PageEnvironment  # before anything reads app.jinja_env
     app.config.update(
         SECRET_KEY=settings.secret_key,
         WTF_CSRF_TIME_LIMIT=settings.launch_session_ttl_seconds,

@@ -18,6 +18,7 @@ from typing import Literal, TypedDict
 
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 
 class FrameCookieOptions(TypedDict):
@@ -71,7 +72,21 @@ class FrameSessionInterface(SecureCookieSessionInterface):
 
     Flask reads ``SESSION_COOKIE_SECURE/SAMESITE/PARTITIONED`` from static config; the policy
     follows the request's own scheme instead, like every other frame cookie.
+
+    The signing serializer is built once per set of keys, not twice per request as Flask
+    does (its construction, which serializes a test value, was ~0.1 ms of each request).
     """
+
+    _serializer: tuple[tuple[object, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        held = self._serializer
+        if held is not None and held[0] == keys:
+            return held[1]
+        serializer = super().get_signing_serializer(app)
+        self._serializer = (keys, serializer)
+        return serializer
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return request_is_secure()

@@ -34,6 +34,7 @@ from lti_tool.errors import LaunchRefused
 from lti_tool.lti import claims as c
 from lti_tool.lti.browser_binding import STORAGE_SECRET_FIELD, take_bound_state
 from lti_tool.lti.collaborators import LaunchParts
+from lti_tool.lti.jwt_segments import id_token_jwt
 from lti_tool.lti.launch_checks import (
     HeldDeployment,
     active_deployment_pk,
@@ -198,7 +199,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         row = self._found_row()
         key = platform_key(self._services, row, self._held, kid, alg)
         try:
-            verified: dict[str, Any] = jwt.decode(
+            verified: dict[str, Any] = id_token_jwt.decode(
                 self._param("id_token") or "",
                 key,
                 algorithms=[alg],

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.audit import audit
 from lti_tool.errors import ToolError
+from lti_tool.pathway.reads import QUALIFICATION_CHOSEN
 from lti_tool.persistence.locks import lock_or_insert
 from lti_tool.persistence.models import Context, ContextSettings
 from lti_tool.rules import Qualification
@@ -46,11 +47,7 @@ def qualification_for(
     the staff's choice for the course, else the configured default."""
     chosen = None
     if context_pk is not None:
-        chosen = session.scalar(
-            select(ContextSettings.qualification_code).where(
-                ContextSettings.context_pk == context_pk
-            )
-        )
+        chosen = session.scalar(QUALIFICATION_CHOSEN, {"context_pk": context_pk})
     return catalog.pick(custom, chosen)
 
 

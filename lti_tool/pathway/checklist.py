@@ -15,6 +15,7 @@ from lti_tool.errors import Forbidden, InvalidInput, NotFound
 from lti_tool.lti.claims import normalise_roles
 from lti_tool.pathway.checklist_view import add_page_facts, result_rows, with_lms_courses
 from lti_tool.pathway.module_starts import effective_starts
+from lti_tool.pathway.reads import COMPLETION_COPIES, MEMBERS
 from lti_tool.persistence.models import (
     CompletionRecord,
     Context,
@@ -91,17 +92,7 @@ def completion_copies_of_many(
     Columns, not records: a class of 500 holds thousands, and building ORM objects was most
     of the class view's time. ``completions_in_force`` makes a student's completions."""
     records: dict[int, list[CompletionCopy]] = defaultdict(list)
-    for row in session.execute(
-        select(
-            CompletionRecord.user_pk,
-            CompletionRecord.course_code,
-            CompletionRecord.status,
-            CompletionRecord.started_at,
-            CompletionRecord.completed_at,
-            CompletionRecord.source,
-            CompletionRecord.fetched_at,
-        ).where(CompletionRecord.user_pk.in_(user_pks))
-    ):
+    for row in session.execute(COMPLETION_COPIES, {"user_pks": list(user_pks)}):
         records[row[0]].append(CompletionCopy(*row[1:]))
     return records
 
@@ -273,19 +264,7 @@ def _member_named(session: Session, context_pk: int, who: str) -> User:
 
 def members(session: Session, context_pk: int) -> list[Mapping[str, Any]]:
     """Everyone the course knows: people who launched and the NRPS roster."""
-    rows = session.execute(
-        select(
-            User.sub,
-            User.name,
-            User.email,
-            Membership.roles,
-            Membership.status,
-            Membership.last_launch_at.is_not(None),
-        )
-        .join(Membership, Membership.user_pk == User.id)
-        .where(Membership.context_pk == context_pk)
-        .order_by(User.family_name, User.name, User.sub)
-    )
+    rows = session.execute(MEMBERS, {"context_pk": context_pk})
     return [
         {
             "sub": sub,

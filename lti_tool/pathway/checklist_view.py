@@ -7,19 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.completion.unmapped import SourceMapping, Unread, mapping_from
 from lti_tool.lms.links import CourseLink, allowed_link_hosts, course_link
-from lti_tool.persistence.models import (
-    AssessmentResultRow,
-    CompletionSourceConfig,
-    Context,
-    CourseMappingRow,
-    Deployment,
-    Registration,
-)
+from lti_tool.pathway.reads import LMS_COURSES, RESULT_ROWS
 from lti_tool.rules import Completion, Qualification
 
 OUTCOME_WORDS = {"pass": "Passed", "fail": "Not passed", "referred": "Referred"}
@@ -102,26 +94,7 @@ def lms_courses(session: Session, context_pk: int) -> tuple[dict[str, CourseLink
     completion source; none for AGS and manual sources or when nothing is mapped), and which
     courses the source reads. One statement: the registration and its source, once per
     mapping (once with none)."""
-    rows = session.execute(
-        select(
-            Registration.issuer,
-            Registration.auth_login_url,
-            Registration.auth_token_url,
-            Registration.key_set_url,
-            Registration.auth_audience,
-            CompletionSourceConfig.kind,
-            CompletionSourceConfig.endpoint_url,
-            CompletionSourceConfig.mode,
-            CourseMappingRow.course_code,
-            CourseMappingRow.course_id,
-            CourseMappingRow.activity_id,
-        )
-        .join(Deployment, Deployment.registration_id == Registration.id)
-        .join(Context, Context.deployment_pk == Deployment.id)
-        .join(CompletionSourceConfig, CompletionSourceConfig.registration_pk == Registration.id)
-        .outerjoin(CourseMappingRow, CourseMappingRow.registration_pk == Registration.id)
-        .where(Context.id == context_pk)
-    ).all()
+    rows = session.execute(LMS_COURSES, {"context_pk": context_pk}).all()
     if not rows:
         return {}, SourceMapping()
     first = rows[0]
@@ -159,18 +132,7 @@ class ResultRow(NamedTuple):
 def result_rows(session: Session, context_pk: int, user_pk: int) -> list[ResultRow]:
     """One student's recorded results in the course, released or held, in one statement:
     the rules and the page both work from these."""
-    rows = session.execute(
-        select(
-            AssessmentResultRow.module_code,
-            AssessmentResultRow.outcome,
-            AssessmentResultRow.score,
-            AssessmentResultRow.max_score,
-            AssessmentResultRow.released,
-            AssessmentResultRow.comment,
-        ).where(
-            AssessmentResultRow.context_pk == context_pk, AssessmentResultRow.user_pk == user_pk
-        )
-    )
+    rows = session.execute(RESULT_ROWS, {"context_pk": context_pk, "user_pk": user_pk})
     return [ResultRow(*row) for row in rows]
 
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
-from sqlalchemy import Integer, func, literal, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.audit import audit
 from lti_tool.errors import InvalidInput, field_label, quoted
+from lti_tool.pathway.reads import COHORT_STARTS, EFFECTIVE_STARTS
 from lti_tool.persistence.locks import lock_or_insert, locked
 from lti_tool.persistence.models import CohortModuleStart, Membership, StudentModuleStart
 from lti_tool.rules import Qualification
@@ -103,10 +104,8 @@ def check_start_order(
 
 
 def cohort_starts(session: Session, context_pk: int) -> dict[str, dt.date]:
-    rows = session.scalars(
-        select(CohortModuleStart).where(CohortModuleStart.context_pk == context_pk)
-    )
-    return {row.module_code: row.start_date for row in rows}
+    rows = session.execute(COHORT_STARTS, {"context_pk": context_pk})
+    return {module_code: start_date for module_code, start_date in rows}
 
 
 def set_cohort_starts(
@@ -273,15 +272,7 @@ def starts_in_force(
 def effective_starts(session: Session, context_pk: int, user_pk: int) -> dict[str, dt.date]:
     """The start dates in force for one student (``starts_in_force``), in one statement: the
     cohort's dates (attempt NULL) and the student's own attempts."""
-    cohort_rows = select(
-        CohortModuleStart.module_code,
-        CohortModuleStart.start_date,
-        literal(None, Integer).label("attempt"),
-    ).where(CohortModuleStart.context_pk == context_pk)
-    own_rows = select(
-        StudentModuleStart.module_code, StudentModuleStart.start_date, StudentModuleStart.attempt
-    ).where(StudentModuleStart.context_pk == context_pk, StudentModuleStart.user_pk == user_pk)
-    rows = session.execute(union_all(cohort_rows, own_rows)).all()
+    rows = session.execute(EFFECTIVE_STARTS, {"context_pk": context_pk, "user_pk": user_pk}).all()
     cohort = {row.module_code: row.start_date for row in rows if row.attempt is None}
     return starts_in_force(cohort, [row for row in rows if row.attempt is not None])
 

@@ -23,6 +23,7 @@ from lti_tool.container import Services
 from lti_tool.errors import ToolError
 from lti_tool.lti.platform_services import service_connector
 from lti_tool.outages import unavailable_dependency
+from lti_tool.pathway.reads import ROSTER_STATE
 from lti_tool.persistence.models import Context, Deployment, Membership, User, utcnow
 from lti_tool.persistence.upsert import upsert
 
@@ -149,8 +150,8 @@ def ensure_roster(services: Services, context_pk: int) -> None:
     """The first staff launch of a course fetches the roster before answering; a failure is
     logged and the page shows who has launched so far."""
     with services.db.read_only() as session:
-        context = session.get(Context, context_pk)
-        needed = context is not None and context.nrps_url and context.roster_fetched_at is None
+        state = session.execute(ROSTER_STATE, {"context_pk": context_pk}).first()
+        needed = state is not None and state.nrps_url and state.roster_fetched_at is None
     if not needed:
         return
     try:
