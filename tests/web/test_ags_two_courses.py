@@ -158,3 +158,22 @@ def test_a_lower_score_in_the_same_course_is_a_correction(launcher: Launcher, ag
     ags.add_lineitem("GB080", 100, resource_id="GB080", tag="GB080")
     token = relaunch()
     assert _statuses(client, token)["GB080"] == "completed"
+
+
+def test_a_class_refresh_reads_its_own_course_gradebook(launcher: Launcher, ags: Any) -> None:
+    """A class refresh reads the course's gradebook as the student's launch does: a lower
+    score there takes back the completion that gradebook gave."""
+    from lti_tool.completion.class_refresh import run_class_refresh
+    from lti_tool.persistence.models import Context
+
+    item = ags.add_lineitem("GB080", 100, resource_id="GB080", tag="GB080")
+    ags.store.record(item.id, _grade(90.0))
+    client = launcher.app.test_client()
+    token = launch_token(launcher.launch(client, "student1").get_data(as_text=True))
+    assert _statuses(client, token)["GB080"] == "completed"
+    ags.store.record(item.id, _grade(20.0, day=2))
+    services = launcher.app.extensions["lti_tool"]
+    with services.db.read_only() as session:
+        spring = session.scalars(select(Context.id)).one()
+    run_class_refresh(services, spring)
+    assert _statuses(client, token)["GB080"] == "in_progress"
