@@ -191,14 +191,16 @@ class _BatchWriter:
     def __init__(self, services: Services, size: int) -> None:
         self._services = services
         self._size = max(1, size)
-        self._rows: dict[str, list[tuple[int, list[Completion], dt.datetime]]] = {}
+        # By source and course (an AGS reading is that course's gradebook).
+        self._rows: dict[tuple[str, int | None], list[tuple[int, list[Completion], dt.datetime]]]
+        self._rows = {}
         self._attempts: dict[str, dict[str, Any]] = {}
         self.stored_students = 0
         self.stored_records = 0
 
     def add(self, student: Student, fetched: Fetched, kind: str) -> None:
         if fetched.completions:
-            batch = self._rows.setdefault(kind, [])
+            batch = self._rows.setdefault((kind, student.context_pk), [])
             batch.append((student.user_pk, fetched.completions, fetched.read_at))
         if fetched.outcome.status != "not_configured":
             self._attempts[str(student.user_pk)] = attempt_record(fetched.outcome)
@@ -208,8 +210,8 @@ class _BatchWriter:
     def flush(self) -> None:
         if self._rows:
             with self._services.db.unit_of_work() as session:
-                for kind, batch in self._rows.items():
-                    store_many_completions(session, kind, batch)
+                for (kind, context_pk), batch in self._rows.items():
+                    store_many_completions(session, kind, batch, context_pk)
             for batch in self._rows.values():
                 self.stored_students += len(batch)
                 self.stored_records += sum(len({c.course_code for c in cs}) for _, cs, _ in batch)

@@ -148,7 +148,12 @@ def refresh_student(
     if fetched.completions:
         with services.db.unit_of_work() as session:
             store_completions(
-                session, student.user_pk, prepared.kind, fetched.completions, fetched.read_at
+                session,
+                student.user_pk,
+                prepared.kind,
+                fetched.completions,
+                fetched.read_at,
+                student.context_pk,
             )
     remember_attempt(services, student.user_pk, fetched.outcome)
     return fetched.outcome

@@ -1,6 +1,6 @@
 """The sandbox LMS's Assignment and Grade Services 2.0: an honest, Moodle-shaped platform fake.
 
-URLs, under the issuer (context ``pgcert-cl-2027``; any other context answers 404):
+URLs, under the issuer (``pgcert-cl-2027`` and ``add_course``'s, each its own gradebook; 404s):
 
 - ``/api/ags/<context>/lineitems`` GET (filters ``resource_id``, ``resource_link_id``, ``tag``;
   paging ``limit``/``from``) and POST;
@@ -56,6 +56,7 @@ class AgsFake:
     def __init__(self, platform: SandboxPlatform, latency: float = 0.0, seed: bool = True) -> None:
         self.platform = platform
         self.store = AgsStore()
+        self.courses: dict[str, AgsStore] = {}  # other courses' gradebooks, by context id
         self.seed = seed
         self.latency = latency
         self.calls: list[str] = []
@@ -83,6 +84,7 @@ class AgsFake:
             self.broken_listing = False
         self.latency = latency
         self.store.clear()
+        self.courses.clear()
         if self.seed:
             # The activity's own grade item, as Moodle lists it (no resourceId, a link id).
             label = "Clinical leadership pathway"
@@ -121,12 +123,19 @@ class AgsFake:
             and user_id in (None, p.user_id)
         ]
 
+    def add_course(self, context_id: str) -> AgsStore:
+        """Another course of the platform, with a gradebook of its own (empty)."""
+        return self.courses.setdefault(context_id, AgsStore())
+
     @property
     def lineitems_url(self) -> str:
-        return f"{self.platform.issuer}{PREFIX}/{DEMO_CONTEXT['id']}/lineitems"
+        return self.course_lineitems_url()
 
-    def lineitem_url(self, item_id: int, query: bool = True) -> str:
-        url = f"{self.lineitems_url}/{item_id}/lineitem"
+    def course_lineitems_url(self, context_id: str = "") -> str:
+        return f"{self.platform.issuer}{PREFIX}/{context_id or DEMO_CONTEXT['id']}/lineitems"
+
+    def lineitem_url(self, item_id: int, query: bool = True, context: str = "") -> str:
+        url = f"{self.course_lineitems_url(context)}/{item_id}/lineitem"
         return f"{url}?type_id={TYPE_ID}" if query else url
 
     def serve(self, subpath: str) -> Response:
@@ -175,56 +184,59 @@ class AgsFake:
         self._authorize("lineitem", *(["lineitem.readonly"] if method == "GET" else []))
         if (not media or media == CONTAINER) == (method == "POST"):
             raise AgsRefused(400, "No context or unsupported content type")
-        _check_context(context)
+        store = self._gradebook(context)
         if method == "POST":
-            item = self.store.create(**parse_lineitem(json_body()))
+            item = store.create(**parse_lineitem(json_body()))
             with self._lock:
                 self.lineitem_creates.append(item)
-            return php_json(item.to_json(self.lineitem_url(item.id)), LINEITEM, 201, escape=False)
+            url = self.lineitem_url(item.id, context=context)
+            return php_json(item.to_json(url), LINEITEM, 201, escape=False)
         if self.broken_listing:
             return php_json({"error": "Internal problem"}, CONTAINER)
         args = request.args
         link_id = args.get("resource_link_id", args.get("lti_link_id"))
         filters = {"resource_id": args.get("resource_id"), "resource_link_id": link_id}
         filters["tag"] = args.get("tag")
-        items = self.store.find(**filters)
+        items = store.find(**filters)
         limit, start = param_int(args.get("limit")), param_int(args.get("from"))
         page = items
         if limit > 0:
             page = items[start : start + limit] if start >= 0 else []
-        body = [item.to_json(self.lineitem_url(item.id)) for item in page]
+        body = [item.to_json(self.lineitem_url(item.id, context=context)) for item in page]
         response = php_json(body, CONTAINER)
         if limit > 0:
             query = [(k, v) for k, v in filters.items() if v is not None]
             query += [("type_id", TYPE_ID), ("limit", str(limit))]
-            links = paging_links(self.lineitems_url, query, len(items), start, limit)
+            url = self.course_lineitems_url(context)
+            links = paging_links(url, query, len(items), start, limit)
             # WSGI header values are Latin-1 str: this one puts Moodle's UTF-8 bytes on the wire.
             response.headers["Link"] = links.encode("utf-8").decode("latin-1")
         return response
 
     def _lineitem(self, method: str, context: str, item_id: str) -> Response:
         self._authorize("lineitem", *(["lineitem.readonly"] if method == "GET" else []))
-        item = self._item(context, item_id, "")
+        store, item = self._item(context, item_id, "")
+        url = self.lineitem_url(item.id, context=context)
         if method == "GET":
-            return php_json(item.to_json(self.lineitem_url(item.id)), LINEITEM)
+            return php_json(item.to_json(url), LINEITEM)
         if method == "PUT":
-            updated = self.store.update(item.id, parse_lineitem(json_body()))
+            updated = store.update(item.id, parse_lineitem(json_body()))
             if updated is None:
                 raise AgsRefused(404, f"Not Found: Grade item {item_id} doesn't exist")
-            return php_json(updated.to_json(self.lineitem_url(item.id)), LINEITEM, escape=False)
+            return php_json(updated.to_json(url), LINEITEM, escape=False)
         if not item.tool_owned:
             raise AgsRefused(403, "Forbidden")  # Moodle keeps an activity's own grade item
-        self.store.delete(item.id)
+        store.delete(item.id)
         return Response(status=204)
 
     def _results(self, context: str, item_id: str) -> Response:
         self._authorize("result.readonly")
-        item = self._item(context, item_id, ".")
-        grades = self.store.results(item.id, request.args.get("user_id") or None)
+        store, item = self._item(context, item_id, ".")
+        grades = store.results(item.id, request.args.get("user_id") or None)
         if grades and param_int(request.args.get("limit")) > 0:
             # Moodle 4.5 builds no "last" link for LTI 1.3 tools and dies on it.
             return Response(CRASH_PAGE, 404, content_type="text/html; charset=utf-8")
-        endpoint = self.lineitem_url(item.id, query=False)
+        endpoint = self.lineitem_url(item.id, query=False, context=context)
         return php_json([result_json(item, g, endpoint, TYPE_ID) for g in grades], RESULTS)
 
     def _scores(self, context: str, item_id: str, ctype: str) -> Response:
@@ -233,10 +245,10 @@ class AgsFake:
             self._authorize("score")
             if ctype == SCORE_CONTAINER:
                 raise AgsRefused(400, "Bad Request")
-            item = self._item(context, item_id, ".")
+            store, item = self._item(context, item_id, ".")
             if isinstance(body, dict) and str(body.get("userId")) in self.not_found_users:
                 raise AgsRefused(404, "Not Found: user")
-            self.store.record(item.id, parse_score(body, self.platform.roster))
+            store.record(item.id, parse_score(body, self.platform.roster))
             status = 200
             return Response(b"", 200, content_type=f"{SCORE}; charset=utf-8")
         except (AgsRefused, ServiceRefused) as exc:
@@ -256,12 +268,18 @@ class AgsFake:
                 pass
         require_scope(self.platform, SCOPE + scopes[-1])
 
-    def _item(self, context: str, item_id: str, stop: str) -> LineItem:
-        _check_context(context, stop)
-        item = self.store.get(param_int(item_id))
+    def _item(self, context: str, item_id: str, stop: str) -> tuple[AgsStore, LineItem]:
+        store = self._gradebook(context, stop)
+        item = store.get(param_int(item_id))
         if item is None:
             raise AgsRefused(404, f"Not Found: Grade item {item_id} doesn't exist{stop}")
-        return item
+        return store, item
+
+    def _gradebook(self, context: str, stop: str = "") -> AgsStore:
+        store = self.store if context == DEMO_CONTEXT["id"] else self.courses.get(context)
+        if store is None:
+            raise AgsRefused(404, f"Not Found: Course {context} doesn't exist{stop}")
+        return store
 
     def gradebook_page(self) -> str:
         """The sandbox's gradebook: line items by learners, score/max and time."""
@@ -280,8 +298,3 @@ def register_ags(
     blueprint.add_url_rule("/gradebook", "gradebook", fake.gradebook_page)
     app.register_blueprint(blueprint)
     return fake
-
-
-def _check_context(context: str, stop: str = "") -> None:
-    if context != DEMO_CONTEXT["id"]:
-        raise AgsRefused(404, f"Not Found: Course {context} doesn't exist{stop}")

@@ -166,3 +166,54 @@ def test_deployment_approvals_from_the_audit_log_on_sqlite(tmp_path: Path) -> No
 def test_deployment_approvals_from_the_audit_log_on_postgresql() -> None:
     with postgres_schema() as url:
         _approvals_from_the_audit_log(url)
+
+
+def _completions_keep_through_0016(url: str) -> None:
+    """0016 gives completion records the course an AGS reading came from: those stored
+    before have none (no course's lower score undoes them) and lose nothing either way."""
+    url = normalise_database_url(url)
+    upgrade(url, "0015")
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO registrations (name, kind, issuer, client_id, auth_login_url, "
+                "auth_token_url, key_set_url, created_at) VALUES ('moodle', 'moodle', "
+                "'https://moodle.example', '1', 'https://a', 'https://t', 'https://k', "
+                "CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (registration_id, sub, updated_at) "
+                "SELECT id, '1001', CURRENT_TIMESTAMP FROM registrations"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO completion_records (user_pk, course_code, status, source, "
+                "fetched_at) SELECT id, 'GB080', 'completed', 'ags', CURRENT_TIMESTAMP FROM users"
+            )
+        )
+    upgrade(url)
+    query = "SELECT course_code, status, source, context_pk FROM completion_records"
+    with engine.connect() as conn:
+        assert [tuple(row) for row in conn.execute(sa.text(query))] == [
+            ("GB080", "completed", "ags", None)
+        ]
+    downgrade(url, "0015")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("completion_records")}
+        rows = conn.execute(sa.text("SELECT course_code, status FROM completion_records")).all()
+    assert "context_pk" not in columns
+    assert [tuple(row) for row in rows] == [("GB080", "completed")]
+    engine.dispose()
+
+
+def test_completion_records_through_0016_on_sqlite(tmp_path: Path) -> None:
+    _completions_keep_through_0016(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+
+
+def test_completion_records_through_0016_on_postgresql() -> None:
+    with postgres_schema() as url:
+        _completions_keep_through_0016(url)

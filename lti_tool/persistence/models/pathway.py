@@ -76,6 +76,10 @@ class CompletionRecord(Base):
     completed_at: Mapped[dt.date | None] = mapped_column(Date, default=None)
     source: Mapped[str] = mapped_column(String(32))
     fetched_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # An AGS record's course: the gradebook it was read from (``completion/store.py``).
+    context_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("contexts.id", ondelete="SET NULL"), default=None
+    )
 
 
 class AuditEntry(Base):
