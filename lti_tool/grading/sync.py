@@ -55,6 +55,7 @@ from lti_tool.grading.sync_jobs import (
     fresh_since,
     holds_fresh_rows,
     live_job,
+    locked_job,
     queue_key,
     stopped_words,
     take_waiting,
@@ -158,12 +159,10 @@ def _begin(services: Services, job_id: str) -> tuple[SyncPlan, Mapping[str, str]
     another run of it is at work."""
     since = fresh_since(services)
     with services.db.unit_of_work() as session:
-        context_pk = session.scalar(select(SyncJobRow.context_pk).where(SyncJobRow.id == job_id))
-        if context_pk is None:
+        job = locked_job(session, job_id)
+        if job is None:
             return None
-        course_lock(session, context_pk)
-        job = session.get(SyncJobRow, job_id, populate_existing=True)
-        assert job is not None
+        context_pk = job.context_pk
         if job.status == "running" and holds_fresh_rows(session, job_id, since):
             log.info("grade sync already running", extra={"fields": {"job": job_id}})
             return None

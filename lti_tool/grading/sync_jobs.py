@@ -44,6 +44,16 @@ def course_lock(session: Session, context_pk: int) -> None:
     advisory_lock(session.connection(), f"grade sync {context_pk}")
 
 
+def locked_job(session: Session, job_id: str) -> SyncJobRow | None:
+    """The sync job, read again once its course's lock is held (so a start, a run or the
+    sweep sees what the others committed), or None when there is no such job."""
+    context_pk = session.scalar(select(SyncJobRow.context_pk).where(SyncJobRow.id == job_id))
+    if context_pk is None:
+        return None
+    course_lock(session, context_pk)
+    return session.get(SyncJobRow, job_id, populate_existing=True)
+
+
 def fresh_since(services: Services) -> dt.datetime:
     """Rows touched before this belong to a run that is no longer at work."""
     return utcnow() - dt.timedelta(seconds=services.settings.sync_stale_seconds)

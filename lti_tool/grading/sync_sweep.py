@@ -30,7 +30,13 @@ from sqlalchemy import select, update
 
 from lti_tool.container import Services
 from lti_tool.grading.sync import run_sync
-from lti_tool.grading.sync_jobs import ACTIVE, course_lock, fresh_since, holds_fresh_rows, queue_key
+from lti_tool.grading.sync_jobs import (
+    ACTIVE,
+    fresh_since,
+    holds_fresh_rows,
+    locked_job,
+    queue_key,
+)
 from lti_tool.persistence.models import OutboxRow, SyncJobRow, utcnow
 
 log = logging.getLogger("lti_tool.grading")
@@ -70,11 +76,7 @@ def _taken_back(services: Services, job_id: str) -> bool:
     False when a run of it is still at work after all (a Redis restart forgets the job of a
     worker still posting its scores: that run keeps its rows fresh and finishes the job)."""
     with services.db.unit_of_work() as session:
-        context_pk = session.scalar(select(SyncJobRow.context_pk).where(SyncJobRow.id == job_id))
-        if context_pk is None:
-            return False
-        course_lock(session, context_pk)
-        job = session.get(SyncJobRow, job_id, populate_existing=True)
+        job = locked_job(session, job_id)
         if job is None or job.status not in ACTIVE:
             return False
         if holds_fresh_rows(session, job_id, fresh_since(services)):
