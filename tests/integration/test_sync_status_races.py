@@ -154,15 +154,32 @@ def test_two_presses_at_the_same_instant_both_follow_every_score(
     each_score_posted_once(ags)
 
 
+class HeldRun:
+    """A pressed sync whose run is on a thread, its first score's answer held by the test."""
+
+    def __init__(self, launcher: Launcher, ags: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.services = launcher.app.extensions["lti_tool"]
+        self.staff, self.headers = class_with_released_results(launcher, STUDENTS)
+        arrived, self.answer = hold_first_score(ags, monkeypatch)
+        self.job_id = press(self.staff, self.headers)
+        self.thread, self.errors = sync_job_on_a_thread(self.services, self.job_id)
+        assert arrived.wait(CONDITION_SECONDS), "the run never posted"
+        self.ags = ags
+
+    def finish(self) -> None:
+        """The platform answers: the run ends, every score sent once, as the page says."""
+        self.answer.set()
+        self.thread.join(CONDITION_SECONDS)
+        assert not self.thread.is_alive() and self.errors == []
+        all_sent(page(self.staff, self.headers, self.job_id))
+        each_score_posted_once(self.ags)
+
+
 def test_the_same_sync_run_twice_at_once_is_sent_and_reported_once(
     launcher: Launcher, ags: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    services = launcher.app.extensions["lti_tool"]
-    staff, headers = class_with_released_results(launcher, STUDENTS)
-    arrived, answer = hold_first_score(ags, monkeypatch)
-    job_id = press(staff, headers)
-    first, first_errors = sync_job_on_a_thread(services, job_id)
-    assert arrived.wait(CONDITION_SECONDS), "the first run never posted"
+    run = HeldRun(launcher, ags, monkeypatch)
+    services, staff, headers, job_id = run.services, run.staff, run.headers, run.job_id
 
     # The sweep found the job missing from Redis (restarted) and queued it again.
     again, again_errors = sync_job_on_a_thread(services, job_id)
@@ -170,23 +187,14 @@ def test_the_same_sync_run_twice_at_once_is_sent_and_reported_once(
     assert not again.is_alive() and again_errors == []
     seen = page(staff, headers, job_id)
     assert seen["status"] == "running", seen  # the first run is still sending
-
-    answer.set()
-    first.join(CONDITION_SECONDS)
-    assert not first.is_alive() and first_errors == []
-    all_sent(page(staff, headers, job_id))
-    each_score_posted_once(ags)
+    run.finish()
 
 
 def test_the_sweep_leaves_a_sync_whose_run_is_still_sending(
     launcher: Launcher, ags: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    services = launcher.app.extensions["lti_tool"]
-    staff, headers = class_with_released_results(launcher, STUDENTS)
-    arrived, answer = hold_first_score(ags, monkeypatch)
-    job_id = press(staff, headers)
-    first, first_errors = sync_job_on_a_thread(services, job_id)
-    assert arrived.wait(CONDITION_SECONDS), "the run never posted"
+    run = HeldRun(launcher, ags, monkeypatch)
+    services, job_id = run.services, run.job_id
 
     # Redis restarted: RQ no longer knows the job, whose run is still waiting for the platform.
     Job.fetch(queue_key(job_id), connection=settings_redis_client(services.settings)).delete()
@@ -200,9 +208,4 @@ def test_the_sweep_leaves_a_sync_whose_run_is_still_sending(
     assert requeue_lost_syncs(services) == 0  # its run is at work: not queued a second time
     with services.db.read_only() as session:
         assert session.get(SyncJobRow, job_id).status == "running"  # type: ignore[union-attr]
-
-    answer.set()
-    first.join(CONDITION_SECONDS)
-    assert not first.is_alive() and first_errors == []
-    all_sent(page(staff, headers, job_id))
-    each_score_posted_once(ags)
+    run.finish()
