@@ -10,6 +10,7 @@ import datetime as dt
 import ipaddress
 import os
 import tomllib
+import unicodedata
 import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
@@ -229,6 +230,10 @@ def load_settings(
         raise SettingsError(
             f"tool_name must be 1 to {LONGEST_TOOL_NAME} characters, got {len(name)}"
         )
+    # Control and format characters (NUL, right-to-left overrides) would make the name LMS
+    # pages show read other than it is written.
+    if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in name):
+        raise SettingsError("tool_name must hold no control or direction characters")
     settings = dataclasses.replace(settings, tool_name=name)
     if settings.retention_days < 0:
         raise SettingsError(

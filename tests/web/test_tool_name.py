@@ -88,3 +88,9 @@ def test_the_name_the_lms_registered_before_a_rename_is_no_link_title(named: Lau
     assert to_platform(named, action, jwt_value).status_code == 200
     [placed] = returns(named).placed[-1]["items"]
     assert placed["title"] == "B832 Leading health service delivery and improvement"
+
+
+@pytest.mark.parametrize("raw", ["Wound\u202ecare pathway", "Wound\x00care", "Wound\u200bcare"])
+def test_a_name_with_control_or_direction_characters_stops_the_tool(raw: str) -> None:
+    with pytest.raises(SettingsError, match="no control or direction characters"):
+        load_settings(overrides={"env": "development", "tool_name": raw}, environ={})
