@@ -23,7 +23,7 @@ from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import make_tool
 from tests.support.backends import MigratedBackends, backend_settings
 from tests.support.class_results import class_with_released_results
-from tests.support.grade_sync import sync_job_on_a_thread
+from tests.support.grade_sync import hold_first_score, sync_job_on_a_thread
 from tests.support.lti import Launcher
 from tests.support.outage_servers import CONDITION_SECONDS, wait_until
 from tests.support.tooling import sandbox_launcher
@@ -57,16 +57,7 @@ def test_a_second_sync_leaves_a_score_the_first_is_still_posting(
     assert context_pk is not None
 
     # The platform takes the first score POST in and answers only when the test says so.
-    arrived, answer = threading.Event(), threading.Event()
-    record = ags.store.record
-
-    def slow_record(item_id: int, grade: Any) -> None:
-        if not arrived.is_set():
-            arrived.set()
-            assert answer.wait(CONDITION_SECONDS)
-        record(item_id, grade)
-
-    monkeypatch.setattr(ags.store, "record", slow_record)
+    arrived, answer = hold_first_score(ags, monkeypatch)
 
     first_job = start_sync(services, context_pk)
     first, first_errors = sync_job_on_a_thread(services, first_job)

@@ -28,7 +28,7 @@ from lti_tool.sandbox.platform import SandboxPlatform
 from tests.conftest import make_tool
 from tests.support.backends import MigratedBackends, backend_settings
 from tests.support.class_results import class_with_released_results
-from tests.support.grade_sync import sync_job_on_a_thread
+from tests.support.grade_sync import hold_first_score, sync_job_on_a_thread
 from tests.support.lti import Launcher
 from tests.support.outage_servers import CONDITION_SECONDS, wait_until
 from tests.support.tooling import sandbox_launcher
@@ -66,21 +66,6 @@ def page(staff: FlaskClient, headers: dict[str, str], job_id: str) -> dict[str, 
     response = staff.get(f"/api/jobs/{job_id}", headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
     return dict(response.get_json())
-
-
-def hold_first_score(ags: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
-    """The platform takes the first score POST in and answers only when the test says so."""
-    arrived, answer = threading.Event(), threading.Event()
-    record = ags.store.record
-
-    def slow_record(item_id: int, grade: Any) -> None:
-        if not arrived.is_set():
-            arrived.set()
-            assert answer.wait(CONDITION_SECONDS)
-        record(item_id, grade)
-
-    monkeypatch.setattr(ags.store, "record", slow_record)
-    return arrived, answer
 
 
 def each_score_posted_once(ags: Any) -> None:

@@ -9,12 +9,14 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from lti_tool.persistence.models import CompletionRecord, User
 from tests.support.lti import Launcher
+from tests.support.outage_servers import CONDITION_SECONDS
 
 B832_CODES = ("GB080", "GB081", "GB082", "GB083", "GB084", "GB085", "GB086")
 
@@ -92,3 +94,19 @@ def sync_job_on_a_thread(
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
     return worker, errors
+
+
+def hold_first_score(ags: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """The sandbox platform takes the first score POST in and answers only when the test says
+    so: the events ``arrived`` (it came in) and ``answer`` (set it to let the platform answer)."""
+    arrived, answer = threading.Event(), threading.Event()
+    record = ags.store.record
+
+    def slow_record(item_id: int, grade: Any) -> None:
+        if not arrived.is_set():
+            arrived.set()
+            assert answer.wait(CONDITION_SECONDS)
+        record(item_id, grade)
+
+    monkeypatch.setattr(ags.store, "record", slow_record)
+    return arrived, answer
