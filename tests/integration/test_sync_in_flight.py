@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from lti_tool.grading import line_items
@@ -20,13 +19,12 @@ from lti_tool.grading.sync import start_sync
 from lti_tool.lti.keys import SigningKey
 from lti_tool.persistence.models import LineItemRow, OutboxRow, SyncJobRow, utcnow
 from lti_tool.sandbox.platform import SandboxPlatform
-from tests.conftest import make_tool
-from tests.support.backends import MigratedBackends, backend_settings
+from tests.support.backends import MigratedBackends
 from tests.support.class_results import class_with_released_results
 from tests.support.grade_sync import hold_first_score, sync_job_on_a_thread
 from tests.support.lti import Launcher
 from tests.support.outage_servers import CONDITION_SECONDS, wait_until
-from tests.support.tooling import sandbox_launcher
+from tests.support.production_tool import production_launcher
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 
@@ -40,10 +38,10 @@ def launcher(
 ) -> Iterator[Launcher]:
     """The production shape (PostgreSQL, Redis, RQ); outbound calls may wait a minute, so a
     held answer is slow, not lost (``sync_stale_seconds`` is 1, as in every test tool)."""
-    with backend_settings("postgres+redis", tmp_path, migrated) as overrides:
-        app: Flask = make_tool({**overrides, "http_timeout_seconds": 60.0}, tmp_path)
-        yield sandbox_launcher(app, platform, tool_key_template)
-        app.extensions["lti_tool"].close()
+    with production_launcher(
+        tmp_path, migrated, platform, tool_key_template, http_timeout_seconds=60.0
+    ) as launcher:
+        yield launcher
 
 
 def test_a_second_sync_leaves_a_score_the_first_is_still_posting(

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from rq.job import Job
 from sqlalchemy import select
@@ -25,13 +24,12 @@ from lti_tool.lti.keys import SigningKey
 from lti_tool.persistence.models import SyncJobRow, utcnow
 from lti_tool.redis_connection import settings_redis_client
 from lti_tool.sandbox.platform import SandboxPlatform
-from tests.conftest import make_tool
-from tests.support.backends import MigratedBackends, backend_settings
+from tests.support.backends import MigratedBackends
 from tests.support.class_results import class_with_released_results
 from tests.support.grade_sync import hold_first_score, sync_job_on_a_thread
 from tests.support.lti import Launcher
 from tests.support.outage_servers import CONDITION_SECONDS, wait_until
-from tests.support.tooling import sandbox_launcher
+from tests.support.production_tool import production_launcher
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 STUDENTS = 2
@@ -47,11 +45,15 @@ def launcher(
     """The production shape (PostgreSQL, Redis, RQ); a held answer is slow, not lost. A sync's
     rows are trusted for 4 s without news of its run, which renews them every second: a
     loaded machine never makes a live run look lost."""
-    with backend_settings("postgres+redis", tmp_path, migrated) as overrides:
-        settings = {**overrides, "http_timeout_seconds": 60.0, "sync_stale_seconds": 4}
-        app: Flask = make_tool(settings, tmp_path)
-        yield sandbox_launcher(app, platform, tool_key_template)
-        app.extensions["lti_tool"].close()
+    with production_launcher(
+        tmp_path,
+        migrated,
+        platform,
+        tool_key_template,
+        http_timeout_seconds=60.0,
+        sync_stale_seconds=4,
+    ) as launcher:
+        yield launcher
 
 
 def press(staff: FlaskClient, headers: dict[str, str]) -> str:
