@@ -56,6 +56,10 @@ client CPU at the floor), so ">= 2x the example" asks for more than the floor. O
 requests (login, cookie check, launch POST, its page) against the example's two, and its page
 reads and renders the checklist; per launch the server spends ~12-15 ms CPU against the
 example's ~5 and the floor's ~2, so on two CPUs it cannot reach 80% of the floor's rate.
+Each run prints these bounds from its own figures (bench_support/bounds.py): on a fresh 2-core
+machine at bd66cf8 the floor was 1.31x the reference (so 2x the reference is 1.53x the floor),
+and the client alone spent 14.3 ms CPU per launch of ours, capping ours at 140 launches/s with
+a server that took no CPU (a mean journey of at least 57 ms at c=8).
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ from types import FrameType
 from typing import Any
 
 import requests
+from bench_support.bounds import bound_lines
 from bench_support.journeys import (
     JourneyError,
     LevelResult,
@@ -544,7 +549,9 @@ def print_table(results: list[LevelResult]) -> None:
             )
 
 
-def print_ratios_and_targets(results: list[LevelResult], levels: tuple[int, ...]) -> None:
+def print_ratios_and_targets(
+    results: list[LevelResult], levels: tuple[int, ...], shared_cpus: bool
+) -> None:
     by_key = {(r.tool, r.concurrency): r for r in results}
     print()
     for c in levels:
@@ -600,6 +607,19 @@ def print_ratios_and_targets(results: list[LevelResult], levels: tuple[int, ...]
     top = max(levels)
     ours_top = by_key[("ours", top)]
     verdict(f"no errors at c={top}", str(ours_top.error_count), ours_top.error_count == 0)
+    if 8 in levels:
+        lines = bound_lines(
+            by_key[("ours", 8)],
+            by_key[("reference", 8)],
+            by_key[("floor", 8)],
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1,
+            shared_cpus,
+            TARGET_RATIO_C8,
+            TARGET_FLOOR_SHARE_C8,
+        )
+        if lines:
+            print("What this machine allows at c=8 (bench_support/bounds.py):")
+            print("\n".join(lines))
 
 
 def verdict(what: str, measured: str, met: bool) -> None:
@@ -796,7 +816,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print()
         print_table(results)
-        print_ratios_and_targets(results, options.levels)
+        print_ratios_and_targets(results, options.levels, shared_cpus=not pin)
         print_security(rows)
         times = server_times(ours_server.log_path)
         if times:
