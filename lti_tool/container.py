@@ -9,6 +9,7 @@ from lti_tool.crypto import SecretBox
 from lti_tool.jobs.maintenance import MaintenanceSchedule
 from lti_tool.jobs.queue import JobQueue, RqQueue, ThreadQueue
 from lti_tool.jobs.runner import ThreadJobRunner
+from lti_tool.lms.moodle.own_site import SiteChecks
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.registry_cache import RegistryCache
 from lti_tool.lti.store import EphemeralStore, make_store
@@ -58,6 +59,9 @@ class Services:
     outages: OutageClock = field(init=False)
     # More work for the maintenance tick, each called with these services.
     upkeep: list[Callable[[Services], object]] = field(default_factory=list)
+    # Which Moodle web services were found to be their platform's own site, and until when
+    # (per process: a student's refresh does not ask Moodle again each time).
+    moodle_sites: SiteChecks = field(default_factory=SiteChecks)
 
     def __post_init__(self) -> None:
         self.outages = OutageClock(self.settings.redis_url, self.settings.redis_prefix)

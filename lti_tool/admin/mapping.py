@@ -18,6 +18,7 @@ from lti_tool.errors import NotFound, UpstreamError
 from lti_tool.lms.canvas.client import CanvasRestClient
 from lti_tool.lms.discovery import Discovery, Proposal, discover_canvas, discover_moodle
 from lti_tool.lms.moodle.client import MoodleWsClient
+from lti_tool.lms.moodle.own_site import check_key
 from lti_tool.lms.source import MappingMode, SourceError
 
 DISCOVERY_KIND = "admin_discover"
@@ -145,12 +146,13 @@ def discover_mappings(
     codes = cpd_codes(services)
     try:
         if source.kind == "moodle":
-            found = discover_moodle(
-                MoodleWsClient(source.endpoint_url, token, services.lms_http),
-                codes,
-                chosen,
-                course_id,
+            moodle = MoodleWsClient(source.endpoint_url, token, services.lms_http)
+            issuer = source.issuer
+            # Only the platform's own Moodle site's courses (lms/moodle/own_site.py).
+            services.moodle_sites.confirm(
+                check_key(moodle.endpoint_url, token, issuer), lambda: moodle.check_own_site(issuer)
             )
+            found = discover_moodle(moodle, codes, chosen, course_id)
         else:
             found = discover_canvas(
                 CanvasRestClient(source.endpoint_url, token, services.lms_http),

@@ -21,6 +21,8 @@ from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import NotFound
 from lti_tool.lms.moodle.client import MoodleWsClient
 from lti_tool.lms.moodle.parsing import SiteInfo
+from lti_tool.lms.moodle.site_identity import ForeignMoodleSite, foreign_site
+from lti_tool.lms.source import SourceError
 from lti_tool.persistence.models import CompletionSourceConfig
 from lti_tool.urls import web_origin
 
@@ -150,6 +152,8 @@ def stage_source_change(
             ags_threshold=threshold,
             development=services.settings.is_development,
         )
+    if form.kind == "moodle" and url and token:
+        refuse_another_moodle(services, url, token, registration.issuer)
     change_id = secrets.token_urlsafe(18)
     services.store.put(
         CHANGE_KIND,
@@ -236,6 +240,7 @@ def apply_source_change(
             new=change.proposed.as_audit(),
         )
     services.registry_cache.clear()
+    services.moodle_sites.clear()
     return change.proposed
 
 
@@ -248,7 +253,30 @@ def change_source(
     return apply_source_change(services, identity, registration_pk, change_id)
 
 
-def check_moodle_service(services: Services, endpoint_url: str, token: str) -> SiteInfo:
+def refuse_another_moodle(services: Services, endpoint_url: str, token: str, issuer: str) -> None:
+    """Ask Moodle which site the web service belongs to (its ``siteurl``), and refuse it when
+    that is not the platform's own (``issuer``, Moodle's wwwroot). When Moodle cannot say
+    now (not answering, the token refused), the source may still be saved: every read checks
+    before it reads (``lms/moodle/own_site.py``)."""
+    timeout = services.settings.http_timeout_seconds
+    client = MoodleWsClient(endpoint_url, token, services.lms_http, retries=0, timeout=timeout)
+    try:
+        client.check_own_site(issuer)
+    except ForeignMoodleSite as exc:
+        raise SetupError("foreign_moodle_site", exc.message) from None
+    except SourceError:
+        return
+
+
+def check_moodle_service(
+    services: Services, endpoint_url: str, token: str, issuer: str
+) -> SiteInfo:
     """Ask the Moodle site whether the token's web service offers every function the tool
-    calls; SourceError when it does not (or the site cannot be reached)."""
-    return MoodleWsClient(endpoint_url, token, services.lms_http).check_service()
+    calls and is the platform's own site (``issuer``); SourceError when not (or the site
+    cannot be reached)."""
+    client = MoodleWsClient(endpoint_url, token, services.lms_http)
+    info = client.check_service()
+    problem = foreign_site(info, issuer)
+    if problem is not None:
+        raise problem
+    return info

@@ -54,7 +54,7 @@ def set_completion(
 ) -> None:
     """Set where registration NAME's completion data comes from (audited)."""
     from lti_tool.admin.identity import command_line_identity
-    from lti_tool.admin.platforms import registration_pk_by_name
+    from lti_tool.admin.platforms import get_registration, registration_pk_by_name
     from lti_tool.admin.sources import SourceForm, change_source
 
     chosen = [
@@ -82,20 +82,22 @@ def set_completion(
     )
     identity = command_line_identity()
     with admin_services() as services:
-        change_source(services, identity, registration_pk_by_name(services, identity, name), form)
+        pk = registration_pk_by_name(services, identity, name)
+        change_source(services, identity, pk, form)
         click.echo(
             f"{name}: completion from {kind} ({mode} mapping); the token is stored encrypted"
         )
         if kind == "moodle" and moodle_url and moodle_token:
-            _check_moodle(services, moodle_url, moodle_token)
+            issuer = get_registration(services, identity, pk).issuer
+            _check_moodle(services, moodle_url, moodle_token, issuer)
 
 
-def _check_moodle(services: Services, url: str, token: str) -> None:
+def _check_moodle(services: Services, url: str, token: str, issuer: str) -> None:
     from lti_tool.admin.sources import check_moodle_service
     from lti_tool.lms.source import SourceError
 
     try:
-        info = check_moodle_service(services, url, token)
+        info = check_moodle_service(services, url, token, issuer)
     except SourceError as exc:
         click.echo(f"warning: the Moodle check failed: {exc.message}", err=True)
         return

@@ -13,7 +13,7 @@ from lti_tool.errors import ToolError
 from lti_tool.lms.moodle.site_address import NotAMoodleAddress, moodle_rest_endpoint
 from lti_tool.lms.source import CourseMapping, MappingMode
 from lti_tool.lti.registry import check_platform_url, get_by_name
-from lti_tool.persistence.models import CompletionSourceConfig, CourseMappingRow
+from lti_tool.persistence.models import CompletionSourceConfig, CourseMappingRow, Registration
 
 SOURCE_KINDS = ("moodle", "canvas", "ags", "manual")
 
@@ -41,6 +41,8 @@ class SourceSettings:
     token: str | None
     mode: MappingMode
     ags_threshold: float
+    # The registration's issuer: a Moodle source must be this site (Moodle's wwwroot).
+    issuer: str = ""
 
 
 def configure_source(
@@ -88,9 +90,15 @@ def configure_source(
 def source_settings(
     session: Session, box: SecretBox, registration_pk: int
 ) -> SourceSettings | None:
-    row = session.get(CompletionSourceConfig, registration_pk)
-    if row is None:
+    """The registration's source and its issuer, in one statement; None when none is set."""
+    found = session.execute(
+        select(CompletionSourceConfig, Registration.issuer)
+        .join(Registration, Registration.id == CompletionSourceConfig.registration_pk)
+        .where(CompletionSourceConfig.registration_pk == registration_pk)
+    ).first()
+    if found is None:
         return None
+    row, issuer = found
     return SourceSettings(
         registration_pk=registration_pk,
         kind=row.kind,
@@ -98,6 +106,7 @@ def source_settings(
         token=box.open(row.token_sealed) if row.token_sealed else None,
         mode=MappingMode(row.mode),
         ags_threshold=row.ags_threshold,
+        issuer=issuer,
     )
 
 

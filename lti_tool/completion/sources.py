@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from lti_tool.lms.canvas.client import CanvasRestClient
 from lti_tool.lms.canvas.identity import canvas_user
 from lti_tool.lms.canvas.source import CanvasCompletionSource
 from lti_tool.lms.moodle.client import MoodleWsClient
+from lti_tool.lms.moodle.own_site import OwnSiteSource, check_key
 from lti_tool.lms.moodle.source import MoodleCompletionSource
 from lti_tool.lms.source import CompletionSource, CourseMapping, LmsUser
 
@@ -43,13 +44,27 @@ def build_source(
         client = MoodleWsClient(
             settings.endpoint_url, settings.token, services.lms_http, timeout=timeout
         )
-        return MoodleCompletionSource(client, settings.mode, tz=tz)
+        source = MoodleCompletionSource(client, settings.mode, tz=tz)
+        return OwnSiteSource(source, _own_site_check(services, settings, client))
     if settings.kind == "canvas" and settings.endpoint_url and settings.token:
         canvas = CanvasRestClient(
             settings.endpoint_url, settings.token, services.lms_http, timeout=timeout
         )
         return CanvasCompletionSource(canvas, settings.mode, tz=tz)
     return None
+
+
+def _own_site_check(
+    services: Services, settings: SourceSettings, client: MoodleWsClient
+) -> Callable[[], None]:
+    """The check that the source's web service is the platform's own Moodle site, its
+    answer remembered by the process (``services.moodle_sites``)."""
+    key = check_key(client.endpoint_url, settings.token or "", settings.issuer)
+
+    def confirm() -> None:
+        services.moodle_sites.confirm(key, lambda: client.check_own_site(settings.issuer))
+
+    return confirm
 
 
 def _ags_source(

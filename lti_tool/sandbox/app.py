@@ -40,9 +40,10 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
     """The platform's HTTP face. It validates what the tool sends, as a real LMS does."""
     app = Flask("lti_tool.sandbox", template_folder=str(resource_dir("templates")))
     app.extensions["sandbox"] = platform
-    # The same demo site answers as Moodle web services and as the Canvas REST API.
+    # The same demo site answers as Moodle web services and as the Canvas REST API. Its
+    # Moodle is the platform's own site (siteurl: the issuer, which a test may set after).
     lms = demo_lms()
-    app.extensions["moodle_ws"] = register_moodle_ws(app, lms)
+    app.extensions["moodle_ws"] = register_moodle_ws(app, lms, site_url=lambda: platform.issuer)
     app.extensions["canvas_rest"] = register_canvas_rest(app, lms)
     app.extensions["ags"] = register_ags(app, platform)
     register_deep_linking(app, platform)

@@ -8,6 +8,9 @@ Moodle 4.5.6 does and answering as it does — errors included: HTTP 200 with
 (Moodle exceptions such as ``dml_read_exception``), ``tokens`` (each with its user, its service's
 functions and whether it may read others' completion), ``service_enabled``, and a call log
 (``calls``, ``calls_to``, ``call_count``) with the peak concurrency (``max_in_flight``).
+The site it answers as (``siteurl``, and the start of its activities' addresses) is
+``site_url()`` when given (the sandbox platform's issuer: Moodle's LTI issuer is its wwwroot),
+else the address it is served under.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, request
@@ -50,9 +54,14 @@ class MoodleWsFake:
     """The fake's data and controls; thread-safe (the sandbox server is threaded)."""
 
     def __init__(
-        self, data: LmsData, tokens: dict[str, WsToken] | None = None, latency: float = 0.0
+        self,
+        data: LmsData,
+        tokens: dict[str, WsToken] | None = None,
+        latency: float = 0.0,
+        site_url: Callable[[], str] | None = None,
     ) -> None:
         self.data = data
+        self.site_url = site_url
         self.tokens = tokens if tokens is not None else {SANDBOX_TOKEN: WsToken(ADMIN)}
         self.service_enabled = True
         self.latency = latency
@@ -106,7 +115,9 @@ class MoodleWsFake:
                 return Response(page, status=fault, mimetype="text/html")
             if fault is not None:
                 raise WsFault(*fault)
-            site_url = request.base_url.removesuffix(REST_PATH)
+            site_url = (
+                self.site_url() if self.site_url else request.base_url.removesuffix(REST_PATH)
+            )
             return answer(fmt, self._dispatch(values, site_url))
         except WsFault as exc:
             return answer(fmt, exc.body, error=True)
@@ -163,12 +174,14 @@ def register_moodle_ws(
     tokens: dict[str, WsToken] | None = None,
     url_prefix: str = "/moodle",
     latency: float = 0.0,
+    site_url: Callable[[], str] | None = None,
 ) -> MoodleWsFake:
     """Serve the fake at ``{url_prefix}/webservice/rest/server.php``; returns its controls.
 
-    Without ``tokens``, ``SANDBOX_TOKEN`` belongs to the admin with all five functions.
+    Without ``tokens``, ``SANDBOX_TOKEN`` belongs to the admin with all five functions; without
+    ``site_url``, the site it answers as is the address it is served under.
     """
-    fake = MoodleWsFake(data, tokens, latency)
+    fake = MoodleWsFake(data, tokens, latency, site_url)
     blueprint = Blueprint("moodle_ws", __name__)
     blueprint.add_url_rule(REST_PATH, "server", fake.handle, methods=["GET", "POST"])
     app.register_blueprint(blueprint, url_prefix=url_prefix)

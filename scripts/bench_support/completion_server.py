@@ -68,13 +68,18 @@ def _counts(fake: MoodleWsFake, cpu: float | None) -> Counts:
     )
 
 
+def _bench_site() -> str:
+    """The bench registration's issuer: the fake answers as its Moodle, as the tool checks."""
+    return "https://moodle.example.org"
+
+
 def _serve(students: int, latency: float) -> tuple[BaseWSGIServer, MoodleWsFake]:
     from bench_support.completion_data import class_lms
 
     # werkzeug logs every request at INFO: thousands of lines, and CPU the fake should not use.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = Flask("bench_moodle")
-    fake = register_moodle_ws(app, class_lms(students), latency=latency)
+    fake = register_moodle_ws(app, class_lms(students), latency=latency, site_url=_bench_site)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     return server, fake
 

@@ -20,6 +20,7 @@ from lti_tool.lms.moodle import parsing as parse
 from lti_tool.lms.moodle.activity_completion import ActivityStatus, parse_activities_completion
 from lti_tool.lms.moodle.course_completion import CourseCompletionStatus, parse_course_completion
 from lti_tool.lms.moodle.errors import http_problem, service_problem
+from lti_tool.lms.moodle.site_identity import foreign_site
 from lti_tool.lms.source import SourceConfigError, SourceUnavailable
 from lti_tool.lms.transport import transport_failure
 from lti_tool.outbound.answers import response_json
@@ -174,6 +175,15 @@ class MoodleWsClient:
                 + ": add them under Site administration > Server > Web services > "
                 "External services > Functions"
             )
+        return info
+
+    def check_own_site(self, issuer: str) -> parse.SiteInfo:
+        """Site info, or a ``ForeignMoodleSite`` when the site Moodle says it is (its
+        ``siteurl``) is not the platform's (``issuer``, Moodle's wwwroot too)."""
+        info = self.get_site_info()
+        problem = foreign_site(info, issuer)
+        if problem is not None:
+            raise problem
         return info
 
     def get_courses_by_field(
