@@ -54,10 +54,12 @@ from lti_tool.grading.sync_jobs import (
     finish_job,
     fresh_since,
     holds_fresh_rows,
+    is_lost,
     live_job,
     locked_job,
     queue_key,
     stopped_words,
+    take_back,
     take_waiting,
 )
 from lti_tool.grading.sync_plan import SyncPlan, column_titles, read_plan
@@ -101,14 +103,19 @@ def start_sync(services: Services, context_pk: int, qualification_code: str | No
                     context_pk=context_pk,
                     status="queued",
                     qualification_code=qualification_code,
+                    queue_owner=services.queue.owner,
                 )
             )
             session.flush()
-        total = take_waiting(session, context_pk, job_id)
         job = session.get(SyncJobRow, job_id)
         assert job is not None
-        job.total = total
-    if joined is None:
+        # The job joined died with the process whose queue held it: queued again here.
+        queue_it = joined is None or is_lost(services, job)
+        if joined is not None and queue_it:
+            take_back(services, session, job)
+            log.warning("grade sync queued again", extra={"fields": {"job": job_id}})
+        job.total = take_waiting(session, context_pk, job_id)
+    if queue_it:
         services.queue.enqueue(run_sync, job_id, job_key=queue_key(job_id))
     return job_id
 
@@ -166,7 +173,7 @@ def _begin(services: Services, job_id: str) -> tuple[SyncPlan, Mapping[str, str]
         if job.status == "running" and holds_fresh_rows(session, job_id, since):
             log.info("grade sync already running", extra={"fields": {"job": job_id}})
             return None
-        job.status = "running"
+        job.status, job.queue_owner = "running", services.queue.owner
         # Its rows are this run's from now on: a crashed run's "sending" ones are sent again.
         session.execute(
             update(OutboxRow)

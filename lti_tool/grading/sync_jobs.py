@@ -11,6 +11,13 @@ restart, a queue delivering it twice) leaves at once, touching nothing. ``start_
 run's start and end, and the sweep take the course's lock first (``course_lock``): a press
 either joins a job before its run ends (the run then sends what was added) or finds it ended
 and makes a new one.
+
+A job on the in-process queue names the process whose queue holds it (``queue_owner``,
+``jobs/owners.py``). When that process has ended (a restart, a crash), or it is this one and
+its queue no longer holds the job, nobody runs the job, however fresh its rows: a press takes
+it back at once (``take_back``: queued again here, its rows left "sending" pending again) and
+joins it, rather than follow a job that never moves until the maintenance sweep. On RQ the
+queue never says a job is lost for certain: the sweep judges it by its rows.
 """
 
 from __future__ import annotations
@@ -101,6 +108,23 @@ def live_job(
         if services.queue.is_waiting_or_running(queue_key(job_id)):
             return str(job_id)
     return None
+
+
+def is_lost(services: Services, job: SyncJobRow) -> bool:
+    """Whether the job is certainly held by no queue and run by nobody (``JobQueue.lost``)."""
+    return services.queue.lost(job.queue_owner, queue_key(job.id))
+
+
+def take_back(services: Services, session: Session, job: SyncJobRow) -> None:
+    """The job queued again on this process's queue (the caller queues it once this commits;
+    the course's lock is held): the rows it left "sending" are pending again."""
+    session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.job_id == job.id, OutboxRow.status == "sending")
+        .values(status="pending")
+    )
+    job.status = "queued"
+    job.queue_owner = services.queue.owner
 
 
 def take_waiting(session: Session, context_pk: int, job_id: str) -> int:
