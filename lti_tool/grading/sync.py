@@ -41,12 +41,13 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
 from lti_tool.grading.line_items import ensure_line_item, replace_gone_column
 from lti_tool.grading.module_columns import Column, NoModuleColumn
+from lti_tool.grading.outbox import update_in_order
 from lti_tool.grading.score_delivery import log_undelivered, send_score
 from lti_tool.grading.sync_jobs import (
     IN_HAND,
@@ -58,6 +59,7 @@ from lti_tool.grading.sync_jobs import (
     live_job,
     locked_job,
     queue_key,
+    reclaim_abandoned,
     stopped_words,
     take_back,
     take_waiting,
@@ -84,16 +86,7 @@ def start_sync(services: Services, context_pk: int, qualification_code: str | No
     since = fresh_since(services)
     with services.db.unit_of_work() as session:
         course_lock(session, context_pk)
-        # Rows a crashed sync left "sending" go back to the queue, nobody's.
-        session.execute(
-            update(OutboxRow)
-            .where(
-                OutboxRow.context_pk == context_pk,
-                OutboxRow.status == "sending",
-                OutboxRow.updated_at < since,
-            )
-            .values(status="pending", job_id=None)
-        )
+        reclaim_abandoned(session, context_pk, since)
         joined = live_job(services, session, context_pk, since)
         job_id = joined or str(uuid.uuid4())
         if joined is None:
@@ -175,10 +168,10 @@ def _begin(services: Services, job_id: str) -> tuple[SyncPlan, Mapping[str, str]
             return None
         job.status, job.queue_owner = "running", services.queue.owner
         # Its rows are this run's from now on: a crashed run's "sending" ones are sent again.
-        session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.job_id == job_id, OutboxRow.status.in_(IN_HAND))
-            .values(status="pending")
+        update_in_order(
+            session,
+            (OutboxRow.job_id == job_id, OutboxRow.status.in_(IN_HAND)),
+            {"status": "pending"},
         )
         plan = read_plan(session, context_pk)
         titles = column_titles(session, services.catalog, context_pk, job.qualification_code)
