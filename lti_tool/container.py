@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lti_tool.crypto import SecretBox
 from lti_tool.jobs.maintenance import MaintenanceSchedule
@@ -27,6 +28,7 @@ from lti_tool.settings import Settings
 # a job by name (``jobs/tasks.py``).
 TASK_MODULES = (
     "lti_tool.grading.sync",
+    "lti_tool.grading.sync_sweep",
     "lti_tool.completion.class_refresh",
     "lti_tool.lti.store_purge",
 )
@@ -68,7 +70,8 @@ class Services:
         if self.settings.redis_url:
             self.queue = RqQueue(settings_redis_client(self.settings), self.settings.redis_prefix)
         else:
-            self.queue = ThreadQueue(self.jobs, self)
+            owners = Path(self.settings.instance_dir) / "job-queues"
+            self.queue = ThreadQueue(self.jobs, self, owners)
         self.maintenance = MaintenanceSchedule(self.settings.store_purge_seconds, self._upkeep)
 
     def _upkeep(self) -> None:
@@ -88,6 +91,8 @@ class Services:
     def close(self) -> None:
         self.maintenance.stop()
         self.jobs.shutdown()
+        if isinstance(self.queue, ThreadQueue):
+            self.queue.release()
         self.http.close()
         self.lms_http.close()
         self.registration_http.close()

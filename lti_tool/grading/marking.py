@@ -10,6 +10,7 @@ from sqlalchemy import select
 from lti_tool.completion.read_now import read_if_stale
 from lti_tool.container import Services
 from lti_tool.errors import NotFound
+from lti_tool.grading import outbox
 from lti_tool.grading import results as results_mod
 from lti_tool.grading.sync import start_sync
 from lti_tool.lti.launch_context import Launch
@@ -55,7 +56,10 @@ def import_results_csv(services: Services, launch: Launch, text: str) -> int:
             _save(services, session, launch, kind, module, student.sub, body)
             return (student.id, module), f"{module} for {student.name or who}"
 
-        return import_results(session, text, save)
+        # The older outbox rows of every result in the file superseded at its end, in one
+        # order, never a row at a time in the file's (outbox.py: no deadlock with a sync).
+        with outbox.together(session):
+            return import_results(session, text, save)
 
 
 def _save(

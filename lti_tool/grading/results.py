@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.audit import audit
 from lti_tool.errors import InvalidInput, NotFound
+from lti_tool.grading import outbox
 from lti_tool.grading.outcome_check import check_outcome
 from lti_tool.grading.result_input import ResultInput, parse_result
 from lti_tool.pathway.checklist import check_studies_here
@@ -187,27 +188,21 @@ def _worth_sending_again(session: Session, result: AssessmentResultRow) -> bool:
 def supersede(session: Session, result: AssessmentResultRow) -> None:
     """The result's older values still pending, failed or refused are not sent (a sync claims
     only pending rows, so one already started leaves them too)."""
-    session.execute(
-        update(OutboxRow)
-        .where(
-            OutboxRow.result_pk == result.id,
-            OutboxRow.status.in_(["pending", "failed", "refused"]),
-        )
-        .values(status="superseded")
-    )
+    outbox.supersede(session, result.id)
 
 
 def queue(session: Session, result: AssessmentResultRow, sub: str, platform_kind: str) -> None:
     """Add the result's current value to the outbox; an older value still pending, failed or
     refused is superseded (only the newest value is worth sending)."""
     supersede(session, result)
-    session.add(
+    outbox.add(
+        session,
         OutboxRow(
             result_pk=result.id,
             context_pk=result.context_pk,
             module_code=result.module_code,
             payload=score_payload(result, sub, platform_kind),
-        )
+        ),
     )
 
 
@@ -236,18 +231,20 @@ def release(
     write_lock(session)
     query = query.with_for_update(of=AssessmentResultRow).execution_options(populate_existing=True)
     count = 0
-    for result, result_sub in session.execute(query).all():
-        result.released = True
-        queue(session, result, result_sub, platform_kind)
-        audit(
-            session,
-            action="result.release",
-            actor_user_pk=actor_user_pk,
-            context_pk=context_pk,
-            subject=result.module_code,
-            subject_user_pk=result.user_pk,
-        )
-        count += 1
+    # The older outbox rows of all of them superseded at the end, in one order (outbox.py).
+    with outbox.together(session):
+        for result, result_sub in session.execute(query).all():
+            result.released = True
+            queue(session, result, result_sub, platform_kind)
+            audit(
+                session,
+                action="result.release",
+                actor_user_pk=actor_user_pk,
+                context_pk=context_pk,
+                subject=result.module_code,
+                subject_user_pk=result.user_pk,
+            )
+            count += 1
     return count
 
 

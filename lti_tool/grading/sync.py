@@ -41,12 +41,13 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from lti_tool.container import Services
 from lti_tool.errors import ToolError
 from lti_tool.grading.line_items import ensure_line_item, replace_gone_column
 from lti_tool.grading.module_columns import Column, NoModuleColumn
+from lti_tool.grading.outbox import update_in_order
 from lti_tool.grading.score_delivery import log_undelivered, send_score
 from lti_tool.grading.sync_jobs import (
     IN_HAND,
@@ -54,10 +55,13 @@ from lti_tool.grading.sync_jobs import (
     finish_job,
     fresh_since,
     holds_fresh_rows,
+    is_lost,
     live_job,
     locked_job,
     queue_key,
+    reclaim_abandoned,
     stopped_words,
+    take_back,
     take_waiting,
 )
 from lti_tool.grading.sync_plan import SyncPlan, column_titles, read_plan
@@ -82,16 +86,7 @@ def start_sync(services: Services, context_pk: int, qualification_code: str | No
     since = fresh_since(services)
     with services.db.unit_of_work() as session:
         course_lock(session, context_pk)
-        # Rows a crashed sync left "sending" go back to the queue, nobody's.
-        session.execute(
-            update(OutboxRow)
-            .where(
-                OutboxRow.context_pk == context_pk,
-                OutboxRow.status == "sending",
-                OutboxRow.updated_at < since,
-            )
-            .values(status="pending", job_id=None)
-        )
+        reclaim_abandoned(session, context_pk, since)
         joined = live_job(services, session, context_pk, since)
         job_id = joined or str(uuid.uuid4())
         if joined is None:
@@ -101,14 +96,19 @@ def start_sync(services: Services, context_pk: int, qualification_code: str | No
                     context_pk=context_pk,
                     status="queued",
                     qualification_code=qualification_code,
+                    queue_owner=services.queue.owner,
                 )
             )
             session.flush()
-        total = take_waiting(session, context_pk, job_id)
         job = session.get(SyncJobRow, job_id)
         assert job is not None
-        job.total = total
-    if joined is None:
+        # The job joined died with the process whose queue held it: queued again here.
+        queue_it = joined is None or is_lost(services, job)
+        if joined is not None and queue_it:
+            take_back(services, session, job)
+            log.warning("grade sync queued again", extra={"fields": {"job": job_id}})
+        job.total = take_waiting(session, context_pk, job_id)
+    if queue_it:
         services.queue.enqueue(run_sync, job_id, job_key=queue_key(job_id))
     return job_id
 
@@ -166,12 +166,12 @@ def _begin(services: Services, job_id: str) -> tuple[SyncPlan, Mapping[str, str]
         if job.status == "running" and holds_fresh_rows(session, job_id, since):
             log.info("grade sync already running", extra={"fields": {"job": job_id}})
             return None
-        job.status = "running"
+        job.status, job.queue_owner = "running", services.queue.owner
         # Its rows are this run's from now on: a crashed run's "sending" ones are sent again.
-        session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.job_id == job_id, OutboxRow.status.in_(IN_HAND))
-            .values(status="pending")
+        update_in_order(
+            session,
+            (OutboxRow.job_id == job_id, OutboxRow.status.in_(IN_HAND)),
+            {"status": "pending"},
         )
         plan = read_plan(session, context_pk)
         titles = column_titles(session, services.catalog, context_pk, job.qualification_code)

@@ -11,6 +11,13 @@ restart, a queue delivering it twice) leaves at once, touching nothing. ``start_
 run's start and end, and the sweep take the course's lock first (``course_lock``): a press
 either joins a job before its run ends (the run then sends what was added) or finds it ended
 and makes a new one.
+
+A job on the in-process queue names the process whose queue holds it (``queue_owner``,
+``jobs/owners.py``). When that process has ended (a restart, a crash), or it is this one and
+its queue no longer holds the job, nobody runs the job, however fresh its rows: a press takes
+it back at once (``take_back``: queued again here, its rows left "sending" pending again) and
+joins it, rather than follow a job that never moves until the maintenance sweep. On RQ the
+queue never says a job is lost for certain: the sweep judges it by its rows.
 """
 
 from __future__ import annotations
@@ -18,10 +25,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.container import Services
+from lti_tool.grading.outbox import lock_in_order, update_in_order
 from lti_tool.outages import DATABASE, unavailable_dependency
 from lti_tool.persistence.locks import advisory_lock, write_lock
 from lti_tool.persistence.models import OutboxRow, SyncJobRow, utcnow
@@ -103,13 +111,45 @@ def live_job(
     return None
 
 
+def reclaim_abandoned(session: Session, context_pk: int, since: dt.datetime) -> None:
+    """A press's first change (the course's lock held): every outbox row of the course it may
+    change locked, in one order (``outbox.py``); the rows a crashed sync left "sending"
+    (untouched since ``since``) go back to the queue, nobody's."""
+    in_play = OutboxRow.status.in_(["pending", "failed", "sending"])
+    lock_in_order(session, OutboxRow.context_pk == context_pk, in_play)
+    update_in_order(
+        session,
+        (
+            OutboxRow.context_pk == context_pk,
+            OutboxRow.status == "sending",
+            OutboxRow.updated_at < since,
+        ),
+        {"status": "pending", "job_id": None},
+    )
+
+
+def is_lost(services: Services, job: SyncJobRow) -> bool:
+    """Whether the job is certainly held by no queue and run by nobody (``JobQueue.lost``)."""
+    return services.queue.lost(job.queue_owner, queue_key(job.id))
+
+
+def take_back(services: Services, session: Session, job: SyncJobRow) -> None:
+    """The job queued again on this process's queue (the caller queues it once this commits;
+    the course's lock is held): the rows it left "sending" are pending again."""
+    update_in_order(
+        session, (OutboxRow.job_id == job.id, OutboxRow.status == "sending"), {"status": "pending"}
+    )
+    job.status = "queued"
+    job.queue_owner = services.queue.owner
+
+
 def take_waiting(session: Session, context_pk: int, job_id: str) -> int:
     """Every result of the course waiting to be sent (pending or failed, held by no job at
     work) becomes the job's; the job's total: every row it holds."""
-    session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.context_pk == context_pk, OutboxRow.status.in_(["pending", "failed"]))
-        .values(job_id=job_id, status="pending")
+    update_in_order(
+        session,
+        (OutboxRow.context_pk == context_pk, OutboxRow.status.in_(["pending", "failed"])),
+        {"job_id": job_id, "status": "pending"},
     )
     return _rows_of(session, job_id)
 
@@ -126,9 +166,7 @@ def finish_job(
     if interrupted:
         # Rows the workers held may have reached the platform: the next sync sends them
         # again and reads its "already there" as delivered (same timestamp).
-        session.execute(
-            update(OutboxRow).where(mine, OutboxRow.status == "sending").values(status="pending")
-        )
+        update_in_order(session, (mine, OutboxRow.status == "sending"), {"status": "pending"})
     elif status == "done" and session.scalar(
         select(exists().where(mine, OutboxRow.status == "pending"))
     ):

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select, update
 
 from lti_tool.container import Services
+from lti_tool.grading.outbox import lock_in_order
 from lti_tool.jobs.leases import Renewing
 from lti_tool.outages import DATABASE, unavailable_dependency
 from lti_tool.persistence.models import OutboxRow, utcnow
@@ -47,6 +48,10 @@ def record_and_claim(
     def write(session: Any) -> set[int]:
         nonlocal tries
         tries += 1
+        # Every row this transaction changes, locked first in one order (outbox.py).
+        ids = sorted({row_id for row_id, *_ in sent} | {row.id for row in chunk})
+        if ids:
+            lock_in_order(session, OutboxRow.id.in_(ids))
         _record(session, job_id, sent)
         # Tried again, the last try may have committed with its answer lost (the connection
         # dropped then): the rows it claimed are this worker's to send.

@@ -7,9 +7,12 @@ A task is a module-level function ``fn(services, *args)`` registered with ``@tas
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 from typing import Any, Protocol
 
+from lti_tool.jobs.owners import QueueOwner, ended_owners, forget, has_ended
 from lti_tool.jobs.runner import ThreadJobRunner
 from lti_tool.jobs.tasks import Task, provide_services, resolve, task_name
 
@@ -28,15 +31,29 @@ class JobQueue(Protocol):
     def is_waiting_or_running(self, job_key: str) -> bool:
         """Whether the job queued under ``job_key`` is still waiting or running."""
 
+    @property
+    def owner(self) -> str | None:
+        """The name of this process's queue, recorded on a job it queues when the job lives
+        and dies with the process (the thread queue's); None when the job outlives it (RQ)."""
+
+    def lost(self, owner: str | None, job_key: str) -> bool:
+        """True only when the job ``owner`` queued under ``job_key`` is certainly held by no
+        queue and run by nobody: queued here and ended, or its owner's process has ended."""
+
 
 class ThreadQueue:
+    """Jobs on this process's threads; the owner (``owners.py``) names this process to the
+    others, its file in ``owners`` (the instance folder's ``job-queues``)."""
+
     backend = "thread"
 
-    def __init__(self, runner: ThreadJobRunner, services: Any) -> None:
+    def __init__(self, runner: ThreadJobRunner, services: Any, owners: Path | None = None) -> None:
         self._runner = runner
         self._services = services
         self._lock = threading.Lock()
         self._keys: dict[str, int] = {}  # job key → jobs under it not yet ended
+        self._owners = owners
+        self._owner: QueueOwner | None = None
 
     def enqueue(self, task: Task, *args: Any, job_key: str | None = None) -> None:
         fn = resolve(task_name(task))
@@ -63,6 +80,43 @@ class ThreadQueue:
         thread job lives and dies with its process)."""
         with self._lock:
             return job_key in self._keys
+
+    @property
+    def owner(self) -> str | None:
+        """Made on first use in each process (a forked child is not its parent)."""
+        if self._owners is None:
+            return None
+        with self._lock:
+            if self._owner is None or self._owner.pid != os.getpid():
+                self._owner = QueueOwner(self._owners)
+            return self._owner.name
+
+    def lost(self, owner: str | None, job_key: str) -> bool:
+        if owner is None or self._owners is None:
+            return False
+        if owner == self.owner:
+            return not self.is_waiting_or_running(job_key)
+        return has_ended(self._owners, owner)
+
+    def ended_owners(self) -> list[str]:
+        """The owners of other processes' thread queues that have ended."""
+        if self._owners is None:
+            return []
+        with self._lock:
+            mine = self._owner.name if self._owner is not None else None
+        return [name for name in ended_owners(self._owners) if name != mine]
+
+    def forget(self, owner: str) -> None:
+        """Remove an ended owner's file, once no job names it."""
+        if self._owners is not None:
+            forget(self._owners, owner)
+
+    def release(self) -> None:
+        """This process's queue runs nothing any more (``Services.close`` after the runner
+        stopped): its jobs left queued are for another process to take."""
+        with self._lock:
+            if self._owner is not None and self._owner.pid == os.getpid():
+                self._owner.release()
 
 
 class RqQueue:
@@ -105,3 +159,13 @@ class RqQueue:
             return False
         alive = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
         return job.get_status(refresh=False) in alive
+
+    @property
+    def owner(self) -> str | None:
+        """None: an RQ job outlives the process that queued it."""
+        return None
+
+    def lost(self, owner: str | None, job_key: str) -> bool:
+        """Never certain: a Redis restart forgets a job whose worker is still posting (the
+        maintenance sweep, ``grading/sync_sweep.py``, judges by the job's rows instead)."""
+        return False

@@ -30,10 +30,12 @@ from lti_tool.web import (
 
 
 def init_app(app: Flask) -> None:
-    from lti_tool.grading.sync_sweep import requeue_lost_syncs
+    from lti_tool.grading.sync_sweep import recover_at_start, requeue_lost_syncs
 
-    # The maintenance tick queues again the grade syncs whose queued job Redis lost.
+    # The maintenance tick queues again the grade syncs whose queued job Redis lost; the
+    # in-process queue's syncs that died with an earlier process are queued again now.
     app.extensions["lti_tool"].upkeep.append(requeue_lost_syncs)
+    recover_at_start(app.extensions["lti_tool"])
     # The tool's name in every page title (LTI_TOOL_TOOL_NAME).
     app.jinja_env.globals["tool_name"] = app.config["LTI_SETTINGS"].tool_name
     errors.init_app(app)

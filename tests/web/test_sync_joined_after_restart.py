@@ -3,7 +3,10 @@ queue (no Redis): the sync that was posting when the process died still looks at
 ``sync_stale_seconds`` (its rows were touched moments ago), so the press joins it. No thread of
 the new process runs that job, so the maintenance tick must queue it again once its rows have
 gone stale, as it does for a job Redis lost: the tutor's page then ends, with the scores sent,
-instead of following a job that never moves while the scores wait for another press."""
+instead of following a job that never moves while the scores wait for another press. The job
+here names no queue (queued before the owner of a thread queue was recorded): nothing proves
+its process ended, so only the tick recovers it (``test_sync_restart_recovery.py`` has the
+prompt recovery of a job that names its queue)."""
 
 from __future__ import annotations
 

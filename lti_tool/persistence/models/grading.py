@@ -79,7 +79,9 @@ class LineItemRow(Base):
 class SyncJobRow(Base):
     """A grade-sync run and its counts (its items are the outbox rows with its id).
     ``qualification_code``: the qualification of the launch that started it (its link's
-    ``qualification`` custom parameter, else the course's), which titles the columns it makes."""
+    ``qualification`` custom parameter, else the course's), which titles the columns it makes.
+    ``queue_owner``: the process whose in-process queue holds or runs it (``jobs/owners.py``),
+    None on RQ."""
 
     __tablename__ = "sync_jobs"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -92,3 +94,4 @@ class SyncJobRow(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    queue_owner: Mapped[str | None] = mapped_column(String(32), default=None)
