@@ -76,10 +76,11 @@ STAFF_CONTEXT_ROLES = frozenset({"Instructor", "ContentDeveloper", "Administrato
 STUDENT_CONTEXT_ROLES = frozenset({"Learner"})
 # Simple names some platforms send for a sub-role without its principal role.
 _SIMPLE_SUB_ROLES = {"TeachingAssistant": "Instructor", "Grader": "Instructor"}
-# Institution roles say what someone is somewhere in the platform, not in this course (Canvas
-# sends them from enrolments anywhere in the account), so they count only in a launch that
-# carries no context role at all.
-STAFF_INSTITUTION_ROLES = frozenset({"Instructor", "Faculty"})
+# Institution roles say what someone is somewhere in the institution, not in this course (LTI
+# 1.3 Core A.2.2; Canvas sends them from enrolments anywhere in the account): they never give
+# staff rights in a course. Only a context role does (Core A.2.3), or the platform's own
+# Administrator (``is_admin``). A student institution role counts as Learner when the launch
+# carries no course role at all.
 # LTI 1.1 context roles, which some platforms still send in 1.3 launches.
 _LTI11_CONTEXT = "urn:lti:role:ims/lis/"
 # Simple names that are course roles though the tool does not map them (older spellings and
@@ -171,10 +172,12 @@ def normalise_roles(roles: Iterable[Any]) -> NormalisedRoles:
     """Map launch roles onto the tool's two views; the one place that decides who is staff.
 
     Staff: a context role of Instructor (any sub-role), ContentDeveloper or Administrator, or
-    an institution or system Administrator (``is_admin``). Student: Learner. Institution
-    Instructor/Faculty or Student/Learner count only when the launch has no course role at
-    all, not even one the tool does not recognise (``is_course_role``). An empty list or only
-    unknown roles give the student view with limited data.
+    an institution or system Administrator (``is_admin``). Student: Learner. An institution
+    Instructor or Faculty role alone is no staff right in the course (it says what the person
+    is elsewhere in the institution); an institution Student/Learner counts as Learner only
+    when the launch has no course role at all, not even one the tool does not recognise
+    (``is_course_role``). An empty list or only unknown roles give the student view with
+    limited data.
     """
     raw = tuple(str(r) for r in roles if isinstance(r, str))
     context: set[str] = set()
@@ -192,11 +195,8 @@ def normalise_roles(roles: Iterable[Any]) -> NormalisedRoles:
             if vocabulary == "institution":
                 institution.add(name)
     names = set(context)
-    if not any(is_course_role(role) for role in raw):
-        if institution & STAFF_INSTITUTION_ROLES:
-            names.add("Instructor")
-        if institution & STUDENT_INSTITUTION_ROLES:
-            names.add("Learner")
+    if institution & STUDENT_INSTITUTION_ROLES and not any(is_course_role(r) for r in raw):
+        names.add("Learner")
     if is_admin:
         names.add("Administrator")
     staff = bool(names & STAFF_CONTEXT_ROLES)
