@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from pylti1p3.assignments_grades import AssignmentsGradesService
 
@@ -83,8 +84,11 @@ class AgsResultsSource:
     def _completion(self, code: str, item: dict[str, Any], sub: str) -> Completion:
         url = lineitem_subpath(str(item["id"]), "results")
         separator = "&" if "?" in url else "?"
+        # A sub may hold "+", "&", "#" or a space (any ASCII, LTI 1.3 Core 5.3.6): encoded, or
+        # the platform reads another user.
+        query = urlencode({"user_id": sub}, quote_via=quote)
         answer = self.connector.make_service_request(
-            [SCOPE_RESULT], f"{url}{separator}user_id={sub}", accept=RESULTS_MEDIA
+            [SCOPE_RESULT], f"{url}{separator}{query}", accept=RESULTS_MEDIA
         )
         rows = answer["body"] if isinstance(answer["body"], list) else []
         mine = [r for r in rows if isinstance(r, dict) and str(r.get("userId")) == sub]
