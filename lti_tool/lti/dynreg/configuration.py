@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from lti_tool.errors import ToolError, UpstreamError
 from lti_tool.lti import claims as c
-from lti_tool.lti.dynreg.sites import site_refusal
+from lti_tool.lti.dynreg.sites import audience_refusal, site_refusal
 from lti_tool.lti.registry import RegistryError, check_platform_url
 from lti_tool.urls import web_origin
 
@@ -61,6 +61,8 @@ class PlatformConfiguration:
     messages: dict[str, tuple[str, ...]]
     # substitution variables the platform lists; None when it lists none
     variables: tuple[str, ...] | None = None
+    # the ``aud`` of the tool's client assertions when it is not the token endpoint's URL
+    auth_audience: str | None = None
 
     @property
     def kind(self) -> str:
@@ -244,6 +246,13 @@ def parse_platform_configuration(
         )
     variables = platform.get("variables")
     version = platform.get("version")
+    audience = document.get("authorization_server")
+    if KINDS.get(family.strip().lower()) == "canvas" or audience in (None, ""):
+        # Canvas names a bare host name and takes its token URL as the audience, as it does
+        # for a registration added by hand.
+        audience = None
+    elif (refused := audience_refusal(audience, configuration_url, issuer)) is not None:
+        raise RegistrationRefused(*refused)
     return PlatformConfiguration(
         # Without its query: Canvas puts the registration token there, and this URL is kept,
         # audited and logged.
@@ -255,6 +264,7 @@ def parse_platform_configuration(
         scopes_supported=_string_list(document.get("scopes_supported"), "scopes_supported"),
         messages=messages,
         variables=_string_list(variables, "variables") if variables is not None else None,
+        auth_audience=audience,
         **endpoints,
     )
 
