@@ -87,6 +87,8 @@ _LTI11_CONTEXT = "urn:lti:role:ims/lis/"
 # LMS words for a course member); other simple names stay unknown.
 _SIMPLE_COURSE_ROLE_WORDS = frozenset({"Student", "Observer", "Guest", "Teacher"})
 STUDENT_INSTITUTION_ROLES = frozenset({"Learner", "Student"})
+# Institution roles of people who teach somewhere in the institution (no staff right here).
+INSTITUTION_STAFF_ROLES = frozenset({"Instructor", "Faculty"})
 ADMIN_ROLE_NAMES = frozenset({"Administrator", "SysAdmin"})
 
 
@@ -106,6 +108,9 @@ class NormalisedRoles:
     audience: Audience
     is_admin: bool  # an institution or system Administrator of the platform
     limited: bool  # empty or only unknown roles: student view with limited data
+    # an institution Instructor or Faculty role and no course role: not staff of the course,
+    # nor one of its students
+    institution_staff_only: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -115,9 +120,12 @@ class NormalisedRoles:
     def is_learner(self) -> bool:
         """A student of the course, listed, refreshed and graded as one: Learner, or no course
         role the tool knows (the limited view). Not staff, and not someone whose only course
-        roles are Mentor (Canvas's observers: parents, advisors), Manager, Member or Officer."""
-        return not self.is_staff and (
-            "Learner" in self.names or not self.names & CONTEXT_ROLE_NAMES
+        roles are Mentor (Canvas's observers: parents, advisors), Manager, Member or Officer,
+        nor someone with only an institution Instructor or Faculty role."""
+        return (
+            not self.is_staff
+            and not self.institution_staff_only
+            and ("Learner" in self.names or not self.names & CONTEXT_ROLE_NAMES)
         )
 
 
@@ -195,7 +203,8 @@ def normalise_roles(roles: Iterable[Any]) -> NormalisedRoles:
             if vocabulary == "institution":
                 institution.add(name)
     names = set(context)
-    if institution & STUDENT_INSTITUTION_ROLES and not any(is_course_role(r) for r in raw):
+    no_course_role = not any(is_course_role(r) for r in raw)
+    if institution & STUDENT_INSTITUTION_ROLES and no_course_role:
         names.add("Learner")
     if is_admin:
         names.add("Administrator")
@@ -207,6 +216,9 @@ def normalise_roles(roles: Iterable[Any]) -> NormalisedRoles:
         audience=Audience.STAFF if staff else Audience.STUDENT,
         is_admin=is_admin,
         limited=not known,
+        institution_staff_only=no_course_role
+        and not names
+        and bool(institution & INSTITUTION_STAFF_ROLES),
     )
 
 

@@ -129,3 +129,24 @@ def test_normalise_roles(roles: list[Any], audience: Audience, admin: bool, limi
 )
 def test_client_id_of(claims: dict[str, Any], expected: str | None) -> None:
     assert client_id_of(claims) == expected
+
+
+@pytest.mark.parametrize(
+    ("roles", "learner"),
+    [
+        ([M + "Learner"], True),
+        (["Learner"], True),
+        ([], True),  # no role the tool knows: the limited student view, listed as one
+        (["http://example.com/role#Wizard"], True),
+        ([INST + "Student"], True),
+        ([M + "Instructor"], False),
+        ([M + "Mentor"], False),
+        # Someone the platform calls an instructor of the institution, with no role in this
+        # course: not staff here, and not one of the course's students either.
+        ([INST + "Instructor"], False),
+        ([INST + "Faculty", S + "User"], False),
+        ([INST + "Instructor", M + "Learner"], True),
+    ],
+)
+def test_is_learner(roles: list[str], learner: bool) -> None:
+    assert normalise_roles(roles).is_learner is learner
