@@ -79,10 +79,12 @@ def _ags_source(
     with services.db.read_only() as session:
         context = session.get(Context, context_pk)
         url = context.ags_lineitems_url if context else None
+        granted = frozenset(str(s) for s in (context.ags_scopes or [])) if context else None
     if not url:
         return None
     connector = service_connector(services, settings.registration_pk)
-    return AgsResultsSource(connector, url, settings.ags_threshold, tz)
+    # Asked with the scopes the course's launches say the platform granted.
+    return AgsResultsSource(connector, url, settings.ags_threshold, tz, scopes=granted)
 
 
 def cpd_codes(services: Services, mapped: Collection[str] = ()) -> list[CourseMapping]:

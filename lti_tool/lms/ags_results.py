@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from pylti1p3.assignments_grades import AssignmentsGradesService
 
@@ -24,12 +25,14 @@ from lti_tool.lms.source import (
     SourceUnavailable,
 )
 from lti_tool.lti.ags_urls import lineitem_subpath
-from lti_tool.lti.claims import SCOPE_LINEITEM_READ, SCOPE_RESULT
+from lti_tool.lti.claims import SCOPE_LINEITEM, SCOPE_LINEITEM_READ, SCOPE_RESULT
 from lti_tool.lti.service_client import ToolServiceConnector
 from lti_tool.lti.service_errors import ServiceCallFailed
 from lti_tool.rules import Completion, CompletionStatus
 
 RESULTS_MEDIA = "application/vnd.ims.lis.v2.resultcontainer+json"
+# Either lets a tool read the platform's columns; the narrower one is asked for first.
+READ_SCOPES = (SCOPE_LINEITEM_READ, SCOPE_LINEITEM)
 
 
 class AgsResultsSource:
@@ -40,19 +43,41 @@ class AgsResultsSource:
         threshold: float,
         tz: tzinfo,
         source_name: str = "ags",
+        scopes: frozenset[str] | None = None,
     ) -> None:
+        """``scopes``: what the platform granted in the course's launches (None: not known,
+        ``lineitem.readonly`` and ``result.readonly`` are asked for)."""
         self.connector = connector
         self.lineitems_url = lineitems_url
         self.threshold = threshold
         self.tz = tz
         self.source_name = source_name
+        self.scopes = scopes
+
+    def _read_scopes(self) -> list[str] | None:
+        """The scopes to read columns and results with, as granted (AGS 2.0 section 3.1:
+        ``lineitem`` reads columns too); None when the platform granted too little."""
+        if self.scopes is None:
+            return [SCOPE_LINEITEM_READ, SCOPE_RESULT]
+        columns = next((s for s in READ_SCOPES if s in self.scopes), None)
+        if columns is None or SCOPE_RESULT not in self.scopes:
+            return None
+        return [columns, SCOPE_RESULT]
 
     def fetch(self, user: LmsUser, mapping: Sequence[CourseMapping]) -> FetchResult:
         """``user.user_id`` is the LTI ``sub``; ``mapping`` names the CPD codes to look for."""
-        service_data: Any = {
-            "lineitems": self.lineitems_url,
-            "scope": [SCOPE_LINEITEM_READ, SCOPE_RESULT],
-        }
+        scopes = self._read_scopes()
+        if scopes is None:
+            return FetchResult(
+                errors=[
+                    SourceConfigError(
+                        "the platform does not let the tool read its gradebook columns and "
+                        "their results in this course (the Assignment and Grade Services "
+                        "lineitem and result.readonly scopes)"
+                    )
+                ]
+            )
+        service_data: Any = {"lineitems": self.lineitems_url, "scope": scopes}
         ags = AssignmentsGradesService(self.connector, service_data)
         try:
             items = [i for i in ags.get_lineitems() if isinstance(i, dict)]
@@ -83,8 +108,11 @@ class AgsResultsSource:
     def _completion(self, code: str, item: dict[str, Any], sub: str) -> Completion:
         url = lineitem_subpath(str(item["id"]), "results")
         separator = "&" if "?" in url else "?"
+        # A sub may hold "+", "&", "#" or a space (any ASCII, LTI 1.3 Core 5.3.6): encoded, or
+        # the platform reads another user.
+        query = urlencode({"user_id": sub}, quote_via=quote)
         answer = self.connector.make_service_request(
-            [SCOPE_RESULT], f"{url}{separator}user_id={sub}", accept=RESULTS_MEDIA
+            [SCOPE_RESULT], f"{url}{separator}{query}", accept=RESULTS_MEDIA
         )
         rows = answer["body"] if isinstance(answer["body"], list) else []
         mine = [r for r in rows if isinstance(r, dict) and str(r.get("userId")) == sub]

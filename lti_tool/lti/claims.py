@@ -76,16 +76,19 @@ STAFF_CONTEXT_ROLES = frozenset({"Instructor", "ContentDeveloper", "Administrato
 STUDENT_CONTEXT_ROLES = frozenset({"Learner"})
 # Simple names some platforms send for a sub-role without its principal role.
 _SIMPLE_SUB_ROLES = {"TeachingAssistant": "Instructor", "Grader": "Instructor"}
-# Institution roles say what someone is somewhere in the platform, not in this course (Canvas
-# sends them from enrolments anywhere in the account), so they count only in a launch that
-# carries no context role at all.
-STAFF_INSTITUTION_ROLES = frozenset({"Instructor", "Faculty"})
+# Institution roles say what someone is somewhere in the institution, not in this course (LTI
+# 1.3 Core A.2.2; Canvas sends them from enrolments anywhere in the account): they never give
+# staff rights in a course. Only a context role does (Core A.2.3), or the platform's own
+# Administrator (``is_admin``). A student institution role counts as Learner when the launch
+# carries no course role at all.
 # LTI 1.1 context roles, which some platforms still send in 1.3 launches.
 _LTI11_CONTEXT = "urn:lti:role:ims/lis/"
 # Simple names that are course roles though the tool does not map them (older spellings and
 # LMS words for a course member); other simple names stay unknown.
 _SIMPLE_COURSE_ROLE_WORDS = frozenset({"Student", "Observer", "Guest", "Teacher"})
 STUDENT_INSTITUTION_ROLES = frozenset({"Learner", "Student"})
+# Institution roles of people who teach somewhere in the institution (no staff right here).
+INSTITUTION_STAFF_ROLES = frozenset({"Instructor", "Faculty"})
 ADMIN_ROLE_NAMES = frozenset({"Administrator", "SysAdmin"})
 
 
@@ -105,6 +108,9 @@ class NormalisedRoles:
     audience: Audience
     is_admin: bool  # an institution or system Administrator of the platform
     limited: bool  # empty or only unknown roles: student view with limited data
+    # an institution Instructor or Faculty role and no course role: not staff of the course,
+    # nor one of its students
+    institution_staff_only: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -114,9 +120,12 @@ class NormalisedRoles:
     def is_learner(self) -> bool:
         """A student of the course, listed, refreshed and graded as one: Learner, or no course
         role the tool knows (the limited view). Not staff, and not someone whose only course
-        roles are Mentor (Canvas's observers: parents, advisors), Manager, Member or Officer."""
-        return not self.is_staff and (
-            "Learner" in self.names or not self.names & CONTEXT_ROLE_NAMES
+        roles are Mentor (Canvas's observers: parents, advisors), Manager, Member or Officer,
+        nor someone with only an institution Instructor or Faculty role."""
+        return (
+            not self.is_staff
+            and not self.institution_staff_only
+            and ("Learner" in self.names or not self.names & CONTEXT_ROLE_NAMES)
         )
 
 
@@ -171,10 +180,12 @@ def normalise_roles(roles: Iterable[Any]) -> NormalisedRoles:
     """Map launch roles onto the tool's two views; the one place that decides who is staff.
 
     Staff: a context role of Instructor (any sub-role), ContentDeveloper or Administrator, or
-    an institution or system Administrator (``is_admin``). Student: Learner. Institution
-    Instructor/Faculty or Student/Learner count only when the launch has no course role at
-    all, not even one the tool does not recognise (``is_course_role``). An empty list or only
-    unknown roles give the student view with limited data.
+    an institution or system Administrator (``is_admin``). Student: Learner. An institution
+    Instructor or Faculty role alone is no staff right in the course (it says what the person
+    is elsewhere in the institution); an institution Student/Learner counts as Learner only
+    when the launch has no course role at all, not even one the tool does not recognise
+    (``is_course_role``). An empty list or only unknown roles give the student view with
+    limited data.
     """
     raw = tuple(str(r) for r in roles if isinstance(r, str))
     context: set[str] = set()
@@ -192,11 +203,9 @@ def normalise_roles(roles: Iterable[Any]) -> NormalisedRoles:
             if vocabulary == "institution":
                 institution.add(name)
     names = set(context)
-    if not any(is_course_role(role) for role in raw):
-        if institution & STAFF_INSTITUTION_ROLES:
-            names.add("Instructor")
-        if institution & STUDENT_INSTITUTION_ROLES:
-            names.add("Learner")
+    no_course_role = not any(is_course_role(r) for r in raw)
+    if institution & STUDENT_INSTITUTION_ROLES and no_course_role:
+        names.add("Learner")
     if is_admin:
         names.add("Administrator")
     staff = bool(names & STAFF_CONTEXT_ROLES)
@@ -207,6 +216,9 @@ def normalise_roles(roles: Iterable[Any]) -> NormalisedRoles:
         audience=Audience.STAFF if staff else Audience.STUDENT,
         is_admin=is_admin,
         limited=not known,
+        institution_staff_only=no_course_role
+        and not names
+        and bool(institution & INSTITUTION_STAFF_ROLES),
     )
 
 

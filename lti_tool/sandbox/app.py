@@ -190,6 +190,9 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
         issued_tokens[str(claims.get("jti"))] = time.time()
         token = secrets.token_urlsafe(24)
         scopes = frozenset(form.get("scope", "").split())
+        if platform.token_scopes is not None and not scopes <= platform.token_scopes:
+            beyond = " ".join(sorted(scopes - platform.token_scopes))
+            raise SandboxError(400, "invalid_scope", f"not granted to this tool: {beyond}")
         platform.access_tokens[token] = (scopes, time.time() + 3600)
         platform.counters["token"] = platform.counters.get("token", 0) + 1
         return jsonify(

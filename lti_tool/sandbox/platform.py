@@ -75,6 +75,10 @@ class SandboxPlatform:
     group_sets: list[dict[str, Any]] = field(
         default_factory=lambda: [{"id": "tutor", "name": "Tutor groups"}]
     )
+    # The scopes the token endpoint grants this tool (None: any it asks for). A token request
+    # for another is refused with ``invalid_scope`` (RFC 6749 section 5.2), as a platform
+    # does for a scope beyond what it granted.
+    token_scopes: frozenset[str] | None = None
     # Access tokens the token endpoint issued: token -> (scopes, expiry time).
     access_tokens: dict[str, tuple[frozenset[str], float]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)

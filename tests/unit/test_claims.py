@@ -85,12 +85,15 @@ STAFF, STUDENT = Audience.STAFF, Audience.STUDENT
         (["Observer", INST + "Faculty"], STUDENT, False, True),
         ([M + "Observer", INST + "Instructor"], STUDENT, False, True),
         ([MSUB + "Learner", INST + "Instructor"], STUDENT, False, True),
-        # ... but count when the launch has no context role at all.
-        ([INST + "Faculty"], STAFF, False, False),
-        ([INST + "Instructor"], STAFF, False, False),
+        # Alone, an institution Instructor or Faculty role is no staff right in the course
+        # (LTI 1.3 Core A.2.2: it says what the person is elsewhere in the institution) ...
+        ([INST + "Faculty"], STUDENT, False, True),
+        ([INST + "Instructor"], STUDENT, False, True),
+        ([INST + "Instructor", "Wizard"], STUDENT, False, True),
+        ([INST + "Instructor", S + "User"], STUDENT, False, True),
+        # ... while a student institution role counts when there is no course role at all.
         ([INST + "Student"], STUDENT, False, False),
         ([INST + "Learner", "http://example.com/role#Wizard"], STUDENT, False, False),
-        ([INST + "Instructor", "Wizard"], STAFF, False, False),
         # Platform administrators keep the admin meaning, whatever the course role.
         ([INST + "Administrator"], STAFF, True, False),
         ([S + "SysAdmin"], STAFF, True, False),
@@ -126,3 +129,24 @@ def test_normalise_roles(roles: list[Any], audience: Audience, admin: bool, limi
 )
 def test_client_id_of(claims: dict[str, Any], expected: str | None) -> None:
     assert client_id_of(claims) == expected
+
+
+@pytest.mark.parametrize(
+    ("roles", "learner"),
+    [
+        ([M + "Learner"], True),
+        (["Learner"], True),
+        ([], True),  # no role the tool knows: the limited student view, listed as one
+        (["http://example.com/role#Wizard"], True),
+        ([INST + "Student"], True),
+        ([M + "Instructor"], False),
+        ([M + "Mentor"], False),
+        # Someone the platform calls an instructor of the institution, with no role in this
+        # course: not staff here, and not one of the course's students either.
+        ([INST + "Instructor"], False),
+        ([INST + "Faculty", S + "User"], False),
+        ([INST + "Instructor", M + "Learner"], True),
+    ],
+)
+def test_is_learner(roles: list[str], learner: bool) -> None:
+    assert normalise_roles(roles).is_learner is learner

@@ -171,6 +171,23 @@ def test_completion_from_ags_results_of_cpd_columns(
         ags.reset()
 
 
+def test_completion_from_ags_results_asks_for_the_scopes_the_platform_granted(
+    launcher: Launcher, sandbox_server: SandboxServer
+) -> None:
+    """The sandbox's launches grant ``lineitem`` (not ``lineitem.readonly``), result and score
+    (AGS 2.0 section 3.1): a token endpoint that refuses scopes beyond what it granted
+    (``invalid_scope``) must still give the results source its token."""
+    from lti_tool.lti import claims as c
+
+    platform = sandbox_server.platform
+    ags_claim = platform.launch_claims("student1", "nonce")[c.AGS]
+    platform.token_scopes = frozenset(ags_claim["scope"]) | {c.NRPS_SCOPE, c.GROUPS_SCOPE}
+    try:
+        test_completion_from_ags_results_of_cpd_columns(launcher, sandbox_server)
+    finally:
+        platform.token_scopes = None
+
+
 @pytest.mark.parametrize("mode", ["course", "activity"])
 def test_completion_from_canvas_rest_of_the_student_canvas_names_by_sub(
     launcher: Launcher, mode: str

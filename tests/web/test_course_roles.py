@@ -129,3 +129,28 @@ def test_a_course_role_the_tool_does_not_know_keeps_institution_roles_out(
     info = member.client.get("/api/session", headers=member.bearer).get_json()
     assert info["is_staff"] is False
     assert_refused(member.client.get("/staff/"), "/staff/")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "roles",
+    [
+        # LTI 1.3 Core A.2.2: institution roles say what someone is in the institution, not
+        # in this course. A platform that sends only them (no context role) has said nothing
+        # about this course: no staff rights here.
+        [LIS + "institution/person#Instructor"],
+        [LIS + "institution/person#Faculty"],
+        [LIS + "institution/person#Instructor", LIS + "system/person#User"],
+        [LIS + "institution/person#Instructor", "http://example.com/roles#Wizard"],
+    ],
+)
+def test_an_institution_instructor_role_alone_is_no_staff_right_in_the_course(
+    launcher: Launcher, roles: list[str]
+) -> None:
+    open_tool(launcher, "student2")
+    member = open_tool(launcher, "student1", {c.ROLES: roles})
+    info = member.client.get("/api/session", headers=member.bearer).get_json()
+    assert info["is_staff"] is False
+    assert_refused(member.client.get("/staff/class/"), "/staff/class/")
+    response = member.client.get("/api/context/students", headers=member.bearer)
+    assert_refused(response, "/api/context/students")

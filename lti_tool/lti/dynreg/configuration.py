@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 from lti_tool.errors import ToolError, UpstreamError
 from lti_tool.lti import claims as c
-from lti_tool.lti.dynreg.sites import site_refusal
+from lti_tool.lti.dynreg.sites import audience_refusal, site_refusal
+from lti_tool.lti.platform_keys import ASYMMETRIC_ALGORITHMS
 from lti_tool.lti.registry import RegistryError, check_platform_url
 from lti_tool.urls import web_origin
 
@@ -61,6 +62,8 @@ class PlatformConfiguration:
     messages: dict[str, tuple[str, ...]]
     # substitution variables the platform lists; None when it lists none
     variables: tuple[str, ...] | None = None
+    # the ``aud`` of the tool's client assertions when it is not the token endpoint's URL
+    auth_audience: str | None = None
 
     @property
     def kind(self) -> str:
@@ -219,14 +222,17 @@ def parse_platform_configuration(
     )
     if refusal is not None:
         raise RegistrationRefused(*refusal)
-    for field, needed in (
-        ("token_endpoint_auth_methods_supported", "private_key_jwt"),
-        ("id_token_signing_alg_values_supported", "RS256"),
+    # What the tool does: private_key_jwt client assertions signed RS256; launches verified
+    # with any asymmetric algorithm (lti/platform_keys.py).
+    for field, needed, words in (
+        ("token_endpoint_auth_methods_supported", {"private_key_jwt"}, "private_key_jwt"),
+        ("token_endpoint_auth_signing_alg_values_supported", {"RS256"}, "RS256"),
+        ("id_token_signing_alg_values_supported", ASYMMETRIC_ALGORITHMS, "RS256 or ES256"),
     ):
         listed = document.get(field)
-        if listed is not None and needed not in _string_list(listed, field):
+        if listed is not None and not needed & set(_string_list(listed, field)):
             raise RegistrationRefused(
-                "unsupported_platform", f"The platform does not support {needed} ({field})."
+                "unsupported_platform", f"The platform does not support {words} ({field})."
             )
     platform = document.get(PLATFORM_CONFIGURATION)
     if not isinstance(platform, dict):
@@ -244,6 +250,13 @@ def parse_platform_configuration(
         )
     variables = platform.get("variables")
     version = platform.get("version")
+    audience = document.get("authorization_server")
+    if KINDS.get(family.strip().lower()) == "canvas" or audience in (None, ""):
+        # Canvas names a bare host name and takes its token URL as the audience, as it does
+        # for a registration added by hand.
+        audience = None
+    elif (refused := audience_refusal(audience, configuration_url, issuer)) is not None:
+        raise RegistrationRefused(*refused)
     return PlatformConfiguration(
         # Without its query: Canvas puts the registration token there, and this URL is kept,
         # audited and logged.
@@ -255,6 +268,7 @@ def parse_platform_configuration(
         scopes_supported=_string_list(document.get("scopes_supported"), "scopes_supported"),
         messages=messages,
         variables=_string_list(variables, "variables") if variables is not None else None,
+        auth_audience=audience,
         **endpoints,
     )
 

@@ -216,6 +216,7 @@ def save_registration(
                 auth_login_url=config.authorization_endpoint,
                 auth_token_url=config.token_endpoint,
                 key_set_url=config.jwks_uri,
+                auth_audience=config.auth_audience,
                 kind=config.kind,
                 new_deployments=new_deployments_policy(config, mode),
             ),

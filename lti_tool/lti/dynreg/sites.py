@@ -144,3 +144,28 @@ def site_refusal(
                 "of this tool to add the platform instead.",
             )
     return None
+
+
+def audience_refusal(value: object, configuration_url: str, issuer: str) -> tuple[str, str] | None:
+    """Why the configuration's ``authorization_server`` (the ``aud`` of the tool's client
+    assertions, Dynamic Registration 1.0 section 3.5.1) may not be used, or None. It is
+    trusted like the endpoints: the issuer itself, or an address on the configuration's site;
+    another platform's would have the tool sign assertions meant for it, sent to this one."""
+    shown = _shown(configuration_url)
+    if not isinstance(value, str) or len(value) > 1024 or not value.isprintable():
+        return (
+            "bad_configuration",
+            f"The platform's configuration at {shown!r} names an authorization server that is "
+            "not a short line of text.",
+        )
+    if value.rstrip("/") == issuer.rstrip("/") or (
+        site_of(value) is not None and site_of(value) == site_of(configuration_url)
+    ):
+        return None
+    return (
+        "foreign_authorization_server",
+        f"The platform's configuration at {shown!r} names the authorization server "
+        f"{value[:120]!r}, which is not on the platform's own site. Dynamic Registration only "
+        "trusts addresses on the site the configuration comes from; ask the administrator of "
+        "this tool to add the platform instead.",
+    )
