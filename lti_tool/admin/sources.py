@@ -15,7 +15,14 @@ from lti_tool.admin.audit_log import record_admin_change
 from lti_tool.admin.identity import AdminIdentity
 from lti_tool.admin.platforms import get_registration
 from lti_tool.audit import registration_subject
-from lti_tool.completion.setup import SOURCE_KINDS, SetupError, configure_source, moodle_endpoint
+from lti_tool.completion.setup import (
+    BAD_KIND,
+    BAD_THRESHOLD,
+    SOURCE_KINDS,
+    SetupError,
+    configure_source,
+    moodle_endpoint,
+)
 from lti_tool.container import Services
 from lti_tool.crypto import SecretUnreadable
 from lti_tool.errors import NotFound
@@ -100,7 +107,7 @@ def _threshold(text: str) -> float | None:
     try:
         return float(text)
     except ValueError:
-        raise SetupError("bad_threshold", "the AGS threshold is a fraction from 0 to 1") from None
+        raise SetupError("bad_threshold", BAD_THRESHOLD) from None
 
 
 def _origin(url: str) -> str:
@@ -114,7 +121,7 @@ def stage_source_change(
     An empty token keeps the stored one when the kind stays the same. Returns the change id."""
     registration = get_registration(services, identity, registration_pk)
     if form.kind not in SOURCE_KINDS:
-        raise SetupError("bad_kind", f"kind must be one of {', '.join(SOURCE_KINDS)}")
+        raise SetupError("bad_kind", BAD_KIND)
     current, current_token = _current(services, registration_pk)
     new_token = form.token.strip() or None
     token = new_token

@@ -61,8 +61,12 @@ def keys_list() -> None:
     """List signing keys, their status and when a pending key begins signing."""
     from lti_tool.lti.keys import list_signing_keys
 
-    with _db(_settings()).read_only() as session:
-        infos = list_signing_keys(session)
+    db = _db(_settings())
+    try:
+        with db.read_only() as session:
+            infos = list_signing_keys(session)
+    finally:
+        db.dispose()  # its connection closed, not left to the garbage collector
     if not infos:
         click.echo("no keys: run lti-tool init")
     for info in infos:
@@ -70,8 +74,8 @@ def keys_list() -> None:
             when = f", begins signing at {_at(info.activates_at)}"
         elif info.is_signing and info.retired_at is not None:
             when = f" until {_at(info.retired_at)}"
-        elif info.is_withdrawn:
-            when = f", withdrawn {info.publish_until:%Y-%m-%d %H:%M}Z"
+        elif info.withdrawn_at is not None:
+            when = f", withdrawn {info.withdrawn_at:%Y-%m-%d %H:%M}Z"
         elif info.publish_until is not None:
             when = f" until {info.publish_until:%Y-%m-%d %H:%M}Z"
         else:

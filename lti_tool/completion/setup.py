@@ -12,10 +12,29 @@ from lti_tool.crypto import SecretBox
 from lti_tool.errors import ToolError
 from lti_tool.lms.moodle.site_address import NotAMoodleAddress, moodle_rest_endpoint
 from lti_tool.lms.source import CourseMapping, MappingMode
+from lti_tool.lti.platform_spec import RegistryError
 from lti_tool.lti.registry import check_platform_url, get_by_name
 from lti_tool.persistence.models import CompletionSourceConfig, CourseMappingRow, Registration
 
 SOURCE_KINDS = ("moodle", "canvas", "ags", "manual")
+# What the set-up's refusals call a source (never its stored name).
+SOURCE_NAMES = {"moodle": "Moodle", "canvas": "Canvas"}
+MAX_ENDPOINT_LENGTH = 1024  # completion_sources.endpoint_url (models/lms.py)
+
+# The refusals of the source page and `platform set-completion`, for an LMS admin: what the
+# form offers, in its own words, never the value sent nor a field's name.
+BAD_KIND = (
+    "Choose where the tool reads completion from: Moodle web services, the Canvas REST API, "
+    "the AGS results of the course's CPD columns, or manual records and CSV imports only."
+)
+BAD_MODE = (
+    "Choose how CPD courses are mapped: one LMS course per CPD course, or one activity "
+    "(module) per CPD course."
+)
+BAD_THRESHOLD = (
+    "The AGS threshold is the fraction of the maximum score that counts as completed: a "
+    "number from 0 to 1, such as 0.5."
+)
 
 
 class SetupError(ToolError):
@@ -28,7 +47,29 @@ def moodle_endpoint(url: str) -> str:
     try:
         return moodle_rest_endpoint(url)
     except NotAMoodleAddress as exc:
-        raise SetupError("bad_moodle_url", f"The Moodle URL is not usable: {exc}.") from None
+        raise SetupError(
+            "bad_moodle_url", f"The Moodle site address is not usable: {exc}."
+        ) from None
+
+
+def site_address(url: str, *, development: bool) -> str:
+    """A Moodle or Canvas site's address as given, once it is one the tool may call (https;
+    plain http to this computer in development) and fits its column; refused in words."""
+    if len(url) > MAX_ENDPOINT_LENGTH:
+        raise SetupError(
+            "bad_url",
+            f"The site address is too long: give the site's address "
+            f"(at most {MAX_ENDPOINT_LENGTH} characters).",
+        )
+    try:
+        return check_platform_url(url, development=development, field="URL")
+    except RegistryError:
+        local = " (plain http only to this computer while the tool runs in development)"
+        raise SetupError(
+            "bad_url",
+            "The site address must be a full web address starting with https://, for "
+            f"example https://moodle.example.ac.uk{local if development else ''}.",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -59,15 +100,18 @@ def configure_source(
 ) -> CompletionSourceConfig:
     """Set where completion comes from; the token is sealed before it is stored."""
     if kind not in SOURCE_KINDS:
-        raise SetupError("bad_kind", f"kind must be one of {', '.join(SOURCE_KINDS)}")
+        raise SetupError("bad_kind", BAD_KIND)
     try:
         mapping_mode = MappingMode(mode)
     except ValueError:
-        raise SetupError("bad_mode", "mode must be 'course' or 'activity'") from None
-    if kind in {"moodle", "canvas"}:
+        raise SetupError("bad_mode", BAD_MODE) from None
+    if kind in SOURCE_NAMES:
         if not endpoint_url or not token:
-            raise SetupError("incomplete", f"a {kind} source needs both a URL and a token")
-        endpoint_url = check_platform_url(endpoint_url, development=development, field="URL")
+            raise SetupError(
+                "incomplete",
+                f"A {SOURCE_NAMES[kind]} source needs the site's address and an API token.",
+            )
+        endpoint_url = site_address(endpoint_url, development=development)
         if kind == "moodle":
             endpoint_url = moodle_endpoint(endpoint_url)
     registration = get_by_name(session, registration_name)
@@ -81,7 +125,7 @@ def configure_source(
     row.mode = mapping_mode.value
     if ags_threshold is not None:
         if not 0 <= ags_threshold <= 1:
-            raise SetupError("bad_threshold", "the AGS threshold is a fraction from 0 to 1")
+            raise SetupError("bad_threshold", BAD_THRESHOLD)
         row.ags_threshold = ags_threshold
     session.flush()
     return row

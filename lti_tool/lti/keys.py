@@ -55,6 +55,8 @@ class KeyInfo:
     # When it stops signing (in the future while a pending key waits to replace it).
     retired_at: dt.datetime | None
     publish_until: dt.datetime | None
+    # When an emergency rotation took it out of the JWKS (``list_signing_keys``).
+    withdrawn_at: dt.datetime | None = None
 
     @property
     def is_pending(self) -> bool:
@@ -71,8 +73,8 @@ class KeyInfo:
 
     @property
     def is_withdrawn(self) -> bool:
-        """Taken out of the JWKS when it stopped signing (an emergency rotation)."""
-        return self.retired_at is not None and self.publish_until == self.retired_at
+        """Taken out of the JWKS by an emergency rotation (signing then, or in its grace)."""
+        return self.withdrawn_at is not None
 
     @property
     def status(self) -> str:
@@ -271,9 +273,19 @@ def published_jwks(session: Session) -> dict[str, list[dict[str, Any]]]:
 
 
 def list_signing_keys(session: Session) -> list[KeyInfo]:
-    rows = session.scalars(select(SigningKey).order_by(SigningKey.created_at, SigningKey.id))
-    return [_info(r) for r in rows]
+    """Every key, oldest first. A key is withdrawn when its publication ended as a later key
+    was made: only a rotation ``at_once`` does that (it makes a key signing from the moment it
+    ends every published key's publication); a routine one ends it a grace period of at least
+    a day after its new key begins signing."""
+    rows = list(session.scalars(select(SigningKey).order_by(SigningKey.created_at, SigningKey.id)))
+    at_once = {r.created_at for r in rows if r.activates_at == r.created_at}
+    return [
+        _info(r, r.publish_until if r.publish_until in at_once - {r.created_at} else None)
+        for r in rows
+    ]
 
 
-def _info(row: SigningKey) -> KeyInfo:
-    return KeyInfo(row.kid, row.created_at, row.activates_at, row.retired_at, row.publish_until)
+def _info(row: SigningKey, withdrawn_at: dt.datetime | None = None) -> KeyInfo:
+    return KeyInfo(
+        row.kid, row.created_at, row.activates_at, row.retired_at, row.publish_until, withdrawn_at
+    )

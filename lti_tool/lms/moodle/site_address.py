@@ -51,7 +51,7 @@ def moodle_site_root(url: str) -> str:
         )
     if parts.query or parts.fragment:
         raise NotAMoodleAddress(
-            "give the Moodle site's address without anything after '?' or '#' "
+            "give the Moodle site's address without anything after a question mark or a # sign "
             "(for example https://moodle.example.ac.uk)"
         )
     path = parts.path.rstrip("/")
