@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from lti_tool.persistence.models import OutboxRow
 
 SUPERSEDABLE = ("pending", "failed", "refused")  # a result's older rows a newer value replaces
+UPDATE_SLICE = 10_000  # locked ids named in one UPDATE (well under any bind-parameter limit)
 _TOGETHER = "grading.outbox_together"
 
 
@@ -41,17 +42,22 @@ def update_in_order(
     session: Session, where: tuple[ColumnElement[bool], ...], values: dict[str, Any]
 ) -> list[int]:
     """``UPDATE`` the outbox rows matching ``where`` with ``values``, locked first in id
-    order; the ids of the rows changed."""
+    order; the ids of the rows changed. The ``UPDATE`` names the locked ids, a slice of them
+    at a time (``UPDATE_SLICE``): a course may hold more rows than a statement takes bind
+    parameters (PostgreSQL's protocol: 65,535), and every row is locked already, so the
+    slices change nothing of the order."""
     ids = lock_in_order(session, *where)
-    if not ids:
-        return []
-    changed = (
-        update(OutboxRow)
-        .where(OutboxRow.id.in_(ids), *where)
-        .values(**values)
-        .returning(OutboxRow.id)
-    )
-    return sorted(session.scalars(changed))
+    changed: list[int] = []
+    for start in range(0, len(ids), UPDATE_SLICE):
+        part = ids[start : start + UPDATE_SLICE]
+        statement = (
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(part), *where)
+            .values(**values)
+            .returning(OutboxRow.id)
+        )
+        changed.extend(session.scalars(statement))
+    return sorted(changed)
 
 
 class _Writes:

@@ -14,14 +14,19 @@ machine's process, another instance folder, a name from before owners were recor
 nothing: such a job is left to the maintenance sweep, as before.
 
 A file is made under a temporary name, locked, then renamed, so nobody sees an owner's file
-unlocked while the owner lives. Standard library only; on a system without ``fcntl`` no
-owner is named and nothing is ever judged ended.
+unlocked while the owner lives. It names the machine it was made on: a lock taken on one
+machine may not be seen from another sharing the folder (NFS mounted ``nolock``, some FUSE
+or SMB shares), so another machine's owner is never judged ended from here (its sync would
+be taken back while it still sends) and its file never removed; the maintenance sweep
+recovers its jobs by their rows, as before. Standard library only; on a system without
+``fcntl`` no owner is named and nothing is ever judged ended.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import uuid
 from pathlib import Path
 
@@ -32,6 +37,7 @@ except ImportError:  # pragma: no cover - not on Linux or macOS
 
 log = logging.getLogger("lti_tool.jobs")
 SUFFIX = ".lock"
+_MACHINE_BYTES = 1024  # read of an owner file: far more than any host name
 
 
 class QueueOwner:
@@ -57,6 +63,7 @@ class QueueOwner:
             return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.write(fd, _machine().encode("utf-8", "replace"))
             os.rename(temporary, folder / f"{name}{SUFFIX}")
         except OSError:
             os.close(fd)
@@ -72,8 +79,9 @@ class QueueOwner:
 
 
 def has_ended(folder: Path, owner: str) -> bool:
-    """True only when ``owner``'s file is in ``folder`` and nobody holds its lock: the
-    process that made it has ended. False when it lives, or when nothing can be told."""
+    """True only when ``owner``'s file is in ``folder``, was made on this machine and nobody
+    holds its lock: the process that made it has ended. False when it lives, or when nothing
+    can be told (another machine's file: its lock may be held out of sight)."""
     if fcntl is None or not _is_name(owner):
         return False
     try:
@@ -82,11 +90,12 @@ def has_ended(folder: Path, owner: str) -> bool:
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # Made on this machine, or its lock may be held where this one cannot see it.
+        return os.read(fd, _MACHINE_BYTES).decode("utf-8", "replace") == _machine()
     except OSError:
         return False
     finally:
         os.close(fd)  # lets go of the lock taken just now, if it was taken
-    return True
 
 
 def ended_owners(folder: Path) -> list[str]:
@@ -102,6 +111,11 @@ def forget(folder: Path, owner: str) -> None:
     """Remove an ended owner's file (once no job names it any more)."""
     if has_ended(folder, owner):
         (folder / f"{owner}{SUFFIX}").unlink(missing_ok=True)
+
+
+def _machine() -> str:
+    """This machine's name, as an owner file records it."""
+    return socket.gethostname()[: _MACHINE_BYTES // 4]
 
 
 def _is_name(owner: str) -> bool:

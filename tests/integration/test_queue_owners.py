@@ -4,10 +4,13 @@ Real processes: the kernel, not the tool, lets an ended process's lock go."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import pytest
 
 from lti_tool.jobs.owners import QueueOwner, ended_owners, forget, has_ended
 from lti_tool.jobs.queue import ThreadQueue
@@ -101,3 +104,23 @@ def test_a_job_of_this_process_is_lost_only_once_its_queue_no_longer_holds_it(
     assert other.lost(mine, "sync-a")  # its process ended (released)
     assert other.ended_owners() == [mine]
     other.release()
+
+
+def test_an_owner_on_another_machine_sharing_the_folder_is_never_judged_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two machines, each running the tool without Redis, with the instance folder on a
+    network share (NFS mounted ``nolock``, some FUSE or SMB shares): a lock taken on one
+    machine is not seen from the other. The other machine's live process must not be judged
+    ended from here (its running sync would be taken back and sent twice), nor its file
+    removed."""
+    monkeypatch.setattr(socket, "gethostname", lambda: "ward-b-server")
+    there = QueueOwner(tmp_path)
+    assert there.name is not None
+    there.release()  # what this machine sees of a lock held on the other: nothing
+    monkeypatch.setattr(socket, "gethostname", lambda: "ward-a-server")
+
+    assert not has_ended(tmp_path, there.name)
+    assert ended_owners(tmp_path) == []
+    forget(tmp_path, there.name)
+    assert (tmp_path / f"{there.name}.lock").exists()

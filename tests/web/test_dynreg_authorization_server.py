@@ -69,3 +69,19 @@ def test_an_authorization_server_off_the_platforms_site_is_refused(
     assert "foreign_authorization_server" in text
     assert registrations(tool) == {}
     assert lms.moodle.registered == []
+
+
+def test_an_authorization_server_of_another_site_on_the_same_host_is_refused(
+    tool: Flask, lms: Lms
+) -> None:
+    """Two Moodle sites on one host (``/moodle`` and ``/moodle2``): the one registering may
+    not name the other's token URL as the audience, or the tool signs assertions for the
+    other site (with a client_id of the registering site's choosing) and sends them to the
+    registering site, which may replay them there."""
+    lms.moodle.overrides["authorization_server"] = lms.moodle_host + "/moodle2/mod/lti/token.php"
+    page = tool.test_client().get(lms.moodle_start())
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400, text
+    assert "foreign_authorization_server" in text
+    assert registrations(tool) == {}
+    assert lms.moodle.registered == []

@@ -255,7 +255,11 @@ def parse_platform_configuration(
         # Canvas names a bare host name and takes its token URL as the audience, as it does
         # for a registration added by hand.
         audience = None
-    elif (refused := audience_refusal(audience, configuration_url, issuer)) is not None:
+    elif (
+        refused := audience_refusal(
+            audience, configuration_url, issuer, endpoints["token_endpoint"]
+        )
+    ) is not None:
         raise RegistrationRefused(*refused)
     return PlatformConfiguration(
         # Without its query: Canvas puts the registration token there, and this URL is kept,

@@ -146,11 +146,15 @@ def site_refusal(
     return None
 
 
-def audience_refusal(value: object, configuration_url: str, issuer: str) -> tuple[str, str] | None:
+def audience_refusal(
+    value: object, configuration_url: str, issuer: str, token_endpoint: str
+) -> tuple[str, str] | None:
     """Why the configuration's ``authorization_server`` (the ``aud`` of the tool's client
-    assertions, Dynamic Registration 1.0 section 3.5.1) may not be used, or None. It is
-    trusted like the endpoints: the issuer itself, or an address on the configuration's site;
-    another platform's would have the tool sign assertions meant for it, sent to this one."""
+    assertions, Dynamic Registration 1.0 section 3.5.1) may not be used, or None. It must be
+    the platform's own: the issuer itself, its token endpoint, or an address under the issuer
+    (its site and path, as the configuration URL must be). Another platform's, even one on the
+    same host under another path (two Moodle sites, ``/moodle`` and ``/moodle2``), would have
+    the tool sign assertions meant for it and send them to this one, which could replay them."""
     shown = _shown(configuration_url)
     if not isinstance(value, str) or len(value) > 1024 or not value.isprintable():
         return (
@@ -158,8 +162,8 @@ def audience_refusal(value: object, configuration_url: str, issuer: str) -> tupl
             f"The platform's configuration at {shown!r} names an authorization server that is "
             "not a short line of text.",
         )
-    if value.rstrip("/") == issuer.rstrip("/") or (
-        site_of(value) is not None and site_of(value) == site_of(configuration_url)
+    if value.rstrip("/") in {issuer.rstrip("/"), token_endpoint.rstrip("/")} or (
+        site_of(configuration_url) == site_of(value) and issuer_prefixes(issuer, value)
     ):
         return None
     return (
