@@ -13,6 +13,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from lti_tool.resources import resource_dir
+from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.dynreg import register_dynreg
 from tests.support.class_refresh import with_moodle_source
 from tests.support.dynreg import Lms
@@ -43,6 +44,15 @@ def two_qualifications(tmp_path: Path, sqlite_tool_factory: Any) -> Launcher:
     shutil.copy(MADE_UP_FILE, folder)
     launcher: Launcher = sqlite_tool_factory(qualifications_dir=str(folder))
     return launcher
+
+
+@pytest.fixture
+def moodle(sandbox_server: SandboxServer) -> Iterator[Any]:
+    """The sandbox's Moodle web services, without the faults an earlier test set."""
+    fake = sandbox_server.app.extensions["moodle_ws"]
+    fake.reset_faults()
+    yield fake
+    fake.reset_faults()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,14 +14,6 @@ from lti_tool.sandbox import SandboxServer
 from tests.support.class_refresh import configure_sandbox_source, with_canvas_source
 from tests.support.class_refresh import with_moodle_source as moodle_source
 from tests.support.lti import Launcher, launch_token
-
-
-@pytest.fixture
-def moodle(sandbox_server: SandboxServer) -> Iterator[Any]:
-    fake = sandbox_server.app.extensions["moodle_ws"]
-    fake.reset_faults()
-    yield fake
-    fake.reset_faults()
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from lti_tool.completion.refresh import Student, last_attempt, refresh_student
 from lti_tool.completion.setup import source_settings
 from lti_tool.container import Services
 from lti_tool.persistence.models import CompletionRecord, User
-from lti_tool.sandbox import SandboxServer
 from lti_tool.sandbox.demo_data import STUDENT1
 from lti_tool.sandbox.moodle_ws import SANDBOX_TOKEN
 from tests.support.class_refresh import configure_sandbox_source, finished_refresh, staff_launch
@@ -38,14 +37,6 @@ READS = (
 def other() -> Iterator[OtherMoodle]:
     with other_moodle() as site:
         yield site
-
-
-@pytest.fixture
-def moodle(sandbox_server: SandboxServer) -> Iterator[Any]:
-    fake = sandbox_server.app.extensions["moodle_ws"]
-    fake.reset_faults()
-    yield fake
-    fake.reset_faults()
 
 
 def _words(other: OtherMoodle, launcher: Launcher) -> str:
