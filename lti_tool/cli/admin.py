@@ -6,8 +6,7 @@ import sys
 
 import click
 
-from lti_tool.cli.common import admin_services, require_existing_database
-from lti_tool.cli.common import database as _db
+from lti_tool.cli.common import admin_services, read_only_session, require_existing_database
 from lti_tool.cli.common import settings as _settings
 from lti_tool.cli.main import main
 
@@ -66,7 +65,7 @@ def admin_list() -> None:
 
     current = _settings(needs_secret=False)
     require_existing_database(current)
-    with _db(current).read_only() as session:
+    with read_only_session(current) as session:
         rows = [(a.username, a.active, a.created_at, a.last_login_at) for a in list_admins(session)]
     if not rows:
         click.echo("no tool admins: create one with lti-tool admin create USERNAME")

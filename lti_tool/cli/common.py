@@ -79,6 +79,18 @@ def database(current: Settings) -> Any:
         raise _unusable_url(current, exc) from exc
 
 
+@contextmanager
+def read_only_session(current: Settings) -> Iterator[Any]:
+    """A read-only session of the tool's database for one command; its connections are closed
+    when the command is done, not left to the garbage collector (PostgreSQL logs those)."""
+    db = database(current)
+    try:
+        with db.read_only() as session:
+            yield session
+    finally:
+        db.dispose()
+
+
 def check_database_url(current: Settings) -> None:
     """Refuse, in one sentence, an LTI_TOOL_DATABASE_URL that names no database the tool can
     use, before a server or worker starts (and fails in each of its processes)."""

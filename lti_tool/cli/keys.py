@@ -6,8 +6,7 @@ import datetime as dt
 
 import click
 
-from lti_tool.cli.common import admin_services
-from lti_tool.cli.common import database as _db
+from lti_tool.cli.common import admin_services, read_only_session
 from lti_tool.cli.common import settings as _settings
 from lti_tool.cli.main import main
 
@@ -61,12 +60,8 @@ def keys_list() -> None:
     """List signing keys, their status and when a pending key begins signing."""
     from lti_tool.lti.keys import list_signing_keys
 
-    db = _db(_settings())
-    try:
-        with db.read_only() as session:
-            infos = list_signing_keys(session)
-    finally:
-        db.dispose()  # its connection closed, not left to the garbage collector
+    with read_only_session(_settings()) as session:
+        infos = list_signing_keys(session)
     if not infos:
         click.echo("no keys: run lti-tool init")
     for info in infos:

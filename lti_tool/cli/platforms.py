@@ -7,8 +7,7 @@ from typing import Any
 
 import click
 
-from lti_tool.cli.common import admin_services
-from lti_tool.cli.common import database as _db
+from lti_tool.cli.common import admin_services, read_only_session
 from lti_tool.cli.common import settings as _settings
 from lti_tool.cli.main import main
 
@@ -75,7 +74,7 @@ def platform_list(as_json: bool) -> None:
     """List registrations and their deployments."""
     from lti_tool.lti import registry
 
-    with _db(_settings()).read_only() as session:
+    with read_only_session(_settings()) as session:
         rows: list[dict[str, Any]] = [
             {
                 "id": r.id,
